@@ -1,0 +1,64 @@
+import { readFileSync } from 'node:fs';
+import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
+import { ApolloServer } from '@apollo/server';
+import { createErrorFormatter } from '@novacron/errors';
+import { createGraphQLHttpServer, createLogger, listen, type Logger } from '@novacron/server-kit';
+import type { GatewayConfig } from './config.ts';
+
+/** A running gateway. */
+export interface RunningGateway {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Serves the committed supergraph through @apollo/gateway (no introspection of subgraphs at boot).
+ * Subgraph URLs come from the supergraph unless overridden in the config.
+ */
+export async function start(config: GatewayConfig, logger: Logger = createLogger('gateway')): Promise<RunningGateway> {
+  const subgraphUrls = new Map<string, string>();
+  const gateway = new ApolloGateway({
+    supergraphSdl: readFileSync(config.supergraphPath, 'utf8'),
+    buildService: ({ name, url }) => {
+      const resolved = config.subgraphUrls[name] ?? url;
+      if (!resolved) throw new Error(`subgraph ${name} has no URL`);
+      subgraphUrls.set(name, resolved);
+      return new RemoteGraphQLDataSource({ url: resolved, fetcher: fetch as never });
+    },
+    logger,
+  });
+  const apollo = new ApolloServer({
+    gateway,
+    introspection: !config.production,
+    includeStacktraceInErrorResponses: !config.production,
+    formatError: createErrorFormatter({
+      production: config.production,
+      onMasked: (error) => logger.error({ err: error }, 'unexpected error while executing a request'),
+    }),
+  });
+  await apollo.start();
+  const server = createGraphQLHttpServer({
+    apollo,
+    logger,
+    maxBodyBytes: config.maxBodyBytes,
+    context: async () => ({}),
+    ready: async () => {
+      const checks = [...subgraphUrls.values()].map(async (url) => {
+        const response = await fetch(new URL('/ready', url), { signal: AbortSignal.timeout(2_000) });
+        return response.ok;
+      });
+      return (await Promise.all(checks)).every(Boolean);
+    },
+  });
+  const running = await listen(server, config.port, config.host);
+  logger.info({ url: running.url }, 'gateway listening');
+  return {
+    url: running.url,
+    port: running.port,
+    stop: async () => {
+      await running.close();
+      await apollo.stop();
+    },
+  };
+}

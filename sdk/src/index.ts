@@ -1,0 +1,5 @@
+export { createNovaCronClient, NovaCronRequestError } from './createNovaCronClient.ts';
+export type { GraphQLResponse, NovaCronClient, NovaCronClientOptions } from './createNovaCronClient.ts';
+export { waitForOperation } from './waitForOperation.ts';
+export type { WaitForOperationOptions } from './waitForOperation.ts';
+export * from './__generated__/graphql.ts';

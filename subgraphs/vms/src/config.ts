@@ -1,0 +1,66 @@
+/**
+ * The vms subgraph's and its workers' configuration, read from the environment once. Nothing else
+ * reads process.env. See .env.example for every variable.
+ */
+import { readEnv } from '@novacron/server-kit';
+
+/** Parsed configuration. */
+export interface VmsConfig {
+  host: string;
+  port: number;
+  databaseUrl: string;
+  /** Production mode masks internal errors and turns off introspection. */
+  production: boolean;
+  simulated: {
+    latencyMs: { min: number; max: number };
+    capacityPerRegion: number;
+  };
+  worker: {
+    concurrency: number;
+    leaseSeconds: number;
+    queuedLeaseSeconds: number;
+    sweepIntervalMs: number;
+    maxRedrives: number;
+    retry: { maxAttempts: number; baseDelayMs: number; maxDelayMs: number };
+    transitionTimeoutSeconds: number;
+    pollIntervalMs: number;
+  };
+}
+
+function parseRange(name: string, fallback: string): { min: number; max: number } {
+  const raw = readEnv.string(name, fallback);
+  const match = /^(\d+)(?:-(\d+))?$/.exec(raw);
+  if (!match) throw new Error(`${name} must look like 1000-3000 or 500, got "${raw}"`);
+  const min = Number(match[1]);
+  const max = Number(match[2] ?? match[1]);
+  if (max < min) throw new Error(`${name}: the maximum is below the minimum`);
+  return { min, max };
+}
+
+/** Reads the configuration from the environment, with the embedded-default values. */
+export function loadConfig(): VmsConfig {
+  return Object.freeze({
+    host: readEnv.string('VMS_HOST', '127.0.0.1'),
+    port: readEnv.int('VMS_PORT', 4001),
+    databaseUrl: readEnv.string('DATABASE_URL'),
+    production: readEnv.string('NODE_ENV', 'development') === 'production',
+    simulated: {
+      latencyMs: parseRange('SIM_LATENCY_MS', '1000-3000'),
+      capacityPerRegion: readEnv.int('SIM_CAPACITY_PER_REGION', 100_000),
+    },
+    worker: {
+      concurrency: readEnv.int('WORKER_CONCURRENCY', 100),
+      leaseSeconds: readEnv.int('WORKER_LEASE_SECONDS', 30),
+      queuedLeaseSeconds: readEnv.int('WORKER_QUEUED_LEASE_SECONDS', 300),
+      sweepIntervalMs: readEnv.int('WORKER_SWEEP_INTERVAL_MS', 5_000),
+      maxRedrives: readEnv.int('WORKER_MAX_REDRIVES', 10),
+      retry: {
+        maxAttempts: readEnv.int('WORKER_RETRY_MAX_ATTEMPTS', 5),
+        baseDelayMs: readEnv.int('WORKER_RETRY_BASE_DELAY_MS', 200),
+        maxDelayMs: readEnv.int('WORKER_RETRY_MAX_DELAY_MS', 5_000),
+      },
+      transitionTimeoutSeconds: readEnv.int('WORKER_TRANSITION_TIMEOUT_SECONDS', 600),
+      pollIntervalMs: readEnv.int('WORKER_POLL_INTERVAL_MS', 1_000),
+    },
+  });
+}

@@ -1,0 +1,38 @@
+import { eq, sql } from 'drizzle-orm';
+import type { VmStatus } from '../__generated__/resolvers-types.ts';
+import type { Executor } from './createDatabase.ts';
+import type { VmRow } from './rows.ts';
+import { vmEvents, vms } from './schema.ts';
+
+/** Kinds of VM events in the outbox. */
+export type VmEventType = 'CREATED' | 'STATE_CHANGED' | 'RESIZED' | 'DELETED' | 'UPDATED';
+
+/** Fields of a VM a change may set. */
+export type VmChange = Partial<Pick<VmRow, 'status' | 'providerId' | 'privateIp' | 'publicIp' | 'instanceType'>> & { status?: VmStatus };
+
+/**
+ * Updates a VM, bumps its version and writes its event to the outbox in the same statement batch.
+ * Call inside a transaction: the change and its event commit together or not at all.
+ */
+export async function recordVmChange(tx: Executor, vmId: string, change: VmChange, type: VmEventType, operationId: string | null): Promise<VmRow> {
+  const [vm] = await tx
+    .update(vms)
+    .set({ ...change, version: sql`${vms.version} + 1`, updatedAt: sql`now()` })
+    .where(eq(vms.id, vmId))
+    .returning();
+  if (!vm) throw new Error(`VM ${vmId} vanished while recording a change`);
+  await insertVmEvent(tx, vm, type, operationId);
+  return vm;
+}
+
+/** Writes one event for a VM as it now is. */
+export async function insertVmEvent(tx: Executor, vm: VmRow, type: VmEventType, operationId: string | null): Promise<void> {
+  await tx.insert(vmEvents).values({
+    tenantId: vm.tenantId,
+    vmId: vm.id,
+    vmVersion: vm.version,
+    type,
+    operationId,
+    payload: { status: vm.status, instanceType: vm.instanceType, providerId: vm.providerId },
+  });
+}

@@ -1,0 +1,8 @@
+import type { operations, vmEvents, vms } from './schema.ts';
+
+/** A row of `vms.vms`. */
+export type VmRow = typeof vms.$inferSelect;
+/** A row of `vms.operations`. */
+export type OperationRow = typeof operations.$inferSelect;
+/** A row of `vms.vm_events`. */
+export type VmEventRow = typeof vmEvents.$inferSelect;

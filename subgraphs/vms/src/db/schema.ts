@@ -1,0 +1,104 @@
+/**
+ * Drizzle tables of the vms subgraph. The subgraph owns the Postgres schema `vms`; no other service
+ * reads these tables (they learn about VMs through events).
+ */
+import { sql } from 'drizzle-orm';
+import { bigserial, boolean, index, integer, jsonb, pgSchema, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+
+export const vmsSchema = pgSchema('vms');
+
+/** One step of an operation, as stored in `operations.steps`. */
+export interface StoredStep {
+  name: string;
+  status: 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'SKIPPED';
+  startedAt: string | null;
+  finishedAt: string | null;
+  message: string | null;
+}
+
+export const vms = vmsSchema.table(
+  'vms',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: text('tenant_id').notNull(),
+    name: text('name').notNull(),
+    provider: text('provider').notNull(),
+    region: text('region').notNull(),
+    instanceType: text('instance_type').notNull(),
+    image: text('image').notNull(),
+    status: text('status').notNull(),
+    providerId: text('provider_id'),
+    privateIp: text('private_ip'),
+    publicIp: text('public_ip'),
+    labels: jsonb('labels').$type<Record<string, string>>().notNull().default({}),
+    version: integer('version').notNull().default(1),
+    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (table) => [
+    index('vms_tenant_created_idx').on(table.tenantId, table.createdAt, table.id),
+    index('vms_labels_idx').using('gin', table.labels),
+  ],
+);
+
+export const operations = vmsSchema.table(
+  'operations',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: text('tenant_id').notNull(),
+    kind: text('kind').notNull(),
+    status: text('status').notNull(),
+    progress: integer('progress').notNull().default(0),
+    vmId: uuid('vm_id')
+      .notNull()
+      .references(() => vms.id),
+    /** The request, as validated; workers read their parameters from it. */
+    input: jsonb('input').$type<Record<string, unknown>>().notNull(),
+    /** sha256 of the mutation and its arguments, to tell a replay from a reused key. */
+    inputDigest: text('input_digest').notNull(),
+    idempotencyKey: text('idempotency_key'),
+    steps: jsonb('steps').$type<StoredStep[]>().notNull(),
+    errorCode: text('error_code'),
+    errorMessage: text('error_message'),
+    errorProviderCode: text('error_provider_code'),
+    attempts: integer('attempts').notNull().default(0),
+    cancelRequested: boolean('cancel_requested').notNull().default(false),
+    /** The worker holding the lease, the lease's generation, and when it lapses. */
+    leaseOwner: text('lease_owner'),
+    leaseEpoch: integer('lease_epoch').notNull().default(0),
+    leaseExpiresAt: timestamp('lease_expires_at', { withTimezone: true, precision: 3 }),
+    redriveCount: integer('redrive_count').notNull().default(0),
+    version: integer('version').notNull().default(1),
+    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    startedAt: timestamp('started_at', { withTimezone: true, precision: 3 }),
+    finishedAt: timestamp('finished_at', { withTimezone: true, precision: 3 }),
+  },
+  (table) => [
+    uniqueIndex('operations_tenant_idempotency_key_idx').on(table.tenantId, table.idempotencyKey).where(sql`${table.idempotencyKey} is not null`),
+    // One unfinished operation per VM: lifecycle work on a VM is serialized.
+    uniqueIndex('operations_one_active_per_vm_idx').on(table.vmId).where(sql`${table.status} in ('QUEUED', 'RUNNING')`),
+    index('operations_tenant_created_idx').on(table.tenantId, table.createdAt, table.id),
+    index('operations_vm_created_idx').on(table.vmId, table.createdAt, table.id),
+    index('operations_active_lease_idx').on(table.leaseExpiresAt).where(sql`${table.status} in ('QUEUED', 'RUNNING')`),
+  ],
+);
+
+/**
+ * The outbox: every VM change writes its event here in the same transaction, so no committed change
+ * is ever without its event. The real-time relay reads it by `seq`.
+ */
+export const vmEvents = vmsSchema.table(
+  'vm_events',
+  {
+    seq: bigserial('seq', { mode: 'number' }).primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    vmId: uuid('vm_id').notNull(),
+    vmVersion: integer('vm_version').notNull(),
+    type: text('type').notNull(),
+    operationId: uuid('operation_id'),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (table) => [index('vm_events_vm_idx').on(table.vmId, table.vmVersion)],
+);

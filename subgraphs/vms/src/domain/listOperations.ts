@@ -1,0 +1,31 @@
+import { and, asc, count, eq, gt, inArray, or, type SQL } from 'drizzle-orm';
+import type { OperationFilter } from '../__generated__/resolvers-types.ts';
+import type { Database } from '../db/createDatabase.ts';
+import type { OperationRow } from '../db/rows.ts';
+import { operations } from '../db/schema.ts';
+import { toConnection, type Connection, type PageRequest } from './connection.ts';
+import { parseId } from './parseId.ts';
+
+/** Lists a tenant's operations matching a filter, one page at a time, ordered by creation. */
+export async function listOperations(db: Database, tenantId: string, filter: OperationFilter | null | undefined, page: PageRequest): Promise<Connection<OperationRow>> {
+  const conditions: SQL[] = [eq(operations.tenantId, tenantId)];
+  if (filter?.status && filter.status.length > 0) conditions.push(inArray(operations.status, filter.status));
+  if (filter?.kind && filter.kind.length > 0) conditions.push(inArray(operations.kind, filter.kind));
+  if (filter?.vmId) conditions.push(eq(operations.vmId, parseId('filter.vmId', filter.vmId)));
+  const cursorCondition = page.after
+    ? or(
+        gt(operations.createdAt, new Date(page.after.createdAt)),
+        and(eq(operations.createdAt, new Date(page.after.createdAt)), gt(operations.id, page.after.id)),
+      )
+    : undefined;
+  const [rows, [total]] = await Promise.all([
+    db
+      .select()
+      .from(operations)
+      .where(and(...conditions, cursorCondition))
+      .orderBy(asc(operations.createdAt), asc(operations.id))
+      .limit(page.limit + 1),
+    db.select({ value: count() }).from(operations).where(and(...conditions)),
+  ]);
+  return toConnection(rows, page.limit, total?.value ?? 0);
+}

@@ -1,0 +1,9 @@
+import type { Resolvers } from '../__generated__/resolvers-types.ts';
+import { Mutation } from './Mutation.ts';
+import { Operation } from './Operation.ts';
+import { Query } from './Query.ts';
+import { DateTime, Labels } from './scalars.ts';
+import { VM } from './VM.ts';
+
+/** Every resolver of the vms subgraph. */
+export const resolvers: Resolvers = { Query, Mutation, VM, Operation, DateTime, Labels };

@@ -1,0 +1,72 @@
+import { readFileSync } from 'node:fs';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { parse } from 'graphql';
+import { createSql } from '@novacron/db';
+import { createErrorFormatter } from '@novacron/errors';
+import { createProviderRegistry } from '@novacron/providers';
+import { createGraphQLHttpServer, createLogger, listen, type Logger } from '@novacron/server-kit';
+import type { VmsConfig } from './config.ts';
+import type { RequestContext, VmsServices } from './context.ts';
+import { createDatabase } from './db/createDatabase.ts';
+import { migrateVms } from './db/migrateVms.ts';
+import { createVmLoader } from './domain/createVmLoader.ts';
+import { resolvers } from './resolvers/index.ts';
+
+/** A running vms subgraph. */
+export interface RunningVmsSubgraph {
+  url: string;
+  port: number;
+  services: VmsServices;
+  stop(): Promise<void>;
+}
+
+/** The subgraph's SDL, loaded relative to this module. */
+export const typeDefs = parse(readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8'));
+
+/** The tenant used until identity arrives with the security work; every row already carries it. */
+export const defaultTenantId = 'default';
+
+/** Migrates the database and serves the vms subgraph over HTTP. */
+export async function start(config: VmsConfig, logger: Logger = createLogger('vms')): Promise<RunningVmsSubgraph> {
+  const sql = createSql(config.databaseUrl, { max: 20, applicationName: 'novacron-vms' });
+  await migrateVms(sql, config.databaseUrl);
+  const services: VmsServices = {
+    db: createDatabase(sql),
+    providers: createProviderRegistry({ sql, latencyMs: config.simulated.latencyMs, capacityPerRegion: config.simulated.capacityPerRegion }),
+    config,
+  };
+  const apollo = new ApolloServer<RequestContext>({
+    schema: buildSubgraphSchema({ typeDefs, resolvers: resolvers as never }),
+    introspection: !config.production,
+    includeStacktraceInErrorResponses: !config.production,
+    formatError: createErrorFormatter({
+      production: config.production,
+      onMasked: (error) => logger.error({ err: error }, 'unexpected error in a resolver'),
+    }),
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled()],
+  });
+  await apollo.start();
+  const server = createGraphQLHttpServer<RequestContext>({
+    apollo,
+    logger,
+    context: async () => ({ tenantId: defaultTenantId, services, vmById: createVmLoader(services.db, defaultTenantId) }),
+    ready: async () => {
+      await sql`select 1`;
+      return true;
+    },
+  });
+  const running = await listen(server, config.port, config.host);
+  logger.info({ url: running.url }, 'vms subgraph listening');
+  return {
+    url: running.url,
+    port: running.port,
+    services,
+    stop: async () => {
+      await running.close();
+      await apollo.stop();
+      await sql.end({ timeout: 5 });
+    },
+  };
+}

@@ -1,0 +1,68 @@
+import { and, eq, sql } from 'drizzle-orm';
+import type { ProviderDriver } from '@novacron/providers';
+import type { Transaction } from '../db/createDatabase.ts';
+import type { OperationRow, VmRow } from '../db/rows.ts';
+import { operations, type StoredStep } from '../db/schema.ts';
+import { LeaseLostError } from './LeaseLostError.ts';
+import type { LeaseHeartbeat } from './startLeaseHeartbeat.ts';
+import type { WorkerContext } from './WorkerContext.ts';
+
+/**
+ * One worker's run of one claimed operation: the state step handlers read, and the only way they
+ * write, so that every write is guarded by the lease epoch.
+ */
+export class OperationRun {
+  readonly context: WorkerContext;
+  readonly driver: ProviderDriver;
+  readonly lease: LeaseHeartbeat;
+  operation: OperationRow;
+  vm: VmRow;
+
+  constructor(context: WorkerContext, operation: OperationRow, vm: VmRow, driver: ProviderDriver, lease: LeaseHeartbeat) {
+    this.context = context;
+    this.operation = operation;
+    this.vm = vm;
+    this.driver = driver;
+    this.lease = lease;
+  }
+
+  /** Throws LeaseLostError when the heartbeat found the lease gone. */
+  assertLease(): void {
+    if (this.lease.lost) throw new LeaseLostError(this.operation.id);
+  }
+
+  /**
+   * Runs `work` in a transaction that first proves this run still holds the lease (and locks the
+   * operation row); `work` sees the fresh operation row.
+   */
+  async guarded<T>(work: (tx: Transaction, operation: OperationRow) => Promise<T>): Promise<T> {
+    this.assertLease();
+    return this.context.db.transaction(async (tx) => {
+      const [current] = await tx
+        .select()
+        .from(operations)
+        .where(and(eq(operations.id, this.operation.id), eq(operations.leaseEpoch, this.operation.leaseEpoch), eq(operations.status, 'RUNNING')))
+        .for('update');
+      if (!current) throw new LeaseLostError(this.operation.id);
+      this.operation = current;
+      return work(tx, current);
+    });
+  }
+
+  /** Writes new operation fields (steps, progress, attempts, status, …) under the lease. */
+  async updateOperation(tx: Transaction, changes: Partial<Omit<OperationRow, 'id' | 'version'>>): Promise<OperationRow> {
+    const [updated] = await tx
+      .update(operations)
+      .set({ ...changes, version: sql`${operations.version} + 1`, updatedAt: sql`now()` })
+      .where(eq(operations.id, this.operation.id))
+      .returning();
+    if (!updated) throw new LeaseLostError(this.operation.id);
+    this.operation = updated;
+    return updated;
+  }
+
+  /** Returns the steps with step `index` changed. */
+  stepsWith(index: number, patch: Partial<StoredStep>): StoredStep[] {
+    return this.operation.steps.map((step, position) => (position === index ? { ...step, ...patch } : step));
+  }
+}

@@ -1,0 +1,84 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { Logger as GraphileLogger, run } from 'graphile-worker';
+import { createSql } from '@novacron/db';
+import { createProviderRegistry } from '@novacron/providers';
+import { createLogger, type Logger } from '@novacron/server-kit';
+import type { VmsConfig } from '../config.ts';
+import { createDatabase } from '../db/createDatabase.ts';
+import { runOperationTask } from '../domain/enqueueOperation.ts';
+import { executeOperation } from './executeOperation.ts';
+import { sweepExpiredLeases } from './sweepExpiredLeases.ts';
+import type { WorkerContext } from './WorkerContext.ts';
+
+/** A running worker process's handle. */
+export interface RunningWorker {
+  workerId: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts an operation worker: a graphile-worker runner executing `vms.run_operation` jobs, plus the
+ * lease sweeper that re-drives operations whose worker died. Expects migrations to have run.
+ */
+export async function startWorker(config: VmsConfig, logger: Logger = createLogger('vms-worker')): Promise<RunningWorker> {
+  const workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  const sql = createSql(config.databaseUrl, { max: Math.min(40, Math.max(5, Math.ceil(config.worker.concurrency / 4))), applicationName: 'novacron-vms-worker' });
+  const db = createDatabase(sql);
+  const providers = createProviderRegistry({ sql, latencyMs: config.simulated.latencyMs, capacityPerRegion: config.simulated.capacityPerRegion });
+  const context: WorkerContext = {
+    db,
+    providers,
+    logger,
+    workerId,
+    leaseSeconds: config.worker.leaseSeconds,
+    retry: config.worker.retry,
+    transitionTimeoutSeconds: config.worker.transitionTimeoutSeconds,
+  };
+  const runner = await run({
+    connectionString: config.databaseUrl,
+    concurrency: config.worker.concurrency,
+    maxPoolSize: Math.min(20, config.worker.concurrency),
+    pollInterval: config.worker.pollIntervalMs,
+    noHandleSignals: true,
+    logger: graphileLogger(logger),
+    taskList: {
+      [runOperationTask]: async (payload) => {
+        const operationId = (payload as { operationId?: unknown }).operationId;
+        if (typeof operationId !== 'string') throw new Error('job payload has no operationId');
+        await executeOperation(context, operationId);
+      },
+    },
+  });
+  let sweeping = false;
+  const sweeper = setInterval(async () => {
+    if (sweeping) return;
+    sweeping = true;
+    try {
+      const result = await sweepExpiredLeases(db, { leaseSeconds: config.worker.leaseSeconds, maxRedrives: config.worker.maxRedrives });
+      if (result.redriven.length > 0) logger.warn({ operations: result.redriven }, 're-drove operations whose lease expired');
+      if (result.abandoned.length > 0) logger.error({ operations: result.abandoned }, 'failed operations that exceeded their re-drives');
+    } catch (error) {
+      logger.warn({ err: error }, 'lease sweep failed; will try again');
+    } finally {
+      sweeping = false;
+    }
+  }, config.worker.sweepIntervalMs);
+  logger.info({ workerId, concurrency: config.worker.concurrency }, 'operation worker started');
+  return {
+    workerId,
+    stop: async () => {
+      clearInterval(sweeper);
+      await runner.stop();
+      await sql.end({ timeout: 5 });
+      logger.info({ workerId }, 'operation worker stopped');
+    },
+  };
+}
+
+function graphileLogger(logger: Logger): GraphileLogger {
+  return new GraphileLogger(() => (level, message, meta) => {
+    const method = level === 'error' ? 'error' : level === 'warning' ? 'warn' : 'debug';
+    logger[method]({ graphile: meta }, message);
+  });
+}

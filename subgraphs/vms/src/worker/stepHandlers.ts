@@ -1,0 +1,172 @@
+/**
+ * What each step of each operation kind does against the provider. Every handler is safe to run
+ * again after a crash (a re-driven operation repeats its unfinished step): it looks at the
+ * provider's truth first and skips work already done. This file is the one place that knows the
+ * per-kind steps; the runner in executeOperation.ts is generic.
+ */
+import { ProviderError, type ProviderInstance, type ProviderInstanceState } from '@novacron/providers';
+import type { OperationKind, VmStatus } from '../__generated__/resolvers-types.ts';
+import { recordVmChange, type VmChange, type VmEventType } from '../db/recordVmChange.ts';
+import type { OperationRun } from './OperationRun.ts';
+
+/** A step's work; returns a short message recorded on the step. */
+export type StepHandler = (run: OperationRun) => Promise<string | null>;
+
+/** How the VM looks once the operation succeeds. */
+export interface FinalVmChange {
+  change: VmChange;
+  event: VmEventType;
+}
+
+/** Maps a provider state onto the VM status shown to clients. */
+export function vmStatusFor(state: ProviderInstanceState): VmStatus {
+  return state === 'PENDING' ? 'PROVISIONING' : state;
+}
+
+async function setVmStatus(run: OperationRun, change: VmChange, event: VmEventType = 'STATE_CHANGED'): Promise<void> {
+  await run.guarded(async (tx) => {
+    run.vm = await recordVmChange(tx, run.vm.id, change, event, run.operation.id);
+  });
+}
+
+function requireProviderId(run: OperationRun): string {
+  if (!run.vm.providerId) throw new ProviderError('InvalidInstanceID.NotFound', 'the VM has no provider instance', { transient: false });
+  return run.vm.providerId;
+}
+
+/** Polls the provider until `done` holds, sleeping until each transition is due to settle. */
+async function waitForInstance(run: OperationRun, done: (instance: ProviderInstance | null) => boolean, description: string): Promise<ProviderInstance | null> {
+  const providerId = requireProviderId(run);
+  const deadline = Date.now() + run.context.transitionTimeoutSeconds * 1000;
+  for (;;) {
+    run.assertLease();
+    const instance = await run.driver.get(providerId);
+    if (done(instance)) return instance;
+    if (instance?.state === 'ERROR') throw new ProviderError('InstanceError', `the provider reports the instance in ERROR while waiting for ${description}`, { transient: false });
+    if (Date.now() > deadline) throw new ProviderError('Timeout', `timed out waiting for ${description}`, { transient: false });
+    const dueIn = instance?.settlesAt ? instance.settlesAt.getTime() - Date.now() : 250;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, Math.max(25, dueIn + 5))));
+  }
+}
+
+const isState = (...states: ProviderInstanceState[]) => (instance: ProviderInstance | null) => instance !== null && states.includes(instance.state);
+
+/** A step that asks the provider for a transition unless the instance is already in or past it. */
+function actionStep(options: {
+  skipWhen: ProviderInstanceState[];
+  during: VmStatus;
+  act: (run: OperationRun, providerId: string) => Promise<unknown>;
+}): StepHandler {
+  return async (run) => {
+    const providerId = requireProviderId(run);
+    const instance = await run.driver.get(providerId);
+    if (instance && options.skipWhen.includes(instance.state)) return `already ${instance.state.toLowerCase()}`;
+    if (run.vm.status !== options.during) await setVmStatus(run, { status: options.during });
+    await options.act(run, providerId);
+    return null;
+  };
+}
+
+function waitStep(states: ProviderInstanceState[], description: string): StepHandler {
+  return async (run) => {
+    await waitForInstance(run, isState(...states), description);
+    return null;
+  };
+}
+
+function targetInstanceType(run: OperationRun): string {
+  const target = run.operation.input.instanceType;
+  if (typeof target !== 'string') throw new Error(`resize operation ${run.operation.id} has no target instance type`);
+  return target;
+}
+
+/** Step handlers by operation kind and step name; `finalize` is handled by the runner. */
+export const stepHandlers: Record<OperationKind, Record<string, StepHandler>> = {
+  CREATE: {
+    validate: async (run) => {
+      const [problem] = run.driver.validate({ region: run.vm.region, instanceType: run.vm.instanceType, image: run.vm.image, name: run.vm.name });
+      if (problem) throw new ProviderError('InvalidParameterValue', `${problem.field}: ${problem.message}`, { transient: false });
+      return null;
+    },
+    provision: async (run) => {
+      // The operation id is the provider-side idempotency token: a retried or re-driven create
+      // finds the instance the first attempt made instead of making a second one.
+      const clientToken = run.operation.id;
+      let instance = await run.driver.findByClientToken(clientToken);
+      const adopted = instance !== null;
+      if (!instance) {
+        if (run.vm.status !== 'PROVISIONING') await setVmStatus(run, { status: 'PROVISIONING' });
+        instance = await run.driver.create({
+          clientToken,
+          name: run.vm.name,
+          region: run.vm.region,
+          instanceType: run.vm.instanceType,
+          image: run.vm.image,
+          labels: run.vm.labels,
+        });
+      }
+      await setVmStatus(run, { providerId: instance.providerId, status: vmStatusFor(instance.state) });
+      return adopted ? `adopted existing instance ${instance.providerId}` : `created ${instance.providerId}`;
+    },
+    'wait-running': waitStep(['RUNNING'], 'the instance to run'),
+  },
+  START: {
+    start: actionStep({ skipWhen: ['STARTING', 'RUNNING'], during: 'STARTING', act: (run, id) => run.driver.start(id) }),
+    'wait-running': waitStep(['RUNNING'], 'the instance to run'),
+  },
+  STOP: {
+    stop: actionStep({ skipWhen: ['STOPPING', 'STOPPED'], during: 'STOPPING', act: (run, id) => run.driver.stop(id) }),
+    'wait-stopped': waitStep(['STOPPED'], 'the instance to stop'),
+  },
+  REBOOT: {
+    reboot: actionStep({ skipWhen: ['REBOOTING'], during: 'REBOOTING', act: (run, id) => run.driver.reboot(id) }),
+    'wait-running': waitStep(['RUNNING'], 'the instance to run again'),
+  },
+  RESIZE: {
+    resize: async (run) => {
+      const providerId = requireProviderId(run);
+      const target = targetInstanceType(run);
+      const instance = await run.driver.get(providerId);
+      if (instance?.state === 'RESIZING' || instance?.instanceType === target) return 'resize already under way';
+      if (run.vm.status !== 'RESIZING') await setVmStatus(run, { status: 'RESIZING' });
+      await run.driver.resize(providerId, target);
+      return `resizing to ${target}`;
+    },
+    'wait-resized': async (run) => {
+      const target = targetInstanceType(run);
+      await waitForInstance(run, (instance) => instance !== null && instance.state !== 'RESIZING' && instance.instanceType === target, `the resize to ${target}`);
+      return null;
+    },
+  },
+  DELETE: {
+    delete: async (run) => {
+      if (!run.vm.providerId) return 'nothing to delete at the provider';
+      const instance = await run.driver.get(run.vm.providerId);
+      if (!instance || instance.state === 'DELETING' || instance.state === 'DELETED') return 'already deleted';
+      if (run.vm.status !== 'DELETING') await setVmStatus(run, { status: 'DELETING' });
+      await run.driver.delete(run.vm.providerId);
+      return null;
+    },
+    'wait-deleted': async (run) => {
+      if (!run.vm.providerId) return null;
+      await waitForInstance(run, (instance) => instance === null || instance.state === 'DELETED', 'the instance to be deleted');
+      return null;
+    },
+  },
+};
+
+/** Reads the provider's truth for the final VM row of a successful operation. */
+export async function finalVmChange(run: OperationRun): Promise<FinalVmChange> {
+  if (run.operation.kind === 'DELETE') return { change: { status: 'DELETED', publicIp: null }, event: 'DELETED' };
+  const instance = await run.driver.get(requireProviderId(run));
+  if (!instance) throw new ProviderError('InvalidInstanceID.NotFound', 'the instance disappeared at the provider', { transient: false });
+  return {
+    change: {
+      status: vmStatusFor(instance.state),
+      instanceType: instance.instanceType,
+      privateIp: instance.privateIp,
+      publicIp: instance.publicIp,
+    },
+    event: run.operation.kind === 'RESIZE' ? 'RESIZED' : 'STATE_CHANGED',
+  };
+}
