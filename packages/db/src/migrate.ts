@@ -1,6 +1,6 @@
 import { drizzle } from 'drizzle-orm/postgres-js';
 import { migrate as drizzleMigrate } from 'drizzle-orm/postgres-js/migrator';
-import type { Sql } from './createSql.ts';
+import { createSql } from './createSql.ts';
 
 /** Options for {@link migrate}. */
 export interface MigrateOptions {
@@ -16,10 +16,15 @@ export interface MigrateOptions {
 /**
  * Applies a service's committed drizzle migrations. A session advisory lock, held on a reserved
  * connection, makes concurrent starts (two replicas, a worker and its subgraph) wait for each other
- * instead of racing.
+ * instead of racing. Runs on its own short-lived pool: drizzle changes the type parsers of the pool
+ * it wraps, which must not leak into the caller's pool.
  */
-export async function migrate(sql: Sql, options: MigrateOptions): Promise<void> {
-  const lockConnection = await sql.reserve();
+export async function migrate(databaseUrl: string, options: MigrateOptions): Promise<void> {
+  const sql = createSql(databaseUrl, { max: 2, applicationName: `novacron-migrate-${options.schema}` });
+  const lockConnection = await sql.reserve().catch(async (error: unknown) => {
+    await sql.end();
+    throw error;
+  });
   const lockKey = `novacron:migrate:${options.schema}`;
   try {
     await lockConnection`select pg_advisory_lock(hashtext(${lockKey}))`;
@@ -31,5 +36,6 @@ export async function migrate(sql: Sql, options: MigrateOptions): Promise<void> 
   } finally {
     await lockConnection`select pg_advisory_unlock(hashtext(${lockKey}))`.catch(() => {});
     lockConnection.release();
+    await sql.end({ timeout: 5 });
   }
 }

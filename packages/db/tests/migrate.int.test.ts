@@ -27,7 +27,7 @@ async function writeMigrationFolder(): Promise<string> {
 describe('migrate', () => {
   it('applies committed migrations once even when started concurrently', async () => {
     const folder = await writeMigrationFolder();
-    await Promise.all([migrate(db.sql, { migrationsFolder: folder, schema: 'demo' }), migrate(db.sql, { migrationsFolder: folder, schema: 'demo' })]);
+    await Promise.all([migrate(db.url, { migrationsFolder: folder, schema: 'demo' }), migrate(db.url, { migrationsFolder: folder, schema: 'demo' })]);
     const applied = await db.sql`select count(*)::int as n from drizzle.demo_migrations`;
     expect(applied[0]?.n).toBe(1);
     await db.sql`insert into demo.things (id) values (1)`;

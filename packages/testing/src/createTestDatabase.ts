@@ -2,6 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { createSql, ensureDatabase, type Sql } from '@novacron/db';
 
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** A server URL the test files create their own databases on (see globalSetup). */
+    postgresServerUrl: string;
+  }
+}
+
 /** A fresh, empty database for one test file, dropped on dispose. */
 export interface TestDatabase extends AsyncDisposable {
   url: string;

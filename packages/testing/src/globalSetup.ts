@@ -5,13 +5,6 @@ import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres } from '@novacron/db';
 import { freePort } from './freePort.ts';
 
-declare module 'vitest' {
-  export interface ProvidedContext {
-    /** A server URL the test files create their own databases on. */
-    postgresServerUrl: string;
-  }
-}
-
 /**
  * vitest global setup: uses `DATABASE_URL` when set, otherwise starts one real embedded PostgreSQL
  * for the whole run in a temporary folder, and removes it afterwards.

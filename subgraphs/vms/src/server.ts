@@ -31,7 +31,7 @@ export const defaultTenantId = 'default';
 /** Migrates the database and serves the vms subgraph over HTTP. */
 export async function start(config: VmsConfig, logger: Logger = createLogger('vms')): Promise<RunningVmsSubgraph> {
   const sql = createSql(config.databaseUrl, { max: 20, applicationName: 'novacron-vms' });
-  await migrateVms(sql, config.databaseUrl);
+  await migrateVms(config.databaseUrl);
   const services: VmsServices = {
     db: createDatabase(sql),
     providers: createProviderRegistry({ sql, latencyMs: config.simulated.latencyMs, capacityPerRegion: config.simulated.capacityPerRegion }),

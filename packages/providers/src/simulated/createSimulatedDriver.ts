@@ -1,0 +1,302 @@
+/**
+ * The simulated cloud's state machine. One file on purpose: the transition table, lazy settlement,
+ * capacity and idempotency rules only make sense read together.
+ *
+ * All state lives in `simcloud.instances`; there is no timer and no in-memory state. An action moves
+ * an instance into a transitional state with `settles_at` in the future; every later call first
+ * settles the rows whose `settles_at` has passed (one `update … returning`). So a process can be
+ * SIGKILLed at any point and the next caller, in any process, sees the truth.
+ */
+import type postgres from 'postgres';
+import type { Catalog } from '@novacron/catalog';
+import { loadCatalog } from '@novacron/catalog';
+import type { Sql } from '@novacron/db';
+import type {
+  CreateInstanceRequest,
+  ProviderCapabilities,
+  ProviderDescription,
+  ProviderDriver,
+  ProviderInstance,
+  ProviderInstanceState,
+  RegionInfo,
+  ValidationProblem,
+} from '../ProviderDriver.ts';
+import { ProviderError } from '../ProviderError.ts';
+import { consumeFault, faultError, type FaultTarget } from './consumeFault.ts';
+import type { SimulatedFaultAction } from './SimulatedFault.ts';
+import { instanceColumns, toProviderInstance, type SimulatedInstanceRow } from './SimulatedInstanceRow.ts';
+import { simulatedFlavours, simulatedImages, type SimulatedProviderName } from './simulatedFlavours.ts';
+
+/** Options for {@link createSimulatedDriver}. */
+export interface SimulatedDriverOptions {
+  /** Which cloud to imitate; also the driver's name. */
+  provider: SimulatedProviderName;
+  /** The database holding the `simcloud` schema (see `migrateSimulatedCloud`). */
+  sql: Sql;
+  /** How long each transitional state lasts, drawn uniformly per action; `{ min: 0, max: 0 }` settles at once. */
+  latencyMs: { min: number; max: number };
+  /** The most instances that are not DELETED one provider holds in one region. */
+  capacityPerRegion: number;
+  /** Regions and instance types to offer; the shipped price catalog by default. */
+  catalog?: Catalog;
+}
+
+type SettledState = 'RUNNING' | 'STOPPED' | 'DELETED';
+type Queryable = Sql | postgres.TransactionSql;
+
+/** Simple transitions: allowed source states, the transitional state, and where it settles. */
+const transitions: Record<'start' | 'stop' | 'reboot' | 'delete', { from: ProviderInstanceState[]; via: ProviderInstanceState; to: SettledState; verb: string }> = {
+  start: { from: ['STOPPED'], via: 'STARTING', to: 'RUNNING', verb: 'started' },
+  stop: { from: ['RUNNING'], via: 'STOPPING', to: 'STOPPED', verb: 'stopped' },
+  reboot: { from: ['RUNNING'], via: 'REBOOTING', to: 'RUNNING', verb: 'rebooted' },
+  // Like real clouds, an instance can be deleted mid-transition; only a deletion already under way is refused.
+  delete: {
+    from: ['PENDING', 'STARTING', 'RUNNING', 'STOPPING', 'STOPPED', 'REBOOTING', 'RESIZING', 'ERROR'],
+    via: 'DELETING',
+    to: 'DELETED',
+    verb: 'deleted',
+  },
+};
+
+/**
+ * A {@link ProviderDriver} for a simulated aws, azure or gcp whose instances are rows in Postgres.
+ * Regions and instance types come from the price catalog; `describe().simulated` is true.
+ */
+export function createSimulatedDriver(options: SimulatedDriverOptions): ProviderDriver {
+  const flavour = simulatedFlavours[options.provider];
+  if (!flavour) throw new RangeError(`no simulated provider named "${options.provider}"`);
+  const { min, max } = options.latencyMs;
+  if (!(min >= 0 && max >= min)) throw new RangeError(`latencyMs needs 0 <= min <= max, got ${min}..${max}`);
+  if (!Number.isInteger(options.capacityPerRegion) || options.capacityPerRegion < 0) {
+    throw new RangeError(`capacityPerRegion must be a non-negative integer, got ${options.capacityPerRegion}`);
+  }
+  const { sql, capacityPerRegion } = options;
+  const provider = flavour.name;
+  const catalog = options.catalog ?? loadCatalog();
+  const regionNames = new Set(catalog.regionsOf(provider));
+  const typeNames = new Set(catalog.entries.filter((entry) => entry.provider === provider).map((entry) => entry.instanceType));
+
+  const capabilities: ProviderCapabilities = Object.freeze({
+    resizeRequiresStop: flavour.resizeRequiresStop,
+    idempotentCreate: true,
+    canReboot: true,
+    images: [...simulatedImages],
+  });
+  const regions: RegionInfo[] = [...regionNames].map((region) => ({
+    name: region,
+    instanceTypes: catalog.instanceTypesIn(provider, region).map((entry) => ({
+      name: entry.instanceType,
+      vcpus: entry.vcpus,
+      memoryGib: entry.memoryGib,
+      arch: entry.arch,
+      gpuName: entry.gpuName,
+      gpuCount: entry.gpuCount,
+    })),
+  }));
+  const description: ProviderDescription = deepFreeze({ name: provider, displayName: flavour.displayName, simulated: true, regions, capabilities });
+
+  const permanent = (code: string, message: string) => new ProviderError(code, message, { transient: false });
+  const notFound = (providerId: string) => permanent(flavour.errorCodes.notFound, `${flavour.displayName}: instance '${providerId}' does not exist`);
+  const drawLatencyMs = () => min + Math.random() * (max - min);
+
+  /** Settles the due rows in a scope and returns them as they are now. */
+  async function settle(db: Queryable, scope: { providerId?: string; clientToken?: string; region?: string }): Promise<SimulatedInstanceRow[]> {
+    return db<SimulatedInstanceRow[]>`
+      update simcloud.instances set
+        state = target_state,
+        target_state = null,
+        settles_at = null,
+        private_ip = case target_state
+          when 'RUNNING' then coalesce(private_ip, '10.' || floor(random() * 256)::int || '.' || floor(random() * 256)::int || '.' || (1 + floor(random() * 254))::int)
+          when 'DELETED' then null
+          else private_ip end,
+        public_ip = case target_state
+          when 'RUNNING' then coalesce(public_ip, '203.0.113.' || (1 + floor(random() * 254))::int)
+          else null end,
+        updated_at = now()
+      where provider = ${provider}
+        and settles_at <= now()
+        ${scope.providerId === undefined ? db`` : db`and provider_id = ${scope.providerId}`}
+        ${scope.clientToken === undefined ? db`` : db`and client_token = ${scope.clientToken}`}
+        ${scope.region === undefined ? db`` : db`and region = ${scope.region}`}
+      returning ${db.unsafe(instanceColumns)}`;
+  }
+
+  /** Reads one instance after settling it. */
+  async function current(providerId: string): Promise<SimulatedInstanceRow | undefined> {
+    const [settled] = await settle(sql, { providerId });
+    if (settled) return settled;
+    const [row] = await sql<SimulatedInstanceRow[]>`select ${sql.unsafe(instanceColumns)} from simcloud.instances where provider = ${provider} and provider_id = ${providerId}`;
+    return row;
+  }
+
+  /** A row that was just given a transitional state: settle it at once when its latency was zero. */
+  async function afterTransition(row: SimulatedInstanceRow, latencyMs: number): Promise<ProviderInstance> {
+    if (latencyMs > 0) return toProviderInstance(row);
+    const [settled] = await settle(sql, { providerId: row.provider_id });
+    return toProviderInstance(settled ?? row);
+  }
+
+  /** Runs a call behind the fault injector: faults either replace the call or (lost_response) follow it. */
+  async function withFaults<T>(action: Exclude<SimulatedFaultAction, '*'>, target: FaultTarget, call: () => Promise<T>): Promise<T> {
+    const fault = await consumeFault(sql, provider, action, target);
+    if (fault && fault.kind !== 'lost_response') throw faultError(fault, action);
+    const result = await call();
+    if (fault) throw faultError(fault, action);
+    return result;
+  }
+
+  /** Why an action matched no row: the instance is unknown, or in the wrong state. */
+  async function refusal(providerId: string, verb: string, requiredState?: string): Promise<ProviderError> {
+    const row = await current(providerId);
+    if (!row) return notFound(providerId);
+    const reason = requiredState
+      ? `is not in the '${requiredState}' state (current state: ${row.state})`
+      : `is not in a state from which it can be ${verb} (current state: ${row.state})`;
+    return permanent(flavour.errorCodes.incorrectState, `${flavour.displayName}: instance '${providerId}' ${reason}`);
+  }
+
+  async function transition(action: keyof typeof transitions, providerId: string): Promise<ProviderInstance> {
+    return withFaults(action, { providerId }, async () => {
+      const step = transitions[action];
+      const latencyMs = drawLatencyMs();
+      await settle(sql, { providerId });
+      const [row] = await sql<SimulatedInstanceRow[]>`
+        update simcloud.instances
+        set state = ${step.via}, target_state = ${step.to}, settles_at = now() + ${latencyMs}::double precision * interval '1 millisecond', updated_at = now()
+        where provider = ${provider} and provider_id = ${providerId} and state in ${sql(step.from)}
+        returning ${sql.unsafe(instanceColumns)}`;
+      if (!row) throw await refusal(providerId, step.verb);
+      return afterTransition(row, latencyMs);
+    });
+  }
+
+  function validate(spec: { region: string; instanceType: string; image?: string; name?: string }): ValidationProblem[] {
+    const problems: ValidationProblem[] = [];
+    if (!regionNames.has(spec.region)) {
+      problems.push({ field: 'region', message: `${provider} has no region "${spec.region}"` });
+    }
+    if (!typeNames.has(spec.instanceType)) {
+      problems.push({ field: 'instanceType', message: `${provider} has no instance type "${spec.instanceType}"` });
+    } else if (regionNames.has(spec.region) && !catalog.find(provider, spec.region, spec.instanceType)) {
+      problems.push({ field: 'instanceType', message: `${provider} does not offer "${spec.instanceType}" in ${spec.region}` });
+    }
+    if (spec.image !== undefined && !simulatedImages.includes(spec.image)) {
+      problems.push({ field: 'image', message: `${provider} has no image "${spec.image}"; choose one of ${simulatedImages.join(', ')}` });
+    }
+    if (spec.name !== undefined && spec.name.trim() === '') {
+      problems.push({ field: 'name', message: 'name must not be empty' });
+    }
+    return problems;
+  }
+
+  async function create(request: CreateInstanceRequest): Promise<ProviderInstance> {
+    return withFaults('create', { region: request.region }, async () => {
+      const problems = validate(request);
+      if (request.clientToken === '') problems.push({ field: 'clientToken', message: 'clientToken must not be empty' });
+      if (problems.length > 0) {
+        throw permanent(flavour.errorCodes.invalidParameter, problems.map((problem) => `${problem.field}: ${problem.message}`).join('; '));
+      }
+      const latencyMs = drawLatencyMs();
+      const { row, created } = await sql.begin(async (tx) => {
+        // Serialises creates per provider+region so the capacity count and the insert are one decision.
+        await tx`select pg_advisory_xact_lock(hashtext(${`simcloud:create:${provider}:${request.region}`}))`;
+        const [existing] = await tx<SimulatedInstanceRow[]>`
+          select ${tx.unsafe(instanceColumns)} from simcloud.instances where provider = ${provider} and client_token = ${request.clientToken}`;
+        if (existing) return { row: existing, created: false };
+        // Deletions whose time has come free their slot even before anyone settled them.
+        const [{ live } = { live: 0 }] = await tx<{ live: number }[]>`
+          select count(*)::int as live from simcloud.instances
+          where provider = ${provider} and region = ${request.region} and state <> 'DELETED'
+            and (target_state is distinct from 'DELETED' or settles_at > now())`;
+        if (live >= capacityPerRegion) {
+          throw permanent(
+            'InsufficientInstanceCapacity',
+            `${flavour.displayName}: insufficient capacity in ${request.region} for ${request.instanceType} (${live} of ${capacityPerRegion} in use)`,
+          );
+        }
+        const [inserted] = await tx<SimulatedInstanceRow[]>`
+          insert into simcloud.instances (provider_id, provider, region, instance_type, image, name, labels, state, target_state, settles_at, client_token)
+          values (
+            ${flavour.newProviderId(request.name)}, ${provider}, ${request.region}, ${request.instanceType}, ${request.image}, ${request.name},
+            ${JSON.stringify(request.labels ?? {})}::jsonb, 'PENDING', 'RUNNING', now() + ${latencyMs}::double precision * interval '1 millisecond', ${request.clientToken}
+          )
+          on conflict (provider, client_token) do nothing
+          returning ${tx.unsafe(instanceColumns)}`;
+        if (inserted) return { row: inserted, created: true };
+        // The same token raced in from another region's lock; the unique index kept one, return it.
+        const [winner] = await tx<SimulatedInstanceRow[]>`
+          select ${tx.unsafe(instanceColumns)} from simcloud.instances where provider = ${provider} and client_token = ${request.clientToken}`;
+        return { row: winner!, created: false };
+      });
+      if (created) return afterTransition(row, latencyMs);
+      return toProviderInstance((await current(row.provider_id)) ?? row);
+    });
+  }
+
+  async function resize(providerId: string, instanceType: string): Promise<ProviderInstance> {
+    return withFaults('resize', { providerId }, async () => {
+      const before = await current(providerId);
+      if (!before) throw notFound(providerId);
+      if (!catalog.find(provider, before.region, instanceType)) {
+        throw permanent(flavour.errorCodes.invalidParameter, `${flavour.displayName}: instance type "${instanceType}" is not offered in ${before.region}`);
+      }
+      const from: ProviderInstanceState[] = flavour.resizeRequiresStop ? ['STOPPED'] : ['RUNNING', 'STOPPED'];
+      const latencyMs = drawLatencyMs();
+      // `target_state = state` reads the state before this update: a resize settles back where it began.
+      const [row] = await sql<SimulatedInstanceRow[]>`
+        update simcloud.instances
+        set state = 'RESIZING', target_state = state, instance_type = ${instanceType},
+            settles_at = now() + ${latencyMs}::double precision * interval '1 millisecond', updated_at = now()
+        where provider = ${provider} and provider_id = ${providerId} and state in ${sql(from)}
+        returning ${sql.unsafe(instanceColumns)}`;
+      if (!row) throw await refusal(providerId, 'resized', flavour.resizeRequiresStop ? 'stopped' : undefined);
+      return afterTransition(row, latencyMs);
+    });
+  }
+
+  return {
+    name: provider,
+    describe: () => description,
+    capabilities: () => capabilities,
+    validate,
+    create,
+    start: (providerId) => transition('start', providerId),
+    stop: (providerId) => transition('stop', providerId),
+    reboot: (providerId) => transition('reboot', providerId),
+    resize,
+    delete: (providerId) => transition('delete', providerId),
+    get: (providerId) =>
+      withFaults('get', { providerId }, async () => {
+        const row = await current(providerId);
+        return row ? toProviderInstance(row) : null;
+      }),
+    findByClientToken: (clientToken) =>
+      withFaults('get', { clientToken }, async () => {
+        const [settled] = await settle(sql, { clientToken });
+        if (settled) return toProviderInstance(settled);
+        const [row] = await sql<SimulatedInstanceRow[]>`
+          select ${sql.unsafe(instanceColumns)} from simcloud.instances where provider = ${provider} and client_token = ${clientToken}`;
+        return row ? toProviderInstance(row) : null;
+      }),
+    list: (filter = {}) =>
+      withFaults('get', { region: filter.region ?? null }, async () => {
+        await settle(sql, filter.region === undefined ? {} : { region: filter.region });
+        const rows = await sql<SimulatedInstanceRow[]>`
+          select ${sql.unsafe(instanceColumns)} from simcloud.instances
+          where provider = ${provider} and state <> 'DELETED'
+            ${filter.region === undefined ? sql`` : sql`and region = ${filter.region}`}
+          order by created_at, provider_id`;
+        return rows.map(toProviderInstance);
+      }),
+  };
+}
+
+/** Freezes a description all the way down, so no caller can change what every other caller sees. */
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
