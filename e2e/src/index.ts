@@ -2,3 +2,5 @@ export { startPlatform } from './startPlatform.ts';
 export type { Platform, PlatformOptions } from './startPlatform.ts';
 export { spawnWorker } from './spawnWorker.ts';
 export type { WorkerProcess } from './spawnWorker.ts';
+export { createVmInput } from './createVmInput.ts';
+export { countRows, providerInstancesFor } from './countRows.ts';

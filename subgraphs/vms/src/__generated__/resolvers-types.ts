@@ -106,7 +106,10 @@ export type MutationStopVmArgs = {
 /** A handle on lifecycle work that workers execute durably. Mutations return it at once. */
 export type Operation = {
   __typename?: 'Operation';
-  /** How many times a worker has attempted the current step (retries of transient provider errors included). */
+  /**
+   * Attempts in all: 1 when nothing went wrong; each retry of a transient provider error and each
+   * re-drive after a worker died adds one.
+   */
   attempts: Scalars['Int']['output'];
   /** True once cancellation was asked for; a running operation stops at its next step. */
   cancelRequested: Scalars['Boolean']['output'];

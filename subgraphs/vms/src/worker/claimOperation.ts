@@ -14,6 +14,8 @@ export async function claimOperation(db: Database, operationId: string, workerId
     .set({
       status: 'RUNNING',
       startedAt: sql`coalesce(${operations.startedAt}, now())`,
+      // Every claim is an attempt: the first one and each re-drive after a worker died.
+      attempts: sql`${operations.attempts} + 1`,
       leaseOwner: workerId,
       leaseEpoch: sql`${operations.leaseEpoch} + 1`,
       leaseExpiresAt: sql`now() + make_interval(secs => ${leaseSeconds})`,

@@ -59,7 +59,6 @@ async function runSteps(run: OperationRun): Promise<void> {
       if (operation.cancelRequested) return false;
       await run.updateOperation(tx, {
         steps: run.stepsWith(index, { status: 'RUNNING', startedAt: step.startedAt ?? new Date().toISOString(), message: null }),
-        attempts: 1,
       });
       return true;
     });
@@ -71,9 +70,13 @@ async function runSteps(run: OperationRun): Promise<void> {
       const message = await retryTransient(
         run.context.retry,
         () => handler(run),
-        async (attempt) => {
-          if (attempt > 1) await run.guarded(async (tx) => void (await run.updateOperation(tx, { attempts: attempt })));
-        },
+        (error, nextAttempt) =>
+          run.guarded(async (tx) => {
+            await run.updateOperation(tx, {
+              attempts: run.operation.attempts + 1,
+              steps: run.stepsWith(index, { message: `attempt ${nextAttempt} after ${error.providerCode}: ${error.message}` }),
+            });
+          }),
       );
       await run.guarded(async (tx) => {
         await run.updateOperation(tx, {

@@ -1,4 +1,4 @@
-import { isTransientProviderError } from '@novacron/providers';
+import { isTransientProviderError, type ProviderError } from '@novacron/providers';
 
 /** How transient provider errors are retried. */
 export interface RetryPolicy {
@@ -10,16 +10,16 @@ export interface RetryPolicy {
 
 /**
  * Runs `action`, retrying transient provider errors with exponential backoff and full jitter.
- * `onAttempt` is told of every attempt (so the operation's `attempts` counter is true). Permanent
- * errors, and the last transient one, are rethrown.
+ * `onRetry` hears of each retry before it happens (so the operation's `attempts` stay true).
+ * Permanent errors, and the last transient one, are rethrown.
  */
-export async function retryTransient<T>(policy: RetryPolicy, action: () => Promise<T>, onAttempt: (attempt: number) => Promise<void>): Promise<T> {
+export async function retryTransient<T>(policy: RetryPolicy, action: () => Promise<T>, onRetry: (error: ProviderError, nextAttempt: number) => Promise<void>): Promise<T> {
   for (let attempt = 1; ; attempt += 1) {
-    await onAttempt(attempt);
     try {
       return await action();
     } catch (error) {
       if (!isTransientProviderError(error) || attempt >= policy.maxAttempts) throw error;
+      await onRetry(error, attempt + 1);
       const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
       await new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
     }
