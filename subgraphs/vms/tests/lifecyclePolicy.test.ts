@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { AppError } from '@novacron/errors';
+import { assertTransitionAllowed, lifecycleTransitions } from '../src/domain/lifecyclePolicy.ts';
+import type { VmStatus } from '../src/__generated__/resolvers-types.ts';
+
+const allStatuses: VmStatus[] = ['PENDING', 'PROVISIONING', 'STARTING', 'RUNNING', 'STOPPING', 'STOPPED', 'REBOOTING', 'RESIZING', 'DELETING', 'DELETED', 'ERROR'];
+
+function outcome(run: () => void): string {
+  try {
+    run();
+    return 'allowed';
+  } catch (error) {
+    return error instanceof AppError ? error.code : 'threw something else';
+  }
+}
+
+describe('lifecycle policy', () => {
+  it.each(Object.entries(lifecycleTransitions))('allows %s only from its documented statuses', (kind, transition) => {
+    for (const status of allStatuses) {
+      const expected = transition.from.includes(status) ? 'allowed' : 'CONFLICT';
+      expect(outcome(() => assertTransitionAllowed(kind as never, status, false)), `${kind} from ${status}`).toBe(expected);
+    }
+  });
+
+  it('lets a provider that resizes in place resize a RUNNING VM', () => {
+    expect(outcome(() => assertTransitionAllowed('RESIZE', 'RUNNING', true))).toBe('allowed');
+    expect(outcome(() => assertTransitionAllowed('RESIZE', 'RUNNING', false))).toBe('CONFLICT');
+  });
+
+  it('tells the client to stop the VM first when the provider cannot resize it running', () => {
+    expect(() => assertTransitionAllowed('RESIZE', 'RUNNING', false)).toThrow(/stop the VM first/);
+  });
+
+  it('reports a deleted VM as such, whatever the action', () => {
+    for (const kind of Object.keys(lifecycleTransitions)) {
+      try {
+        assertTransitionAllowed(kind as never, 'DELETED', true);
+        expect.unreachable();
+      } catch (error) {
+        expect((error as AppError).extensions.reason).toBe('VM_DELETED');
+      }
+    }
+  });
+});

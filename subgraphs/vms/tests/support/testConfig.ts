@@ -1,0 +1,23 @@
+import type { VmsConfig } from '../../src/config.ts';
+
+/** A configuration for tests: port 0, no simulated latency, short leases. */
+export function testConfig(databaseUrl: string, overrides: Partial<VmsConfig> = {}): VmsConfig {
+  return {
+    host: '127.0.0.1',
+    port: 0,
+    databaseUrl,
+    production: false,
+    simulated: { latencyMs: { min: 0, max: 0 }, capacityPerRegion: 1_000 },
+    worker: {
+      concurrency: 4,
+      leaseSeconds: 30,
+      queuedLeaseSeconds: 300,
+      sweepIntervalMs: 200,
+      maxRedrives: 3,
+      retry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20 },
+      transitionTimeoutSeconds: 30,
+      pollIntervalMs: 200,
+    },
+    ...overrides,
+  };
+}
