@@ -1,6 +1,11 @@
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { composeServices } from '@apollo/composition';
-import { parse, printSchema } from 'graphql';
+import { parse } from 'graphql';
+
+// Composition builds its schema with the CommonJS build of graphql-js; print it with that same build,
+// or test runners that resolve graphql's ES module build refuse to mix the two.
+const { printSchema } = createRequire(import.meta.url)('graphql') as typeof import('graphql');
 
 /** One entry of schema/subgraphs.json. */
 export interface SubgraphEntry {

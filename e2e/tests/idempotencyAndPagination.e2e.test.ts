@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CreateVmDocument, NovaCronRequestError, VMsDocument, OperationsDocument, waitForOperation } from '@novacron/sdk';
+import { CreateVmDocument, NovaCronRequestError, VMsDocument, OperationsDocument, waitForOperation, type VMsQuery } from '@novacron/sdk';
 import { countRows, createVmInput, providerInstancesFor, startPlatform, type Platform } from '../src/index.ts';
 
 let platform: Platform;
@@ -39,7 +39,9 @@ describe('idempotency keys', () => {
 
   it('answers CONFLICT and writes nothing when a key is reused with a different input', async () => {
     const key = 'reused-key';
-    await platform.client.request(CreateVmDocument, { input: createVmInput(), idempotencyKey: key });
+    const first = await platform.client.request(CreateVmDocument, { input: createVmInput(), idempotencyKey: key });
+    // Let the worker finish, so its own writes do not change the counts below.
+    await waitForOperation(platform.client, first.createVM.id, { intervalMs: 50 });
     const before = await countRows(platform.database.sql);
     const error = await platform.client.request(CreateVmDocument, { input: createVmInput(), idempotencyKey: key }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(NovaCronRequestError);
@@ -66,7 +68,7 @@ describe('pagination', () => {
     let after: string | null = null;
     let pages = 0;
     for (;;) {
-      const { vms } = await platform.client.request(VMsDocument, { filter: { labels: [{ key: 'batch', value: batch }] }, first: 100, after });
+      const { vms }: VMsQuery = await platform.client.request(VMsDocument, { filter: { labels: [{ key: 'batch', value: batch }] }, first: 100, after });
       expect(vms.totalCount).toBe(250);
       seen.push(...vms.edges.map((edge) => edge.node.id));
       pages += 1;

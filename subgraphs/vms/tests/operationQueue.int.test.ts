@@ -104,3 +104,18 @@ describe('operation queue', () => {
     expect(second?.version).toBe(first?.version);
   });
 });
+
+describe('sweeper', () => {
+  it('re-drives a queued operation whose job is held by a worker that died before claiming it', async () => {
+    const operation = await requestCreate(services, 'default', { ...input, name: 'queue-6' }, null);
+    // What a worker SIGKILLed right after taking the job leaves behind: a locked job, a QUEUED operation.
+    await database.sql`update graphile_worker._private_jobs set locked_at = now() - interval '1 minute', locked_by = 'dead-worker' where key = ${`op:${operation.id}`}`;
+    const untouched = await sweepExpiredLeases(db, { leaseSeconds: 120, maxRedrives: 3 });
+    expect(untouched.redriven).not.toContain(operation.id);
+    const sweep = await sweepExpiredLeases(db, { leaseSeconds: 30, maxRedrives: 3 });
+    expect(sweep.redriven).toContain(operation.id);
+    await executeOperation(workerContext('rescuer'), operation.id);
+    const [done] = await db.select().from(operations).where(eq(operations.id, operation.id));
+    expect(done?.status).toBe('SUCCEEDED');
+  });
+});

@@ -24,6 +24,20 @@ export interface SweepResult {
  */
 export async function sweepExpiredLeases(db: Database, options: SweepOptions): Promise<SweepResult> {
   return db.transaction(async (tx) => {
+    // A worker that dies between taking a job and claiming its operation leaves the job locked (for
+    // hours, in graphile-worker) and the operation QUEUED. A live worker claims within milliseconds
+    // of taking the job, so a job locked for a whole lease with its operation still QUEUED belongs to
+    // a dead worker: expire the operation's lease now so the sweep below re-drives it.
+    await tx.execute(sql`
+      update vms.operations o
+      set lease_expires_at = now()
+      from graphile_worker.jobs j
+      where j.task_identifier = ${runOperationTask}
+        and j.locked_at < now() - make_interval(secs => ${options.leaseSeconds})
+        and j.key like 'op:%'
+        and o.id = substring(j.key from 4 for 36)::uuid
+        and o.status = 'QUEUED'
+        and o.lease_expires_at > now()`);
     const rows = await tx.execute<{ id: string; vm_id: string; kind: string; redrive_count: number }>(sql`
       with expired as (
         select id from vms.operations

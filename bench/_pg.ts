@@ -1,0 +1,11 @@
+import { chmod, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startEmbeddedPostgres, ensureDatabase } from '@novacron/db';
+import { freePort } from '@novacron/testing';
+const parent = await mkdtemp(join(tmpdir(), 'novacron-bench-dbg-'));
+await chmod(parent, 0o755);
+const pg = await startEmbeddedPostgres({ dataDir: join(parent, 'data'), port: await freePort(), persistent: false });
+console.log(await ensureDatabase(pg.url, 'bench'));
+process.once('SIGTERM', async () => { await pg.stop(); process.exit(0); });
+setInterval(() => {}, 1000);

@@ -1,0 +1,49 @@
+import type { IntegrityReport } from './checkIntegrity.ts';
+import type { BenchOptions } from './parseBenchOptions.ts';
+import type { ActivityCount } from './samplePostgresActivity.ts';
+import type { CpuInterval } from './snapshotProcessCpu.ts';
+import type { DrainResult } from './waitForOperationsTerminal.ts';
+import type { LatencySummary } from './summarizeLatencies.ts';
+
+/** The machine a run was measured on. */
+export interface MachineInfo {
+  cpuCount: number;
+  cpuModel: string;
+  memoryGiB: number;
+  os: string;
+  node: string;
+  postgres: string;
+}
+
+/** One load phase's figures. */
+export interface PhaseFigures {
+  label: string;
+  latency: LatencySummary;
+  sent: number;
+  accepted: number;
+  errors: number;
+  errorSamples: [string, number][];
+  wallSeconds: number;
+  /** Accepted requests per second of the phase's wall time. */
+  acceptedPerSecond: number;
+}
+
+/** Everything one run of the createVM throughput benchmark measured. */
+export interface BenchResults {
+  date: string;
+  command: string;
+  machine: MachineInfo;
+  options: Omit<BenchOptions, 'verbose' | 'jsonPath'>;
+  /** `{ __typename }`: answered by the gateway alone (its query plan has no subgraph fetch). */
+  gatewayOnly: PhaseFigures;
+  /** `{ providers { name } }`: gateway + one subgraph HTTP hop, resolved from memory (no database). */
+  baseline: PhaseFigures;
+  mutations: PhaseFigures;
+  /** CPU seconds the load generator (this process) used during the mutation phase. */
+  loadGeneratorCpuSeconds: number;
+  drain: DrainResult & { afterLastMutationSeconds: number };
+  integrity: IntegrityReport;
+  cpu: { baseline: CpuInterval; mutations: CpuInterval; drain: CpuInterval };
+  postgresActivity: { sampleCount: number; top: ActivityCount[] };
+  platformLogLines: number;
+}

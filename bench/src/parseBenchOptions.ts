@@ -1,0 +1,97 @@
+import { parseArgs } from 'node:util';
+
+/** What one run of the createVM throughput benchmark does; every field has a flag and most an env variable. */
+export interface BenchOptions {
+  /** createVM mutations in the measured phase. */
+  count: number;
+  /** Closed-loop clients: each sends its next request when the previous one answered. */
+  concurrency: number;
+  /** Requests of each kind (query, mutation) sent before measuring, to warm the JIT, pools and plans. */
+  warmup: number;
+  /** Cheap-query requests of the baseline phase. */
+  baselineCount: number;
+  workerProcesses: number;
+  /** Jobs one worker process runs at once. */
+  workerConcurrency: number;
+  /** The simulated provider's latency per transition, `min-max` ms. */
+  simLatencyMs: string;
+  /** Give up waiting for operations to become terminal after this long and report what is left. */
+  drainTimeoutSeconds: number;
+  /** Per-request client timeout. */
+  requestTimeoutMs: number;
+  /** When set, every platform process writes a V8 CPU profile here (adds overhead; not for headline numbers). */
+  cpuProfileDir: string | undefined;
+  /** Forward every platform log line instead of the first few. */
+  verbose: boolean;
+  /** When set, the raw results are also written here as JSON. */
+  jsonPath: string | undefined;
+}
+
+const usage = `Usage: node createVmThroughput.ts [options]
+
+  --count N                 createVM mutations to measure (BENCH_COUNT, default 10000)
+  --concurrency N           concurrent closed-loop clients (BENCH_CONCURRENCY, default 200)
+  --warmup N                warm-up requests per kind (BENCH_WARMUP, default 200)
+  --baseline-count N        baseline query requests (BENCH_BASELINE_COUNT, default 2000)
+  --worker-processes N      operation worker processes (WORKER_PROCESSES, default 1)
+  --worker-concurrency N    jobs per worker process (WORKER_CONCURRENCY, default 200)
+  --sim-latency MIN-MAX     simulated provider latency in ms (SIM_LATENCY_MS, default 1000-3000)
+  --drain-timeout S         seconds to wait for all operations to be terminal (default 900)
+  --request-timeout MS      per-request client timeout (default 30000)
+  --cpu-prof DIR            write V8 CPU profiles of every platform process to DIR (adds overhead)
+  --json FILE               also write the raw results as JSON
+  --verbose                 forward all platform log lines
+  --help`;
+
+function positiveInt(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
+  return value;
+}
+
+/** Parses the command line (flags win over environment variables); prints usage and exits on `--help`. */
+export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      count: { type: 'string' },
+      concurrency: { type: 'string' },
+      warmup: { type: 'string' },
+      'baseline-count': { type: 'string' },
+      'worker-processes': { type: 'string' },
+      'worker-concurrency': { type: 'string' },
+      'sim-latency': { type: 'string' },
+      'drain-timeout': { type: 'string' },
+      'request-timeout': { type: 'string' },
+      'cpu-prof': { type: 'string' },
+      json: { type: 'string' },
+      verbose: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(`${usage}\n`);
+    process.exit(0);
+  }
+  const simLatencyMs = values['sim-latency'] ?? env.SIM_LATENCY_MS ?? '1000-3000';
+  if (!/^\d+(?:-\d+)?$/.test(simLatencyMs)) throw new Error(`--sim-latency must look like 1000-3000, got "${simLatencyMs}"`);
+  const options: BenchOptions = {
+    count: positiveInt('--count', values.count ?? env.BENCH_COUNT, 10_000),
+    concurrency: positiveInt('--concurrency', values.concurrency ?? env.BENCH_CONCURRENCY, 200),
+    warmup: positiveInt('--warmup', values.warmup ?? env.BENCH_WARMUP, 200),
+    baselineCount: positiveInt('--baseline-count', values['baseline-count'] ?? env.BENCH_BASELINE_COUNT, 2_000),
+    workerProcesses: positiveInt('--worker-processes', values['worker-processes'] ?? env.WORKER_PROCESSES, 1),
+    workerConcurrency: positiveInt('--worker-concurrency', values['worker-concurrency'] ?? env.WORKER_CONCURRENCY, 200),
+    simLatencyMs,
+    drainTimeoutSeconds: positiveInt('--drain-timeout', values['drain-timeout'], 900),
+    requestTimeoutMs: positiveInt('--request-timeout', values['request-timeout'], 30_000),
+    cpuProfileDir: values['cpu-prof'],
+    verbose: values.verbose,
+    jsonPath: values.json,
+  };
+  if (options.count < 1 || options.concurrency < 1) throw new Error('--count and --concurrency must be at least 1');
+  if (options.workerProcesses < 1 || options.workerConcurrency < 1) throw new Error('--worker-processes and --worker-concurrency must be at least 1');
+  return options;
+}

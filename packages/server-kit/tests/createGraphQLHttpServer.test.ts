@@ -1,0 +1,46 @@
+import { ApolloServer } from '@apollo/server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createGraphQLHttpServer, createLogger, listen, type RunningHttpServer } from '../src/index.ts';
+
+let ready = true;
+let running: RunningHttpServer;
+let apollo: ApolloServer;
+
+beforeAll(async () => {
+  apollo = new ApolloServer({ typeDefs: 'type Query { hello(name: String!): String! }', resolvers: { Query: { hello: (_: unknown, { name }: { name: string }) => `hello ${name}` } } });
+  await apollo.start();
+  const server = createGraphQLHttpServer({ apollo, logger: createLogger('test', 'silent'), context: async () => ({}), ready: async () => ready, maxBodyBytes: 1_000 });
+  running = await listen(server, 0);
+});
+afterAll(async () => {
+  await running?.close();
+  await apollo?.stop();
+});
+
+const post = (body: string) => fetch(running.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+
+describe('createGraphQLHttpServer', () => {
+  it('executes GraphQL over POST', async () => {
+    const response = await post(JSON.stringify({ query: 'query ($n: String!) { hello(name: $n) }', variables: { n: 'world' } }));
+    expect(await response.json()).toEqual({ data: { hello: 'hello world' } });
+  });
+
+  it('refuses a body over the limit with 413 before parsing it', async () => {
+    const response = await post(JSON.stringify({ query: '{ hello(name: "x") }', padding: 'x'.repeat(2_000) }));
+    expect(response.status).toBe(413);
+  });
+
+  it('answers /health always and /ready only while ready', async () => {
+    const base = new URL(running.url);
+    expect((await fetch(new URL('/health', base))).status).toBe(200);
+    expect((await fetch(new URL('/ready', base))).status).toBe(200);
+    ready = false;
+    expect((await fetch(new URL('/ready', base))).status).toBe(503);
+    ready = true;
+  });
+
+  it('answers 404 for other paths and 400 for malformed JSON', async () => {
+    expect((await fetch(new URL('/nope', running.url))).status).toBe(404);
+    expect((await post('{not json')).status).toBe(400);
+  });
+});
