@@ -30,7 +30,7 @@ export async function sweepExpiredLeases(db: Database, options: SweepOptions): P
     // a dead worker: expire the operation's lease now so the sweep below re-drives it.
     await tx.execute(sql`
       update vms.operations o
-      set lease_expires_at = now()
+      set lease_expires_at = now() - interval '1 millisecond'
       from graphile_worker.jobs j
       where j.task_identifier = ${runOperationTask}
         and j.locked_at < now() - make_interval(secs => ${options.leaseSeconds})
