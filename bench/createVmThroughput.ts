@@ -28,6 +28,8 @@ const createVmMutation =
   'mutation CreateVM($input: CreateVMInput!, $idempotencyKey: String) { createVM(input: $input, idempotencyKey: $idempotencyKey) { id status } }';
 const providersQuery = 'query Providers { providers { name } }';
 const typenameQuery = 'query Typename { __typename }';
+/** Opens each client's connection before a phase is timed; answered by the gateway alone. */
+const primeBody = JSON.stringify({ query: typenameQuery });
 
 const log = (line: string) => process.stdout.write(`[bench] ${line}\n`);
 const options = parseBenchOptions(process.argv.slice(2));
@@ -71,6 +73,7 @@ async function runCreateVms(platform: BenchPlatform, prefix: string, count: numb
     requestTimeoutMs: options.requestTimeoutMs,
     body: (index) => createVmBody(prefix, index),
     accept: acceptCreateVm,
+    primeBody,
   });
   const sent = Array.from({ length: count }, (_, index) => ({
     idempotencyKey: `${runId}-${prefix}-${index}`,
@@ -89,6 +92,7 @@ function runQueries(platform: BenchPlatform, query: string, count: number): Prom
     requestTimeoutMs: options.requestTimeoutMs,
     body: () => body,
     accept: acceptQuery,
+    primeBody,
   });
 }
 

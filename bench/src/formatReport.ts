@@ -28,10 +28,23 @@ function cpuRows(interval: CpuInterval, perRequests?: number): string[] {
     const perRequest = perRequests ? `${((role.cpuSeconds * 1000) / perRequests).toFixed(2).padStart(7)} ms/req` : '';
     // Summed RSS of Postgres backends counts shared buffers once per backend: meaningless, so left out.
     const rss = role.role.startsWith('postgres') ? '' : `${role.rssMb.toFixed(0)} MB`;
-    return `    ${role.role.padEnd(40)} ${pad(role.cpuSeconds.toFixed(1), 7)} s ${pad(role.percentOfCore.toFixed(0), 5)} %  ${pad(rss, 8)} ${perRequest}`;
+    const kernel = role.cpuSeconds > 0 ? `${pad(((role.systemSeconds * 100) / role.cpuSeconds).toFixed(0), 3)} % sys` : '';
+    return `    ${role.role.padEnd(40)} ${pad(role.cpuSeconds.toFixed(1), 7)} s ${pad(role.percentOfCore.toFixed(0), 5)} %  ${kernel.padStart(9)}  ${pad(rss, 8)} ${perRequest}`;
   });
-  rows.push(`    ${'whole machine busy'.padEnd(40)} ${pad('', 7)}   ${pad(interval.machinePercentOfCore.toFixed(0), 5)} %  (of which outside the bench: ${interval.otherPercentOfCore.toFixed(0)} %)`);
+  rows.push(
+    `    ${'whole machine busy'.padEnd(40)} ${pad('', 7)}   ${pad(interval.machinePercentOfCore.toFixed(0), 5)} %  (kernel ${interval.machineKernelPercentOfCore.toFixed(0)} %, outside the bench ${interval.otherPercentOfCore.toFixed(0)} %, steal ${interval.machineStealPercentOfCore.toFixed(0)} %)`,
+  );
   return rows;
+}
+
+/** CPU the worker side (worker processes and the Postgres backends serving them) spent per measured operation. */
+export function executionCpuPerOperationMs(results: BenchResults): number {
+  const isExecution = (role: string) => role === 'worker' || role === 'postgres ← novacron-vms-worker' || role.startsWith('postgres ← (no app name');
+  let cpuSeconds = 0;
+  for (const interval of [results.cpu.mutations, results.cpu.drain]) {
+    for (const role of interval.roles) if (isExecution(role.role)) cpuSeconds += role.cpuSeconds;
+  }
+  return (cpuSeconds * 1000) / Math.max(1, results.mutations.accepted);
 }
 
 /** Verdict on the issue's targets. */
@@ -62,6 +75,7 @@ export function formatResultsTable(results: BenchResults): string {
     `createVM p95 / baseline p95         ${(mutations.latency.p95 / results.baseline.latency.p95).toFixed(1)} ×   (baseline = { providers { name } }: gateway + one subgraph hop, no database)`,
     `accepted mutations/s                ${integer.format(mutations.acceptedPerSecond)}   (${integer.format(mutations.accepted)} accepted in ${seconds(mutations.wallSeconds)})`,
     `all operations terminal after       ${drain.drained ? seconds(drain.elapsedMs / 1000) : `NOT DRAINED (gave up at ${seconds(drain.elapsedMs / 1000)})`}   from the first measured mutation; ${seconds(drain.afterLastMutationSeconds)} after the last`,
+    `operation execution CPU            ${executionCpuPerOperationMs(results).toFixed(1)} ms per operation (worker process + its Postgres backends, mutation and drain phases)`,
     `load generator CPU                  ${results.loadGeneratorCpuSeconds.toFixed(1)} s during the mutation phase (${((results.loadGeneratorCpuSeconds / mutations.wallSeconds) * 100).toFixed(0)} % of one core) — it shares the machine`,
     '',
     `targets (on 2 cores)                p95 ≤ ${targets.p95Ms} ms: ${mark(verdict.p95)} (${ms(mutations.latency.p95)} ms);  ≥ ${targets.acceptedPerSecond} accepted/s: ${mark(verdict.throughput)} (${integer.format(mutations.acceptedPerSecond)})`,
@@ -116,7 +130,10 @@ export function formatMarkdown(results: BenchResults): string {
     `| ${phase.label} | ${integer.format(phase.sent)} | ${ms(phase.latency.p50)} | ${ms(phase.latency.p95)} | ${ms(phase.latency.p99)} | ${ms(phase.latency.max)} | ${integer.format(phase.acceptedPerSecond)} | ${phase.errors} |`;
   const cpu = results.cpu.mutations.roles
     .slice(0, 8)
-    .map((role) => `| ${role.role} | ${role.cpuSeconds.toFixed(1)} s | ${role.percentOfCore.toFixed(0)} % | ${((role.cpuSeconds * 1000) / Math.max(1, mutations.accepted)).toFixed(2)} ms |`);
+    .map(
+      (role) =>
+        `| ${role.role} | ${role.cpuSeconds.toFixed(1)} s | ${role.percentOfCore.toFixed(0)} % | ${role.cpuSeconds > 0 ? ((role.systemSeconds * 100) / role.cpuSeconds).toFixed(0) : 0} % | ${((role.cpuSeconds * 1000) / Math.max(1, mutations.accepted)).toFixed(2)} ms |`,
+    );
   return [
     `Measured ${results.date} with \`${results.command}\``,
     '',
@@ -138,13 +155,14 @@ export function formatMarkdown(results: BenchResults): string {
     `| Lost operations / duplicate operations / duplicate ids returned | ${integrity.lostOperations} / ${integrity.duplicateOperations} / ${integrity.duplicateReturnedIds} |`,
     `| VM rows / duplicate VMs / duplicate provider instances / orphan instances | ${integer.format(integrity.vmRows)} / ${integrity.duplicateVms} / ${integrity.duplicateInstances} / ${integrity.orphanInstances} |`,
     `| Operations not SUCCEEDED | ${integrity.notSucceeded} |`,
+    `| Operation execution CPU (worker + its Postgres backends) | ${executionCpuPerOperationMs(results).toFixed(1)} ms per operation |`,
     `| Load generator CPU (mutation phase) | ${results.loadGeneratorCpuSeconds.toFixed(1)} s (${((results.loadGeneratorCpuSeconds / mutations.wallSeconds) * 100).toFixed(0)} % of one core) |`,
     `| Targets: p95 ≤ ${targets.p95Ms} ms / ≥ ${targets.acceptedPerSecond} accepted/s | ${verdict.p95 ? 'met' : '**not met**'} / ${verdict.throughput ? 'met' : '**not met**'} |`,
     '',
-    `CPU during the mutation phase (${seconds(results.cpu.mutations.seconds)}; machine busy ${results.cpu.mutations.machinePercentOfCore.toFixed(0)} % of one core, ${results.cpu.mutations.otherPercentOfCore.toFixed(0)} % of it outside the bench):`,
+    `CPU during the mutation phase (${seconds(results.cpu.mutations.seconds)}; machine busy ${results.cpu.mutations.machinePercentOfCore.toFixed(0)} % of one core, of which kernel ${results.cpu.mutations.machineKernelPercentOfCore.toFixed(0)} %, outside the bench ${results.cpu.mutations.otherPercentOfCore.toFixed(0)} %; steal ${results.cpu.mutations.machineStealPercentOfCore.toFixed(0)} %):`,
     '',
-    '| Process | CPU | % of one core | CPU per accepted mutation |',
-    '|---|---:|---:|---:|',
+    '| Process | CPU | % of one core | of which kernel | CPU per accepted mutation |',
+    '|---|---:|---:|---:|---:|',
     ...cpu,
   ].join('\n');
 }

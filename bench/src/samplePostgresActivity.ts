@@ -15,11 +15,14 @@ export interface ActivitySampler {
   stop(): Promise<{ sampleCount: number; activity: ActivityCount[] }>;
 }
 
+// Every NovaCron pool sets application_name; graphile-worker's own pg pool (job fetch/complete) does not.
+const unnamedClient = '(no app name: graphile-worker pool)';
+
 /** Labels Postgres backend pids by client, for {@link snapshotProcessCpu}. */
 export async function readPostgresRoles(sql: Sql): Promise<Map<number, string>> {
   const rows = await sql<{ pid: number; application: string; backendType: string }[]>`
     select pid, application_name as application, backend_type as "backendType" from pg_stat_activity`;
-  return new Map(rows.map((row) => [row.pid, `postgres ← ${row.application || (row.backendType === 'client backend' ? '(unnamed client)' : row.backendType)}`]));
+  return new Map(rows.map((row) => [row.pid, `postgres ← ${row.application || (row.backendType === 'client backend' ? unnamedClient : row.backendType)}`]));
 }
 
 /**
@@ -43,7 +46,7 @@ export function samplePostgresActivity(sql: Sql, intervalMs = 100): ActivitySamp
         const wait = row.state === 'idle in transaction' ? 'idle in transaction' : row.waitType ? `${row.waitType}:${row.waitEvent}` : 'CPU';
         const query = row.query.replace(/\s+/g, ' ').trim().slice(0, 110);
         const key = `${row.application}\u0000${wait}\u0000${query}`;
-        const entry = counts.get(key) ?? { application: row.application || '(unnamed client)', wait, query, samples: 0 };
+        const entry = counts.get(key) ?? { application: row.application || unnamedClient, wait, query, samples: 0 };
         entry.samples += 1;
         counts.set(key, entry);
       }

@@ -6,8 +6,12 @@ import { performance } from 'node:perf_hooks';
 export interface CpuSnapshot {
   at: number;
   /** Per pid: a role label and CPU seconds (user + system) used so far. */
-  processes: Map<number, { role: string; cpuSeconds: number; rssMb: number }>;
+  processes: Map<number, { role: string; cpuSeconds: number; systemSeconds: number; rssMb: number }>;
   machineBusySeconds: number;
+  /** System + irq + softirq time of all cores. */
+  machineKernelSeconds: number;
+  /** Time the hypervisor ran something else while a core wanted to run (VMs only). */
+  machineStealSeconds: number;
   machineTotalSeconds: number;
 }
 
@@ -15,6 +19,8 @@ export interface CpuSnapshot {
 export interface RoleCpu {
   role: string;
   cpuSeconds: number;
+  /** The part of `cpuSeconds` spent in the kernel (system calls: sockets, …). */
+  systemSeconds: number;
   /** Average over the interval, in % of one core (200 % = two cores busy). */
   percentOfCore: number;
   /** Resident memory at the later snapshot, summed over the role's processes. */
@@ -29,6 +35,10 @@ export interface CpuInterval {
   machinePercentOfCore: number;
   /** Busy time not spent in the bench's process tree (other work on the machine), in % of one core. */
   otherPercentOfCore: number;
+  /** Kernel time of all cores, in % of one core. */
+  machineKernelPercentOfCore: number;
+  /** Steal time (a VM's cores taken by the hypervisor), in % of one core. */
+  machineStealPercentOfCore: number;
 }
 
 const ticksPerSecond = (() => {
@@ -46,6 +56,7 @@ interface ProcStat {
   ppid: number;
   comm: string;
   cpuSeconds: number;
+  systemSeconds: number;
   rssMb: number;
 }
 
@@ -62,6 +73,7 @@ function readProcStat(pid: number): ProcStat | undefined {
       ppid: Number(fields[1]),
       comm,
       cpuSeconds: (Number(fields[11]) + Number(fields[12])) / ticksPerSecond,
+      systemSeconds: Number(fields[12]) / ticksPerSecond,
       rssMb: Number(fields[21]) * pageMb,
     };
   } catch {
@@ -91,12 +103,14 @@ function roleOf(stat: ProcStat, rootPid: number, postgresRoles: ReadonlyMap<numb
   return stat.comm;
 }
 
-function readMachineSeconds(): { busy: number; total: number } {
+function readMachineSeconds(): { busy: number; kernel: number; steal: number; total: number } {
   const [line = ''] = readFileSync('/proc/stat', 'utf8').split('\n');
+  // cpu  user nice system idle iowait irq softirq steal …
   const ticks = line.trim().split(/\s+/).slice(1).map(Number);
+  const at = (index: number) => ticks[index] ?? 0;
   const total = ticks.slice(0, 8).reduce((sum, value) => sum + value, 0);
-  const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0);
-  return { busy: (total - idle) / ticksPerSecond, total: total / ticksPerSecond };
+  const idle = at(3) + at(4);
+  return { busy: (total - idle) / ticksPerSecond, kernel: (at(2) + at(5) + at(6)) / ticksPerSecond, steal: at(7) / ticksPerSecond, total: total / ticksPerSecond };
 }
 
 /**
@@ -112,7 +126,7 @@ export function snapshotProcessCpu(postgresRoles: ReadonlyMap<number, string> = 
   try {
     entries = readdirSync('/proc');
   } catch {
-    return { at, processes, machineBusySeconds: 0, machineTotalSeconds: 0 };
+    return { at, processes, machineBusySeconds: 0, machineKernelSeconds: 0, machineStealSeconds: 0, machineTotalSeconds: 0 };
   }
   const stats = new Map<number, ProcStat>();
   for (const entry of entries) {
@@ -128,34 +142,46 @@ export function snapshotProcessCpu(postgresRoles: ReadonlyMap<number, string> = 
   };
   for (const stat of stats.values()) {
     if (!isDescendant(stat.pid)) continue;
-    processes.set(stat.pid, { role: roleOf(stat, rootPid, postgresRoles), cpuSeconds: stat.cpuSeconds, rssMb: stat.rssMb });
+    processes.set(stat.pid, { role: roleOf(stat, rootPid, postgresRoles), cpuSeconds: stat.cpuSeconds, systemSeconds: stat.systemSeconds, rssMb: stat.rssMb });
   }
   const machine = readMachineSeconds();
-  return { at, processes, machineBusySeconds: machine.busy, machineTotalSeconds: machine.total };
+  return {
+    at,
+    processes,
+    machineBusySeconds: machine.busy,
+    machineKernelSeconds: machine.kernel,
+    machineStealSeconds: machine.steal,
+    machineTotalSeconds: machine.total,
+  };
 }
 
 /** CPU per role between two snapshots; processes that started in between count from zero. */
 export function cpuBetween(before: CpuSnapshot, after: CpuSnapshot): CpuInterval {
   const seconds = (after.at - before.at) / 1000;
-  const byRole = new Map<string, { cpuSeconds: number; rssMb: number }>();
+  const byRole = new Map<string, { cpuSeconds: number; systemSeconds: number; rssMb: number }>();
   let treeSeconds = 0;
   for (const [pid, sample] of after.processes) {
-    const used = sample.cpuSeconds - (before.processes.get(pid)?.cpuSeconds ?? 0);
+    const earlier = before.processes.get(pid);
+    const used = sample.cpuSeconds - (earlier?.cpuSeconds ?? 0);
     treeSeconds += used;
-    const role = byRole.get(sample.role) ?? { cpuSeconds: 0, rssMb: 0 };
+    const role = byRole.get(sample.role) ?? { cpuSeconds: 0, systemSeconds: 0, rssMb: 0 };
     role.cpuSeconds += used;
+    role.systemSeconds += sample.systemSeconds - (earlier?.systemSeconds ?? 0);
     role.rssMb += sample.rssMb;
     byRole.set(sample.role, role);
   }
   const roles = [...byRole]
-    .map(([role, { cpuSeconds, rssMb }]) => ({ role, cpuSeconds, percentOfCore: seconds > 0 ? (cpuSeconds / seconds) * 100 : 0, rssMb }))
+    .map(([role, { cpuSeconds, systemSeconds, rssMb }]) => ({ role, cpuSeconds, systemSeconds, percentOfCore: seconds > 0 ? (cpuSeconds / seconds) * 100 : 0, rssMb }))
     .filter((role) => role.cpuSeconds > 0.005 || role.role.startsWith('bench'))
     .sort((a, b) => b.cpuSeconds - a.cpuSeconds);
   const machineBusy = after.machineBusySeconds - before.machineBusySeconds;
+  const percent = (value: number) => (seconds > 0 ? (value / seconds) * 100 : 0);
   return {
     seconds,
     roles,
-    machinePercentOfCore: seconds > 0 ? (machineBusy / seconds) * 100 : 0,
-    otherPercentOfCore: seconds > 0 ? (Math.max(0, machineBusy - treeSeconds) / seconds) * 100 : 0,
+    machinePercentOfCore: percent(machineBusy),
+    otherPercentOfCore: percent(Math.max(0, machineBusy - treeSeconds)),
+    machineKernelPercentOfCore: percent(after.machineKernelSeconds - before.machineKernelSeconds),
+    machineStealPercentOfCore: percent(after.machineStealSeconds - before.machineStealSeconds),
   };
 }
