@@ -6,12 +6,16 @@ import { start } from './server.ts';
 const logger = createLogger('gateway');
 try {
   const running = await start(loadConfig(), logger);
+  let stopping = false;
+  // Ctrl-C in a terminal reaches this process and `npm start` (which then sends SIGTERM): stop once.
   const shutdown = async () => {
+    if (stopping) return;
+    stopping = true;
     await running.stop();
     process.exit(0);
   };
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
 } catch (error) {
   logger.fatal({ err: error }, 'gateway failed to start');
   process.exit(1);
