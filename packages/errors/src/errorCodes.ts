@@ -10,6 +10,8 @@ export const errorCodes = {
   NOT_FOUND: 404,
   CONFLICT: 409,
   RATE_LIMITED: 429,
+  /** A resume cursor older than the event retention window: reload state, then subscribe afresh. */
+  RESYNC_REQUIRED: 410,
   PROVIDER_ERROR: 502,
   UNAVAILABLE: 503,
   INTERNAL_SERVER_ERROR: 500,

@@ -11,6 +11,14 @@ export interface VmsConfig {
   databaseUrl: string;
   /** Production mode masks internal errors and turns off introspection. */
   production: boolean;
+  events: {
+    /** With Redis, committed-event signals are relayed to Redis pub/sub for the gateways. */
+    redisUrl: string | undefined;
+    redisPrefix: string;
+    /** Events older than this are pruned; resuming from an older cursor is RESYNC_REQUIRED. */
+    retentionSeconds: number;
+    pruneIntervalMs: number;
+  };
   simulated: {
     latencyMs: { min: number; max: number };
     capacityPerRegion: number;
@@ -44,6 +52,12 @@ export function loadConfig(): VmsConfig {
     port: readEnv.int('VMS_PORT', 4001),
     databaseUrl: readEnv.string('DATABASE_URL'),
     production: readEnv.string('NODE_ENV', 'development') === 'production',
+    events: {
+      redisUrl: readEnv.optional('REDIS_URL'),
+      redisPrefix: readEnv.string('REDIS_PREFIX', 'novacron'),
+      retentionSeconds: readEnv.int('EVENT_RETENTION_SECONDS', 86_400),
+      pruneIntervalMs: readEnv.int('EVENT_PRUNE_INTERVAL_MS', 60_000),
+    },
     simulated: {
       latencyMs: parseRange('SIM_LATENCY_MS', '1000-3000'),
       capacityPerRegion: readEnv.int('SIM_CAPACITY_PER_REGION', 100_000),

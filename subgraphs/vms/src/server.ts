@@ -5,6 +5,7 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
 import { createSql } from '@novacron/db';
 import { createErrorFormatter } from '@novacron/errors';
+import { startEventRelay, type EventRelay } from '@novacron/events';
 import { createProviderRegistry } from '@novacron/providers';
 import { createGraphQLHttpServer, createLogger, listen, type Logger } from '@novacron/server-kit';
 import type { VmsConfig } from './config.ts';
@@ -59,11 +60,23 @@ export async function start(config: VmsConfig, logger: Logger = createLogger('vm
   });
   const running = await listen(server, config.port, config.host);
   logger.info({ url: running.url }, 'vms subgraph listening');
+  let relay: EventRelay | undefined;
+  if (config.events.redisUrl) {
+    relay = startEventRelay({
+      databaseUrl: config.databaseUrl,
+      redisUrl: config.events.redisUrl,
+      redisPrefix: config.events.redisPrefix,
+      onError: (error) => logger.warn({ err: error }, 'event relay could not publish to Redis; gateways fall back to polling'),
+    });
+    await relay.ready;
+    logger.info('relaying event signals to Redis');
+  }
   return {
     url: running.url,
     port: running.port,
     services,
     stop: async () => {
+      await relay?.close();
       await running.close();
       await apollo.stop();
       await sql.end({ timeout: 5 });

@@ -32,6 +32,30 @@ export type CreateVmInput = {
   region: Scalars['String']['input'];
 };
 
+/** One entry of an internal event feed, read by the gateway's subscription engine. */
+export type EventFeedEntry = {
+  __typename?: 'EventFeedEntry';
+  cursor: Scalars['String']['output'];
+  /** The VM or operation the event is about. */
+  entityId: Scalars['ID']['output'];
+  labels?: Maybe<Scalars['Labels']['output']>;
+  provider?: Maybe<Scalars['String']['output']>;
+  region?: Maybe<Scalars['String']['output']>;
+  tenantId: Scalars['String']['output'];
+  /** True when the entity will change no more (a finished operation). */
+  terminal: Scalars['Boolean']['output'];
+  type: Scalars['String']['output'];
+  version: Scalars['Int']['output'];
+  vmId: Scalars['ID']['output'];
+};
+
+export type EventFeedPage = {
+  __typename?: 'EventFeedPage';
+  /** Where the next read starts; also the head of the stream when read without `after`. */
+  endCursor: Scalars['String']['output'];
+  entries: Array<EventFeedEntry>;
+};
+
 export type InstanceType = {
   __typename?: 'InstanceType';
   arch: Scalars['String']['output'];
@@ -207,16 +231,34 @@ export type ProviderCapabilities = {
 
 export type Query = {
   __typename?: 'Query';
+  /** Internal: events of a stream (`vm` or `operation`) after a cursor, for the gateway. */
+  _eventFeed: EventFeedPage;
   operation?: Maybe<Operation>;
+  /** The operation as it was at a stored operation event (what `operationUpdated` delivers). */
+  operationAt?: Maybe<Operation>;
   operations: OperationConnection;
   providers: Array<Provider>;
   vm?: Maybe<Vm>;
+  /** The stored VM event a cursor points at (what a `vmEvents` subscription delivers). */
+  vmEventAt?: Maybe<VmEvent>;
   vms: VmConnection;
+};
+
+
+export type Query_EventFeedArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  stream: Scalars['String']['input'];
 };
 
 
 export type QueryOperationArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type QueryOperationAtArgs = {
+  cursor: Scalars['String']['input'];
 };
 
 
@@ -229,6 +271,11 @@ export type QueryOperationsArgs = {
 
 export type QueryVmArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type QueryVmEventAtArgs = {
+  cursor: Scalars['String']['input'];
 };
 
 
@@ -250,6 +297,44 @@ export type StepStatus =
   | 'RUNNING'
   | 'SKIPPED'
   | 'SUCCEEDED';
+
+/**
+ * Live updates. Served by the gateway over graphql-ws (the `graphql-transport-ws` protocol) on the same
+ * `/graphql` endpoint; every field of the payload may be selected, including fields of other subgraphs.
+ */
+export type Subscription = {
+  __typename?: 'Subscription';
+  /**
+   * Every progress or step change of one operation; completes after its terminal state. Subscribing
+   * to a finished operation yields its final state and completes.
+   */
+  operationUpdated: Operation;
+  /**
+   * Changes of the VMs you may see, optionally narrowed by the filter. With `after` (a cursor from an
+   * earlier event) the events you missed are replayed first, in order, then live ones follow with no
+   * gap and no repeat; a cursor older than the retention window fails with `RESYNC_REQUIRED`.
+   */
+  vmEvents: VmEvent;
+};
+
+
+/**
+ * Live updates. Served by the gateway over graphql-ws (the `graphql-transport-ws` protocol) on the same
+ * `/graphql` endpoint; every field of the payload may be selected, including fields of other subgraphs.
+ */
+export type SubscriptionOperationUpdatedArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/**
+ * Live updates. Served by the gateway over graphql-ws (the `graphql-transport-ws` protocol) on the same
+ * `/graphql` endpoint; every field of the payload may be selected, including fields of other subgraphs.
+ */
+export type SubscriptionVmEventsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<VmEventFilter>;
+};
 
 /** A virtual machine, on any provider. */
 export type Vm = {
@@ -295,6 +380,36 @@ export type VmEdge = {
   cursor: Scalars['String']['output'];
   node: Vm;
 };
+
+/** A change of a VM, as `vmEvents` delivers it. `vm` is the VM as it was right after this change. */
+export type VmEvent = {
+  __typename?: 'VMEvent';
+  /** Pass to `vmEvents(after:)` to resume right after this event. */
+  cursor: Scalars['String']['output'];
+  occurredAt: Scalars['DateTime']['output'];
+  /** The operation that made the change, if any. */
+  operationId?: Maybe<Scalars['ID']['output']>;
+  type: VmEventType;
+  /** The VM's version after this change; a VM's events arrive in version order. */
+  version: Scalars['Int']['output'];
+  vm: Vm;
+};
+
+export type VmEventFilter = {
+  /** Only these VMs. */
+  ids?: InputMaybe<Array<Scalars['ID']['input']>>;
+  /** Every selector must match the VM's labels. */
+  labels?: InputMaybe<Array<LabelSelector>>;
+  provider?: InputMaybe<Scalars['String']['input']>;
+  region?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type VmEventType =
+  | 'CREATED'
+  | 'DELETED'
+  | 'RESIZED'
+  | 'STATE_CHANGED'
+  | 'UPDATED';
 
 export type VmFilter = {
   /** Include DELETED VMs (left out by default unless `status` names DELETED). */
@@ -430,15 +545,17 @@ export type ResolversTypes = ResolversObject<{
   CreateVMInput: CreateVmInput;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
-  InstanceType: ResolverTypeWrapper<InstanceType>;
+  EventFeedEntry: ResolverTypeWrapper<EventFeedEntry>;
+  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  EventFeedPage: ResolverTypeWrapper<EventFeedPage>;
+  InstanceType: ResolverTypeWrapper<InstanceType>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   LabelSelector: LabelSelector;
   Labels: ResolverTypeWrapper<Scalars['Labels']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
-  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Operation: ResolverTypeWrapper<OperationRow>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   OperationConnection: ResolverTypeWrapper<Omit<OperationConnection, 'edges'> & { edges: Array<ResolversTypes['OperationEdge']> }>;
   OperationEdge: ResolverTypeWrapper<Omit<OperationEdge, 'node'> & { node: ResolversTypes['Operation'] }>;
   OperationError: ResolverTypeWrapper<OperationError>;
@@ -452,9 +569,13 @@ export type ResolversTypes = ResolversObject<{
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Region: ResolverTypeWrapper<Region>;
   StepStatus: StepStatus;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   VM: ResolverTypeWrapper<VmRow>;
   VMConnection: ResolverTypeWrapper<Omit<VmConnection, 'edges'> & { edges: Array<ResolversTypes['VMEdge']> }>;
   VMEdge: ResolverTypeWrapper<Omit<VmEdge, 'node'> & { node: ResolversTypes['VM'] }>;
+  VMEvent: ResolverTypeWrapper<Omit<VmEvent, 'vm'> & { vm: ResolversTypes['VM'] }>;
+  VMEventFilter: VmEventFilter;
+  VMEventType: VmEventType;
   VMFilter: VmFilter;
   VMStatus: VmStatus;
 }>;
@@ -464,15 +585,17 @@ export type ResolversParentTypes = ResolversObject<{
   CreateVMInput: CreateVmInput;
   String: Scalars['String']['output'];
   DateTime: Scalars['DateTime']['output'];
-  InstanceType: InstanceType;
+  EventFeedEntry: EventFeedEntry;
+  ID: Scalars['ID']['output'];
+  Boolean: Scalars['Boolean']['output'];
   Int: Scalars['Int']['output'];
+  EventFeedPage: EventFeedPage;
+  InstanceType: InstanceType;
   Float: Scalars['Float']['output'];
   LabelSelector: LabelSelector;
   Labels: Scalars['Labels']['output'];
   Mutation: Record<PropertyKey, never>;
-  ID: Scalars['ID']['output'];
   Operation: OperationRow;
-  Boolean: Scalars['Boolean']['output'];
   OperationConnection: Omit<OperationConnection, 'edges'> & { edges: Array<ResolversParentTypes['OperationEdge']> };
   OperationEdge: Omit<OperationEdge, 'node'> & { node: ResolversParentTypes['Operation'] };
   OperationError: OperationError;
@@ -483,15 +606,36 @@ export type ResolversParentTypes = ResolversObject<{
   ProviderCapabilities: ProviderCapabilities;
   Query: Record<PropertyKey, never>;
   Region: Region;
+  Subscription: Record<PropertyKey, never>;
   VM: VmRow;
   VMConnection: Omit<VmConnection, 'edges'> & { edges: Array<ResolversParentTypes['VMEdge']> };
   VMEdge: Omit<VmEdge, 'node'> & { node: ResolversParentTypes['VM'] };
+  VMEvent: Omit<VmEvent, 'vm'> & { vm: ResolversParentTypes['VM'] };
+  VMEventFilter: VmEventFilter;
   VMFilter: VmFilter;
 }>;
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
 }
+
+export type EventFeedEntryResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['EventFeedEntry'] = ResolversParentTypes['EventFeedEntry']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  entityId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  labels?: Resolver<Maybe<ResolversTypes['Labels']>, ParentType, ContextType>;
+  provider?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  region?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  tenantId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  terminal?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  vmId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+}>;
+
+export type EventFeedPageResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['EventFeedPage'] = ResolversParentTypes['EventFeedPage']> = ResolversObject<{
+  endCursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  entries?: Resolver<Array<ResolversTypes['EventFeedEntry']>, ParentType, ContextType>;
+}>;
 
 export type InstanceTypeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['InstanceType'] = ResolversParentTypes['InstanceType']> = ResolversObject<{
   arch?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -579,16 +723,24 @@ export type ProviderCapabilitiesResolvers<ContextType = RequestContext, ParentTy
 }>;
 
 export type QueryResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
+  _eventFeed?: Resolver<ResolversTypes['EventFeedPage'], ParentType, ContextType, RequireFields<Query_EventFeedArgs, 'first' | 'stream'>>;
   operation?: Resolver<Maybe<ResolversTypes['Operation']>, ParentType, ContextType, RequireFields<QueryOperationArgs, 'id'>>;
+  operationAt?: Resolver<Maybe<ResolversTypes['Operation']>, ParentType, ContextType, RequireFields<QueryOperationAtArgs, 'cursor'>>;
   operations?: Resolver<ResolversTypes['OperationConnection'], ParentType, ContextType, RequireFields<QueryOperationsArgs, 'first'>>;
   providers?: Resolver<Array<ResolversTypes['Provider']>, ParentType, ContextType>;
   vm?: Resolver<Maybe<ResolversTypes['VM']>, ParentType, ContextType, RequireFields<QueryVmArgs, 'id'>>;
+  vmEventAt?: Resolver<Maybe<ResolversTypes['VMEvent']>, ParentType, ContextType, RequireFields<QueryVmEventAtArgs, 'cursor'>>;
   vms?: Resolver<ResolversTypes['VMConnection'], ParentType, ContextType, RequireFields<QueryVmsArgs, 'first'>>;
 }>;
 
 export type RegionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Region'] = ResolversParentTypes['Region']> = ResolversObject<{
   instanceTypes?: Resolver<Array<ResolversTypes['InstanceType']>, ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type SubscriptionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
+  operationUpdated?: SubscriptionResolver<ResolversTypes['Operation'], "operationUpdated", ParentType, ContextType, RequireFields<SubscriptionOperationUpdatedArgs, 'id'>>;
+  vmEvents?: SubscriptionResolver<ResolversTypes['VMEvent'], "vmEvents", ParentType, ContextType, Partial<SubscriptionVmEventsArgs>>;
 }>;
 
 export type VmResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['VM'] = ResolversParentTypes['VM'], FederationReferenceType extends FederationReferenceTypes['VM'] = FederationReferenceTypes['VM']> = ResolversObject<{
@@ -621,8 +773,19 @@ export type VmEdgeResolvers<ContextType = RequestContext, ParentType extends Res
   node?: Resolver<ResolversTypes['VM'], ParentType, ContextType>;
 }>;
 
+export type VmEventResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['VMEvent'] = ResolversParentTypes['VMEvent']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  occurredAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  operationId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['VMEventType'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  vm?: Resolver<ResolversTypes['VM'], ParentType, ContextType>;
+}>;
+
 export type Resolvers<ContextType = RequestContext> = ResolversObject<{
   DateTime?: GraphQLScalarType;
+  EventFeedEntry?: EventFeedEntryResolvers<ContextType>;
+  EventFeedPage?: EventFeedPageResolvers<ContextType>;
   InstanceType?: InstanceTypeResolvers<ContextType>;
   Labels?: GraphQLScalarType;
   Mutation?: MutationResolvers<ContextType>;
@@ -636,8 +799,10 @@ export type Resolvers<ContextType = RequestContext> = ResolversObject<{
   ProviderCapabilities?: ProviderCapabilitiesResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Region?: RegionResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
   VM?: VmResolvers<ContextType>;
   VMConnection?: VmConnectionResolvers<ContextType>;
   VMEdge?: VmEdgeResolvers<ContextType>;
+  VMEvent?: VmEventResolvers<ContextType>;
 }>;
 

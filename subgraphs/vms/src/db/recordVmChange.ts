@@ -33,6 +33,7 @@ export async function insertVmEvent(tx: Executor, vm: VmRow, type: VmEventType, 
     vmVersion: vm.version,
     type,
     operationId,
-    payload: { status: vm.status, instanceType: vm.instanceType, providerId: vm.providerId },
+    // The whole VM as it is after this change: what subscribers receive, even when replayed later.
+    payload: JSON.parse(JSON.stringify(vm)) as Record<string, unknown>,
   });
 }

@@ -3,9 +3,16 @@
  * reads these tables (they learn about VMs through events).
  */
 import { sql } from 'drizzle-orm';
-import { bigserial, boolean, index, integer, jsonb, pgSchema, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, boolean, customType, index, integer, jsonb, pgSchema, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 export const vmsSchema = pgSchema('vms');
+
+/**
+ * PostgreSQL's 64-bit transaction id. Events record the id of the transaction that wrote them, so a
+ * reader can tell which events are final (written by transactions older than every one in flight)
+ * and never skip an event that commits late.
+ */
+const xid8 = customType<{ data: string; driverData: string }>({ dataType: () => 'xid8' });
 
 /** One step of an operation, as stored in `operations.steps`. */
 export interface StoredStep {
@@ -92,6 +99,7 @@ export const vmEvents = vmsSchema.table(
   'vm_events',
   {
     seq: bigserial('seq', { mode: 'number' }).primaryKey(),
+    txid: xid8('txid').notNull().default(sql`pg_current_xact_id()`),
     tenantId: text('tenant_id').notNull(),
     vmId: uuid('vm_id').notNull(),
     vmVersion: integer('vm_version').notNull(),
@@ -100,5 +108,37 @@ export const vmEvents = vmsSchema.table(
     payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
     createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
-  (table) => [index('vm_events_vm_idx').on(table.vmId, table.vmVersion)],
+  (table) => [index('vm_events_vm_idx').on(table.vmId, table.vmVersion), index('vm_events_order_idx').on(table.txid, table.seq), index('vm_events_created_idx').on(table.createdAt)],
 );
+
+/**
+ * Every change of an operation (a trigger writes it in the changing transaction), with a snapshot
+ * of the row: what `operationUpdated` subscribers receive, in version order.
+ */
+export const operationEvents = vmsSchema.table(
+  'operation_events',
+  {
+    seq: bigserial('seq', { mode: 'number' }).primaryKey(),
+    txid: xid8('txid').notNull().default(sql`pg_current_xact_id()`),
+    tenantId: text('tenant_id').notNull(),
+    operationId: uuid('operation_id').notNull(),
+    vmId: uuid('vm_id').notNull(),
+    operationVersion: integer('operation_version').notNull(),
+    status: text('status').notNull(),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (table) => [
+    index('operation_events_operation_idx').on(table.operationId, table.operationVersion),
+    index('operation_events_order_idx').on(table.txid, table.seq),
+    index('operation_events_created_idx').on(table.createdAt),
+  ],
+);
+
+/** How far each event stream has been pruned; a cursor before it can no longer be resumed. */
+export const eventRetention = vmsSchema.table('event_retention', {
+  stream: text('stream').primaryKey(),
+  prunedThroughTxid: xid8('pruned_through_txid').notNull(),
+  prunedThroughSeq: bigint('pruned_through_seq', { mode: 'number' }).notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+});

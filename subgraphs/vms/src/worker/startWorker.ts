@@ -8,6 +8,7 @@ import type { VmsConfig } from '../config.ts';
 import { createDatabase } from '../db/createDatabase.ts';
 import { runOperationTask } from '../domain/enqueueOperation.ts';
 import { executeOperation } from './executeOperation.ts';
+import { pruneEvents } from '../domain/pruneEvents.ts';
 import { sweepExpiredLeases } from './sweepExpiredLeases.ts';
 import type { WorkerContext } from './WorkerContext.ts';
 
@@ -64,11 +65,21 @@ export async function startWorker(config: VmsConfig, logger: Logger = createLogg
       sweeping = false;
     }
   }, config.worker.sweepIntervalMs);
+  const pruner = setInterval(async () => {
+    try {
+      const pruned = await pruneEvents(db, config.events.retentionSeconds);
+      if (pruned.vm + pruned.operation > 0) logger.info({ pruned }, 'pruned events past the retention window');
+    } catch (error) {
+      logger.warn({ err: error }, 'event pruning failed; will try again');
+    }
+  }, config.events.pruneIntervalMs);
+  pruner.unref();
   logger.info({ workerId, concurrency: config.worker.concurrency }, 'operation worker started');
   return {
     workerId,
     stop: async () => {
       clearInterval(sweeper);
+      clearInterval(pruner);
       await runner.stop();
       await sql.end({ timeout: 5 });
       logger.info({ workerId }, 'operation worker stopped');

@@ -1,0 +1,72 @@
+import { Redis } from 'ioredis';
+import postgres from 'postgres';
+import { isEventStreamName, postgresEventChannel, redisEventTopic, type EventStreamName } from './eventSignals.ts';
+
+/** Where signals come from, and how to stop listening. */
+export interface EventSignalSource {
+  readonly kind: 'redis' | 'postgres';
+  /** Resolves once the source listens. */
+  ready: Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Options for {@link createEventSignalSource}. */
+export interface EventSignalSourceOptions {
+  /** With a Redis URL, signals come over Redis pub/sub; otherwise over PostgreSQL LISTEN. */
+  redisUrl?: string;
+  redisPrefix?: string;
+  databaseUrl?: string;
+  onSignal: (stream: EventStreamName) => void;
+  /** Told when the connection drops or comes back, so readers can fall back to polling. */
+  onConnectionChange?: (connected: boolean) => void;
+}
+
+/** Listens for event signals: Redis pub/sub when configured, PostgreSQL LISTEN/NOTIFY otherwise. */
+export function createEventSignalSource(options: EventSignalSourceOptions): EventSignalSource {
+  if (options.redisUrl) return listenRedis(options.redisUrl, options.redisPrefix ?? 'novacron', options);
+  if (options.databaseUrl) return listenPostgres(options.databaseUrl, options);
+  throw new Error('event signals need REDIS_URL or DATABASE_URL');
+}
+
+function listenRedis(url: string, prefix: string, options: EventSignalSourceOptions): EventSignalSource {
+  const topic = redisEventTopic(prefix);
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: null, retryStrategy: (times) => Math.min(times * 200, 2_000) });
+  redis.on('message', (channel: string, message: string) => {
+    if (channel === topic && isEventStreamName(message)) options.onSignal(message);
+  });
+  redis.on('ready', () => options.onConnectionChange?.(true));
+  redis.on('close', () => options.onConnectionChange?.(false));
+  redis.on('error', () => {
+    // ioredis reconnects by itself; the close/ready events above report the outage.
+  });
+  const ready = redis.connect().then(async () => {
+    await redis.subscribe(topic);
+  });
+  return {
+    kind: 'redis',
+    ready,
+    close: async () => {
+      redis.disconnect();
+    },
+  };
+}
+
+function listenPostgres(url: string, options: EventSignalSourceOptions): EventSignalSource {
+  const sql = postgres(url, { max: 1, onnotice: () => {}, connection: { application_name: 'novacron-event-listener' } });
+  const ready = sql
+    .listen(
+      postgresEventChannel,
+      (payload) => {
+        if (isEventStreamName(payload)) options.onSignal(payload);
+      },
+      () => options.onConnectionChange?.(true),
+    )
+    .then(() => undefined);
+  return {
+    kind: 'postgres',
+    ready,
+    close: async () => {
+      await sql.end({ timeout: 2 });
+    },
+  };
+}

@@ -1,0 +1,93 @@
+import { sql } from 'drizzle-orm';
+import { appError, badInput } from '@novacron/errors';
+import { compareEventPositions, decodeEventCursor, encodeEventCursor } from '@novacron/events';
+import type { Database } from '../db/createDatabase.ts';
+import { eventStreams, isEventStreamKey, terminalOperationStatuses } from './eventStreams.ts';
+
+/** One event as the gateway's subscription engine reads it: enough to route it, not its payload. */
+export interface EventFeedEntry {
+  cursor: string;
+  tenantId: string;
+  entityId: string;
+  vmId: string;
+  version: number;
+  type: string;
+  provider: string | null;
+  region: string | null;
+  labels: Record<string, string> | null;
+  terminal: boolean;
+}
+
+interface FeedRow extends Record<string, unknown> {
+  seq: string | number;
+  txid: string;
+  tenant_id: string;
+  entity_id: string;
+  vm_id: string;
+  version: number;
+  type: string;
+  provider: string | null;
+  region: string | null;
+  labels: Record<string, string> | null;
+}
+
+export const maxFeedPage = 1_000;
+
+/**
+ * Reads a stream's events after a cursor, in (txid, seq) order, and only those written by
+ * transactions older than every transaction still in flight: an event that commits late therefore
+ * always comes after the cursor a reader holds, never behind it. Without `after`, returns no
+ * entries and the stream's head, the place to start reading live events from.
+ */
+export async function readEventFeed(db: Database, stream: string, after: string | null | undefined, first: number): Promise<{ entries: EventFeedEntry[]; endCursor: string }> {
+  if (!isEventStreamKey(stream)) throw badInput('stream', `unknown event stream "${stream.slice(0, 40)}"`);
+  if (!Number.isInteger(first) || first < 1 || first > maxFeedPage) throw badInput('first', `first must be between 1 and ${maxFeedPage}`);
+  const { name, table } = eventStreams[stream];
+  const events = sql.raw(`vms.${table}`);
+  if (!after) {
+    const [head] = await db.execute<{ txid: string; seq: string | number }>(sql`
+      select txid::text as txid, seq from ${events}
+      where txid < pg_snapshot_xmin(pg_current_snapshot())
+      order by txid desc, seq desc limit 1`);
+    return { entries: [], endCursor: encodeEventCursor({ stream: name, txid: head?.txid ?? '0', seq: Number(head?.seq ?? 0) }) };
+  }
+  const position = decodeEventCursor(after, name);
+  await assertNotPruned(db, stream, position);
+  const rows =
+    stream === 'vm'
+      ? await db.execute<FeedRow>(sql`
+          select seq, txid::text as txid, tenant_id, vm_id as entity_id, vm_id, vm_version as version, type,
+                 payload->>'provider' as provider, payload->>'region' as region, payload->'labels' as labels
+          from vms.vm_events
+          where (txid, seq) > (${position.txid}::xid8, ${position.seq}) and txid < pg_snapshot_xmin(pg_current_snapshot())
+          order by txid, seq limit ${first}`)
+      : await db.execute<FeedRow>(sql`
+          select seq, txid::text as txid, tenant_id, operation_id as entity_id, vm_id, operation_version as version, status as type,
+                 null as provider, null as region, null as labels
+          from vms.operation_events
+          where (txid, seq) > (${position.txid}::xid8, ${position.seq}) and txid < pg_snapshot_xmin(pg_current_snapshot())
+          order by txid, seq limit ${first}`);
+  const entries = rows.map((row) => ({
+    cursor: encodeEventCursor({ stream: name, txid: row.txid, seq: Number(row.seq) }),
+    tenantId: row.tenant_id,
+    entityId: row.entity_id,
+    vmId: row.vm_id,
+    version: row.version,
+    type: row.type,
+    provider: row.provider,
+    region: row.region,
+    labels: row.labels,
+    terminal: stream === 'operation' && terminalOperationStatuses.includes(row.type),
+  }));
+  return { entries, endCursor: entries.at(-1)?.cursor ?? after };
+}
+
+async function assertNotPruned(db: Database, stream: string, position: { txid: string; seq: number }): Promise<void> {
+  const [watermark] = await db.execute<{ txid: string; seq: string | number }>(sql`
+    select pruned_through_txid::text as txid, pruned_through_seq as seq from vms.event_retention where stream = ${stream}`);
+  if (watermark && compareEventPositions(position, { txid: watermark.txid, seq: Number(watermark.seq) }) < 0) {
+    throw appError('RESYNC_REQUIRED', 'the cursor is older than the event retention window; reload the state and subscribe again without `after`', {
+      field: 'after',
+    });
+  }
+}
