@@ -16,7 +16,7 @@ import type { BenchResults, MachineInfo, PhaseFigures } from './src/BenchResults
 import { checkIntegrity, hasLossOrDuplication, type SentMutation } from './src/checkIntegrity.ts';
 import { formatMarkdown, formatResultsTable } from './src/formatReport.ts';
 import { parseBenchOptions } from './src/parseBenchOptions.ts';
-import { runClosedLoad, type ClosedLoadResult } from './src/runClosedLoad.ts';
+import { runLoad, type LoadResult } from './src/runLoad.ts';
 import { readPostgresRoles, samplePostgresActivity } from './src/samplePostgresActivity.ts';
 import { cpuBetween, snapshotProcessCpu } from './src/snapshotProcessCpu.ts';
 import { startBenchPlatform, type BenchPlatform } from './src/startBenchPlatform.ts';
@@ -65,11 +65,17 @@ function acceptQuery(payload: unknown): true | Error {
   return graphQLError(payload) ?? ((payload as { data?: unknown }).data ? true : new Error('no data'));
 }
 
-async function runCreateVms(platform: BenchPlatform, prefix: string, count: number): Promise<{ load: ClosedLoadResult<string>; sent: SentMutation[] }> {
-  const load = await runClosedLoad({
+async function runCreateVms(
+  platform: BenchPlatform,
+  prefix: string,
+  count: number,
+  ratePerSecond?: number,
+): Promise<{ load: LoadResult<string>; sent: SentMutation[] }> {
+  const load = await runLoad({
     url: platform.gatewayUrl,
     count,
     concurrency: options.concurrency,
+    ...(ratePerSecond === undefined ? {} : { ratePerSecond }),
     requestTimeoutMs: options.requestTimeoutMs,
     body: (index) => createVmBody(prefix, index),
     accept: acceptCreateVm,
@@ -83,9 +89,9 @@ async function runCreateVms(platform: BenchPlatform, prefix: string, count: numb
   return { load, sent };
 }
 
-function runQueries(platform: BenchPlatform, query: string, count: number): Promise<ClosedLoadResult<true>> {
+function runQueries(platform: BenchPlatform, query: string, count: number): Promise<LoadResult<true>> {
   const body = JSON.stringify({ query });
-  return runClosedLoad({
+  return runLoad({
     url: platform.gatewayUrl,
     count,
     concurrency: options.concurrency,
@@ -96,7 +102,7 @@ function runQueries(platform: BenchPlatform, query: string, count: number): Prom
   });
 }
 
-function phaseFigures(label: string, sent: number, load: ClosedLoadResult<unknown>): PhaseFigures {
+function phaseFigures(label: string, sent: number, load: LoadResult<unknown>): PhaseFigures {
   const wallSeconds = load.wallMs / 1000;
   return {
     label,
@@ -164,19 +170,20 @@ async function main(): Promise<number> {
     const baselineToUs = monotonicMicros();
     const baselineEnd = snapshotProcessCpu(await readPostgresRoles(platform.sql));
 
-    log(`measuring: ${options.count} × createVM, ${options.concurrency} clients`);
+    const loopDescription = options.rate === undefined ? `${options.concurrency} closed-loop clients` : `open loop at ${options.rate}/s, ≤ ${options.concurrency} in flight`;
+    log(`measuring: ${options.count} × createVM, ${loopDescription}`);
     const sampler = samplePostgresActivity(platform.sql);
     const mutationStart = snapshotProcessCpu(await readPostgresRoles(platform.sql));
     const generatorBefore = process.cpuUsage();
     const mutationsFromUs = monotonicMicros();
-    const measured = await runCreateVms(platform, 'bench', options.count);
+    const measured = await runCreateVms(platform, 'bench', options.count, options.rate);
     const mutationsToUs = monotonicMicros();
     const generatorUsage = process.cpuUsage(generatorBefore);
     const postgresRoles = await readPostgresRoles(platform.sql);
     const mutationEnd = snapshotProcessCpu(postgresRoles);
     const activity = await sampler.stop();
     allSent.push(...measured.sent);
-    const mutations = phaseFigures('createVM', options.count, measured.load);
+    const mutations = phaseFigures(options.rate === undefined ? 'createVM' : `createVM @ ${options.rate}/s`, options.count, measured.load);
     log(`mutations done: ${mutations.accepted} accepted, ${mutations.errors} errors in ${mutations.wallSeconds.toFixed(1)} s; waiting for operations`);
 
     const acceptedTotal = allSent.filter((mutation) => mutation.operationId !== null).length;

@@ -7,7 +7,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { summarizeCpuProfile } from './src/summarizeCpuProfile.ts';
+import { socketWrite, summarizeCpuProfile } from './src/summarizeCpuProfile.ts';
 import type { ProfilePhases } from './src/writeProfilePhases.ts';
 
 const { values, positionals } = parseArgs({
@@ -35,15 +35,24 @@ for (const file of files) {
   summaries.push({ role, pid, summary: await summarizeCpuProfile(join(dir, file), window) });
 }
 summaries.sort((a, b) => b.summary.busyMs - a.summary.busyMs);
+process.stdout.write(
+  'V8 samples wall time: "busy" includes time a process was runnable but not running. Percentages below\n' +
+    `leave out ${socketWrite} (shown apart), where a saturated machine parks most of that wait.\n`,
+);
 for (const { role, pid, summary } of summaries) {
   if (summary.busyMs < 1) continue;
-  process.stdout.write(`\n== ${role} (pid ${pid}): ${(summary.busyMs / 1000).toFixed(2)} s busy = ${((summary.busyMs / 10) / seconds).toFixed(0)} % of one core\n`);
+  const counted = summary.busyMs - summary.socketWriteMs;
+  const share = (valueMs: number) => `${((valueMs * 100) / counted).toFixed(1).padStart(5)} %`;
+  process.stdout.write(
+    `\n== ${role} (pid ${pid}): sampled busy ${(summary.busyMs / 1000).toFixed(2)} s (${(summary.busyMs / 10 / seconds).toFixed(0)} % of the phase), ` +
+      `of which ${(summary.socketWriteMs / 1000).toFixed(2)} s ${socketWrite}\n`,
+  );
   process.stdout.write('   by package (self time)\n');
-  for (const entry of summary.byPackage.slice(0, top)) {
-    process.stdout.write(`   ${((entry.selfMs * 100) / summary.busyMs).toFixed(1).padStart(5)} %  ${entry.name}\n`);
+  for (const entry of summary.byPackage.filter((candidate) => candidate.name !== socketWrite).slice(0, top)) {
+    process.stdout.write(`   ${share(entry.selfMs)}  ${entry.name}\n`);
   }
   process.stdout.write('   hottest functions (self time)\n');
-  for (const entry of summary.byFunction.slice(0, top)) {
-    process.stdout.write(`   ${((entry.selfMs * 100) / summary.busyMs).toFixed(1).padStart(5)} %  ${entry.name}\n`);
+  for (const entry of summary.byFunction.filter((candidate) => !candidate.name.endsWith(socketWrite)).slice(0, top)) {
+    process.stdout.write(`   ${share(entry.selfMs)}  ${entry.name}\n`);
   }
 }

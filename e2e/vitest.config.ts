@@ -1,10 +1,3 @@
-import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'vitest/config';
+import { createVitestConfig } from '@novacron/testing/vitest';
 
-export default defineConfig({
-  test: {
-    globalSetup: [fileURLToPath(import.meta.resolve('@novacron/testing/globalSetup'))],
-    testTimeout: 180_000,
-    hookTimeout: 120_000,
-  },
-});
+export default createVitestConfig({ testTimeout: 180_000 });

@@ -37,6 +37,12 @@ function cpuRows(interval: CpuInterval, perRequests?: number): string[] {
   return rows;
 }
 
+function loadShape(options: BenchResults['options']): string {
+  return options.rate === undefined
+    ? `from ${options.concurrency} closed-loop clients`
+    : `in an open loop at ${options.rate}/s (≤ ${options.concurrency} in flight; latency from when each was due)`;
+}
+
 /** CPU the worker side (worker processes and the Postgres backends serving them) spent per measured operation. */
 export function executionCpuPerOperationMs(results: BenchResults): number {
   const isExecution = (role: string) => role === 'worker' || role === 'postgres ← novacron-vms-worker' || role.startsWith('postgres ← (no app name');
@@ -64,7 +70,7 @@ export function formatResultsTable(results: BenchResults): string {
     '',
     `═══ createVM throughput — ${results.date} ═══`,
     `machine    ${machine.cpuCount} × ${machine.cpuModel}, ${machine.memoryGiB.toFixed(1)} GiB, ${machine.os}, Node ${machine.node}, ${machine.postgres}`,
-    `load       ${integer.format(options.count)} createVM from ${options.concurrency} closed-loop clients (after ${options.warmup} warm-up requests per kind)`,
+    `load       ${integer.format(options.count)} createVM ${loadShape(options)} (after ${options.warmup} warm-up requests per kind)`,
     `platform   scripts/start.ts: gateway + vms subgraph + ${options.workerProcesses} worker process(es) × concurrency ${options.workerConcurrency}, SIM_LATENCY_MS=${options.simLatencyMs}`,
     '',
     `${'latency (ms)'.padEnd(26)} ${pad('n', 7)} ${pad('p50', 8)} ${pad('p95', 8)} ${pad('p99', 8)} ${pad('max', 8)} ${pad('ok/s', 8)} ${pad('errors', 7)}`,
@@ -79,6 +85,12 @@ export function formatResultsTable(results: BenchResults): string {
     `load generator CPU                  ${results.loadGeneratorCpuSeconds.toFixed(1)} s during the mutation phase (${((results.loadGeneratorCpuSeconds / mutations.wallSeconds) * 100).toFixed(0)} % of one core) — it shares the machine`,
     '',
     `targets (on 2 cores)                p95 ≤ ${targets.p95Ms} ms: ${mark(verdict.p95)} (${ms(mutations.latency.p95)} ms);  ≥ ${targets.acceptedPerSecond} accepted/s: ${mark(verdict.throughput)} (${integer.format(mutations.acceptedPerSecond)})`,
+    ...(options.rate === undefined
+      ? [
+          `note                                closed loop: mean latency = clients / throughput (Little's law) = ${options.concurrency} / ${integer.format(mutations.acceptedPerSecond)}/s ≈ ${integer.format((options.concurrency * 1000) / mutations.acceptedPerSecond)} ms;`,
+          `                                    a ${targets.p95Ms} ms p95 with ${options.concurrency} clients needs > ${integer.format((options.concurrency * 1000) / targets.p95Ms)}/s. --rate measures latency at a fixed arrival rate.`,
+        ]
+      : []),
     '',
     'integrity (every mutation the bench sent, warm-up included)',
     `    sent ${integer.format(integrity.sent)}, accepted ${integer.format(integrity.accepted)}, operation rows ${integer.format(integrity.operationRows)}, VM rows ${integer.format(integrity.vmRows)}, simulated instances ${integer.format(integrity.instanceRows)}`,
@@ -138,7 +150,7 @@ export function formatMarkdown(results: BenchResults): string {
     `Measured ${results.date} with \`${results.command}\``,
     '',
     `- Machine: ${machine.cpuCount} × ${machine.cpuModel}, ${machine.memoryGiB.toFixed(1)} GiB, ${machine.os}, Node ${machine.node}, ${machine.postgres} (embedded, fsync off).`,
-    `- Load: ${integer.format(options.count)} \`createVM\` from ${options.concurrency} closed-loop clients, each with its own idempotency key, after ${options.warmup} warm-up requests per kind; the load generator runs on the same machine.`,
+    `- Load: ${integer.format(options.count)} \`createVM\` ${loadShape(options)}, each with its own idempotency key, after ${options.warmup} warm-up requests per kind; the load generator runs on the same machine.`,
     `- Platform: \`scripts/start.ts\` (gateway, vms subgraph, ${options.workerProcesses} worker process(es) × \`WORKER_CONCURRENCY=${options.workerConcurrency}\`), \`SIM_LATENCY_MS=${options.simLatencyMs}\`, \`LOG_LEVEL=warn\`.`,
     '',
     '| Requests | n | p50 ms | p95 ms | p99 ms | max ms | accepted/s | errors |',

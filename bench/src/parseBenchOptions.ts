@@ -4,8 +4,10 @@ import { parseArgs } from 'node:util';
 export interface BenchOptions {
   /** createVM mutations in the measured phase. */
   count: number;
-  /** Closed-loop clients: each sends its next request when the previous one answered. */
+  /** Clients: each sends its next request when the previous one answered. */
   concurrency: number;
+  /** Open loop for the measured createVM phase: mutations due at this many per second (at most `concurrency` in flight). */
+  rate: number | undefined;
   /** Requests of each kind (query, mutation) sent before measuring, to warm the JIT, pools and plans. */
   warmup: number;
   /** Cheap-query requests of the baseline phase. */
@@ -31,6 +33,8 @@ const usage = `Usage: node createVmThroughput.ts [options]
 
   --count N                 createVM mutations to measure (BENCH_COUNT, default 10000)
   --concurrency N           concurrent closed-loop clients (BENCH_CONCURRENCY, default 200)
+  --rate N                  open loop: createVM due at N per second, at most --concurrency in flight,
+                            latency counted from when each was due (BENCH_RATE; default: closed loop)
   --warmup N                warm-up requests per kind (BENCH_WARMUP, default 200)
   --baseline-count N        baseline query requests (BENCH_BASELINE_COUNT, default 2000)
   --worker-processes N      operation worker processes (WORKER_PROCESSES, default 1)
@@ -57,6 +61,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv = proce
     options: {
       count: { type: 'string' },
       concurrency: { type: 'string' },
+      rate: { type: 'string' },
       warmup: { type: 'string' },
       'baseline-count': { type: 'string' },
       'worker-processes': { type: 'string' },
@@ -80,6 +85,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv = proce
   const options: BenchOptions = {
     count: positiveInt('--count', values.count ?? env.BENCH_COUNT, 10_000),
     concurrency: positiveInt('--concurrency', values.concurrency ?? env.BENCH_CONCURRENCY, 200),
+    rate: positiveInt('--rate', values.rate ?? env.BENCH_RATE, 0) || undefined,
     warmup: positiveInt('--warmup', values.warmup ?? env.BENCH_WARMUP, 200),
     baselineCount: positiveInt('--baseline-count', values['baseline-count'] ?? env.BENCH_BASELINE_COUNT, 2_000),
     workerProcesses: positiveInt('--worker-processes', values['worker-processes'] ?? env.WORKER_PROCESSES, 1),

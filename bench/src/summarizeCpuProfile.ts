@@ -19,13 +19,25 @@ export interface ProfileEntry {
 export interface ProfileSummary {
   /** Sampled time in the window, idle excluded. */
   busyMs: number;
+  /** Of `busyMs`, samples inside native socket writes; see {@link socketWrite}. */
+  socketWriteMs: number;
   idleMs: number;
   byPackage: ProfileEntry[];
   byFunction: ProfileEntry[];
 }
 
+/**
+ * V8 samples wall time, not CPU time. On a saturated machine a process that writes to a local
+ * socket often loses its core right there (the kernel runs the woken peer, e.g. a Postgres
+ * backend), and all the time it waits to run again is charged to the write. Those samples are
+ * grouped apart so the rest shows where CPU really goes.
+ */
+export const socketWrite = '(socket write, incl. time descheduled)';
+const nativeWrites = new Set(['writeBuffer', 'writev', 'writeUtf8String', 'writeLatin1String', 'writeAsciiString', 'writeUcs2String']);
+
 /** Groups a script URL into what a reader would blame: an npm package, a workspace folder, or Node itself. */
 export function packageOf(url: string, functionName: string): string {
+  if (url === '' && nativeWrites.has(functionName)) return socketWrite;
   if (url === '') return functionName.startsWith('(') ? functionName : '(native)';
   if (url.startsWith('node:')) return 'node core';
   const path = url.replace(/^file:\/\//, '');
@@ -64,9 +76,16 @@ export async function summarizeCpuProfile(file: string, window: { fromUs: number
     busyUs += delta;
     const pkg = packageOf(url, functionName);
     byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + delta);
-    const name = `${functionName || '(anonymous)'} ${url ? `${pkg}:${url.split('/').pop()}:${lineNumber + 1}` : ''}`.trim();
+    const where = pkg === socketWrite ? socketWrite : url ? `${pkg}:${url.split('/').pop()}:${lineNumber + 1}` : '';
+    const name = `${functionName || '(anonymous)'} ${where}`.trim();
     byFunction.set(name, (byFunction.get(name) ?? 0) + delta);
   }
   const sorted = (map: Map<string, number>) => [...map].map(([name, us]) => ({ name, selfMs: us / 1000 })).sort((a, b) => b.selfMs - a.selfMs);
-  return { busyMs: busyUs / 1000, idleMs: idleUs / 1000, byPackage: sorted(byPackage), byFunction: sorted(byFunction) };
+  return {
+    busyMs: busyUs / 1000,
+    socketWriteMs: (byPackage.get(socketWrite) ?? 0) / 1000,
+    idleMs: idleUs / 1000,
+    byPackage: sorted(byPackage),
+    byFunction: sorted(byFunction),
+  };
 }

@@ -17,6 +17,10 @@ export interface PlatformOptions {
   workerEnv?: Record<string, string>;
   /** Production mode for the subgraph and gateway (masked errors). */
   production?: boolean;
+  /** With a Redis URL, event signals go through Redis; otherwise through LISTEN/NOTIFY. */
+  redisUrl?: string;
+  /** Extra environment for the gateway (limits, poll interval, …). */
+  gatewayEnv?: Record<string, string>;
 }
 
 /** A whole platform on free ports against a fresh database: vms subgraph, gateway, worker processes. */
@@ -27,6 +31,8 @@ export interface Platform extends AsyncDisposable {
   client: NovaCronClient;
   workers: WorkerProcess[];
   workerEnv: Record<string, string>;
+  /** The environment the gateway was started with, to start more gateways alike. */
+  gatewayEnv: Record<string, string>;
   /** Starts one more worker process. */
   addWorker(): Promise<WorkerProcess>;
   stop(): Promise<void>;
@@ -48,12 +54,20 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     WORKER_POLL_INTERVAL_MS: '200',
     WORKER_RETRY_BASE_DELAY_MS: '20',
     WORKER_RETRY_MAX_DELAY_MS: '200',
+    ...(options.redisUrl ? { REDIS_URL: options.redisUrl, REDIS_PREFIX: `e2e-${process.pid}-${Date.now()}` } : {}),
     ...options.workerEnv,
   };
   const vms = await withEnv({ ...environment, VMS_PORT: '0' }, () => startVms(loadVmsConfig(), logger));
-  const gateway = await withEnv({ GATEWAY_PORT: '0', VMS_URL: vms.url, NODE_ENV: environment.NODE_ENV ?? 'development' }, () =>
-    startGateway(loadGatewayConfig(), logger),
-  );
+  const gatewayEnvironment: Record<string, string> = {
+    GATEWAY_PORT: '0',
+    VMS_URL: vms.url,
+    DATABASE_URL: database.url,
+    NODE_ENV: environment.NODE_ENV ?? 'development',
+    EVENT_POLL_INTERVAL_MS: '1000',
+    ...(environment.REDIS_URL ? { REDIS_URL: environment.REDIS_URL, REDIS_PREFIX: environment.REDIS_PREFIX ?? '' } : {}),
+    ...options.gatewayEnv,
+  };
+  const gateway = await withEnv(gatewayEnvironment, () => startGateway(loadGatewayConfig(), logger));
   const workers: WorkerProcess[] = [];
   const addWorker = async () => {
     const worker = await spawnWorker(environment);
@@ -82,6 +96,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     client: createNovaCronClient({ url: gateway.url }),
     workers,
     workerEnv: environment,
+    gatewayEnv: gatewayEnvironment,
     addWorker,
     stop,
     [Symbol.asyncDispose]: stop,

@@ -12,6 +12,24 @@ export interface GatewayConfig {
   subgraphUrls: Record<string, string>;
   production: boolean;
   maxBodyBytes: number;
+  events: {
+    /** Event signals come over Redis pub/sub when set... */
+    redisUrl: string | undefined;
+    redisPrefix: string;
+    /** ...and over PostgreSQL LISTEN/NOTIFY otherwise. */
+    databaseUrl: string | undefined;
+    /** Streams are read this often even without a signal. */
+    pollIntervalMs: number;
+  };
+  webSocket: {
+    maxSubscriptionsPerConnection: number;
+    maxMessageBytes: number;
+    maxBufferedBytes: number;
+    connectionInitTimeoutMs: number;
+    keepAliveMs: number;
+    /** Results a subscription may have waiting for its socket before it counts as a slow consumer. */
+    queueLimit: number;
+  };
 }
 
 const subgraphNames = ['vms', 'placement', 'metrics', 'billing'];
@@ -30,5 +48,19 @@ export function loadConfig(): GatewayConfig {
     subgraphUrls,
     production: readEnv.string('NODE_ENV', 'development') === 'production',
     maxBodyBytes: readEnv.int('GATEWAY_MAX_BODY_BYTES', 1_000_000),
+    events: {
+      redisUrl: readEnv.optional('REDIS_URL'),
+      redisPrefix: readEnv.string('REDIS_PREFIX', 'novacron'),
+      databaseUrl: readEnv.optional('DATABASE_URL'),
+      pollIntervalMs: readEnv.int('EVENT_POLL_INTERVAL_MS', 1_000),
+    },
+    webSocket: {
+      maxSubscriptionsPerConnection: readEnv.int('WS_MAX_SUBSCRIPTIONS_PER_CONNECTION', 100),
+      maxMessageBytes: readEnv.int('WS_MAX_MESSAGE_BYTES', 64 * 1024),
+      maxBufferedBytes: readEnv.int('WS_MAX_BUFFERED_BYTES', 1024 * 1024),
+      connectionInitTimeoutMs: readEnv.int('WS_CONNECTION_INIT_TIMEOUT_MS', 5_000),
+      keepAliveMs: readEnv.int('WS_KEEP_ALIVE_MS', 12_000),
+      queueLimit: readEnv.int('WS_SUBSCRIPTION_QUEUE_LIMIT', 256),
+    },
   });
 }

@@ -4,11 +4,13 @@ import { ApolloServer } from '@apollo/server';
 import { createErrorFormatter } from '@novacron/errors';
 import { createGraphQLHttpServer, createLogger, listen, type Logger } from '@novacron/server-kit';
 import type { GatewayConfig } from './config.ts';
+import { startSubscriptions, type RunningSubscriptions } from './subscriptions/startSubscriptions.ts';
 
 /** A running gateway. */
 export interface RunningGateway {
   url: string;
   port: number;
+  subscriptions: RunningSubscriptions;
   stop(): Promise<void>;
 }
 
@@ -18,8 +20,9 @@ export interface RunningGateway {
  */
 export async function start(config: GatewayConfig, logger: Logger = createLogger('gateway')): Promise<RunningGateway> {
   const subgraphUrls = new Map<string, string>();
+  const supergraphSdl = readFileSync(config.supergraphPath, 'utf8');
   const gateway = new ApolloGateway({
-    supergraphSdl: readFileSync(config.supergraphPath, 'utf8'),
+    supergraphSdl,
     buildService: ({ name, url }) => {
       const resolved = config.subgraphUrls[name] ?? url;
       if (!resolved) throw new Error(`subgraph ${name} has no URL`);
@@ -51,12 +54,15 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
       return (await Promise.all(checks)).every(Boolean);
     },
   });
+  const subscriptions = await startSubscriptions({ config, httpServer: server, apollo, supergraphSdl, subgraphUrls, logger });
   const running = await listen(server, config.port, config.host);
-  logger.info({ url: running.url }, 'gateway listening');
+  logger.info({ url: running.url, eventSignals: subscriptions.signals?.kind ?? 'polling' }, 'gateway listening (HTTP and graphql-ws)');
   return {
     url: running.url,
     port: running.port,
+    subscriptions,
     stop: async () => {
+      await subscriptions.stop();
       await running.close();
       await apollo.stop();
     },

@@ -1,6 +1,3 @@
-import { defineConfig } from 'vitest/config';
+import { createVitestConfig } from '@novacron/testing/vitest';
 
-// Unit tests only: the catalog needs no database, so no globalSetup.
-export default defineConfig({
-  test: {},
-});
+export default createVitestConfig({ globalSetup: false });

@@ -231,7 +231,10 @@ export type ProviderCapabilities = {
 
 export type Query = {
   __typename?: 'Query';
-  /** Internal: events of a stream (`vm` or `operation`) after a cursor, for the gateway. */
+  /**
+   * Internal: events of a stream (`vm` or `operation`) after a cursor, for the gateway. With
+   * `entityId`, only that VM's or operation's events, from its first one when `after` is omitted.
+   */
   _eventFeed: EventFeedPage;
   operation?: Maybe<Operation>;
   /** The operation as it was at a stored operation event (what `operationUpdated` delivers). */
@@ -247,6 +250,7 @@ export type Query = {
 
 export type Query_EventFeedArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
+  entityId?: InputMaybe<Scalars['ID']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
   stream: Scalars['String']['input'];
 };

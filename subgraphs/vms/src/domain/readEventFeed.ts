@@ -3,6 +3,7 @@ import { appError, badInput } from '@novacron/errors';
 import { compareEventPositions, decodeEventCursor, encodeEventCursor } from '@novacron/events';
 import type { Database } from '../db/createDatabase.ts';
 import { eventStreams, isEventStreamKey, terminalOperationStatuses } from './eventStreams.ts';
+import { parseId } from './parseId.ts';
 
 /** One event as the gateway's subscription engine reads it: enough to route it, not its payload. */
 export interface EventFeedEntry {
@@ -33,17 +34,31 @@ interface FeedRow extends Record<string, unknown> {
 
 export const maxFeedPage = 1_000;
 
+/** What to read from a feed. */
+export interface EventFeedRequest {
+  stream: string;
+  after?: string | null;
+  first: number;
+  /** Only this VM's (vm stream) or operation's (operation stream) events. */
+  entityId?: string | null;
+}
+
 /**
  * Reads a stream's events after a cursor, in (txid, seq) order, and only those written by
  * transactions older than every transaction still in flight: an event that commits late therefore
  * always comes after the cursor a reader holds, never behind it. Without `after`, returns no
- * entries and the stream's head, the place to start reading live events from.
+ * entries and the stream's head, the place to start reading live events from; with `entityId` and
+ * no `after`, that entity's events from its first one.
  */
-export async function readEventFeed(db: Database, stream: string, after: string | null | undefined, first: number): Promise<{ entries: EventFeedEntry[]; endCursor: string }> {
+export async function readEventFeed(db: Database, request: EventFeedRequest): Promise<{ entries: EventFeedEntry[]; endCursor: string }> {
+  const { stream, first } = request;
   if (!isEventStreamKey(stream)) throw badInput('stream', `unknown event stream "${stream.slice(0, 40)}"`);
   if (!Number.isInteger(first) || first < 1 || first > maxFeedPage) throw badInput('first', `first must be between 1 and ${maxFeedPage}`);
   const { name, table } = eventStreams[stream];
   const events = sql.raw(`vms.${table}`);
+  const entityId = request.entityId ? parseId('entityId', request.entityId) : null;
+  let after = request.after;
+  if (!after && entityId) after = encodeEventCursor({ stream: name, txid: '0', seq: 0 });
   if (!after) {
     const [head] = await db.execute<{ txid: string; seq: string | number }>(sql`
       select txid::text as txid, seq from ${events}
@@ -52,20 +67,22 @@ export async function readEventFeed(db: Database, stream: string, after: string 
     return { entries: [], endCursor: encodeEventCursor({ stream: name, txid: head?.txid ?? '0', seq: Number(head?.seq ?? 0) }) };
   }
   const position = decodeEventCursor(after, name);
-  await assertNotPruned(db, stream, position);
+  if (!entityId) await assertNotPruned(db, stream, position);
+  const entityCondition = entityId ? sql.raw(stream === 'vm' ? 'vm_id' : 'operation_id') : null;
+  const onlyEntity = entityCondition ? sql`and ${entityCondition} = ${entityId}` : sql``;
   const rows =
     stream === 'vm'
       ? await db.execute<FeedRow>(sql`
           select seq, txid::text as txid, tenant_id, vm_id as entity_id, vm_id, vm_version as version, type,
                  payload->>'provider' as provider, payload->>'region' as region, payload->'labels' as labels
           from vms.vm_events
-          where (txid, seq) > (${position.txid}::xid8, ${position.seq}) and txid < pg_snapshot_xmin(pg_current_snapshot())
+          where (txid, seq) > (${position.txid}::xid8, ${position.seq}) and txid < pg_snapshot_xmin(pg_current_snapshot()) ${onlyEntity}
           order by txid, seq limit ${first}`)
       : await db.execute<FeedRow>(sql`
           select seq, txid::text as txid, tenant_id, operation_id as entity_id, vm_id, operation_version as version, status as type,
                  null as provider, null as region, null as labels
           from vms.operation_events
-          where (txid, seq) > (${position.txid}::xid8, ${position.seq}) and txid < pg_snapshot_xmin(pg_current_snapshot())
+          where (txid, seq) > (${position.txid}::xid8, ${position.seq}) and txid < pg_snapshot_xmin(pg_current_snapshot()) ${onlyEntity}
           order by txid, seq limit ${first}`);
   const entries = rows.map((row) => ({
     cursor: encodeEventCursor({ stream: name, txid: row.txid, seq: Number(row.seq) }),

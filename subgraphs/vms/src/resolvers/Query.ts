@@ -16,5 +16,5 @@ export const Query: QueryResolvers = {
   providers: (_, __, context) => context.services.providers.list().map((driver) => driver.describe()),
   vmEventAt: (_, { cursor }, context) => findVmEvent(context.services.db, context.tenantId, cursor),
   operationAt: (_, { cursor }, context) => findOperationAt(context.services.db, context.tenantId, cursor),
-  _eventFeed: (_, { stream, after, first }, context) => readEventFeed(context.services.db, stream, after, first ?? 500),
+  _eventFeed: (_, { stream, after, first, entityId }, context) => readEventFeed(context.services.db, { stream, after, first: first ?? 500, entityId }),
 };

@@ -1,14 +1,21 @@
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { postJson } from './postJson.ts';
 
-/** Options for {@link runClosedLoad}. */
-export interface ClosedLoadOptions<T> {
+/** Options for {@link runLoad}. */
+export interface LoadOptions<T> {
   /** The GraphQL endpoint (plain http). */
   url: string;
   /** Requests to send in total. */
   count: number;
-  /** Clients; each sends its next request as soon as its previous one answered. */
+  /** Clients (and sockets); each sends its next request when its previous one answered. */
   concurrency: number;
+  /**
+   * Open loop: request `i` is due at `i / ratePerSecond` s after the start, and its latency counts
+   * from then, so time spent waiting for a free client is included (no coordinated omission).
+   * Undefined: closed loop, each client sends as soon as it can.
+   */
+  ratePerSecond?: number;
   requestTimeoutMs: number;
   /** The JSON body of request `index` (0-based). */
   body: (index: number) => string;
@@ -22,7 +29,7 @@ export interface ClosedLoadOptions<T> {
 }
 
 /** What a load phase measured. Latencies are of accepted requests only, in ms, in completion order. */
-export interface ClosedLoadResult<T> {
+export interface LoadResult<T> {
   latenciesMs: number[];
   /** Outcome per request index; `undefined` where the request failed. */
   outcomes: (T | undefined)[];
@@ -39,11 +46,12 @@ export interface ClosedLoadResult<T> {
 const maxDistinctErrors = 10;
 
 /**
- * A closed-loop load generator on `node:http` with keep-alive sockets, one per client: far cheaper
+ * A closed-loop (or, with `ratePerSecond`, open-loop) load generator on `node:http` with keep-alive sockets, one per client: far cheaper
  * per request than `fetch`, so less of the shared CPU goes to the generator. Latency is measured
- * with `performance.now()` from just before the request is written until its body has been read.
+ * with `performance.now()` from just before the request is written (open loop: from when it was
+ * due) until its body has been read.
  */
-export async function runClosedLoad<T>(options: ClosedLoadOptions<T>): Promise<ClosedLoadResult<T>> {
+export async function runLoad<T>(options: LoadOptions<T>): Promise<LoadResult<T>> {
   const url = new URL(options.url);
   // A fresh agent per phase: sockets idle between phases would be closed by the server's
   // keep-alive timeout, and reusing one just as it closes turns into a spurious ECONNRESET.
@@ -58,15 +66,19 @@ export async function runClosedLoad<T>(options: ClosedLoadOptions<T>): Promise<C
   };
 
   let next = 0;
+  let startedAt = 0;
   const client = async () => {
     for (;;) {
       const index = next;
       if (index >= options.count) return;
       next += 1;
       const body = options.body(index);
-      const sentAt = performance.now();
+      const dueAt = options.ratePerSecond === undefined ? undefined : startedAt + (index * 1000) / options.ratePerSecond;
+      const wait = dueAt === undefined ? 0 : dueAt - performance.now();
+      if (wait > 0) await new Promise((done) => setTimeout(done, wait));
+      const sentAt = dueAt ?? performance.now();
       try {
-        const { status, text } = await post(agent, url, body, options.requestTimeoutMs);
+        const { status, text } = await postJson(agent, url, body, options.requestTimeoutMs);
         const elapsed = performance.now() - sentAt;
         let payload: unknown;
         try {
@@ -90,36 +102,11 @@ export async function runClosedLoad<T>(options: ClosedLoadOptions<T>): Promise<C
 
   if (options.primeBody !== undefined) {
     const primeBody = options.primeBody;
-    await Promise.all(Array.from({ length: Math.min(options.concurrency, options.count) }, () => post(agent, url, primeBody, options.requestTimeoutMs)));
+    await Promise.all(Array.from({ length: Math.min(options.concurrency, options.count) }, () => postJson(agent, url, primeBody, options.requestTimeoutMs)));
   }
-  const startedAt = performance.now();
+  startedAt = performance.now();
   await Promise.all(Array.from({ length: Math.min(options.concurrency, options.count) }, client));
   const finishedAt = performance.now();
   agent.destroy();
   return { latenciesMs, outcomes, failedIndexes, errorSamples, wallMs: finishedAt - startedAt, startedAt, finishedAt };
-}
-
-function post(agent: Agent, url: URL, body: string, timeoutMs: number): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const outgoing = request(
-      {
-        agent,
-        host: url.hostname,
-        port: url.port,
-        path: url.pathname,
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), accept: 'application/json' },
-        timeout: timeoutMs,
-      },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-        response.on('error', reject);
-      },
-    );
-    outgoing.on('timeout', () => outgoing.destroy(Object.assign(new Error(`no response within ${timeoutMs} ms`), { code: 'TIMEOUT' })));
-    outgoing.on('error', reject);
-    outgoing.end(body);
-  });
 }

@@ -1,0 +1,205 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { CloseCode, handleProtocols, makeServer } from 'graphql-ws';
+import { GraphQLError, parse, validate, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { AppError } from '@novacron/errors';
+import type { Logger } from '@novacron/server-kit';
+import type { PreparedSubscription, SubscriptionEngine } from './createSubscriptionEngine.ts';
+import type { SubscriberScope } from './subscriptionSources.ts';
+
+/** Limits of the WebSocket transport. */
+export interface WebSocketLimits {
+  maxSubscriptionsPerConnection: number;
+  /** Largest message a client may send, in bytes; a larger one closes the socket with 4400. */
+  maxMessageBytes: number;
+  /** Bytes the server may have queued for one socket before dropping it as a slow consumer. */
+  maxBufferedBytes: number;
+  /** How long a client has to send `connection_init`. */
+  connectionInitTimeoutMs: number;
+  keepAliveMs: number;
+}
+
+/** Options for {@link createWebSocketServer}. */
+export interface WebSocketServerOptions {
+  httpServer: Server;
+  path: string;
+  /** The client-facing schema operations are validated against. */
+  schema: GraphQLSchema;
+  engine: SubscriptionEngine;
+  /** Runs a query or mutation sent over the socket, as HTTP requests are run. */
+  executeOperation: (document: DocumentNode, variables: Record<string, unknown>, operationName: string | undefined, scope: SubscriberScope) => Promise<ExecutionResult>;
+  /** Reads the caller's identity from `connection_init`; null refuses the connection (4403). */
+  authenticate: (connectionParams: Record<string, unknown> | undefined, request: IncomingMessage) => Promise<SubscriberScope | null>;
+  limits: WebSocketLimits;
+  logger: Logger;
+  production: boolean;
+}
+
+/** A running WebSocket transport. */
+export interface RunningWebSocketServer {
+  connections(): number;
+  close(): Promise<void>;
+}
+
+interface ConnectionExtra {
+  socket: WebSocket;
+  request: IncomingMessage;
+  scope: SubscriberScope | null;
+  subscriptions: Set<string>;
+}
+
+interface OperationContext {
+  scope: SubscriberScope;
+  prepared?: PreparedSubscription;
+  socket: WebSocket;
+}
+
+/** The close reason sent to a slow consumer; clients reconnect and resume from their last cursor. */
+export const slowConsumerReason = 'Slow consumer: reconnect and resume from your last cursor';
+
+/**
+ * graphql-ws (`graphql-transport-ws`) on the gateway's HTTP server and path. A thin adapter over
+ * graphql-ws's protocol core that adds NovaCron's limits: message size, subscriptions per connection
+ * and a slow-consumer policy (a socket whose unsent data passes the limit is closed with
+ * `CloseCode.InternalServerError` and a reason saying why, instead of buffering without bound;
+ * graphql-ws defines no dedicated code for it and we do not invent one).
+ */
+export function createWebSocketServer(options: WebSocketServerOptions): RunningWebSocketServer {
+  const { limits } = options;
+  const wss = new WebSocketServer({
+    noServer: true,
+    handleProtocols,
+    perMessageDeflate: false,
+    // A hard cap far above the limit; between the two, the adapter closes with graphql-ws's 4400.
+    maxPayload: limits.maxMessageBytes * 4,
+  });
+
+  const closeSlow = (socket: WebSocket) => {
+    if (socket.readyState === socket.OPEN) socket.close(CloseCode.InternalServerError, slowConsumerReason);
+  };
+
+  const server = makeServer<Record<string, unknown> | undefined, ConnectionExtra>({
+    schema: options.schema,
+    connectionInitWaitTimeout: limits.connectionInitTimeoutMs,
+    onConnect: async (ctx) => {
+      const scope = await options.authenticate(ctx.connectionParams, ctx.extra.request);
+      if (!scope) return false;
+      ctx.extra.scope = scope;
+      return true;
+    },
+    onSubscribe: async (ctx, id, payload) => {
+      const scope = ctx.extra.scope;
+      if (!scope) return [new AppError('UNAUTHENTICATED', 'not authenticated')];
+      let document: DocumentNode;
+      try {
+        document = parse(payload.query);
+      } catch (error) {
+        return [error instanceof GraphQLError ? error : new GraphQLError('could not parse the operation')];
+      }
+      const validationErrors = validate(options.schema, document);
+      if (validationErrors.length > 0) return validationErrors;
+      const variables = payload.variables ?? {};
+      const operationName = payload.operationName ?? undefined;
+      const operation = document.definitions.find((definition) => definition.kind === 'OperationDefinition' && (!operationName || definition.name?.value === operationName));
+      const contextValue: OperationContext = { scope, socket: ctx.extra.socket };
+      if (operation?.kind === 'OperationDefinition' && operation.operation === 'subscription') {
+        if (ctx.extra.subscriptions.size >= limits.maxSubscriptionsPerConnection) {
+          return [new AppError('RATE_LIMITED', `at most ${limits.maxSubscriptionsPerConnection} subscriptions per connection`, { limit: limits.maxSubscriptionsPerConnection })];
+        }
+        const prepared = await options.engine.prepare({ document, variables, operationName, scope });
+        if (!('start' in prepared)) return prepared;
+        contextValue.prepared = prepared;
+        ctx.extra.subscriptions.add(id);
+      }
+      return { schema: options.schema, document, variableValues: variables, operationName, contextValue };
+    },
+    subscribe: (args) => {
+      const context = args.contextValue as OperationContext;
+      if (!context.prepared) return { errors: [new AppError('BAD_USER_INPUT', 'not a subscription')] };
+      return context.prepared.start(() => closeSlow(context.socket));
+    },
+    execute: (args) => {
+      const context = args.contextValue as OperationContext;
+      return options.executeOperation(args.document, (args.variableValues ?? {}) as Record<string, unknown>, args.operationName ?? undefined, context.scope);
+    },
+    onComplete: (ctx, id) => {
+      ctx.extra.subscriptions.delete(id);
+    },
+  });
+
+  wss.on('connection', (socket: WebSocket, request: IncomingMessage) => {
+    const extra: ConnectionExtra = { socket, request, scope: null, subscriptions: new Set() };
+    socket.once('error', (error) => {
+      options.logger.warn({ err: error }, 'WebSocket error');
+      socket.close(CloseCode.InternalServerError, 'Internal server error');
+    });
+    let alive = true;
+    socket.on('pong', () => {
+      alive = true;
+    });
+    const keepAlive = setInterval(() => {
+      if (!alive) return socket.terminate();
+      alive = false;
+      socket.ping();
+    }, limits.keepAliveMs);
+    keepAlive.unref();
+    const closed = server.opened(
+      {
+        protocol: socket.protocol,
+        send: (data) =>
+          new Promise<void>((resolve, reject) => {
+            if (socket.readyState !== socket.OPEN) return resolve();
+            if (socket.bufferedAmount > limits.maxBufferedBytes) {
+              closeSlow(socket);
+              return resolve();
+            }
+            socket.send(data, (error) => (error ? reject(error) : resolve()));
+          }),
+        close: (code, reason) => socket.close(code, reason),
+        onMessage: (handle) =>
+          socket.on('message', async (data: RawData) => {
+            if (messageSize(data) > limits.maxMessageBytes) {
+              socket.close(CloseCode.BadRequest, `Message larger than ${options.production ? 'the limit' : `${limits.maxMessageBytes} bytes`}`);
+              return;
+            }
+            try {
+              await handle(String(data));
+            } catch (error) {
+              options.logger.error({ err: error }, 'handling a WebSocket message failed');
+              socket.close(CloseCode.InternalServerError, 'Internal server error');
+            }
+          }),
+      },
+      extra,
+    );
+    socket.once('close', (code, reason) => {
+      clearInterval(keepAlive);
+      void closed(code, String(reason));
+    });
+  });
+
+  const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const { pathname } = new URL(request.url ?? '/', 'http://localhost');
+    if (pathname !== options.path) {
+      socket.destroy();
+      return;
+    }
+    wss.handleUpgrade(request, socket, head, (client) => wss.emit('connection', client, request));
+  };
+  options.httpServer.on('upgrade', onUpgrade);
+
+  return {
+    connections: () => wss.clients.size,
+    close: async () => {
+      options.httpServer.off('upgrade', onUpgrade);
+      for (const client of wss.clients) client.close(1001, 'Going away');
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}
+
+function messageSize(data: RawData): number {
+  if (Array.isArray(data)) return data.reduce((total, chunk) => total + chunk.byteLength, 0);
+  return data.byteLength;
+}
