@@ -49,7 +49,8 @@ generates[`${root}sdk/src/__generated__/graphql.ts`] = {
   schema: `${root}schema/api.graphql`,
   documents: `${root}sdk/operations/**/*.graphql`,
   plugins: [{ add: { content: header } }, 'typescript-operations', 'typed-document-node'],
-  config: { enumsAsTypes: true, useTypeImports: true, scalars, avoidOptionals: { field: true, inputValue: false, object: true } },
+  // Clients receive JSON: date-times arrive as ISO strings.
+  config: { enumsAsTypes: true, useTypeImports: true, scalars: { ...scalars, DateTime: 'string' }, avoidOptionals: { field: true, inputValue: false, object: true } },
 };
 
 const config: CodegenConfig = { overwrite: true, generates, hooks: {} };

@@ -8,6 +8,7 @@
  * Phases: start Postgres + `scripts/start.ts` → warm up → baseline queries → measured mutations
  * → wait until all operations are terminal → integrity check → report.
  */
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { cpus, release, totalmem, type } from 'node:os';
@@ -116,6 +117,17 @@ function phaseFigures(label: string, sent: number, load: LoadResult<unknown>): P
   };
 }
 
+/** `abc1234`, or `abc1234 + uncommitted changes` when files outside bench/ differ from it. */
+function revision(): string {
+  try {
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: new URL('..', import.meta.url), encoding: 'utf8' }).trim();
+    const dirty = git('status', '--porcelain', '--', '.', ':(exclude)bench', ':(exclude)docs/benchmarks.md') !== '';
+    return `${git('rev-parse', '--short', 'HEAD')}${dirty ? ' + uncommitted changes' : ''}`;
+  } catch {
+    return 'unknown';
+  }
+}
+
 async function machineInfo(platform: BenchPlatform): Promise<MachineInfo> {
   const [row] = await platform.sql<{ version: string }[]>`select current_setting('server_version') as version`;
   const processors = cpus();
@@ -209,6 +221,7 @@ async function main(): Promise<number> {
     const results: BenchResults = {
       date: new Date().toISOString(),
       command: `node bench/createVmThroughput.ts ${process.argv.slice(2).join(' ')}`.trim(),
+      revision: revision(),
       machine,
       options: reportedOptions,
       gatewayOnly: phaseFigures('{ __typename }', options.baselineCount, typenameLoad),

@@ -32,6 +32,8 @@ export interface PhaseFigures {
 export interface BenchResults {
   date: string;
   command: string;
+  /** The commit measured, and whether the working tree had uncommitted changes outside bench/. */
+  revision: string;
   machine: MachineInfo;
   options: Omit<BenchOptions, 'verbose' | 'jsonPath'>;
   /** `{ __typename }`: answered by the gateway alone (its query plan has no subgraph fetch). */

@@ -69,6 +69,7 @@ export function formatResultsTable(results: BenchResults): string {
   const lines = [
     '',
     `═══ createVM throughput — ${results.date} ═══`,
+    `revision   ${results.revision}`,
     `machine    ${machine.cpuCount} × ${machine.cpuModel}, ${machine.memoryGiB.toFixed(1)} GiB, ${machine.os}, Node ${machine.node}, ${machine.postgres}`,
     `load       ${integer.format(options.count)} createVM ${loadShape(options)} (after ${options.warmup} warm-up requests per kind)`,
     `platform   scripts/start.ts: gateway + vms subgraph + ${options.workerProcesses} worker process(es) × concurrency ${options.workerConcurrency}, SIM_LATENCY_MS=${options.simLatencyMs}`,
@@ -147,7 +148,7 @@ export function formatMarkdown(results: BenchResults): string {
         `| ${role.role} | ${role.cpuSeconds.toFixed(1)} s | ${role.percentOfCore.toFixed(0)} % | ${role.cpuSeconds > 0 ? ((role.systemSeconds * 100) / role.cpuSeconds).toFixed(0) : 0} % | ${((role.cpuSeconds * 1000) / Math.max(1, mutations.accepted)).toFixed(2)} ms |`,
     );
   return [
-    `Measured ${results.date} with \`${results.command}\``,
+    `Measured ${results.date} at ${results.revision} with \`${results.command}\``,
     '',
     `- Machine: ${machine.cpuCount} × ${machine.cpuModel}, ${machine.memoryGiB.toFixed(1)} GiB, ${machine.os}, Node ${machine.node}, ${machine.postgres} (embedded, fsync off).`,
     `- Load: ${integer.format(options.count)} \`createVM\` ${loadShape(options)}, each with its own idempotency key, after ${options.warmup} warm-up requests per kind; the load generator runs on the same machine.`,

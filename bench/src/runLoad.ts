@@ -55,7 +55,9 @@ export async function runLoad<T>(options: LoadOptions<T>): Promise<LoadResult<T>
   const url = new URL(options.url);
   // A fresh agent per phase: sockets idle between phases would be closed by the server's
   // keep-alive timeout, and reusing one just as it closes turns into a spurious ECONNRESET.
-  const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency, maxFreeSockets: options.concurrency });
+  // FIFO hands out every socket in turn: with LIFO (Node's default) an open loop leaves some idle
+  // past the server's 5 s keep-alive timeout, and reusing one as the server closes it is an ECONNRESET.
+  const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency, maxFreeSockets: options.concurrency, scheduling: 'fifo' });
   const latenciesMs: number[] = [];
   const outcomes: (T | undefined)[] = new Array(options.count);
   const failedIndexes: number[] = [];

@@ -6,3 +6,7 @@ export { createVmInput } from './createVmInput.ts';
 export { countRows, providerInstancesFor } from './countRows.ts';
 export { collect, subscriptionsClient } from './collectSubscription.ts';
 export type { CollectedSubscription } from './collectSubscription.ts';
+export { spawnGateway } from './spawnGateway.ts';
+export type { GatewayProcess } from './spawnGateway.ts';
+export { openRawGraphQLSocket } from './rawGraphQLSocket.ts';
+export type { RawGraphQLSocket } from './rawGraphQLSocket.ts';

@@ -41,10 +41,13 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
     }),
   });
   await apollo.start();
+  let metrics: () => unknown = () => ({});
   const server = createGraphQLHttpServer({
     apollo,
     logger,
     maxBodyBytes: config.maxBodyBytes,
+    // Counts only (no identities): subscription engine, connections, memory and CPU of this process.
+    jsonRoutes: { '/metrics': () => metrics() },
     context: async () => ({}),
     ready: async () => {
       const checks = [...subgraphUrls.values()].map(async (url) => {
@@ -55,6 +58,13 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
     },
   });
   const subscriptions = await startSubscriptions({ config, httpServer: server, apollo, supergraphSdl, subgraphUrls, logger });
+  metrics = () => ({
+    webSocketConnections: subscriptions.webSocket.connections(),
+    ...subscriptions.engine.stats(),
+    eventSignals: subscriptions.signals?.kind ?? 'polling',
+    memory: process.memoryUsage(),
+    cpu: process.cpuUsage(),
+  });
   const running = await listen(server, config.port, config.host);
   logger.info({ url: running.url, eventSignals: subscriptions.signals?.kind ?? 'polling' }, 'gateway listening (HTTP and graphql-ws)');
   return {

@@ -107,10 +107,14 @@ export function createWebSocketServer(options: WebSocketServerOptions): RunningW
         if (ctx.extra.subscriptions.size >= limits.maxSubscriptionsPerConnection) {
           return [new AppError('RATE_LIMITED', `at most ${limits.maxSubscriptionsPerConnection} subscriptions per connection`, { limit: limits.maxSubscriptionsPerConnection })];
         }
-        const prepared = await options.engine.prepare({ document, variables, operationName, scope });
-        if (!('start' in prepared)) return prepared;
-        contextValue.prepared = prepared;
+        // Take the slot before preparing: subscribe messages are handled concurrently.
         ctx.extra.subscriptions.add(id);
+        const prepared = await options.engine.prepare({ document, variables, operationName, scope });
+        if (!('start' in prepared)) {
+          ctx.extra.subscriptions.delete(id);
+          return prepared;
+        }
+        contextValue.prepared = prepared;
       }
       return { schema: options.schema, document, variableValues: variables, operationName, contextValue };
     },

@@ -13,8 +13,10 @@ export interface EventRelayOptions {
   databaseUrl: string;
   redisUrl: string;
   redisPrefix?: string;
-  /** Told of publish failures (Redis down); the relay keeps going and readers fall back to polling. */
+  /** Told once when Redis becomes unreachable; the relay keeps going and readers fall back to polling. */
   onError?: (error: unknown) => void;
+  /** Told once when Redis is reachable again. */
+  onRecovered?: () => void;
 }
 
 /**
@@ -25,13 +27,25 @@ export interface EventRelayOptions {
 export function startEventRelay(options: EventRelayOptions): EventRelay {
   const topic = redisEventTopic(options.redisPrefix ?? 'novacron');
   const redis = new Redis(options.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy: (times) => Math.min(times * 200, 2_000) });
-  redis.on('error', (error) => options.onError?.(error));
+  let healthy = true;
+  const unhealthy = (error: unknown) => {
+    if (!healthy) return;
+    healthy = false;
+    options.onError?.(error);
+  };
+  redis.on('error', unhealthy);
+  redis.on('ready', () => {
+    if (healthy) return;
+    healthy = true;
+    options.onRecovered?.();
+  });
   const sql = postgres(options.databaseUrl, { max: 1, onnotice: () => {}, connection: { application_name: 'novacron-event-relay' } });
   const ready = Promise.all([
-    redis.connect().catch((error: unknown) => options.onError?.(error)),
+    redis.connect().catch(unhealthy),
     sql.listen(postgresEventChannel, (payload) => {
-      if (!isEventStreamName(payload)) return;
-      redis.publish(topic, payload).catch((error: unknown) => options.onError?.(error));
+      // While Redis is down, signals are dropped on purpose: readers poll, and read by cursor anyway.
+      if (!isEventStreamName(payload) || redis.status !== 'ready') return;
+      redis.publish(topic, payload).catch(unhealthy);
     }),
   ]).then(() => undefined);
   return {

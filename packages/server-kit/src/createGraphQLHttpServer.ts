@@ -13,6 +13,8 @@ export interface GraphQLHttpServerOptions<TContext extends BaseContext> {
   logger: Logger;
   /** Largest accepted request body in bytes. */
   maxBodyBytes?: number;
+  /** Extra read-only JSON endpoints (`/metrics`), each answering GET with what its function returns. */
+  jsonRoutes?: Record<string, () => unknown>;
   path?: string;
 }
 
@@ -40,6 +42,8 @@ export function createGraphQLHttpServer<TContext extends BaseContext>(options: G
         const ready = await options.ready().catch(() => false);
         return sendJson(response, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready' });
       }
+      const route = options.jsonRoutes?.[url.pathname];
+      if (route && request.method === 'GET') return sendJson(response, 200, await route());
       if (url.pathname !== path) return sendJson(response, 404, { error: 'not found' });
       const body = await readBody(request, maxBodyBytes);
       if (body === tooLarge) {

@@ -66,7 +66,8 @@ export async function start(config: VmsConfig, logger: Logger = createLogger('vm
       databaseUrl: config.databaseUrl,
       redisUrl: config.events.redisUrl,
       redisPrefix: config.events.redisPrefix,
-      onError: (error) => logger.warn({ err: error }, 'event relay could not publish to Redis; gateways fall back to polling'),
+      onError: (error) => logger.warn({ err: error }, 'event relay cannot reach Redis; gateways fall back to polling'),
+      onRecovered: () => logger.info('event relay reaches Redis again'),
     });
     await relay.ready;
     logger.info('relaying event signals to Redis');
