@@ -18,6 +18,7 @@ import { checkIntegrity, hasLossOrDuplication, type SentMutation } from './src/c
 import { formatMarkdown, formatResultsTable } from './src/formatReport.ts';
 import { parseBenchOptions } from './src/parseBenchOptions.ts';
 import { runLoad, type LoadResult } from './src/runLoad.ts';
+import { readTopStatements, resetStatementStats } from './src/readTopStatements.ts';
 import { readPostgresRoles, samplePostgresActivity } from './src/samplePostgresActivity.ts';
 import { cpuBetween, snapshotProcessCpu } from './src/snapshotProcessCpu.ts';
 import { startBenchPlatform, type BenchPlatform } from './src/startBenchPlatform.ts';
@@ -76,6 +77,7 @@ async function runCreateVms(
     url: platform.gatewayUrl,
     count,
     concurrency: options.concurrency,
+    headers: platform.requestHeaders,
     ...(ratePerSecond === undefined ? {} : { ratePerSecond }),
     requestTimeoutMs: options.requestTimeoutMs,
     body: (index) => createVmBody(prefix, index),
@@ -96,6 +98,7 @@ function runQueries(platform: BenchPlatform, query: string, count: number): Prom
     url: platform.gatewayUrl,
     count,
     concurrency: options.concurrency,
+    headers: platform.requestHeaders,
     requestTimeoutMs: options.requestTimeoutMs,
     body: () => body,
     accept: acceptQuery,
@@ -184,6 +187,7 @@ async function main(): Promise<number> {
 
     const loopDescription = options.rate === undefined ? `${options.concurrency} closed-loop clients` : `open loop at ${options.rate}/s, ≤ ${options.concurrency} in flight`;
     log(`measuring: ${options.count} × createVM, ${loopDescription}`);
+    if (options.statementStats) await resetStatementStats(platform.sql);
     const sampler = samplePostgresActivity(platform.sql);
     const mutationStart = snapshotProcessCpu(await readPostgresRoles(platform.sql));
     const generatorBefore = process.cpuUsage();
@@ -194,6 +198,8 @@ async function main(): Promise<number> {
     const postgresRoles = await readPostgresRoles(platform.sql);
     const mutationEnd = snapshotProcessCpu(postgresRoles);
     const activity = await sampler.stop();
+    const topStatements = options.statementStats ? await readTopStatements(platform.sql) : undefined;
+    if (options.statementStats) await resetStatementStats(platform.sql);
     allSent.push(...measured.sent);
     const mutations = phaseFigures(options.rate === undefined ? 'createVM' : `createVM @ ${options.rate}/s`, options.count, measured.load);
     log(`mutations done: ${mutations.accepted} accepted, ${mutations.errors} errors in ${mutations.wallSeconds.toFixed(1)} s; waiting for operations`);
@@ -206,6 +212,7 @@ async function main(): Promise<number> {
       log: (line) => log(`drain ${line}`),
     });
     const drainToUs = monotonicMicros();
+    const topDrainStatements = options.statementStats ? await readTopStatements(platform.sql) : undefined;
     const drainEnd = snapshotProcessCpu(await readPostgresRoles(platform.sql).catch(() => postgresRoles));
     if (options.cpuProfileDir) {
       await writeProfilePhases(options.cpuProfileDir, drainEnd, {
@@ -232,6 +239,7 @@ async function main(): Promise<number> {
       integrity,
       cpu: { baseline: cpuBetween(baselineStart, baselineEnd), mutations: cpuBetween(mutationStart, mutationEnd), drain: cpuBetween(mutationEnd, drainEnd) },
       postgresActivity: { sampleCount: activity.sampleCount, top: activity.activity.slice(0, 12) },
+      ...(topStatements && topDrainStatements ? { topStatements: { mutations: topStatements, drain: topDrainStatements } } : {}),
       platformLogLines: platform.logLineCount(),
     };
     process.stdout.write(`${formatResultsTable(results)}\n\n--- markdown ---\n${formatMarkdown(results)}\n--- end markdown ---\n`);

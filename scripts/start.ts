@@ -91,6 +91,7 @@ try {
   for (let index = 1; index <= workerCount; index += 1) startChild(`worker-${index}`, 'subgraphs/vms/src/workerMain.ts', shared);
   startChild('gateway', 'gateway/src/index.ts', { ...shared, GATEWAY_PORT: String(gatewayPort), VMS_URL: `http://127.0.0.1:${vmsPort}/graphql` });
   await waitUntilReady('gateway', `http://127.0.0.1:${gatewayPort}/ready`);
+  log('development identity: get a token with `npm run token -- --tenant default --role admin` and send it as `Authorization: Bearer <token>`');
   log(`ready: GraphQL endpoint http://localhost:${gatewayPort}/graphql (queries and mutations over HTTP, subscriptions over graphql-ws at ws://localhost:${gatewayPort}/graphql; providers are simulated unless cloud credentials are configured). Ctrl-C stops everything.`);
 } catch (error) {
   log(`failed to start: ${error instanceof Error ? error.message : String(error)}`);

@@ -1,5 +1,6 @@
 import type { IntegrityReport } from './checkIntegrity.ts';
 import type { BenchOptions } from './parseBenchOptions.ts';
+import type { StatementStats } from './readTopStatements.ts';
 import type { ActivityCount } from './samplePostgresActivity.ts';
 import type { CpuInterval } from './snapshotProcessCpu.ts';
 import type { DrainResult } from './waitForOperationsTerminal.ts';
@@ -47,5 +48,7 @@ export interface BenchResults {
   integrity: IntegrityReport;
   cpu: { baseline: CpuInterval; mutations: CpuInterval; drain: CpuInterval };
   postgresActivity: { sampleCount: number; top: ActivityCount[] };
+  /** With `--statements`: pg_stat_statements' top statements of the mutation and the drain phase. */
+  topStatements?: { mutations: StatementStats[]; drain: StatementStats[] };
   platformLogLines: number;
 }

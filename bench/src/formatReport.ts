@@ -1,4 +1,5 @@
 import type { BenchResults, PhaseFigures } from './BenchResults.ts';
+import type { StatementStats } from './readTopStatements.ts';
 import type { CpuInterval } from './snapshotProcessCpu.ts';
 
 /** The issue's targets on 2 cores. */
@@ -51,6 +52,17 @@ export function executionCpuPerOperationMs(results: BenchResults): number {
     for (const role of interval.roles) if (isExecution(role.role)) cpuSeconds += role.cpuSeconds;
   }
   return (cpuSeconds * 1000) / Math.max(1, results.mutations.accepted);
+}
+
+function statementRows(phase: string, statements: readonly StatementStats[]): string[] {
+  return [
+    '',
+    `Top statements of the ${phase} (pg_stat_statements; time includes lock waits)`,
+    `    ${'total ms'.padStart(9)} ${'calls'.padStart(7)} ${'mean ms'.padStart(8)}  query`,
+    ...statements.map(
+      (statement) => `    ${pad(integer.format(statement.totalMs), 9)} ${pad(integer.format(statement.calls), 7)} ${pad(statement.meanMs.toFixed(2), 8)}  ${statement.query}`,
+    ),
+  ];
 }
 
 /** Verdict on the issue's targets. */
@@ -129,6 +141,8 @@ export function formatResultsTable(results: BenchResults): string {
       (entry) =>
         `    ${(entry.samples / Math.max(1, results.postgresActivity.sampleCount)).toFixed(2).padStart(6)}  ${entry.application.padEnd(22)} ${entry.wait.padEnd(26)} ${entry.query}`,
     ),
+    ...(results.topStatements ? statementRows('mutation phase', results.topStatements.mutations) : []),
+    ...(results.topStatements ? statementRows('drain', results.topStatements.drain) : []),
     '',
     `platform log lines (LOG_LEVEL=warn): ${results.platformLogLines}`,
   );

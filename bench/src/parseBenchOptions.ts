@@ -23,6 +23,8 @@ export interface BenchOptions {
   requestTimeoutMs: number;
   /** When set, every platform process writes a V8 CPU profile here (adds overhead; not for headline numbers). */
   cpuProfileDir: string | undefined;
+  /** Load pg_stat_statements and print the statements that took the most time in the mutation phase. */
+  statementStats: boolean;
   /** Forward every platform log line instead of the first few. */
   verbose: boolean;
   /** When set, the raw results are also written here as JSON. */
@@ -43,6 +45,7 @@ const usage = `Usage: node createVmThroughput.ts [options]
   --drain-timeout S         seconds to wait for all operations to be terminal (default 900)
   --request-timeout MS      per-request client timeout (default 30000)
   --cpu-prof DIR            write V8 CPU profiles of every platform process to DIR (adds overhead)
+  --statements              load pg_stat_statements; print the top statements of the mutation phase
   --json FILE               also write the raw results as JSON
   --verbose                 forward all platform log lines
   --help`;
@@ -71,6 +74,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv = proce
       'request-timeout': { type: 'string' },
       'cpu-prof': { type: 'string' },
       json: { type: 'string' },
+      statements: { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -94,6 +98,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv = proce
     drainTimeoutSeconds: positiveInt('--drain-timeout', values['drain-timeout'], 900),
     requestTimeoutMs: positiveInt('--request-timeout', values['request-timeout'], 30_000),
     cpuProfileDir: values['cpu-prof'],
+    statementStats: values.statements,
     verbose: values.verbose,
     jsonPath: values.json,
   };

@@ -1,7 +1,7 @@
 import { request, type Agent } from 'node:http';
 
 /** POSTs a JSON body on a keep-alive agent and reads the whole answer as text; rejects on timeout or connection errors. */
-export function postJson(agent: Agent, url: URL, body: string, timeoutMs: number): Promise<{ status: number; text: string }> {
+export function postJson(agent: Agent, url: URL, body: string, timeoutMs: number, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const outgoing = request(
       {
@@ -10,7 +10,7 @@ export function postJson(agent: Agent, url: URL, body: string, timeoutMs: number
         port: url.port,
         path: url.pathname,
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), accept: 'application/json' },
+        headers: { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), accept: 'application/json' },
         timeout: timeoutMs,
       },
       (response) => {

@@ -17,6 +17,8 @@ export interface LoadOptions<T> {
    */
   ratePerSecond?: number;
   requestTimeoutMs: number;
+  /** Sent with every request (authorization, …). */
+  headers?: Record<string, string>;
   /** The JSON body of request `index` (0-based). */
   body: (index: number) => string;
   /** Turns a parsed response into the request's outcome, or an Error when it was not accepted. */
@@ -80,7 +82,7 @@ export async function runLoad<T>(options: LoadOptions<T>): Promise<LoadResult<T>
       if (wait > 0) await new Promise((done) => setTimeout(done, wait));
       const sentAt = dueAt ?? performance.now();
       try {
-        const { status, text } = await postJson(agent, url, body, options.requestTimeoutMs);
+        const { status, text } = await postJson(agent, url, body, options.requestTimeoutMs, options.headers);
         const elapsed = performance.now() - sentAt;
         let payload: unknown;
         try {
@@ -104,7 +106,7 @@ export async function runLoad<T>(options: LoadOptions<T>): Promise<LoadResult<T>
 
   if (options.primeBody !== undefined) {
     const primeBody = options.primeBody;
-    await Promise.all(Array.from({ length: Math.min(options.concurrency, options.count) }, () => postJson(agent, url, primeBody, options.requestTimeoutMs)));
+    await Promise.all(Array.from({ length: Math.min(options.concurrency, options.count) }, () => postJson(agent, url, primeBody, options.requestTimeoutMs, options.headers)));
   }
   startedAt = performance.now();
   await Promise.all(Array.from({ length: Math.min(options.concurrency, options.count) }, client));

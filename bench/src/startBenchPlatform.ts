@@ -4,6 +4,7 @@ import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureDevelopmentKeys, signDevelopmentToken } from '@novacron/auth';
 import { createSql, ensureDatabase, startEmbeddedPostgres, type RunningPostgres, type Sql } from '@novacron/db';
 import { freePort } from '@novacron/testing';
 
@@ -13,6 +14,8 @@ export interface BenchPlatformOptions {
   workerConcurrency: number;
   simLatencyMs: string;
   cpuProfileDir: string | undefined;
+  /** Load pg_stat_statements (needs one Postgres restart before the platform starts). */
+  statementStats: boolean;
   /** Forward every platform log line (otherwise the first {@link quietLogLimit}). */
   verbose: boolean;
   /** Where platform log lines go. */
@@ -22,6 +25,8 @@ export interface BenchPlatformOptions {
 /** The platform under test: its own Postgres, and `scripts/start.ts` supervising subgraph, workers and gateway. */
 export interface BenchPlatform {
   gatewayUrl: string;
+  /** Headers every GraphQL request needs: a development-key bearer token (tenant `bench`, role admin). */
+  requestHeaders: Record<string, string>;
   databaseUrl: string;
   /** A small pool on the bench database, for polling and integrity checks. */
   sql: Sql;
@@ -51,16 +56,35 @@ export async function startBenchPlatform(options: BenchPlatformOptions): Promise
     cleanups.push(() => rm(parent, { recursive: true, force: true }));
     // As root, Postgres runs as the `postgres` user, which must be able to enter this folder.
     await chmod(parent, 0o755);
-    const postgres: RunningPostgres = await startEmbeddedPostgres({ dataDir: join(parent, 'data'), port: await freePort(), persistent: false });
+    const dataDir = join(parent, 'data');
+    const postgresPort = await freePort();
+    if (options.statementStats) {
+      // shared_preload_libraries only takes effect at server start: set it, then start again.
+      const first = await startEmbeddedPostgres({ dataDir, port: postgresPort, persistent: true });
+      const admin = createSql(first.url, { max: 1, applicationName: 'novacron-bench' });
+      await admin.unsafe(`alter system set shared_preload_libraries = 'pg_stat_statements'`).finally(() => admin.end());
+      await first.stop();
+    }
+    const postgres: RunningPostgres = await startEmbeddedPostgres({ dataDir, port: postgresPort, persistent: false });
     cleanups.push(() => postgres.stop());
     const databaseUrl = await ensureDatabase(postgres.url, 'bench');
     const sql = createSql(databaseUrl, { max: 4, applicationName: 'novacron-bench' });
     cleanups.push(() => sql.end({ timeout: 5 }));
+    if (options.statementStats) await sql`create extension if not exists pg_stat_statements`;
+
+    // The platform's development keys live with this run, not in the repository's .novacron/keys.
+    const keysDir = join(parent, 'keys');
+    const keys = await ensureDevelopmentKeys(keysDir);
+    const token = await signDevelopmentToken({ keys, tenant: 'bench', roles: ['admin'], subject: 'bench', ttlSeconds: 12 * 3600 });
 
     const gatewayPort = await freePort();
     const vmsPort = await freePort();
     const childEnv: NodeJS.ProcessEnv = {
       ...process.env,
+      NOVACRON_KEYS_DIR: keysDir,
+      // The per-tenant rate limit (600 a minute by default) would measure the limiter, not the
+      // pipeline; it still runs (and costs what it costs) on every request.
+      RATE_LIMIT_POINTS: '1000000000',
       DATABASE_URL: databaseUrl,
       GATEWAY_PORT: String(gatewayPort),
       VMS_PORT: String(vmsPort),
@@ -96,6 +120,7 @@ export async function startBenchPlatform(options: BenchPlatformOptions): Promise
     platformPids = childPidsOf(supervisor.pid!);
     return {
       gatewayUrl: `${gatewayOrigin}/graphql`,
+      requestHeaders: { authorization: `Bearer ${token}` },
       databaseUrl,
       sql,
       supervisorPid: supervisor.pid!,

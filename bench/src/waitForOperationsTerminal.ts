@@ -46,16 +46,21 @@ export async function waitForOperationsTerminal(sql: Sql, options: DrainOptions)
   const progressIntervalMs = options.progressIntervalMs ?? 5_000;
   const deadline = performance.now() + options.timeoutMs;
   let lastProgress = performance.now();
-  for (;;) {
+  const countByStatus = async () => {
     const rows = await sql<{ status: string; count: number }[]>`select status, count(*)::int as count from vms.operations group by status`;
-    const statusCounts = Object.fromEntries(rows.map((row) => [row.status, row.count]));
-    const total = rows.reduce((sum, row) => sum + row.count, 0);
-    const active = activeStatuses.reduce((sum, status) => sum + (statusCounts[status] ?? 0), 0);
+    return { statusCounts: Object.fromEntries(rows.map((row) => [row.status, row.count])), total: rows.reduce((sum, row) => sum + row.count, 0) };
+  };
+  for (;;) {
+    // Cheap: the partial index on active operations answers this without reading the table.
+    const [{ active } = { active: 0 }] = await sql<{ active: number }[]>`
+      select count(*)::int as active from vms.operations where status in ('QUEUED', 'RUNNING')`;
     const now = performance.now();
-    if (active === 0 && total >= options.expected) {
-      return { drained: true, elapsedMs: now - options.since, statusCounts, stuck: [], stuckTotal: 0 };
+    if (active === 0) {
+      const { statusCounts, total } = await countByStatus();
+      if (total >= options.expected) return { drained: true, elapsedMs: now - options.since, statusCounts, stuck: [], stuckTotal: 0 };
     }
     if (now > deadline) {
+      const { statusCounts } = await countByStatus();
       const stuck = await sql<StuckOperation[]>`
         select id, status, attempts, redrive_count as "redriveCount", lease_owner as "leaseOwner",
                (select string_agg((step->>'name') || ':' || (step->>'status'), ' ') from jsonb_array_elements(steps) as step) as steps
@@ -64,6 +69,7 @@ export async function waitForOperationsTerminal(sql: Sql, options: DrainOptions)
     }
     if (now - lastProgress >= progressIntervalMs) {
       lastProgress = now;
+      const { statusCounts, total } = await countByStatus();
       const terminal = total - active;
       const detail = Object.entries(statusCounts).map(([status, count]) => `${status} ${count}`).join(', ');
       options.log(`${((now - options.since) / 1000).toFixed(1).padStart(6)} s: ${terminal}/${Math.max(total, options.expected)} terminal (${detail})`);

@@ -13,9 +13,14 @@ export interface CollectedSubscription<TData> {
   stop(): void;
 }
 
-/** Opens a graphql-ws client on the gateway's WebSocket URL. */
-export function subscriptionsClient(gatewayUrl: string, options: { retryAttempts?: number } = {}): NovaCronSubscriptions {
-  return createNovaCronSubscriptions({ url: gatewayUrl.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: options.retryAttempts ?? 0 });
+/** Opens a graphql-ws client on the gateway's WebSocket URL, authenticated with `token` at connection_init. */
+export function subscriptionsClient(gatewayUrl: string, options: { token: string; retryAttempts?: number }): NovaCronSubscriptions {
+  return createNovaCronSubscriptions({
+    url: gatewayUrl.replace(/^http/, 'ws'),
+    webSocketImpl: WebSocket,
+    retryAttempts: options.retryAttempts ?? 0,
+    connectionParams: { authorization: `Bearer ${options.token}` },
+  });
 }
 
 /** Subscribes and collects results. */

@@ -1,3 +1,8 @@
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { developmentAudience, developmentIssuer, ensureDevelopmentKeys, signDevelopmentToken, type DevelopmentKeys, type Role } from '@novacron/auth';
 import { createTestDatabase, type TestDatabase } from '@novacron/testing';
 import { createNovaCronClient, type NovaCronClient } from '@novacron/sdk';
 import { start as startGateway, type RunningGateway } from '@novacron/gateway';
@@ -23,12 +28,29 @@ export interface PlatformOptions {
   gatewayEnv?: Record<string, string>;
 }
 
+/** Who a test acts as. */
+export interface Caller {
+  tenant: string;
+  role: Role;
+  subject?: string;
+}
+
 /** A whole platform on free ports against a fresh database: vms subgraph, gateway, worker processes. */
 export interface Platform extends AsyncDisposable {
   database: TestDatabase;
   vms: RunningVmsSubgraph;
   gateway: RunningGateway;
+  /** An admin of tenant `default`. */
   client: NovaCronClient;
+  /** A bearer token of an admin of tenant `default`, for sockets and raw requests. */
+  token: string;
+  /** The development keys this platform trusts (in a temporary NOVACRON_KEYS_DIR). */
+  keys: DevelopmentKeys;
+  keysDir: string;
+  /** A token for another caller. */
+  tokenFor(caller: Caller, ttlSeconds?: number): Promise<string>;
+  /** A client acting as another caller. */
+  clientFor(caller: Caller): Promise<NovaCronClient>;
   workers: WorkerProcess[];
   workerEnv: Record<string, string>;
   /** The environment the gateway was started with, to start more gateways alike. */
@@ -44,16 +66,32 @@ export interface Platform extends AsyncDisposable {
  */
 export async function startPlatform(options: PlatformOptions = {}): Promise<Platform> {
   const database = await createTestDatabase();
+  const keysDir = await mkdtemp(join(tmpdir(), 'novacron-keys-'));
+  await chmod(keysDir, 0o700);
+  const keys = await ensureDevelopmentKeys(keysDir);
   const logger = createLogger('e2e', process.env.LOG_LEVEL ?? 'warn');
   const environment: Record<string, string> = {
     DATABASE_URL: database.url,
     SIM_LATENCY_MS: options.simLatencyMs ?? '20-60',
     NODE_ENV: options.production ? 'production' : 'development',
+    NOVACRON_KEYS_DIR: keysDir,
     WORKER_LEASE_SECONDS: '2',
     WORKER_SWEEP_INTERVAL_MS: '300',
     WORKER_POLL_INTERVAL_MS: '200',
     WORKER_RETRY_BASE_DELAY_MS: '20',
     WORKER_RETRY_MAX_DELAY_MS: '200',
+    // Production refuses development keys: configure the same keys explicitly, as an operator would.
+    ...(options.production
+      ? {
+          AUTH_ISSUER: developmentIssuer,
+          AUTH_AUDIENCE: developmentAudience,
+          AUTH_PUBLIC_KEY: keys.user.publicKeyPem,
+          INTERNAL_TOKEN_PRIVATE_KEY: keys.internal.privateKeyPem,
+          INTERNAL_TOKEN_KEY_ID: keys.internal.keyId,
+          INTERNAL_TOKEN_PUBLIC_KEY: keys.internal.publicKeyPem,
+          CREDENTIALS_KEYS: `prod-1:${randomBytes(32).toString('base64')}`,
+        }
+      : {}),
     ...(options.redisUrl ? { REDIS_URL: options.redisUrl, REDIS_PREFIX: `e2e-${process.pid}-${Date.now()}` } : {}),
     ...options.workerEnv,
   };
@@ -63,7 +101,11 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     VMS_URL: vms.url,
     DATABASE_URL: database.url,
     NODE_ENV: environment.NODE_ENV ?? 'development',
+    NOVACRON_KEYS_DIR: keysDir,
     EVENT_POLL_INTERVAL_MS: '1000',
+    // Tests poll fast; the rate limit has its own test with its own budget.
+    RATE_LIMIT_POINTS: '1000000',
+    ...Object.fromEntries(Object.entries(environment).filter(([key]) => key.startsWith('AUTH_') || key.startsWith('INTERNAL_TOKEN_'))),
     ...(environment.REDIS_URL ? { REDIS_URL: environment.REDIS_URL, REDIS_PREFIX: environment.REDIS_PREFIX ?? '' } : {}),
     ...options.gatewayEnv,
   };
@@ -82,6 +124,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     await gateway.stop();
     await vms.stop();
     await database.drop();
+    await rm(keysDir, { recursive: true, force: true });
   };
   try {
     for (let index = 0; index < (options.workers ?? 1); index += 1) await addWorker();
@@ -89,11 +132,18 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     await stop();
     throw error;
   }
+  const tokenFor = (caller: Caller, ttlSeconds = 3_600) => signDevelopmentToken({ keys, tenant: caller.tenant, roles: [caller.role], subject: caller.subject ?? `${caller.role}@${caller.tenant}`, ttlSeconds });
+  const token = await tokenFor({ tenant: 'default', role: 'admin' });
   return {
     database,
     vms,
     gateway,
-    client: createNovaCronClient({ url: gateway.url }),
+    client: createNovaCronClient({ url: gateway.url, headers: { authorization: `Bearer ${token}` } }),
+    token,
+    keys,
+    keysDir,
+    tokenFor,
+    clientFor: async (caller) => createNovaCronClient({ url: gateway.url, headers: { authorization: `Bearer ${await tokenFor(caller)}` } }),
     workers,
     workerEnv: environment,
     gatewayEnv: gatewayEnvironment,

@@ -12,12 +12,12 @@ const noPolling = { EVENT_POLL_INTERVAL_MS: '600000' };
 async function twoGatewaysDeliver(redisUrl?: string) {
   await using platform = await startPlatform({ redisUrl, simLatencyMs: '20-40' });
   const signalEnv: Record<string, string> = redisUrl ? { REDIS_URL: platform.gatewayEnv.REDIS_URL ?? '', REDIS_PREFIX: platform.gatewayEnv.REDIS_PREFIX ?? '' } : {};
-  const env = { VMS_URL: platform.vms.url, DATABASE_URL: platform.database.url, ...signalEnv, ...noPolling };
+  const env = { VMS_URL: platform.vms.url, DATABASE_URL: platform.database.url, NOVACRON_KEYS_DIR: platform.keysDir, ...signalEnv, ...noPolling };
   const gateways = await Promise.all([spawnGateway(env), spawnGateway(env)]);
   try {
     for (const gateway of gateways) expect(gateway.output()).toContain(redisUrl ? '"eventSignals":"redis"' : '"eventSignals":"postgres"');
     const batch = `fanout-${Date.now().toString(36)}`;
-    const clients = gateways.map((gateway) => subscriptionsClient(gateway.url));
+    const clients = gateways.map((gateway) => subscriptionsClient(gateway.url, { token: platform.token }));
     const streams = clients.map((client) => collect(client, VmEventsDocument, { filter: { labels: [{ key: 'batch', value: batch }] } }));
     for (const gateway of gateways) {
       await waitFor(async () => ((await (await fetch(new URL('/metrics', gateway.url))).json()) as { subscribers: number }).subscribers === 1);
@@ -49,7 +49,7 @@ describe('event fan-out to gateway replicas', () => {
     await using redis = await startRedis();
     await using platform = await startPlatform({ redisUrl: redis.url, simLatencyMs: '20-40', gatewayEnv: { EVENT_POLL_INTERVAL_MS: '500' } });
     const batch = `outage-${Date.now().toString(36)}`;
-    const client = subscriptionsClient(platform.gateway.url, { retryAttempts: 10 });
+    const client = subscriptionsClient(platform.gateway.url, { token: platform.token, retryAttempts: 10 });
     const stream = collect(client, VmEventsDocument, { filter: { labels: [{ key: 'batch', value: batch }] } }, { resumableCursor: (data) => data.vmEvents.cursor });
     await waitFor(() => platform.gateway.subscriptions.engine.stats().subscribers > 0);
     const created: string[] = [];

@@ -45,7 +45,7 @@ beforeAll(async () => {
   if (composed.errors) throw new Error(composed.errors.map((error) => error.message).join('\n'));
   folder = await mkdtemp(join(tmpdir(), 'novacron-supergraph-'));
   await writeFile(join(folder, 'supergraph.graphql'), composed.supergraphSdl);
-  gateway = await spawnGateway({ SUPERGRAPH_PATH: join(folder, 'supergraph.graphql'), VMS_URL: platform.vms.url, DATABASE_URL: platform.database.url });
+  gateway = await spawnGateway({ SUPERGRAPH_PATH: join(folder, 'supergraph.graphql'), VMS_URL: platform.vms.url, DATABASE_URL: platform.database.url, NOVACRON_KEYS_DIR: platform.keysDir });
 });
 afterAll(async () => {
   await gateway?.stop();
@@ -63,7 +63,7 @@ describe('federated subscription payloads', () => {
   it('resolves fields of another subgraph in every event, as a query would', async () => {
     const { createVM } = await platform.client.request(CreateVmDocument, { input: createVmInput() });
     const vmId = createVM.vm?.id ?? '';
-    const client = subscriptionsClient(gateway.url);
+    const client = subscriptionsClient(gateway.url, { token: platform.token });
     const events = collect(client, BadgedEvents, { id: vmId });
     await waitFor(async () => ((await (await fetch(new URL('/metrics', gateway.url))).json()) as { subscribers: number }).subscribers === 1);
     const { createVM: other } = await platform.client.request(CreateVmDocument, { input: createVmInput() });
@@ -76,7 +76,7 @@ describe('federated subscription payloads', () => {
     }
     const query = await fetch(gateway.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${platform.token}` },
       body: JSON.stringify({ query: 'query ($id: ID!) { vm(id: $id) { badge } }', variables: { id: vmId } }),
     });
     expect(await query.json()).toEqual({ data: { vm: { badge: badgeOf(vmId) } } });

@@ -2,6 +2,10 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNovaCronClient, ProvidersDocument } from '@novacron/sdk';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureDevelopmentKeys, signDevelopmentToken } from '@novacron/auth';
 import { createTestDatabase, freePort, type TestDatabase } from '@novacron/testing';
 
 const startScript = fileURLToPath(new URL('../../scripts/start.ts', import.meta.url));
@@ -16,8 +20,10 @@ afterAll(async () => {
 describe('npm start', () => {
   it('starts subgraph, worker and gateway, prints the endpoint, and stops them all on Ctrl-C', async () => {
     const [gatewayPort, vmsPort] = [await freePort(), await freePort()];
+    const keysDir = await mkdtemp(join(tmpdir(), 'novacron-keys-'));
+    await chmod(keysDir, 0o700);
     const child = spawn(process.execPath, [startScript], {
-      env: { ...process.env, DATABASE_URL: database.url, GATEWAY_PORT: String(gatewayPort), VMS_PORT: String(vmsPort), LOG_LEVEL: 'warn' },
+      env: { ...process.env, DATABASE_URL: database.url, GATEWAY_PORT: String(gatewayPort), VMS_PORT: String(vmsPort), LOG_LEVEL: 'warn', NOVACRON_KEYS_DIR: keysDir },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -33,14 +39,20 @@ describe('npm start', () => {
     });
     expect(output).toContain(`http://localhost:${gatewayPort}/graphql`);
 
-    const client = createNovaCronClient({ url: `http://127.0.0.1:${gatewayPort}/graphql` });
+    // npm start made the development keys; a token signed with them is accepted (as `npm run token` prints).
+    const token = await signDevelopmentToken({ keys: await ensureDevelopmentKeys(keysDir), tenant: 'default', roles: ['viewer'] });
+    const client = createNovaCronClient({ url: `http://127.0.0.1:${gatewayPort}/graphql`, headers: { authorization: `Bearer ${token}` } });
     const { providers } = await client.request(ProvidersDocument);
     expect(providers.length).toBe(3);
+    const anonymous = await createNovaCronClient({ url: `http://127.0.0.1:${gatewayPort}/graphql` }).execute(ProvidersDocument, {});
+    expect(anonymous.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect(anonymous.status).toBe(401);
 
     child.kill('SIGINT');
     expect(await exited).toBe(0);
     for (const name of ['gateway stopped', 'worker-1 stopped', 'vms stopped']) expect(output).toContain(name);
     await expect(fetch(`http://127.0.0.1:${gatewayPort}/health`)).rejects.toThrow();
     await expect(fetch(`http://127.0.0.1:${vmsPort}/health`)).rejects.toThrow();
+    await rm(keysDir, { recursive: true, force: true });
   });
 });

@@ -36,7 +36,7 @@ describe('errors in production mode', () => {
   it('turns off introspection', async () => {
     const response = await fetch(platform.gateway.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${platform.token}` },
       body: JSON.stringify({ query: '{ __schema { types { name } } }' }),
     });
     const body = (await response.json()) as { errors?: { extensions?: { code?: string } }[] };
@@ -49,7 +49,7 @@ describe('errors in production mode', () => {
     expect((await fetch(new URL('/ready', base))).status).toBe(200);
     const huge = await fetch(platform.gateway.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${platform.token}` },
       body: JSON.stringify({ query: '{ __typename }', padding: 'x'.repeat(2_000_000) }),
     });
     expect(huge.status).toBe(413);

@@ -31,7 +31,7 @@ async function storedVersions(vmIds: string[]): Promise<string[]> {
 describe('resuming vmEvents', () => {
   it('replays every missed event in order after the cursor, then continues live with no gap and no repeat', async () => {
     const batch = `resume-${Date.now().toString(36)}`;
-    const client = subscriptionsClient(platform.gateway.url);
+    const client = subscriptionsClient(platform.gateway.url, { token: platform.token });
     const first = collect(client, VmEventsDocument, { filter: { labels: [{ key: 'batch', value: batch }] } });
     await waitFor(() => platform.gateway.subscriptions.engine.stats().subscribers > 0);
     const vmA = await createRunningVm({ batch });
@@ -64,7 +64,7 @@ describe('resuming vmEvents', () => {
 
   it('fails with RESYNC_REQUIRED for a cursor older than the retention window', async () => {
     const batch = `resync-${Date.now().toString(36)}`;
-    const client = subscriptionsClient(platform.gateway.url);
+    const client = subscriptionsClient(platform.gateway.url, { token: platform.token });
     const live = collect(client, VmEventsDocument, { filter: { labels: [{ key: 'batch', value: batch }] } });
     await waitFor(() => platform.gateway.subscriptions.engine.stats().subscribers > 0);
     const vm = await createRunningVm({ batch });
@@ -79,7 +79,7 @@ describe('resuming vmEvents', () => {
   });
 
   it('rejects a malformed cursor as BAD_USER_INPUT', async () => {
-    const client = subscriptionsClient(platform.gateway.url);
+    const client = subscriptionsClient(platform.gateway.url, { token: platform.token });
     const resumed = collect(client, VmEventsDocument, { after: 'not-a-cursor' });
     const errors = (await resumed.error) as { extensions?: { code?: string; field?: string } }[];
     expect(errors[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
@@ -89,7 +89,7 @@ describe('resuming vmEvents', () => {
 
 describe('who sees what', () => {
   it('shows an unfiltered subscriber only its own tenant\'s VMs', async () => {
-    const client = subscriptionsClient(platform.gateway.url);
+    const client = subscriptionsClient(platform.gateway.url, { token: platform.token });
     const everything = collect(client, VmEventsDocument, {});
     await waitFor(() => platform.gateway.subscriptions.engine.stats().subscribers > 0);
     const foreign = await requestCreate(platform.vms.services, 'another-tenant', createVmInput({ name: `foreign-${Date.now().toString(36)}` }), null);
@@ -114,7 +114,7 @@ describe('who sees what', () => {
 describe('shared execution', () => {
   it('runs one payload execution per event for identical subscriptions', async () => {
     const batch = `shared-${Date.now().toString(36)}`;
-    const clients = Array.from({ length: 3 }, () => subscriptionsClient(platform.gateway.url));
+    const clients = Array.from({ length: 3 }, () => subscriptionsClient(platform.gateway.url, { token: platform.token }));
     const variables = { filter: { labels: [{ key: 'batch', value: batch }] } };
     const streams = clients.map((client) => collect(client, VmEventsDocument, variables));
     const engine = platform.gateway.subscriptions.engine;

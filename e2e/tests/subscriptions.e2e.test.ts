@@ -16,7 +16,7 @@ const terminal = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
 
 describe('operationUpdated', () => {
   it('delivers every progress change in order through SUCCEEDED, then completes', async () => {
-    const client = subscriptionsClient(platform.gateway.url);
+    const client = subscriptionsClient(platform.gateway.url, { token: platform.token });
     const { createVM } = await platform.client.request(CreateVmDocument, { input: createVmInput() });
     const updates = collect(client, OperationUpdatedDocument, { id: createVM.id });
     await updates.completed;
@@ -34,7 +34,7 @@ describe('operationUpdated', () => {
 
   it('ends with FAILED and the provider reason for a failing operation', async () => {
     await injectFault(platform.database.sql, { provider: 'aws', action: 'create', kind: 'permanent', count: 1, region: 'eu-north-1' });
-    const client = subscriptionsClient(platform.gateway.url);
+    const client = subscriptionsClient(platform.gateway.url, { token: platform.token });
     const { createVM } = await platform.client.request(CreateVmDocument, { input: createVmInput({ region: 'eu-north-1' }) });
     const updates = collect(client, OperationUpdatedDocument, { id: createVM.id });
     await updates.completed;
@@ -45,7 +45,7 @@ describe('operationUpdated', () => {
   });
 
   it('ends with CANCELLED for a cancelled operation', async () => {
-    const client = subscriptionsClient(platform.gateway.url);
+    const client = subscriptionsClient(platform.gateway.url, { token: platform.token });
     const { createVM } = await platform.client.request(CreateVmDocument, { input: createVmInput({ region: 'ap-south-1' }) });
     await waitForOperation(platform.client, createVM.id, { intervalMs: 20 });
     // Throttling keeps the stop busy retrying, so the cancellation lands before it can finish.
@@ -65,7 +65,7 @@ describe('operationUpdated', () => {
   it('yields the final state and completes for an operation that already finished', async () => {
     const { createVM } = await platform.client.request(CreateVmDocument, { input: createVmInput() });
     await waitForOperation(platform.client, createVM.id, { intervalMs: 20 });
-    const client = subscriptionsClient(platform.gateway.url);
+    const client = subscriptionsClient(platform.gateway.url, { token: platform.token });
     const updates = collect(client, OperationUpdatedDocument, { id: createVM.id });
     await updates.completed;
     expect(updates.results).toHaveLength(1);
@@ -74,7 +74,7 @@ describe('operationUpdated', () => {
   });
 
   it('answers NOT_FOUND for an unknown operation', async () => {
-    const client = subscriptionsClient(platform.gateway.url);
+    const client = subscriptionsClient(platform.gateway.url, { token: platform.token });
     const updates = collect(client, OperationUpdatedDocument, { id: '00000000-0000-4000-8000-000000000000' });
     const error = (await updates.error) as { extensions?: { code?: string } }[];
     expect(error[0]?.extensions?.code).toBe('NOT_FOUND');
@@ -84,7 +84,7 @@ describe('operationUpdated', () => {
 
 describe('vmEvents', () => {
   it('delivers a VM\'s events in version order with type, VM, time and cursor', async () => {
-    const client = subscriptionsClient(platform.gateway.url);
+    const client = subscriptionsClient(platform.gateway.url, { token: platform.token });
     const { createVM } = await platform.client.request(CreateVmDocument, { input: createVmInput() });
     const vmId = createVM.vm?.id ?? '';
     const events = collect(client, VmEventsDocument, { filter: { ids: [vmId] } });

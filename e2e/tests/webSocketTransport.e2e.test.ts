@@ -15,7 +15,7 @@ beforeAll(async () => {
       WS_MAX_MESSAGE_BYTES: '16384',
       WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: '3',
       WS_MAX_BUFFERED_BYTES: '262144',
-      WS_SUBSCRIPTION_QUEUE_LIMIT: '16',
+      WS_SUBSCRIPTION_QUEUE_LIMIT: '1000',
       EVENT_POLL_INTERVAL_MS: '200',
     },
   });
@@ -46,7 +46,7 @@ describe('graphql-ws protocol', () => {
 
   it('closes a connection that reuses a subscription id with 4409', async () => {
     const raw = await openRawGraphQLSocket(platform.gateway.url);
-    raw.send({ type: 'connection_init' });
+    raw.send({ type: 'connection_init', payload: { authorization: `Bearer ${platform.token}` } });
     await raw.waitForMessage((message) => message.type === 'connection_ack');
     raw.send(subscribeMessage('same'));
     raw.send(subscribeMessage('same'));
@@ -55,7 +55,7 @@ describe('graphql-ws protocol', () => {
 
   it('closes a connection that sends an oversized message with 4400', async () => {
     const raw = await openRawGraphQLSocket(platform.gateway.url);
-    raw.send({ type: 'connection_init' });
+    raw.send({ type: 'connection_init', payload: { authorization: `Bearer ${platform.token}` } });
     await raw.waitForMessage((message) => message.type === 'connection_ack');
     raw.send(subscribeMessage('big', `subscription { vmEvents { cursor } } # ${'x'.repeat(20_000)}`));
     const { code, reason } = await raw.closed;
@@ -65,7 +65,7 @@ describe('graphql-ws protocol', () => {
 
   it('answers a subscription past the per-connection limit with RATE_LIMITED and keeps the others', async () => {
     const raw = await openRawGraphQLSocket(platform.gateway.url);
-    raw.send({ type: 'connection_init' });
+    raw.send({ type: 'connection_init', payload: { authorization: `Bearer ${platform.token}` } });
     await raw.waitForMessage((message) => message.type === 'connection_ack');
     for (const id of ['1', '2', '3', '4']) raw.send(subscribeMessage(id));
     const refused = await raw.waitForMessage((message) => message.type === 'error');
@@ -77,7 +77,7 @@ describe('graphql-ws protocol', () => {
 
   it('validates subscriptions against the schema before running them', async () => {
     const raw = await openRawGraphQLSocket(platform.gateway.url);
-    raw.send({ type: 'connection_init' });
+    raw.send({ type: 'connection_init', payload: { authorization: `Bearer ${platform.token}` } });
     await raw.waitForMessage((message) => message.type === 'connection_ack');
     raw.send(subscribeMessage('bad', 'subscription { vmEvents { noSuchField } }'));
     const error = await raw.waitForMessage((message) => message.type === 'error');
@@ -87,7 +87,7 @@ describe('graphql-ws protocol', () => {
 
   it('serves queries over the socket too', async () => {
     const raw = await openRawGraphQLSocket(platform.gateway.url);
-    raw.send({ type: 'connection_init' });
+    raw.send({ type: 'connection_init', payload: { authorization: `Bearer ${platform.token}` } });
     await raw.waitForMessage((message) => message.type === 'connection_ack');
     raw.send({ id: 'q', type: 'subscribe', payload: { query: '{ providers { name simulated } }' } });
     const next = await raw.waitForMessage((message) => message.type === 'next');
@@ -99,15 +99,15 @@ describe('graphql-ws protocol', () => {
 describe('slow consumers', () => {
   it('drops a client that stops reading while a second client on the same gateway keeps receiving every event', async () => {
     const batch = `slow-${Date.now().toString(36)}`;
-    // Forty aliases of a VM with 64 long labels make each event about 700 KB, so an unread socket
-    // (and the kernel buffers behind it) fills after a few events.
-    const heavySelection = Array.from({ length: 40 }, (_, index) => `v${index}: vm { id labels }`).join(' ');
+    // Twenty-five aliases (under the alias limit) of a VM with 64 long labels make each event about
+    // 400 KB, so an unread socket (and the kernel buffers behind it) fills after a few events.
+    const heavySelection = Array.from({ length: 25 }, (_, index) => `v${index}: vm { id labels }`).join(' ');
     const labels = { batch, ...Object.fromEntries(Array.from({ length: 63 }, (_, index) => [`padding-${index}`, 'x'.repeat(255)])) };
     const slow = await openRawGraphQLSocket(platform.gateway.url);
-    slow.send({ type: 'connection_init' });
+    slow.send({ type: 'connection_init', payload: { authorization: `Bearer ${platform.token}` } });
     await slow.waitForMessage((message) => message.type === 'connection_ack');
     slow.send(subscribeMessage('heavy', `subscription { vmEvents(filter: { labels: [{ key: "batch", value: "${batch}" }] }) { cursor ${heavySelection} } }`));
-    const client = subscriptionsClient(platform.gateway.url);
+    const client = subscriptionsClient(platform.gateway.url, { token: platform.token });
     const healthy = collect(client, LightVmEvents, { filter: { labels: [{ key: 'batch', value: batch }] } });
     await waitFor(() => platform.gateway.subscriptions.engine.stats().subscribers >= 2);
     // The slow client stops reading: its kernel buffers fill, then the gateway's.

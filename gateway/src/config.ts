@@ -1,6 +1,13 @@
 /** The gateway's configuration, read from the environment once. */
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { readEnv } from '@novacron/server-kit';
+
+/** A PEM from `<NAME>` or from the file named by `<NAME>_FILE`. */
+function readPem(name: string): string | undefined {
+  const file = readEnv.optional(`${name}_FILE`);
+  return file ? readFileSync(file, 'utf8') : readEnv.optional(name)?.replaceAll('\\n', '\n');
+}
 
 /** Parsed gateway configuration. */
 export interface GatewayConfig {
@@ -12,6 +19,31 @@ export interface GatewayConfig {
   subgraphUrls: Record<string, string>;
   production: boolean;
   maxBodyBytes: number;
+  auth: {
+    /** Expected `iss` of callers' tokens; with a JWKS URL or public key. Unset: the development key. */
+    issuer: string | undefined;
+    audience: string | undefined;
+    jwksUrl: string | undefined;
+    publicKeyPem: string | undefined;
+    algorithms: string[];
+    clockToleranceSeconds: number;
+    /** The gateway's key for signing internal tokens to subgraphs (ES256 PKCS#8 PEM) and its key id. */
+    internalPrivateKeyPem: string | undefined;
+    internalKeyId: string;
+    /** Development keys (the embedded default) live here. */
+    keysDir: string;
+  };
+  limits: {
+    maxDepth: number;
+    maxAliases: number;
+    maxTokens: number;
+    maxCost: number;
+    /** Requests per tenant per window. */
+    rateLimitPoints: number;
+    rateLimitWindowSeconds: number;
+    /** Accept only the operations shipped in the SDK. */
+    safelist: boolean;
+  };
   events: {
     /** Event signals come over Redis pub/sub when set... */
     redisUrl: string | undefined;
@@ -48,6 +80,26 @@ export function loadConfig(): GatewayConfig {
     subgraphUrls,
     production: readEnv.string('NODE_ENV', 'development') === 'production',
     maxBodyBytes: readEnv.int('GATEWAY_MAX_BODY_BYTES', 1_000_000),
+    auth: {
+      issuer: readEnv.optional('AUTH_ISSUER'),
+      audience: readEnv.optional('AUTH_AUDIENCE'),
+      jwksUrl: readEnv.optional('AUTH_JWKS_URL'),
+      publicKeyPem: readPem('AUTH_PUBLIC_KEY'),
+      algorithms: readEnv.string('AUTH_ALGORITHMS', 'ES256,RS256').split(',').map((entry) => entry.trim()).filter(Boolean),
+      clockToleranceSeconds: readEnv.int('AUTH_CLOCK_TOLERANCE_SECONDS', 30),
+      internalPrivateKeyPem: readPem('INTERNAL_TOKEN_PRIVATE_KEY'),
+      internalKeyId: readEnv.string('INTERNAL_TOKEN_KEY_ID', 'gateway-1'),
+      keysDir: readEnv.string('NOVACRON_KEYS_DIR', fileURLToPath(new URL('../../.novacron/keys', import.meta.url))),
+    },
+    limits: {
+      maxDepth: readEnv.int('LIMIT_MAX_DEPTH', 12),
+      maxAliases: readEnv.int('LIMIT_MAX_ALIASES', 30),
+      maxTokens: readEnv.int('LIMIT_MAX_TOKENS', 5_000),
+      maxCost: readEnv.int('LIMIT_MAX_COST', 100_000),
+      rateLimitPoints: readEnv.int('RATE_LIMIT_POINTS', 6_000),
+      rateLimitWindowSeconds: readEnv.int('RATE_LIMIT_WINDOW_SECONDS', 60),
+      safelist: readEnv.bool('SAFELIST', false),
+    },
     events: {
       redisUrl: readEnv.optional('REDIS_URL'),
       redisPrefix: readEnv.string('REDIS_PREFIX', 'novacron'),

@@ -196,7 +196,7 @@ export function createSubscriptionEngine(options: SubscriptionEngineOptions): Su
   };
 
   const joinGroup = (document: DocumentNode, variables: Record<string, unknown>, scope: SubscriberScope): Group => {
-    const key = `${scope.tenantId}\n${JSON.stringify(sortKeys(variables))}\n${print(document)}`;
+    const key = `${scope.scopeKey}\n${JSON.stringify(sortKeys(variables))}\n${print(document)}`;
     let group = groups.get(key);
     if (!group) {
       group = { key, document, variables, scope, members: 0, results: new Map() };

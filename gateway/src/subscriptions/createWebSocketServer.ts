@@ -5,6 +5,7 @@ import { GraphQLError, parse, validate, type DocumentNode, type ExecutionResult,
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { AppError } from '@novacron/errors';
 import type { Logger } from '@novacron/server-kit';
+import type { OperationGuard } from '../security/createOperationGuard.ts';
 import type { PreparedSubscription, SubscriptionEngine } from './createSubscriptionEngine.ts';
 import type { SubscriberScope } from './subscriptionSources.ts';
 
@@ -27,6 +28,8 @@ export interface WebSocketServerOptions {
   /** The client-facing schema operations are validated against. */
   schema: GraphQLSchema;
   engine: SubscriptionEngine;
+  /** The same pre-execution checks HTTP requests get (limits, safelist). */
+  guard: OperationGuard;
   /** Runs a query or mutation sent over the socket, as HTTP requests are run. */
   executeOperation: (document: DocumentNode, variables: Record<string, unknown>, operationName: string | undefined, scope: SubscriberScope) => Promise<ExecutionResult>;
   /** Reads the caller's identity from `connection_init`; null refuses the connection (4403). */
@@ -47,6 +50,7 @@ interface ConnectionExtra {
   request: IncomingMessage;
   scope: SubscriberScope | null;
   subscriptions: Set<string>;
+  expiry: NodeJS.Timeout | null;
 }
 
 interface OperationContext {
@@ -84,8 +88,14 @@ export function createWebSocketServer(options: WebSocketServerOptions): RunningW
     connectionInitWaitTimeout: limits.connectionInitTimeoutMs,
     onConnect: async (ctx) => {
       const scope = await options.authenticate(ctx.connectionParams, ctx.extra.request);
+      // graphql-ws closes a refused connection with 4403 Forbidden.
       if (!scope) return false;
       ctx.extra.scope = scope;
+      // The token is checked again when it expires: the connection ends with it, and the client
+      // reconnects with a fresh token (graphql-ws clients retry on 4403).
+      const { socket } = ctx.extra;
+      ctx.extra.expiry = setTimeout(() => socket.close(CloseCode.Forbidden, 'Token expired'), Math.max(0, scope.identity.expiresAt.getTime() - Date.now()));
+      ctx.extra.expiry.unref();
       return true;
     },
     onSubscribe: async (ctx, id, payload) => {
@@ -101,6 +111,8 @@ export function createWebSocketServer(options: WebSocketServerOptions): RunningW
       if (validationErrors.length > 0) return validationErrors;
       const variables = payload.variables ?? {};
       const operationName = payload.operationName ?? undefined;
+      const refused = options.guard(document, variables, operationName);
+      if (refused) return [refused];
       const operation = document.definitions.find((definition) => definition.kind === 'OperationDefinition' && (!operationName || definition.name?.value === operationName));
       const contextValue: OperationContext = { scope, socket: ctx.extra.socket };
       if (operation?.kind === 'OperationDefinition' && operation.operation === 'subscription') {
@@ -133,7 +145,7 @@ export function createWebSocketServer(options: WebSocketServerOptions): RunningW
   });
 
   wss.on('connection', (socket: WebSocket, request: IncomingMessage) => {
-    const extra: ConnectionExtra = { socket, request, scope: null, subscriptions: new Set() };
+    const extra: ConnectionExtra = { socket, request, scope: null, subscriptions: new Set(), expiry: null };
     socket.once('error', (error) => {
       options.logger.warn({ err: error }, 'WebSocket error');
       socket.close(CloseCode.InternalServerError, 'Internal server error');
@@ -179,6 +191,7 @@ export function createWebSocketServer(options: WebSocketServerOptions): RunningW
     );
     socket.once('close', (code, reason) => {
       clearInterval(keepAlive);
+      if (extra.expiry) clearTimeout(extra.expiry);
       void closed(code, String(reason));
     });
   });

@@ -48,11 +48,11 @@ const feedQuery = `query NovaCronEventFeed($stream: String!, $after: String, $fi
  * Reads a subgraph's event feed over HTTP. The feed is internal (`@inaccessible`): it is not part
  * of the public API, so the gateway calls the owning subgraph directly rather than through its planner.
  */
-export function createFeedFetcher(subgraph: string, subgraphUrl: string, headers: () => Record<string, string> = () => ({})): FeedFetcher {
+export function createFeedFetcher(subgraph: string, subgraphUrl: string, headers: () => Promise<Record<string, string>> = async () => ({})): FeedFetcher {
   return async (stream, after, first, entityId) => {
     const response = await fetch(subgraphUrl, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers() },
+      headers: { 'content-type': 'application/json', ...(await headers()) },
       body: JSON.stringify({ query: feedQuery, variables: { stream, after, first, entityId: entityId ?? null } }),
       signal: AbortSignal.timeout(10_000),
     });

@@ -1,6 +1,11 @@
 import type { Server } from 'node:http';
 import type { ApolloServer } from '@apollo/server';
+import { AppError } from '@novacron/errors';
+import type { GatewayContext } from '../GatewayContext.ts';
+import type { OperationGuard } from '../security/createOperationGuard.ts';
+import type { GatewaySecurity } from '../security/loadGatewaySecurity.ts';
 import { Supergraph } from '@apollo/federation-internals';
+import { internalTokenHeader } from '@novacron/auth';
 import { createEventSignalSource, type EventSignalSource } from '@novacron/events';
 import type { Logger } from '@novacron/server-kit';
 import type { DocumentNode, ExecutionResult, GraphQLSchema } from 'graphql';
@@ -19,6 +24,14 @@ export interface RunningSubscriptions {
   stop(): Promise<void>;
 }
 
+function cachedToken(mint: () => Promise<string>, maxAgeMs: number): () => Promise<string> {
+  let cached: { token: Promise<string>; at: number } | null = null;
+  return () => {
+    if (!cached || Date.now() - cached.at > maxAgeMs) cached = { token: mint(), at: Date.now() };
+    return cached.token;
+  };
+}
+
 /** Builds the client-facing schema from the supergraph: what subscriptions are validated against. */
 export function apiSchemaOf(supergraphSdl: string): GraphQLSchema {
   return Supergraph.build(supergraphSdl).apiSchema().toGraphQLJSSchema();
@@ -31,26 +44,31 @@ export function apiSchemaOf(supergraphSdl: string): GraphQLSchema {
 export async function startSubscriptions(options: {
   config: GatewayConfig;
   httpServer: Server;
-  apollo: ApolloServer;
-  supergraphSdl: string;
+  apollo: ApolloServer<GatewayContext>;
+  apiSchema: GraphQLSchema;
   subgraphUrls: ReadonlyMap<string, string>;
+  security: GatewaySecurity;
+  guard: OperationGuard;
   logger: Logger;
 }): Promise<RunningSubscriptions> {
-  const { config, logger } = options;
-  const schema = apiSchemaOf(options.supergraphSdl);
+  const { config, logger, security } = options;
+  const schema = options.apiSchema;
+  // The feed is internal: the gateway reads it as itself, with a short-lived system token.
+  const systemToken = cachedToken(() => security.signInternalToken({ system: true, subject: 'gateway/event-feed' }), 30_000);
   const feeds = new Map<string, FeedFetcher>();
   const tails = new Map<string, StreamTail>();
   for (const source of subscriptionSources.values()) {
     const url = options.subgraphUrls.get(source.subgraph);
     if (!url) throw new Error(`subgraph ${source.subgraph} has no URL for its event feed`);
-    const feed = feeds.get(source.subgraph) ?? createFeedFetcher(source.subgraph, url);
+    const feed = feeds.get(source.subgraph) ?? createFeedFetcher(source.subgraph, url, async () => ({ [internalTokenHeader]: await systemToken() }));
     feeds.set(source.subgraph, feed);
     const name = `${source.subgraph}.${source.stream}`;
     if (!tails.has(name)) tails.set(name, createStreamTail({ stream: source.stream, name, fetchFeed: feed, pollIntervalMs: config.events.pollIntervalMs, logger }));
   }
 
-  const execute = async (document: DocumentNode, variables: Record<string, unknown>, operationName: string | undefined, _scope: SubscriberScope): Promise<ExecutionResult> => {
-    const response = await options.apollo.executeOperation({ query: document, variables, operationName });
+  const execute = async (document: DocumentNode, variables: Record<string, unknown>, operationName: string | undefined, scope: SubscriberScope): Promise<ExecutionResult> => {
+    // Under the subscriber's identity, exactly as an HTTP request of theirs would run.
+    const response = await options.apollo.executeOperation({ query: document, variables, operationName }, { contextValue: { identity: scope.identity } });
     if (response.body.kind !== 'single') throw new Error('incremental delivery is not supported over WebSocket');
     return response.body.singleResult as ExecutionResult;
   };
@@ -86,9 +104,18 @@ export async function startSubscriptions(options: {
     path: '/graphql',
     schema,
     engine,
+    guard: options.guard,
     executeOperation: execute,
-    // Identity arrives with the security work; until then every caller is the default tenant.
-    authenticate: async () => ({ tenantId: 'default' }),
+    authenticate: async (connectionParams) => {
+      const raw = connectionParams?.authorization ?? connectionParams?.Authorization ?? (connectionParams?.token ? `Bearer ${String(connectionParams.token)}` : undefined);
+      try {
+        const identity = await security.identify(typeof raw === 'string' ? raw : undefined);
+        return { tenantId: identity.tenantId, identity, scopeKey: `${identity.tenantId}|${[...identity.roles].sort().join(',')}` };
+      } catch (error) {
+        if (!(error instanceof AppError)) logger.warn({ err: error }, 'WebSocket authentication failed unexpectedly');
+        return null;
+      }
+    },
     limits: config.webSocket,
     logger,
     production: config.production,

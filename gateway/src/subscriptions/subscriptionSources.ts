@@ -3,12 +3,17 @@
  * subgraph adds its live streams (metrics samples, budget alerts) by adding an entry here, an event
  * stream with `_eventFeed` and a payload query field in its own SDL.
  */
+import type { Identity } from '@novacron/auth';
 import { appError } from '@novacron/errors';
 import type { FeedEntry } from './fetchEventFeed.ts';
 
-/** What the engine knows about a subscriber when routing events. */
+/** What the engine knows about a subscriber when routing events and resolving payloads. */
 export interface SubscriberScope {
   tenantId: string;
+  /** The verified caller; payloads are resolved under this identity. */
+  identity: Identity;
+  /** Tenant and roles: subscriptions share an execution only within one authorization scope. */
+  scopeKey: string;
 }
 
 /** How a subscription root field maps onto an event stream. */

@@ -10,7 +10,7 @@ const require = createRequire(import.meta.url);
  * build for Apollo and graphql-ws; without the alias, vitest would hand our own sources the ES module
  * build, and graphql-js refuses schemas and types that cross the two ("another module or realm").
  */
-export function createVitestConfig(options: { testTimeout?: number; globalSetup?: boolean } = {}): ViteUserConfig {
+export function createVitestConfig(options: { testTimeout?: number; globalSetup?: boolean; fileParallelism?: boolean } = {}): ViteUserConfig {
   return defineConfig({
     resolve: {
       alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
@@ -18,6 +18,7 @@ export function createVitestConfig(options: { testTimeout?: number; globalSetup?
     test: {
       globalSetup: options.globalSetup === false ? [] : [fileURLToPath(new URL('./globalSetup.ts', import.meta.url))],
       testTimeout: options.testTimeout ?? 60_000,
+      fileParallelism: options.fileParallelism ?? true,
       hookTimeout: 120_000,
     },
   });

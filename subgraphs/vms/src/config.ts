@@ -2,7 +2,15 @@
  * The vms subgraph's and its workers' configuration, read from the environment once. Nothing else
  * reads process.env. See .env.example for every variable.
  */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { readEnv } from '@novacron/server-kit';
+
+/** A PEM from `<NAME>` or from the file named by `<NAME>_FILE`. */
+function readPem(name: string): string | undefined {
+  const file = readEnv.optional(`${name}_FILE`);
+  return file ? readFileSync(file, 'utf8') : readEnv.optional(name)?.replaceAll('\\n', '\n');
+}
 
 /** Parsed configuration. */
 export interface VmsConfig {
@@ -11,6 +19,15 @@ export interface VmsConfig {
   databaseUrl: string;
   /** Production mode masks internal errors and turns off introspection. */
   production: boolean;
+  security: {
+    /** PEM of the gateway's internal-token public key; every request must carry a token it signed. */
+    internalTokenPublicKeyPem: string | undefined;
+    /** `kid:base64key,…` for provider credentials at rest (AES-256-GCM). */
+    credentialKeys: string | undefined;
+    credentialActiveKeyId: string | undefined;
+    /** Development keys (embedded default) live here when the above are not configured. */
+    keysDir: string;
+  };
   events: {
     /** With Redis, committed-event signals are relayed to Redis pub/sub for the gateways. */
     redisUrl: string | undefined;
@@ -52,6 +69,12 @@ export function loadConfig(): VmsConfig {
     port: readEnv.int('VMS_PORT', 4001),
     databaseUrl: readEnv.string('DATABASE_URL'),
     production: readEnv.string('NODE_ENV', 'development') === 'production',
+    security: {
+      internalTokenPublicKeyPem: readPem('INTERNAL_TOKEN_PUBLIC_KEY'),
+      credentialKeys: readEnv.optional('CREDENTIALS_KEYS'),
+      credentialActiveKeyId: readEnv.optional('CREDENTIALS_ACTIVE_KEY_ID'),
+      keysDir: readEnv.string('NOVACRON_KEYS_DIR', fileURLToPath(new URL('../../../.novacron/keys', import.meta.url))),
+    },
     events: {
       redisUrl: readEnv.optional('REDIS_URL'),
       redisPrefix: readEnv.string('REDIS_PREFIX', 'novacron'),

@@ -4,7 +4,8 @@ import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDis
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
 import { createSql } from '@novacron/db';
-import { createErrorFormatter } from '@novacron/errors';
+import { internalTokenHeader } from '@novacron/auth';
+import { AppError, createErrorFormatter } from '@novacron/errors';
 import { startEventRelay, type EventRelay } from '@novacron/events';
 import { createProviderRegistry } from '@novacron/providers';
 import { createGraphQLHttpServer, createLogger, listen, type Logger } from '@novacron/server-kit';
@@ -13,6 +14,7 @@ import type { RequestContext, VmsServices } from './context.ts';
 import { createDatabase } from './db/createDatabase.ts';
 import { migrateVms } from './db/migrateVms.ts';
 import { createVmLoader } from './domain/createVmLoader.ts';
+import { loadSecurity } from './loadSecurity.ts';
 import { resolvers } from './resolvers/index.ts';
 
 /** A running vms subgraph. */
@@ -26,14 +28,17 @@ export interface RunningVmsSubgraph {
 /** The subgraph's SDL, loaded relative to this module. */
 export const typeDefs = parse(readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8'));
 
-/** The tenant used until identity arrives with the security work; every row already carries it. */
-export const defaultTenantId = 'default';
+function unauthenticated(message: string): AppError {
+  return new AppError('UNAUTHENTICATED', message, { http: { status: 401 } });
+}
 
 /** Migrates the database and serves the vms subgraph over HTTP. */
 export async function start(config: VmsConfig, logger: Logger = createLogger('vms')): Promise<RunningVmsSubgraph> {
+  const security = await loadSecurity(config);
   const sql = createSql(config.databaseUrl, { max: 20, applicationName: 'novacron-vms' });
   await migrateVms(config.databaseUrl);
   const services: VmsServices = {
+    credentialKeys: security.credentialKeys,
     db: createDatabase(sql),
     providers: createProviderRegistry({ sql, latencyMs: config.simulated.latencyMs, capacityPerRegion: config.simulated.capacityPerRegion }),
     config,
@@ -52,7 +57,18 @@ export async function start(config: VmsConfig, logger: Logger = createLogger('vm
   const server = createGraphQLHttpServer<RequestContext>({
     apollo,
     logger,
-    context: async () => ({ tenantId: defaultTenantId, services, vmById: createVmLoader(services.db, defaultTenantId) }),
+    // The subgraph trusts only the gateway: every request, `_service` and `_entities` included, must
+    // carry an internal token the gateway signed; there is no other way in.
+    context: async (request) => {
+      const header = request.headers[internalTokenHeader];
+      const token = Array.isArray(header) ? header[0] : header;
+      if (!token) throw unauthenticated('this subgraph accepts requests from the NovaCron gateway only');
+      const principal = await security.verifyInternalToken(token).catch(() => {
+        throw unauthenticated('invalid internal token');
+      });
+      const tenantId = principal.kind === 'user' ? principal.identity.tenantId : '';
+      return { principal, tenantId, services, vmById: createVmLoader(services.db, tenantId) };
+    },
     ready: async () => {
       await sql`select 1`;
       return true;

@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseCredentialKeys } from '../src/domain/credentialCipher.ts';
 import { eq } from 'drizzle-orm';
 import { createTestDatabase, type TestDatabase } from '@novacron/testing';
 import { createSql } from '@novacron/db';
@@ -37,7 +39,7 @@ beforeAll(async () => {
   const sql = createSql(database.url, { max: 5 });
   db = createDatabase(sql);
   const config = testConfig(database.url);
-  services = { db, providers: createProviderRegistry({ sql, latencyMs: { min: 0, max: 0 }, capacityPerRegion: 100 }), config };
+  services = { db, providers: createProviderRegistry({ sql, latencyMs: { min: 0, max: 0 }, capacityPerRegion: 100 }), config, credentialKeys: parseCredentialKeys(`test:${randomBytes(32).toString('base64')}`) };
 });
 afterAll(async () => {
   await database?.drop();

@@ -1,4 +1,4 @@
-import type { operations, vmEvents, vms } from './schema.ts';
+import type { auditLog, operations, vmEvents, vms } from './schema.ts';
 
 /** A row of `vms.vms`. */
 export type VmRow = typeof vms.$inferSelect;
@@ -6,3 +6,5 @@ export type VmRow = typeof vms.$inferSelect;
 export type OperationRow = typeof operations.$inferSelect;
 /** A row of `vms.vm_events`. */
 export type VmEventRow = typeof vmEvents.$inferSelect;
+/** A row of `vms.audit_log`. */
+export type AuditRow = typeof auditLog.$inferSelect;

@@ -142,3 +142,47 @@ export const eventRetention = vmsSchema.table('event_retention', {
   prunedThroughSeq: bigint('pruned_through_seq', { mode: 'number' }).notNull(),
   updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
 });
+
+/** Every mutation: who, which tenant, what, when, how it ended, and a digest of its input. */
+export const auditLog = vmsSchema.table(
+  'audit_log',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: text('tenant_id').notNull(),
+    actor: text('actor').notNull(),
+    action: text('action').notNull(),
+    targetId: text('target_id'),
+    operationId: uuid('operation_id'),
+    outcome: text('outcome').notNull(),
+    errorCode: text('error_code'),
+    /** sha256 of the mutation's arguments: proves what was asked without storing secrets. */
+    inputDigest: text('input_digest').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (table) => [index('audit_log_tenant_created_idx').on(table.tenantId, table.createdAt, table.id)],
+);
+
+/** Provider credentials, encrypted at rest with AES-256-GCM; `key_id` names the key for rotation. */
+export const providerCredentials = vmsSchema.table(
+  'provider_credentials',
+  {
+    tenantId: text('tenant_id').notNull(),
+    provider: text('provider').notNull(),
+    keyId: text('key_id').notNull(),
+    nonce: text('nonce').notNull(),
+    ciphertext: text('ciphertext').notNull(),
+    authTag: text('auth_tag').notNull(),
+    updatedBy: text('updated_by').notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (table) => [uniqueIndex('provider_credentials_tenant_provider_idx').on(table.tenantId, table.provider)],
+);
+
+/** Per-tenant settings an admin manages. */
+export const tenantSettings = vmsSchema.table('tenant_settings', {
+  tenantId: text('tenant_id').primaryKey(),
+  displayName: text('display_name').notNull(),
+  contactEmail: text('contact_email'),
+  updatedBy: text('updated_by').notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+});

@@ -1,10 +1,13 @@
 import type { OperationResolvers } from '../__generated__/resolvers-types.ts';
+import { authorize } from '../domain/authorize.ts';
 import { findOperation } from '../domain/findOperation.ts';
 import { isId } from '../domain/parseId.ts';
 
 export const Operation: OperationResolvers = {
-  __resolveReference: (reference, context) =>
-    isId(reference.id) ? findOperation(context.services.db, context.tenantId, reference.id.toLowerCase()) : null,
+  __resolveReference: (reference, context) => {
+    authorize(context, 'viewer');
+    return isId(reference.id) ? findOperation(context.services.db, context.tenantId, reference.id.toLowerCase()) : null;
+  },
   kind: (operation) => operation.kind as never,
   status: (operation) => operation.status as never,
   vm: (operation, _, context) => context.vmById.load(operation.vmId),

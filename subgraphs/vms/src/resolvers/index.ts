@@ -1,4 +1,5 @@
 import type { Resolvers } from '../__generated__/resolvers-types.ts';
+import { AuditEntry } from './AuditEntry.ts';
 import { Mutation } from './Mutation.ts';
 import { Operation } from './Operation.ts';
 import { Query } from './Query.ts';
@@ -6,4 +7,4 @@ import { DateTime, Labels } from './scalars.ts';
 import { VM } from './VM.ts';
 
 /** Every resolver of the vms subgraph. */
-export const resolvers: Resolvers = { Query, Mutation, VM, Operation, DateTime, Labels };
+export const resolvers: Resolvers = { Query, Mutation, VM, Operation, AuditEntry, DateTime, Labels };

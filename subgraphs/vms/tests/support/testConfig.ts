@@ -7,6 +7,7 @@ export function testConfig(databaseUrl: string, overrides: Partial<VmsConfig> = 
     port: 0,
     databaseUrl,
     production: false,
+    security: { internalTokenPublicKeyPem: undefined, credentialKeys: undefined, credentialActiveKeyId: undefined, keysDir: overrides.security?.keysDir ?? '' },
     events: { redisUrl: undefined, redisPrefix: 'novacron-test', retentionSeconds: 86_400, pruneIntervalMs: 60_000 },
     simulated: { latencyMs: { min: 0, max: 0 }, capacityPerRegion: 1_000 },
     worker: {

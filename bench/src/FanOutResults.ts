@@ -1,0 +1,76 @@
+import type { FanOutOptions } from './parseFanOutOptions.ts';
+import type { CpuInterval } from './snapshotProcessCpu.ts';
+import type { LatencySummary } from './summarizeLatencies.ts';
+
+/** The issue's targets on 2 cores. */
+export const fanOutTargets = { p99Ms: 100, idleKbPerConnection: 20 } as const;
+
+/** The gateway's memory at one point, the median of a few `/metrics` samples. */
+export interface MemorySample {
+  label: string;
+  connections: number;
+  subscribers: number;
+  rssMb: number;
+  heapUsedMb: number;
+  externalMb: number;
+  arrayBuffersMb: number;
+}
+
+/** Everything one run of the fan-out benchmark measured. */
+export interface FanOutResults {
+  date: string;
+  command: string;
+  /** The commit measured, and whether files outside bench/ had uncommitted changes. */
+  revision: string;
+  machine: { cpuCount: number; cpuModel: string; memoryGiB: number; os: string; node: string; postgres: string };
+  options: Omit<FanOutOptions, 'verbose' | 'jsonPath' | 'token'>;
+  /** How subscribers spread over the VM pool. */
+  spread: { filteredPerVm: { min: number; max: number }; unfiltered: number; groups: number };
+  connect: { seconds: number; subscribed: number; failed: number };
+  memory: {
+    /** Before any client connected; halfway; with every subscriber connected and idle. */
+    samples: MemorySample[];
+    /** ΔRSS from the first to the last sample / subscribers. */
+    rssKbPerConnection: number;
+    /** ΔRSS between the halfway and the full sample / connections added: the marginal cost, without one-time costs. */
+    marginalRssKbPerConnection: number;
+    heapKbPerConnection: number;
+    /** Gateway CPU with every subscriber connected and no events, % of one core. */
+    idleGatewayCpuPercent: number;
+    /** RSS at the end of the fan-out phase. */
+    afterFanOut: MemorySample;
+  };
+  warmup: { eventsPerOperation: number; gatewayCpuPercent: number; eventsPerSecond: number; seconds: number };
+  fanOut: {
+    seconds: number;
+    operationsPerSecond: number;
+    events: number;
+    eventsPerSecond: number;
+    expectedDeliveries: number;
+    delivered: number;
+    /** Deliveries expected but not received, and received beyond what was expected, summed per connection. */
+    missing: number;
+    unexpected: number;
+    outOfOrder: number;
+    latency: LatencySummary;
+    /** Latency by when the event occurred: 10-second slices of the window (start second, deliveries, p50, p99, max). */
+    latencyOverTime: { fromSecond: number; count: number; p50: number; p99: number; max: number }[];
+    /** Share of deliveries at or under each bound (ms). */
+    latencyShares: [number, number][];
+    /** Gateway counters over the window. */
+    gatewayDeliveries: number;
+    payloadExecutions: number;
+    slowConsumersDropped: number;
+    /** Gateway CPU from its /metrics (process.cpuUsage), % of one core. */
+    gatewayCpuPercent: number;
+    gatewayCpuMsPerEvent: number;
+    /** The subscriber client processes' own CPU, % of one core (all of them together). */
+    clientCpuPercent: number;
+    clientRssMb: number;
+    cpu: CpuInterval;
+    /** Gateway RSS every few seconds during the phase. */
+    rssTimeline: [number, number][];
+  };
+  driver: { sent: number; accepted: number; succeeded: number; unsuccessful: number; mutationErrors: number; errorSamples: string[]; starved: number };
+  problems: { connectionErrors: number; closedUnexpectedly: number; closes: Record<string, number>; errorMessages: number; errorSamples: string[]; platformWarnings: number; platformWarningSamples: string[] };
+}

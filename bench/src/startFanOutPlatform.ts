@@ -1,0 +1,169 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createSql, ensureDatabase, startEmbeddedPostgres, type RunningPostgres, type Sql } from '@novacron/db';
+import { freePort } from '@novacron/testing';
+
+/** Options for {@link startFanOutPlatform}. */
+export interface FanOutPlatformOptions {
+  simLatencyMs: string;
+  /** The checkout to run `scripts/start.ts` from (default: this repository). */
+  root?: string | undefined;
+  /** Forward every platform log line (otherwise the first {@link quietLogLimit}). */
+  verbose: boolean;
+  log: (line: string) => void;
+}
+
+/** The platform under test: its own Postgres, and `scripts/start.ts` supervising subgraph, worker and gateway. */
+export interface FanOutPlatform {
+  /** `http://127.0.0.1:<port>` */
+  gatewayOrigin: string;
+  databaseUrl: string;
+  /** A small pool on the bench database (polling operations, counting events). */
+  sql: Sql;
+  /** The gateway process's pid (for `/proc` samples next to `/metrics`). */
+  gatewayPid: number | undefined;
+  /** Platform log lines seen so far. */
+  logLineCount(): number;
+  /** Warning and error lines (pino levels ≥ 40) seen so far: their count and the first few. */
+  warnings(): { count: number; samples: string[] };
+  /** Stops the supervisor and any platform process it left, then Postgres; removes the data folder. Idempotent. */
+  stop(): Promise<void>;
+}
+
+const repositoryRoot = fileURLToPath(new URL('../../', import.meta.url));
+const quietLogLimit = 100;
+
+/**
+ * Starts a throw-away embedded PostgreSQL (database `bench_subs`) on a free port and the platform
+ * through the real `npm start` supervisor on free ports, and waits for the gateway's `/ready`. The
+ * environment passes through, so gateway settings (`WS_KEEP_ALIVE_MS`, …) reach it.
+ */
+export async function startFanOutPlatform(options: FanOutPlatformOptions): Promise<FanOutPlatform> {
+  const cleanups: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    while (cleanups.length > 0) await cleanups.pop()!().catch((error: unknown) => options.log(`clean-up failed: ${String(error)}`));
+  };
+  try {
+    const parent = await mkdtemp(join(tmpdir(), 'novacron-bench-subs-'));
+    cleanups.push(() => rm(parent, { recursive: true, force: true }));
+    // As root, Postgres runs as the `postgres` user, which must be able to enter this folder.
+    await chmod(parent, 0o755);
+    const postgres: RunningPostgres = await startEmbeddedPostgres({ dataDir: join(parent, 'data'), port: await freePort(), persistent: false });
+    cleanups.push(() => postgres.stop());
+    const databaseUrl = await ensureDatabase(postgres.url, 'bench_subs');
+    const sql = createSql(databaseUrl, { max: 4, applicationName: 'novacron-bench-subs' });
+    cleanups.push(() => sql.end({ timeout: 5 }));
+
+    const gatewayPort = await freePort();
+    const vmsPort = await freePort();
+    const supervisor = spawn(process.execPath, ['scripts/start.ts'], {
+      cwd: options.root ?? repositoryRoot,
+      env: { ...process.env, DATABASE_URL: databaseUrl, GATEWAY_PORT: String(gatewayPort), VMS_PORT: String(vmsPort), SIM_LATENCY_MS: options.simLatencyMs, LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<void>((done) => supervisor.once('exit', () => done()));
+    let platformPids: number[] = [];
+    cleanups.push(() => stopSupervisor(supervisor, exited, platformPids));
+    let lines = 0;
+    const warnings = { count: 0, samples: [] as string[] };
+    for (const stream of [supervisor.stdout, supervisor.stderr]) {
+      let carry = '';
+      stream.on('data', (chunk: Buffer) => {
+        const parts = (carry + chunk.toString('utf8')).split('\n');
+        carry = parts.pop() ?? '';
+        for (const line of parts) {
+          lines += 1;
+          if (/"level":(40|50|60)\b|\b(WARN|ERROR|FATAL)\b/.test(line)) {
+            warnings.count += 1;
+            if (warnings.samples.length < 10) warnings.samples.push(line.slice(0, 400));
+          }
+          if (options.verbose || lines <= quietLogLimit) options.log(line);
+          else if (lines === quietLogLimit + 1) options.log('… further platform log lines are counted but not shown (--verbose shows them)');
+        }
+      });
+    }
+    const gatewayOrigin = `http://127.0.0.1:${gatewayPort}`;
+    await waitUntilReady(`${gatewayOrigin}/ready`, supervisor, 120_000);
+    platformPids = childPidsOf(supervisor.pid!);
+    const gatewayPid = platformPids.find((pid) => commandLineOf(pid).includes('gateway/src/index.ts'));
+    return { gatewayOrigin, databaseUrl, sql, gatewayPid, logLineCount: () => lines, warnings: () => ({ count: warnings.count, samples: [...warnings.samples] }), stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+async function waitUntilReady(url: string, supervisor: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (supervisor.exitCode !== null || supervisor.signalCode !== null) {
+      throw new Error(`the platform exited before it was ready (${supervisor.signalCode ?? `code ${supervisor.exitCode}`})`);
+    }
+    const ok = await fetch(url, { signal: AbortSignal.timeout(1_000) }).then((response) => response.ok, () => false);
+    if (ok) return;
+    await new Promise((done) => setTimeout(done, 200));
+  }
+  throw new Error(`the gateway did not become ready at ${url} within ${timeoutMs / 1000} s`);
+}
+
+function commandLineOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+  } catch {
+    return '';
+  }
+}
+
+/** The pids whose parent is `parentPid` (Linux `/proc`; empty elsewhere). */
+function childPidsOf(parentPid: number): number[] {
+  const pids: number[] = [];
+  let entries: string[] = [];
+  try {
+    entries = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry));
+  } catch {
+    return pids;
+  }
+  for (const entry of entries) {
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === parentPid) pids.push(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return pids;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * SIGTERM lets the supervisor stop its children in order. Should it exit before they are all gone
+ * (see startBenchPlatform.ts for why it can), the platform processes recorded at start — ours, by
+ * pid — that still run are stopped one by one.
+ */
+async function stopSupervisor(supervisor: ChildProcess, exited: Promise<void>, platformPids: readonly number[]): Promise<void> {
+  if (supervisor.exitCode === null && supervisor.signalCode === null) {
+    supervisor.kill('SIGTERM');
+    const timer = setTimeout(() => supervisor.kill('SIGKILL'), 60_000);
+    await exited;
+    clearTimeout(timer);
+  }
+  for (const pid of [...platformPids].reverse()) {
+    if (!isAlive(pid)) continue;
+    process.kill(pid, 'SIGTERM');
+    const deadline = Date.now() + 15_000;
+    while (isAlive(pid) && Date.now() < deadline) await new Promise((done) => setTimeout(done, 50));
+    if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+  }
+}

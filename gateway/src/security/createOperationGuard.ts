@@ -1,0 +1,32 @@
+import { GraphQLError, Kind, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { AppError } from '@novacron/errors';
+import { checkOperationLimits, type OperationLimits } from '@novacron/guards';
+import type { Safelist } from './createSafelist.ts';
+
+/** Checks one parsed operation; null when it may run, otherwise the error to answer with. */
+export type OperationGuard = (document: DocumentNode, variables: Record<string, unknown>, operationName: string | null | undefined) => GraphQLError | null;
+
+/**
+ * The gateway's pre-execution checks, shared by HTTP requests and WebSocket subscriptions: the
+ * safelist (when enabled), then depth, alias and cost limits. Thresholds appear in messages only
+ * outside production.
+ */
+export function createOperationGuard(options: { schema: GraphQLSchema; limits: OperationLimits; production: boolean; safelist: Safelist | null }): OperationGuard {
+  return (document, variables, operationName) => {
+    // Introspection is served only where it is enabled (development); tools need all of it.
+    if (!options.production && isIntrospectionOnly(document)) return null;
+    if (options.safelist && !options.safelist.has(document)) {
+      return new AppError('FORBIDDEN', 'only the operations shipped in the NovaCron SDK are accepted', { reason: 'NOT_IN_SAFELIST', http: { status: 403 } });
+    }
+    const [breach] = checkOperationLimits(document, options.schema, options.limits, { revealThresholds: !options.production, operationName, variables });
+    return breach ? new GraphQLError(breach.message, { extensions: { ...breach.extensions, http: { status: 400 } } }) : null;
+  };
+}
+
+function isIntrospectionOnly(document: DocumentNode): boolean {
+  return document.definitions.every(
+    (definition) =>
+      definition.kind !== Kind.OPERATION_DEFINITION ||
+      definition.selectionSet.selections.every((selection) => selection.kind === Kind.FIELD && selection.name.value.startsWith('__')),
+  );
+}

@@ -1,0 +1,12 @@
+export { defaultOperationLimits } from './OperationLimits.ts';
+export type { OperationLimits } from './OperationLimits.ts';
+export { parseWithLimits } from './parseWithLimits.ts';
+export type { ParseWithLimitsOptions } from './parseWithLimits.ts';
+export { checkOperationLimits } from './checkOperationLimits.ts';
+export type { CheckOperationLimitsOptions } from './checkOperationLimits.ts';
+export { measureOperation } from './measureOperation.ts';
+export type { MeasureOperationOptions, OperationMeasurements } from './measureOperation.ts';
+export type { OperationLimitName } from './queryTooComplexError.ts';
+export { createRateLimiter } from './createRateLimiter.ts';
+export type { RateLimitDecision, RateLimiter, RateLimiterOptions } from './RateLimiter.ts';
+export { rateLimitedError } from './rateLimitedError.ts';

@@ -1,0 +1,18 @@
+import { appError } from '@novacron/errors';
+import { requireRole, type Identity, type Role } from '@novacron/auth';
+import type { RequestContext } from '../context.ts';
+
+/**
+ * The caller's identity, when it holds at least `role` (admin ⊇ operator ⊇ viewer); FORBIDDEN
+ * otherwise. Every query, mutation and entity reference of the subgraph goes through here.
+ */
+export function authorize(context: RequestContext, role: Role): Identity {
+  if (context.principal.kind !== 'user') throw appError('FORBIDDEN', 'this request needs a user identity');
+  requireRole(context.principal.identity, role);
+  return context.principal.identity;
+}
+
+/** Only the gateway itself (internal system calls such as the event feed). */
+export function authorizeSystem(context: RequestContext): void {
+  if (context.principal.kind !== 'system') throw appError('FORBIDDEN', 'this field is internal to NovaCron');
+}
