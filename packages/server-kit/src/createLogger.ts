@@ -8,6 +8,6 @@ export function createLogger(service: string, level = process.env.LOG_LEVEL ?? '
   return pino({
     name: service,
     level,
-    redact: { paths: ['*.password', '*.secret', '*.token', '*.authorization', 'headers.authorization'], censor: '[redacted]' },
+    redact: { paths: ['*.password', '*.secret', '*.token', '*.authorization', '*.credentials', 'headers.authorization', 'input.credentials'], censor: '[redacted]' },
   });
 }
