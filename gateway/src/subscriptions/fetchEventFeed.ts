@@ -1,18 +1,8 @@
-import { decodeEventCursor, type EventPosition } from '@novacron/events';
+import { decodeEventCursor, type EventFeedEntry, type EventPosition } from '@novacron/events';
 
-/** One entry of a subgraph's internal event feed (`_eventFeed`), with its decoded position. */
-export interface FeedEntry {
-  cursor: string;
+/** One entry of a subgraph's internal event feed, with its cursor decoded once for ordering. */
+export interface FeedEntry extends EventFeedEntry {
   position: EventPosition;
-  tenantId: string;
-  entityId: string;
-  vmId: string;
-  version: number;
-  type: string;
-  provider: string | null;
-  region: string | null;
-  labels: Record<string, string> | null;
-  terminal: boolean;
 }
 
 /** A page of a feed. */
@@ -60,7 +50,7 @@ export function createFeedFetcher(subgraph: string, subgraphUrl: string, headers
     const [error] = body.errors ?? [];
     if (error) throw new FeedError(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR', error.message);
     if (!body.data) throw new FeedError('INTERNAL_SERVER_ERROR', `event feed answered HTTP ${response.status} without data`);
-    const page = body.data._eventFeed as Omit<FeedPage, 'entries'> & { entries: Omit<FeedEntry, 'position'>[] };
+    const page = body.data._eventFeed as Omit<FeedPage, 'entries'> & { entries: EventFeedEntry[] };
     const name = `${subgraph}.${stream}`;
     return { endCursor: page.endCursor, entries: page.entries.map((entry) => ({ ...entry, position: decodeEventCursor(entry.cursor, name, 'cursor') })) };
   };

@@ -6,3 +6,4 @@ export { createEventSignalSource } from './createEventSignalSource.ts';
 export type { EventSignalSource, EventSignalSourceOptions } from './createEventSignalSource.ts';
 export { startEventRelay } from './startEventRelay.ts';
 export type { EventRelay, EventRelayOptions } from './startEventRelay.ts';
+export type { EventFeedEntry } from './EventFeedEntry.ts';

@@ -1,23 +1,10 @@
 import { sql } from 'drizzle-orm';
 import { appError, badInput } from '@novacron/errors';
-import { compareEventPositions, decodeEventCursor, encodeEventCursor } from '@novacron/events';
+import { compareEventPositions, decodeEventCursor, encodeEventCursor, type EventFeedEntry } from '@novacron/events';
 import type { Database } from '../db/createDatabase.ts';
 import { eventStreams, isEventStreamKey, terminalOperationStatuses } from './eventStreams.ts';
 import { parseId } from './parseId.ts';
 
-/** One event as the gateway's subscription engine reads it: enough to route it, not its payload. */
-export interface EventFeedEntry {
-  cursor: string;
-  tenantId: string;
-  entityId: string;
-  vmId: string;
-  version: number;
-  type: string;
-  provider: string | null;
-  region: string | null;
-  labels: Record<string, string> | null;
-  terminal: boolean;
-}
 
 interface FeedRow extends Record<string, unknown> {
   seq: string | number;
