@@ -52,8 +52,11 @@ export interface SubscribeRequest {
 /** A validated subscription, ready to start. */
 export interface PreparedSubscription {
   readonly field: string;
-  /** Starts delivering; `onSlowConsumer` is called (once) when the subscriber cannot keep up. */
-  start(onSlowConsumer: () => void): AsyncIterableIterator<ExecutionResult>;
+  /**
+   * Starts delivering. The subscriber is dropped as a slow consumer when its queue is full or when
+   * `isCongested` says its connection has too much unsent data; `onSlowConsumer` is then called once.
+   */
+  start(onSlowConsumer: () => void, isCongested?: () => boolean): AsyncIterableIterator<ExecutionResult>;
   /** Gives up a subscription that will not be started. */
   discard(): void;
 }
@@ -97,6 +100,7 @@ interface Subscriber {
   pumping: boolean;
   closed: boolean;
   onSlowConsumer: () => void;
+  isCongested: () => boolean;
 }
 
 const groupCacheSize = 256;
@@ -178,7 +182,7 @@ export function createSubscriptionEngine(options: SubscriptionEngineOptions): Su
         const result = await resolvePayload(subscriber.group, entry.cursor);
         if (subscriber.closed) break;
         if (result) {
-          if (!subscriber.channel.push(result)) return drop(subscriber);
+          if (subscriber.isCongested() || !subscriber.channel.push(result)) return drop(subscriber);
           counters.deliveries += 1;
         }
         if (subscriber.source.completesAfter(entry)) {
@@ -240,6 +244,7 @@ export function createSubscriptionEngine(options: SubscriptionEngineOptions): Su
         pumping: false,
         closed: false,
         onSlowConsumer: () => {},
+        isCongested: () => false,
       };
       let replayed: FeedEntry[];
       try {
@@ -255,8 +260,9 @@ export function createSubscriptionEngine(options: SubscriptionEngineOptions): Su
       return {
         field: source.field,
         discard: () => release(subscriber, stream),
-        start(onSlowConsumer) {
+        start(onSlowConsumer, isCongested) {
           subscriber.onSlowConsumer = onSlowConsumer;
+          if (isCongested) subscriber.isCongested = isCongested;
           subscriber.group = joinGroup(parsed.payloadDocument, parsed.payloadVariables, request.scope);
           counters.subscribers += 1;
           const channel = createEventChannel<ExecutionResult>(queueLimit, () => {

@@ -133,7 +133,12 @@ export function createWebSocketServer(options: WebSocketServerOptions): RunningW
     subscribe: (args) => {
       const context = args.contextValue as OperationContext;
       if (!context.prepared) return { errors: [new AppError('BAD_USER_INPUT', 'not a subscription')] };
-      return context.prepared.start(() => closeSlow(context.socket));
+      // graphql-ws waits for each send to flush before taking the next result, so a stalled socket
+      // shows up as unsent bytes: the engine checks them before queueing more.
+      return context.prepared.start(
+        () => closeSlow(context.socket),
+        () => context.socket.bufferedAmount > limits.maxBufferedBytes,
+      );
     },
     execute: (args) => {
       const context = args.contextValue as OperationContext;
