@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url';
 /** A worker running as its own OS process, as in production, so tests can SIGKILL it. */
 export interface WorkerProcess {
   process: ChildProcess;
+  /** The worker's /health URL. */
+  healthUrl: string;
   /** Everything the worker printed, for diagnosing a failed test. */
   output(): string;
   /** SIGKILL: no clean-up, no lease release, exactly like a crashed machine. */
@@ -28,12 +30,14 @@ export async function spawnWorker(env: Record<string, string>): Promise<WorkerPr
     child.once('exit', (code) => reject(new Error(`worker exited with ${code} before starting:\n${output}`)));
   });
   await started;
+  const healthUrl = /"health":"(http:[^"]+)"/.exec(output)?.[1] ?? '';
   const exited = new Promise<void>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve();
     else child.once('exit', () => resolve());
   });
   return {
     process: child,
+    healthUrl,
     output: () => output,
     kill: async () => {
       child.kill('SIGKILL');

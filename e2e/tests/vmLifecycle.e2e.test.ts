@@ -96,4 +96,11 @@ describe('VM lifecycle through the gateway', () => {
     expect(done.status).toBe('SUCCEEDED');
     expect(done.vm).toMatchObject({ status: 'RUNNING', instanceType: 'Standard_D2s_v5' });
   });
+
+  it('has workers that answer /health and /ready', async () => {
+    const worker = platform.workers[0];
+    expect(worker?.healthUrl).toMatch(/^http:/);
+    expect((await fetch(worker?.healthUrl ?? '')).status).toBe(200);
+    expect((await fetch(new URL('/ready', worker?.healthUrl))).status).toBe(200);
+  });
 });

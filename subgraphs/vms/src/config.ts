@@ -41,6 +41,8 @@ export interface VmsConfig {
     capacityPerRegion: number;
   };
   worker: {
+    /** Port of the worker's /health and /ready endpoints (0: any free port, logged at start). */
+    healthPort: number;
     concurrency: number;
     leaseSeconds: number;
     queuedLeaseSeconds: number;
@@ -86,6 +88,7 @@ export function loadConfig(): VmsConfig {
       capacityPerRegion: readEnv.int('SIM_CAPACITY_PER_REGION', 100_000),
     },
     worker: {
+      healthPort: readEnv.int('WORKER_HEALTH_PORT', 0),
       concurrency: readEnv.int('WORKER_CONCURRENCY', 100),
       leaseSeconds: readEnv.int('WORKER_LEASE_SECONDS', 30),
       queuedLeaseSeconds: readEnv.int('WORKER_QUEUED_LEASE_SECONDS', 300),

@@ -3,7 +3,8 @@ import { hostname } from 'node:os';
 import { Logger as GraphileLogger, run } from 'graphile-worker';
 import { createSql } from '@novacron/db';
 import { createProviderRegistry } from '@novacron/providers';
-import { createLogger, type Logger } from '@novacron/server-kit';
+import { createServer } from 'node:http';
+import { createLogger, listen, type Logger } from '@novacron/server-kit';
 import type { VmsConfig } from '../config.ts';
 import { createDatabase } from '../db/createDatabase.ts';
 import { runOperationTask } from '../domain/enqueueOperation.ts';
@@ -15,6 +16,8 @@ import type { WorkerContext } from './WorkerContext.ts';
 /** A running worker process's handle. */
 export interface RunningWorker {
   workerId: string;
+  /** Where /health and /ready answer. */
+  healthUrl: string;
   stop(): Promise<void>;
 }
 
@@ -74,10 +77,24 @@ export async function startWorker(config: VmsConfig, logger: Logger = createLogg
     }
   }, config.events.pruneIntervalMs);
   pruner.unref();
-  logger.info({ workerId, concurrency: config.worker.concurrency }, 'operation worker started');
+  const health = await listen(
+    createServer(async (request, response) => {
+      const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+      const ready = path === '/ready' ? await sql`select 1`.then(() => true, () => false) : true;
+      response.statusCode = path === '/health' || path === '/ready' ? (ready ? 200 : 503) : 404;
+      response.setHeader('content-type', 'application/json');
+      response.end(JSON.stringify({ status: response.statusCode === 200 ? 'ok' : 'unavailable', workerId }));
+    }),
+    config.worker.healthPort,
+    config.host,
+    '/health',
+  );
+  logger.info({ workerId, concurrency: config.worker.concurrency, health: health.url }, 'operation worker started');
   return {
     workerId,
+    healthUrl: health.url,
     stop: async () => {
+      await health.close();
       clearInterval(sweeper);
       clearInterval(pruner);
       await runner.stop();

@@ -11,6 +11,7 @@ export function testConfig(databaseUrl: string, overrides: Partial<VmsConfig> = 
     events: { redisUrl: undefined, redisPrefix: 'novacron-test', retentionSeconds: 86_400, pruneIntervalMs: 60_000 },
     simulated: { latencyMs: { min: 0, max: 0 }, capacityPerRegion: 1_000 },
     worker: {
+      healthPort: 0,
       concurrency: 4,
       leaseSeconds: 30,
       queuedLeaseSeconds: 300,
