@@ -5,6 +5,8 @@ import {
   developmentIssuer,
   developmentJwks,
   ensureDevelopmentKeys,
+  memoizeTokenVerifier,
+  reuseInternalTokens,
   type Identity,
   type InternalTokenSigner,
   type UserTokenVerifier,
@@ -35,14 +37,19 @@ export async function loadGatewaySecurity(config: GatewayConfig): Promise<Gatewa
   const needsDevelopmentKeys = !configured || !auth.internalPrivateKeyPem;
   const development = needsDevelopmentKeys ? await ensureDevelopmentKeys(auth.keysDir) : null;
   const base = { algorithms: auth.algorithms, clockToleranceSeconds: auth.clockToleranceSeconds };
-  const verify: UserTokenVerifier = configured
+  const verifyUncached: UserTokenVerifier = configured
     ? auth.jwksUrl
       ? createUserTokenVerifier({ ...base, issuer: auth.issuer as string, audience: auth.audience ?? '', jwksUrl: auth.jwksUrl })
       : createUserTokenVerifier({ ...base, issuer: auth.issuer as string, audience: auth.audience ?? '', publicKeyPem: auth.publicKeyPem as string })
     : createUserTokenVerifier({ ...base, issuer: developmentIssuer, audience: developmentAudience, jwks: developmentJwks(development!) });
-  const signInternalToken = auth.internalPrivateKeyPem
-    ? createInternalTokenSigner({ privateKeyPem: auth.internalPrivateKeyPem, keyId: auth.internalKeyId })
-    : createInternalTokenSigner({ privateKeyPem: development!.internal.privateKeyPem, keyId: development!.internal.keyId });
+  // Signature checks and signing dominate the gateway's CPU per request: verify a client's token once
+  // until it expires, and reuse an internal token for the same caller while it has 20 s left.
+  const verify = memoizeTokenVerifier(verifyUncached);
+  const signInternalToken = reuseInternalTokens(
+    auth.internalPrivateKeyPem
+      ? createInternalTokenSigner({ privateKeyPem: auth.internalPrivateKeyPem, keyId: auth.internalKeyId })
+      : createInternalTokenSigner({ privateKeyPem: development!.internal.privateKeyPem, keyId: development!.internal.keyId }),
+  );
   return {
     development: !configured,
     signInternalToken,

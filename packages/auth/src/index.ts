@@ -20,3 +20,5 @@ export type { DevelopmentKeyPair, DevelopmentKeys } from './ensureDevelopmentKey
 export { developmentJwks } from './developmentJwks.ts';
 export { signDevelopmentToken } from './signDevelopmentToken.ts';
 export type { DevelopmentTokenOptions } from './signDevelopmentToken.ts';
+export { memoizeTokenVerifier } from './memoizeTokenVerifier.ts';
+export { reuseInternalTokens } from './reuseInternalTokens.ts';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createInternalTokenVerifier, ensureDevelopmentKeys, type InternalTokenVerifier } from '@novacron/auth';
+import { createInternalTokenVerifier, ensureDevelopmentKeys, memoizeTokenVerifier, type InternalTokenVerifier } from '@novacron/auth';
 import type { VmsConfig } from './config.ts';
 import { parseCredentialKeys, type CredentialKeys } from './domain/credentialCipher.ts';
 
@@ -24,7 +24,8 @@ export async function loadSecurity(config: VmsConfig): Promise<VmsSecurity> {
   const credentialKeys = security.credentialKeys
     ? parseCredentialKeys(security.credentialKeys, security.credentialActiveKeyId)
     : parseCredentialKeys(`dev:${await developmentCredentialKey(security.keysDir)}`);
-  return { verifyInternalToken: createInternalTokenVerifier({ publicKeyPem }), credentialKeys };
+  // The gateway reuses a caller's internal token for a while: verify each one once.
+  return { verifyInternalToken: memoizeTokenVerifier(createInternalTokenVerifier({ publicKeyPem })), credentialKeys };
 }
 
 async function developmentCredentialKey(folder: string): Promise<string> {
