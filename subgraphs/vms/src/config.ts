@@ -89,7 +89,7 @@ export function loadConfig(): VmsConfig {
     },
     worker: {
       healthPort: readEnv.int('WORKER_HEALTH_PORT', 0),
-      concurrency: readEnv.int('WORKER_CONCURRENCY', 100),
+      concurrency: readEnv.int('WORKER_CONCURRENCY', 200),
       leaseSeconds: readEnv.int('WORKER_LEASE_SECONDS', 30),
       queuedLeaseSeconds: readEnv.int('WORKER_QUEUED_LEASE_SECONDS', 300),
       sweepIntervalMs: readEnv.int('WORKER_SWEEP_INTERVAL_MS', 5_000),
