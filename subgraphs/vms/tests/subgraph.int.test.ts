@@ -111,4 +111,11 @@ describe('vms subgraph', () => {
     const asGateway = await post({ query: '{ _eventFeed(stream: "vm") { endCursor } }' }, await keys.sign({ system: true, subject: 'test' }));
     expect(asGateway.json.errors).toBeUndefined();
   });
+
+  it('does not enable CORS: browsers cannot call it from another origin', async () => {
+    const preflight = await fetch(subgraph.url, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+    expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
+    const response = await fetch(subgraph.url, { method: 'POST', headers: { origin: 'https://evil.example', 'content-type': 'application/json', [internalTokenHeader]: viewerToken }, body: '{"query":"{ __typename }"}' });
+    expect(response.headers.get('access-control-allow-origin')).toBeNull();
+  });
 });
