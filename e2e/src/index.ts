@@ -10,3 +10,22 @@ export { spawnGateway } from './spawnGateway.ts';
 export type { GatewayProcess } from './spawnGateway.ts';
 export { openRawGraphQLSocket } from './rawGraphQLSocket.ts';
 export type { RawGraphQLSocket } from './rawGraphQLSocket.ts';
+export { postGraphQL } from './postGraphQL.ts';
+export type { ClientError, PostGraphQLOptions, RawGraphQLResponse } from './postGraphQL.ts';
+export { databaseFingerprint } from './databaseFingerprint.ts';
+export type { DatabaseFingerprintOptions } from './databaseFingerprint.ts';
+export { auditCount, auditEntriesBy } from './auditTrail.ts';
+export type { AuditRow } from './auditTrail.ts';
+export { waitForIdleOperations } from './waitForIdleOperations.ts';
+export { internalTokenFor, postToSubgraph, readEventFeed } from './internalTokens.ts';
+export type { EventFeedEntry, InternalCaller } from './internalTokens.ts';
+export {
+  AuditLogDocument,
+  OperationAtDocument,
+  ProviderCredentialsDocument,
+  SetProviderCredentialsDocument,
+  TenantSettingsDocument,
+  UpdateTenantSettingsDocument,
+  VmEventAtDocument,
+} from './adminDocuments.ts';
+export type { AuditEntryView } from './adminDocuments.ts';

@@ -38,6 +38,8 @@ export interface GatewayConfig {
     maxAliases: number;
     maxTokens: number;
     maxCost: number;
+    /** Most values the variables of one request may hold (object entries and list items). */
+    maxVariableNodes: number;
     /** Requests per tenant per window. */
     rateLimitPoints: number;
     rateLimitWindowSeconds: number;
@@ -96,6 +98,7 @@ export function loadConfig(): GatewayConfig {
       maxAliases: readEnv.int('LIMIT_MAX_ALIASES', 30),
       maxTokens: readEnv.int('LIMIT_MAX_TOKENS', 5_000),
       maxCost: readEnv.int('LIMIT_MAX_COST', 100_000),
+      maxVariableNodes: readEnv.int('LIMIT_MAX_VARIABLE_VALUES', 2_000),
       rateLimitPoints: readEnv.int('RATE_LIMIT_POINTS', 6_000),
       rateLimitWindowSeconds: readEnv.int('RATE_LIMIT_WINDOW_SECONDS', 60),
       safelist: readEnv.bool('SAFELIST', false),

@@ -1,6 +1,6 @@
 import { GraphQLError, Kind, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { AppError } from '@novacron/errors';
-import { checkOperationLimits, type OperationLimits } from '@novacron/guards';
+import { checkOperationLimits, inspectInputs, type OperationLimits } from '@novacron/guards';
 import type { Safelist } from './createSafelist.ts';
 
 /** Checks one parsed operation; null when it may run, otherwise the error to answer with. */
@@ -11,15 +11,22 @@ export type OperationGuard = (document: DocumentNode, variables: Record<string, 
  * safelist (when enabled), then depth, alias and cost limits. Thresholds appear in messages only
  * outside production.
  */
-export function createOperationGuard(options: { schema: GraphQLSchema; limits: OperationLimits; production: boolean; safelist: Safelist | null }): OperationGuard {
+export function createOperationGuard(options: {
+  schema: GraphQLSchema;
+  limits: OperationLimits & { maxVariableNodes: number };
+  production: boolean;
+  safelist: Safelist | null;
+}): OperationGuard {
   return (document, variables, operationName) => {
     // Introspection is served only where it is enabled (development); tools need all of it.
     if (!options.production && isIntrospectionOnly(document)) return null;
     if (options.safelist && !options.safelist.has(document)) {
       return new AppError('FORBIDDEN', 'only the operations shipped in the NovaCron SDK are accepted', { reason: 'NOT_IN_SAFELIST', http: { status: 403 } });
     }
+    const badInput = inspectInputs(document, variables, { maxVariableNodes: options.limits.maxVariableNodes, revealThresholds: !options.production });
+    if (badInput) return withStatus(badInput, 400);
     const [breach] = checkOperationLimits(document, options.schema, options.limits, { revealThresholds: !options.production, operationName, variables });
-    return breach ? new GraphQLError(breach.message, { extensions: { ...breach.extensions, http: { status: 400 } } }) : null;
+    return breach ? withStatus(breach, 400) : null;
   };
 }
 
@@ -27,6 +34,10 @@ function isIntrospectionOnly(document: DocumentNode): boolean {
   return document.definitions.every(
     (definition) =>
       definition.kind !== Kind.OPERATION_DEFINITION ||
-      definition.selectionSet.selections.every((selection) => selection.kind === Kind.FIELD && selection.name.value.startsWith('__')),
+      definition.selectionSet.selections.every((selection) => selection.kind === Kind.FIELD && (selection.name.value === '__schema' || selection.name.value === '__type')),
   );
+}
+
+function withStatus(error: GraphQLError, status: number): GraphQLError {
+  return new GraphQLError(error.message, { extensions: { ...error.extensions, http: { status } } });
 }

@@ -8,7 +8,7 @@ import { Supergraph } from '@apollo/federation-internals';
 import { internalTokenHeader } from '@novacron/auth';
 import { createEventSignalSource, type EventSignalSource } from '@novacron/events';
 import type { Logger } from '@novacron/server-kit';
-import type { DocumentNode, ExecutionResult, GraphQLSchema } from 'graphql';
+import { GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { GatewayConfig } from '../config.ts';
 import { createFeedFetcher, type FeedFetcher } from './fetchEventFeed.ts';
 import { createStreamTail, type StreamTail } from './createStreamTail.ts';
@@ -70,7 +70,9 @@ export async function startSubscriptions(options: {
     // Under the subscriber's identity, exactly as an HTTP request of theirs would run.
     const response = await options.apollo.executeOperation({ query: document, variables, operationName }, { contextValue: { identity: scope.identity } });
     if (response.body.kind !== 'single') throw new Error('incremental delivery is not supported over WebSocket');
-    return response.body.singleResult as ExecutionResult;
+    const { errors, ...rest } = response.body.singleResult;
+    // Apollo hands back formatted errors (plain objects); graphql-ws serializes GraphQLErrors.
+    return errors ? { ...rest, errors: errors.map((error) => new GraphQLError(error.message, { path: error.path, extensions: error.extensions })) } : (rest as ExecutionResult);
   };
   const engine = createSubscriptionEngine({
     schema,

@@ -33,10 +33,15 @@ export function createErrorFormatter(options: ErrorFormatterOptions) {
   };
 }
 
+/** graphql-js's "Did you mean …?" hints name schema members; production leaves them out. */
+const suggestion = /\s*Did you mean [^?]*\?/g;
+
 function withoutStack(formatted: GraphQLFormattedError, production: boolean): GraphQLFormattedError {
-  if (!production || !formatted.extensions || !('stacktrace' in formatted.extensions)) return formatted;
+  if (!production) return formatted;
+  const message = formatted.message.replace(suggestion, '');
+  if (!formatted.extensions || !('stacktrace' in formatted.extensions)) return { ...formatted, message };
   const { stacktrace: _stacktrace, ...extensions } = formatted.extensions;
-  return { ...formatted, extensions };
+  return { ...formatted, message, extensions };
 }
 
 function unwrap(error: unknown): unknown {

@@ -10,3 +10,5 @@ export type { OperationLimitName } from './queryTooComplexError.ts';
 export { createRateLimiter } from './createRateLimiter.ts';
 export type { RateLimitDecision, RateLimiter, RateLimiterOptions } from './RateLimiter.ts';
 export { rateLimitedError } from './rateLimitedError.ts';
+export { inspectInputs } from './inspectInputs.ts';
+export type { InspectInputsOptions } from './inspectInputs.ts';

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
@@ -7,6 +7,7 @@ import { createSql } from '@novacron/db';
 import { internalTokenHeader } from '@novacron/auth';
 import { AppError, createErrorFormatter } from '@novacron/errors';
 import { startEventRelay, type EventRelay } from '@novacron/events';
+import { inspectInputs } from '@novacron/guards';
 import { createProviderRegistry } from '@novacron/providers';
 import { createGraphQLHttpServer, createLogger, listen, type Logger } from '@novacron/server-kit';
 import type { VmsConfig } from './config.ts';
@@ -27,6 +28,23 @@ export interface RunningVmsSubgraph {
 
 /** The subgraph's SDL, loaded relative to this module. */
 export const typeDefs = parse(readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8'));
+
+/**
+ * Defence in depth behind the gateway's own checks: strings with NUL characters (which PostgreSQL
+ * cannot store) and oversized variables are refused before any resolver runs.
+ */
+function useInputInspection(): ApolloServerPlugin {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ document, request }) {
+          const error = inspectInputs(document, request.variables, { maxVariableNodes: 10_000, revealThresholds: false });
+          if (error) throw error;
+        },
+      };
+    },
+  };
+}
 
 function unauthenticated(message: string): AppError {
   return new AppError('UNAUTHENTICATED', message, { http: { status: 401 } });
@@ -51,7 +69,7 @@ export async function start(config: VmsConfig, logger: Logger = createLogger('vm
       production: config.production,
       onMasked: (error) => logger.error({ err: error }, 'unexpected error in a resolver'),
     }),
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled()],
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), useInputInspection()],
   });
   await apollo.start();
   const server = createGraphQLHttpServer<RequestContext>({

@@ -18,21 +18,35 @@ function parseDate(value: unknown): string {
   return new Date(value).toISOString();
 }
 
-/** An object of string values; validated in depth by the domain (validateLabels). */
+/**
+ * An object of string values. Coercion passes any value through on purpose: the domain
+ * (validateLabels) checks it and answers BAD_USER_INPUT naming the field, where a coercion error
+ * would fail the whole request at the HTTP level without a field.
+ */
 export const Labels = new GraphQLScalarType({
   name: 'Labels',
   serialize: (value) => value,
-  parseValue: (value) => {
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new TypeError('Labels must be an object of string values');
-    return value;
-  },
-  parseLiteral: (ast) => {
-    if (ast.kind !== Kind.OBJECT) throw new TypeError('Labels must be an object of string values');
-    return Object.fromEntries(ast.fields.map((field) => [field.name.value, literalString(field.value)]));
-  },
+  parseValue: (value) => value,
+  parseLiteral: (ast, variables) => literalValue(ast, variables),
 });
 
-function literalString(node: ValueNode): string {
-  if (node.kind !== Kind.STRING) throw new TypeError('label values must be strings');
-  return node.value;
+function literalValue(node: ValueNode, variables: Record<string, unknown> | null | undefined): unknown {
+  switch (node.kind) {
+    case Kind.OBJECT:
+      return Object.fromEntries(node.fields.map((field) => [field.name.value, literalValue(field.value, variables)]));
+    case Kind.LIST:
+      return node.values.map((value) => literalValue(value, variables));
+    case Kind.STRING:
+    case Kind.ENUM:
+      return node.value;
+    case Kind.INT:
+    case Kind.FLOAT:
+      return Number(node.value);
+    case Kind.BOOLEAN:
+      return node.value;
+    case Kind.VARIABLE:
+      return variables?.[node.name.value];
+    default:
+      return null;
+  }
 }
