@@ -19,6 +19,9 @@ export function createVitestConfig(options: { testTimeout?: number; globalSetup?
       globalSetup: options.globalSetup === false ? [] : [fileURLToPath(new URL('./globalSetup.ts', import.meta.url))],
       testTimeout: options.testTimeout ?? 60_000,
       fileParallelism: options.fileParallelism ?? true,
+      // The JSON report feeds the one-line total `npm test` prints at the end (scripts/testSummary.ts).
+      reporters: ['default', 'json'],
+      outputFile: { json: '.test-results/vitest.json' },
       hookTimeout: 120_000,
     },
   });
