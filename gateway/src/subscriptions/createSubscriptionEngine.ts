@@ -103,6 +103,12 @@ interface Subscriber {
   isCongested: () => boolean;
 }
 
+/** A stream's subscribers: those interested in any entity, and the rest by the entity ids they name. */
+interface StreamFollowers {
+  unkeyed: Set<Subscriber>;
+  byKey: Map<string, Set<Subscriber>>;
+}
+
 const groupCacheSize = 256;
 const replayPageSize = 1_000;
 
@@ -110,20 +116,43 @@ const replayPageSize = 1_000;
 export function createSubscriptionEngine(options: SubscriptionEngineOptions): SubscriptionEngine {
   const queueLimit = options.queueLimit ?? 256;
   const groups = new Map<string, Group>();
-  const followersByStream = new Map<string, Set<Subscriber>>();
+  const followersByStream = new Map<string, StreamFollowers>();
   const liveStops = new Map<string, Promise<() => void>>();
   const counters = { payloadExecutions: 0, deliveries: 0, slowConsumersDropped: 0, subscribers: 0 };
 
   const concerns = (subscriber: Subscriber, entry: FeedEntry) =>
     entry.tenantId === subscriber.scope.tenantId && subscriber.source.matches(entry, subscriber.args);
 
+  // Entries are taken in stream order and each goes to the candidates for its entities only, so a
+  // subscriber still sees its events in order, and routing costs the few subscribers an event
+  // concerns rather than every subscriber of the stream.
   const routeLive = (stream: string) => (entries: FeedEntry[]) => {
-    for (const subscriber of followersByStream.get(stream) ?? []) {
-      for (const entry of entries) {
-        if (!concerns(subscriber, entry)) continue;
-        if (subscriber.buffer) subscriber.buffer.push(entry);
-        else enqueue(subscriber, entry);
+    const followers = followersByStream.get(stream);
+    if (!followers) return;
+    for (const entry of entries) {
+      const candidates = [followers.unkeyed, followers.byKey.get(entry.vmId), entry.entityId === entry.vmId ? undefined : followers.byKey.get(entry.entityId)];
+      for (const group of candidates) {
+        for (const subscriber of group ?? []) {
+          if (!concerns(subscriber, entry)) continue;
+          if (subscriber.buffer) subscriber.buffer.push(entry);
+          else enqueue(subscriber, entry);
+        }
       }
+    }
+  };
+
+  const follow = (stream: string, subscriber: Subscriber) => {
+    let followers = followersByStream.get(stream);
+    if (!followers) {
+      followers = { unkeyed: new Set(), byKey: new Map() };
+      followersByStream.set(stream, followers);
+    }
+    const keys = subscriber.source.routingKeys(subscriber.args);
+    if (!keys) followers.unkeyed.add(subscriber);
+    for (const key of keys ?? []) {
+      const keyed = followers.byKey.get(key) ?? new Set<Subscriber>();
+      keyed.add(subscriber);
+      followers.byKey.set(key, keyed);
     }
   };
 
@@ -211,7 +240,13 @@ export function createSubscriptionEngine(options: SubscriptionEngineOptions): Su
   };
 
   const release = (subscriber: Subscriber, stream: string) => {
-    followersByStream.get(stream)?.delete(subscriber);
+    const followers = followersByStream.get(stream);
+    followers?.unkeyed.delete(subscriber);
+    for (const key of subscriber.source.routingKeys(subscriber.args) ?? []) {
+      const keyed = followers?.byKey.get(key);
+      keyed?.delete(subscriber);
+      if (keyed?.size === 0) followers?.byKey.delete(key);
+    }
     if (subscriber.group) {
       subscriber.group.members -= 1;
       if (subscriber.group.members === 0) groups.delete(subscriber.group.key);
@@ -249,9 +284,7 @@ export function createSubscriptionEngine(options: SubscriptionEngineOptions): Su
       let replayed: FeedEntry[];
       try {
         await followStream(stream);
-        const followers = followersByStream.get(stream) ?? new Set<Subscriber>();
-        followersByStream.set(stream, followers);
-        followers.add(subscriber);
+        follow(stream, subscriber);
         replayed = await replay(feed, source, args, request.scope);
       } catch (error) {
         release(subscriber, stream);
@@ -282,7 +315,9 @@ export function createSubscriptionEngine(options: SubscriptionEngineOptions): Su
     close() {
       for (const stop of liveStops.values()) void stop.then((run) => run(), () => {});
       liveStops.clear();
-      for (const followers of followersByStream.values()) for (const subscriber of followers) void subscriber.channel?.return();
+      for (const followers of followersByStream.values()) {
+        for (const subscriber of [...followers.unkeyed, ...[...followers.byKey.values()].flatMap((keyed) => [...keyed])]) void subscriber.channel?.return();
+      }
       followersByStream.clear();
     },
   };

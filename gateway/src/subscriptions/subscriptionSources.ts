@@ -32,6 +32,11 @@ export interface SubscriptionSource {
   replay(args: Record<string, unknown>): { after: string } | { entityId: string; onlyLatest: boolean } | null;
   /** Whether an event concerns this subscriber (the tenant is checked before). */
   matches(entry: FeedEntry, args: Record<string, unknown>): boolean;
+  /**
+   * The entity ids (VM or operation) whose events alone can match, so routing looks only at the
+   * subscribers of an event's entities; null when any entity may match (an unfiltered stream).
+   */
+  routingKeys(args: Record<string, unknown>): string[] | null;
   /** True when the subscription ends after delivering this event. */
   completesAfter(entry: FeedEntry): boolean;
 }
@@ -70,6 +75,10 @@ const vmEvents: SubscriptionSource = {
     }
     return true;
   },
+  routingKeys: (args) => {
+    const ids = (args.filter as VmEventFilter).ids;
+    return ids && ids.length > 0 ? ids : null;
+  },
   completesAfter: () => false,
 };
 
@@ -85,6 +94,7 @@ const operationUpdated: SubscriptionSource = {
   },
   replay: (args) => ({ entityId: String(args.id), onlyLatest: true }),
   matches: (entry, args) => entry.entityId === args.id,
+  routingKeys: (args) => [String(args.id)],
   completesAfter: (entry) => entry.terminal,
 };
 

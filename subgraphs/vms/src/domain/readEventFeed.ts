@@ -31,7 +31,8 @@ export interface EventFeedRequest {
 }
 
 /**
- * Reads a stream's events after a cursor, in (txid, seq) order, and only those written by
+ * Reads a stream's events after a cursor, in (txid, seq) order (the xid8 column's order: the text
+ * it is returned as would sort 1000 before 999), and only those written by
  * transactions older than every transaction still in flight: an event that commits late therefore
  * always comes after the cursor a reader holds, never behind it. Without `after`, returns no
  * entries and the stream's head, the place to start reading live events from; with `entityId` and
@@ -48,29 +49,29 @@ export async function readEventFeed(db: Database, request: EventFeedRequest): Pr
   if (!after && entityId) after = encodeEventCursor({ stream: name, txid: '0', seq: 0 });
   if (!after) {
     const [head] = await db.execute<{ txid: string; seq: string | number }>(sql`
-      select txid::text as txid, seq from ${events}
-      where txid < pg_snapshot_xmin(pg_current_snapshot())
-      order by txid desc, seq desc limit 1`);
+      select e.txid::text as txid, e.seq from ${events} e
+      where e.txid < pg_snapshot_xmin(pg_current_snapshot())
+      order by e.txid desc, e.seq desc limit 1`);
     return { entries: [], endCursor: encodeEventCursor({ stream: name, txid: head?.txid ?? '0', seq: Number(head?.seq ?? 0) }) };
   }
   const position = decodeEventCursor(after, name);
   if (!entityId) await assertNotPruned(db, stream, position);
   const entityCondition = entityId ? sql.raw(stream === 'vm' ? 'vm_id' : 'operation_id') : null;
-  const onlyEntity = entityCondition ? sql`and ${entityCondition} = ${entityId}` : sql``;
+  const onlyEntity = entityCondition ? sql`and e.${entityCondition} = ${entityId}` : sql``;
   const rows =
     stream === 'vm'
       ? await db.execute<FeedRow>(sql`
-          select seq, txid::text as txid, tenant_id, vm_id as entity_id, vm_id, vm_version as version, type,
-                 payload->>'provider' as provider, payload->>'region' as region, payload->'labels' as labels
-          from vms.vm_events
-          where (txid, seq) > (${position.txid}::xid8, ${position.seq}) and txid < pg_snapshot_xmin(pg_current_snapshot()) ${onlyEntity}
-          order by txid, seq limit ${first}`)
+          select e.seq, e.txid::text as txid, e.tenant_id, e.vm_id as entity_id, e.vm_id, e.vm_version as version, e.type,
+                 e.payload->>'provider' as provider, e.payload->>'region' as region, e.payload->'labels' as labels
+          from vms.vm_events e
+          where (e.txid, e.seq) > (${position.txid}::xid8, ${position.seq}) and e.txid < pg_snapshot_xmin(pg_current_snapshot()) ${onlyEntity}
+          order by e.txid, e.seq limit ${first}`)
       : await db.execute<FeedRow>(sql`
-          select seq, txid::text as txid, tenant_id, operation_id as entity_id, vm_id, operation_version as version, status as type,
+          select e.seq, e.txid::text as txid, e.tenant_id, e.operation_id as entity_id, e.vm_id, e.operation_version as version, e.status as type,
                  null as provider, null as region, null as labels
-          from vms.operation_events
-          where (txid, seq) > (${position.txid}::xid8, ${position.seq}) and txid < pg_snapshot_xmin(pg_current_snapshot()) ${onlyEntity}
-          order by txid, seq limit ${first}`);
+          from vms.operation_events e
+          where (e.txid, e.seq) > (${position.txid}::xid8, ${position.seq}) and e.txid < pg_snapshot_xmin(pg_current_snapshot()) ${onlyEntity}
+          order by e.txid, e.seq limit ${first}`);
   const entries = rows.map((row) => ({
     cursor: encodeEventCursor({ stream: name, txid: row.txid, seq: Number(row.seq) }),
     tenantId: row.tenant_id,
