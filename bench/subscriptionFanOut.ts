@@ -3,7 +3,7 @@
  * client processes separate from the one gateway process, while real stopVM/startVM mutations commit
  * about R VM events per second. Prints event-commit-to-client latency p50/p95/p99 (receive time −
  * `occurredAt`), gateway RSS per idle connection, gateway and client CPU, and whether anything was
- * lost, reordered or dropped (exit 1 if so). See README.md; `--help` lists the flags.
+ * lost, reordered or dropped (exit 1 if so). Method and results: docs/benchmarks.md; `--help` lists the flags.
  *
  * Phases: fd limit → Postgres + `scripts/start.ts` → VM pool (all RUNNING) → warm-up state changes
  * without subscribers → gateway memory with no clients → connect half, memory → connect the rest,
@@ -17,7 +17,7 @@ import { writeFile } from 'node:fs/promises';
 import { cpus, release, totalmem, type } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createVmPool, startStateChangeDriver } from './src/driveVmStateChanges.ts';
+import { createVmPool, startStateChangeDriver, type StateChangeDriver } from './src/driveVmStateChanges.ts';
 import type { FanOutResults, MemorySample } from './src/FanOutResults.ts';
 import { formatFanOutMarkdown, formatFanOutTable, hasDeliveryProblems } from './src/formatFanOutReport.ts';
 import { parseFanOutOptions } from './src/parseFanOutOptions.ts';
@@ -27,6 +27,7 @@ import { cpuBetween, snapshotProcessCpu } from './src/snapshotProcessCpu.ts';
 import { startFanOutPlatform, type FanOutPlatform } from './src/startFanOutPlatform.ts';
 import type { FromSubscriberClient, SubscriberProgress, SubscriberReport, ToSubscriberClient } from './src/subscriberMessages.ts';
 import { summarizeLatencies } from './src/summarizeLatencies.ts';
+import { monotonicMicros, writeProfilePhases } from './src/writeProfilePhases.ts';
 
 const subscriptionQuery = 'subscription ($ids: [ID!]) { vmEvents(filter: { ids: $ids }) { type version occurredAt cursor vm { id status } } }';
 const latencyBounds = [10, 25, 50, 100, 250, 1000];
@@ -93,7 +94,7 @@ function startClients(count: number): Clients {
   const progress: SubscriberProgress[] = [];
   const reports: ((report: SubscriberReport) => void)[] = [];
   const processes = Array.from({ length: count }, (_, index) => {
-    progress[index] = { type: 'progress', opened: 0, subscribed: 0, failed: 0, closedUnexpectedly: 0 };
+    progress[index] = { type: 'progress', opened: 0, subscribed: 0, failed: 0, closedUnexpectedly: 0, recorded: 0 };
     // Structured clone over IPC carries the typed arrays of the reports as they are.
     const child = fork(entry, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     child.on('message', (message: FromSubscriberClient) => {
@@ -117,8 +118,9 @@ function startClients(count: number): Clients {
           subscribed: sum.subscribed + each.subscribed,
           failed: sum.failed + each.failed,
           closedUnexpectedly: sum.closedUnexpectedly + each.closedUnexpectedly,
+          recorded: sum.recorded + each.recorded,
         }),
-        { type: 'progress', opened: 0, subscribed: 0, failed: 0, closedUnexpectedly: 0 },
+        { type: 'progress', opened: 0, subscribed: 0, failed: 0, closedUnexpectedly: 0, recorded: 0 },
       ),
     report: (toEpochMs) =>
       Promise.all(
@@ -168,7 +170,7 @@ async function connect(platform: FanOutPlatform, clients: Clients, assignments: 
       vmIds: mine,
       firstIndex: (firstK - index) / processes,
       connectPerSecond: perProcess,
-      authorization: options.token ? `Bearer ${options.token}` : undefined,
+      authorization: platform.authorization,
     });
   }
   const deadline = Date.now() + ((to - from) / options.connectPerSecond) * 1000 + 120_000;
@@ -198,12 +200,14 @@ async function main(): Promise<number> {
   const raised = ensureOpenFilesLimit();
   if (raised !== null) return raised;
   log(`starting Postgres and the platform (SIM_LATENCY_MS=${options.simLatencyMs})`);
-  const platform = await startFanOutPlatform({ simLatencyMs: options.simLatencyMs, root: options.platformRoot, verbose: options.verbose, log: (line) => process.stdout.write(`[platform] ${line}\n`) });
+  const platform = await startFanOutPlatform({ simLatencyMs: options.simLatencyMs, root: options.platformRoot, cpuProfileDir: options.cpuProfileDir, verbose: options.verbose, log: (line) => process.stdout.write(`[platform] ${line}\n`) });
   let clients: Clients | undefined;
+  const drivers: StateChangeDriver[] = [];
   let stopping = false;
   const cleanUp = async () => {
     if (stopping) return;
     stopping = true;
+    for (const driver of drivers) driver.abort();
     await clients?.exit().catch(() => {});
     await platform.stop();
   };
@@ -215,7 +219,7 @@ async function main(): Promise<number> {
   process.once('SIGTERM', interrupt);
   try {
     const graphqlUrl = `${platform.gatewayOrigin}/graphql`;
-    const gateway = { url: graphqlUrl, authorization: options.token ? `Bearer ${options.token}` : undefined };
+    const gateway = { url: graphqlUrl, authorization: platform.authorization };
     const [pgVersion] = await platform.sql<{ version: string }[]>`select current_setting('server_version') as version`;
     const processors = cpus();
     const machine = {
@@ -237,6 +241,7 @@ async function main(): Promise<number> {
       const from = Date.now();
       const before = await readGatewayMetrics(platform.gatewayOrigin);
       const driver = await startStateChangeDriver({ gateway, sql: platform.sql, vmIds, operationsPerSecond: options.eventsPerSecond / eventsPerOperation });
+      drivers.push(driver);
       await sleep(options.warmupSeconds * 1000);
       const after = await readGatewayMetrics(platform.gatewayOrigin);
       const to = Date.now();
@@ -276,10 +281,12 @@ async function main(): Promise<number> {
     log(`all ${options.subscribers} subscribed; letting them idle ${options.idleSettleSeconds} s`);
     const idleFrom = await readGatewayMetrics(platform.gatewayOrigin);
     const idleFromAt = Date.now();
+    const idleFromUs = monotonicMicros();
     await sleep(options.idleSettleSeconds * 1000);
     const idle = await sampleGatewayMemory(platform.gatewayOrigin, `${options.subscribers} idle subscribers`);
     memorySamples.push(idle);
     // Idle is not free: keep-alive pings and their timers, one per connection.
+    const idleToUs = monotonicMicros();
     const idleGatewayCpuPercent = (gatewayCpuSeconds(idleFrom, await readGatewayMetrics(platform.gatewayOrigin)) / ((Date.now() - idleFromAt) / 1000)) * 100;
     const groupsAtIdle = (await readGatewayMetrics(platform.gatewayOrigin)).groups;
     const first = memorySamples[0]!;
@@ -290,9 +297,11 @@ async function main(): Promise<number> {
     const operationsPerSecond = options.eventsPerSecond / eventsPerOperation;
     log(`fan-out: ${operationsPerSecond.toFixed(1)} stop/start per s (≈ ${options.eventsPerSecond} events/s); ${options.fanOutWarmupSeconds} s unrecorded, then ${options.durationSeconds} s recorded`);
     const driver = await startStateChangeDriver({ gateway, sql: platform.sql, vmIds, operationsPerSecond });
+    drivers.push(driver);
     await sleep(options.fanOutWarmupSeconds * 1000);
     const fromEpochMs = Date.now();
     for (let index = 0; index < processCount; index += 1) clients.send(index, { type: 'record', fromEpochMs });
+    const fanOutFromUs = monotonicMicros();
     const metricsBefore = await readGatewayMetrics(platform.gatewayOrigin);
     const cpuBefore = snapshotProcessCpu(await readPostgresRoles(platform.sql));
     const rssTimeline: [number, number][] = [];
@@ -303,17 +312,29 @@ async function main(): Promise<number> {
       log(`  ${((Date.now() - fromEpochMs) / 1000).toFixed(0)} s: ${metrics.deliveries - metricsBefore.deliveries} deliveries, RSS ${(metrics.memory.rss / 1024 / 1024).toFixed(0)} MB, ${metrics.subscribers} subscribers, ${metrics.slowConsumersDropped} dropped`);
     }
     const toEpochMs = Date.now();
+    const fanOutToUs = monotonicMicros();
     const metricsAfter = await readGatewayMetrics(platform.gatewayOrigin);
     const cpuAfter = snapshotProcessCpu(await readPostgresRoles(platform.sql));
     const driverStats = await driver.stop();
-    // The last events of the window are still being delivered: wait until the gateway's counter rests.
-    let deliveries = -1;
-    for (let settled = 0; settled < 3; ) {
-      await sleep(1_000);
-      const now = (await readGatewayMetrics(platform.gatewayOrigin)).deliveries;
-      settled = now === deliveries ? settled + 1 : 0;
-      deliveries = now;
+    if (options.cpuProfileDir) {
+      await writeProfilePhases(options.cpuProfileDir, cpuAfter, { idle: { fromUs: idleFromUs, toUs: idleToUs }, fanOut: { fromUs: fanOutFromUs, toUs: fanOutToUs } });
     }
+    // The last events are still on their way: wait until the clients hold every delivery the
+    // committed events call for (all events since the window opened, the stragglers after it too),
+    // or until nothing has arrived for a while.
+    const allEvents = await countEvents(platform, fromEpochMs, Date.now() + 60_000);
+    let expectedAll = options.unfiltered * [...allEvents.values()].reduce((sum, each) => sum + each, 0);
+    for (const [vmId, count] of allEvents) expectedAll += count * (perVm.get(vmId) ?? 0);
+    let received = -1;
+    let lastProgressAt = Date.now();
+    while (clients.total().recorded < expectedAll && Date.now() - lastProgressAt < 30_000) {
+      await sleep(1_000);
+      const now = clients.total().recorded;
+      if (now !== received) lastProgressAt = Date.now();
+      received = now;
+    }
+    const drainSeconds = (Date.now() - toEpochMs) / 1000;
+    log(`  clients hold ${clients.total().recorded} of ${expectedAll} deliveries due, ${drainSeconds.toFixed(1)} s after the window closed`);
     const afterFanOut = await sampleGatewayMemory(platform.gatewayOrigin, 'after fan-out', 1);
     const finalMetrics = await readGatewayMetrics(platform.gatewayOrigin);
     const reports = await clients.report(toEpochMs);
@@ -363,7 +384,7 @@ async function main(): Promise<number> {
     const total = clients.total();
     const warnings = platform.warnings();
     const filteredCounts = [...perVm.values()];
-    const { verbose: _verbose, jsonPath: _jsonPath, token: _token, ...reportedOptions } = options;
+    const { verbose: _verbose, jsonPath: _jsonPath, cpuProfileDir: _cpuProfileDir, ...reportedOptions } = options;
 
     const results: FanOutResults = {
       date: new Date().toISOString(),
@@ -439,3 +460,5 @@ try {
   log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   process.exitCode = 1;
 }
+// Everything this run started is stopped by now; a stray timer or socket must not keep it alive.
+process.exit();

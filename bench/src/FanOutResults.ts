@@ -23,7 +23,7 @@ export interface FanOutResults {
   /** The commit measured, and whether files outside bench/ had uncommitted changes. */
   revision: string;
   machine: { cpuCount: number; cpuModel: string; memoryGiB: number; os: string; node: string; postgres: string };
-  options: Omit<FanOutOptions, 'verbose' | 'jsonPath' | 'token'>;
+  options: Omit<FanOutOptions, 'verbose' | 'jsonPath' | 'cpuProfileDir'>;
   /** How subscribers spread over the VM pool. */
   spread: { filteredPerVm: { min: number; max: number }; unfiltered: number; groups: number };
   connect: { seconds: number; subscribed: number; failed: number };

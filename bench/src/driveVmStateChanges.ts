@@ -92,6 +92,8 @@ export interface StateChangeDriver {
   stats(): DriverStats;
   /** Stops sending and waits until every operation it started is terminal. */
   stop(): Promise<DriverStats>;
+  /** Stops sending and following at once (the run failed). */
+  abort(): void;
 }
 
 /**
@@ -172,6 +174,11 @@ export async function startStateChangeDriver(options: { gateway: GatewayEndpoint
 
   return {
     stats: () => ({ ...stats, errorSamples: [...stats.errorSamples] }),
+    abort() {
+      stopped = true;
+      clearInterval(pacer);
+      clearInterval(poller);
+    },
     async stop() {
       stopped = true;
       clearInterval(pacer);

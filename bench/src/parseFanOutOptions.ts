@@ -29,8 +29,8 @@ export interface FanOutOptions {
    * (e.g. a clean snapshot of one commit while the working tree is being edited).
    */
   platformRoot: string | undefined;
-  /** A bearer token for the gateway: sent on HTTP requests and in `connection_init` (`authorization`). */
-  token: string | undefined;
+  /** When set, every platform process writes a V8 CPU profile here (adds overhead; not for headline numbers). */
+  cpuProfileDir: string | undefined;
   /** When set, the raw results are also written here as JSON. */
   jsonPath: string | undefined;
   /** Forward every platform log line instead of the first few. */
@@ -53,7 +53,8 @@ const usage = `Usage: node subscriptionFanOut.ts [options]
   --sim-latency MIN-MAX     simulated provider latency in ms (SIM_LATENCY_MS, default 50-100)
   --platform-root DIR       run scripts/start.ts from this checkout instead of this repository
                             (BENCH_PLATFORM_ROOT; e.g. a snapshot of one commit with its node_modules)
-  --token TOKEN             bearer token for the gateway, on HTTP and in connection_init (BENCH_TOKEN)
+  --cpu-prof DIR            V8 CPU profiles of every platform process in DIR (adds overhead); then
+                            node summarizeCpuProfiles.ts DIR --phase fanOut (or idle)
   --json FILE               also write the raw results as JSON
   --verbose                 forward all platform log lines
   --help
@@ -86,7 +87,7 @@ export function parseFanOutOptions(argv: string[], env: NodeJS.ProcessEnv = proc
       'idle-settle': { type: 'string' },
       'sim-latency': { type: 'string' },
       'platform-root': { type: 'string' },
-      token: { type: 'string' },
+      'cpu-prof': { type: 'string' },
       json: { type: 'string' },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -111,7 +112,7 @@ export function parseFanOutOptions(argv: string[], env: NodeJS.ProcessEnv = proc
     idleSettleSeconds: count('--idle-settle', values['idle-settle'], 10),
     simLatencyMs,
     platformRoot: values['platform-root'] ?? env.BENCH_PLATFORM_ROOT,
-    token: values.token ?? env.BENCH_TOKEN,
+    cpuProfileDir: values['cpu-prof'],
     jsonPath: values.json,
     verbose: values.verbose,
   };

@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureDevelopmentKeys, signDevelopmentToken } from '@novacron/auth';
 import { createSql, ensureDatabase, startEmbeddedPostgres, type RunningPostgres, type Sql } from '@novacron/db';
 import { freePort } from '@novacron/testing';
 
@@ -12,6 +13,8 @@ export interface FanOutPlatformOptions {
   simLatencyMs: string;
   /** The checkout to run `scripts/start.ts` from (default: this repository). */
   root?: string | undefined;
+  /** When set, every platform process writes a V8 CPU profile into this folder when it exits. */
+  cpuProfileDir?: string | undefined;
   /** Forward every platform log line (otherwise the first {@link quietLogLimit}). */
   verbose: boolean;
   log: (line: string) => void;
@@ -21,6 +24,8 @@ export interface FanOutPlatformOptions {
 export interface FanOutPlatform {
   /** `http://127.0.0.1:<port>` */
   gatewayOrigin: string;
+  /** `Bearer <token>`: a development-key token (tenant `bench`, role operator), for HTTP and `connection_init`. */
+  authorization: string;
   databaseUrl: string;
   /** A small pool on the bench database (polling operations, counting events). */
   sql: Sql;
@@ -58,11 +63,33 @@ export async function startFanOutPlatform(options: FanOutPlatformOptions): Promi
     const sql = createSql(databaseUrl, { max: 4, applicationName: 'novacron-bench-subs' });
     cleanups.push(() => sql.end({ timeout: 5 }));
 
+    // The platform's development keys live with this run, not in the repository's .novacron/keys.
+    const keysDir = join(parent, 'keys');
+    const keys = await ensureDevelopmentKeys(keysDir);
+    const token = await signDevelopmentToken({ keys, tenant: 'bench', roles: ['operator'], subject: 'bench-subscriptions', ttlSeconds: 12 * 3600 });
+
     const gatewayPort = await freePort();
     const vmsPort = await freePort();
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      NOVACRON_KEYS_DIR: keysDir,
+      // The per-tenant rate limit (600 a minute by default) would throttle the state-change driver;
+      // it still runs on every request.
+      RATE_LIMIT_POINTS: '1000000000',
+      DATABASE_URL: databaseUrl,
+      GATEWAY_PORT: String(gatewayPort),
+      VMS_PORT: String(vmsPort),
+      SIM_LATENCY_MS: options.simLatencyMs,
+      LOG_LEVEL: 'warn',
+    };
+    if (options.cpuProfileDir) {
+      const profileDir = resolve(options.cpuProfileDir);
+      await mkdir(profileDir, { recursive: true });
+      env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${profileDir}`.trim();
+    }
     const supervisor = spawn(process.execPath, ['scripts/start.ts'], {
       cwd: options.root ?? repositoryRoot,
-      env: { ...process.env, DATABASE_URL: databaseUrl, GATEWAY_PORT: String(gatewayPort), VMS_PORT: String(vmsPort), SIM_LATENCY_MS: options.simLatencyMs, LOG_LEVEL: 'warn' },
+      env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const exited = new Promise<void>((done) => supervisor.once('exit', () => done()));
@@ -90,7 +117,7 @@ export async function startFanOutPlatform(options: FanOutPlatformOptions): Promi
     await waitUntilReady(`${gatewayOrigin}/ready`, supervisor, 120_000);
     platformPids = childPidsOf(supervisor.pid!);
     const gatewayPid = platformPids.find((pid) => commandLineOf(pid).includes('gateway/src/index.ts'));
-    return { gatewayOrigin, databaseUrl, sql, gatewayPid, logLineCount: () => lines, warnings: () => ({ count: warnings.count, samples: [...warnings.samples] }), stop };
+    return { gatewayOrigin, authorization: `Bearer ${token}`, databaseUrl, sql, gatewayPid, logLineCount: () => lines, warnings: () => ({ count: warnings.count, samples: [...warnings.samples] }), stop };
   } catch (error) {
     await stop();
     throw error;

@@ -25,7 +25,7 @@ interface NextMessage {
 
 const send = (message: FromSubscriberClient) => process.send?.(message);
 
-const progress: SubscriberProgress = { type: 'progress', opened: 0, subscribed: 0, failed: 0, closedUnexpectedly: 0 };
+const progress: SubscriberProgress = { type: 'progress', opened: 0, subscribed: 0, failed: 0, closedUnexpectedly: 0, recorded: 0 };
 const connections: Connection[] = [];
 let exiting = false;
 let recordFrom = Number.POSITIVE_INFINITY;
@@ -77,6 +77,7 @@ function open(url: string, initMessage: string, subscribeMessage: (vmId: string 
         outsideWindow += 1;
         return;
       }
+      progress.recorded += 1;
       occurredAtMs.push(occurred);
       latenciesMs.push(receivedAt - occurred);
       connectionIndexes.push(index);

@@ -25,6 +25,8 @@ export interface SubscriberProgress {
   failed: number;
   /** Connections closed by the server after being acknowledged, before `exit`. */
   closedUnexpectedly: number;
+  /** Events received so far with `occurredAt` at or after the `record` time. */
+  recorded: number;
 }
 
 /** What one client process saw during the recording window. */
