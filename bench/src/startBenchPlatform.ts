@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureDevelopmentKeys, signDevelopmentToken } from '@novacron/auth';
-import { createSql, ensureDatabase, startEmbeddedPostgres, type RunningPostgres, type Sql } from '@novacron/db';
+import type { Sql } from '@novacron/db';
 import { freePort } from '@novacron/testing';
+import { startBenchDatabase } from './startBenchDatabase.ts';
 import { childPidsOf, stopSupervisor, waitUntilReady } from './supervisePlatform.ts';
 
 /** Options for {@link startBenchPlatform}. */
@@ -52,25 +52,13 @@ export async function startBenchPlatform(options: BenchPlatformOptions): Promise
     while (cleanups.length > 0) await cleanups.pop()!().catch((error: unknown) => options.log(`clean-up failed: ${String(error)}`));
   };
   try {
-    const parent = await mkdtemp(join(tmpdir(), 'novacron-bench-pg-'));
-    cleanups.push(() => rm(parent, { recursive: true, force: true }));
-    // As root, Postgres runs as the `postgres` user, which must be able to enter this folder.
-    await chmod(parent, 0o755);
-    const dataDir = join(parent, 'data');
-    const postgresPort = await freePort();
-    if (options.statementStats) {
-      // shared_preload_libraries only takes effect at server start: set it, then start again.
-      const first = await startEmbeddedPostgres({ dataDir, port: postgresPort, persistent: true });
-      const admin = createSql(first.url, { max: 1, applicationName: 'novacron-bench' });
-      await admin.unsafe(`alter system set shared_preload_libraries = 'pg_stat_statements'`).finally(() => admin.end());
-      await first.stop();
-    }
-    const postgres: RunningPostgres = await startEmbeddedPostgres({ dataDir, port: postgresPort, persistent: false });
-    cleanups.push(() => postgres.stop());
-    const databaseUrl = await ensureDatabase(postgres.url, 'bench');
-    const sql = createSql(databaseUrl, { max: 4, applicationName: 'novacron-bench' });
-    cleanups.push(() => sql.end({ timeout: 5 }));
-    if (options.statementStats) await sql`create extension if not exists pg_stat_statements`;
+    const { folder: parent, databaseUrl, sql } = await startBenchDatabase({
+      folderPrefix: 'novacron-bench-pg-',
+      database: 'bench',
+      applicationName: 'novacron-bench',
+      statementStats: options.statementStats,
+      cleanups,
+    });
 
     // The platform's development keys live with this run, not in the repository's .novacron/keys.
     const keysDir = join(parent, 'keys');

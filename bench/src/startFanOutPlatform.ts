@@ -1,12 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureDevelopmentKeys, signDevelopmentToken } from '@novacron/auth';
-import { createSql, ensureDatabase, startEmbeddedPostgres, type RunningPostgres, type Sql } from '@novacron/db';
+import type { Sql } from '@novacron/db';
 import { freePort } from '@novacron/testing';
+import { startBenchDatabase } from './startBenchDatabase.ts';
 import { childPidsOf, stopSupervisor, waitUntilReady } from './supervisePlatform.ts';
 
 /** Options for {@link startFanOutPlatform}. */
@@ -54,15 +54,12 @@ export async function startFanOutPlatform(options: FanOutPlatformOptions): Promi
     while (cleanups.length > 0) await cleanups.pop()!().catch((error: unknown) => options.log(`clean-up failed: ${String(error)}`));
   };
   try {
-    const parent = await mkdtemp(join(tmpdir(), 'novacron-bench-subs-'));
-    cleanups.push(() => rm(parent, { recursive: true, force: true }));
-    // As root, Postgres runs as the `postgres` user, which must be able to enter this folder.
-    await chmod(parent, 0o755);
-    const postgres: RunningPostgres = await startEmbeddedPostgres({ dataDir: join(parent, 'data'), port: await freePort(), persistent: false });
-    cleanups.push(() => postgres.stop());
-    const databaseUrl = await ensureDatabase(postgres.url, 'bench_subs');
-    const sql = createSql(databaseUrl, { max: 4, applicationName: 'novacron-bench-subs' });
-    cleanups.push(() => sql.end({ timeout: 5 }));
+    const { folder: parent, databaseUrl, sql } = await startBenchDatabase({
+      folderPrefix: 'novacron-bench-subs-',
+      database: 'bench_subs',
+      applicationName: 'novacron-bench-subs',
+      cleanups,
+    });
 
     // The platform's development keys live with this run, not in the repository's .novacron/keys.
     const keysDir = join(parent, 'keys');

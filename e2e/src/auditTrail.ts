@@ -1,19 +1,9 @@
 import type { Sql } from '@novacron/db';
-
-/** One audit record, as stored. */
-export interface AuditRow {
-  tenantId: string;
-  actor: string;
-  action: string;
-  targetId: string | null;
-  operationId: string | null;
-  outcome: 'SUCCEEDED' | 'FAILED';
-  errorCode: string | null;
-}
+import type { AuditEntryView } from './adminDocuments.ts';
 
 /** The audit records of one actor (a token's subject), oldest first. */
-export async function auditEntriesBy(sql: Sql, actor: string): Promise<AuditRow[]> {
-  return sql<AuditRow[]>`
+export async function auditEntriesBy(sql: Sql, actor: string): Promise<AuditEntryView[]> {
+  return sql<AuditEntryView[]>`
     select tenant_id as "tenantId", actor, action, target_id as "targetId", operation_id as "operationId", outcome, error_code as "errorCode"
     from vms.audit_log where actor = ${actor} order by created_at, id`;
 }

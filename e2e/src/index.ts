@@ -15,7 +15,6 @@ export type { ClientError, PostGraphQLOptions, RawGraphQLResponse } from './post
 export { databaseFingerprint } from './databaseFingerprint.ts';
 export type { DatabaseFingerprintOptions } from './databaseFingerprint.ts';
 export { auditCount, auditEntriesBy } from './auditTrail.ts';
-export type { AuditRow } from './auditTrail.ts';
 export { waitForIdleOperations } from './waitForIdleOperations.ts';
 export { internalTokenFor, postToSubgraph, readEventFeed } from './internalTokens.ts';
 export type { EventFeedEntry, InternalCaller } from './internalTokens.ts';

@@ -1,0 +1,49 @@
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createSql, ensureDatabase, startEmbeddedPostgres, type Sql } from '@novacron/db';
+import { freePort } from '@novacron/testing';
+
+/** A benchmark's own PostgreSQL and the folder its run keeps files in. */
+export interface BenchDatabase {
+  /** A temporary folder for this run (Postgres data, development keys); removed on clean-up. */
+  folder: string;
+  databaseUrl: string;
+  /** A small pool on the bench database, for polling and integrity checks. */
+  sql: Sql;
+}
+
+/**
+ * Starts a throw-away embedded PostgreSQL on a free port with one database, optionally with
+ * pg_stat_statements. Each clean-up step is pushed onto `cleanups` as soon as it is owed, so a
+ * failure part-way leaves nothing behind.
+ */
+export async function startBenchDatabase(options: {
+  folderPrefix: string;
+  database: string;
+  applicationName: string;
+  statementStats?: boolean;
+  cleanups: (() => Promise<void>)[];
+}): Promise<BenchDatabase> {
+  const { cleanups } = options;
+  const folder = await mkdtemp(join(tmpdir(), options.folderPrefix));
+  cleanups.push(() => rm(folder, { recursive: true, force: true }));
+  // As root, Postgres runs as the `postgres` user, which must be able to enter this folder.
+  await chmod(folder, 0o755);
+  const dataDir = join(folder, 'data');
+  const port = await freePort();
+  if (options.statementStats) {
+    // shared_preload_libraries only takes effect at server start: set it, then start again.
+    const first = await startEmbeddedPostgres({ dataDir, port, persistent: true });
+    const admin = createSql(first.url, { max: 1, applicationName: options.applicationName });
+    await admin.unsafe(`alter system set shared_preload_libraries = 'pg_stat_statements'`).finally(() => admin.end());
+    await first.stop();
+  }
+  const postgres = await startEmbeddedPostgres({ dataDir, port, persistent: false });
+  cleanups.push(() => postgres.stop());
+  const databaseUrl = await ensureDatabase(postgres.url, options.database);
+  const sql = createSql(databaseUrl, { max: 4, applicationName: options.applicationName });
+  cleanups.push(() => sql.end({ timeout: 5 }));
+  if (options.statementStats) await sql`create extension if not exists pg_stat_statements`;
+  return { folder, databaseUrl, sql };
+}
