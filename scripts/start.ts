@@ -97,7 +97,7 @@ try {
   for (const subgraph of manifest.subgraphs) {
     for (const extra of subgraph.processes ?? []) {
       const replicas = Number(extra.replicasEnv ? (env[extra.replicasEnv] ?? 1) : 1);
-      for (let index = 1; index <= replicas; index += 1) startChild(replicas > 1 ? `${extra.name}-${index}` : extra.name, extra.entry, shared);
+      for (let index = 1; index <= replicas; index += 1) startChild(`${extra.name}-${index}`, extra.entry, shared);
     }
   }
   startChild('gateway', 'gateway/src/index.ts', { ...shared, GATEWAY_PORT: String(gatewayPort) });
