@@ -5,7 +5,7 @@ import { recordVmChange, type VmChange } from '../db/recordVmChange.ts';
 import { vms } from '../db/schema.ts';
 import { claimOperation } from './claimOperation.ts';
 import { findCreatedInstance } from './findCreatedInstance.ts';
-import { isTransientDatabaseError } from './isTransientDatabaseError.ts';
+import { isTransientDatabaseError } from '@novacron/db';
 import { LeaseLostError } from './LeaseLostError.ts';
 import { OperationRun } from './OperationRun.ts';
 import { retryTransient } from './retryTransient.ts';
