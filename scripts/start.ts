@@ -85,7 +85,8 @@ try {
   } else {
     log('using DATABASE_URL');
   }
-  const shared = { DATABASE_URL: databaseUrl, VMS_PORT: String(vmsPort) };
+  // The embedded default is development mode (generated keys); without NOVACRON_DEV=1 services run hardened.
+  const shared = { DATABASE_URL: databaseUrl, VMS_PORT: String(vmsPort), NOVACRON_DEV: env.NOVACRON_DEV ?? '1' };
   startChild('vms', 'subgraphs/vms/src/index.ts', shared);
   await waitUntilReady('vms subgraph', `http://127.0.0.1:${vmsPort}/ready`);
   for (let index = 1; index <= workerCount; index += 1) startChild(`worker-${index}`, 'subgraphs/vms/src/workerMain.ts', shared);

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { isProductionMode } from '@novacron/auth';
 import { readEnv } from '@novacron/server-kit';
 
 /** A PEM from `<NAME>` or from the file named by `<NAME>_FILE`. */
@@ -17,7 +18,7 @@ export interface VmsConfig {
   host: string;
   port: number;
   databaseUrl: string;
-  /** Production mode masks internal errors and turns off introspection. */
+  /** Production mode (anything but NOVACRON_DEV=1) masks internal errors, turns off introspection, needs configured keys. */
   production: boolean;
   security: {
     /** PEM of the gateway's internal-token public key; every request must carry a token it signed. */
@@ -70,7 +71,7 @@ export function loadConfig(): VmsConfig {
     host: readEnv.string('VMS_HOST', '127.0.0.1'),
     port: readEnv.int('VMS_PORT', 4001),
     databaseUrl: readEnv.string('DATABASE_URL'),
-    production: readEnv.string('NODE_ENV', 'development') === 'production',
+    production: isProductionMode(process.env),
     security: {
       internalTokenPublicKeyPem: readPem('INTERNAL_TOKEN_PUBLIC_KEY'),
       credentialKeys: readEnv.optional('CREDENTIALS_KEYS'),

@@ -146,6 +146,28 @@ describe('operation queue', () => {
   });
 });
 
+describe('stuck transactions', () => {
+  it('answers a mutation blocked by a stuck transaction with a clear UNAVAILABLE error instead of hanging, writing nothing', async () => {
+    const created = await requestCreate(services, 'default', { ...input, name: 'queue-10' }, null);
+    await executeOperation(workerContext('creator'), created.id);
+    const impatientSql = createSql(database.url, { max: 2, lockTimeoutMs: 200 });
+    const impatient: VmsServices = { ...services, db: createDatabase(impatientSql) };
+    const holder = await database.sql.reserve();
+    try {
+      await holder`begin`;
+      await holder`select id from vms.vms where id = ${created.vmId} for update`;
+      const error = await requestAction(impatient, 'default', { kind: 'STOP', vmId: created.vmId, idempotencyKey: 'stuck-1' }).then(() => null, (caught: unknown) => caught);
+      expect(error).toMatchObject({ code: 'UNAVAILABLE', extensions: { code: 'UNAVAILABLE', reason: 'DATABASE_UNAVAILABLE' } });
+      const [written] = await database.sql<{ n: number }[]>`select count(*)::int as n from vms.operations where idempotency_key = 'stuck-1'`;
+      expect(written?.n).toBe(0);
+    } finally {
+      await holder`rollback`;
+      holder.release();
+      await impatientSql.end();
+    }
+  });
+});
+
 describe('sweeper', () => {
   it('gives a new job, uncounted, to a queued operation whose job is held by a worker that died before claiming it', async () => {
     const operation = await requestCreate(services, 'default', { ...input, name: 'queue-6' }, null);

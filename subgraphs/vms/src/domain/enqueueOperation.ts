@@ -1,4 +1,5 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
+import { isTransientDatabaseError } from '@novacron/db';
 import { appError, notFound } from '@novacron/errors';
 import type { OperationKind } from '../__generated__/resolvers-types.ts';
 import type { Database } from '../db/createDatabase.ts';
@@ -118,5 +119,17 @@ export async function enqueueOperation(db: Database, request: EnqueueRequest): P
       sql`select graphile_worker.add_job(${runOperationTask}, json_build_object('operationId', ${operation.id}::text), job_key := ${operationJobKey(operation.id)}, max_attempts := 10)`,
     );
     return operation;
-  });
+  }).catch(unavailableOnDatabaseTrouble);
+}
+
+/**
+ * Turns a transient database failure (a lock held by a stuck transaction past lock_timeout, a reset
+ * connection, a restart) into a clear, retryable UNAVAILABLE error; nothing was written, so the
+ * client may repeat the request with the same idempotency key. Other errors pass unchanged.
+ */
+export function unavailableOnDatabaseTrouble(error: unknown): never {
+  if (isTransientDatabaseError(error)) {
+    throw appError('UNAVAILABLE', 'the database is busy or restarting; nothing was changed, retry the request shortly', { reason: 'DATABASE_UNAVAILABLE' }, error);
+  }
+  throw error;
 }
