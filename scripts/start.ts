@@ -88,7 +88,8 @@ try {
   }
   // Every subgraph learns where the others answer (they may call each other), and so does the gateway.
   const urls = subgraphUrls(manifest);
-  const shared: Record<string, string> = { DATABASE_URL: databaseUrl, ...Object.fromEntries(Object.entries(urls).map(([name, url]) => [`${envPrefix(name)}_URL`, url])) };
+  // The embedded default is development mode (generated keys); without NOVACRON_DEV=1 services run hardened.
+  const shared: Record<string, string> = { DATABASE_URL: databaseUrl, NOVACRON_DEV: env.NOVACRON_DEV ?? '1', ...Object.fromEntries(Object.entries(urls).map(([name, url]) => [`${envPrefix(name)}_URL`, url])) };
   for (const subgraph of manifest.subgraphs) {
     startChild(subgraph.name, subgraph.entry, shared);
     const url = new URL(urls[subgraph.name] as string);

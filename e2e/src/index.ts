@@ -4,6 +4,7 @@ export { spawnWorker } from './spawnWorker.ts';
 export type { WorkerProcess } from './spawnWorker.ts';
 export { createVmInput } from './createVmInput.ts';
 export { countRows, providerInstancesFor } from './countRows.ts';
+export { instancesOfVm } from './instancesOfVm.ts';
 export { collect, subscriptionsClient } from './collectSubscription.ts';
 export type { CollectedSubscription } from './collectSubscription.ts';
 export { spawnGateway } from './spawnGateway.ts';
