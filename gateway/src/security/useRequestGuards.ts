@@ -4,7 +4,7 @@ import type { OperationGuard } from './createOperationGuard.ts';
 
 /**
  * An Apollo plugin that runs the operation guard once a request is parsed and validated, before any
- * resolver. Subscriptions are answered with a coded client error saying where they are served:
+ * resolver. An operation name the document lacks is BAD_USER_INPUT. Subscriptions are answered with a coded client error saying where they are served:
  * @apollo/gateway cannot execute them, and used to answer a masked 500.
  */
 export function useRequestGuards(guard: OperationGuard): ApolloServerPlugin {
@@ -12,7 +12,12 @@ export function useRequestGuards(guard: OperationGuard): ApolloServerPlugin {
     async requestDidStart() {
       return {
         async didResolveOperation({ document, request, operation }) {
-          if (operation?.operation === 'subscription') {
+          // @apollo/gateway throws an uncoded error (a 500) for an operation name the document lacks.
+          if (!operation) {
+            const message = request.operationName ? `Unknown operation named "${request.operationName}"` : 'Must provide an operation name when the document contains several operations';
+            throw new AppError('BAD_USER_INPUT', message, { field: 'operationName', http: { status: 400 } });
+          }
+          if (operation.operation === 'subscription') {
             throw new AppError('BAD_REQUEST', 'subscriptions are served over WebSocket (graphql-ws, subprotocol graphql-transport-ws) on this same URL, not over HTTP POST', {
               transport: 'graphql-transport-ws',
               http: { status: 400 },

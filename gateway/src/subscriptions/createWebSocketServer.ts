@@ -101,12 +101,13 @@ export function createWebSocketServer(options: WebSocketServerOptions): RunningW
     const cached = parsedDocuments.get(query);
     if (cached) return cached;
     let result: { document: DocumentNode } | { errors: readonly GraphQLError[] };
+    // Coded as over HTTP (GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED): an uncoded error reads as a server fault.
     try {
       const document = parse(query, { noLocation: true });
       const errors = validate(options.schema, document);
-      result = errors.length > 0 ? { errors } : { document };
+      result = errors.length > 0 ? { errors: errors.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED')) } : { document };
     } catch (error) {
-      result = { errors: [error instanceof GraphQLError ? error : new GraphQLError('could not parse the operation')] };
+      result = { errors: [withCode(error instanceof GraphQLError ? error : new GraphQLError('could not parse the operation'), 'GRAPHQL_PARSE_FAILED')] };
     }
     // Only ordinary-sized texts are kept, so the cache cannot be inflated with large distinct queries.
     if (query.length <= 8_192) {
@@ -303,6 +304,10 @@ function refuseUpgrade(socket: Duplex, message: string, retryAfterSeconds: numbe
   socket.end(
     `HTTP/1.1 429 Too Many Requests\r\ncontent-type: application/json\r\nretry-after: ${retryAfterSeconds}\r\nconnection: close\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
+}
+
+function withCode(error: GraphQLError, code: string): GraphQLError {
+  return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, extensions: { ...error.extensions, code } });
 }
 
 function messageSize(data: RawData): number {
