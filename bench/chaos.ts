@@ -61,7 +61,7 @@ console.log(`\nFor docs/reliability.md (${new Date().toISOString().slice(0, 10)}
 console.log('| Scenario | Result | Figures |\n|---|---|---|');
 for (const result of results) {
   const figures = Object.entries(result.figures).map(([name, value]) => `${name} ${value}`).join('; ');
-  console.log(`| ${result.id} ${result.name} | ${result.passed ? 'passed' : '**failed**'} | ${figures} |`);
+  console.log(`| ${result.name} | ${result.passed ? 'passed' : '**failed**'} | ${figures} |`);
 }
 if (missing > 0) console.log(`\n${missing} scenario module(s) missing from this checkout (see above).`);
 process.exit(results.every((result) => result.passed) ? 0 : 1);

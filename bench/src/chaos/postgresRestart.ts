@@ -72,7 +72,7 @@ export async function run(options: ChaosOptions): Promise<ChaosResult> {
         select o.status, count(*)::int as n from vms.operations o where o.idempotency_key like ${`${run}-%`} group by 1`.catch(() => []);
       statusCounts = Object.fromEntries(rows.map((row) => [row.status, row.n]));
       const active = (statusCounts.QUEUED ?? 0) + (statusCounts.RUNNING ?? 0);
-      if ((active === 0 && rows.length > 0) || performance.now() > drainDeadline) break;
+      if ((active === 0 && rows.length > 0) || performance.now() > drainDeadline || !platform.supervisorAlive()) break;
       await new Promise((done) => setTimeout(done, 500));
     }
 

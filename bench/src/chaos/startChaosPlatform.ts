@@ -22,7 +22,7 @@ export interface ChaosPlatform {
   restartPostgres(): Promise<void>;
   /** True while the supervisor (and so every platform process: it stops all when one dies) runs. */
   supervisorAlive(): boolean;
-  /** Platform log lines that mention an exit or a fatal error. */
+  /** Platform log lines that mention an exit or a fatal error, then the last lines before now. */
   notableLines(): string[];
   stop(): Promise<void>;
 }
@@ -78,12 +78,17 @@ export async function startChaosPlatform(options: { env: Record<string, string>;
     let platformPids: number[] = [];
     cleanups.push(() => stopSupervisor(supervisor, exited, platformPids));
     const notable: string[] = [];
+    const recent: string[] = [];
     for (const stream of [supervisor.stdout, supervisor.stderr]) {
       let carry = '';
       stream.on('data', (chunk: Buffer) => {
         const parts = (carry + chunk.toString('utf8')).split('\n');
         carry = parts.pop() ?? '';
-        for (const line of parts) if (/exited|fatal|stopping|failed to start/i.test(line) && notable.length < 50) notable.push(line.slice(0, 400));
+        for (const line of parts) {
+          if (/exited|fatal|stopping|failed to start/i.test(line) && notable.length < 50) notable.push(line.slice(0, 600));
+          recent.push(line.slice(0, 600));
+          if (recent.length > 15) recent.shift();
+        }
       });
     }
     const gatewayOrigin = `http://127.0.0.1:${gatewayPort}`;
@@ -104,7 +109,7 @@ export async function startChaosPlatform(options: { env: Record<string, string>;
         postgres = await startEmbeddedPostgres({ dataDir, port, persistent: true });
       },
       supervisorAlive: () => supervisor.exitCode === null && supervisor.signalCode === null,
-      notableLines: () => [...notable],
+      notableLines: () => [...notable, '… last lines:', ...recent],
       stop,
     };
   } catch (error) {
