@@ -78,7 +78,8 @@ export async function startChaosPlatform(options: { env: Record<string, string>;
     let platformPids: number[] = [];
     cleanups.push(() => stopSupervisor(supervisor, exited, platformPids));
     const notable: string[] = [];
-    const recent: string[] = [];
+    // The last lines of each process (`[vms] …`, `[worker-1] …`): why one of them exited.
+    const recent = new Map<string, string[]>();
     for (const stream of [supervisor.stdout, supervisor.stderr]) {
       let carry = '';
       stream.on('data', (chunk: Buffer) => {
@@ -86,8 +87,11 @@ export async function startChaosPlatform(options: { env: Record<string, string>;
         carry = parts.pop() ?? '';
         for (const line of parts) {
           if (/exited|fatal|stopping|failed to start/i.test(line) && notable.length < 50) notable.push(line.slice(0, 600));
-          recent.push(line.slice(0, 600));
-          if (recent.length > 15) recent.shift();
+          const process = /^\[([\w-]+)\]/.exec(line)?.[1] ?? 'other';
+          const lines = recent.get(process) ?? [];
+          lines.push(line.slice(0, 600));
+          if (lines.length > 4) lines.shift();
+          recent.set(process, lines);
         }
       });
     }
@@ -109,7 +113,7 @@ export async function startChaosPlatform(options: { env: Record<string, string>;
         postgres = await startEmbeddedPostgres({ dataDir, port, persistent: true });
       },
       supervisorAlive: () => supervisor.exitCode === null && supervisor.signalCode === null,
-      notableLines: () => [...notable, '… last lines:', ...recent],
+      notableLines: () => [...notable, '… last lines of each process:', ...[...recent.values()].flat()],
       stop,
     };
   } catch (error) {
