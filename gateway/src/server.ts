@@ -11,6 +11,7 @@ import { clientAddress, createRequestLimits } from './security/createRequestLimi
 import { createSafelist } from './security/createSafelist.ts';
 import { loadGatewaySecurity } from './security/loadGatewaySecurity.ts';
 import { useRequestGuards } from './security/useRequestGuards.ts';
+import { readStreamDeclarations } from './subscriptions/readStreamDeclarations.ts';
 import { apiSchemaOf, startSubscriptions, type RunningSubscriptions } from './subscriptions/startSubscriptions.ts';
 
 /** A running gateway. */
@@ -42,7 +43,7 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
       const resolved = config.subgraphUrls[name] ?? url;
       if (!resolved) throw new Error(`subgraph ${name} has no URL`);
       subgraphUrls.set(name, resolved);
-      return createSubgraphDataSource({ name, url: resolved, timeoutMs: config.subgraphTimeoutMs, signInternalToken: security.signInternalToken });
+      return createSubgraphDataSource({ name, url: resolved, timeoutMs: config.subgraphTimeoutMs, signInternalToken: security.signFor(name) });
     },
     logger,
   });
@@ -90,7 +91,7 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
       return (await Promise.all(checks)).every(Boolean);
     },
   });
-  const subscriptions = await startSubscriptions({ config, httpServer: server, apollo, apiSchema, subgraphUrls, security, guard, limits, logger });
+  const subscriptions = await startSubscriptions({ config, httpServer: server, apollo, apiSchema, declarations: readStreamDeclarations(supergraphSdl), subgraphUrls, security, guard, limits, logger });
   const stats = () => ({
     webSocketConnections: subscriptions.webSocket.connections(),
     ...subscriptions.engine.stats(),

@@ -8,8 +8,8 @@ import type { Logger } from '@novacron/server-kit';
 import type { OperationGuard } from '../security/createOperationGuard.ts';
 import { clientAddress, withoutHttp } from '../security/createRequestLimits.ts';
 import type { PreparedSubscription, SubscriptionEngine } from './createSubscriptionEngine.ts';
+import type { SubscriberScope } from './readStreamDeclarations.ts';
 import { setLongTimeout, type LongTimeout } from './setLongTimeout.ts';
-import type { SubscriberScope } from './subscriptionSources.ts';
 
 /** Limits of the WebSocket transport. */
 export interface WebSocketLimits {
