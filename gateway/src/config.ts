@@ -72,6 +72,8 @@ export interface GatewayConfig {
     keepAliveMs: number;
     /** Results a subscription may have waiting for its socket before it counts as a slow consumer. */
     queueLimit: number;
+    /** Most events a resuming subscription may replay (and have buffered meanwhile) before RESYNC_REQUIRED. */
+    replayLimit: number;
   };
 }
 
@@ -129,6 +131,7 @@ export function loadConfig(): GatewayConfig {
       connectionInitTimeoutMs: readEnv.int('WS_CONNECTION_INIT_TIMEOUT_MS', 5_000),
       keepAliveMs: readEnv.int('WS_KEEP_ALIVE_MS', 12_000),
       queueLimit: readEnv.int('WS_SUBSCRIPTION_QUEUE_LIMIT', 256),
+      replayLimit: readEnv.int('SUBSCRIPTION_REPLAY_LIMIT', 10_000),
     },
   });
 }

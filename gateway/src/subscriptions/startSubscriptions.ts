@@ -88,6 +88,7 @@ export async function startSubscriptions(options: {
     feeds,
     logger,
     queueLimit: config.webSocket.queueLimit,
+    replayLimit: config.webSocket.replayLimit,
     executePayload: (document, variables, scope) => execute(document, variables, undefined, scope, true),
   });
 
