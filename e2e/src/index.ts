@@ -17,7 +17,7 @@ export { databaseFingerprint } from './databaseFingerprint.ts';
 export type { DatabaseFingerprintOptions } from './databaseFingerprint.ts';
 export { auditCount, auditEntriesBy } from './auditTrail.ts';
 export { waitForIdleOperations } from './waitForIdleOperations.ts';
-export { internalTokenFor, postToSubgraph, readEventFeed } from './internalTokens.ts';
+export { internalTokenFor, postToSubgraph, readEventFeed, streamHead } from './internalTokens.ts';
 export type { EventFeedEntry, InternalCaller } from './internalTokens.ts';
 export {
   AuditLogDocument,

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
-import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
-import { ApolloServer, HeaderMap } from '@apollo/server';
-import { internalTokenHeader } from '@novacron/auth';
-import { AppError, createErrorFormatter } from '@novacron/errors';
-import { createRateLimiter } from '@novacron/guards';
+import { ApolloGateway } from '@apollo/gateway';
+import { ApolloServer } from '@apollo/server';
+import { createErrorFormatter } from '@novacron/errors';
 import { createGraphQLHttpServer, createLogger, listen, type Logger } from '@novacron/server-kit';
 import type { GatewayConfig } from './config.ts';
+import { createSubgraphDataSource } from './createSubgraphDataSource.ts';
 import type { GatewayContext } from './GatewayContext.ts';
 import { createOperationGuard } from './security/createOperationGuard.ts';
+import { clientAddress, createRequestLimits } from './security/createRequestLimits.ts';
 import { createSafelist } from './security/createSafelist.ts';
 import { loadGatewaySecurity } from './security/loadGatewaySecurity.ts';
 import { useRequestGuards } from './security/useRequestGuards.ts';
@@ -19,6 +19,8 @@ export interface RunningGateway {
   url: string;
   port: number;
   subscriptions: RunningSubscriptions;
+  /** Counts of this process (subscription engine, connections, memory, CPU). Not served on the public port. */
+  stats(): Record<string, unknown>;
   stop(): Promise<void>;
 }
 
@@ -41,25 +43,12 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
       const resolved = config.subgraphUrls[name] ?? url;
       if (!resolved) throw new Error(`subgraph ${name} has no URL`);
       subgraphUrls.set(name, resolved);
-      const signInternalToken = security.signFor(name);
-      return new RemoteGraphQLDataSource<GatewayContext>({
-        url: resolved,
-        fetcher: fetch as never,
-        willSendRequest: async ({ request, context }) => {
-          request.http?.headers.set(internalTokenHeader, await signInternalToken(context.identity));
-        },
-      });
+      return createSubgraphDataSource({ name, url: resolved, timeoutMs: config.subgraphTimeoutMs, signInternalToken: security.signFor(name) });
     },
     logger,
   });
   const guard = createOperationGuard({ schema: apiSchema, limits: config.limits, production: config.production, safelist: config.limits.safelist ? createSafelist() : null });
-  const limiter = createRateLimiter({
-    points: config.limits.rateLimitPoints,
-    windowSeconds: config.limits.rateLimitWindowSeconds,
-    redisUrl: config.events.redisUrl,
-    redisPrefix: config.events.redisPrefix,
-    onError: throttled(10_000, (error) => logger.warn({ err: error }, 'rate limiter could not reach Redis; letting requests through')),
-  });
+  const limits = createRequestLimits(config, logger);
   const formatError = createErrorFormatter({
     production: config.production,
     onMasked: (error) => logger.error({ err: error }, 'unexpected error while executing a request'),
@@ -82,22 +71,16 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
     },
   });
   await apollo.start();
-  let metrics: () => unknown = () => ({});
   const server = createGraphQLHttpServer<GatewayContext>({
     apollo,
     logger,
     maxBodyBytes: config.maxBodyBytes,
-    // Counts only (no identities): subscription engine, connections, memory and CPU of this process.
-    jsonRoutes: { '/metrics': () => metrics() },
+    // No /metrics here: this port is public, and the counts describe the whole process.
     context: async (request) => {
+      // The address pays before the token is verified, so a flood of invalid tokens is limited too.
+      await limits.admitAddress(clientAddress(request));
       const identity = await security.identify(request.headers.authorization);
-      const decision = await limiter.consume(`tenant:${identity.tenantId}`);
-      if (!decision.allowed) {
-        throw new AppError('RATE_LIMITED', 'too many requests for this tenant; retry later', {
-          retryAfterSeconds: decision.retryAfterSeconds,
-          http: { status: 429, headers: new HeaderMap([['retry-after', String(decision.retryAfterSeconds)]]) },
-        });
-      }
+      await limits.admitTenant(identity.tenantId);
       return { identity };
     },
     ready: async () => {
@@ -108,12 +91,13 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
       return (await Promise.all(checks)).every(Boolean);
     },
   });
-  const subscriptions = await startSubscriptions({ config, httpServer: server, apollo, apiSchema, declarations: readStreamDeclarations(supergraphSdl), subgraphUrls, security, guard, logger });
-  metrics = () => ({
+  const subscriptions = await startSubscriptions({ config, httpServer: server, apollo, apiSchema, declarations: readStreamDeclarations(supergraphSdl), subgraphUrls, security, guard, limits, logger });
+  const stats = () => ({
     webSocketConnections: subscriptions.webSocket.connections(),
     ...subscriptions.engine.stats(),
     eventSignals: subscriptions.signals?.kind ?? 'polling',
-    rateLimiter: limiter.kind,
+    eventSignalsConnected: subscriptions.signals?.connected ?? false,
+    rateLimiter: limits.kind,
     memory: process.memoryUsage(),
     cpu: process.cpuUsage(),
   });
@@ -126,21 +110,12 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
     url: running.url,
     port: running.port,
     subscriptions,
+    stats,
     stop: async () => {
       await subscriptions.stop();
       await running.close();
       await apollo.stop();
-      await limiter.close();
+      await limits.close();
     },
-  };
-}
-
-/** Calls `report` at most once per interval (a Redis outage would otherwise log once per request). */
-function throttled<T>(intervalMs: number, report: (value: T) => void): (value: T) => void {
-  let last = 0;
-  return (value) => {
-    if (Date.now() - last < intervalMs) return;
-    last = Date.now();
-    report(value);
   };
 }

@@ -4,6 +4,8 @@
  */
 export const errorCodes = {
   BAD_USER_INPUT: 400,
+  /** A request the endpoint does not serve as sent (a subscription over HTTP POST, an oversized body). */
+  BAD_REQUEST: 400,
   /** An operation over the gateway's depth, alias, token or cost limits; rejected before execution. */
   QUERY_TOO_COMPLEX: 400,
   GRAPHQL_VALIDATION_FAILED: 400,

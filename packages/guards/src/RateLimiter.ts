@@ -27,10 +27,10 @@ export interface RateLimiterOptions {
   redisUrl?: string;
   /** Namespaces the Redis keys: `<redisPrefix>:ratelimit:<key>`. Default `novacron`. */
   redisPrefix?: string;
-  /** Clock (ms since the epoch) of the in-memory limiter; Redis windows run on the Redis server's clock. */
+  /** Clock (ms since the epoch) of in-memory counters (also the fallback during a Redis outage); Redis windows run on the Redis server's clock. */
   now?: () => number;
-  /** Told about every request let through unchecked because Redis failed (fail open). */
+  /** Told about every request counted in this process because Redis failed. */
   onError?: (error: unknown) => void;
-  /** How long a request waits for Redis before it fails open. Default 250 ms. */
+  /** How long a request waits for Redis before it is counted in this process. Default 250 ms. */
   redisTimeoutMs?: number;
 }

@@ -5,7 +5,7 @@ import type { RateLimiter, RateLimiterOptions } from './RateLimiter.ts';
 /**
  * Creates a fixed-window rate limiter: each key may make `points` requests per window, the window
  * starting at its first request. With `redisUrl` the counters live in Redis (atomic Lua, shared by
- * every replica, fail open with `onError` when Redis is unavailable); without it, in this process.
+ * every replica; counted in this process with `onError` while Redis is unavailable); without it, in this process.
  */
 export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   if (!Number.isInteger(options.points) || options.points < 1) throw new RangeError(`points must be a positive integer, got ${options.points}`);
@@ -19,5 +19,6 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     redisPrefix: options.redisPrefix ?? 'novacron',
     timeoutMs: options.redisTimeoutMs ?? 250,
     onError: options.onError,
+    now: options.now,
   });
 }

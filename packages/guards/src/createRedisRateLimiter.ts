@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { createMemoryRateLimiter } from './createMemoryRateLimiter.ts';
 import type { RateLimitDecision, RateLimiter } from './RateLimiter.ts';
 import { rateLimitDecision } from './rateLimitDecision.ts';
 
@@ -10,6 +11,8 @@ export interface RedisRateLimiterOptions {
   redisPrefix: string;
   timeoutMs: number;
   onError?: (error: unknown) => void;
+  /** Clock of the fallback counters used while Redis is unavailable. */
+  now?: () => number;
 }
 
 // One round trip, atomic: the first request of a window creates the counter and starts its expiry;
@@ -31,8 +34,9 @@ interface ConsumeCommand {
 
 /**
  * A fixed-window limiter whose counters live in Redis, shared by every replica. If Redis is down,
- * slow or unreachable, the request is allowed (fail open) and `onError` hears why: an outage of the
- * limiter must not become an outage of the API. Requests then wait at most `timeoutMs`.
+ * slow or unreachable, the request is counted by an in-process limiter with the same budget (each
+ * replica then limits on its own) and `onError` hears why: an outage of the limiter must neither
+ * become an outage of the API nor switch limiting off. Requests wait at most `timeoutMs` for Redis.
  */
 export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLimiter {
   const redis = new Redis(options.redisUrl, {
@@ -48,17 +52,21 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLi
   redis.defineCommand('novacronRateLimitConsume', { numberOfKeys: 1, lua: consumeScript });
   const command = redis as unknown as ConsumeCommand;
   const firstConnection = redis.connect().catch(() => {});
-  // The first requests wait for the first connection, together and at most timeoutMs, instead of failing open.
+  // The first requests wait for the first connection, together and at most timeoutMs, instead of counting locally at once.
   let firstConnectionWait: Promise<void> | undefined;
-  const failOpen = (error: unknown): RateLimitDecision => {
+  const fallback = createMemoryRateLimiter(options.points, options.windowMs, options.now ?? Date.now);
+  const countLocally = (key: string, error: unknown): Promise<RateLimitDecision> => {
     try {
-      options.onError?.(new Error('Redis rate limiter unavailable; request allowed unchecked', { cause: error }));
+      options.onError?.(new Error('Redis rate limiter unavailable; counting in this process', { cause: error }));
     } catch {
-      // A throwing reporter must not turn the fail-open path into a failed request.
+      // A throwing reporter must not turn the fallback path into a failed request.
     }
-    return { allowed: true, remaining: options.points, retryAfterSeconds: 0 };
+    return fallback.consume(key);
   };
-  const close = async () => redis.disconnect();
+  const close = async () => {
+    redis.disconnect();
+    await fallback.close();
+  };
   return {
     kind: 'redis',
     async consume(key) {
@@ -67,7 +75,7 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLi
         const [count, ttl] = await command.novacronRateLimitConsume(`${options.redisPrefix}:ratelimit:${key}`, options.windowMs);
         return rateLimitDecision(count, options.points, ttl);
       } catch (error) {
-        return failOpen(error);
+        return countLocally(key, error);
       }
     },
     close,
