@@ -1,6 +1,6 @@
-import { Redis } from 'ioredis';
 import postgres from 'postgres';
-import { isEventStreamName, postgresEventChannel, redisEventTopic, type EventStreamName } from './eventSignals.ts';
+import { createPrefixedRedis } from '@novacron/redis';
+import { eventSignalTopics, isEventStreamName, postgresEventChannel, type EventSignalTopics, type EventStreamName } from './eventSignals.ts';
 
 /** Where signals come from, and how to stop listening. */
 export interface EventSignalSource {
@@ -29,25 +29,24 @@ export function createEventSignalSource(options: EventSignalSourceOptions): Even
 }
 
 function listenRedis(url: string, prefix: string, options: EventSignalSourceOptions): EventSignalSource {
-  const topic = redisEventTopic(prefix);
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: null, retryStrategy: (times) => Math.min(times * 200, 2_000) });
-  redis.on('message', (channel: string, message: string) => {
-    if (channel === topic && isEventStreamName(message)) options.onSignal(message);
+  const redis = createPrefixedRedis<EventSignalTopics>({
+    url,
+    prefix,
+    topics: eventSignalTopics,
+    connection: { lazyConnect: true, maxRetriesPerRequest: null, retryStrategy: (times) => Math.min(times * 200, 2_000) },
   });
-  redis.on('ready', () => options.onConnectionChange?.(true));
-  redis.on('close', () => options.onConnectionChange?.(false));
-  redis.on('error', () => {
+  redis.client.on('ready', () => options.onConnectionChange?.(true));
+  redis.client.on('close', () => options.onConnectionChange?.(false));
+  redis.client.on('error', () => {
     // ioredis reconnects by itself; the close/ready events above report the outage.
   });
-  const ready = redis.connect().then(async () => {
-    await redis.subscribe(topic);
+  const ready = redis.client.connect().then(async () => {
+    await redis.subscribe('events', options.onSignal);
   });
   return {
     kind: 'redis',
     ready,
-    close: async () => {
-      redis.disconnect();
-    },
+    close: () => redis.close(),
   };
 }
 
