@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
-import { ApolloServer, HeaderMap } from '@apollo/server';
+import { ApolloServer } from '@apollo/server';
 import { internalTokenHeader } from '@novacron/auth';
-import { AppError, createErrorFormatter } from '@novacron/errors';
+import { createErrorFormatter, requestError } from '@novacron/errors';
 import { createRateLimiter } from '@novacron/guards';
 import { createGraphQLHttpServer, createLogger, listen, type Logger } from '@novacron/server-kit';
 import type { GatewayConfig } from './config.ts';
@@ -91,10 +91,7 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
       const identity = await security.identify(request.headers.authorization);
       const decision = await limiter.consume(`tenant:${identity.tenantId}`);
       if (!decision.allowed) {
-        throw new AppError('RATE_LIMITED', 'too many requests for this tenant; retry later', {
-          retryAfterSeconds: decision.retryAfterSeconds,
-          http: { status: 429, headers: new HeaderMap([['retry-after', String(decision.retryAfterSeconds)]]) },
-        });
+        throw requestError('RATE_LIMITED', 'too many requests for this tenant; retry later', { retryAfterSeconds: decision.retryAfterSeconds }, { 'retry-after': String(decision.retryAfterSeconds) });
       }
       return { identity };
     },

@@ -78,6 +78,6 @@ describe('rateLimitedError', () => {
     const error = rateLimitedError(7);
     expect(error.code).toBe('RATE_LIMITED');
     expect(error.message).toBe('too many requests; retry later');
-    expect(error.extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: 7 });
+    expect(error.extensions).toEqual({ code: 'RATE_LIMITED', retryAfterSeconds: 7, http: { status: 429, headers: new Map([['retry-after', '7']]) } });
   });
 });

@@ -5,7 +5,7 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
 import { createSql } from '@novacron/db';
 import { internalTokenHeader } from '@novacron/auth';
-import { AppError, createErrorFormatter } from '@novacron/errors';
+import { createErrorFormatter, requestError, type AppError } from '@novacron/errors';
 import { startEventRelay, type EventRelay } from '@novacron/events';
 import { inspectInputs } from '@novacron/guards';
 import { createProviderRegistry } from '@novacron/providers';
@@ -47,7 +47,7 @@ function useInputInspection(): ApolloServerPlugin {
 }
 
 function unauthenticated(message: string): AppError {
-  return new AppError('UNAUTHENTICATED', message, { http: { status: 401 } });
+  return requestError('UNAUTHENTICATED', message);
 }
 
 /** Migrates the database and serves the vms subgraph over HTTP. */

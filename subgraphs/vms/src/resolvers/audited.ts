@@ -1,5 +1,5 @@
-import { GraphQLError } from 'graphql';
 import type { Identity, Role } from '@novacron/auth';
+import { toAppError } from '@novacron/errors';
 import type { RequestContext } from '../context.ts';
 import { authorize } from '../domain/authorize.ts';
 import { recordAudit } from '../domain/recordAudit.ts';
@@ -30,8 +30,7 @@ export function audited<TArgs, TResult>(
       await record('SUCCEEDED', result, null);
       return result;
     } catch (error) {
-      const code = error instanceof GraphQLError ? String(error.extensions.code ?? 'INTERNAL_SERVER_ERROR') : 'INTERNAL_SERVER_ERROR';
-      await record('FAILED', null, code).catch(() => {});
+      await record('FAILED', null, toAppError(error).code).catch(() => {});
       throw error;
     }
   };
