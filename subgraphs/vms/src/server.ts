@@ -62,7 +62,7 @@ export async function start(config: VmsConfig, logger: Logger = createLogger('vm
     config,
   };
   const apollo = new ApolloServer<RequestContext>({
-    schema: buildSubgraphSchema({ typeDefs, resolvers: resolvers as never }),
+    schema: buildSubgraphSchema({ typeDefs, resolvers }),
     introspection: !config.production,
     includeStacktraceInErrorResponses: !config.production,
     formatError: createErrorFormatter({

@@ -14,10 +14,41 @@ export const vmsSchema = pgSchema('vms');
  */
 const xid8 = customType<{ data: string; driverData: string }>({ dataType: () => 'xid8' });
 
+/*
+ * The enum-like columns, typed once. Domain code, workers and resolvers take their types from here;
+ * the GraphQL enums of schema.graphql carry the same values (tests/schemaEnums.test.ts keeps the two
+ * in step), so rows flow into the generated resolver types without casts. `text({ enum })` types the
+ * column without a database constraint, so adding a value needs no migration.
+ */
+
+/** A VM's status (GraphQL `VMStatus`). */
+export const vmStatuses = ['PENDING', 'PROVISIONING', 'STARTING', 'RUNNING', 'STOPPING', 'STOPPED', 'REBOOTING', 'RESIZING', 'DELETING', 'DELETED', 'ERROR'] as const;
+export type VmStatus = (typeof vmStatuses)[number];
+
+/** What an operation does (GraphQL `OperationKind`). */
+export const operationKinds = ['CREATE', 'START', 'STOP', 'REBOOT', 'RESIZE', 'DELETE'] as const;
+export type OperationKind = (typeof operationKinds)[number];
+
+/** Where an operation is (GraphQL `OperationStatus`). */
+export const operationStatuses = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const;
+export type OperationStatus = (typeof operationStatuses)[number];
+
+/** Where one step of an operation is (GraphQL `StepStatus`). */
+export const stepStatuses = ['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'SKIPPED'] as const;
+export type StepStatus = (typeof stepStatuses)[number];
+
+/** What happened to a VM (GraphQL `VMEventType`). */
+export const vmEventTypes = ['CREATED', 'STATE_CHANGED', 'RESIZED', 'DELETED', 'UPDATED'] as const;
+export type VmEventType = (typeof vmEventTypes)[number];
+
+/** How an audited mutation ended (GraphQL `AuditOutcome`). */
+export const auditOutcomes = ['SUCCEEDED', 'FAILED'] as const;
+export type AuditOutcome = (typeof auditOutcomes)[number];
+
 /** One step of an operation, as stored in `operations.steps`. */
 export interface StoredStep {
   name: string;
-  status: 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'SKIPPED';
+  status: StepStatus;
   startedAt: string | null;
   finishedAt: string | null;
   message: string | null;
@@ -33,7 +64,7 @@ export const vms = vmsSchema.table(
     region: text('region').notNull(),
     instanceType: text('instance_type').notNull(),
     image: text('image').notNull(),
-    status: text('status').notNull(),
+    status: text('status', { enum: vmStatuses }).notNull(),
     providerId: text('provider_id'),
     privateIp: text('private_ip'),
     publicIp: text('public_ip'),
@@ -53,8 +84,8 @@ export const operations = vmsSchema.table(
   {
     id: uuid('id').primaryKey().defaultRandom(),
     tenantId: text('tenant_id').notNull(),
-    kind: text('kind').notNull(),
-    status: text('status').notNull(),
+    kind: text('kind', { enum: operationKinds }).notNull(),
+    status: text('status', { enum: operationStatuses }).notNull(),
     progress: integer('progress').notNull().default(0),
     vmId: uuid('vm_id')
       .notNull()
@@ -103,7 +134,7 @@ export const vmEvents = vmsSchema.table(
     tenantId: text('tenant_id').notNull(),
     vmId: uuid('vm_id').notNull(),
     vmVersion: integer('vm_version').notNull(),
-    type: text('type').notNull(),
+    type: text('type', { enum: vmEventTypes }).notNull(),
     operationId: uuid('operation_id'),
     payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
     createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
@@ -124,7 +155,7 @@ export const operationEvents = vmsSchema.table(
     operationId: uuid('operation_id').notNull(),
     vmId: uuid('vm_id').notNull(),
     operationVersion: integer('operation_version').notNull(),
-    status: text('status').notNull(),
+    status: text('status', { enum: operationStatuses }).notNull(),
     payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
     createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
@@ -153,7 +184,7 @@ export const auditLog = vmsSchema.table(
     action: text('action').notNull(),
     targetId: text('target_id'),
     operationId: uuid('operation_id'),
-    outcome: text('outcome').notNull(),
+    outcome: text('outcome', { enum: auditOutcomes }).notNull(),
     errorCode: text('error_code'),
     /** sha256 of the mutation's arguments: proves what was asked without storing secrets. */
     inputDigest: text('input_digest').notNull(),

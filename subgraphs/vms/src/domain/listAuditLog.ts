@@ -1,8 +1,14 @@
 import { and, asc, count, eq, gt, or, type SQL } from 'drizzle-orm';
-import type { AuditFilter } from '../__generated__/resolvers-types.ts';
 import type { Database } from '../db/createDatabase.ts';
-import { auditLog } from '../db/schema.ts';
+import { auditLog, type AuditOutcome } from '../db/schema.ts';
 import { toConnection, type Connection, type PageRequest } from './connection.ts';
+
+/** Which audit entries to list (GraphQL `AuditFilter`); absent or null fields do not filter. */
+export interface AuditFilter {
+  action?: string | null;
+  actor?: string | null;
+  outcome?: AuditOutcome | null;
+}
 
 /** A tenant's audit log, oldest first, one page at a time. */
 export async function listAuditLog(db: Database, tenantId: string, filter: AuditFilter | null | undefined, page: PageRequest): Promise<Connection<typeof auditLog.$inferSelect>> {
