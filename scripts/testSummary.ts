@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const workspaces = ['packages', 'subgraphs'];
-const singles = ['gateway', 'sdk', 'e2e', 'bench', 'schema'];
+const singles = ['gateway', 'sdk', 'e2e', 'bench', 'schema', 'scripts'];
 
 async function reportFolders(): Promise<string[]> {
   const folders = singles.map((name) => `${root}${name}`);
