@@ -99,10 +99,16 @@ function commandsOf(scripts: Record<string, string> = {}): Set<string> {
   return commands;
 }
 
-/** What one folder's TypeScript files import: its src/ and tests/ trees and its top-level *.ts files. */
-function scanWorkspace(root: string, folder: string, sourceFolders: readonly string[]): WorkspaceImports {
+/**
+ * What one folder's TypeScript files import: all of its tree (`sourceFolders` = 'all'), or its
+ * top-level *.ts files and the named folders (the repository root, whose tree holds the workspaces).
+ */
+function scanWorkspace(root: string, folder: string, sourceFolders: readonly string[] | 'all'): WorkspaceImports {
   const manifest = JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8')) as PackageJson;
-  const files = [...typeScriptFiles(folder, false), ...sourceFolders.filter((name) => exists(join(folder, name))).flatMap((name) => typeScriptFiles(join(folder, name), true))];
+  const files =
+    sourceFolders === 'all'
+      ? typeScriptFiles(folder, true)
+      : [...typeScriptFiles(folder, false), ...sourceFolders.filter((name) => exists(join(folder, name))).flatMap((name) => typeScriptFiles(join(folder, name), true))];
   const imported = new Map<string, string>();
   for (const file of files) {
     for (const specifier of importedSpecifiers(readFileSync(file, 'utf8'))) {
@@ -119,9 +125,9 @@ function scanWorkspace(root: string, folder: string, sourceFolders: readonly str
   };
 }
 
-/** Every workspace of the repository, plus the root (its `scripts/` and top-level `*.ts`, such as codegen.ts). */
+/** Every workspace of the repository (all its TypeScript), plus the root (its `scripts/` and top-level `*.ts`, such as codegen.ts). */
 export function scanRepository(root: string): WorkspaceImports[] {
   const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as PackageJson;
-  const workspaces = workspaceFolders(root, manifest.workspaces ?? []).map((folder) => scanWorkspace(root, folder, ['src', 'tests']));
+  const workspaces = workspaceFolders(root, manifest.workspaces ?? []).map((folder) => scanWorkspace(root, folder, 'all'));
   return [scanWorkspace(root, root, ['scripts']), ...workspaces];
 }

@@ -5,8 +5,6 @@ import { httpStatusFor, isErrorCode, type ErrorCode } from './errorCodes.ts';
 export type AppErrorDetails = Record<string, unknown> & {
   /** The input field at fault, as a dotted path (`input.region`). */
   field?: string;
-  /** Never set by hand: the registry sets it, through {@link requestError} / {@link withHttpStatus}. */
-  http?: never;
 };
 
 /**
