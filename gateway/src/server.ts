@@ -58,7 +58,7 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
     windowSeconds: config.limits.rateLimitWindowSeconds,
     redisUrl: config.events.redisUrl,
     redisPrefix: config.events.redisPrefix,
-    onError: throttled(10_000, (error) => logger.warn({ err: error }, 'rate limiter could not reach Redis; letting requests through')),
+    onError: throttled(10_000, (error) => logger.warn({ err: error }, 'rate limiter could not reach Redis; counting in this process')),
   });
   const formatError = createErrorFormatter({
     production: config.production,

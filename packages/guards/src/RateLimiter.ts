@@ -27,8 +27,8 @@ export interface RateLimiterOptions {
   redisUrl?: string;
   /** Namespaces the Redis keys: `<redisPrefix>:ratelimit:<key>`. Default `novacron`. */
   redisPrefix?: string;
-  /** Told about every request let through unchecked because Redis failed (fail open). */
+  /** Told about every request counted in this process because Redis failed. */
   onError?: (error: unknown) => void;
-  /** How long a request waits for Redis before it fails open. Default 250 ms. */
+  /** How long a request waits for Redis before it is counted in this process. Default 250 ms. */
   redisTimeoutMs?: number;
 }

@@ -5,7 +5,7 @@ import type { RateLimiter, RateLimiterOptions } from './RateLimiter.ts';
 /**
  * Creates a fixed-window rate limiter: each key may make `points` requests per window, the window
  * starting at its first request (rate-limiter-flexible). With `redisUrl` the counters live in Redis (atomic Lua, shared by
- * every replica, fail open with `onError` when Redis is unavailable); without it, in this process.
+ * every replica; counted in this process with `onError` while Redis is unavailable); without it, in this process.
  */
 export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   if (!Number.isInteger(options.points) || options.points < 1) throw new RangeError(`points must be a positive integer, got ${options.points}`);

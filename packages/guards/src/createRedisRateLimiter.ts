@@ -17,8 +17,9 @@ export interface RedisRateLimiterOptions {
 /**
  * A fixed-window limiter whose counters live in Redis (rate-limiter-flexible's RateLimiterRedis: one
  * atomic Lua script, `<redisPrefix>:ratelimit:<key>`), shared by every replica. If Redis is down, slow
- * or unreachable, the request fails open and `onError` hears why: an outage of the limiter must not
- * become an outage of the API. Requests then wait at most `timeoutMs`.
+ * or unreachable, the request is counted by an in-process limiter with the same budget (each replica
+ * then limits on its own) and `onError` hears why: an outage of the limiter must neither become an
+ * outage of the API nor switch limiting off. Requests wait at most `timeoutMs` for Redis.
  */
 export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLimiter {
   const redis = createPrefixedRedis({
@@ -39,17 +40,22 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLi
   // The connection's keyPrefix adds `<redisPrefix>:`, so keys are `<redisPrefix>:ratelimit:<key>`.
   const limiter = new RateLimiterRedis({ storeClient: redis.client, points: options.points, duration: options.windowSeconds, keyPrefix: 'ratelimit' });
   const firstConnection = redis.client.connect().catch(() => {});
-  // The first requests wait for the first connection, together and at most timeoutMs, instead of failing open.
+  // The first requests wait for the first connection, together and at most timeoutMs, instead of counting locally at once.
   let firstConnectionWait: Promise<void> | undefined;
-  const failOpen = (error: unknown): RateLimitDecision => {
+  // Not the library's insuranceLimiter option: that one would swallow the Redis error onError must report.
+  const fallback = createMemoryRateLimiter(options.points, options.windowSeconds);
+  const countLocally = (key: string, error: unknown): Promise<RateLimitDecision> => {
     try {
-      options.onError?.(new Error('Redis rate limiter unavailable; request allowed unchecked', { cause: error }));
+      options.onError?.(new Error('Redis rate limiter unavailable; counting in this process', { cause: error }));
     } catch {
-      // A throwing reporter must not turn the fail-open path into a failed request.
+      // A throwing reporter must not turn the fallback path into a failed request.
     }
-    return { allowed: true, remaining: options.points, retryAfterSeconds: 0 };
+    return fallback.consume(key);
   };
-  const close = async () => redis.close();
+  const close = async () => {
+    await redis.close();
+    await fallback.close();
+  };
   return {
     kind: 'redis',
     async consume(key) {
@@ -57,7 +63,7 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLi
         await (firstConnectionWait ??= withTimeout(firstConnection, options.timeoutMs));
         return await consumePoint(limiter, key);
       } catch (error) {
-        return failOpen(error);
+        return countLocally(key, error);
       }
     },
     close,
