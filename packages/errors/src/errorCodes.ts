@@ -12,6 +12,8 @@ export const errorCodes = {
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
+  /** A request body over the server's limit; refused before it is read in full. */
+  PAYLOAD_TOO_LARGE: 413,
   CONFLICT: 409,
   RATE_LIMITED: 429,
   /** A resume cursor older than the event retention window: reload state, then subscribe afresh. */

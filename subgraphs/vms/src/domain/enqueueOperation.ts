@@ -1,11 +1,10 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { isTransientDatabaseError } from '@novacron/db';
 import { appError, notFound } from '@novacron/errors';
-import type { OperationKind } from '../__generated__/resolvers-types.ts';
 import type { Database } from '../db/createDatabase.ts';
 import { insertVmEvent } from '../db/recordVmChange.ts';
 import type { OperationRow, VmRow } from '../db/rows.ts';
-import { operations, vms } from '../db/schema.ts';
+import { operations, vms, type OperationKind } from '../db/schema.ts';
 import { inputDigest } from './inputDigest.ts';
 import { activeOperationStatuses } from './lifecyclePolicy.ts';
 import { plannedSteps } from './operationPlans.ts';

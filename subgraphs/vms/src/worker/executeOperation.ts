@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { ProviderError, type ProviderDriver } from '@novacron/providers';
-import type { OperationKind, VmStatus } from '../__generated__/resolvers-types.ts';
 import { recordVmChange, type VmChange } from '../db/recordVmChange.ts';
+import type { OperationKind, VmStatus } from '../db/schema.ts';
 import { vms } from '../db/schema.ts';
 import { claimOperation } from './claimOperation.ts';
 import { findCreatedInstance } from './findCreatedInstance.ts';
@@ -92,7 +92,7 @@ function unconfiguredProvider(name: string): ProviderDriver {
 }
 
 async function runSteps(run: OperationRun): Promise<void> {
-  const kind = run.operation.kind as OperationKind;
+  const { kind } = run.operation;
   const handlers = stepHandlers[kind];
   const total = run.operation.steps.length;
   for (let index = 0; index < total; index += 1) {
@@ -235,7 +235,7 @@ async function vmStatusAfterFailure(run: OperationRun): Promise<VmStatus> {
  * the provider reports.
  */
 async function cancelRunning(run: OperationRun, index: number): Promise<void> {
-  let status = run.vm.status as VmStatus;
+  let status = run.vm.status;
   let message = 'cancelled';
   try {
     if (run.operation.kind === 'CREATE') {

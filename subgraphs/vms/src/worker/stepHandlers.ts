@@ -5,8 +5,8 @@
  * per-kind steps; the runner in executeOperation.ts is generic.
  */
 import { ProviderError, type ProviderInstance, type ProviderInstanceState } from '@novacron/providers';
-import type { OperationKind, VmStatus } from '../__generated__/resolvers-types.ts';
-import { recordVmChange, type VmChange, type VmEventType } from '../db/recordVmChange.ts';
+import { recordVmChange, type VmChange } from '../db/recordVmChange.ts';
+import type { OperationKind, VmEventType, VmStatus } from '../db/schema.ts';
 import { findCreatedInstance } from './findCreatedInstance.ts';
 import type { OperationRun } from './OperationRun.ts';
 
