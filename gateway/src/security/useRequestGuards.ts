@@ -1,5 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { AppError } from '@novacron/errors';
+import { requestError } from '@novacron/errors';
 import type { GatewayContext } from '../GatewayContext.ts';
 import type { OperationGuard } from './createOperationGuard.ts';
 
@@ -19,12 +19,11 @@ export function useRequestGuards(guard: OperationGuard): ApolloServerPlugin<Gate
           // @apollo/gateway throws an uncoded error (a 500) for an operation name the document lacks.
           if (!operation) {
             const message = request.operationName ? `Unknown operation named "${request.operationName}"` : 'Must provide an operation name when the document contains several operations';
-            throw new AppError('BAD_USER_INPUT', message, { field: 'operationName', http: { status: 400 } });
+            throw requestError('BAD_USER_INPUT', message, { field: 'operationName' });
           }
           if (operation.operation === 'subscription') {
-            throw new AppError('BAD_REQUEST', 'subscriptions are served over WebSocket (graphql-ws, subprotocol graphql-transport-ws) on this same URL, not over HTTP POST', {
+            throw requestError('BAD_REQUEST', 'subscriptions are served over WebSocket (graphql-ws, subprotocol graphql-transport-ws) on this same URL, not over HTTP POST', {
               transport: 'graphql-transport-ws',
-              http: { status: 400 },
             });
           }
           const error = guard(document, request.variables ?? {}, request.operationName);
