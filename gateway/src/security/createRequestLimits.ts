@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { requestError } from '@novacron/errors';
+import { AppError, requestError } from '@novacron/errors';
 import { createRateLimiter, type RateLimiter } from '@novacron/guards';
 import type { Logger } from '@novacron/server-kit';
 import type { GatewayConfig } from '../config.ts';
