@@ -1,0 +1,52 @@
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { GraphQLInstrumentation } from '@opentelemetry/instrumentation-graphql';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
+import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
+
+/** Tracing in this process, on or off. */
+export interface Tracing {
+  enabled: boolean;
+  /** Flushes buffered spans and stops exporting. */
+  shutdown(): Promise<void>;
+}
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Tracing is on only when the standard OTel environment names an exporter: `OTEL_TRACES_EXPORTER`
+ * (other than `none`), or an OTLP endpoint (`OTEL_EXPORTER_OTLP_ENDPOINT`,
+ * `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`). `OTEL_SDK_DISABLED=true` turns it off regardless.
+ */
+export function tracingEnabled(env: Env = process.env): boolean {
+  if (env.OTEL_SDK_DISABLED?.toLowerCase() === 'true') return false;
+  const exporters = env.OTEL_TRACES_EXPORTER?.split(',').map((name) => name.trim()).filter(Boolean) ?? [];
+  if (exporters.includes('none')) return false;
+  return exporters.length > 0 || Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT) || Boolean(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
+}
+
+/**
+ * Starts the OpenTelemetry Node SDK from the standard `OTEL_*` environment (exporter, protocol —
+ * `http/protobuf` by default, `http/json` and `grpc` too —, endpoint, headers, sampler, resource),
+ * with this service's name unless `OTEL_SERVICE_NAME` says otherwise. Call it before the server's
+ * modules load, so the pg and graphql instrumentations see them; fetch (undici) is traced through
+ * diagnostics channels whenever it loads. Metrics stay on Prometheus and logs on stdout unless
+ * `OTEL_METRICS_EXPORTER` / `OTEL_LOGS_EXPORTER` are set explicitly.
+ */
+export function startTracing(service: string, env: Env = process.env): Tracing {
+  if (!tracingEnabled(env)) return { enabled: false, shutdown: async () => {} };
+  const sdk = new NodeSDK({
+    serviceName: env.OTEL_SERVICE_NAME ?? service,
+    instrumentations: [
+      // Our HTTP servers make their own server spans (createGraphQLHttpServer): ESM imports of
+      // node:http are not patched reliably, and a second server span would only add noise.
+      new HttpInstrumentation({ disableIncomingRequestInstrumentation: true }),
+      new UndiciInstrumentation(),
+      new GraphQLInstrumentation({ mergeItems: true, ignoreTrivialResolveSpans: true }),
+      new PgInstrumentation({ requireParentSpan: true }),
+    ],
+    ...(env.OTEL_LOGS_EXPORTER ? {} : { logRecordProcessors: [] }),
+  });
+  sdk.start();
+  return { enabled: true, shutdown: () => sdk.shutdown() };
+}
