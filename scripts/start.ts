@@ -5,6 +5,8 @@
  * dies takes the platform down with a non-zero exit, rather than leaving half of it running.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureDatabase, startEmbeddedPostgres, type RunningPostgres } from '@novacron/db';
 
@@ -13,6 +15,11 @@ const env = process.env;
 const gatewayPort = Number(env.GATEWAY_PORT ?? 4000);
 const vmsPort = Number(env.VMS_PORT ?? 4001);
 const workerCount = Number(env.WORKER_PROCESSES ?? 1);
+// Prometheus endpoints: the gateway on METRICS_BASE_PORT, the subgraph on the next port, then one per worker.
+const metricsBasePort = Number(env.METRICS_BASE_PORT ?? 9464);
+const metricsTargets: { service: string; port: number }[] = [];
+// Children write to a pipe: tell them whether a person is reading (pretty logs) unless LOG_FORMAT says.
+const logFormat = env.LOG_FORMAT ?? (process.stdout.isTTY && env.NODE_ENV !== 'production' ? 'pretty' : 'json');
 const children: { name: string; process: ChildProcess }[] = [];
 let postgres: RunningPostgres | undefined;
 let stopping = false;
@@ -22,7 +29,7 @@ function log(message: string): void {
 }
 
 function startChild(name: string, entry: string, extraEnv: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, [entry], { cwd: root, env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [entry], { cwd: root, env: { ...env, LOG_FORMAT: logFormat, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
   const prefix = `[${name}] `;
   for (const stream of [child.stdout, child.stderr]) {
     let carry = '';
@@ -72,6 +79,22 @@ async function shutdown(code: number): Promise<void> {
   process.exit(code);
 }
 
+/** Assigns a process its metrics port and records it as a Prometheus target. */
+function metricsPort(service: string, offset: number): number {
+  const port = metricsBasePort + offset;
+  metricsTargets.push({ service, port });
+  return port;
+}
+
+/** Writes `.novacron/prometheus-targets.json` in Prometheus's file-based service-discovery format. */
+function writePrometheusTargets(): string {
+  const file = join(root, '.novacron', 'prometheus-targets.json');
+  mkdirSync(dirname(file), { recursive: true });
+  const groups = metricsTargets.map(({ service, port }) => ({ targets: [`127.0.0.1:${port}`], labels: { job: 'novacron', service } }));
+  writeFileSync(file, `${JSON.stringify(groups, null, 2)}\n`);
+  return file;
+}
+
 process.once('SIGINT', () => void shutdown(0));
 process.once('SIGTERM', () => void shutdown(0));
 
@@ -86,11 +109,19 @@ try {
     log('using DATABASE_URL');
   }
   const shared = { DATABASE_URL: databaseUrl, VMS_PORT: String(vmsPort) };
-  startChild('vms', 'subgraphs/vms/src/index.ts', shared);
+  startChild('vms', 'subgraphs/vms/src/index.ts', { ...shared, VMS_METRICS_PORT: String(metricsPort('vms', 1)) });
   await waitUntilReady('vms subgraph', `http://127.0.0.1:${vmsPort}/ready`);
-  for (let index = 1; index <= workerCount; index += 1) startChild(`worker-${index}`, 'subgraphs/vms/src/workerMain.ts', shared);
-  startChild('gateway', 'gateway/src/index.ts', { ...shared, GATEWAY_PORT: String(gatewayPort), VMS_URL: `http://127.0.0.1:${vmsPort}/graphql` });
+  for (let index = 1; index <= workerCount; index += 1) {
+    startChild(`worker-${index}`, 'subgraphs/vms/src/workerMain.ts', { ...shared, WORKER_METRICS_PORT: String(metricsPort(`vms-worker-${index}`, 1 + index)) });
+  }
+  startChild('gateway', 'gateway/src/index.ts', {
+    ...shared,
+    GATEWAY_PORT: String(gatewayPort),
+    GATEWAY_METRICS_PORT: String(metricsPort('gateway', 0)),
+    VMS_URL: `http://127.0.0.1:${vmsPort}/graphql`,
+  });
   await waitUntilReady('gateway', `http://127.0.0.1:${gatewayPort}/ready`);
+  log(`Prometheus targets (file_sd) of every process: ${writePrometheusTargets()} (see docs/operations.md)`);
   log('development identity: get a token with `npm run token -- --tenant default --role admin` and send it as `Authorization: Bearer <token>`');
   log(`ready: GraphQL endpoint http://localhost:${gatewayPort}/graphql (queries and mutations over HTTP, subscriptions over graphql-ws at ws://localhost:${gatewayPort}/graphql; providers are simulated unless cloud credentials are configured). Ctrl-C stops everything.`);
 } catch (error) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CreateVmDocument, VmEventsDocument, waitForOperation, type VmEventsSubscription } from '@novacron/sdk';
 import { redisServerInstalled, startRedis, waitFor } from '@novacron/testing';
-import { collect, createVmInput, spawnGateway, startPlatform, subscriptionsClient } from '../src/index.ts';
+import { collect, createVmInput, scrapeMetrics, spawnGateway, startPlatform, subscriptionsClient } from '../src/index.ts';
 
 type Event = VmEventsSubscription['vmEvents'];
 const eventsOf = (results: { data?: VmEventsSubscription | null }[]): Event[] => results.map((result) => result.data?.vmEvents).filter((event): event is Event => Boolean(event));
@@ -20,7 +20,7 @@ async function twoGatewaysDeliver(redisUrl?: string) {
     const clients = gateways.map((gateway) => subscriptionsClient(gateway.url, { token: platform.token }));
     const streams = clients.map((client) => collect(client, VmEventsDocument, { filter: { labels: [{ key: 'batch', value: batch }] } }));
     for (const gateway of gateways) {
-      await waitFor(async () => ((await (await fetch(new URL('/metrics', gateway.url))).json()) as { subscribers: number }).subscribers === 1);
+      await waitFor(async () => (await scrapeMetrics(gateway.metricsUrl)).sum('novacron_graphql_active_subscriptions') === 1);
     }
     const { createVM } = await platform.client.request(CreateVmDocument, { input: createVmInput({ labels: { batch } }) });
     await waitForOperation(platform.client, createVM.id, { intervalMs: 20 });

@@ -11,7 +11,7 @@ import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateVmDocument, waitForOperation } from '@novacron/sdk';
 import { waitFor } from '@novacron/testing';
-import { collect, createVmInput, spawnGateway, startPlatform, subscriptionsClient, type GatewayProcess, type Platform } from '../src/index.ts';
+import { collect, createVmInput, scrapeMetrics, spawnGateway, startPlatform, subscriptionsClient, type GatewayProcess, type Platform } from '../src/index.ts';
 
 // A second subgraph, for this test only, that contributes a field to VM: proof that a subscription's
 // payload is resolved across subgraphs by the gateway's query planner, exactly as a query is.
@@ -65,7 +65,7 @@ describe('federated subscription payloads', () => {
     const vmId = createVM.vm?.id ?? '';
     const client = subscriptionsClient(gateway.url, { token: platform.token });
     const events = collect(client, BadgedEvents, { id: vmId });
-    await waitFor(async () => ((await (await fetch(new URL('/metrics', gateway.url))).json()) as { subscribers: number }).subscribers === 1);
+    await waitFor(async () => (await scrapeMetrics(gateway.metricsUrl)).sum('novacron_graphql_active_subscriptions') === 1);
     const { createVM: other } = await platform.client.request(CreateVmDocument, { input: createVmInput() });
     await waitForOperation(platform.client, createVM.id, { intervalMs: 20 });
     await waitForOperation(platform.client, other.id, { intervalMs: 20 });

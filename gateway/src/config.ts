@@ -13,6 +13,8 @@ function readPem(name: string): string | undefined {
 export interface GatewayConfig {
   host: string;
   port: number;
+  /** Port of the Prometheus `/metrics` endpoint, apart from the public port (0: a free one). */
+  metricsPort: number;
   /** Path of the composed supergraph SDL (committed at schema/supergraph.graphql). */
   supergraphPath: string;
   /** Per-subgraph URL overrides (`VMS_URL`, …); others use the URL composed into the supergraph. */
@@ -78,6 +80,7 @@ export function loadConfig(): GatewayConfig {
   return Object.freeze({
     host: readEnv.string('GATEWAY_HOST', '127.0.0.1'),
     port: readEnv.int('GATEWAY_PORT', 4000),
+    metricsPort: readEnv.int('GATEWAY_METRICS_PORT', 0),
     supergraphPath: readEnv.string('SUPERGRAPH_PATH', fileURLToPath(new URL('../../schema/supergraph.graphql', import.meta.url))),
     subgraphUrls,
     production: readEnv.string('NODE_ENV', 'development') === 'production',

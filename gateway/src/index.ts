@@ -1,7 +1,11 @@
-/** Process entry of the gateway: read config, start, stop cleanly on SIGINT/SIGTERM. */
-import { createLogger } from '@novacron/server-kit';
-import { loadConfig } from './config.ts';
-import { start } from './server.ts';
+/** Process entry of the gateway: start tracing, read config, start, stop cleanly on SIGINT/SIGTERM. */
+import { startTracing } from '@novacron/telemetry/start-tracing';
+
+// Tracing starts before the server's modules load, so the instrumentations can patch them.
+const tracing = startTracing('gateway');
+const { createLogger } = await import('@novacron/server-kit');
+const { loadConfig } = await import('./config.ts');
+const { start } = await import('./server.ts');
 
 const logger = createLogger('gateway');
 try {
@@ -12,6 +16,7 @@ try {
     if (stopping) return;
     stopping = true;
     await running.stop();
+    await tracing.shutdown();
     process.exit(0);
   };
   process.on('SIGINT', shutdown);

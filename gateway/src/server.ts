@@ -5,7 +5,9 @@ import { internalTokenHeader } from '@novacron/auth';
 import { AppError, createErrorFormatter } from '@novacron/errors';
 import { createRateLimiter } from '@novacron/guards';
 import { createGraphQLHttpServer, createLogger, listen, type Logger } from '@novacron/server-kit';
+import { injectTraceHeaders } from '@novacron/telemetry';
 import type { GatewayConfig } from './config.ts';
+import { createGatewayTelemetry } from './createGatewayTelemetry.ts';
 import type { GatewayContext } from './GatewayContext.ts';
 import { createOperationGuard } from './security/createOperationGuard.ts';
 import { createSafelist } from './security/createSafelist.ts';
@@ -17,6 +19,8 @@ import { apiSchemaOf, startSubscriptions, type RunningSubscriptions } from './su
 export interface RunningGateway {
   url: string;
   port: number;
+  /** The Prometheus `/metrics` endpoint, on its own port. */
+  metricsUrl: string;
   subscriptions: RunningSubscriptions;
   stop(): Promise<void>;
 }
@@ -34,6 +38,14 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
   const subgraphUrls = new Map<string, string>();
   const supergraphSdl = readFileSync(config.supergraphPath, 'utf8');
   const apiSchema = apiSchemaOf(supergraphSdl);
+  const ready = async () => {
+    const checks = [...subgraphUrls.values()].map(async (url) => {
+      const response = await fetch(new URL('/ready', url), { signal: AbortSignal.timeout(2_000) });
+      return response.ok;
+    });
+    return (await Promise.all(checks)).every(Boolean);
+  };
+  const telemetry = createGatewayTelemetry(config, ready);
   const gateway = new ApolloGateway({
     supergraphSdl,
     buildService: ({ name, url }) => {
@@ -42,9 +54,11 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
       subgraphUrls.set(name, resolved);
       return new RemoteGraphQLDataSource<GatewayContext>({
         url: resolved,
-        fetcher: fetch as never,
+        fetcher: telemetry.fetcherFor(name) as never,
         willSendRequest: async ({ request, context }) => {
           request.http?.headers.set(internalTokenHeader, await security.signInternalToken(context.identity));
+          // The subgraph's spans continue this request's trace (W3C traceparent).
+          injectTraceHeaders((header, value) => request.http?.headers.set(header, value));
         },
       });
     },
@@ -71,7 +85,7 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
     parseOptions: { maxTokens: config.limits.maxTokens },
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
-    plugins: [useRequestGuards(guard)],
+    plugins: [telemetry.plugin, useRequestGuards(guard)],
     formatError: (formatted, error) => {
       if (tokenLimitMessage.test(formatted.message)) {
         return { message: config.production ? 'the operation is too large' : formatted.message, extensions: { code: 'QUERY_TOO_COMPLEX', limit: 'tokens' } };
@@ -80,17 +94,15 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
     },
   });
   await apollo.start();
-  let metrics: () => unknown = () => ({});
   const server = createGraphQLHttpServer<GatewayContext>({
     apollo,
     logger,
     maxBodyBytes: config.maxBodyBytes,
-    // Counts only (no identities): subscription engine, connections, memory and CPU of this process.
-    jsonRoutes: { '/metrics': () => metrics() },
     context: async (request) => {
       const identity = await security.identify(request.headers.authorization);
       const decision = await limiter.consume(`tenant:${identity.tenantId}`);
       if (!decision.allowed) {
+        telemetry.rateLimited();
         throw new AppError('RATE_LIMITED', 'too many requests for this tenant; retry later', {
           retryAfterSeconds: decision.retryAfterSeconds,
           http: { status: 429, headers: new HeaderMap([['retry-after', String(decision.retryAfterSeconds)]]) },
@@ -98,35 +110,25 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
       }
       return { identity };
     },
-    ready: async () => {
-      const checks = [...subgraphUrls.values()].map(async (url) => {
-        const response = await fetch(new URL('/ready', url), { signal: AbortSignal.timeout(2_000) });
-        return response.ok;
-      });
-      return (await Promise.all(checks)).every(Boolean);
-    },
+    ready,
   });
   const subscriptions = await startSubscriptions({ config, httpServer: server, apollo, apiSchema, subgraphUrls, security, guard, logger });
-  metrics = () => ({
-    webSocketConnections: subscriptions.webSocket.connections(),
-    ...subscriptions.engine.stats(),
-    eventSignals: subscriptions.signals?.kind ?? 'polling',
-    rateLimiter: limiter.kind,
-    memory: process.memoryUsage(),
-    cpu: process.cpuUsage(),
-  });
+  telemetry.observeSubscriptions(subscriptions);
   const running = await listen(server, config.port, config.host);
+  const metricsServer = await telemetry.listen();
   logger.info(
-    { url: running.url, eventSignals: subscriptions.signals?.kind ?? 'polling', identity: security.development ? 'development key (npm run token)' : 'configured issuer' },
+    { url: running.url, metrics: metricsServer.url, eventSignals: subscriptions.signals?.kind ?? 'polling', identity: security.development ? 'development key (npm run token)' : 'configured issuer' },
     'gateway listening (HTTP and graphql-ws)',
   );
   return {
     url: running.url,
     port: running.port,
+    metricsUrl: metricsServer.url,
     subscriptions,
     stop: async () => {
       await subscriptions.stop();
       await running.close();
+      await metricsServer.close();
       await apollo.stop();
       await limiter.close();
     },

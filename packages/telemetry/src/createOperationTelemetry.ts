@@ -1,4 +1,5 @@
 import { SpanKind } from '@opentelemetry/api';
+import type { HealthScore } from './createHealthScore.ts';
 import type { Metrics } from './createMetrics.ts';
 import { linkToTraceContext, withSpan } from './spans.ts';
 
@@ -37,8 +38,15 @@ const terminal = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
 /** Driver methods that call the provider's API; the rest (validate, describe, …) are local. */
 export const providerApiCalls = new Set(['create', 'start', 'stop', 'reboot', 'resize', 'delete', 'get', 'findByClientToken', 'list']);
 
-/** Creates the worker's operation telemetry over a process's metrics. */
-export function createOperationTelemetry(metrics: Metrics): OperationTelemetry {
+/** Telemetry that records nothing: for code paths (tests, tools) that run operations without a metrics registry. */
+export const passThroughOperationTelemetry: OperationTelemetry = {
+  driver: (driver) => driver,
+  execution: (_operation, work) => work(),
+  step: (_name, work) => work(),
+};
+
+/** Creates the worker's operation telemetry over a process's metrics; `health` learns each operation's outcome. */
+export function createOperationTelemetry(metrics: Metrics, health?: HealthScore): OperationTelemetry {
   metrics.declare('vmOperations', 'operationDuration', 'providerCalls', 'providerErrors', 'providerCallDuration');
   return {
     driver(driver, provider) {
@@ -72,6 +80,7 @@ export function createOperationTelemetry(metrics: Metrics): OperationTelemetry {
       } finally {
         const ended = outcome();
         if (ended && terminal.has(ended.status)) {
+          health?.record(ended.status !== 'FAILED');
           const operationLabel = operation.kind.toLowerCase();
           metrics.inc('vmOperations', { operation: operationLabel, provider: operation.provider, status: ended.status.toLowerCase(), region: operation.region });
           const finished = ended.finishedAt ?? new Date();

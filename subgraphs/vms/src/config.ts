@@ -16,6 +16,8 @@ function readPem(name: string): string | undefined {
 export interface VmsConfig {
   host: string;
   port: number;
+  /** Port of the subgraph's Prometheus `/metrics` endpoint, apart from the public port (0: a free one). */
+  metricsPort: number;
   databaseUrl: string;
   /** Production mode masks internal errors and turns off introspection. */
   production: boolean;
@@ -43,6 +45,8 @@ export interface VmsConfig {
   worker: {
     /** Port of the worker's /health and /ready endpoints (0: any free port, logged at start). */
     healthPort: number;
+    /** Port of the worker's Prometheus `/metrics` endpoint (0: any free port, logged at start). */
+    metricsPort: number;
     concurrency: number;
     leaseSeconds: number;
     queuedLeaseSeconds: number;
@@ -69,6 +73,7 @@ export function loadConfig(): VmsConfig {
   return Object.freeze({
     host: readEnv.string('VMS_HOST', '127.0.0.1'),
     port: readEnv.int('VMS_PORT', 4001),
+    metricsPort: readEnv.int('VMS_METRICS_PORT', 0),
     databaseUrl: readEnv.string('DATABASE_URL'),
     production: readEnv.string('NODE_ENV', 'development') === 'production',
     security: {
@@ -89,6 +94,7 @@ export function loadConfig(): VmsConfig {
     },
     worker: {
       healthPort: readEnv.int('WORKER_HEALTH_PORT', 0),
+      metricsPort: readEnv.int('WORKER_METRICS_PORT', 0),
       concurrency: readEnv.int('WORKER_CONCURRENCY', 200),
       leaseSeconds: readEnv.int('WORKER_LEASE_SECONDS', 30),
       queuedLeaseSeconds: readEnv.int('WORKER_QUEUED_LEASE_SECONDS', 300),

@@ -10,18 +10,22 @@ import { startEventRelay, type EventRelay } from '@novacron/events';
 import { inspectInputs } from '@novacron/guards';
 import { createProviderRegistry } from '@novacron/providers';
 import { createGraphQLHttpServer, createLogger, listen, type Logger } from '@novacron/server-kit';
+import { createHealthScore, createMetrics, startMetricsServer, useRequestMetrics } from '@novacron/telemetry';
 import type { VmsConfig } from './config.ts';
 import type { RequestContext, VmsServices } from './context.ts';
 import { createDatabase } from './db/createDatabase.ts';
 import { migrateVms } from './db/migrateVms.ts';
 import { createVmLoader } from './domain/createVmLoader.ts';
 import { loadSecurity } from './loadSecurity.ts';
+import { observeOperations } from './observeOperations.ts';
 import { resolvers } from './resolvers/index.ts';
 
 /** A running vms subgraph. */
 export interface RunningVmsSubgraph {
   url: string;
   port: number;
+  /** The Prometheus `/metrics` endpoint, on its own port. */
+  metricsUrl: string;
   services: VmsServices;
   stop(): Promise<void>;
 }
@@ -61,6 +65,13 @@ export async function start(config: VmsConfig, logger: Logger = createLogger('vm
     providers: createProviderRegistry({ sql, latencyMs: config.simulated.latencyMs, capacityPerRegion: config.simulated.capacityPerRegion }),
     config,
   };
+  const ready = async () => {
+    await sql`select 1`;
+    return true;
+  };
+  const metrics = createMetrics({ service: 'vms' });
+  const health = createHealthScore({ metrics, component: 'vms', ready });
+  observeOperations(metrics, sql);
   const apollo = new ApolloServer<RequestContext>({
     schema: buildSubgraphSchema({ typeDefs, resolvers: resolvers as never }),
     introspection: !config.production,
@@ -69,7 +80,7 @@ export async function start(config: VmsConfig, logger: Logger = createLogger('vm
       production: config.production,
       onMasked: (error) => logger.error({ err: error }, 'unexpected error in a resolver'),
     }),
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), useInputInspection()],
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), useInputInspection(), useRequestMetrics({ metrics, health })],
   });
   await apollo.start();
   const server = createGraphQLHttpServer<RequestContext>({
@@ -87,13 +98,11 @@ export async function start(config: VmsConfig, logger: Logger = createLogger('vm
       const tenantId = principal.kind === 'user' ? principal.identity.tenantId : '';
       return { principal, tenantId, services, vmById: createVmLoader(services.db, tenantId) };
     },
-    ready: async () => {
-      await sql`select 1`;
-      return true;
-    },
+    ready,
   });
   const running = await listen(server, config.port, config.host);
-  logger.info({ url: running.url }, 'vms subgraph listening');
+  const metricsServer = await startMetricsServer({ metrics, port: config.metricsPort, host: config.host });
+  logger.info({ url: running.url, metrics: metricsServer.url }, 'vms subgraph listening');
   let relay: EventRelay | undefined;
   if (config.events.redisUrl) {
     relay = startEventRelay({
@@ -109,10 +118,12 @@ export async function start(config: VmsConfig, logger: Logger = createLogger('vm
   return {
     url: running.url,
     port: running.port,
+    metricsUrl: metricsServer.url,
     services,
     stop: async () => {
       await relay?.close();
       await running.close();
+      await metricsServer.close();
       await apollo.stop();
       await sql.end({ timeout: 5 });
     },

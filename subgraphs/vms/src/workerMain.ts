@@ -1,7 +1,11 @@
 /** Process entry of an operation worker: read config, start, drain and stop on SIGINT/SIGTERM. */
-import { createLogger } from '@novacron/server-kit';
-import { loadConfig } from './config.ts';
-import { startWorker } from './worker/startWorker.ts';
+import { startTracing } from '@novacron/telemetry/start-tracing';
+
+// Tracing starts before the process's modules load, so the instrumentations can patch them.
+const tracing = startTracing('vms-worker');
+const { createLogger } = await import('@novacron/server-kit');
+const { loadConfig } = await import('./config.ts');
+const { startWorker } = await import('./worker/startWorker.ts');
 
 const logger = createLogger('vms-worker');
 try {
@@ -12,6 +16,7 @@ try {
     if (stopping) return;
     stopping = true;
     await worker.stop();
+    await tracing.shutdown();
     process.exit(0);
   };
   process.on('SIGINT', shutdown);

@@ -11,6 +11,7 @@ import { runOperationTask } from '../domain/enqueueOperation.ts';
 import { executeOperation } from './executeOperation.ts';
 import { pruneEvents } from '../domain/pruneEvents.ts';
 import { sweepExpiredLeases } from './sweepExpiredLeases.ts';
+import { createWorkerTelemetry } from './createWorkerTelemetry.ts';
 import type { WorkerContext } from './WorkerContext.ts';
 
 /** A running worker process's handle. */
@@ -18,6 +19,8 @@ export interface RunningWorker {
   workerId: string;
   /** Where /health and /ready answer. */
   healthUrl: string;
+  /** The Prometheus `/metrics` endpoint. */
+  metricsUrl: string;
   stop(): Promise<void>;
 }
 
@@ -30,7 +33,9 @@ export async function startWorker(config: VmsConfig, logger: Logger = createLogg
   const sql = createSql(config.databaseUrl, { max: Math.min(40, Math.max(5, Math.ceil(config.worker.concurrency / 4))), applicationName: 'novacron-vms-worker' });
   const db = createDatabase(sql);
   const providers = createProviderRegistry({ sql, latencyMs: config.simulated.latencyMs, capacityPerRegion: config.simulated.capacityPerRegion });
+  const telemetry = createWorkerTelemetry(config, sql);
   const context: WorkerContext = {
+    telemetry: telemetry.operations,
     db,
     providers,
     logger,
@@ -60,6 +65,7 @@ export async function startWorker(config: VmsConfig, logger: Logger = createLogg
     sweeping = true;
     try {
       const result = await sweepExpiredLeases(db, { leaseSeconds: config.worker.leaseSeconds, maxRedrives: config.worker.maxRedrives });
+      telemetry.swept(result);
       if (result.redriven.length > 0) logger.warn({ operations: result.redriven }, 're-drove operations whose lease expired');
       if (result.abandoned.length > 0) logger.error({ operations: result.abandoned }, 'failed operations that exceeded their re-drives');
     } catch (error) {
@@ -89,12 +95,15 @@ export async function startWorker(config: VmsConfig, logger: Logger = createLogg
     config.host,
     '/health',
   );
-  logger.info({ workerId, concurrency: config.worker.concurrency, health: health.url }, 'operation worker started');
+  const metricsServer = await telemetry.listen();
+  logger.info({ workerId, concurrency: config.worker.concurrency, health: health.url, metrics: metricsServer.url }, 'operation worker started');
   return {
     workerId,
     healthUrl: health.url,
+    metricsUrl: metricsServer.url,
     stop: async () => {
       await health.close();
+      await metricsServer.close();
       clearInterval(sweeper);
       clearInterval(pruner);
       await runner.stop();

@@ -5,6 +5,7 @@ export function testConfig(databaseUrl: string, overrides: Partial<VmsConfig> = 
   return {
     host: '127.0.0.1',
     port: 0,
+    metricsPort: 0,
     databaseUrl,
     production: false,
     security: { internalTokenPublicKeyPem: undefined, credentialKeys: undefined, credentialActiveKeyId: undefined, keysDir: overrides.security?.keysDir ?? '' },
@@ -12,6 +13,7 @@ export function testConfig(databaseUrl: string, overrides: Partial<VmsConfig> = 
     simulated: { latencyMs: { min: 0, max: 0 }, capacityPerRegion: 1_000 },
     worker: {
       healthPort: 0,
+      metricsPort: 0,
       concurrency: 4,
       leaseSeconds: 30,
       queuedLeaseSeconds: 300,
