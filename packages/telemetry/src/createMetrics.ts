@@ -51,6 +51,9 @@ export function createMetrics(options: MetricsOptions): Metrics {
   if (options.defaultMetrics ?? true) {
     registry.setDefaultLabels({ service: options.service });
     collectDefaultMetrics({ register: registry });
+    // Gauges named *_total break the exposition format's naming rules (`promtool check metrics`
+    // refuses them); the same counts are in nodejs_active_{handles,requests,resources} by type.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name);
   }
   const created = new Map<MetricKey, AnyMetric>();
   const seen = new Map<string, Set<string>>();

@@ -2,7 +2,6 @@ import { NodeSDK } from '@opentelemetry/sdk-node';
 import { GraphQLInstrumentation } from '@opentelemetry/instrumentation-graphql';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
-import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 
 /** Tracing in this process, on or off. */
 export interface Tracing {
@@ -29,8 +28,7 @@ export function tracingEnabled(env: Env = process.env): boolean {
  * Starts the OpenTelemetry Node SDK from the standard `OTEL_*` environment (exporter, protocol —
  * `http/protobuf` by default, `http/json` and `grpc` too —, endpoint, headers, sampler, resource),
  * with this service's name unless `OTEL_SERVICE_NAME` says otherwise. Call it before the server's
- * modules load, so the pg and graphql instrumentations see them; fetch (undici) is traced through
- * diagnostics channels whenever it loads. Metrics stay on Prometheus and logs on stdout unless
+ * modules load, so the pg and graphql instrumentations see them. Metrics stay on Prometheus and logs on stdout unless
  * `OTEL_METRICS_EXPORTER` / `OTEL_LOGS_EXPORTER` are set explicitly.
  */
 export function startTracing(service: string, env: Env = process.env): Tracing {
@@ -41,8 +39,11 @@ export function startTracing(service: string, env: Env = process.env): Tracing {
       // Our HTTP servers make their own server spans (createGraphQLHttpServer): ESM imports of
       // node:http are not patched reliably, and a second server span would only add noise.
       new HttpInstrumentation({ disableIncomingRequestInstrumentation: true }),
-      new UndiciInstrumentation(),
-      new GraphQLInstrumentation({ mergeItems: true, ignoreTrivialResolveSpans: true }),
+      // No undici (fetch) instrumentation: the gateway's subgraph fetches already have Apollo's
+      // `gateway.fetch` spans and carry the context explicitly (willSendRequest); undici's own
+      // injection would add a second `traceparent` header, which W3C parsing rejects.
+      // Resolver spans for root fields only: one span per field of every object drowns the trace.
+      new GraphQLInstrumentation({ mergeItems: true, depth: 1, ignoreTrivialResolveSpans: true }),
       new PgInstrumentation({ requireParentSpan: true }),
     ],
     ...(env.OTEL_LOGS_EXPORTER ? {} : { logRecordProcessors: [] }),

@@ -1,25 +1,10 @@
 import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger, createOperationTelemetry, createMetrics, currentTraceContext, startTracing, tracingEnabled, withServerSpan, withSpan } from '../src/index.ts';
-import { startOtlpReceiver } from './otlpReceiver.ts';
+import { startOtlpReceiver } from '@novacron/testing';
 
 const receiver = await startOtlpReceiver();
 afterAll(() => receiver.close());
-
-interface JsonSpan {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-  links?: { traceId: string; spanId: string }[];
-}
-
-function spansOf(bodies: Buffer[]): JsonSpan[] {
-  return bodies.flatMap((body) => {
-    const parsed = JSON.parse(body.toString('utf8')) as { resourceSpans: { scopeSpans: { spans: JsonSpan[] }[] }[] };
-    return parsed.resourceSpans.flatMap((resource) => resource.scopeSpans.flatMap((scope) => scope.spans));
-  });
-}
 
 describe('startTracing (OTLP http/json)', () => {
   it('is off unless an exporter is configured', () => {
@@ -54,13 +39,14 @@ describe('startTracing (OTLP http/json)', () => {
     await withSpan('outside', {}, async () => {});
     await tracing.shutdown();
 
-    const spans = spansOf(receiver.requests.filter((request) => request.path === '/v1/traces').map((request) => request.body));
+    const spans = receiver.spans();
     expect(receiver.requests.every((request) => request.contentType.startsWith('application/json'))).toBe(true);
     const server = spans.find((span) => span.name === 'POST /graphql');
-    expect(server?.traceId.toLowerCase()).toBe(clientTrace);
-    expect(server?.parentSpanId?.toLowerCase()).toBe('b7ad6b7169203331');
+    expect(server?.service).toBe('telemetry-test');
+    expect(server?.traceId).toBe(clientTrace);
+    expect(server?.parentSpanId).toBe('b7ad6b7169203331');
     const execution = spans.find((span) => span.name === 'operation CREATE');
-    expect(execution?.links?.[0]?.traceId.toLowerCase()).toBe(clientTrace);
+    expect(execution?.links[0]?.traceId).toBe(clientTrace);
     const step = spans.find((span) => span.name === 'step provision');
     const call = spans.find((span) => span.name === 'provider sim.create');
     expect(step?.parentSpanId).toBe(execution?.spanId);
@@ -68,7 +54,7 @@ describe('startTracing (OTLP http/json)', () => {
     expect(spans.some((span) => span.name.includes('validate'))).toBe(false);
     const logged = JSON.parse(lines[0] ?? '{}') as { trace_id?: string; span_id?: string };
     expect(logged.trace_id).toBe(clientTrace);
-    expect(logged.span_id?.toLowerCase()).toBe(server?.spanId.toLowerCase());
+    expect(logged.span_id).toBe(server?.spanId);
     expect(await metrics.scrape()).toContain('novacron_provider_api_calls_total{provider="sim",call="create"} 1');
   });
 });

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { startTracing, withSpan } from '../src/index.ts';
-import { startOtlpReceiver } from './otlpReceiver.ts';
+import { startOtlpReceiver } from '@novacron/testing';
 
 const receiver = await startOtlpReceiver();
 afterAll(() => receiver.close());
