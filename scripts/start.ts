@@ -1,21 +1,22 @@
 /**
  * `npm start`: the whole platform on one machine. Starts PostgreSQL (embedded, data in .novacron/,
- * unless DATABASE_URL is set), the vms subgraph (which migrates), the operation worker(s) and the
- * gateway as child processes; prints the endpoint; stops everything cleanly on Ctrl-C. A child that
- * dies takes the platform down with a non-zero exit, rather than leaving half of it running.
+ * unless DATABASE_URL is set), every subgraph of schema/subgraphs.json (each migrates its own schema)
+ * with its extra processes (the vms operation workers), and the gateway, as child processes; prints
+ * the endpoint; stops everything cleanly on Ctrl-C. A child that dies takes the platform down with a
+ * non-zero exit, rather than leaving half of it running.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureDatabase, startEmbeddedPostgres, type RunningPostgres } from '@novacron/db';
+import { envPrefix, readSubgraphManifest, subgraphUrls } from '@novacron/subgraph-kit/manifest';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const env = process.env;
 const gatewayPort = Number(env.GATEWAY_PORT ?? 4000);
-const vmsPort = Number(env.VMS_PORT ?? 4001);
-const workerCount = Number(env.WORKER_PROCESSES ?? 1);
-// Prometheus endpoints: the gateway on METRICS_BASE_PORT, the subgraph on the next port, then one per worker.
+const manifest = readSubgraphManifest();
+// Prometheus endpoints: each process takes the next port from METRICS_BASE_PORT (subgraphs, their extra processes, the gateway).
 const metricsBasePort = Number(env.METRICS_BASE_PORT ?? 9464);
 const metricsTargets: { service: string; port: number }[] = [];
 // Children write to a pipe: tell them whether a person is reading (pretty logs) unless LOG_FORMAT says.
@@ -79,9 +80,9 @@ async function shutdown(code: number): Promise<void> {
   process.exit(code);
 }
 
-/** Assigns a process its metrics port and records it as a Prometheus target. */
-function metricsPort(service: string, offset: number): number {
-  const port = metricsBasePort + offset;
+/** Assigns a process the next metrics port and records it as a Prometheus target. */
+function metricsPort(service: string): number {
+  const port = metricsBasePort + metricsTargets.length;
   metricsTargets.push({ service, port });
   return port;
 }
@@ -108,18 +109,24 @@ try {
   } else {
     log('using DATABASE_URL');
   }
-  const shared = { DATABASE_URL: databaseUrl, VMS_PORT: String(vmsPort) };
-  startChild('vms', 'subgraphs/vms/src/index.ts', { ...shared, VMS_METRICS_PORT: String(metricsPort('vms', 1)) });
-  await waitUntilReady('vms subgraph', `http://127.0.0.1:${vmsPort}/ready`);
-  for (let index = 1; index <= workerCount; index += 1) {
-    startChild(`worker-${index}`, 'subgraphs/vms/src/workerMain.ts', { ...shared, WORKER_METRICS_PORT: String(metricsPort(`vms-worker-${index}`, 1 + index)) });
+  // Every subgraph learns where the others answer (they may call each other), and so does the gateway.
+  const urls = subgraphUrls(manifest);
+  const shared: Record<string, string> = { DATABASE_URL: databaseUrl, ...Object.fromEntries(Object.entries(urls).map(([name, url]) => [`${envPrefix(name)}_URL`, url])) };
+  for (const subgraph of manifest.subgraphs) {
+    startChild(subgraph.name, subgraph.entry, { ...shared, [`${envPrefix(subgraph.name)}_METRICS_PORT`]: String(metricsPort(subgraph.name)) });
+    const url = new URL(urls[subgraph.name] as string);
+    await waitUntilReady(`${subgraph.name} subgraph`, `${url.protocol}//${url.host}/ready`);
   }
-  startChild('gateway', 'gateway/src/index.ts', {
-    ...shared,
-    GATEWAY_PORT: String(gatewayPort),
-    GATEWAY_METRICS_PORT: String(metricsPort('gateway', 0)),
-    VMS_URL: `http://127.0.0.1:${vmsPort}/graphql`,
-  });
+  for (const subgraph of manifest.subgraphs) {
+    for (const extra of subgraph.processes ?? []) {
+      const replicas = Number(extra.replicasEnv ? (env[extra.replicasEnv] ?? 1) : 1);
+      for (let index = 1; index <= replicas; index += 1) {
+        const name = replicas > 1 ? `${extra.name}-${index}` : extra.name;
+        startChild(name, extra.entry, { ...shared, [`${envPrefix(extra.name)}_METRICS_PORT`]: String(metricsPort(`${subgraph.name}-${name}`)) });
+      }
+    }
+  }
+  startChild('gateway', 'gateway/src/index.ts', { ...shared, GATEWAY_PORT: String(gatewayPort), GATEWAY_METRICS_PORT: String(metricsPort('gateway')) });
   await waitUntilReady('gateway', `http://127.0.0.1:${gatewayPort}/ready`);
   log(`Prometheus targets (file_sd) of every process: ${writePrometheusTargets()} (see docs/operations.md)`);
   log('development identity: get a token with `npm run token -- --tenant default --role admin` and send it as `Authorization: Bearer <token>`');

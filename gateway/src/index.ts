@@ -1,12 +1,12 @@
 /** Process entry of the gateway: start tracing, read config, start, stop cleanly on SIGINT/SIGTERM. */
-import { startTracing } from '@novacron/telemetry/start-tracing';
+// First: when tracing is configured, the instrumentations patch the modules loaded after it.
+import '@novacron/telemetry/register';
+import { createLogger } from '@novacron/server-kit';
+import { startTracing } from '@novacron/telemetry';
+import { loadConfig } from './config.ts';
+import { start } from './server.ts';
 
-// Tracing starts before the server's modules load, so the instrumentations can patch them.
 const tracing = startTracing('gateway');
-const { createLogger } = await import('@novacron/server-kit');
-const { loadConfig } = await import('./config.ts');
-const { start } = await import('./server.ts');
-
 const logger = createLogger('gateway');
 try {
   const running = await start(loadConfig(), logger);

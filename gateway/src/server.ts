@@ -13,6 +13,7 @@ import { createOperationGuard } from './security/createOperationGuard.ts';
 import { createSafelist } from './security/createSafelist.ts';
 import { loadGatewaySecurity } from './security/loadGatewaySecurity.ts';
 import { useRequestGuards } from './security/useRequestGuards.ts';
+import { readStreamDeclarations } from './subscriptions/readStreamDeclarations.ts';
 import { apiSchemaOf, startSubscriptions, type RunningSubscriptions } from './subscriptions/startSubscriptions.ts';
 
 /** A running gateway. */
@@ -52,11 +53,12 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
       const resolved = config.subgraphUrls[name] ?? url;
       if (!resolved) throw new Error(`subgraph ${name} has no URL`);
       subgraphUrls.set(name, resolved);
+      const signInternalToken = security.signFor(name);
       return new RemoteGraphQLDataSource<GatewayContext>({
         url: resolved,
         fetcher: telemetry.fetcherFor(name) as never,
         willSendRequest: async ({ request, context }) => {
-          request.http?.headers.set(internalTokenHeader, await security.signInternalToken(context.identity));
+          request.http?.headers.set(internalTokenHeader, await signInternalToken(context.identity));
           // The subgraph's spans continue this request's trace (W3C traceparent).
           injectTraceHeaders((header, value) => request.http?.headers.set(header, value));
         },
@@ -112,7 +114,9 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
     },
     ready,
   });
-  const subscriptions = await startSubscriptions({ config, httpServer: server, apollo, apiSchema, subgraphUrls, security, guard, logger });
+  const subscriptions = await startSubscriptions({ config, httpServer: server, apollo, apiSchema, declarations: readStreamDeclarations(supergraphSdl), subgraphUrls, security, guard, logger,
+    onDelivered: (entry) => telemetry.delivered(new Date(entry.occurredAt)),
+  });
   telemetry.observeSubscriptions(subscriptions);
   const running = await listen(server, config.port, config.host);
   const metricsServer = await telemetry.listen();

@@ -10,7 +10,7 @@ export { useRequestMetrics, errorCodeLabel } from './useRequestMetrics.ts';
 export type { RequestMetricsOptions } from './useRequestMetrics.ts';
 export { createOperationTelemetry, passThroughOperationTelemetry, providerApiCalls } from './createOperationTelemetry.ts';
 export type { OperationOutcome, OperationTelemetry, TracedOperation } from './createOperationTelemetry.ts';
-export { startTracing, tracingEnabled } from './startTracing.ts';
+export { enableInstrumentations, startTracing, tracingEnabled } from './startTracing.ts';
 export type { Tracing } from './startTracing.ts';
 export { activeTraceIds, currentTraceContext, injectTraceHeaders, linkToTraceContext, withServerSpan, withSpan } from './spans.ts';
 export { createLogger, logFormat } from './createLogger.ts';

@@ -1,3 +1,4 @@
+import { registerInstrumentations, type Instrumentation } from '@opentelemetry/instrumentation';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { GraphQLInstrumentation } from '@opentelemetry/instrumentation-graphql';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
@@ -24,28 +25,40 @@ export function tracingEnabled(env: Env = process.env): boolean {
   return exporters.length > 0 || Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT) || Boolean(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
 }
 
+let registered: Instrumentation[] | null = null;
+
+/**
+ * Enables the instrumentations (http client, graphql, pg) when tracing is configured, so modules
+ * loaded from now on are patched; spans flow once `startTracing` installs the tracer provider.
+ * `@novacron/telemetry/register`, imported first by a process entry, calls it before anything else loads.
+ */
+export function enableInstrumentations(env: Env = process.env): void {
+  if (registered || !tracingEnabled(env)) return;
+  registered = [
+    // Our HTTP servers make their own server spans (createGraphQLHttpServer): ESM imports of
+    // node:http are not patched reliably, and a second server span would only add noise.
+    new HttpInstrumentation({ disableIncomingRequestInstrumentation: true }),
+    // No undici (fetch) instrumentation: the gateway's subgraph fetches already have Apollo's
+    // `gateway.fetch` spans and carry the context explicitly (willSendRequest); undici's own
+    // injection would add a second `traceparent` header, which W3C parsing rejects.
+    // Resolver spans for root fields only: one span per field of every object drowns the trace.
+    new GraphQLInstrumentation({ mergeItems: true, depth: 1, ignoreTrivialResolveSpans: true }),
+    new PgInstrumentation({ requireParentSpan: true }),
+  ];
+  registerInstrumentations({ instrumentations: registered });
+}
+
 /**
  * Starts the OpenTelemetry Node SDK from the standard `OTEL_*` environment (exporter, protocol —
  * `http/protobuf` by default, `http/json` and `grpc` too —, endpoint, headers, sampler, resource),
- * with this service's name unless `OTEL_SERVICE_NAME` says otherwise. Call it before the server's
- * modules load, so the pg and graphql instrumentations see them. Metrics stay on Prometheus and logs on stdout unless
- * `OTEL_METRICS_EXPORTER` / `OTEL_LOGS_EXPORTER` are set explicitly.
+ * with this service's name unless `OTEL_SERVICE_NAME` says otherwise. Metrics stay on Prometheus and
+ * logs on stdout unless `OTEL_METRICS_EXPORTER` / `OTEL_LOGS_EXPORTER` are set explicitly.
  */
 export function startTracing(service: string, env: Env = process.env): Tracing {
   if (!tracingEnabled(env)) return { enabled: false, shutdown: async () => {} };
+  enableInstrumentations(env);
   const sdk = new NodeSDK({
     serviceName: env.OTEL_SERVICE_NAME ?? service,
-    instrumentations: [
-      // Our HTTP servers make their own server spans (createGraphQLHttpServer): ESM imports of
-      // node:http are not patched reliably, and a second server span would only add noise.
-      new HttpInstrumentation({ disableIncomingRequestInstrumentation: true }),
-      // No undici (fetch) instrumentation: the gateway's subgraph fetches already have Apollo's
-      // `gateway.fetch` spans and carry the context explicitly (willSendRequest); undici's own
-      // injection would add a second `traceparent` header, which W3C parsing rejects.
-      // Resolver spans for root fields only: one span per field of every object drowns the trace.
-      new GraphQLInstrumentation({ mergeItems: true, depth: 1, ignoreTrivialResolveSpans: true }),
-      new PgInstrumentation({ requireParentSpan: true }),
-    ],
     ...(env.OTEL_LOGS_EXPORTER ? {} : { logRecordProcessors: [] }),
   });
   sdk.start();

@@ -1,12 +1,12 @@
 /** Process entry of an operation worker: read config, start, drain and stop on SIGINT/SIGTERM. */
-import { startTracing } from '@novacron/telemetry/start-tracing';
+// First: when tracing is configured, the instrumentations patch the modules loaded after it.
+import '@novacron/telemetry/register';
+import { createLogger } from '@novacron/server-kit';
+import { startTracing } from '@novacron/telemetry';
+import { loadConfig } from './config.ts';
+import { startWorker } from './worker/startWorker.ts';
 
-// Tracing starts before the process's modules load, so the instrumentations can patch them.
 const tracing = startTracing('vms-worker');
-const { createLogger } = await import('@novacron/server-kit');
-const { loadConfig } = await import('./config.ts');
-const { startWorker } = await import('./worker/startWorker.ts');
-
 const logger = createLogger('vms-worker');
 try {
   const worker = await startWorker(loadConfig(), logger);
