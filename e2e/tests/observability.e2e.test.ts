@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDevelopmentKeys, signDevelopmentToken } from '@novacron/auth';
-import { createNovaCronClient, CreateVmDocument, DeleteVmDocument, StopVmDocument, waitForOperation } from '@novacron/sdk';
+import { createNovaCronClient, CreateVmDocument, DeleteVmDocument, StopVmDocument, VmEventsDocument, waitForOperation } from '@novacron/sdk';
 import { createTestDatabase, startOtlpReceiver, waitFor, type OtlpReceiver, type TestDatabase } from '@novacron/testing';
-import { createVmInput, scrapeMetrics, spawnGateway, spawnService, type GatewayProcess, type Scrape, type ServiceProcess } from '../src/index.ts';
+import { collect, createVmInput, scrapeMetrics, spawnGateway, spawnService, subscriptionsClient, type GatewayProcess, type Scrape, type ServiceProcess } from '../src/index.ts';
 
 const vmsEntry = fileURLToPath(import.meta.resolve('@novacron/vms/main'));
 const workerEntry = fileURLToPath(import.meta.resolve('@novacron/vms/worker-main'));
@@ -71,6 +71,9 @@ describe('observability of the platform', () => {
   it('counts a create, a stop and a delete in every process and exports them as valid Prometheus text', async () => {
     const traced = createNovaCronClient({ url: gateway.url, headers: { authorization: `Bearer ${token}`, traceparent: `00-${traceId}-${clientSpanId}-01` } });
     const client = createNovaCronClient({ url: gateway.url, headers: { authorization: `Bearer ${token}` } });
+    const subscriptions = subscriptionsClient(gateway.url, { token });
+    const events = collect(subscriptions, VmEventsDocument, {});
+    await waitFor(async () => (await scrapeMetrics(gateway.metricsUrl)).sum('novacron_graphql_active_subscriptions') === 1, { description: 'the subscription to be counted' });
     const { createVM } = await traced.request(CreateVmDocument, { input: createVmInput() });
     await waitForOperation(client, createVM.id, { intervalMs: 50 });
     const vmId = createVM.vm?.id ?? '';
@@ -78,6 +81,7 @@ describe('observability of the platform', () => {
     await waitForOperation(client, stopVM.id, { intervalMs: 50 });
     const { deleteVM } = await client.request(DeleteVmDocument, { id: vmId });
     await waitForOperation(client, deleteVM.id, { intervalMs: 50 });
+    await events.waitFor((results) => results.some((result) => result.data?.vmEvents.vm.status === 'DELETED'));
 
     for (const [name, url] of [['gateway', gateway.metricsUrl], ['vms', vms.metricsUrl], ['worker', worker.metricsUrl]] as const) {
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
@@ -103,6 +107,13 @@ describe('observability of the platform', () => {
     expect(gatewayScrape?.sum('novacron_subgraph_fetch_duration_seconds_count', { subgraph: 'vms' })).toBeGreaterThanOrEqual(3);
     expect(gatewayScrape?.sum('novacron_graphql_errors_total')).toBe(0);
     expect(gatewayScrape?.sum('novacron_system_health_score', { component: 'gateway' })).toBe(100);
+    expect(gatewayScrape?.sum('novacron_graphql_active_subscriptions')).toBe(1);
+    expect(gatewayScrape?.sum('novacron_websocket_connections')).toBe(1);
+    // Every event the subscriber received was timed from its commit.
+    expect(gatewayScrape?.sum('novacron_event_delivery_lag_seconds_count')).toBe(events.results.length);
+    expect(gatewayScrape?.sum('novacron_slow_consumer_drops_total')).toBe(0);
+    events.stop();
+    await subscriptions.dispose();
 
     expect(vmsScrape?.sum('novacron_graphql_request_duration_seconds_count', { operation_type: 'mutation' })).toBe(3);
     expect(vmsScrape?.sum('novacron_operation_queue_depth', { status: 'QUEUED' })).toBe(0);
