@@ -18,8 +18,6 @@ export { databaseFingerprint } from './databaseFingerprint.ts';
 export type { DatabaseFingerprintOptions } from './databaseFingerprint.ts';
 export { auditCount, auditEntriesBy } from './auditTrail.ts';
 export { waitForIdleOperations } from './waitForIdleOperations.ts';
-export { parseMetrics, scrapeMetrics } from './scrapeMetrics.ts';
-export type { MetricSample, Scrape } from './scrapeMetrics.ts';
 export { internalTokenFor, postToSubgraph, readEventFeed } from './internalTokens.ts';
 export type { EventFeedEntry, InternalCaller } from './internalTokens.ts';
 export {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CreateVmDocument, VmEventsDocument, waitForOperation, type VmEventsSubscription } from '@novacron/sdk';
-import { redisServerInstalled, startRedis, waitFor } from '@novacron/testing';
-import { collect, createVmInput, scrapeMetrics, spawnGateway, startPlatform, subscriptionsClient } from '../src/index.ts';
+import { redisServerInstalled, scrapeMetrics, startRedis, waitFor } from '@novacron/testing';
+import { collect, createVmInput, spawnGateway, startPlatform, subscriptionsClient } from '../src/index.ts';
 
 type Event = VmEventsSubscription['vmEvents'];
 const eventsOf = (results: { data?: VmEventsSubscription | null }[]): Event[] => results.map((result) => result.data?.vmEvents).filter((event): event is Event => Boolean(event));

@@ -11,8 +11,8 @@ import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateVmDocument, StopVmDocument, waitForOperation } from '@novacron/sdk';
 import { kitTypeDefsPath } from '@novacron/subgraph-kit/manifest';
-import { waitFor } from '@novacron/testing';
-import { collect, createVmInput, scrapeMetrics, spawnGateway, startPlatform, subscriptionsClient, type GatewayProcess, type Platform } from '../src/index.ts';
+import { scrapeMetrics, waitFor } from '@novacron/testing';
+import { collect, createVmInput, spawnGateway, startPlatform, subscriptionsClient, type GatewayProcess, type Platform } from '../src/index.ts';
 
 // A second subgraph, for this test only, that contributes a field to VM: proof that a subscription's
 // payload is resolved across subgraphs by the gateway's query planner, exactly as a query is.

@@ -7,8 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDevelopmentKeys, signDevelopmentToken } from '@novacron/auth';
 import { createNovaCronClient, CreateVmDocument, DeleteVmDocument, StopVmDocument, VmEventsDocument, waitForOperation } from '@novacron/sdk';
-import { createTestDatabase, startOtlpReceiver, waitFor, type OtlpReceiver, type TestDatabase } from '@novacron/testing';
-import { collect, createVmInput, scrapeMetrics, spawnGateway, spawnService, subscriptionsClient, type GatewayProcess, type Scrape, type ServiceProcess } from '../src/index.ts';
+import { createTestDatabase, scrapeMetrics, startOtlpReceiver, waitFor, type OtlpReceiver, type Scrape, type TestDatabase } from '@novacron/testing';
+import { collect, createVmInput, spawnGateway, spawnService, subscriptionsClient, type GatewayProcess, type ServiceProcess } from '../src/index.ts';
 
 const vmsEntry = fileURLToPath(import.meta.resolve('@novacron/vms/main'));
 const workerEntry = fileURLToPath(import.meta.resolve('@novacron/vms/worker-main'));
@@ -139,6 +139,8 @@ describe('observability of the platform', () => {
     expect(ancestor?.service).toBe('gateway');
     const enqueue = inTrace.find((span) => span.service === 'vms' && span.name === 'enqueue CREATE');
     expect(enqueue).toBeDefined();
+    // The graphql instrumentation, enabled before the subgraph's modules loaded, traces its root resolver.
+    expect(inTrace.filter((span) => span.service === 'vms').map((span) => span.name)).toContain('graphql.resolve createVM');
 
     const execution = spans.find((span) => span.service === 'vms-worker' && span.name === 'operation CREATE' && span.links.some((link) => link.traceId === traceId));
     expect(execution?.links).toContainEqual({ traceId, spanId: enqueue?.spanId });

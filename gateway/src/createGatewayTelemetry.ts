@@ -66,6 +66,9 @@ export function createGatewayTelemetry(config: GatewayConfig, ready: () => Promi
       metrics.gaugeFromCollect('activeSubscriptions', () => [{ labels: {}, value: subscriptions.engine.stats().subscribers }]);
       metrics.gaugeFromCollect('webSocketConnections', () => [{ labels: {}, value: subscriptions.webSocket.connections() }]);
       metrics.counterFromTotal('slowConsumerDrops', () => subscriptions.engine.stats().slowConsumersDropped);
+      metrics.gaugeFromCollect('subscriptionGroups', () => [{ labels: {}, value: subscriptions.engine.stats().groups }]);
+      metrics.counterFromTotal('subscriptionDeliveries', () => subscriptions.engine.stats().deliveries);
+      metrics.counterFromTotal('subscriptionPayloadExecutions', () => subscriptions.engine.stats().payloadExecutions);
     },
     delivered(committedAt) {
       const lag = Math.max(0, (Date.now() - committedAt.getTime()) / 1000);

@@ -93,6 +93,24 @@ export const metricCatalog = {
     help: 'Subscribers dropped because they could not keep up.',
     labels: [],
   },
+  subscriptionGroups: {
+    name: 'novacron_subscription_groups',
+    type: 'gauge',
+    help: 'Groups of identical subscriptions (same document, variables and scope) sharing one payload execution per event.',
+    labels: [],
+  },
+  subscriptionDeliveries: {
+    name: 'novacron_subscription_deliveries_total',
+    type: 'counter',
+    help: 'Subscription results delivered to subscribers.',
+    labels: [],
+  },
+  subscriptionPayloadExecutions: {
+    name: 'novacron_subscription_payload_executions_total',
+    type: 'counter',
+    help: 'Subscription payloads executed (once per event and group, however many subscribers the group has).',
+    labels: [],
+  },
   rateLimitRefusals: {
     name: 'novacron_rate_limit_refusals_total',
     type: 'counter',

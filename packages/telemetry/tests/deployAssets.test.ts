@@ -85,6 +85,14 @@ describe('Prometheus rules', () => {
   });
 });
 
+describe('docs/operations.md', () => {
+  it('describes every metric NovaCron exports', () => {
+    const docs = readFileSync(fileURLToPath(new URL('../../../docs/operations.md', import.meta.url)), 'utf8');
+    const families = new Set([...exportedSeriesNames()].map((name) => name.replace(/_(bucket|sum|count)$/, '')));
+    expect([...families].filter((family) => !docs.includes(`\`${family}\``))).toEqual([]);
+  });
+});
+
 describe('Grafana dashboard', () => {
   const dashboard = JSON.parse(readFileSync(deploy('grafana/novacron.json'), 'utf8')) as Dashboard;
 

@@ -7,3 +7,5 @@ export { redisServerInstalled, startRedis } from './startRedis.ts';
 export type { TestRedis } from './startRedis.ts';
 export { startOtlpReceiver } from './startOtlpReceiver.ts';
 export type { OtlpReceiver, OtlpRequest, ReceivedSpan } from './startOtlpReceiver.ts';
+export { parseMetrics, scrapeMetrics } from './scrapeMetrics.ts';
+export type { MetricSample, Scrape } from './scrapeMetrics.ts';

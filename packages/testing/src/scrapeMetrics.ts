@@ -14,7 +14,7 @@ export interface Scrape {
 }
 
 // A reader for the exposition lines the tests look at; the format's full grammar is promtool's job
-// (the observability tests run `promtool check metrics` on the same scrapes).
+// (the observability e2e test runs `promtool check metrics` on its scrapes).
 const sampleLine = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)/;
 const labelPair = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
 
