@@ -89,7 +89,7 @@ function metricsPort(service: string): number {
 
 /** Writes `.novacron/prometheus-targets.json` in Prometheus's file-based service-discovery format. */
 function writePrometheusTargets(): string {
-  const file = join(root, '.novacron', 'prometheus-targets.json');
+  const file = env.PROMETHEUS_TARGETS_FILE ?? join(root, '.novacron', 'prometheus-targets.json');
   mkdirSync(dirname(file), { recursive: true });
   const groups = metricsTargets.map(({ service, port }) => ({ targets: [`127.0.0.1:${port}`], labels: { job: 'novacron', service } }));
   writeFileSync(file, `${JSON.stringify(groups, null, 2)}\n`);

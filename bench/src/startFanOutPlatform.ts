@@ -78,6 +78,8 @@ export async function startFanOutPlatform(options: FanOutPlatformOptions): Promi
       RATE_LIMIT_POINTS: '1000000000',
       DATABASE_URL: databaseUrl,
       GATEWAY_PORT: String(gatewayPort),
+      // Metrics ports count up from here (npm start), away from a platform a developer runs on 9464….
+      METRICS_BASE_PORT: String(await freePort()),
       VMS_PORT: String(vmsPort),
       SIM_LATENCY_MS: options.simLatencyMs,
       LOG_LEVEL: 'warn',
