@@ -121,8 +121,7 @@ try {
     for (const extra of subgraph.processes ?? []) {
       const replicas = Number(extra.replicasEnv ? (env[extra.replicasEnv] ?? 1) : 1);
       for (let index = 1; index <= replicas; index += 1) {
-        const name = replicas > 1 ? `${extra.name}-${index}` : extra.name;
-        startChild(name, extra.entry, { ...shared, [`${envPrefix(extra.name)}_METRICS_PORT`]: String(metricsPort(`${subgraph.name}-${name}`)) });
+        startChild(`${extra.name}-${index}`, extra.entry, { ...shared, [`${envPrefix(extra.name)}_METRICS_PORT`]: String(metricsPort(`${subgraph.name}-${extra.name}-${index}`)) });
       }
     }
   }

@@ -2,11 +2,8 @@
  * @novacron/subgraph-kit: what every NovaCron subgraph needs, once. A subgraph is its SDL, resolvers,
  * domain code and migrations; see README.md ("how to add a subgraph").
  */
-// First: a subgraph entry imports the kit before anything else, so when tracing is configured the
-// instrumentations (graphql, pg) are enabled before those modules load (ES modules evaluate in order).
-import '@novacron/telemetry/register';
-export { runProcess } from './runProcess.ts';
-export type { Stoppable } from './runProcess.ts';
+export { runProcess } from '@novacron/server-kit';
+export type { Stoppable } from '@novacron/server-kit';
 export { loadSubgraphConfig, readPem } from './SubgraphConfig.ts';
 export type { SubgraphConfig } from './SubgraphConfig.ts';
 export { kitTypeDefs, loadTypeDefs, startSubgraph } from './startSubgraph.ts';

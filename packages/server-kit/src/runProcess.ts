@@ -1,5 +1,5 @@
-import { createLogger, type Logger } from '@novacron/server-kit';
 import { startTracing } from '@novacron/telemetry';
+import { createLogger, type Logger } from './createLogger.ts';
 
 /** Something a process runs until it is told to stop. */
 export interface Stoppable {
