@@ -57,7 +57,8 @@ export function createHealthScore(options: HealthScoreOptions): HealthScore {
   const compute = async (): Promise<number> => {
     const ready = await options.ready().catch(() => false);
     if (!ready) return 0;
-    const lag = Math.max(0, (await options.lagSeconds?.()) ?? 0);
+    // A lag that cannot be read (its database query failed) counts as the worst lag.
+    const lag = Math.max(0, await Promise.resolve(options.lagSeconds?.() ?? 0).catch(() => Number.POSITIVE_INFINITY));
     const score = 100 - Math.min(50, 500 * errorRatio()) - Math.min(50, 10 * Math.max(0, lag - allowance));
     return Math.max(0, Math.min(100, Math.round(score * 10) / 10));
   };

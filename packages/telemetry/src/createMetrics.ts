@@ -29,7 +29,10 @@ export interface Metrics {
   inc<K extends MetricKey>(key: K, labels: LabelsOf<K>, value?: number): void;
   observe<K extends MetricKey>(key: K, labels: LabelsOf<K>, value: number): void;
   set<K extends MetricKey>(key: K, labels: LabelsOf<K>, value: number): void;
-  /** A gauge read when Prometheus scrapes (queue depth, open sockets, …); replaces its previous samples each scrape. */
+  /**
+   * A gauge read when Prometheus scrapes (queue depth, open sockets, …); replaces its previous samples
+   * each scrape. A read that fails (the database is down) reports no samples instead of failing the scrape.
+   */
   gaugeFromCollect<K extends MetricKey>(key: K, read: () => Promise<GaugeSample<K>[]> | GaugeSample<K>[]): void;
   /** A counter that follows a cumulative number kept elsewhere (the subscription engine's stats). */
   counterFromTotal<K extends MetricKey>(key: K, read: () => number): void;
@@ -117,7 +120,9 @@ export function createMetrics(options: MetricsOptions): Metrics {
         key,
         build(key, async function (this: AnyMetric) {
           const gauge = this as Gauge<string>;
-          const samples = await read();
+          const samples = await Promise.resolve()
+            .then(read)
+            .catch(() => []);
           gauge.reset();
           for (const sample of samples) gauge.set(bound(key, sample.labels), sample.value);
         }),

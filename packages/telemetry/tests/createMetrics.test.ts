@@ -70,6 +70,21 @@ describe('createMetrics', () => {
     expect(text).toContain('novacron_slow_consumer_drops_total 2');
   });
 
+  it('still answers a scrape when a collect-time read fails, leaving that gauge out', async () => {
+    const metrics = createMetrics({ service: 'test', defaultMetrics: false });
+    let failing = false;
+    metrics.gaugeFromCollect('operationQueueDepth', async () => {
+      if (failing) throw new Error('database unreachable');
+      return [{ labels: { status: 'QUEUED' }, value: 2 }];
+    });
+    metrics.inc('rateLimitRefusals', {});
+    expect(await metrics.scrape()).toContain('novacron_operation_queue_depth{status="QUEUED"} 2');
+    failing = true;
+    const text = await metrics.scrape();
+    expect(text).not.toContain('novacron_operation_queue_depth{');
+    expect(text).toContain('novacron_rate_limit_refusals_total 1');
+  });
+
   it('exports Node process and event-loop metrics with the service label', async () => {
     const metrics = createMetrics({ service: 'gateway' });
     const text = await metrics.scrape();

@@ -61,6 +61,9 @@ describe('createHealthScore', () => {
     expect(await health.compute()).toBe(100);
     ready = false;
     expect(await health.compute()).toBe(0);
+    ready = true;
+    const unreadable = createHealthScore({ metrics: createMetrics({ service: 'test', defaultMetrics: false }), component: 'worker', ready: async () => true, lagSeconds: async () => Promise.reject(new Error('database unreachable')) });
+    expect(await unreadable.compute()).toBe(50);
   });
 });
 
