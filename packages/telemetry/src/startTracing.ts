@@ -1,8 +1,13 @@
-import { registerInstrumentations, type Instrumentation } from '@opentelemetry/instrumentation';
-import { NodeSDK } from '@opentelemetry/sdk-node';
-import { GraphQLInstrumentation } from '@opentelemetry/instrumentation-graphql';
-import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
-import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
+import { createRequire } from 'node:module';
+import type * as InstrumentationApi from '@opentelemetry/instrumentation';
+import type * as GraphQLInstrumentationModule from '@opentelemetry/instrumentation-graphql';
+import type * as HttpInstrumentationModule from '@opentelemetry/instrumentation-http';
+import type * as PgInstrumentationModule from '@opentelemetry/instrumentation-pg';
+import type * as SdkNode from '@opentelemetry/sdk-node';
+
+// The SDK and instrumentations are loaded only when tracing is on (synchronously, so they still come
+// before the modules they patch): importing them costs about a second of start-up on this machine.
+const load = createRequire(import.meta.url);
 
 /** Tracing in this process, on or off. */
 export interface Tracing {
@@ -25,7 +30,7 @@ export function tracingEnabled(env: Env = process.env): boolean {
   return exporters.length > 0 || Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT) || Boolean(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
 }
 
-let registered: Instrumentation[] | null = null;
+let registered: InstrumentationApi.Instrumentation[] | null = null;
 
 /**
  * Enables the instrumentations (http client, graphql, pg) when tracing is configured, so modules
@@ -34,6 +39,10 @@ let registered: Instrumentation[] | null = null;
  */
 export function enableInstrumentations(env: Env = process.env): void {
   if (registered || !tracingEnabled(env)) return;
+  const { registerInstrumentations } = load('@opentelemetry/instrumentation') as typeof InstrumentationApi;
+  const { HttpInstrumentation } = load('@opentelemetry/instrumentation-http') as typeof HttpInstrumentationModule;
+  const { GraphQLInstrumentation } = load('@opentelemetry/instrumentation-graphql') as typeof GraphQLInstrumentationModule;
+  const { PgInstrumentation } = load('@opentelemetry/instrumentation-pg') as typeof PgInstrumentationModule;
   registered = [
     // Our HTTP servers make their own server spans (createGraphQLHttpServer): ESM imports of
     // node:http are not patched reliably, and a second server span would only add noise.
@@ -57,6 +66,7 @@ export function enableInstrumentations(env: Env = process.env): void {
 export function startTracing(service: string, env: Env = process.env): Tracing {
   if (!tracingEnabled(env)) return { enabled: false, shutdown: async () => {} };
   enableInstrumentations(env);
+  const { NodeSDK } = load('@opentelemetry/sdk-node') as typeof SdkNode;
   const sdk = new NodeSDK({
     serviceName: env.OTEL_SERVICE_NAME ?? service,
     ...(env.OTEL_LOGS_EXPORTER ? {} : { logRecordProcessors: [] }),
