@@ -8,6 +8,8 @@ export { instancesOfVm } from './instancesOfVm.ts';
 export { collect, subscriptionsClient } from './collectSubscription.ts';
 export type { CollectedSubscription } from './collectSubscription.ts';
 export { spawnGateway } from './spawnGateway.ts';
+export { spawnService } from './spawnService.ts';
+export type { ServiceProcess } from './spawnService.ts';
 export type { GatewayProcess } from './spawnGateway.ts';
 export { openRawGraphQLSocket } from './rawGraphQLSocket.ts';
 export type { RawGraphQLSocket } from './rawGraphQLSocket.ts';

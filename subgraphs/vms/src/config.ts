@@ -19,6 +19,8 @@ export interface VmsConfig extends SubgraphConfig {
   worker: {
     /** Port of the worker's /health and /ready endpoints (0: any free port, logged at start). */
     healthPort: number;
+    /** Port of the worker's Prometheus `/metrics` endpoint (0: any free port, logged at start). */
+    metricsPort: number;
     concurrency: number;
     leaseSeconds: number;
     queuedLeaseSeconds: number;
@@ -56,6 +58,7 @@ export function loadConfig(): VmsConfig {
     },
     worker: {
       healthPort: readEnv.int('WORKER_HEALTH_PORT', 0),
+      metricsPort: readEnv.int('WORKER_METRICS_PORT', 0),
       concurrency: readEnv.int('WORKER_CONCURRENCY', 200),
       leaseSeconds: readEnv.int('WORKER_LEASE_SECONDS', 30),
       queuedLeaseSeconds: readEnv.int('WORKER_QUEUED_LEASE_SECONDS', 300),

@@ -8,6 +8,7 @@ import { migrateVms } from './db/migrateVms.ts';
 import { createVmLoader } from './domain/createVmLoader.ts';
 import { vmsOutbox } from './domain/eventStreams.ts';
 import { loadCredentialKeys } from './loadCredentialKeys.ts';
+import { observeOperations } from './observeOperations.ts';
 import { resolvers } from './resolvers/index.ts';
 
 /** A running vms subgraph. */
@@ -28,12 +29,16 @@ export async function start(config: VmsConfig, logger?: Logger): Promise<Running
     typeDefs,
     resolvers,
     migrate: migrateVms,
-    services: ({ sql }) => ({
-      credentialKeys,
-      db: createDatabase(sql),
-      providers: createProviderRegistry({ sql, latencyMs: config.simulated.latencyMs, capacityPerRegion: config.simulated.capacityPerRegion }),
-      config,
-    }),
+    services: ({ sql, metrics }) => {
+      // Queue depth and the compute run rate, read at scrape time.
+      observeOperations(metrics, sql);
+      return {
+        credentialKeys,
+        db: createDatabase(sql),
+        providers: createProviderRegistry({ sql, latencyMs: config.simulated.latencyMs, capacityPerRegion: config.simulated.capacityPerRegion }),
+        config,
+      };
+    },
     context: ({ principal, tenantId }, services) => ({ principal, tenantId, services, vmById: createVmLoader(services.db, tenantId) }),
     outbox: { outbox: vmsOutbox, db: (services) => services.db, prune: false },
   });

@@ -96,6 +96,8 @@ export const operations = vmsSchema.table(
     leaseEpoch: integer('lease_epoch').notNull().default(0),
     leaseExpiresAt: timestamp('lease_expires_at', { withTimezone: true, precision: 3 }),
     redriveCount: integer('redrive_count').notNull().default(0),
+    /** W3C trace context of the request that accepted the operation; the worker's execution span links to it. */
+    traceContext: text('trace_context'),
     version: integer('version').notNull().default(1),
     createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),

@@ -1,6 +1,7 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { isTransientDatabaseError } from '@novacron/db';
 import { appError, notFound } from '@novacron/errors';
+import { currentTraceContext, withSpan } from '@novacron/telemetry';
 import type { Database } from '../db/createDatabase.ts';
 import { insertVmEvent } from '../db/recordVmChange.ts';
 import type { OperationRow, VmRow } from '../db/rows.ts';
@@ -46,7 +47,7 @@ export type EnqueueRequest = {
  */
 export async function enqueueOperation(db: Database, request: EnqueueRequest): Promise<OperationRow> {
   const digest = inputDigest(request.mutation, request.args);
-  return db.transaction(async (tx) => {
+  return withSpan(`enqueue ${request.kind}`, { 'novacron.operation.kind': request.kind }, () => db.transaction(async (tx) => {
     if (request.idempotencyKey !== null) {
       // Serialize requests that share a key, so five concurrent replays make one operation.
       await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`${request.tenantId.length}:${request.tenantId}:${request.idempotencyKey}`}, 0))`);
@@ -111,6 +112,7 @@ export async function enqueueOperation(db: Database, request: EnqueueRequest): P
         idempotencyKey: request.idempotencyKey,
         steps: plannedSteps(request.kind),
         leaseExpiresAt: sql`now() + make_interval(secs => ${request.queuedLeaseSeconds})`,
+        traceContext: currentTraceContext(),
       })
       .returning();
     if (!operation) throw new Error('insert into operations returned no row');
@@ -118,7 +120,7 @@ export async function enqueueOperation(db: Database, request: EnqueueRequest): P
       sql`select graphile_worker.add_job(${runOperationTask}, json_build_object('operationId', ${operation.id}::text), job_key := ${operationJobKey(operation.id)}, max_attempts := 10)`,
     );
     return operation;
-  }).catch(unavailableOnDatabaseTrouble);
+  })).catch(unavailableOnDatabaseTrouble);
 }
 
 /**

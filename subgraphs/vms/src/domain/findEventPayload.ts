@@ -67,6 +67,7 @@ function operationFromSnapshot(payload: Record<string, unknown>): OperationRow {
     leaseEpoch: Number(payload.lease_epoch),
     leaseExpiresAt: optionalDate(payload.lease_expires_at),
     redriveCount: Number(payload.redrive_count),
+    traceContext: text('trace_context'),
     version: Number(payload.version),
     createdAt: date(payload.created_at),
     updatedAt: date(payload.updated_at),

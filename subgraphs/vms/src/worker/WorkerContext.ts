@@ -1,5 +1,6 @@
 import type { ProviderRegistry } from '@novacron/providers';
 import type { Logger } from '@novacron/server-kit';
+import type { OperationTelemetry } from '@novacron/telemetry';
 import type { Database } from '../db/createDatabase.ts';
 import type { RetryPolicy } from './retryTransient.ts';
 
@@ -18,4 +19,6 @@ export interface WorkerContext {
   signal?: AbortSignal;
   /** Give up waiting for a provider transition after this long. */
   transitionTimeoutSeconds: number;
+  /** Metrics and spans around executions, steps and provider calls (none: nothing recorded). */
+  telemetry?: OperationTelemetry;
 }

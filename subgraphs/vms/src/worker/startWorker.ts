@@ -11,6 +11,7 @@ import { runOperationTask } from '../domain/enqueueOperation.ts';
 import { executeOperation } from './executeOperation.ts';
 import { pruneEvents } from '../domain/pruneEvents.ts';
 import { sweepExpiredLeases } from './sweepExpiredLeases.ts';
+import { createWorkerTelemetry } from './createWorkerTelemetry.ts';
 import type { WorkerContext } from './WorkerContext.ts';
 
 /** A running worker process's handle. */
@@ -18,6 +19,8 @@ export interface RunningWorker {
   workerId: string;
   /** Where /health and /ready answer. */
   healthUrl: string;
+  /** The Prometheus `/metrics` endpoint. */
+  metricsUrl: string;
   stop(): Promise<void>;
 }
 
@@ -31,7 +34,9 @@ export async function startWorker(config: VmsConfig, logger: Logger = createLogg
   const db = createDatabase(sql);
   const providers = createProviderRegistry({ sql, latencyMs: config.simulated.latencyMs, capacityPerRegion: config.simulated.capacityPerRegion });
   const stopping = new AbortController();
+  const telemetry = createWorkerTelemetry(config, sql);
   const context: WorkerContext = {
+    telemetry: telemetry.operations,
     db,
     providers,
     logger,
@@ -67,6 +72,7 @@ export async function startWorker(config: VmsConfig, logger: Logger = createLogg
       const result = await sweepExpiredLeases(db, { leaseSeconds: config.worker.leaseSeconds, queuedLeaseSeconds: config.worker.queuedLeaseSeconds });
       if (result.redriven.length > 0) logger.warn({ operations: result.redriven }, 're-drove operations whose worker died');
       if (result.requeued.length > 0) logger.warn({ operations: result.requeued }, 'gave waiting operations a new job (theirs was lost or held by a dead worker)');
+      telemetry.swept(result);
     } catch (error) {
       logger.warn({ err: error }, 'lease sweep failed; will try again');
     } finally {
@@ -94,12 +100,15 @@ export async function startWorker(config: VmsConfig, logger: Logger = createLogg
     config.host,
     '/health',
   );
-  logger.info({ workerId, concurrency: config.worker.concurrency, health: health.url }, 'operation worker started');
+  const metricsServer = await telemetry.listen();
+  logger.info({ workerId, concurrency: config.worker.concurrency, health: health.url, metrics: metricsServer.url }, 'operation worker started');
   return {
     workerId,
     healthUrl: health.url,
+    metricsUrl: metricsServer.url,
     stop: async () => {
       await health.close();
+      await metricsServer.close();
       clearInterval(sweeper);
       clearInterval(pruner);
       stopping.abort(new Error('worker stopping'));
