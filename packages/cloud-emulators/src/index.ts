@@ -6,3 +6,5 @@ export { startEc2Emulator, emulatedAmis } from './ec2/startEc2Emulator.ts';
 export type { Ec2Emulator, Ec2EmulatorOptions, Ec2Instance, Ec2State } from './ec2/startEc2Emulator.ts';
 export { startGceEmulator, emulatedGceImages } from './gce/startGceEmulator.ts';
 export type { GceEmulator, GceEmulatorOptions, GceInstance, GceStatus } from './gce/startGceEmulator.ts';
+export { startAzureEmulator, emulatedAzureImages } from './azure/startAzureEmulator.ts';
+export type { AzureEmulator, AzureEmulatorOptions, AzureResource } from './azure/startAzureEmulator.ts';
