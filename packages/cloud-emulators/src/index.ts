@@ -8,3 +8,5 @@ export { startGceEmulator, emulatedGceImages } from './gce/startGceEmulator.ts';
 export type { GceEmulator, GceEmulatorOptions, GceInstance, GceStatus } from './gce/startGceEmulator.ts';
 export { startAzureEmulator, emulatedAzureImages } from './azure/startAzureEmulator.ts';
 export type { AzureEmulator, AzureEmulatorOptions, AzureResource } from './azure/startAzureEmulator.ts';
+export { startCloudEmulators } from './startCloudEmulators.ts';
+export type { CloudEmulatorsDescriptor, RunningCloudEmulators } from './startCloudEmulators.ts';

@@ -10,6 +10,7 @@ export type {
   ValidationProblem,
 } from './ProviderDriver.ts';
 export { ProviderError, isTransientProviderError } from './ProviderError.ts';
+export type { ProviderErrorCode, ProviderErrorOptions } from './ProviderError.ts';
 export { createProviderRegistry } from './createProviderRegistry.ts';
 export type { ProviderRegistry, ProviderRegistryOptions } from './createProviderRegistry.ts';
 export { createSimulatedDriver } from './simulated/createSimulatedDriver.ts';
@@ -20,3 +21,14 @@ export { clearFaults } from './simulated/clearFaults.ts';
 export type { SimulatedFault, SimulatedFaultAction, SimulatedFaultKind } from './simulated/SimulatedFault.ts';
 export { simulatedFlavours, simulatedImages } from './simulated/simulatedFlavours.ts';
 export type { SimulatedErrorCodes, SimulatedFlavour, SimulatedProviderName } from './simulated/simulatedFlavours.ts';
+export { createAwsDriver } from './aws/createAwsDriver.ts';
+export type { AwsCredentials, AwsDriverOptions } from './aws/createAwsDriver.ts';
+export { createAzureDriver } from './azure/createAzureDriver.ts';
+export type { AzureCredentials, AzureDriverOptions } from './azure/createAzureDriver.ts';
+export { createGcpDriver } from './gcp/createGcpDriver.ts';
+export type { GcpCredentials, GcpDriverOptions, GcpServiceAccountKey } from './gcp/createGcpDriver.ts';
+export { createCloudDriver, isCloudName, parseCloudCredentials } from './cloud/createCloudDriver.ts';
+export type { CloudDriverSettings, CloudName } from './cloud/createCloudDriver.ts';
+export { createEmulatedCloudDrivers, emulatedCloudsFromEnvironment } from './cloud/emulatedClouds.ts';
+export type { EmulatedClouds } from './cloud/emulatedClouds.ts';
+export { managedTags, gcpManagedLabels } from './cloud/managedTags.ts';
