@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { emulatedCloudsFromEnvironment, type EmulatedClouds } from '@novacron/providers';
 import { readEnv } from '@novacron/server-kit';
 
 /** A PEM from `<NAME>` or from the file named by `<NAME>_FILE`. */
@@ -40,6 +41,8 @@ export interface VmsConfig {
     latencyMs: { min: number; max: number };
     capacityPerRegion: number;
   };
+  /** NOVACRON_CLOUDS=emulated: the real drivers against the cloud emulators (their descriptor); undefined: simulated. */
+  clouds?: EmulatedClouds;
   worker: {
     /** Port of the worker's /health and /ready endpoints (0: any free port, logged at start). */
     healthPort: number;
@@ -87,6 +90,7 @@ export function loadConfig(): VmsConfig {
       latencyMs: parseRange('SIM_LATENCY_MS', '1000-3000'),
       capacityPerRegion: readEnv.int('SIM_CAPACITY_PER_REGION', 100_000),
     },
+    clouds: emulatedCloudsFromEnvironment({ NOVACRON_CLOUDS: readEnv.optional('NOVACRON_CLOUDS'), NOVACRON_CLOUD_EMULATORS: readEnv.optional('NOVACRON_CLOUD_EMULATORS') }),
     worker: {
       healthPort: readEnv.int('WORKER_HEALTH_PORT', 0),
       concurrency: readEnv.int('WORKER_CONCURRENCY', 200),

@@ -13,6 +13,7 @@ import { createGraphQLHttpServer, createLogger, listen, type Logger } from '@nov
 import type { VmsConfig } from './config.ts';
 import type { RequestContext, VmsServices } from './context.ts';
 import { createDatabase } from './db/createDatabase.ts';
+import { createCredentialsLoader } from './domain/loadProviderCredentials.ts';
 import { migrateVms } from './db/migrateVms.ts';
 import { createVmLoader } from './domain/createVmLoader.ts';
 import { loadSecurity } from './loadSecurity.ts';
@@ -55,10 +56,17 @@ export async function start(config: VmsConfig, logger: Logger = createLogger('vm
   const security = await loadSecurity(config);
   const sql = createSql(config.databaseUrl, { max: 20, applicationName: 'novacron-vms' });
   await migrateVms(config.databaseUrl);
+  const db = createDatabase(sql);
   const services: VmsServices = {
     credentialKeys: security.credentialKeys,
-    db: createDatabase(sql),
-    providers: createProviderRegistry({ sql, latencyMs: config.simulated.latencyMs, capacityPerRegion: config.simulated.capacityPerRegion }),
+    db,
+    providers: createProviderRegistry({
+      sql,
+      latencyMs: config.simulated.latencyMs,
+      capacityPerRegion: config.simulated.capacityPerRegion,
+      emulated: config.clouds,
+      loadCredentials: createCredentialsLoader(db, security.credentialKeys),
+    }),
     config,
   };
   const apollo = new ApolloServer<RequestContext>({

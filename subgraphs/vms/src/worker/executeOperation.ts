@@ -25,7 +25,7 @@ export async function executeOperation(context: WorkerContext, operationId: stri
   try {
     const [vm] = await context.db.select().from(vms).where(eq(vms.id, claimed.vmId));
     if (!vm) throw new Error(`operation ${operationId} refers to a missing VM`);
-    const driver = context.providers.get(vm.provider) ?? unconfiguredProvider(vm.provider);
+    const driver = (await context.providers.forTenant(vm.tenantId, vm.provider)) ?? unconfiguredProvider(vm.provider);
     const run = new OperationRun(context, claimed, vm, driver, lease);
     log.debug({ redrive: claimed.redriveCount }, 'running operation');
     await runSteps(run);
