@@ -32,3 +32,7 @@ export type { CloudDriverSettings, CloudName } from './cloud/createCloudDriver.t
 export { createEmulatedCloudDrivers, emulatedCloudsFromEnvironment } from './cloud/emulatedClouds.ts';
 export type { EmulatedClouds } from './cloud/emulatedClouds.ts';
 export { managedTags, gcpManagedLabels } from './cloud/managedTags.ts';
+export { classifyDrift, isManaged, vmStatusOf } from './reconcile/classifyDrift.ts';
+export type { ManagedVm, ManagedVmStatus, ReconcileFinding, VmFacts } from './reconcile/classifyDrift.ts';
+export { reconcileProvider } from './reconcile/reconcileProvider.ts';
+export type { ReconcileOptions, ReconcileReport } from './reconcile/reconcileProvider.ts';
