@@ -6,6 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { startCloudEmulators, type RunningCloudEmulators } from '@novacron/cloud-emulators';
 import { ensureDatabase, startEmbeddedPostgres, type RunningPostgres } from '@novacron/db';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -15,6 +16,7 @@ const vmsPort = Number(env.VMS_PORT ?? 4001);
 const workerCount = Number(env.WORKER_PROCESSES ?? 1);
 const children: { name: string; process: ChildProcess }[] = [];
 let postgres: RunningPostgres | undefined;
+let clouds: RunningCloudEmulators | undefined;
 let stopping = false;
 
 function log(message: string): void {
@@ -65,6 +67,10 @@ async function shutdown(code: number): Promise<void> {
     clearTimeout(timer);
     log(`${name} stopped`);
   }
+  if (clouds) {
+    await clouds.close().catch(() => {});
+    log('cloud emulators stopped');
+  }
   if (postgres) {
     await postgres.stop().catch(() => {});
     log('postgres stopped');
@@ -85,7 +91,13 @@ try {
   } else {
     log('using DATABASE_URL');
   }
-  const shared = { DATABASE_URL: databaseUrl, VMS_PORT: String(vmsPort) };
+  const shared: Record<string, string> = { DATABASE_URL: databaseUrl, VMS_PORT: String(vmsPort) };
+  if (env.NOVACRON_CLOUDS === 'emulated') {
+    // The real AWS, Azure and GCP drivers against loopback emulators of their APIs (docs/clouds.md).
+    clouds = await startCloudEmulators();
+    shared.NOVACRON_CLOUD_EMULATORS = JSON.stringify(clouds.descriptor);
+    log(`cloud emulators: EC2 ${clouds.ec2.url}, Azure ${clouds.azure.url} (TLS), Compute Engine ${clouds.gce.url}`);
+  }
   startChild('vms', 'subgraphs/vms/src/index.ts', shared);
   await waitUntilReady('vms subgraph', `http://127.0.0.1:${vmsPort}/ready`);
   for (let index = 1; index <= workerCount; index += 1) startChild(`worker-${index}`, 'subgraphs/vms/src/workerMain.ts', shared);
