@@ -117,6 +117,8 @@ export function createGcpDriver(options: GcpDriverOptions): ProviderDriver {
       createMaxRetriesBackoffSettings(options.retry?.initialDelayMs ?? 500, 2, 30_000, 60_000, 1, 60_000, options.retry?.maxRetries ?? 4),
     ),
   };
+  // The *Async list methods page themselves; gax warns unless auto-pagination is off.
+  const listOptions: CallOptions = { ...callOptions, autoPaginate: false };
 
   const capabilities: ProviderCapabilities = Object.freeze({ resizeRequiresStop: true, idempotentCreate: true, canReboot: true, images: Object.keys(gceImages) });
   const description: ProviderDescription = Object.freeze({ name: 'gcp', displayName: 'Google Cloud', simulated: false, regions: view.regions, capabilities });
@@ -246,10 +248,10 @@ export function createGcpDriver(options: GcpDriverOptions): ProviderDriver {
     await instancesCall(async () => {
       if (filter.region) {
         const zone = zoneOf(filter.region);
-        for await (const instance of instancesClient.listAsync({ ...request, zone }, callOptions)) found.push(toInstance(instance, zone));
+        for await (const instance of instancesClient.listAsync({ ...request, zone }, listOptions)) found.push(toInstance(instance, zone));
         return;
       }
-      for await (const [scope, scoped] of instancesClient.aggregatedListAsync(request, callOptions)) {
+      for await (const [scope, scoped] of instancesClient.aggregatedListAsync(request, listOptions)) {
         const zone = scope.replace(/^zones\//, '');
         for (const instance of scoped.instances ?? []) found.push(toInstance(instance, zone));
       }
@@ -281,7 +283,7 @@ export function createGcpDriver(options: GcpDriverOptions): ProviderDriver {
       if (hint.region) return get(`projects/${project}/zones/${zoneOf(hint.region)}/instances/${gceInstanceName(clientToken)}`);
       const label = labelSafe(clientToken);
       const found = await instancesCall(async () => {
-        for await (const [scope, scoped] of instancesClient.aggregatedListAsync({ project, filter: `labels.${gcpManagedLabels.clientToken} = "${label}"` }, callOptions)) {
+        for await (const [scope, scoped] of instancesClient.aggregatedListAsync({ project, filter: `labels.${gcpManagedLabels.clientToken} = "${label}"` }, listOptions)) {
           const match = (scoped.instances ?? []).find((instance) => instance.name === gceInstanceName(clientToken));
           if (match) return toInstance(match, scope.replace(/^zones\//, ''));
         }
