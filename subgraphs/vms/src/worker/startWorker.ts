@@ -8,7 +8,7 @@ import { createLogger, listen, type Logger } from '@novacron/server-kit';
 import type { VmsConfig } from '../config.ts';
 import { createDatabase } from '../db/createDatabase.ts';
 import { createCredentialsLoader } from '../domain/loadProviderCredentials.ts';
-import { loadSecurity } from '../loadSecurity.ts';
+import { loadCredentialKeys } from '../loadCredentialKeys.ts';
 import { runOperationTask } from '../domain/enqueueOperation.ts';
 import { executeOperation } from './executeOperation.ts';
 import { pruneEvents } from '../domain/pruneEvents.ts';
@@ -31,7 +31,7 @@ export async function startWorker(config: VmsConfig, logger: Logger = createLogg
   const workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const sql = createSql(config.databaseUrl, { max: Math.min(40, Math.max(5, Math.ceil(config.worker.concurrency / 4))), applicationName: 'novacron-vms-worker' });
   const db = createDatabase(sql);
-  const { credentialKeys } = await loadSecurity(config);
+  const credentialKeys = await loadCredentialKeys(config);
   const providers = createProviderRegistry({
     sql,
     latencyMs: config.simulated.latencyMs,
@@ -80,7 +80,7 @@ export async function startWorker(config: VmsConfig, logger: Logger = createLogg
   const pruner = setInterval(async () => {
     try {
       const pruned = await pruneEvents(db, config.events.retentionSeconds);
-      if (pruned.vm + pruned.operation > 0) logger.info({ pruned }, 'pruned events past the retention window');
+      if (Object.values(pruned).some((count) => count > 0)) logger.info({ pruned }, 'pruned events past the retention window');
     } catch (error) {
       logger.warn({ err: error }, 'event pruning failed; will try again');
     }
