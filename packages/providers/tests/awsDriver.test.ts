@@ -8,7 +8,7 @@ import type { ProviderDriver } from '../src/ProviderDriver.ts';
 const catalog = loadCatalog();
 const credentials = { accessKeyId: 'AKIAEMULATORTENANT1', secretAccessKey: 'tenant-one-secret' };
 let emulator: Ec2Emulator;
-let driver: ProviderDriver;
+let driver: ReturnType<typeof createAwsDriver>;
 
 beforeAll(async () => {
   emulator = await startEc2Emulator({
@@ -157,5 +157,21 @@ describe('AWS driver against the EC2 emulator', () => {
     expect(description.regions.map((region) => region.name)).toContain('us-east-1');
     expect(driver.capabilities()).toMatchObject({ resizeRequiresStop: true, idempotentCreate: true });
     expect(driver.validate({ region: 'us-east-1', instanceType: 'm6i.large', image: 'plan9' })).toEqual([{ field: 'image', message: expect.stringContaining('plan9') }]);
+  });
+});
+
+describe('AWS metrics from CloudWatch', () => {
+  it('reads CPU, network and disk series for each VM with GetMetricData, signed for CloudWatch', async () => {
+    const created = await driver.create(request('66666666-aaaa-4000-8000-000000000001'));
+    const to = new Date(Date.now() + 1_000);
+    const from = new Date(to.getTime() - 3_600_000);
+    const samples = await driver.metrics({ instances: [{ providerId: created.providerId, region: 'us-east-1', vmId: 'vm-42', labels: {} }], from, to });
+    expect(new Set(samples.map((sample) => sample.kind))).toEqual(new Set(['CPU_PERCENT', 'NETWORK_IN_BYTES', 'NETWORK_OUT_BYTES', 'DISK_READ_BYTES', 'DISK_WRITE_BYTES']));
+    expect(samples.every((sample) => sample.vmId === 'vm-42' && sample.t >= from && sample.t < to && sample.t.getTime() % 300_000 === 0)).toBe(true);
+    const cpu = samples.filter((sample) => sample.kind === 'CPU_PERCENT');
+    expect(cpu.length).toBeGreaterThanOrEqual(1);
+    expect(cpu.every((sample) => sample.value >= 0 && sample.value <= 100)).toBe(true);
+    expect(emulator.requestCounts().GetMetricData).toBeGreaterThanOrEqual(1);
+    await driver.delete(created.providerId);
   });
 });

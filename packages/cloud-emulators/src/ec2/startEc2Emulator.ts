@@ -1,10 +1,11 @@
 /**
  * A loopback EC2 endpoint speaking the Query API (form-encoded POST, XML responses, EC2 error
  * codes), for the actions NovaCron's AWS driver uses, with a state machine, SigV4 verification,
- * ClientToken idempotency, pagination, capacity, and injectable faults. One file: the actions share
- * the instance model and only make sense read together.
+ * ClientToken idempotency, pagination, capacity, and injectable faults. The same port answers
+ * CloudWatch's GetMetricData (AWS JSON 1.0, told apart by `X-Amz-Target`) with deterministic
+ * synthetic samples for the instances it holds. One file: the actions share the instance model.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { XMLBuilder } from 'fast-xml-parser';
 import { FaultPlan } from '../shared/FaultPlan.ts';
@@ -288,7 +289,56 @@ export async function startEc2Emulator(options: Ec2EmulatorOptions): Promise<Ec2
     }
   };
 
+  /** CloudWatch GetMetricData: one series per query, a sample per period while the instance existed. */
+  function getMetricData(input: { MetricDataQueries?: { Id: string; MetricStat?: { Metric?: { MetricName?: string; Dimensions?: { Name: string; Value: string }[] }; Period?: number } }[]; StartTime?: number; EndTime?: number; NextToken?: string }) {
+    const start = Number(input.StartTime ?? 0) * 1000;
+    const end = Number(input.EndTime ?? 0) * 1000;
+    return {
+      MetricDataResults: (input.MetricDataQueries ?? []).map((query) => {
+        const instanceId = query.MetricStat?.Metric?.Dimensions?.find((dimension) => dimension.Name === 'InstanceId')?.Value ?? '';
+        const metric = query.MetricStat?.Metric?.MetricName ?? '';
+        const periodMs = (query.MetricStat?.Period ?? 300) * 1000;
+        const instance = instances.get(instanceId);
+        const timestamps: number[] = [];
+        const values: number[] = [];
+        if (instance) {
+          // Like CloudWatch: nothing in the future; the period the instance launched in has a point.
+          for (let t = Math.ceil(Math.max(start, instance.launchTime.getTime() - periodMs) / periodMs) * periodMs; t < Math.min(end, Date.now()); t += periodMs) {
+            timestamps.push(t / 1000);
+            values.push(syntheticValue(instanceId, metric, t));
+          }
+        }
+        return { Id: query.Id, Label: metric, Timestamps: timestamps, Values: values, StatusCode: 'Complete' };
+      }),
+      Messages: [],
+    };
+  }
+
+  async function handleCloudWatch(request: IncomingMessage, body: Buffer, response: ServerResponse, target: string) {
+    const action = target.split('.').pop() ?? '';
+    counts[action] = (counts[action] ?? 0) + 1;
+    response.setHeader('content-type', 'application/x-amz-json-1.0');
+    const fail = (status: number, type: string, message: string) => {
+      response.statusCode = status;
+      response.setHeader('x-amzn-errortype', type);
+      response.end(JSON.stringify({ __type: type, message }));
+    };
+    const auth = verifySigV4(request, body, (id) => options.credentials[id]);
+    if (!auth.ok) return fail(auth.code === 'AuthFailure' ? 403 : 403, auth.code === 'SignatureDoesNotMatch' ? 'SignatureDoesNotMatch' : 'UnrecognizedClientException', auth.message);
+    signers.add(auth.accessKeyId);
+    const fault = faults.take(action);
+    if (fault?.kind === 'throttle') return fail(400, 'Throttling', 'Rate exceeded');
+    if (fault && fault.kind !== 'lost_response') return fail(500, 'InternalServiceError', 'Internal error');
+    if (action !== 'GetMetricData') return fail(400, 'UnknownOperationException', `${action} is not emulated`);
+    const result = getMetricData(JSON.parse(body.toString('utf8') || '{}'));
+    if (fault?.kind === 'lost_response') return loseResponse(response);
+    response.statusCode = 200;
+    response.end(JSON.stringify(result));
+  }
+
   async function handle(request: IncomingMessage, body: Buffer, response: ServerResponse) {
+    const target = request.headers['x-amz-target'];
+    if (typeof target === 'string' && target.startsWith('GraniteServiceVersion20100801.')) return handleCloudWatch(request, body, response, target);
     const requestId = randomUUID();
     const params = new URLSearchParams(request.method === 'POST' ? body.toString('utf8') : new URL(request.url ?? '/', 'http://x').search);
     const action = params.get('Action') ?? '';
@@ -357,4 +407,10 @@ function instanceXml(instance: Ec2Instance) {
     clientToken: instance.clientToken,
     tagSet: { item: Object.entries(instance.tags).map(([key, value]) => ({ key, value })) },
   };
+}
+
+/** A repeatable value for a metric at a time: CPU in percent, byte counters in bytes per period. */
+export function syntheticValue(instanceId: string, metric: string, t: number): number {
+  const unit = createHash('sha256').update(`${instanceId}/${metric}/${t}`).digest().readUInt32BE(0) / 0xffffffff;
+  return metric === 'CPUUtilization' ? Math.round(unit * 10_000) / 100 : Math.round(unit * 50_000_000);
 }

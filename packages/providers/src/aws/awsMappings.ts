@@ -4,6 +4,7 @@
  */
 import type { ProviderInstanceState } from '../ProviderDriver.ts';
 import type { CloudErrorKind } from '../cloud/cloudError.ts';
+import type { MetricKind } from '../cloud/metrics.ts';
 
 /** EC2's `InstanceState.Name` → NovaCron state. EC2 reboots in place: a rebooting instance stays `running`. */
 export const ec2States: Readonly<Record<string, ProviderInstanceState>> = Object.freeze({
@@ -73,3 +74,16 @@ export const awsImages: Readonly<Record<string, { owner: string; namePattern: st
   'rocky-9': { owner: '792107900819', namePattern: 'Rocky-9-EC2-Base-9.*x86_64' },
   'windows-2022': { owner: '801119661308', namePattern: 'Windows_Server-2022-English-Full-Base-*' },
 });
+
+/**
+ * CloudWatch `AWS/EC2` metrics → NovaCron kinds. Bytes are summed per period; CPU is averaged.
+ * Memory needs the CloudWatch agent in the guest, so it is not read. Nitro instances report EBS
+ * volume traffic as EBSReadBytes/EBSWriteBytes (DiskReadBytes is instance store only).
+ */
+export const cloudWatchMetrics: readonly { name: string; kind: MetricKind; stat: 'Average' | 'Sum' }[] = Object.freeze([
+  { name: 'CPUUtilization', kind: 'CPU_PERCENT', stat: 'Average' },
+  { name: 'NetworkIn', kind: 'NETWORK_IN_BYTES', stat: 'Sum' },
+  { name: 'NetworkOut', kind: 'NETWORK_OUT_BYTES', stat: 'Sum' },
+  { name: 'EBSReadBytes', kind: 'DISK_READ_BYTES', stat: 'Sum' },
+  { name: 'EBSWriteBytes', kind: 'DISK_WRITE_BYTES', stat: 'Sum' },
+]);

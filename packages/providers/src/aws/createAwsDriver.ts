@@ -15,6 +15,7 @@ import {
   type Instance,
   type _InstanceType,
 } from '@aws-sdk/client-ec2';
+import { CloudWatchClient, CloudWatchServiceException, paginateGetMetricData, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import type { Catalog } from '@novacron/catalog';
 import { loadCatalog } from '@novacron/catalog';
@@ -23,7 +24,8 @@ import { ProviderError } from '../ProviderError.ts';
 import { cloudError, fieldFromMessage, isNetworkError, parseRetryAfter } from '../cloud/cloudError.ts';
 import { createCatalogView } from '../cloud/createCatalogView.ts';
 import { managedTags } from '../cloud/managedTags.ts';
-import { awsImages, ec2ErrorFields, ec2Errors, ec2States } from './awsMappings.ts';
+import type { MetricKind, MetricSample, MetricsRequest, MetricsSource } from '../cloud/metrics.ts';
+import { awsImages, cloudWatchMetrics, ec2ErrorFields, ec2Errors, ec2States } from './awsMappings.ts';
 
 /** AWS credentials: an access key pair, or a role to assume (with the default chain's identity); none → the SDK's default chain. */
 export type AwsCredentials =
@@ -42,6 +44,8 @@ export interface AwsDriverOptions {
   regions?: string[];
   /** How long after a transition the caller should poll again (settlesAt hint); 2 s by default. */
   pollHintMs?: number;
+  /** CloudWatch period of metrics in seconds: 300 (basic monitoring) by default, 60 with detailed monitoring. */
+  metricsPeriodSeconds?: number;
   catalog?: Catalog;
 }
 
@@ -51,7 +55,7 @@ const liveStates = ['pending', 'running', 'stopping', 'stopped', 'shutting-down'
 /** Translates whatever the SDK threw into a ProviderError using the EC2 error table. */
 export function awsProviderError(error: unknown): ProviderError {
   if (error instanceof ProviderError) return error;
-  if (error instanceof EC2ServiceException) {
+  if (error instanceof EC2ServiceException || error instanceof CloudWatchServiceException) {
     const code = error.name;
     const status = error.$metadata.httpStatusCode ?? 0;
     const kind = ec2Errors[code] ?? (status >= 500 ? 'transient' : 'permanent');
@@ -72,12 +76,13 @@ export function awsProviderError(error: unknown): ProviderError {
  * (the caller's client token, hashed when over EC2's 64 characters); instances are tagged
  * `managed-by=novacron`. Resizing needs a stopped instance, as on EC2.
  */
-export function createAwsDriver(options: AwsDriverOptions = {}): ProviderDriver {
+export function createAwsDriver(options: AwsDriverOptions = {}): ProviderDriver & MetricsSource {
   const catalog = options.catalog ?? loadCatalog();
   const view = createCatalogView('aws', catalog, Object.keys(awsImages));
   const searchRegions = options.regions ?? view.regionNames;
   const pollHintMs = options.pollHintMs ?? 2_000;
   const clients = new Map<string, EC2Client>();
+  const watchers = new Map<string, CloudWatchClient>();
   const amiCache = new Map<string, string>();
 
   const capabilities: ProviderCapabilities = Object.freeze({ resizeRequiresStop: true, idempotentCreate: true, canReboot: true, images: Object.keys(awsImages) });
@@ -109,6 +114,63 @@ export function createAwsDriver(options: AwsDriverOptions = {}): ProviderDriver 
       clients.set(region, ec2);
     }
     return ec2;
+  }
+
+  function cloudWatch(region: string): CloudWatchClient {
+    let watcher = watchers.get(region);
+    if (!watcher) {
+      watcher = new CloudWatchClient({
+        region,
+        ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+        ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
+        credentials: credentialsFor(region),
+      });
+      watchers.set(region, watcher);
+    }
+    return watcher;
+  }
+
+  /** CloudWatch GetMetricData for every instance and metric, one query each, 500 queries a call, per region. */
+  async function metrics(request: MetricsRequest): Promise<MetricSample[]> {
+    const period = options.metricsPeriodSeconds ?? 300;
+    const byRegion = new Map<string, { query: MetricDataQuery; vmId: string; kind: MetricKind }[]>();
+    request.instances.forEach((target, index) => {
+      const { region, instanceId } = parseId(target.providerId);
+      const queries = byRegion.get(region) ?? [];
+      cloudWatchMetrics.forEach((metric, metricIndex) => {
+        queries.push({
+          vmId: target.vmId,
+          kind: metric.kind,
+          query: {
+            Id: `q${index}_${metricIndex}`,
+            MetricStat: { Metric: { Namespace: 'AWS/EC2', MetricName: metric.name, Dimensions: [{ Name: 'InstanceId', Value: instanceId }] }, Period: period, Stat: metric.stat },
+            ReturnData: true,
+          },
+        });
+      });
+      byRegion.set(region, queries);
+    });
+    const samples: MetricSample[] = [];
+    for (const [region, queries] of byRegion) {
+      for (let start = 0; start < queries.length; start += 500) {
+        const chunk = queries.slice(start, start + 500);
+        const meaning = new Map(chunk.map((entry) => [entry.query.Id!, entry]));
+        const pages = paginateGetMetricData({ client: cloudWatch(region) }, { MetricDataQueries: chunk.map((entry) => entry.query), StartTime: request.from, EndTime: request.to, ScanBy: 'TimestampAscending' });
+        await call(async () => {
+          for await (const page of pages) {
+            for (const result of page.MetricDataResults ?? []) {
+              const entry = meaning.get(result.Id ?? '');
+              if (!entry) continue;
+              (result.Timestamps ?? []).forEach((t, point) => {
+                const value = result.Values?.[point];
+                if (value !== undefined) samples.push({ vmId: entry.vmId, kind: entry.kind, t, value });
+              });
+            }
+          }
+        });
+      }
+    }
+    return samples;
   }
 
   async function call<T>(action: () => Promise<T>): Promise<T> {
@@ -254,6 +316,7 @@ export function createAwsDriver(options: AwsDriverOptions = {}): ProviderDriver 
     get,
     findByClientToken,
     list,
+    metrics,
   };
 }
 
