@@ -53,7 +53,8 @@ describe('AWS driver against the EC2 emulator', () => {
   it('runs every lifecycle verb through the SDK, signed with the tenant key', async () => {
     const created = await driver.create(request('11111111-aaaa-4000-8000-000000000001'));
     expect(created.providerId).toMatch(/^arn:aws:ec2:us-east-1:123456789012:instance\/i-[0-9a-f]{17}$/);
-    expect(created.state).toBe('PENDING');
+    // The verbs answer with the state right after the call: transitional, or settled already when the machine is slow.
+    expect(['PENDING', 'RUNNING']).toContain(created.state);
     expect(created.tags).toMatchObject({ 'managed-by': 'novacron', 'novacron:vm-id': 'vm-11111111-aaaa-4000-8000-000000000001', 'novacron:tenant': 'acme', team: 'infra' });
     const running = await settled(created.providerId, 'RUNNING');
     expect(running).toMatchObject({ image: 'ubuntu-24.04', instanceType: 'm6i.large', name: 'vm-11111111' });
@@ -62,13 +63,13 @@ describe('AWS driver against the EC2 emulator', () => {
     expect(emulator.instances().find((instance) => running.providerId.endsWith(instance.instanceId))?.imageId).toBe('ami-0a1b2c3d4e5f60002');
 
     await driver.reboot(created.providerId);
-    expect((await driver.stop(created.providerId)).state).toBe('STOPPING');
+    expect(['STOPPING', 'STOPPED']).toContain((await driver.stop(created.providerId)).state);
     await settled(created.providerId, 'STOPPED');
     const resized = await driver.resize(created.providerId, 'm6i.xlarge');
     expect(resized).toMatchObject({ state: 'STOPPED', instanceType: 'm6i.xlarge' });
-    expect((await driver.start(created.providerId)).state).toBe('PENDING');
+    expect(['PENDING', 'RUNNING']).toContain((await driver.start(created.providerId)).state);
     await settled(created.providerId, 'RUNNING');
-    expect((await driver.delete(created.providerId)).state).toBe('DELETING');
+    expect(['DELETING', 'DELETED']).toContain((await driver.delete(created.providerId)).state);
     await settled(created.providerId, 'DELETED');
     expect(emulator.signers()).toEqual([credentials.accessKeyId]);
   });
