@@ -18,7 +18,7 @@ const makeKey = (email: string) => {
 const tenant = makeKey('novacron@novacron-test.iam.gserviceaccount.com');
 const stranger = makeKey('stranger@elsewhere.iam.gserviceaccount.com');
 let emulator: GceEmulator;
-let driver: ProviderDriver;
+let driver: ReturnType<typeof createGcpDriver>;
 let driverOptions: (overrides?: Partial<GcpDriverOptions>) => GcpDriverOptions;
 
 beforeAll(async () => {
@@ -154,5 +154,21 @@ describe('GCP driver against the Compute Engine emulator', () => {
     expect(managed.map((instance) => instance.providerId)).toEqual(expect.arrayContaining(made.map((instance) => instance.providerId)));
     expect(await driver.get(`projects/${project}/zones/us-east1-a/instances/nc-000000000000000000000000`)).toBeNull();
     for (const instance of made) await driver.delete(instance.providerId);
+  });
+});
+
+describe('GCP metrics from Cloud Monitoring', () => {
+  it('reads CPU, network and disk series per VM through timeSeries.list', async () => {
+    const created = await driver.create(request('5b0c7d7e-1111-4000-8000-000000000001'));
+    const to = new Date(Date.now() + 1_000);
+    const from = new Date(to.getTime() - 600_000);
+    const samples = await driver.metrics({ instances: [{ providerId: created.providerId, region: 'us-central1', vmId: 'vm-7', labels: {} }], from, to });
+    expect(new Set(samples.map((sample) => sample.kind))).toEqual(new Set(['CPU_PERCENT', 'NETWORK_IN_BYTES', 'NETWORK_OUT_BYTES', 'DISK_READ_BYTES', 'DISK_WRITE_BYTES']));
+    expect(samples.every((sample) => sample.vmId === 'vm-7' && sample.t.getTime() <= to.getTime() && sample.t.getTime() % 60_000 === 0)).toBe(true);
+    const cpu = samples.filter((sample) => sample.kind === 'CPU_PERCENT');
+    expect(cpu.length).toBeGreaterThanOrEqual(1);
+    expect(cpu.every((sample) => sample.value >= 0 && sample.value <= 100)).toBe(true);
+    expect(emulator.requestCounts()['timeSeries.list']).toBe(5);
+    await driver.delete(created.providerId);
   });
 });

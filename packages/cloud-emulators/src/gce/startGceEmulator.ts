@@ -3,10 +3,11 @@
  * NovaCron's GCP driver makes: instances (insert with requestId dedupe, get, list, aggregatedList
  * with pagination, start, stop, reset, setMachineType, delete) and zone operations (get, wait),
  * with Google's error JSON, bearer-token checks (self-signed service-account JWTs, verified
- * against the account's public key), a state machine, capacity and injectable faults.
- * One file: the routes share the instance and operation model.
+ * against the account's public key), a state machine, capacity and injectable faults. The same
+ * port answers Cloud Monitoring's timeSeries.list with deterministic synthetic series for the
+ * instances it holds. One file: the routes share the instance and operation model.
  */
-import { randomInt, randomUUID } from 'node:crypto';
+import { createHash, randomInt, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { importSPKI, jwtVerify } from 'jose';
 import { FaultPlan } from '../shared/FaultPlan.ts';
@@ -273,7 +274,7 @@ export async function startGceEmulator(options: GceEmulatorOptions): Promise<Gce
     try {
       const { payload } = await jwtVerify(token, publicKey, { algorithms: ['RS256'], issuer: claims.iss, subject: claims.iss });
       const scopes = String(payload.scope ?? '').split(' ');
-      if (!scopes.some((scope) => scope === 'https://www.googleapis.com/auth/compute' || scope === 'https://www.googleapis.com/auth/cloud-platform')) {
+      if (!scopes.some((scope) => ['https://www.googleapis.com/auth/compute', 'https://www.googleapis.com/auth/cloud-platform', 'https://www.googleapis.com/auth/monitoring.read'].includes(scope))) {
         throw new GceFailure(403, 'insufficientPermissions', 'Request had insufficient authentication scopes.');
       }
     } catch (error) {
@@ -297,6 +298,7 @@ export async function startGceEmulator(options: GceEmulatorOptions): Promise<Gce
   };
 
   const routes: { method: string; pattern: RegExp; action: string; run: (match: string[], url: URL, body: Record<string, unknown>) => Promise<unknown> | unknown }[] = [
+    { method: 'GET', pattern: /^\/v3\/projects\/([^/]+)\/timeSeries$/, action: 'timeSeries.list', run: ([p], url) => listTimeSeries(p!, url) },
     { method: 'POST', pattern: /^\/compute\/v1\/projects\/([^/]+)\/zones\/([^/]+)\/instances$/, action: 'instances.insert', run: ([p, z], url, body) => insert(p!, z!, body, url.searchParams.get('requestId')) },
     {
       method: 'GET', pattern: /^\/compute\/v1\/projects\/([^/]+)\/zones\/([^/]+)\/instances$/, action: 'instances.list',
@@ -335,6 +337,39 @@ export async function startGceEmulator(options: GceEmulatorOptions): Promise<Gce
       },
     },
   ];
+
+  /** Cloud Monitoring timeSeries.list: one series per matching instance, a point per alignment period while it existed. */
+  function listTimeSeries(project: string, url: URL) {
+    const filter = url.searchParams.get('filter') ?? '';
+    const type = /metric\.type\s*=\s*"([^"]+)"/.exec(filter)?.[1] ?? '';
+    const names = [...(/instance_name\s*=\s*one_of\(([^)]*)\)/.exec(filter)?.[1] ?? '').matchAll(/"([^"]+)"/g)].map((match) => match[1]!);
+    const time = (name: string) => {
+      const value = url.searchParams.get(`interval.${name}`) ?? url.searchParams.get(`interval.${name}.seconds`) ?? '';
+      return /^\d+$/.test(value) ? Number(value) * 1000 : Date.parse(value);
+    };
+    const start = time('startTime');
+    const end = Math.min(time('endTime'), Date.now());
+    const periodMs = Number.parseInt(url.searchParams.get('aggregation.alignmentPeriod') ?? '60', 10) * 1000;
+    const utilization = type.endsWith('/utilization');
+    const timeSeries = [...instances.values()]
+      .filter((instance) => instance.project === project && (names.length === 0 || names.includes(instance.name)))
+      .map((instance) => {
+        const points = [];
+        for (let t = Math.ceil(Math.max(start, Date.parse(instance.creationTimestamp) - periodMs) / periodMs) * periodMs; t <= end; t += periodMs) {
+          const unit = createHash('sha256').update(`${instance.id}/${type}/${t}`).digest().readUInt32BE(0) / 0xffffffff;
+          const iso = new Date(t).toISOString();
+          points.unshift({ interval: { startTime: new Date(t - periodMs).toISOString(), endTime: iso }, value: utilization ? { doubleValue: unit } : { int64Value: String(Math.round(unit * 50_000_000)) } });
+        }
+        return {
+          metric: { type, labels: { instance_name: instance.name } },
+          resource: { type: 'gce_instance', labels: { project_id: project, instance_id: instance.id, zone: instance.zone } },
+          metricKind: 'GAUGE',
+          valueType: utilization ? 'DOUBLE' : 'INT64',
+          points,
+        };
+      });
+    return { timeSeries, unit: utilization ? '10^2.%' : 'By' };
+  }
 
   function findOperation(project: string, zone: string, name: string): GceOperation {
     const operation = operations.get(`${project}/${zone}/${name}`);

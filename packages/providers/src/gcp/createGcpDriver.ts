@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { InstancesClient, ZoneOperationsClient, type protos } from '@google-cloud/compute';
+import { MetricServiceClient } from '@google-cloud/monitoring';
 import type { Catalog } from '@novacron/catalog';
 import { loadCatalog } from '@novacron/catalog';
 import { JWT } from 'google-auth-library';
@@ -9,7 +10,8 @@ import { ProviderError } from '../ProviderError.ts';
 import { cloudError, fieldFromMessage, isNetworkError, type CloudErrorKind } from '../cloud/cloudError.ts';
 import { createCatalogView } from '../cloud/createCatalogView.ts';
 import { gcpManagedLabels } from '../cloud/managedTags.ts';
-import { gceErrorReasons, gceImages, gceOperationErrors, gceStatuses, grpcCodes } from './gcpMappings.ts';
+import type { MetricSample, MetricsRequest, MetricsSource } from '../cloud/metrics.ts';
+import { gceErrorReasons, gceImages, gceMetrics, gceOperationErrors, gceStatuses, grpcCodes } from './gcpMappings.ts';
 
 type Instance = protos.google.cloud.compute.v1.IInstance;
 type Operation = protos.google.cloud.compute.v1.IOperation;
@@ -39,10 +41,12 @@ export interface GcpDriverOptions {
   retry?: { maxRetries?: number; initialDelayMs?: number };
   /** settlesAt hint for transitional states; 2 s by default. */
   pollHintMs?: number;
+  /** Cloud Monitoring alignment period of metrics in seconds; 60 by default. */
+  metricsPeriodSeconds?: number;
   catalog?: Catalog;
 }
 
-const computeScope = 'https://www.googleapis.com/auth/compute';
+const scopes = ['https://www.googleapis.com/auth/compute', 'https://www.googleapis.com/auth/monitoring.read'];
 const providerIdPattern = /^projects\/([^/]+)\/zones\/([^/]+)\/instances\/([^/]+)$/;
 
 /** Classifies whatever the SDK threw (a GoogleError, a network failure) with the GCE tables. */
@@ -98,7 +102,7 @@ function labelSafe(value: string): string {
  * failures (reported on the operation) surface from `create`. Resizing needs a stopped
  * (TERMINATED) instance, as on GCE.
  */
-export function createGcpDriver(options: GcpDriverOptions): ProviderDriver {
+export function createGcpDriver(options: GcpDriverOptions): ProviderDriver & MetricsSource {
   const catalog = options.catalog ?? loadCatalog();
   const view = createCatalogView('gcp', catalog, Object.keys(gceImages));
   const project = options.credentials.project;
@@ -111,6 +115,8 @@ export function createGcpDriver(options: GcpDriverOptions): ProviderDriver {
   };
   const instancesClient = new InstancesClient(clientOptions);
   const operationsClient = new ZoneOperationsClient(clientOptions);
+  // Built on first use: loading a gax client's protos costs CPU, and most drivers never read metrics.
+  let monitoringClient: MetricServiceClient | undefined;
   const callOptions: CallOptions = {
     retry: createRetryOptions(
       [8, 14, 4], // RESOURCE_EXHAUSTED (throttled), UNAVAILABLE, DEADLINE_EXCEEDED; mutations carry a requestId, so retrying them is safe
@@ -259,8 +265,44 @@ export function createGcpDriver(options: GcpDriverOptions): ProviderDriver {
     return found;
   }
 
+  /** Cloud Monitoring listTimeSeries, one call per metric type for all the instances, matched by instance name. */
+  async function metrics(request: MetricsRequest): Promise<MetricSample[]> {
+    const byName = new Map(request.instances.map((target) => [parseId(target.providerId).name, target.vmId]));
+    if (byName.size === 0) return [];
+    const period = options.metricsPeriodSeconds ?? 60;
+    const names = [...byName.keys()].map((name) => `"${name}"`).join(', ');
+    const samples: MetricSample[] = [];
+    for (const metric of gceMetrics) {
+      await instancesCall(async () => {
+        monitoringClient ??= new MetricServiceClient(clientOptions);
+        const series = monitoringClient.listTimeSeriesAsync(
+          {
+            name: `projects/${project}`,
+            filter: `metric.type = "${metric.type}" AND metric.labels.instance_name = one_of(${names})`,
+            interval: { startTime: { seconds: Math.floor(request.from.getTime() / 1000) }, endTime: { seconds: Math.floor(request.to.getTime() / 1000) } },
+            aggregation: { alignmentPeriod: { seconds: period }, perSeriesAligner: metric.aligner },
+            view: 'FULL',
+          },
+          listOptions,
+        );
+        for await (const timeSeries of series) {
+          const vmId = byName.get(timeSeries.metric?.labels?.instance_name ?? '');
+          if (!vmId) continue;
+          for (const point of timeSeries.points ?? []) {
+            const seconds = Number(point.interval?.endTime?.seconds ?? 0);
+            const raw = point.value?.doubleValue ?? point.value?.int64Value;
+            if (raw === undefined || raw === null) continue;
+            samples.push({ vmId, kind: metric.kind, t: new Date(seconds * 1000), value: Number(raw) * metric.scale });
+          }
+        }
+      });
+    }
+    return samples;
+  }
+
   return {
     name: 'gcp',
+    metrics,
     describe: () => description,
     capabilities: () => capabilities,
     validate: view.validate,
@@ -306,7 +348,7 @@ function computeOperation(result: [unknown, ...unknown[]]): Operation {
 
 /** A service-account client that signs its own JWT access tokens (no token round trip), as Google's client libraries do by default. */
 function serviceAccountClient(key: GcpServiceAccountKey): JWT {
-  const client = new JWT({ email: key.client_email, key: key.private_key, keyId: key.private_key_id, scopes: [computeScope] });
+  const client = new JWT({ email: key.client_email, key: key.private_key, keyId: key.private_key_id, scopes });
   client.useJWTAccessWithScope = true;
   return client;
 }

@@ -4,6 +4,7 @@
  */
 import type { ProviderInstanceState } from '../ProviderDriver.ts';
 import type { CloudErrorKind } from '../cloud/cloudError.ts';
+import type { MetricKind } from '../cloud/metrics.ts';
 
 /** Instance `status` → NovaCron state. GCE reports a stopped VM as TERMINATED; it deletes without a visible state (then 404). */
 export const gceStatuses: Readonly<Record<string, ProviderInstanceState>> = Object.freeze({
@@ -78,3 +79,15 @@ export const gceImages: Readonly<Record<string, string>> = Object.freeze({
   'rocky-9': 'projects/rocky-linux-cloud/global/images/family/rocky-linux-9',
   'windows-2022': 'projects/windows-cloud/global/images/family/windows-2022',
 });
+
+/**
+ * Cloud Monitoring metric types → NovaCron kinds. CPU utilization is a 0..1 fraction (×100);
+ * byte counters are deltas summed per alignment period. Memory needs the Ops Agent in the guest.
+ */
+export const gceMetrics: readonly { type: string; kind: MetricKind; aligner: 'ALIGN_MEAN' | 'ALIGN_SUM'; scale: number }[] = Object.freeze([
+  { type: 'compute.googleapis.com/instance/cpu/utilization', kind: 'CPU_PERCENT', aligner: 'ALIGN_MEAN', scale: 100 },
+  { type: 'compute.googleapis.com/instance/network/received_bytes_count', kind: 'NETWORK_IN_BYTES', aligner: 'ALIGN_SUM', scale: 1 },
+  { type: 'compute.googleapis.com/instance/network/sent_bytes_count', kind: 'NETWORK_OUT_BYTES', aligner: 'ALIGN_SUM', scale: 1 },
+  { type: 'compute.googleapis.com/instance/disk/read_bytes_count', kind: 'DISK_READ_BYTES', aligner: 'ALIGN_SUM', scale: 1 },
+  { type: 'compute.googleapis.com/instance/disk/write_bytes_count', kind: 'DISK_WRITE_BYTES', aligner: 'ALIGN_SUM', scale: 1 },
+]);
