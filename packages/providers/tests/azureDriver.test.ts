@@ -10,7 +10,7 @@ const subscriptionId = '11111111-2222-4333-8444-555555555555';
 const tenantId = '99999999-8888-4777-8666-555555555555';
 const principal = { clientId: 'aaaaaaaa-0000-4000-8000-000000000001', secret: 'emulated-secret' };
 let emulator: AzureEmulator;
-let driver: ProviderDriver;
+let driver: ReturnType<typeof createAzureDriver>;
 let driverOptions: (overrides?: { clientSecret?: string; maxRetries?: number }) => AzureDriverOptions;
 
 beforeAll(async () => {
@@ -151,5 +151,20 @@ describe('Azure driver against the ARM emulator over TLS', () => {
     expect(listed.map((instance) => instance.providerId).sort()).toEqual(made.map((instance) => instance.providerId).sort());
     expect(listed.every((instance) => instance.state === 'RUNNING' && instance.privateIp !== null)).toBe(true);
     for (const instance of made) await driver.delete(instance.providerId);
+  });
+});
+
+describe('Azure metrics from Azure Monitor', () => {
+  it('reads CPU, network and disk series per VM with one metrics call each', async () => {
+    const created = await driver.create(request('a1ffee00-1111-4000-8000-000000000001', { region: 'eastus2' }));
+    const to = new Date(Date.now() + 1_000);
+    const from = new Date(to.getTime() - 600_000);
+    const before = emulator.requestCounts()['metrics.list'] ?? 0;
+    const samples = await driver.metrics({ instances: [{ providerId: created.providerId, region: 'eastus2', vmId: 'vm-9', labels: {} }], from, to });
+    expect(new Set(samples.map((sample) => sample.kind))).toEqual(new Set(['CPU_PERCENT', 'NETWORK_IN_BYTES', 'NETWORK_OUT_BYTES', 'DISK_READ_BYTES', 'DISK_WRITE_BYTES']));
+    expect(samples.every((sample) => sample.vmId === 'vm-9' && sample.t.getTime() % 60_000 === 0)).toBe(true);
+    expect(samples.filter((sample) => sample.kind === 'CPU_PERCENT').every((sample) => sample.value >= 0 && sample.value <= 100)).toBe(true);
+    expect((emulator.requestCounts()['metrics.list'] ?? 0) - before).toBe(1);
+    await driver.delete(created.providerId);
   });
 });

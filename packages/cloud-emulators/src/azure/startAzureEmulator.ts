@@ -4,11 +4,12 @@
  * and public IP addresses, with long-running operations reported through `Azure-AsyncOperation`
  * and `Location`, `If-None-Match: *` on PUT, ARM error JSON, bearer tokens it issued itself, a VM
  * state machine (provisioning and power states, deallocation), capacity and injectable faults.
+ * Azure Monitor's metrics list answers with deterministic synthetic series for the VMs it holds.
  * TLS because Azure's HTTP pipeline refuses to send a bearer token over plain http; the
  * certificate is generated at start and trusted by the client, never by weakening it.
  * One file: the routes share the resource and operation model.
  */
-import { randomBytes, randomInt, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomInt, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createLoopbackCertificate } from '../shared/createLoopbackCertificate.ts';
 import { FaultPlan } from '../shared/FaultPlan.ts';
@@ -188,6 +189,7 @@ export async function startAzureEmulator(options: AzureEmulatorOptions): Promise
     for (const nic of (properties.networkProfile?.networkInterfaces ?? []) as { id: string }[]) {
       if (!live(nic.id)) throw new ArmFailure(400, 'InvalidResourceReference', `Resource ${nic.id} referenced by resource ${id} was not found.`, { target: 'networkInterfaces' });
     }
+    for (const resource of [...resources.values()]) settle(resource);
     const full = [...resources.values()].filter((resource) => resource.type === vmType && resource.location === location).length >= capacity;
     const { adminPassword: _secret, ...osProfile } = properties.osProfile ?? {};
     const vm: AzureResource = {
@@ -196,7 +198,7 @@ export async function startAzureEmulator(options: AzureEmulatorOptions): Promise
       type: vmType,
       location,
       tags: { ...((body.tags as Record<string, string>) ?? {}) },
-      properties: { ...properties, osProfile, vmId: randomUUID(), hardwareProfile: { vmSize } },
+      properties: { ...properties, osProfile, vmId: randomUUID(), hardwareProfile: { vmSize }, createdAt: Date.now() },
       provisioning: 'creating',
       power: 'starting',
       pending: null,
@@ -260,6 +262,32 @@ export async function startAzureEmulator(options: AzureEmulatorOptions): Promise
     callers.add(issued.clientId);
   }
 
+  /** Azure Monitor metrics list: a series per requested metric, a point per interval while the VM existed. */
+  function metricsOf(vmId: string, url: URL) {
+    const vm = live(vmId);
+    if (!vm) throw new ArmFailure(404, 'ResourceNotFound', `The Resource '${vmId}' was not found.`);
+    const [from = '', to = ''] = (url.searchParams.get('timespan') ?? '').split('/');
+    const intervalMinutes = Number(/^PT(\d+)M$/.exec(url.searchParams.get('interval') ?? 'PT1M')?.[1] ?? 1);
+    const stepMs = intervalMinutes * 60_000;
+    const start = Math.max(Date.parse(from), (vm.properties.createdAt as number | undefined) ?? 0);
+    const end = Math.min(Date.parse(to), Date.now());
+    const names = (url.searchParams.get('metricnames') ?? '').split(',').filter(Boolean);
+    return {
+      timespan: url.searchParams.get('timespan') ?? '',
+      interval: `PT${intervalMinutes}M`,
+      namespace: 'Microsoft.Compute/virtualMachines',
+      resourceregion: vm.location,
+      value: names.map((name) => {
+        const data = [];
+        for (let t = Math.floor(start / stepMs) * stepMs; t <= end; t += stepMs) {
+          const unit = createHash('sha256').update(`${vm.id}/${name}/${t}`).digest().readUInt32BE(0) / 0xffffffff;
+          data.push(name === 'Percentage CPU' ? { timeStamp: new Date(t).toISOString(), average: Math.round(unit * 10_000) / 100 } : { timeStamp: new Date(t).toISOString(), total: Math.round(unit * 50_000_000) });
+        }
+        return { id: `${vm.id}/providers/Microsoft.Insights/metrics/${name}`, type: 'Microsoft.Insights/metrics', name: { value: name, localizedValue: name }, unit: name === 'Percentage CPU' ? 'Percent' : 'Bytes', timeseries: [{ metadatavalues: [], data }] };
+      }),
+    };
+  }
+
   type Reply = { status: number; body?: unknown; headers?: Record<string, string> };
 
   function route(request: IncomingMessage, url: URL, body: Buffer): { action: string; run: () => Reply } {
@@ -301,6 +329,11 @@ export async function startAzureEmulator(options: AzureEmulatorOptions): Promise
           };
         },
       };
+    }
+    match = /^(\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Compute\/virtualMachines\/[^/]+)\/providers\/Microsoft\.Insights\/metrics$/i.exec(path);
+    if (match && method === 'GET') {
+      const vmId = match[1]!;
+      return { action: 'metrics.list', run: () => ({ status: 200, body: metricsOf(vmId, url) }) };
     }
     match = /^(\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/(Microsoft\.(?:Compute|Network))\/(virtualMachines|networkInterfaces|publicIPAddresses))(?:\/([^/]+)(?:\/([^/]+))?)?$/i.exec(path);
     if (!match) return { action: 'unknown', run: () => { throw new ArmFailure(404, 'InvalidResourceType', `No route for ${method} ${path}`); } };

@@ -4,6 +4,7 @@
  */
 import type { ProviderInstanceState } from '../ProviderDriver.ts';
 import type { CloudErrorKind } from '../cloud/cloudError.ts';
+import type { MetricKind } from '../cloud/metrics.ts';
 
 /** `ProvisioningState/<x>` that decide the state by themselves; others defer to the power state. */
 export const azureProvisioningStates: Readonly<Record<string, ProviderInstanceState>> = Object.freeze({
@@ -91,3 +92,15 @@ export const azureImages: Readonly<Record<string, { publisher: string; offer: st
   'rocky-9': { publisher: 'resf', offer: 'rockylinux-x86_64', sku: '9-base', version: 'latest' },
   'windows-2022': { publisher: 'MicrosoftWindowsServer', offer: 'WindowsServer', sku: '2022-datacenter-azure-edition', version: 'latest' },
 });
+
+/**
+ * Azure Monitor platform metrics of a VM → NovaCron kinds: CPU averaged, bytes totalled per
+ * interval. Memory as a percentage needs the Azure Monitor agent in the guest.
+ */
+export const azureMetrics: readonly { name: string; kind: MetricKind; aggregation: 'average' | 'total' }[] = Object.freeze([
+  { name: 'Percentage CPU', kind: 'CPU_PERCENT', aggregation: 'average' },
+  { name: 'Network In Total', kind: 'NETWORK_IN_BYTES', aggregation: 'total' },
+  { name: 'Network Out Total', kind: 'NETWORK_OUT_BYTES', aggregation: 'total' },
+  { name: 'Disk Read Bytes', kind: 'DISK_READ_BYTES', aggregation: 'total' },
+  { name: 'Disk Write Bytes', kind: 'DISK_WRITE_BYTES', aggregation: 'total' },
+]);

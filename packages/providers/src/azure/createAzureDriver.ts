@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Agent } from 'node:https';
 import { rootCertificates } from 'node:tls';
 import { ComputeManagementClient, type VirtualMachine } from '@azure/arm-compute';
+import { MonitorClient } from '@azure/arm-monitor';
 import { NetworkManagementClient, type NetworkInterface, type PublicIPAddress } from '@azure/arm-network';
 import { isRestError } from '@azure/core-rest-pipeline';
 import { AuthenticationError, AuthenticationRequiredError, ClientSecretCredential, CredentialUnavailableError, DefaultAzureCredential, type TokenCredential } from '@azure/identity';
@@ -12,7 +13,8 @@ import { ProviderError } from '../ProviderError.ts';
 import { cloudError, fieldFromMessage, isNetworkError, parseRetryAfter } from '../cloud/cloudError.ts';
 import { createCatalogView } from '../cloud/createCatalogView.ts';
 import { managedTags } from '../cloud/managedTags.ts';
-import { armErrorFields, armErrors, azureImages, azureVmState } from './azureMappings.ts';
+import type { MetricSample, MetricsRequest, MetricsSource } from '../cloud/metrics.ts';
+import { armErrorFields, armErrors, azureImages, azureMetrics, azureVmState } from './azureMappings.ts';
 
 /** Azure credentials and where NovaCron puts VMs; without a client secret the SDK's default chain is used. */
 export interface AzureCredentials {
@@ -41,6 +43,8 @@ export interface AzureDriverOptions {
   /** Linux admin user and SSH key; without a key the VM gets a random password nobody keeps. */
   adminUsername?: string;
   sshPublicKey?: string;
+  /** Azure Monitor interval of metrics (ISO 8601 duration); PT1M by default. */
+  metricsInterval?: string;
   catalog?: Catalog;
 }
 
@@ -90,7 +94,7 @@ export function azureVmName(clientToken: string): string {
  * a VM, foreign or not. Stop deallocates (a merely stopped Azure VM still bills compute). Every
  * verb waits for its long-running operation, polled by the SDK.
  */
-export function createAzureDriver(options: AzureDriverOptions): ProviderDriver {
+export function createAzureDriver(options: AzureDriverOptions): ProviderDriver & MetricsSource {
   const catalog = options.catalog ?? loadCatalog();
   const view = createCatalogView('azure', catalog, Object.keys(azureImages));
   const { subscriptionId, resourceGroup, subnetId } = options.credentials;
@@ -106,6 +110,8 @@ export function createAzureDriver(options: AzureDriverOptions): ProviderDriver {
   const clientOptions = { ...common, ...(options.endpoint ? { endpoint: options.endpoint } : {}) };
   const compute = new ComputeManagementClient(credential, subscriptionId, clientOptions);
   const network = new NetworkManagementClient(credential, subscriptionId, clientOptions);
+  // Built on first use, like the other optional clients: most drivers never read metrics.
+  let monitor: MonitorClient | undefined;
   const lro = options.pollIntervalMs !== undefined ? { updateIntervalInMs: options.pollIntervalMs } : {};
 
   const capabilities: ProviderCapabilities = Object.freeze({ resizeRequiresStop: false, idempotentCreate: true, canReboot: true, images: Object.keys(azureImages) });
@@ -294,8 +300,40 @@ export function createAzureDriver(options: AzureDriverOptions): ProviderDriver {
     });
   }
 
+  /** Azure Monitor metrics of each VM (one call per VM for all five metrics). */
+  async function metrics(request: MetricsRequest): Promise<MetricSample[]> {
+    monitor ??= new MonitorClient(credential, subscriptionId, clientOptions);
+    const client = monitor;
+    const byName = new Map(azureMetrics.map((metric) => [metric.name.toLowerCase(), metric]));
+    const perVm = await Promise.all(
+      request.instances.map(async (target) => {
+        parseId(target.providerId);
+        const response = await call(() =>
+          client.metrics.list(target.providerId.replace(/^\//, ''), {
+            timespan: `${request.from.toISOString()}/${request.to.toISOString()}`,
+            interval: options.metricsInterval ?? 'PT1M',
+            metricnames: azureMetrics.map((metric) => metric.name).join(','),
+            aggregation: 'average,total',
+          }),
+        );
+        const samples: MetricSample[] = [];
+        for (const series of response.value) {
+          const metric = byName.get((series.name.value ?? '').toLowerCase());
+          if (!metric) continue;
+          for (const point of series.timeseries.flatMap((element) => element.data ?? [])) {
+            const value = metric.aggregation === 'average' ? point.average : point.total;
+            if (value !== undefined) samples.push({ vmId: target.vmId, kind: metric.kind, t: new Date(point.timeStamp), value });
+          }
+        }
+        return samples;
+      }),
+    );
+    return perVm.flat();
+  }
+
   return {
     name: 'azure',
+    metrics,
     describe: () => description,
     capabilities: () => capabilities,
     validate: view.validate,
