@@ -13,6 +13,7 @@ let driver: ReturnType<typeof createAwsDriver>;
 beforeAll(async () => {
   emulator = await startEc2Emulator({
     credentials: { [credentials.accessKeyId]: credentials.secretAccessKey },
+    roles: { 'arn:aws:iam::123456789012:role/novacron': { externalId: 'acme-external-id' } },
     latencyMs: 40,
     capacityPerRegion: 3,
     instanceTypes: [...new Set(catalog.entries.filter((entry) => entry.provider === 'aws').map((entry) => entry.instanceType))],
@@ -158,6 +159,24 @@ describe('AWS driver against the EC2 emulator', () => {
     expect(description.regions.map((region) => region.name)).toContain('us-east-1');
     expect(driver.capabilities()).toMatchObject({ resizeRequiresStop: true, idempotentCreate: true });
     expect(driver.validate({ region: 'us-east-1', instanceType: 'm6i.large', image: 'plan9' })).toEqual([{ field: 'image', message: expect.stringContaining('plan9') }]);
+  });
+});
+
+describe('AWS role credentials', () => {
+  it('assumes the stored role through STS and signs EC2 calls with the temporary credentials', async () => {
+    const assumed = createAwsDriver({
+      credentials: { roleArn: 'arn:aws:iam::123456789012:role/novacron', externalId: 'acme-external-id', ...credentials },
+      endpoint: emulator.url,
+      regions: ['us-east-1'],
+      catalog,
+    });
+    await assumed.list({ region: 'us-east-1' });
+    const temporary = emulator.signers().filter((key) => key.startsWith('ASIA'));
+    expect(temporary).toHaveLength(1);
+    expect(emulator.sessionRole(temporary[0]!)).toBe('arn:aws:iam::123456789012:role/novacron');
+
+    const wrongExternalId = createAwsDriver({ credentials: { roleArn: 'arn:aws:iam::123456789012:role/novacron', externalId: 'guess', ...credentials }, endpoint: emulator.url, regions: ['us-east-1'], catalog });
+    expect(await rejection(wrongExternalId.list({ region: 'us-east-1' }))).toMatchObject({ code: 'PROVIDER_AUTH', providerCode: 'AccessDenied' });
   });
 });
 

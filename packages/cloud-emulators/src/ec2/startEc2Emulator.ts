@@ -44,6 +44,8 @@ export interface Ec2EmulatorOptions {
   capacityPerRegion?: number;
   /** Instance types accepted by RunInstances and ModifyInstanceAttribute; any `family.size` when omitted. */
   instanceTypes?: string[];
+  /** Roles STS AssumeRole (same port) hands temporary credentials for, with the external id each requires. */
+  roles?: Record<string, { externalId?: string }>;
 }
 
 /** A running EC2 emulator. */
@@ -57,8 +59,10 @@ export interface Ec2Emulator {
   alter(instanceId: string, change: { state?: Ec2State; instanceType?: string }): void;
   /** How many requests each action received (retries included). */
   requestCounts(): Record<string, number>;
-  /** The access key ids that signed accepted requests. */
+  /** The access key ids that signed accepted requests (temporary `ASIA…` keys for assumed roles). */
   signers(): string[];
+  /** The role each temporary access key was issued for. */
+  sessionRole(accessKeyId: string): string | undefined;
   close(): Promise<void>;
 }
 
@@ -97,6 +101,9 @@ export async function startEc2Emulator(options: Ec2EmulatorOptions): Promise<Ec2
   const instances = new Map<string, Ec2Instance>();
   const counts: Record<string, number> = {};
   const signers = new Set<string>();
+  /** Temporary credentials issued by AssumeRole: key id → secret and session token. */
+  const sessions = new Map<string, { secret: string; token: string; roleArn: string }>();
+  const secretFor = (id: string) => options.credentials[id] ?? sessions.get(id)?.secret;
 
   const all = () => {
     for (const instance of instances.values()) settle(instance);
@@ -323,7 +330,7 @@ export async function startEc2Emulator(options: Ec2EmulatorOptions): Promise<Ec2
       response.setHeader('x-amzn-errortype', type);
       response.end(JSON.stringify({ __type: type, message }));
     };
-    const auth = verifySigV4(request, body, (id) => options.credentials[id]);
+    const auth = verifySigV4(request, body, secretFor);
     if (!auth.ok) return fail(auth.code === 'AuthFailure' ? 403 : 403, auth.code === 'SignatureDoesNotMatch' ? 'SignatureDoesNotMatch' : 'UnrecognizedClientException', auth.message);
     signers.add(auth.accessKeyId);
     const fault = faults.take(action);
@@ -344,9 +351,12 @@ export async function startEc2Emulator(options: Ec2EmulatorOptions): Promise<Ec2
     const action = params.get('Action') ?? '';
     counts[action] = (counts[action] ?? 0) + 1;
     try {
-      const auth = verifySigV4(request, body, (id) => options.credentials[id]);
+      const auth = verifySigV4(request, body, secretFor);
       if (!auth.ok) throw new Ec2Failure(auth.code, auth.message, 401);
+      const session = sessions.get(auth.accessKeyId);
+      if (session && request.headers['x-amz-security-token'] !== session.token) throw new Ec2Failure('AuthFailure', 'The security token included in the request is invalid.', 401);
       signers.add(auth.accessKeyId);
+      if (action === 'AssumeRole') return assumeRole(params, requestId, response);
       const fault = faults.take(action);
       if (fault && fault.kind !== 'lost_response') throw failureFor(fault.kind, fault.retryAfterSeconds);
       const run = actions[action];
@@ -365,6 +375,37 @@ export async function startEc2Emulator(options: Ec2EmulatorOptions): Promise<Ec2
     }
   }
 
+  /** STS AssumeRole (awsQuery, XML), for tenants that store a role ARN. */
+  function assumeRole(params: URLSearchParams, requestId: string, response: ServerResponse) {
+    const roleArn = params.get('RoleArn') ?? '';
+    const role = options.roles?.[roleArn];
+    const refuse = (message: string) => {
+      response.statusCode = 403;
+      response.setHeader('content-type', 'text/xml');
+      response.end(`<?xml version="1.0" encoding="UTF-8"?>\n${xml.build({ ErrorResponse: { '@_xmlns': 'https://sts.amazonaws.com/doc/2011-06-15/', Error: { Type: 'Sender', Code: 'AccessDenied', Message: message }, RequestId: requestId } })}`);
+    };
+    if (!role) return refuse(`User is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`);
+    if (role.externalId !== undefined && role.externalId !== params.get('ExternalId')) return refuse('The external id does not match');
+    const accessKeyId = `ASIA${randomBytes(8).toString('hex').toUpperCase()}`;
+    const session = { secret: randomBytes(30).toString('base64url'), token: randomBytes(48).toString('base64url'), roleArn };
+    sessions.set(accessKeyId, session);
+    const name = params.get('RoleSessionName') ?? 'session';
+    response.statusCode = 200;
+    response.setHeader('content-type', 'text/xml');
+    response.end(
+      `<?xml version="1.0" encoding="UTF-8"?>\n${xml.build({
+        AssumeRoleResponse: {
+          '@_xmlns': 'https://sts.amazonaws.com/doc/2011-06-15/',
+          AssumeRoleResult: {
+            Credentials: { AccessKeyId: accessKeyId, SecretAccessKey: session.secret, SessionToken: session.token, Expiration: new Date(Date.now() + 3_600_000).toISOString() },
+            AssumedRoleUser: { Arn: `${roleArn.replace(':iam::', ':sts::').replace(':role/', ':assumed-role/')}/${name}`, AssumedRoleId: `AROA${randomBytes(8).toString('hex').toUpperCase()}:${name}` },
+          },
+          ResponseMetadata: { RequestId: requestId },
+        },
+      })}`,
+    );
+  }
+
   const server = await listenLoopback(handle);
   return {
     url: server.url,
@@ -378,6 +419,7 @@ export async function startEc2Emulator(options: Ec2EmulatorOptions): Promise<Ec2
     },
     requestCounts: () => ({ ...counts }),
     signers: () => [...signers],
+    sessionRole: (accessKeyId) => sessions.get(accessKeyId)?.roleArn,
     close: () => server.close(),
   };
 }

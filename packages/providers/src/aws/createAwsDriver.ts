@@ -52,10 +52,15 @@ export interface AwsDriverOptions {
 const arnPattern = /^arn:aws[a-z-]*:ec2:([a-z0-9-]+):(\d*):instance\/(i-[0-9a-f]+)$/;
 const liveStates = ['pending', 'running', 'stopping', 'stopped', 'shutting-down'];
 
+function isServiceException(error: unknown): error is Error & { $metadata: { httpStatusCode?: number } } {
+  return error instanceof Error && typeof (error as { $metadata?: unknown }).$metadata === 'object' && (error as { $fault?: unknown }).$fault !== undefined;
+}
+
 /** Translates whatever the SDK threw into a ProviderError using the EC2 error table. */
 export function awsProviderError(error: unknown): ProviderError {
   if (error instanceof ProviderError) return error;
-  if (error instanceof EC2ServiceException || error instanceof CloudWatchServiceException) {
+  // EC2, CloudWatch, and STS (assuming a role) all throw smithy service exceptions.
+  if (error instanceof EC2ServiceException || error instanceof CloudWatchServiceException || isServiceException(error)) {
     const code = error.name;
     const status = error.$metadata.httpStatusCode ?? 0;
     const kind = ec2Errors[code] ?? (status >= 500 ? 'transient' : 'permanent');
