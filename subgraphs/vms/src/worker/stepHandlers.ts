@@ -92,7 +92,7 @@ export const stepHandlers: Record<OperationKind, Record<string, StepHandler>> = 
       // The operation id is the provider-side idempotency token: a retried or re-driven create
       // finds the instance the first attempt made instead of making a second one.
       const clientToken = run.operation.id;
-      let instance = await run.driver.findByClientToken(clientToken);
+      let instance = await run.driver.findByClientToken(clientToken, { region: run.vm.region });
       const adopted = instance !== null;
       if (!instance) {
         if (run.vm.status !== 'PROVISIONING') await setVmStatus(run, { status: 'PROVISIONING' });
@@ -103,6 +103,9 @@ export const stepHandlers: Record<OperationKind, Record<string, StepHandler>> = 
           instanceType: run.vm.instanceType,
           image: run.vm.image,
           labels: run.vm.labels,
+          // Real drivers tag the instance with its VM and tenant: the reconciler ties instances back by them.
+          vmId: run.vm.id,
+          tenantId: run.vm.tenantId,
         });
       }
       await setVmStatus(run, { providerId: instance.providerId, status: vmStatusFor(instance.state) });
