@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCatalog } from '@novacron/catalog';
-import { startEc2Emulator, type Ec2Emulator } from '@novacron/cloud-emulators';
+import { generateKeyPairSync } from 'node:crypto';
+import { startAzureEmulator, startEc2Emulator, startGceEmulator, type AzureEmulator, type Ec2Emulator, type GceEmulator } from '@novacron/cloud-emulators';
+import { createAzureDriver } from '../src/azure/createAzureDriver.ts';
+import { createGcpDriver } from '../src/gcp/createGcpDriver.ts';
 import { createAwsDriver } from '../src/aws/createAwsDriver.ts';
 import type { ProviderDriver, ProviderInstance } from '../src/ProviderDriver.ts';
 import { classifyDrift, type ManagedVm } from '../src/reconcile/classifyDrift.ts';
@@ -101,5 +104,66 @@ describe('reconcileProvider against the EC2 emulator', () => {
     expect(report.findings).toHaveLength(4);
     expect(report.deletedOrphans).toEqual([stray!.providerId]);
     expect((await driver.get(stray!.providerId))?.state).toBe('DELETED');
+  });
+});
+
+/** Drift, vanish and orphan on one driver whose emulator can change instances behind its back. */
+async function driftVanishOrphan(driver: ProviderDriver, region: string, instanceType: string, alter: (created: ProviderInstance, change: 'stop' | 'resize' | 'vanish') => void, resizedTo: string) {
+  const make = (token: string) => driver.create({ clientToken: `${driver.name}-${token}`, name: token, region, instanceType, image: 'debian-12', labels: {}, vmId: `vm-${token}`, tenantId: 'acme' });
+  const stopped = await make('stopped');
+  const resized = await make('resized');
+  const gone = await make('gone');
+  const stray = await make('stray');
+  alter(stopped, 'stop');
+  alter(resized, 'resize');
+  alter(gone, 'vanish');
+  const vms = [stopped, resized, gone].map((created) => vm({ id: `vm-${created.name}`, provider: driver.name, region, instanceType, providerId: created.providerId }));
+  const report = await reconcileProvider({ driver, tenantId: 'acme', vms });
+  const summary = report.findings.map((finding) =>
+    finding.kind === 'DRIFTED' ? `${finding.kind} ${finding.vmId} ${finding.after.status} ${finding.after.instanceType}` : finding.kind === 'VANISHED' ? `${finding.kind} ${finding.vmId}` : `${finding.kind} ${finding.vmId}`,
+  );
+  expect(summary.sort()).toEqual([`DRIFTED vm-resized RUNNING ${resizedTo}`, `DRIFTED vm-stopped STOPPED ${instanceType}`, 'ORPHAN vm-stray', 'VANISHED vm-gone'].sort());
+  expect(report.findings.find((finding) => finding.kind === 'ORPHAN')).toMatchObject({ providerId: stray.providerId });
+}
+
+describe('reconcileProvider against the Compute Engine and ARM emulators', () => {
+  const catalog = loadCatalog();
+  let gce: GceEmulator;
+  let azure: AzureEmulator;
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const serviceAccount = { client_email: 'reconcile@p.iam.gserviceaccount.com', private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
+  beforeAll(async () => {
+    [gce, azure] = await Promise.all([
+      startGceEmulator({ serviceAccounts: { [serviceAccount.client_email]: publicKey.export({ type: 'spki', format: 'pem' }).toString() } }),
+      startAzureEmulator({ servicePrincipals: { app: { tenantId: 'tenant', secret: 's' } } }),
+    ]);
+  });
+  afterAll(async () => {
+    await Promise.all([gce?.close(), azure?.close()]);
+  });
+
+  it('finds drift, a vanished instance and an orphan on GCP', async () => {
+    const driver = createGcpDriver({ credentials: { project: 'p', serviceAccount }, endpoint: { host: '127.0.0.1', port: gce.port, protocol: 'http' }, retry: { initialDelayMs: 10 }, catalog });
+    const nameOf = (created: ProviderInstance) => created.providerId.split('/').pop()!;
+    await driftVanishOrphan(driver, 'us-central1', 'e2-standard-2', (created, change) =>
+      gce.alter(nameOf(created), change === 'stop' ? { status: 'TERMINATED' } : change === 'resize' ? { machineType: 'e2-standard-8' } : { vanish: true }),
+      'e2-standard-8',
+    );
+  });
+
+  it('finds drift, a vanished VM and an orphan on Azure', async () => {
+    const driver = createAzureDriver({
+      credentials: { tenantId: 'tenant', clientId: 'app', clientSecret: 's', subscriptionId: 'sub', resourceGroup: 'rg', subnetId: '/subscriptions/sub/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/s' },
+      endpoint: azure.url,
+      authorityHost: azure.url,
+      ca: azure.certificate,
+      pollIntervalMs: 5,
+      catalog,
+    });
+    const nameOf = (created: ProviderInstance) => created.providerId.split('/').pop()!;
+    await driftVanishOrphan(driver, 'eastus', 'Standard_B2s', (created, change) =>
+      azure.alter(nameOf(created), change === 'stop' ? { power: 'deallocated' } : change === 'resize' ? { vmSize: 'Standard_D4s_v5' } : { vanish: true }),
+      'Standard_D4s_v5',
+    );
   });
 });

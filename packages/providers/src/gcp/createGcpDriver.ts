@@ -113,9 +113,12 @@ export function createGcpDriver(options: GcpDriverOptions): ProviderDriver & Met
     ...(options.endpoint ? { apiEndpoint: options.endpoint.host, port: options.endpoint.port, protocol: options.endpoint.protocol } : {}),
     ...(options.credentials.serviceAccount ? { authClient: serviceAccountClient(options.credentials.serviceAccount) } : {}),
   };
-  const instancesClient = new InstancesClient(clientOptions);
-  const operationsClient = new ZoneOperationsClient(clientOptions);
-  // Built on first use: loading a gax client's protos costs CPU, and most drivers never read metrics.
+  // gax clients are built on first use: building one parses the Compute protos (seconds of CPU), and
+  // a driver that only describes itself (the providers query) never needs them.
+  let instancesClient: InstancesClient | undefined;
+  let operationsClient: ZoneOperationsClient | undefined;
+  const instances = () => (instancesClient ??= new InstancesClient(clientOptions));
+  const operations = () => (operationsClient ??= new ZoneOperationsClient(clientOptions));
   let monitoringClient: MetricServiceClient | undefined;
   const callOptions: CallOptions = {
     retry: createRetryOptions(
@@ -159,7 +162,7 @@ export function createGcpDriver(options: GcpDriverOptions): ProviderDriver & Met
   async function awaitOperation(operation: Operation, zone: string): Promise<Operation> {
     let current = operation;
     while (String(current.status) !== 'DONE') {
-      const [next] = await instancesCall(() => operationsClient.wait({ project, zone, operation: current.name ?? '' }, callOptions));
+      const [next] = await instancesCall(() => operations().wait({ project, zone, operation: current.name ?? '' }, callOptions));
       current = next;
     }
     const failure = gcpOperationError(current);
@@ -178,7 +181,7 @@ export function createGcpDriver(options: GcpDriverOptions): ProviderDriver & Met
   async function get(providerId: string): Promise<ProviderInstance | null> {
     const { zone, name } = parseId(providerId);
     try {
-      const [instance] = await instancesCall(() => instancesClient.get({ project, zone, instance: name }, callOptions));
+      const [instance] = await instancesCall(() => instances().get({ project, zone, instance: name }, callOptions));
       return toInstance(instance, zone);
     } catch (error) {
       if (error instanceof ProviderError && error.code === 'NOT_FOUND') return null;
@@ -212,7 +215,7 @@ export function createGcpDriver(options: GcpDriverOptions): ProviderDriver & Met
     try {
       operation = computeOperation(await instancesCall(
         () =>
-          instancesClient.insert(
+          instances().insert(
             {
               project,
               zone,
@@ -254,10 +257,10 @@ export function createGcpDriver(options: GcpDriverOptions): ProviderDriver & Met
     await instancesCall(async () => {
       if (filter.region) {
         const zone = zoneOf(filter.region);
-        for await (const instance of instancesClient.listAsync({ ...request, zone }, listOptions)) found.push(toInstance(instance, zone));
+        for await (const instance of instances().listAsync({ ...request, zone }, listOptions)) found.push(toInstance(instance, zone));
         return;
       }
-      for await (const [scope, scoped] of instancesClient.aggregatedListAsync(request, listOptions)) {
+      for await (const [scope, scoped] of instances().aggregatedListAsync(request, listOptions)) {
         const zone = scope.replace(/^zones\//, '');
         for (const instance of scoped.instances ?? []) found.push(toInstance(instance, zone));
       }
@@ -307,17 +310,17 @@ export function createGcpDriver(options: GcpDriverOptions): ProviderDriver & Met
     capabilities: () => capabilities,
     validate: view.validate,
     create,
-    start: (providerId) => act(providerId, (zone, instance, requestId) => instancesClient.start({ project, zone, instance, requestId }, callOptions)),
-    stop: (providerId) => act(providerId, (zone, instance, requestId) => instancesClient.stop({ project, zone, instance, requestId }, callOptions)),
-    reboot: (providerId) => act(providerId, (zone, instance, requestId) => instancesClient.reset({ project, zone, instance, requestId }, callOptions)),
+    start: (providerId) => act(providerId, (zone, instance, requestId) => instances().start({ project, zone, instance, requestId }, callOptions)),
+    stop: (providerId) => act(providerId, (zone, instance, requestId) => instances().stop({ project, zone, instance, requestId }, callOptions)),
+    reboot: (providerId) => act(providerId, (zone, instance, requestId) => instances().reset({ project, zone, instance, requestId }, callOptions)),
     resize: (providerId, instanceType) =>
       act(providerId, (zone, instance, requestId) =>
-        instancesClient.setMachineType({ project, zone, instance, requestId, instancesSetMachineTypeRequestResource: { machineType: `zones/${zone}/machineTypes/${instanceType}` } }, callOptions),
+        instances().setMachineType({ project, zone, instance, requestId, instancesSetMachineTypeRequestResource: { machineType: `zones/${zone}/machineTypes/${instanceType}` } }, callOptions),
       ),
     delete: async (providerId) => {
       const before = await mustGet(providerId);
       const { zone, name } = parseId(providerId);
-      await awaitOperation(computeOperation(await instancesCall(() => instancesClient.delete({ project, zone, instance: name, requestId: randomUUID() }, callOptions))), zone);
+      await awaitOperation(computeOperation(await instancesCall(() => instances().delete({ project, zone, instance: name, requestId: randomUUID() }, callOptions))), zone);
       return (await get(providerId)) ?? { ...before, state: 'DELETED', publicIp: null, privateIp: null, settlesAt: null };
     },
     get,
@@ -325,7 +328,7 @@ export function createGcpDriver(options: GcpDriverOptions): ProviderDriver & Met
       if (hint.region) return get(`projects/${project}/zones/${zoneOf(hint.region)}/instances/${gceInstanceName(clientToken)}`);
       const label = labelSafe(clientToken);
       const found = await instancesCall(async () => {
-        for await (const [scope, scoped] of instancesClient.aggregatedListAsync({ project, filter: `labels.${gcpManagedLabels.clientToken} = "${label}"` }, listOptions)) {
+        for await (const [scope, scoped] of instances().aggregatedListAsync({ project, filter: `labels.${gcpManagedLabels.clientToken} = "${label}"` }, listOptions)) {
           const match = (scoped.instances ?? []).find((instance) => instance.name === gceInstanceName(clientToken));
           if (match) return toInstance(match, scope.replace(/^zones\//, ''));
         }
