@@ -36,3 +36,5 @@ export { classifyDrift, isManaged, vmStatusOf } from './reconcile/classifyDrift.
 export type { ManagedVm, ManagedVmStatus, ReconcileFinding, VmFacts } from './reconcile/classifyDrift.ts';
 export { reconcileProvider } from './reconcile/reconcileProvider.ts';
 export type { ReconcileOptions, ReconcileReport } from './reconcile/reconcileProvider.ts';
+export { injectDrift } from './simulated/injectDrift.ts';
+export type { SimulatedDrift } from './simulated/injectDrift.ts';
