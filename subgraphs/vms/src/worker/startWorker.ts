@@ -7,6 +7,8 @@ import { createServer } from 'node:http';
 import { createLogger, listen, type Logger } from '@novacron/server-kit';
 import type { VmsConfig } from '../config.ts';
 import { createDatabase } from '../db/createDatabase.ts';
+import { createCredentialsLoader } from '../domain/loadProviderCredentials.ts';
+import { loadCredentialKeys } from '../loadCredentialKeys.ts';
 import { runOperationTask } from '../domain/enqueueOperation.ts';
 import { executeOperation } from './executeOperation.ts';
 import { pruneEvents } from '../domain/pruneEvents.ts';
@@ -32,7 +34,14 @@ export async function startWorker(config: VmsConfig, logger: Logger = createLogg
   const workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const sql = createSql(config.databaseUrl, { max: Math.min(40, Math.max(5, Math.ceil(config.worker.concurrency / 4))), applicationName: 'novacron-vms-worker' });
   const db = createDatabase(sql);
-  const providers = createProviderRegistry({ sql, latencyMs: config.simulated.latencyMs, capacityPerRegion: config.simulated.capacityPerRegion });
+  const credentialKeys = await loadCredentialKeys(config);
+  const providers = createProviderRegistry({
+    sql,
+    latencyMs: config.simulated.latencyMs,
+    capacityPerRegion: config.simulated.capacityPerRegion,
+    emulated: config.clouds,
+    loadCredentials: createCredentialsLoader(db, credentialKeys),
+  });
   const stopping = new AbortController();
   const telemetry = createWorkerTelemetry(config, sql);
   const context: WorkerContext = {

@@ -96,7 +96,7 @@ export const stepHandlers: Record<OperationKind, Record<string, StepHandler>> = 
       // The operation id is the provider-side idempotency token: a retried or re-driven create
       // finds the instance the first attempt made instead of making a second one.
       const clientToken = run.operation.id;
-      let instance = await run.driver.findByClientToken(clientToken);
+      let instance = await run.driver.findByClientToken(clientToken, { region: run.vm.region });
       const adopted = instance !== null;
       if (!instance) {
         if (run.vm.status !== 'PROVISIONING') await setVmStatus(run, { status: 'PROVISIONING' });
@@ -109,8 +109,11 @@ export const stepHandlers: Record<OperationKind, Record<string, StepHandler>> = 
               region: run.vm.region,
               instanceType: run.vm.instanceType,
               image: run.vm.image,
-              // The VM id as a tag: what an operator (or a test) counts instances per VM by at the cloud.
+              // The VM id as a label: what an operator (or a test) counts instances per VM by at the cloud.
               labels: { ...run.vm.labels, [vmIdTag]: run.vm.id },
+              // Real drivers tag the instance with its VM and tenant: the reconciler ties instances back by them.
+              vmId: run.vm.id,
+              tenantId: run.vm.tenantId,
             }),
           { step: 'provision', message: `create requested at the provider with client token ${clientToken}` },
         );
