@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCatalog } from '@novacron/catalog';
-import { createSql } from '@novacron/db';
+import { createSql, type Sql } from '@novacron/db';
 import { AppError } from '@novacron/errors';
 import { createTestDatabase, type TestDatabase } from '@novacron/testing';
 import { createDatabase, type Database } from '../src/db/createDatabase.ts';
@@ -16,15 +16,17 @@ const catalog = loadCatalog();
 const windows = { capacityBlockSeconds: 600, outcomeWindowSeconds: 86_400 };
 let database: TestDatabase;
 let db: Database;
+let sql: Sql;
 
 beforeAll(async () => {
   database = await createTestDatabase();
   await migratePlacement(database.url);
   // A pool big enough for the race below: 20 transactions really run at once.
-  db = createDatabase(createSql(database.url, { max: 25 }));
+  sql = createSql(database.url, { max: 25 });
+  db = createDatabase(sql);
 });
 afterAll(async () => {
-  await (db?.$client as { end(options: { timeout: number }): Promise<void> } | undefined)?.end({ timeout: 5 });
+  await sql?.end({ timeout: 5 });
   await database?.drop();
 });
 
