@@ -15,6 +15,7 @@ CREATE TABLE "placement"."decisions" (
 	"operation_id" text NOT NULL,
 	"vm_id" uuid,
 	"requirements" jsonb NOT NULL,
+	"feasible_count" integer NOT NULL,
 	"candidates" jsonb NOT NULL,
 	"rejected" jsonb NOT NULL,
 	"chosen_index" integer,

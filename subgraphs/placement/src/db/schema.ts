@@ -122,7 +122,10 @@ export const decisions = placementSchema.table(
     tenantId: text('tenant_id').notNull(),
     operationId: text('operation_id').notNull().unique(),
     vmId: uuid('vm_id'),
+    /** The validated requirements (PlacementRequirements). */
     requirements: jsonb('requirements').$type<Record<string, unknown>>().notNull(),
+    /** How many offerings were feasible when ranked (candidates keeps the best few). */
+    feasibleCount: integer('feasible_count').notNull(),
     /** The ranked candidates as computed (PlacementCandidate[]). */
     candidates: jsonb('candidates').$type<Record<string, unknown>[]>().notNull(),
     rejected: jsonb('rejected').$type<Record<string, unknown>[]>().notNull(),

@@ -6,7 +6,7 @@ export interface PlacementRequirementsInput {
   vcpus: number;
   memoryGib: number;
   arch?: string | null;
-  gpu?: { name: string; count: number } | null;
+  gpu?: { name: string; count?: number | null } | null;
   providers?: readonly string[] | null;
   regions?: readonly string[] | null;
   preferRegions?: readonly string[] | null;
@@ -88,10 +88,11 @@ export function validateRequirements(catalog: Catalog, input: PlacementRequireme
     if (!known.gpus.has(input.gpu.name)) {
       throw badInput(field('gpu.name'), `unknown accelerator "${input.gpu.name}"; the catalog has ${[...known.gpus].sort().join(', ')}`, { value: input.gpu.name });
     }
-    if (!Number.isInteger(input.gpu.count) || input.gpu.count < 1 || input.gpu.count > 64) {
+    const count = input.gpu.count ?? 1;
+    if (!Number.isInteger(count) || count < 1 || count > 64) {
       throw badInput(field('gpu.count'), `${field('gpu.count')} must be a whole number from 1 to 64`);
     }
-    gpu = { name: input.gpu.name, count: input.gpu.count };
+    gpu = { name: input.gpu.name, count };
   }
   const providers = uniqueKnown(field('providers'), input.providers, known.providers, 'provider');
   const regions = uniqueKnown(field('regions'), input.regions, known.regions, 'region');
