@@ -65,7 +65,7 @@ const round6 = (value: number) => Math.round(value * 1e6) / 1e6;
 const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** The first filter that rules an offering out, with a sentence for examples; null when feasible. */
-function rejectionOf(entry: CatalogEntry, requirements: PlacementRequirements, state: PlacementState): { reason: RejectionReason; detail: string } | null {
+function rejectionOf(entry: CatalogEntry, keys: EntryKeys, requirements: PlacementRequirements, state: PlacementState): { reason: RejectionReason; detail: string } | null {
   const { policy } = state;
   if (requirements.providers && !requirements.providers.includes(entry.provider)) return { reason: 'PROVIDER_NOT_ALLOWED', detail: `provider ${entry.provider} is not in the requested providers` };
   if (requirements.regions && !requirements.regions.includes(entry.region)) return { reason: 'REGION_NOT_ALLOWED', detail: `region ${entry.region} is not in the requested regions` };
@@ -80,17 +80,15 @@ function rejectionOf(entry: CatalogEntry, requirements: PlacementRequirements, s
   }
   if (policy.allowedProviders && !policy.allowedProviders.includes(entry.provider)) return { reason: 'POLICY', detail: `the tenant policy does not allow provider ${entry.provider}` };
   if (policy.allowedRegions && !policy.allowedRegions.includes(entry.region)) return { reason: 'POLICY', detail: `the tenant policy does not allow region ${entry.region}` };
-  const family = instanceFamily(entry.provider, entry.instanceType);
-  if (policy.deniedInstanceFamilies.includes(family)) return { reason: 'POLICY', detail: `the tenant policy denies the ${family} family` };
+  if (policy.deniedInstanceFamilies.length > 0 && policy.deniedInstanceFamilies.includes(keys.family)) return { reason: 'POLICY', detail: `the tenant policy denies the ${keys.family} family` };
   const price = hourlyPriceOf(entry, requirements.spot);
   if (price === null) return { reason: 'NO_SPOT_PRICE', detail: 'the catalog has no spot price for it' };
   if (policy.maxHourlyPrice !== null && price > policy.maxHourlyPrice) return { reason: 'POLICY', detail: `$${price}/h is above the tenant policy's $${policy.maxHourlyPrice}/h` };
   if (requirements.maxHourlyPrice !== null && price > requirements.maxHourlyPrice) return { reason: 'OVER_PRICE', detail: `$${price}/h is above $${requirements.maxHourlyPrice}/h` };
-  if (state.blocked.has(offeringKey(entry.provider, entry.region, entry.instanceType))) return { reason: 'RECENT_CAPACITY_FAILURE', detail: 'a create failed for lack of capacity recently' };
-  const key = capacityKey(entry.provider, entry.region);
-  const quota = state.quotas.get(key);
+  if (state.blocked.size > 0 && state.blocked.has(keys.offering)) return { reason: 'RECENT_CAPACITY_FAILURE', detail: 'a create failed for lack of capacity recently' };
+  const quota = state.quotas.size > 0 ? state.quotas.get(keys.capacity) : undefined;
   if (quota !== undefined) {
-    const used = state.usage.get(key) ?? 0;
+    const used = state.usage.get(keys.capacity) ?? 0;
     if (used + entry.vcpus > quota) return { reason: 'QUOTA', detail: `${used} of ${quota} vCPUs in use or reserved, ${entry.vcpus} more would exceed the quota` };
   }
   return null;
@@ -108,25 +106,59 @@ function compareOfferings(a: { provider: string; region: string; instanceType: s
   return byName(a.provider, b.provider) || byName(a.region, b.region) || byName(a.instanceType, b.instanceType);
 }
 
-function termValue(name: keyof ScoreWeights, entry: CatalogEntry, price: number, cheapest: number, requirements: PlacementRequirements, state: PlacementState): number {
-  switch (name) {
-    case 'price':
-      return cheapest / price;
-    case 'regionPreference': {
-      const index = requirements.preferRegions.indexOf(entry.region);
-      return index < 0 ? 0 : (requirements.preferRegions.length - index) / requirements.preferRegions.length;
-    }
-    case 'reliability': {
-      const outcome = state.outcomes.get(offeringKey(entry.provider, entry.region, entry.instanceType));
-      return outcome ? (outcome.succeeded + 1) / (outcome.succeeded + outcome.failed + 1) : 1;
-    }
-    case 'headroom': {
-      const key = capacityKey(entry.provider, entry.region);
-      const quota = state.quotas.get(key);
-      if (quota === undefined) return 1;
-      return quota === 0 ? 0 : Math.max(0, quota - (state.usage.get(key) ?? 0) - entry.vcpus) / quota;
-    }
+/** An entry's family and map keys, computed once instead of concatenated on every request. */
+interface EntryKeys {
+  family: string;
+  /** `provider/region` (quotas, usage). */
+  capacity: string;
+  /** `provider/region/instanceType` (block list, outcomes). */
+  offering: string;
+}
+
+/** What ranking needs of a catalog that does not change between requests, computed once per entries array. */
+interface CatalogIndex {
+  keys: EntryKeys[];
+  /** Position of each entry in (provider, region, type) order: the last tie-break, as one integer compare. */
+  nameRanks: Int32Array;
+}
+const indexes = new WeakMap<readonly CatalogEntry[], CatalogIndex>();
+
+function indexOf(entries: readonly CatalogEntry[]): CatalogIndex {
+  let index = indexes.get(entries);
+  if (!index) {
+    const order = entries.map((_, position) => position).sort((a, b) => compareOfferings(entries[a]!, entries[b]!));
+    const nameRanks = new Int32Array(entries.length);
+    order.forEach((position, rank) => (nameRanks[position] = rank));
+    const keys = entries.map((entry) => ({
+      family: instanceFamily(entry.provider, entry.instanceType),
+      capacity: capacityKey(entry.provider, entry.region),
+      offering: offeringKey(entry.provider, entry.region, entry.instanceType),
+    }));
+    index = { keys, nameRanks };
+    indexes.set(entries, index);
   }
+  return index;
+}
+
+/** A feasible offering while ranking: numbers only, so sorting ~1,300 of them stays cheap. */
+interface Scored {
+  position: number;
+  price: number;
+  score: number;
+  values: [price: number, regionPreference: number, reliability: number, headroom: number];
+}
+
+function termValues(entry: CatalogEntry, keys: EntryKeys, price: number, cheapest: number, requirements: PlacementRequirements, state: PlacementState): Scored['values'] {
+  const preferIndex = requirements.preferRegions.indexOf(entry.region);
+  const regionPreference = preferIndex < 0 ? 0 : (requirements.preferRegions.length - preferIndex) / requirements.preferRegions.length;
+  const outcome = state.outcomes.size === 0 ? undefined : state.outcomes.get(keys.offering);
+  const reliability = outcome ? (outcome.succeeded + 1) / (outcome.succeeded + outcome.failed + 1) : 1;
+  let headroom = 1;
+  if (state.quotas.size > 0) {
+    const quota = state.quotas.get(keys.capacity);
+    if (quota !== undefined) headroom = quota === 0 ? 0 : Math.max(0, quota - (state.usage.get(keys.capacity) ?? 0) - entry.vcpus) / quota;
+  }
+  return [round6(cheapest / price), round6(regionPreference), round6(reliability), round6(headroom)];
 }
 
 /**
@@ -136,12 +168,14 @@ function termValue(name: keyof ScoreWeights, entry: CatalogEntry, price: number,
  * then provider, region and type name, so equal inputs always give the same order.
  */
 export function rankPlacements(entries: readonly CatalogEntry[], requirements: PlacementRequirements, state: PlacementState, first: number): PlacementResult {
+  const { keys, nameRanks } = indexOf(entries);
   const counts = new Map<RejectionReason, { count: number; examples: { price: number; offering: RejectedOffering }[] }>();
-  const feasible: { entry: CatalogEntry; price: number }[] = [];
-  for (const entry of entries) {
-    const rejection = rejectionOf(entry, requirements, state);
+  const feasible: { position: number; price: number }[] = [];
+  for (let position = 0; position < entries.length; position += 1) {
+    const entry = entries[position]!;
+    const rejection = rejectionOf(entry, keys[position]!, requirements, state);
     if (rejection === null) {
-      feasible.push({ entry, price: hourlyPriceOf(entry, requirements.spot) as number });
+      feasible.push({ position, price: hourlyPriceOf(entry, requirements.spot) as number });
       continue;
     }
     let bucket = counts.get(rejection.reason);
@@ -150,11 +184,25 @@ export function rankPlacements(entries: readonly CatalogEntry[], requirements: P
     if (bucket.examples.length < examplesPerReason || entry.priceHourUsd <= (bucket.examples.at(-1)?.price ?? Infinity)) keepExample(bucket.examples, entry, rejection.detail);
   }
   const weights = state.policy.weights;
-  const totalWeight = scoreTermNames.reduce((sum, name) => sum + weights[name], 0);
+  const weightList = scoreTermNames.map((name) => weights[name]);
+  const totalWeight = weightList.reduce((sum, weight) => sum + weight, 0);
   const cheapest = feasible.reduce((min, { price }) => Math.min(min, price), Infinity);
-  const scored = feasible.map(({ entry, price }): PlacementCandidate => {
-    const scoreBreakdown = scoreTermNames.map((name) => ({ name, weight: weights[name], value: round6(termValue(name, entry, price, cheapest, requirements, state)) }));
-    const score = round6(scoreBreakdown.reduce((sum, term) => sum + term.weight * term.value, 0) / totalWeight);
+  const scored: Scored[] = feasible.map(({ position, price }) => {
+    const values = termValues(entries[position]!, keys[position]!, price, cheapest, requirements, state);
+    const score = round6((weightList[0]! * values[0] + weightList[1]! * values[1] + weightList[2]! * values[2] + weightList[3]! * values[3]) / totalWeight);
+    return { position, price, score, values };
+  });
+  scored.sort(
+    (a, b) =>
+      b.score - a.score ||
+      a.price - b.price ||
+      b.values[1] - a.values[1] ||
+      b.values[2] - a.values[2] ||
+      b.values[3] - a.values[3] ||
+      nameRanks[a.position]! - nameRanks[b.position]!,
+  );
+  const candidates = scored.slice(0, first).map(({ position, price, score, values }): PlacementCandidate => {
+    const entry = entries[position]!;
     return {
       provider: entry.provider,
       region: entry.region,
@@ -168,22 +216,12 @@ export function rankPlacements(entries: readonly CatalogEntry[], requirements: P
       hourlyPrice: price,
       monthlyPrice: monthlyPriceOf(price),
       score,
-      scoreBreakdown,
+      scoreBreakdown: scoreTermNames.map((name, term) => ({ name, weight: weightList[term]!, value: values[term]! })),
     };
   });
-  const term = (candidate: PlacementCandidate, name: keyof ScoreWeights) => candidate.scoreBreakdown.find((t) => t.name === name)?.value ?? 0;
-  scored.sort(
-    (a, b) =>
-      b.score - a.score ||
-      a.hourlyPrice - b.hourlyPrice ||
-      term(b, 'regionPreference') - term(a, 'regionPreference') ||
-      term(b, 'reliability') - term(a, 'reliability') ||
-      term(b, 'headroom') - term(a, 'headroom') ||
-      compareOfferings(a, b),
-  );
   const rejected = rejectionReasons.flatMap((reason) => {
     const bucket = counts.get(reason);
     return bucket ? [{ reason, count: bucket.count, examples: bucket.examples.map((example) => example.offering) }] : [];
   });
-  return { candidates: scored.slice(0, first), feasibleCount: scored.length, rejected };
+  return { candidates, feasibleCount: scored.length, rejected };
 }
