@@ -1,21 +1,6 @@
-/** Process entry of the placement subgraph: read config, start, stop cleanly on SIGINT/SIGTERM. */
-import { createLogger } from '@novacron/server-kit';
+/** Process entry of the placement subgraph. */
+import { runProcess } from '@novacron/subgraph-kit';
 import { loadConfig } from './config.ts';
 import { start } from './server.ts';
 
-const logger = createLogger('placement');
-try {
-  const running = await start(loadConfig(), logger);
-  let stopping = false;
-  const shutdown = async () => {
-    if (stopping) return;
-    stopping = true;
-    await running.stop();
-    process.exit(0);
-  };
-  process.on('SIGINT', shutdown);
-  process.on('SIGTERM', shutdown);
-} catch (error) {
-  logger.fatal({ err: error }, 'placement subgraph failed to start');
-  process.exit(1);
-}
+await runProcess('placement', (logger) => start(loadConfig(), logger));

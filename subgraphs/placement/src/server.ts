@@ -1,89 +1,53 @@
-import { readFileSync } from 'node:fs';
-import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { buildSubgraphSchema } from '@apollo/subgraph';
-import { parse } from 'graphql';
-import { createInternalTokenVerifier, ensureDevelopmentKeys, internalTokenHeader, memoizeTokenVerifier } from '@novacron/auth';
 import { loadCatalog } from '@novacron/catalog';
-import { createSql } from '@novacron/db';
-import { AppError, createErrorFormatter } from '@novacron/errors';
-import { createGraphQLHttpServer, createLogger, listen, type Logger } from '@novacron/server-kit';
+import type { Logger, Stoppable } from '@novacron/server-kit';
+import { loadTypeDefs, startStreamFollower, startSubgraph, type KitServices, type RunningSubgraph } from '@novacron/subgraph-kit';
 import type { PlacementConfig } from './config.ts';
 import type { PlacementServices, RequestContext } from './context.ts';
 import { createDatabase } from './db/createDatabase.ts';
-import { migratePlacement } from './db/migratePlacement.ts';
+import { createVmUsageProjection, toVmEvent } from './domain/applyVmEvents.ts';
 import { expireReservations } from './domain/reserveCapacity.ts';
 import { resolvers } from './resolvers/index.ts';
 
 /** A running placement subgraph. */
-export interface RunningPlacementSubgraph {
-  url: string;
-  port: number;
-  services: PlacementServices;
-  stop(): Promise<void>;
-}
+export type RunningPlacementSubgraph = RunningSubgraph<PlacementServices>;
 
 /** The subgraph's SDL, loaded relative to this module. */
-export const typeDefs = parse(readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8'));
+export const typeDefs = loadTypeDefs(new URL('./schema.graphql', import.meta.url));
 
-function unauthenticated(message: string): AppError {
-  return new AppError('UNAUTHENTICATED', message, { http: { status: 401 } });
+/** Marks reservations never confirmed in time EXPIRED, on an interval. */
+function startReservationSweep(services: PlacementServices, logger: Logger): Stoppable {
+  const timer = setInterval(() => {
+    expireReservations(services.db).catch((error: unknown) => logger.warn({ err: error }, 'reservation sweep failed'));
+  }, services.config.placement.reservationSweepIntervalMs);
+  timer.unref();
+  return { stop: async () => clearInterval(timer) };
 }
 
-/**
- * Migrates schema `placement` and serves the placement subgraph over HTTP, with a sweep that marks
- * unconfirmed reservations EXPIRED. (Written before the platform kit landed; the kit's
- * `startSubgraph` replaces the wiring below.)
- */
-export async function start(config: PlacementConfig, logger: Logger = createLogger('placement')): Promise<RunningPlacementSubgraph> {
-  if (config.production && !config.security.internalTokenPublicKeyPem) throw new Error('production mode needs INTERNAL_TOKEN_PUBLIC_KEY(_FILE)');
-  const publicKeyPem = config.security.internalTokenPublicKeyPem ?? (await ensureDevelopmentKeys(config.security.keysDir)).internal.publicKeyPem;
-  const verifyInternalToken = memoizeTokenVerifier(createInternalTokenVerifier({ publicKeyPem }));
-  await migratePlacement(config.databaseUrl);
-  const sql = createSql(config.databaseUrl, { max: 20, applicationName: 'novacron-placement' });
-  const services: PlacementServices = { db: createDatabase(sql), catalog: loadCatalog(), config };
-  const apollo = new ApolloServer<RequestContext>({
-    schema: buildSubgraphSchema({ typeDefs, resolvers: resolvers as never }),
-    introspection: !config.production,
-    includeStacktraceInErrorResponses: !config.production,
-    formatError: createErrorFormatter({ production: config.production, onMasked: (error) => logger.error({ err: error }, 'unexpected error in a resolver') }),
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled()],
+/** Follows the vms `vm` stream into the usage projection (per-tenant vCPUs, create outcomes, reservation confirmations). */
+function followVms(kit: KitServices, services: PlacementServices): Stoppable {
+  const project = createVmUsageProjection(services.catalog);
+  return startStreamFollower({
+    name: 'placement.vm_usage',
+    schema: 'placement',
+    db: services.db,
+    source: { subgraph: 'vms', stream: 'vm' },
+    feed: kit.subgraphs.feed('vms', 'placement/follower'),
+    apply: (tx, entries) => project(tx as never, entries.map(toVmEvent)),
+    logger: kit.logger,
+    signals: { databaseUrl: kit.config.databaseUrl, redisUrl: kit.config.events.redisUrl, redisPrefix: kit.config.events.redisPrefix },
   });
-  await apollo.start();
-  const server = createGraphQLHttpServer<RequestContext>({
-    apollo,
+}
+
+/** Migrates schema `placement` and serves the placement subgraph through the platform kit. */
+export function start(config: PlacementConfig, logger?: Logger): Promise<RunningPlacementSubgraph> {
+  return startSubgraph<PlacementServices, RequestContext>({
+    config,
     logger,
-    // The subgraph trusts only the gateway: every request, `_service` and `_entities` included, must
-    // carry an internal token the gateway signed.
-    context: async (request) => {
-      const header = request.headers[internalTokenHeader];
-      const token = Array.isArray(header) ? header[0] : header;
-      if (!token) throw unauthenticated('this subgraph accepts requests from the NovaCron gateway only');
-      const principal = await verifyInternalToken(token).catch(() => {
-        throw unauthenticated('invalid internal token');
-      });
-      return { principal, tenantId: principal.kind === 'user' ? principal.identity.tenantId : '', services };
-    },
-    ready: async () => {
-      await sql`select 1`;
-      return true;
-    },
+    typeDefs,
+    resolvers,
+    migrationsFolder: new URL('../drizzle', import.meta.url),
+    services: ({ sql }) => ({ db: createDatabase(sql), catalog: loadCatalog(), config }),
+    context: ({ principal, tenantId }, services) => ({ principal, tenantId, services }),
+    background: (kit, services) => [startReservationSweep(services, kit.logger), ...(config.placement.followVms ? [followVms(kit, services)] : [])],
   });
-  const running = await listen(server, config.port, config.host);
-  const sweep = setInterval(() => {
-    expireReservations(services.db).catch((error: unknown) => logger.warn({ err: error }, 'reservation sweep failed'));
-  }, config.placement.reservationSweepIntervalMs);
-  sweep.unref();
-  logger.info({ url: running.url }, 'placement subgraph listening');
-  return {
-    url: running.url,
-    port: running.port,
-    services,
-    stop: async () => {
-      clearInterval(sweep);
-      await running.close();
-      await apollo.stop();
-      await sql.end({ timeout: 5 });
-    },
-  };
 }

@@ -23,7 +23,34 @@ export type Scalars = {
   Float: { input: number; output: number; }
   /** A date-time string in ISO 8601 format, UTC (`2026-11-27T05:39:20.000Z`). */
   DateTime: { input: string; output: Date | string; }
+  /** Any JSON value (internal event payloads). */
+  JSON: { input: unknown; output: unknown; }
   _FieldSet: { input: unknown; output: unknown; }
+};
+
+/** One entry of a subgraph's internal event feed: enough to route an event, and its payload on request. */
+export type EventFeedEntry = {
+  __typename?: 'EventFeedEntry';
+  cursor: Scalars['String']['output'];
+  /** The entity the event is about. */
+  entityId: Scalars['ID']['output'];
+  /** Entity ids whose followers this event may concern (the entity, and e.g. its VM). */
+  keys: Array<Scalars['ID']['output']>;
+  occurredAt: Scalars['String']['output'];
+  /** The entity as it was after the change (only with `withPayload`). */
+  payload?: Maybe<Scalars['JSON']['output']>;
+  tenantId: Scalars['String']['output'];
+  /** True when the entity will change no more. */
+  terminal: Scalars['Boolean']['output'];
+  type: Scalars['String']['output'];
+  version: Scalars['Int']['output'];
+};
+
+export type EventFeedPage = {
+  __typename?: 'EventFeedPage';
+  /** Where the next read starts; also the head of the stream when read without `after`. */
+  endCursor: Scalars['String']['output'];
+  entries: Array<EventFeedEntry>;
 };
 
 export type Gpu = {
@@ -272,6 +299,12 @@ export type PlacementResult = {
 
 export type Query = {
   __typename?: 'Query';
+  /**
+   * Internal: events of a stream after a cursor, for the gateway and stream followers. With
+   * `entityId`, only that entity's events, from its first one when `after` is omitted; with `tenantId`,
+   * only that tenant's.
+   */
+  _eventFeed: EventFeedPage;
   /** The catalog: instance types per provider and region with their prices. */
   instanceTypes: InstanceTypeConnection;
   /** Where a workload could run, ranked and explained: the cross-cloud price comparison. */
@@ -280,6 +313,16 @@ export type Query = {
   placementPolicy: PlacementPolicy;
   /** Your tenant's vCPU quotas with current usage. */
   quotas: Array<Quota>;
+};
+
+
+export type Query_EventFeedArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  entityId?: InputMaybe<Scalars['ID']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  stream: Scalars['String']['input'];
+  tenantId?: InputMaybe<Scalars['String']['input']>;
+  withPayload?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
 
@@ -462,24 +505,25 @@ export type FederationReferenceTypes = ResolversObject<{
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
-  Gpu: ResolverTypeWrapper<Gpu>;
+  EventFeedEntry: ResolverTypeWrapper<EventFeedEntry>;
+  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
-  String: ResolverTypeWrapper<Scalars['String']['output']>;
+  EventFeedPage: ResolverTypeWrapper<EventFeedPage>;
+  Gpu: ResolverTypeWrapper<Gpu>;
   GpuRequirement: GpuRequirement;
   InstanceTypeConnection: ResolverTypeWrapper<Omit<InstanceTypeConnection, 'edges'> & { edges: Array<ResolversTypes['InstanceTypeEdge']> }>;
   InstanceTypeEdge: ResolverTypeWrapper<Omit<InstanceTypeEdge, 'node'> & { node: ResolversTypes['InstanceTypeOffering'] }>;
   InstanceTypeFilter: InstanceTypeFilter;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   InstanceTypeOffering: ResolverTypeWrapper<CatalogEntry>;
+  JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   PlacementAlternative: ResolverTypeWrapper<Omit<PlacementAlternative, 'candidate'> & { candidate: ResolversTypes['PlacementCandidate'] }>;
   PlacementAttempt: ResolverTypeWrapper<StoredAttempt>;
   PlacementAttemptOutcome: PlacementAttemptOutcome;
   PlacementCandidate: ResolverTypeWrapper<PlacementCandidateModel>;
   PlacementDecision: ResolverTypeWrapper<PlacementDecisionModel>;
-  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   PlacementPolicy: ResolverTypeWrapper<PlacementPolicyModel>;
   PlacementPolicyInput: PlacementPolicyInput;
   PlacementRejection: ResolverTypeWrapper<PlacementRejection>;
@@ -495,28 +539,31 @@ export type ResolversTypes = ResolversObject<{
   ScoreWeights: ResolverTypeWrapper<ScoreWeights>;
   ScoreWeightsInput: ScoreWeightsInput;
   VM: ResolverTypeWrapper<VmReference>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
   DateTime: Scalars['DateTime']['output'];
-  Gpu: Gpu;
+  EventFeedEntry: EventFeedEntry;
+  ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
-  String: Scalars['String']['output'];
+  EventFeedPage: EventFeedPage;
+  Gpu: Gpu;
   GpuRequirement: GpuRequirement;
   InstanceTypeConnection: Omit<InstanceTypeConnection, 'edges'> & { edges: Array<ResolversParentTypes['InstanceTypeEdge']> };
   InstanceTypeEdge: Omit<InstanceTypeEdge, 'node'> & { node: ResolversParentTypes['InstanceTypeOffering'] };
   InstanceTypeFilter: InstanceTypeFilter;
   Float: Scalars['Float']['output'];
   InstanceTypeOffering: CatalogEntry;
+  JSON: Scalars['JSON']['output'];
   Mutation: Record<PropertyKey, never>;
   PageInfo: PageInfo;
-  Boolean: Scalars['Boolean']['output'];
   PlacementAlternative: Omit<PlacementAlternative, 'candidate'> & { candidate: ResolversParentTypes['PlacementCandidate'] };
   PlacementAttempt: StoredAttempt;
   PlacementCandidate: PlacementCandidateModel;
   PlacementDecision: PlacementDecisionModel;
-  ID: Scalars['ID']['output'];
   PlacementPolicy: PlacementPolicyModel;
   PlacementPolicyInput: PlacementPolicyInput;
   PlacementRejection: PlacementRejection;
@@ -531,11 +578,41 @@ export type ResolversParentTypes = ResolversObject<{
   ScoreWeights: ScoreWeights;
   ScoreWeightsInput: ScoreWeightsInput;
   VM: VmReference;
+  Boolean: Scalars['Boolean']['output'];
+  String: Scalars['String']['output'];
 }>;
+
+export type EventStreamDirectiveArgs = {
+  completeOnTerminal?: Maybe<Scalars['Boolean']['input']>;
+  cursorArg?: Maybe<Scalars['String']['input']>;
+  entityArg?: Maybe<Scalars['String']['input']>;
+  name: Scalars['String']['input'];
+  payload: Scalars['String']['input'];
+  routeBy?: Maybe<Scalars['String']['input']>;
+};
+
+export type EventStreamDirectiveResolver<Result, Parent, ContextType = RequestContext, Args = EventStreamDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
 }
+
+export type EventFeedEntryResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['EventFeedEntry'] = ResolversParentTypes['EventFeedEntry']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  entityId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  keys?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
+  occurredAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  payload?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
+  tenantId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  terminal?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type EventFeedPageResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['EventFeedPage'] = ResolversParentTypes['EventFeedPage']> = ResolversObject<{
+  endCursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  entries?: Resolver<Array<ResolversTypes['EventFeedEntry']>, ParentType, ContextType>;
+}>;
 
 export type GpuResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Gpu'] = ResolversParentTypes['Gpu']> = ResolversObject<{
   count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -566,6 +643,10 @@ export type InstanceTypeOfferingResolvers<ContextType = RequestContext, ParentTy
   spotHourlyPrice?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   vcpus?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
+
+export interface JsonScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['JSON'], any> {
+  name: 'JSON';
+}
 
 export type MutationResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   setPlacementPolicy?: Resolver<ResolversTypes['PlacementPolicy'], ParentType, ContextType, RequireFields<MutationSetPlacementPolicyArgs, 'input'>>;
@@ -650,6 +731,7 @@ export type PlacementResultResolvers<ContextType = RequestContext, ParentType ex
 }>;
 
 export type QueryResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
+  _eventFeed?: Resolver<ResolversTypes['EventFeedPage'], ParentType, ContextType, RequireFields<Query_EventFeedArgs, 'first' | 'stream' | 'withPayload'>>;
   instanceTypes?: Resolver<ResolversTypes['InstanceTypeConnection'], ParentType, ContextType, Partial<QueryInstanceTypesArgs>>;
   placementOptions?: Resolver<ResolversTypes['PlacementResult'], ParentType, ContextType, RequireFields<QueryPlacementOptionsArgs, 'first' | 'requirements'>>;
   placementPolicy?: Resolver<ResolversTypes['PlacementPolicy'], ParentType, ContextType>;
@@ -693,10 +775,13 @@ export type VmResolvers<ContextType = RequestContext, ParentType extends Resolve
 
 export type Resolvers<ContextType = RequestContext> = ResolversObject<{
   DateTime?: GraphQLScalarType;
+  EventFeedEntry?: EventFeedEntryResolvers<ContextType>;
+  EventFeedPage?: EventFeedPageResolvers<ContextType>;
   Gpu?: GpuResolvers<ContextType>;
   InstanceTypeConnection?: InstanceTypeConnectionResolvers<ContextType>;
   InstanceTypeEdge?: InstanceTypeEdgeResolvers<ContextType>;
   InstanceTypeOffering?: InstanceTypeOfferingResolvers<ContextType>;
+  JSON?: GraphQLScalarType;
   Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   PlacementAlternative?: PlacementAlternativeResolvers<ContextType>;
@@ -715,3 +800,6 @@ export type Resolvers<ContextType = RequestContext> = ResolversObject<{
   VM?: VmResolvers<ContextType>;
 }>;
 
+export type DirectiveResolvers<ContextType = RequestContext> = ResolversObject<{
+  eventStream?: EventStreamDirectiveResolver<any, any, ContextType>;
+}>;

@@ -3,9 +3,13 @@
  * reads these tables, and it reads none of theirs (VMs arrive through the vms event feed).
  */
 import { sql as sqlTag } from 'drizzle-orm';
+import { streamCursorTable } from '@novacron/subgraph-kit';
 import { bigserial, doublePrecision, index, integer, jsonb, pgSchema, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
 export const placementSchema = pgSchema('placement');
+
+/** The cursor of the vms `vm` stream follower (kit: written in the transaction that applies a batch). */
+export const streamCursors = streamCursorTable(placementSchema);
 
 const timestamps = {
   createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),

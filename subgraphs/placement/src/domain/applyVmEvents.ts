@@ -28,6 +28,11 @@ export interface VmEvent {
   payload: VmEventPayload;
 }
 
+/** A followed feed entry as the projection reads it (the kit's entries carry the VM row as `payload`). */
+export function toVmEvent(entry: { cursor: string; tenantId: string; entityId: string; type: string; version: number; occurredAt: string; payload?: unknown }): VmEvent {
+  return { cursor: entry.cursor, tenantId: entry.tenantId, entityId: entry.entityId, type: entry.type as VmEvent['type'], version: entry.version, occurredAt: entry.occurredAt, payload: entry.payload as VmEventPayload };
+}
+
 /** Statuses a create passes through before the VM runs; leaving them for RUNNING is a successful create. */
 const creatingStatuses = new Set(['PENDING', 'PROVISIONING']);
 

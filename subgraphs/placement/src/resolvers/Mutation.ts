@@ -1,5 +1,5 @@
 import type { MutationResolvers } from '../__generated__/resolvers-types.ts';
-import { authorize } from '../domain/authorize.ts';
+import { authorize } from '@novacron/subgraph-kit';
 import { setQuota } from '../domain/capacityStore.ts';
 import { setPlacementPolicy } from '../domain/policyStore.ts';
 

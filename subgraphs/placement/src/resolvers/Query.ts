@@ -1,5 +1,5 @@
 import type { QueryResolvers } from '../__generated__/resolvers-types.ts';
-import { authorize } from '../domain/authorize.ts';
+import { authorize } from '@novacron/subgraph-kit';
 import { listQuotas } from '../domain/capacityStore.ts';
 import { listInstanceTypes } from '../domain/listInstanceTypes.ts';
 import { loadPlacementState } from '../domain/loadPlacementState.ts';

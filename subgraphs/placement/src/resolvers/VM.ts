@@ -1,6 +1,6 @@
 import type { VmResolvers } from '../__generated__/resolvers-types.ts';
 import { alternativesFor } from '../domain/alternativesFor.ts';
-import { authorize } from '../domain/authorize.ts';
+import { authorize } from '@novacron/subgraph-kit';
 import { findDecisionForVm } from '../domain/decisionStore.ts';
 
 /** A VM as this subgraph knows it: its id. Every field reads the caller's tenant's rows only. */
