@@ -151,3 +151,43 @@ describe('VM entity fields', () => {
     expect(foreign.data?._entities[0]).toEqual({ id: vmId, placement: null, alternatives: [] });
   });
 });
+
+describe('internal placement calls (the vms create path)', () => {
+  const placeVm = `mutation ($operationId: ID!, $vmId: ID, $requirements: PlacementRequirements!, $tenantId: String) {
+    _placeVm(operationId: $operationId, vmId: $vmId, requirements: $requirements, tenantId: $tenantId) { chosen { provider region instanceType } attempts { instanceType outcome } }
+  }`;
+  const report = `mutation ($operationId: ID!, $outcome: PlacementAttemptOutcome!, $tenantId: String) {
+    _reportPlacementAttempt(operationId: $operationId, outcome: $outcome, message: "ZONE_RESOURCE_POOL_EXHAUSTED", tenantId: $tenantId) { chosen { instanceType } attempts { instanceType outcome message } }
+  }`;
+  const requirements = { vcpus: 2, memoryGib: 4, providers: ['gcp'], regions: ['europe-west1'] };
+
+  it('places as the creating operator, then moves to the next candidate on a capacity failure reported by NovaCron', async () => {
+    const operator = await keys.forUser('initech', 'operator');
+    const operationId = randomUUID();
+    const placed = await post({ query: placeVm, variables: { operationId, vmId: randomUUID(), requirements } }, operator);
+    expect(placed.json.errors).toBeUndefined();
+    const first = placed.json.data?._placeVm.chosen;
+    expect(first).toMatchObject({ provider: 'gcp', region: 'europe-west1' });
+    const system = await keys.sign({ system: true, subject: 'vms/worker' });
+    const withoutTenant = await post({ query: report, variables: { operationId, outcome: 'CAPACITY_FAILURE' } }, system);
+    expect(withoutTenant.json.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'tenantId' });
+    const moved = (await post({ query: report, variables: { operationId, outcome: 'CAPACITY_FAILURE', tenantId: 'initech' } }, system)).json.data?._reportPlacementAttempt;
+    expect(moved.attempts).toEqual([
+      { instanceType: first.instanceType, outcome: 'CAPACITY_FAILURE', message: 'ZONE_RESOURCE_POOL_EXHAUSTED' },
+      { instanceType: moved.chosen.instanceType, outcome: 'PENDING', message: null },
+    ]);
+    expect(moved.chosen.instanceType).not.toBe(first.instanceType);
+  });
+
+  it('refuses viewers, and answers QUOTA_EXCEEDED beyond the quota with nothing placed', async () => {
+    const viewer = await post({ query: placeVm, variables: { operationId: randomUUID(), requirements } }, tokens['acme:viewer']!);
+    expect(viewer.json.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const admin = await keys.forUser('umbrella', 'admin');
+    await post({ query: 'mutation { setQuota(input: { provider: "gcp", region: "europe-west1", vcpus: 1 }) { vcpus } }' }, admin);
+    const refused = await post({ query: placeVm, variables: { operationId: randomUUID(), requirements } }, admin);
+    expect(refused.json.errors?.[0]?.extensions?.code).toBe('QUOTA_EXCEEDED');
+    const reserve = 'mutation ($operationId: ID!) { _reserveCapacity(operationId: $operationId, provider: "gcp", region: "europe-west1", instanceType: "e2-standard-2") }';
+    expect((await post({ query: reserve, variables: { operationId: randomUUID() } }, admin)).json.errors?.[0]?.extensions?.code).toBe('QUOTA_EXCEEDED');
+    expect((await post({ query: '{ quotas { reservedVcpus } }' }, admin)).json.data?.quotas).toEqual([{ reservedVcpus: 0 }]);
+  });
+});

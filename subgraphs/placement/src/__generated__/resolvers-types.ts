@@ -112,10 +112,57 @@ export type InstanceTypeOffering = {
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /**
+   * Internal (the vms create path): places a create, reserving the chosen candidate's vCPUs under the
+   * operation id; idempotent by operation id. QUOTA_EXCEEDED when quota rules every candidate out.
+   * Called with the creating user's identity (operator), or as NovaCron with `tenantId`.
+   */
+  _placeVm: PlacementDecision;
+  /** Internal: releases an operation's reservation (its create failed or was cancelled); false when none was held. */
+  _releaseCapacity: Scalars['Boolean']['output'];
+  /**
+   * Internal: how the provider answered the current attempt. After CAPACITY_FAILURE the offering is
+   * blocked and the decision moves to the next candidate (`chosen`; null when none is left).
+   */
+  _reportPlacementAttempt: PlacementDecision;
+  /** Internal: reserves quota for an explicitly placed create; QUOTA_EXCEEDED beyond the quota. Idempotent by operation id. */
+  _reserveCapacity: Scalars['Boolean']['output'];
   /** Replaces your tenant's placement policy (admin). */
   setPlacementPolicy: PlacementPolicy;
   /** Sets or removes a vCPU quota in one provider/region (admin). */
   setQuota: Quota;
+};
+
+
+export type Mutation_PlaceVmArgs = {
+  operationId: Scalars['ID']['input'];
+  requirements: PlacementRequirements;
+  tenantId?: InputMaybe<Scalars['String']['input']>;
+  vmId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+export type Mutation_ReleaseCapacityArgs = {
+  operationId: Scalars['ID']['input'];
+  tenantId?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+export type Mutation_ReportPlacementAttemptArgs = {
+  message?: InputMaybe<Scalars['String']['input']>;
+  operationId: Scalars['ID']['input'];
+  outcome: PlacementAttemptOutcome;
+  tenantId?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+export type Mutation_ReserveCapacityArgs = {
+  instanceType: Scalars['String']['input'];
+  operationId: Scalars['ID']['input'];
+  provider: Scalars['String']['input'];
+  region: Scalars['String']['input'];
+  tenantId?: InputMaybe<Scalars['String']['input']>;
+  vmId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -649,6 +696,10 @@ export interface JsonScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes
 }
 
 export type MutationResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  _placeVm?: Resolver<ResolversTypes['PlacementDecision'], ParentType, ContextType, RequireFields<Mutation_PlaceVmArgs, 'operationId' | 'requirements'>>;
+  _releaseCapacity?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<Mutation_ReleaseCapacityArgs, 'operationId'>>;
+  _reportPlacementAttempt?: Resolver<ResolversTypes['PlacementDecision'], ParentType, ContextType, RequireFields<Mutation_ReportPlacementAttemptArgs, 'operationId' | 'outcome'>>;
+  _reserveCapacity?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<Mutation_ReserveCapacityArgs, 'instanceType' | 'operationId' | 'provider' | 'region'>>;
   setPlacementPolicy?: Resolver<ResolversTypes['PlacementPolicy'], ParentType, ContextType, RequireFields<MutationSetPlacementPolicyArgs, 'input'>>;
   setQuota?: Resolver<ResolversTypes['Quota'], ParentType, ContextType, RequireFields<MutationSetQuotaArgs, 'input'>>;
 }>;
