@@ -1,10 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { composeServices } from '@apollo/composition';
-import { parse } from 'graphql';
-import { createInternalTokenSigner, ensureDevelopmentKeys, internalTokenHeader, signDevelopmentToken } from '@novacron/auth';
+import { createInternalTokenSigner, ensureDevelopmentKeys, internalTokenAudience, internalTokenHeader, signDevelopmentToken } from '@novacron/auth';
 import { freePort } from '@novacron/testing';
 import { startBenchDatabase } from './startBenchDatabase.ts';
 
@@ -34,8 +31,8 @@ async function waitForReady(url: string, child: ChildProcess, name: string): Pro
 
 /**
  * Starts a throw-away PostgreSQL, the vms and placement subgraphs and a gateway as separate Node
- * processes (the shipped topology), the gateway planning over a supergraph composed here from both
- * subgraphs' SDL (placement is not in schema/subgraphs.json until the platform kit serves it).
+ * processes (the shipped topology, without the vms workers: no VM is created), the gateway planning
+ * over the committed supergraph with both subgraphs' URLs overridden.
  */
 export async function startPlacementBenchPlatform(log: (line: string) => void): Promise<PlacementBenchPlatform> {
   const cleanups: (() => Promise<void>)[] = [];
@@ -50,15 +47,6 @@ export async function startPlacementBenchPlatform(log: (line: string) => void): 
     const [gatewayPort, vmsPort, placementPort] = [await freePort(), await freePort(), await freePort()];
     const vmsUrl = `http://127.0.0.1:${vmsPort}/graphql`;
     const placementUrl = `http://127.0.0.1:${placementPort}/graphql`;
-    const sdl = (path: string) => readFile(join(repositoryRoot, path), 'utf8').then((text) => parse(text));
-    const composed = composeServices([
-      { name: 'vms', url: vmsUrl, typeDefs: await sdl('subgraphs/vms/src/schema.graphql') },
-      { name: 'placement', url: placementUrl, typeDefs: await sdl('subgraphs/placement/src/schema.graphql') },
-    ]);
-    if (composed.errors) throw new Error(`composition failed: ${composed.errors.map((error) => error.message).join('; ')}`);
-    const supergraphPath = join(folder, 'supergraph.graphql');
-    await writeFile(supergraphPath, composed.supergraphSdl);
-
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       DATABASE_URL: databaseUrl,
@@ -67,7 +55,6 @@ export async function startPlacementBenchPlatform(log: (line: string) => void): 
       VMS_PORT: String(vmsPort),
       PLACEMENT_PORT: String(placementPort),
       GATEWAY_PORT: String(gatewayPort),
-      SUPERGRAPH_PATH: supergraphPath,
       VMS_URL: vmsUrl,
       PLACEMENT_URL: placementUrl,
       // The per-tenant rate limit would measure the limiter, not placement; it still runs on every request.
@@ -94,7 +81,7 @@ export async function startPlacementBenchPlatform(log: (line: string) => void): 
     const gateway = await startChild('gateway', 'gateway/src/index.ts', `http://127.0.0.1:${gatewayPort}/ready`);
 
     const userToken = await signDevelopmentToken({ keys, tenant: 'bench', roles: ['viewer'], subject: 'bench', ttlSeconds: 4 * 3600 });
-    const signInternal = createInternalTokenSigner({ privateKeyPem: keys.internal.privateKeyPem, keyId: keys.internal.keyId, ttlSeconds: 4 * 3600 });
+    const signInternal = createInternalTokenSigner({ privateKeyPem: keys.internal.privateKeyPem, keyId: keys.internal.keyId, ttlSeconds: 4 * 3600, audience: internalTokenAudience('placement') });
     const internalToken = await signInternal({ subject: 'bench', tenantId: 'bench', roles: ['viewer'], expiresAt: new Date(Date.now() + 4 * 3_600_000) });
     return {
       gatewayUrl: `http://127.0.0.1:${gatewayPort}/graphql`,
