@@ -10,6 +10,7 @@ import {
   waitForOperation,
   type NovaCronClient,
 } from '@novacron/sdk';
+import { injectFault } from '@novacron/providers';
 import { waitFor } from '@novacron/testing';
 import { createVmInput, startPlatform, type Platform } from '../src/index.ts';
 
@@ -79,5 +80,47 @@ describe('placement through the gateway', () => {
     expect(vm?.alternatives.every((alternative) => alternative.monthlyDifference < 0)).toBe(true);
     // Another tenant's admin cannot reach the VM, nor its placement fields.
     expect((await bravoAdmin.request(VmPlacementDocument, { id: vmId })).vm).toBeNull();
+  });
+});
+
+describe('place and create in one mutation', () => {
+  it('fails over to the next candidate on a capacity fault: the VM runs on the second, the decision shows both attempts', async () => {
+    const charlie = await platform.clientFor({ tenant: 'charlie', role: 'operator' });
+    // us-east-1 and us-east-2 price t3.medium alike; preferring us-east-1 makes it the first candidate.
+    await injectFault(platform.database.sql, { provider: 'aws', action: 'create', kind: 'permanent', count: 1, region: 'us-east-1' });
+    const input = createVmInput({ provider: null, region: null, instanceType: null, placement: { vcpus: 2, memoryGib: 4, providers: ['aws'], regions: ['us-east-1', 'us-east-2'], preferRegions: ['us-east-1'] } });
+    const { createVM } = await charlie.request(CreateVmDocument, { input });
+    const operation = await waitForOperation(charlie, createVM.id, { timeoutMs: 90_000 });
+    expect(operation.status).toBe('SUCCEEDED');
+    expect(operation.steps[0]).toMatchObject({ name: 'place', status: 'SUCCEEDED' });
+    expect(operation.steps[0]?.message).toContain('aws/us-east-1/t3.medium');
+    const provision = operation.steps.find((step) => step.name === 'provision');
+    expect(provision?.status).toBe('SUCCEEDED');
+    expect(provision?.message).toMatch(/in aws\/us-east-2\/t3\.medium after no capacity in aws\/us-east-1\/t3\.medium \(InsufficientInstanceCapacity\)/);
+    const { vm } = await charlie.request(VmPlacementDocument, { id: createVM.vm?.id as string });
+    expect(vm).toMatchObject({ provider: 'aws', region: 'us-east-2', instanceType: 't3.medium' });
+    expect(vm?.placement?.attempts.map((attempt) => [attempt.region, attempt.outcome])).toEqual([
+      ['us-east-1', 'CAPACITY_FAILURE'],
+      ['us-east-2', 'SUCCEEDED'],
+    ]);
+    expect(vm?.placement?.attempts[0]?.message).toContain('InsufficientInstanceCapacity');
+    // The failed offering is blocked for new placements, for every tenant.
+    const { placementOptions } = await alphaViewer.request(PlacementOptionsDocument, { requirements: { vcpus: 2, memoryGib: 4, providers: ['aws'], regions: ['us-east-1'] }, first: 1 });
+    expect(placementOptions.rejected.find((r) => r.reason === 'RECENT_CAPACITY_FAILURE')?.examples[0]?.instanceType).toBe('t3.medium');
+  });
+
+  it('refuses creates beyond a quota with QUOTA_EXCEEDED and writes nothing, also when they race', async () => {
+    const deltaAdmin = await platform.clientFor({ tenant: 'delta', role: 'admin' });
+    await deltaAdmin.request(SetQuotaDocument, { input: { provider: 'aws', region: 'us-west-2', vcpus: 4 } });
+    const results = await Promise.all(
+      Array.from({ length: 6 }, () => deltaAdmin.execute(CreateVmDocument, { input: createVmInput({ region: 'us-west-2', instanceType: 't3.medium' }) })),
+    );
+    const accepted = results.filter((result) => result.data?.createVM);
+    const refused = results.filter((result) => result.errors?.[0]?.extensions?.code === 'QUOTA_EXCEEDED');
+    expect([accepted.length, refused.length]).toEqual([2, 4]); // 2 vCPUs each against 4
+    const rows = await platform.database.sql<{ count: number }[]>`select count(*)::int as count from vms.vms where tenant_id = 'delta'`;
+    expect(rows[0]?.count).toBe(2);
+    const placed = await deltaAdmin.execute(CreateVmDocument, { input: createVmInput({ provider: null, region: null, instanceType: null, placement: { vcpus: 2, memoryGib: 4, regions: ['us-west-2'], providers: ['aws'] } }) });
+    expect(placed.errors?.[0]?.extensions?.code).toBe('QUOTA_EXCEEDED');
   });
 });

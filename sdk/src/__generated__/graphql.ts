@@ -7,12 +7,21 @@ export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' |
 import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
 export type CreateVmInput = {
   image: string;
-  instanceType: string;
+  /** Required unless `placement` is given. */
+  instanceType?: string | null | undefined;
   labels?: Record<string, string> | null | undefined;
   /** 1 to 63 characters: lower-case letters, digits and hyphens, starting with a letter. */
   name: string;
-  provider: string;
-  region: string;
+  /**
+   * Instead of provider, region and instance type: what the VM needs. The placement subgraph chooses
+   * the best candidate (the operation's first step, `place`), and a create that fails for lack of
+   * capacity moves on to the next candidate. The decision is `VM.placement`.
+   */
+  placement?: PlacementRequirements | null | undefined;
+  /** Required unless `placement` is given. */
+  provider?: string | null | undefined;
+  /** Required unless `placement` is given. */
+  region?: string | null | undefined;
 };
 
 /** An accelerator requirement: at least `count` of the model `name` (`A10G`, `A100`). */

@@ -28,7 +28,8 @@ export async function start(config: VmsConfig, logger?: Logger): Promise<Running
     typeDefs,
     resolvers,
     migrate: migrateVms,
-    services: ({ sql }) => ({
+    services: ({ sql, subgraphs }) => ({
+      placement: config.subgraphUrls.placement ? subgraphs : undefined,
       credentialKeys,
       db: createDatabase(sql),
       providers: createProviderRegistry({ sql, latencyMs: config.simulated.latencyMs, capacityPerRegion: config.simulated.capacityPerRegion }),

@@ -56,9 +56,9 @@ export async function reserveCapacity(db: Database, request: ReservationRequest)
     }
     const samePlace = existing && existing.provider === request.provider && existing.region === request.region && existing.vcpus === request.vcpus;
     if (existing && samePlace && (existing.status === 'CONFIRMED' || (existing.status === 'HELD' && existing.expiresAt > new Date()))) return existing;
-    if (existing?.status === 'CONFIRMED') {
-      throw appError('CONFLICT', `operation ${request.operationId} already created its VM in ${existing.provider}/${existing.region}`, { operationId: request.operationId });
-    }
+    // A CONFIRMED reservation asked for another place is a create failing over after its VM appeared:
+    // hold again at the new place (the VM still counts at the old one until its UPDATED event moves it,
+    // which confirms this reservation again: briefly conservative, never under).
     if (quota) {
       const usage = (await capacityInUse(tx, request.tenantId, request)).get(capacityKey(request.provider, request.region)) ?? { used: 0, reserved: 0 };
       // A held reservation of this same operation here is being renewed, not added to.

@@ -8,7 +8,7 @@ import { vmEvents, vms } from './schema.ts';
 export type VmEventType = 'CREATED' | 'STATE_CHANGED' | 'RESIZED' | 'DELETED' | 'UPDATED';
 
 /** Fields of a VM a change may set. */
-export type VmChange = Partial<Pick<VmRow, 'status' | 'providerId' | 'privateIp' | 'publicIp' | 'instanceType'>> & { status?: VmStatus };
+export type VmChange = Partial<Pick<VmRow, 'status' | 'providerId' | 'privateIp' | 'publicIp' | 'instanceType' | 'provider' | 'region'>> & { status?: VmStatus };
 
 /**
  * Updates a VM, bumps its version and writes its event to the outbox in the same statement batch.

@@ -1,5 +1,6 @@
 import type { ProviderRegistry } from '@novacron/providers';
 import type { Logger } from '@novacron/server-kit';
+import type { SubgraphClient } from '@novacron/subgraph-kit';
 import type { Database } from '../db/createDatabase.ts';
 import type { RetryPolicy } from './retryTransient.ts';
 
@@ -14,4 +15,6 @@ export interface WorkerContext {
   retry: RetryPolicy;
   /** Give up waiting for a provider transition after this long. */
   transitionTimeoutSeconds: number;
+  /** The placement subgraph, for capacity failover of placed creates; absent without one. */
+  placement?: SubgraphClient;
 }

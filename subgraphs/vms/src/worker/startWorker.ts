@@ -12,6 +12,7 @@ import { executeOperation } from './executeOperation.ts';
 import { pruneEvents } from '../domain/pruneEvents.ts';
 import { sweepExpiredLeases } from './sweepExpiredLeases.ts';
 import type { WorkerContext } from './WorkerContext.ts';
+import { createSubgraphClient, loadSubgraphSecurity } from '@novacron/subgraph-kit';
 
 /** A running worker process's handle. */
 export interface RunningWorker {
@@ -38,6 +39,7 @@ export async function startWorker(config: VmsConfig, logger: Logger = createLogg
     leaseSeconds: config.worker.leaseSeconds,
     retry: config.worker.retry,
     transitionTimeoutSeconds: config.worker.transitionTimeoutSeconds,
+    placement: config.subgraphUrls.placement ? createSubgraphClient(config.subgraphUrls, await loadSubgraphSecurity(config)) : undefined,
   };
   const runner = await run({
     connectionString: config.databaseUrl,
