@@ -4,7 +4,7 @@
  * 50 concurrent closed-loop clients, with `{ __typename }` against the same process as the same-run
  * baseline. Goal: p95 ≤ 5 ms at the subgraph, ≤ 15 ms through the gateway.
  *
- *   npm run -w @novacron/bench bench:placement -- [--count 5000] [--concurrency 50] [--warmup 1000] [--rounds 2]
+ *   npm run -w @novacron/bench bench:placement -- [--count 5000] [--concurrency 50] [--warmup 1000] [--rounds 2] [--cpu-profile-dir DIR]
  */
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -18,6 +18,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '50' },
     warmup: { type: 'string', default: '1000' },
     rounds: { type: 'string', default: '2' },
+    'cpu-profile-dir': { type: 'string' },
   },
 });
 const count = Number(values.count);
@@ -49,7 +50,7 @@ async function measure(url: string, headers: Record<string, string>, body: strin
 }
 
 const log = (line: string) => console.error(line);
-const platform = await startPlacementBenchPlatform(log);
+const platform = await startPlacementBenchPlatform(log, values['cpu-profile-dir']);
 const rows: string[] = [];
 try {
   const sample = await fetch(platform.gatewayUrl, { method: 'POST', headers: { ...platform.gatewayHeaders, 'content-type': 'application/json' }, body: placementQuery });

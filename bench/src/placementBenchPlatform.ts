@@ -34,7 +34,7 @@ async function waitForReady(url: string, child: ChildProcess, name: string): Pro
  * processes (the shipped topology, without the vms workers: no VM is created), the gateway planning
  * over the committed supergraph with both subgraphs' URLs overridden.
  */
-export async function startPlacementBenchPlatform(log: (line: string) => void): Promise<PlacementBenchPlatform> {
+export async function startPlacementBenchPlatform(log: (line: string) => void, cpuProfileDir?: string): Promise<PlacementBenchPlatform> {
   const cleanups: (() => Promise<void>)[] = [];
   const stop = async () => {
     while (cleanups.length > 0) await cleanups.pop()!().catch((error: unknown) => log(`clean-up failed: ${String(error)}`));
@@ -61,7 +61,9 @@ export async function startPlacementBenchPlatform(log: (line: string) => void): 
       RATE_LIMIT_POINTS: '1000000000',
     };
     const startChild = async (name: string, entry: string, readyUrl: string) => {
-      const child = spawn(process.execPath, [entry], { cwd: repositoryRoot, env, stdio: ['ignore', 'inherit', 'inherit'] });
+      // With a profile folder, each process writes a V8 CPU profile there when it stops (adds overhead).
+      const flags = cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
+      const child = spawn(process.execPath, [...flags, entry], { cwd: repositoryRoot, env, stdio: ['ignore', 'inherit', 'inherit'] });
       const exited = new Promise<void>((done) => child.once('exit', () => done()));
       cleanups.push(async () => {
         if (child.exitCode === null) child.kill('SIGTERM');
