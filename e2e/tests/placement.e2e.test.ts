@@ -8,7 +8,9 @@ import {
   SetQuotaDocument,
   VmPlacementDocument,
   waitForOperation,
+  type CreateVmInput,
   type NovaCronClient,
+  type PlacementRequirements,
 } from '@novacron/sdk';
 import { injectFault } from '@novacron/providers';
 import { waitFor } from '@novacron/testing';
@@ -83,12 +85,18 @@ describe('placement through the gateway', () => {
   });
 });
 
+/** A createVM input with placement requirements instead of provider, region and instance type. */
+function placedInput(placement: PlacementRequirements): CreateVmInput {
+  const { name, image } = createVmInput();
+  return { name, image, placement };
+}
+
 describe('place and create in one mutation', () => {
   it('fails over to the next candidate on a capacity fault: the VM runs on the second, the decision shows both attempts', async () => {
     const charlie = await platform.clientFor({ tenant: 'charlie', role: 'operator' });
     // us-east-1 and us-east-2 price t3.medium alike; preferring us-east-1 makes it the first candidate.
     await injectFault(platform.database.sql, { provider: 'aws', action: 'create', kind: 'permanent', count: 1, region: 'us-east-1' });
-    const input = createVmInput({ provider: null, region: null, instanceType: null, placement: { vcpus: 2, memoryGib: 4, providers: ['aws'], regions: ['us-east-1', 'us-east-2'], preferRegions: ['us-east-1'] } });
+    const input = placedInput({ vcpus: 2, memoryGib: 4, providers: ['aws'], regions: ['us-east-1', 'us-east-2'], preferRegions: ['us-east-1'] });
     const { createVM } = await charlie.request(CreateVmDocument, { input });
     const operation = await waitForOperation(charlie, createVM.id, { timeoutMs: 90_000 });
     expect(operation.status).toBe('SUCCEEDED');
@@ -120,7 +128,7 @@ describe('place and create in one mutation', () => {
     expect([accepted.length, refused.length]).toEqual([2, 4]); // 2 vCPUs each against 4
     const rows = await platform.database.sql<{ count: number }[]>`select count(*)::int as count from vms.vms where tenant_id = 'delta'`;
     expect(rows[0]?.count).toBe(2);
-    const placed = await deltaAdmin.execute(CreateVmDocument, { input: createVmInput({ provider: null, region: null, instanceType: null, placement: { vcpus: 2, memoryGib: 4, regions: ['us-west-2'], providers: ['aws'] } }) });
+    const placed = await deltaAdmin.execute(CreateVmDocument, { input: placedInput({ vcpus: 2, memoryGib: 4, regions: ['us-west-2'], providers: ['aws'] }) });
     expect(placed.errors?.[0]?.extensions?.code).toBe('QUOTA_EXCEEDED');
   });
 });
