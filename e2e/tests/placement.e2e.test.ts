@@ -117,6 +117,20 @@ describe('place and create in one mutation', () => {
     expect(placementOptions.rejected.find((r) => r.reason === 'RECENT_CAPACITY_FAILURE')?.examples[0]?.instanceType).toBe('t3.medium');
   });
 
+  it('answers bad placement requirements with BAD_USER_INPUT naming the field, and writes nothing anywhere', async () => {
+    const echo = await platform.clientFor({ tenant: 'echo', role: 'operator' });
+    const negative = await echo.execute(CreateVmDocument, { input: placedInput({ vcpus: -1, memoryGib: 4 }) });
+    expect(negative.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.placement.vcpus' });
+    const region = await echo.execute(CreateVmDocument, { input: placedInput({ vcpus: 1, memoryGib: 1, regions: ['atlantis-1'] }) });
+    expect(region.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.placement.regions.0' });
+    const both = await echo.execute(CreateVmDocument, { input: { ...createVmInput(), placement: { vcpus: 1, memoryGib: 1 } } });
+    expect(both.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.placement' });
+    const [vms] = await platform.database.sql<{ count: number }[]>`select count(*)::int as count from vms.vms where tenant_id = 'echo'`;
+    const [decisions] = await platform.database.sql<{ count: number }[]>`select count(*)::int as count from placement.decisions where tenant_id = 'echo'`;
+    const [reservations] = await platform.database.sql<{ count: number }[]>`select count(*)::int as count from placement.reservations where tenant_id = 'echo'`;
+    expect([vms?.count, decisions?.count, reservations?.count]).toEqual([0, 0, 0]);
+  });
+
   it('refuses creates beyond a quota with QUOTA_EXCEEDED and writes nothing, also when they race', async () => {
     const deltaAdmin = await platform.clientFor({ tenant: 'delta', role: 'admin' });
     await deltaAdmin.request(SetQuotaDocument, { input: { provider: 'aws', region: 'us-west-2', vcpus: 4 } });

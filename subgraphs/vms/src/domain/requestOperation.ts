@@ -37,8 +37,13 @@ export async function requestCreate(
     const create = validateCreateInput(input, services.providers);
     return enqueueOperation(services.db, { tenantId, kind: 'CREATE', mutation: 'createVM', args: create, idempotencyKey: key, create, queuedLeaseSeconds: services.config.worker.queuedLeaseSeconds });
   }
+  // Everything that does not depend on where the VM goes is checked before placement reserves anything.
   validateVmName(input.name);
   validateLabels('input.labels', input.labels);
+  if (input.placement) {
+    const allowed = services.providers.list().filter((driver) => !input.placement?.providers || input.placement.providers.includes(driver.name));
+    if (!allowed.some((driver) => driver.capabilities().images.includes(input.image))) throw badInput('input.image', `no allowed provider offers image "${input.image.slice(0, 80)}"`);
+  }
   const ids = createIdsFor(tenantId, key);
   let placed: Placement | null = null;
   if (input.placement) placed = await placeCreate(placement, input, ids);
