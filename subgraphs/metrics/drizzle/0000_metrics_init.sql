@@ -15,6 +15,7 @@ CREATE TABLE "metrics"."vms" (
 	"provider_id" text,
 	"labels" jsonb DEFAULT '{}'::jsonb NOT NULL,
 	"version" integer NOT NULL,
+	"created_at" timestamp with time zone NOT NULL,
 	"deleted_at" timestamp with time zone,
 	"updated_at" timestamp with time zone NOT NULL
 );

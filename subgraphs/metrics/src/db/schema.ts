@@ -27,6 +27,7 @@ export const vms = metricsSchema.table('vms', {
   providerId: text('provider_id'),
   labels: jsonb('labels').$type<Record<string, string>>().notNull().default({}),
   version: integer('version').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
   deletedAt: timestamp('deleted_at', { withTimezone: true }),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
 });
