@@ -22,6 +22,8 @@ export interface ProviderRegistryOptions {
   capacityPerRegion: number;
   /** Regions and instance types for the simulated clouds; the shipped catalog by default. */
   catalog?: Catalog;
+  /** How often the simulated clouds' metrics sample (a minute by default). */
+  simulatedMetricsIntervalMs?: number;
   /**
    * Real cloud drivers, built by the caller when their credentials exist. A real driver replaces
    * the simulated driver of the same name; one with a new name is added.
@@ -46,7 +48,7 @@ export function createProviderRegistry(options: ProviderRegistryOptions): Provid
     drivers.set(
       provider,
       real.get(provider) ??
-        createSimulatedDriver({ provider, sql: options.sql, latencyMs: options.latencyMs, capacityPerRegion: options.capacityPerRegion, catalog: options.catalog }),
+        createSimulatedDriver({ provider, sql: options.sql, latencyMs: options.latencyMs, capacityPerRegion: options.capacityPerRegion, catalog: options.catalog, metricsIntervalMs: options.simulatedMetricsIntervalMs }),
     );
   }
   for (const [name, driver] of real) if (!drivers.has(name)) drivers.set(name, driver);

@@ -1,6 +1,9 @@
 export type {
   CreateInstanceRequest,
   InstanceTypeInfo,
+  MetricKindName,
+  MetricsInstance,
+  ProviderMetricSample,
   ProviderCapabilities,
   ProviderDescription,
   ProviderDriver,
@@ -20,3 +23,5 @@ export { clearFaults } from './simulated/clearFaults.ts';
 export type { SimulatedFault, SimulatedFaultAction, SimulatedFaultKind } from './simulated/SimulatedFault.ts';
 export { simulatedFlavours, simulatedImages } from './simulated/simulatedFlavours.ts';
 export type { SimulatedErrorCodes, SimulatedFlavour, SimulatedProviderName } from './simulated/simulatedFlavours.ts';
+export { generateSimulatedSamples, simulatedMetricsIntervalMs, simulatedWorkloads, readSimulatedMetrics } from './simulated/simulatedMetrics.ts';
+export type { SimulatedWorkload } from './simulated/simulatedMetrics.ts';
