@@ -4,7 +4,7 @@ import type { Sample } from './Sample.ts';
 import { writeSamples } from './writeSamples.ts';
 
 /** Why a sample was not stored. */
-export type RefusalReason = 'UNKNOWN_VM' | 'OTHER_TENANT' | 'INVALID_VALUE' | 'OUTSIDE_RETENTION' | 'IN_THE_FUTURE';
+export type RefusalReason = 'UNKNOWN_VM' | 'OTHER_TENANT' | 'NOT_RUNNING' | 'INVALID_VALUE' | 'OUTSIDE_RETENTION' | 'IN_THE_FUTURE';
 
 /** What an ingest did: samples written, and samples refused by reason. */
 export interface IngestResult {
