@@ -153,8 +153,10 @@ describe('OTLP endpoint', () => {
     expect(malformed.json.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT' });
     const notJson = await pushOtlp('{nope');
     expect(notJson.json.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'body' });
-    const protobuf = await pushOtlp(Buffer.from([1, 2, 3]), { headers: { 'content-type': 'application/x-protobuf' } });
-    expect(protobuf.json.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'content-type' });
+    const protobuf = await pushOtlp(Buffer.from([0x0a, 0xff, 0xff, 0xff]), { headers: { 'content-type': 'application/x-protobuf' } });
+    expect(protobuf.json.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'body' });
+    const text = await pushOtlp('hello', { headers: { 'content-type': 'text/plain' } });
+    expect(text.json.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'content-type' });
     expect(await memory()).toEqual([50]);
   });
 });

@@ -7,6 +7,7 @@ import type { Logger } from '@novacron/server-kit';
 import { authorize } from '../domain/authorize.ts';
 import type { IngestOptions } from '../domain/ingestSamples.ts';
 import type { Sql } from '@novacron/db';
+import { decodeOtlpProtobuf } from './decodeOtlpProtobuf.ts';
 import { ingestOtlpMetrics, type OtlpIngestResult } from './ingestOtlpMetrics.ts';
 
 const gunzipAsync = promisify(gunzip);
@@ -24,7 +25,7 @@ export interface OtlpEndpoint {
 }
 
 /**
- * `POST /v1/metrics`: OTLP/HTTP metrics export, JSON encoding (optionally gzip), for an operator of
+ * `POST /v1/metrics`: OTLP/HTTP metrics export, JSON or protobuf encoding (optionally gzip), for an operator of
  * the tenant. Answers the OTLP `ExportMetricsServiceResponse` (with `partialSuccess` counting the
  * refused data points), or a coded error (`BAD_USER_INPUT` with the JSON path as `field`) with the
  * status the error registry gives; nothing is stored for a refused export.
@@ -35,8 +36,8 @@ export async function handleOtlpRequest(endpoint: OtlpEndpoint, request: Incomin
     const principal = await endpoint.authenticate(request);
     const identity = authorize(principal, 'operator');
     const contentType = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    if (contentType !== 'application/json') {
-      throw badInput('content-type', `only the OTLP/HTTP JSON encoding (application/json) is accepted, got "${contentType || 'none'}"`);
+    if (contentType !== 'application/json' && contentType !== 'application/x-protobuf') {
+      throw badInput('content-type', `OTLP/HTTP is accepted as application/json or application/x-protobuf, got "${contentType || 'none'}"`);
     }
     let body = await readBody(request, endpoint.maxBodyBytes);
     const encoding = (request.headers['content-encoding'] ?? 'identity').toLowerCase();
@@ -45,10 +46,13 @@ export async function handleOtlpRequest(endpoint: OtlpEndpoint, request: Incomin
     });
     else if (encoding !== 'identity') throw badInput('content-encoding', `unsupported content-encoding "${encoding}"`);
     let decoded: unknown;
-    try {
-      decoded = JSON.parse(body.toString('utf8'));
-    } catch {
-      throw badInput('body', 'the body is not valid JSON');
+    if (contentType === 'application/x-protobuf') decoded = decodeOtlpProtobuf(body);
+    else {
+      try {
+        decoded = JSON.parse(body.toString('utf8'));
+      } catch {
+        throw badInput('body', 'the body is not valid JSON');
+      }
     }
     const result = await ingestOtlpMetrics(endpoint.sql, identity.tenantId, decoded, endpoint.ingestOptions());
     endpoint.onStored?.(result);
