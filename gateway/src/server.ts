@@ -9,6 +9,7 @@ import type { GatewayConfig } from './config.ts';
 import type { GatewayContext } from './GatewayContext.ts';
 import { createOperationGuard } from './security/createOperationGuard.ts';
 import { createSafelist } from './security/createSafelist.ts';
+import { routeOtlpMetrics } from './routeOtlpMetrics.ts';
 import { loadGatewaySecurity } from './security/loadGatewaySecurity.ts';
 import { useRequestGuards } from './security/useRequestGuards.ts';
 import { apiSchemaOf, startSubscriptions, type RunningSubscriptions } from './subscriptions/startSubscriptions.ts';
@@ -80,6 +81,15 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
     },
   });
   await apollo.start();
+  const admitTenant = async (tenantId: string) => {
+    const decision = await limiter.consume(`tenant:${tenantId}`);
+    if (!decision.allowed) {
+      throw new AppError('RATE_LIMITED', 'too many requests for this tenant; retry later', {
+        retryAfterSeconds: decision.retryAfterSeconds,
+        http: { status: 429, headers: new HeaderMap([['retry-after', String(decision.retryAfterSeconds)]]) },
+      });
+    }
+  };
   let metrics: () => unknown = () => ({});
   const server = createGraphQLHttpServer<GatewayContext>({
     apollo,
@@ -89,13 +99,7 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
     jsonRoutes: { '/metrics': () => metrics() },
     context: async (request) => {
       const identity = await security.identify(request.headers.authorization);
-      const decision = await limiter.consume(`tenant:${identity.tenantId}`);
-      if (!decision.allowed) {
-        throw new AppError('RATE_LIMITED', 'too many requests for this tenant; retry later', {
-          retryAfterSeconds: decision.retryAfterSeconds,
-          http: { status: 429, headers: new HeaderMap([['retry-after', String(decision.retryAfterSeconds)]]) },
-        });
-      }
+      await admitTenant(identity.tenantId);
       return { identity };
     },
     ready: async () => {
@@ -106,6 +110,7 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
       return (await Promise.all(checks)).every(Boolean);
     },
   });
+  routeOtlpMetrics(server, { ...security, admit: async (identity) => void (await admitTenant(identity.tenantId)), metricsUrl: () => subgraphUrls.get('metrics'), logger });
   const subscriptions = await startSubscriptions({ config, httpServer: server, apollo, apiSchema, subgraphUrls, security, guard, logger });
   metrics = () => ({
     webSocketConnections: subscriptions.webSocket.connections(),
