@@ -53,7 +53,8 @@ try {
   const keysDir = `${db.folder}/keys`;
   const keys = await ensureDevelopmentKeys(keysDir);
   const sign = createInternalTokenSigner({ privateKeyPem: keys.internal.privateKeyPem, keyId: keys.internal.keyId });
-  const token = await sign({ subject: 'bench@bench', tenantId: 'bench', roles: ['operator'], expiresAt: new Date(Date.now() + 6 * 3_600_000) });
+  // Internal tokens live a minute (as the gateway's do): sign a fresh one for each phase.
+  const freshToken = () => sign({ subject: 'bench@bench', tenantId: 'bench', roles: ['operator'], expiresAt: new Date(Date.now() + 60_000) });
   const port = await freePort();
   const child = spawn(process.execPath, [`${root}subgraphs/metrics/src/index.ts`], {
     env: {
@@ -120,7 +121,7 @@ try {
     count: exports,
     concurrency: 8,
     requestTimeoutMs: 60_000,
-    headers: { [internalTokenHeader]: token },
+    headers: { [internalTokenHeader]: await freshToken() },
     body: (index) => otlpExport(vmIds, resourcesPerExport, index, start.getTime()),
     accept: (payload) => (payload && typeof payload === 'object' && !('errors' in payload) && !('partialSuccess' in payload) ? true : new Error(JSON.stringify(payload).slice(0, 200))),
   });
@@ -137,7 +138,6 @@ try {
 
   // 3. Query latency, each next to the same-run baseline.
   const graphql = `${url}/graphql`;
-  const headers = { [internalTokenHeader]: token };
   const to = new Date(Math.floor(now / 300_000) * 300_000);
   const typename = JSON.stringify({ query: '{ __typename }' });
   const vmMetrics = (index: number) =>
@@ -150,6 +150,7 @@ try {
     variables: { from: new Date(to.getTime() - 86_400_000).toISOString(), to: to.toISOString() },
   });
   const measure = async (label: string, body: (index: number) => string, check: (payload: unknown) => true | Error): Promise<LatencySummary> => {
+    const headers = { [internalTokenHeader]: await freshToken() };
     await runLoad({ url: graphql, count: 20, concurrency: 1, requestTimeoutMs: 30_000, headers, body, accept: check });
     const result = await runLoad({ url: graphql, count: queryCount, concurrency: 1, requestTimeoutMs: 30_000, headers, body, accept: check });
     if (result.failedIndexes.length > 0) throw new Error(`${label}: ${result.failedIndexes.length} failed: ${JSON.stringify([...result.errorSamples])}`);
