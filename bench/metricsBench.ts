@@ -14,7 +14,8 @@ import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createInternalTokenSigner, ensureDevelopmentKeys, internalTokenHeader } from '@novacron/auth';
+import { drizzle } from 'drizzle-orm/postgres-js';
+import { createInternalTokenSigner, ensureDevelopmentKeys, internalTokenAudience, internalTokenHeader } from '@novacron/auth';
 import { applyVmEvents, writeSamples, type Sample, type VmEvent } from '@novacron/metrics/storage';
 import { generateSimulatedSamples } from '@novacron/providers';
 import { freePort } from '@novacron/testing';
@@ -52,7 +53,7 @@ try {
   const db = await startBenchDatabase({ folderPrefix: 'novacron-metrics-bench-', database: 'bench', applicationName: 'novacron-bench', cleanups });
   const keysDir = `${db.folder}/keys`;
   const keys = await ensureDevelopmentKeys(keysDir);
-  const sign = createInternalTokenSigner({ privateKeyPem: keys.internal.privateKeyPem, keyId: keys.internal.keyId });
+  const sign = createInternalTokenSigner({ privateKeyPem: keys.internal.privateKeyPem, keyId: keys.internal.keyId, audience: internalTokenAudience('metrics') });
   // Internal tokens live a minute (as the gateway's do): sign a fresh one for each phase.
   const freshToken = () => sign({ subject: 'bench@bench', tenantId: 'bench', roles: ['operator'], expiresAt: new Date(Date.now() + 60_000) });
   const port = await freePort();
@@ -88,7 +89,7 @@ try {
     const payload = { id, tenantId: 'bench', name: `bench-${index}`, provider: 'aws', region: regions[index % regions.length]!, instanceType: 't3.micro', image: 'debian-12', status: 'RUNNING', providerId: `i-bench${index}`, privateIp: null, publicIp: null, labels: { workload: ['web', 'batch', 'database', 'idle'][index % 4]! }, version: 1, createdAt: start.toISOString(), updatedAt: start.toISOString() };
     return [{ cursor: String(index), tenantId: 'bench', entityId: id, type: 'CREATED' as const, version: 1, occurredAt: start.toISOString(), payload }];
   });
-  await applyVmEvents(db.sql, events);
+  await drizzle(db.sql).transaction((tx) => applyVmEvents(tx, events));
 
   // 1. Bulk ingest: the whole data set in batches of 10,000, with the rollup job running.
   const total = vmCount * days * 1440 * 2;

@@ -12,6 +12,7 @@ import { createSafelist } from './security/createSafelist.ts';
 import { routeOtlpMetrics } from './routeOtlpMetrics.ts';
 import { loadGatewaySecurity } from './security/loadGatewaySecurity.ts';
 import { useRequestGuards } from './security/useRequestGuards.ts';
+import { readStreamDeclarations } from './subscriptions/readStreamDeclarations.ts';
 import { apiSchemaOf, startSubscriptions, type RunningSubscriptions } from './subscriptions/startSubscriptions.ts';
 
 /** A running gateway. */
@@ -41,11 +42,12 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
       const resolved = config.subgraphUrls[name] ?? url;
       if (!resolved) throw new Error(`subgraph ${name} has no URL`);
       subgraphUrls.set(name, resolved);
+      const signInternalToken = security.signFor(name);
       return new RemoteGraphQLDataSource<GatewayContext>({
         url: resolved,
         fetcher: fetch as never,
         willSendRequest: async ({ request, context }) => {
-          request.http?.headers.set(internalTokenHeader, await security.signInternalToken(context.identity));
+          request.http?.headers.set(internalTokenHeader, await signInternalToken(context.identity));
         },
       });
     },
@@ -110,8 +112,8 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
       return (await Promise.all(checks)).every(Boolean);
     },
   });
-  routeOtlpMetrics(server, { ...security, admit: async (identity) => void (await admitTenant(identity.tenantId)), metricsUrl: () => subgraphUrls.get('metrics'), logger });
-  const subscriptions = await startSubscriptions({ config, httpServer: server, apollo, apiSchema, subgraphUrls, security, guard, logger });
+  routeOtlpMetrics(server, { identify: security.identify, signInternalToken: security.signFor('metrics'), admit: async (identity) => void (await admitTenant(identity.tenantId)), metricsUrl: () => subgraphUrls.get('metrics'), logger });
+  const subscriptions = await startSubscriptions({ config, httpServer: server, apollo, apiSchema, declarations: readStreamDeclarations(supergraphSdl), subgraphUrls, security, guard, logger });
   metrics = () => ({
     webSocketConnections: subscriptions.webSocket.connections(),
     ...subscriptions.engine.stats(),

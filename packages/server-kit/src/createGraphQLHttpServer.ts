@@ -15,6 +15,8 @@ export interface GraphQLHttpServerOptions<TContext extends BaseContext> {
   maxBodyBytes?: number;
   /** Extra read-only JSON endpoints (`/metrics`), each answering GET with what its function returns. */
   jsonRoutes?: Record<string, () => unknown>;
+  /** Extra raw endpoints by path (`/v1/metrics`), each handling the request itself (method, body, answer). */
+  routes?: Record<string, (request: IncomingMessage, response: ServerResponse) => Promise<void>>;
   path?: string;
 }
 
@@ -44,6 +46,8 @@ export function createGraphQLHttpServer<TContext extends BaseContext>(options: G
       }
       const route = options.jsonRoutes?.[url.pathname];
       if (route && request.method === 'GET') return sendJson(response, 200, await route());
+      const raw = options.routes?.[url.pathname];
+      if (raw) return await raw(request, response);
       if (url.pathname !== path) return sendJson(response, 404, { error: 'not found' });
       const body = await readBody(request, maxBodyBytes);
       if (body === tooLarge) {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@novacron/testing';
 import { createProviderRegistry, generateSimulatedSamples, migrateSimulatedCloud, type ProviderRegistry } from '@novacron/providers';
 import { migrateMetrics } from '../src/db/migrateMetrics.ts';
-import { applyVmEvents } from '../src/domain/applyVmEvents.ts';
+import { project } from './support/project.ts';
 import { collectSamples } from '../src/domain/collectSamples.ts';
 import { defaultRetention, maintainPartitions } from '../src/domain/retention.ts';
 import { vmHistory } from './support/vmEvents.ts';
@@ -31,7 +31,7 @@ async function runningVm(labels: Record<string, string>) {
   const since = new Date(Date.now() - 30 * 60_000);
   await database.sql`update simcloud.instances set updated_at = ${since.toISOString()}::timestamptz where provider_id = ${instance.providerId}`;
   const vm = vmHistory({ tenantId: 'acme', labels });
-  await applyVmEvents(database.sql, [vm.event('CREATED', {}, since), vm.event('STATE_CHANGED', { status: 'RUNNING', providerId: instance.providerId }, since)]);
+  await project(database.sql, [vm.event('CREATED', {}, since), vm.event('STATE_CHANGED', { status: 'RUNNING', providerId: instance.providerId }, since)]);
   return { vm, instance };
 }
 
@@ -55,7 +55,7 @@ describe('pull collection', () => {
   it('collects nothing for a stopped VM', async () => {
     const { vm, instance } = await runningVm({});
     await providers.get('aws')!.stop(instance.providerId);
-    await applyVmEvents(database.sql, [vm.event('STATE_CHANGED', { status: 'STOPPED' }, new Date())]);
+    await project(database.sql, [vm.event('STATE_CHANGED', { status: 'STOPPED' }, new Date())]);
     const to = new Date();
     await collectSamples(database.sql, providers, { from: new Date(to.getTime() - 5 * 60_000), to }, options());
     expect(await storedCount(vm.id)).toBe(0);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@novacron/testing';
 import { migrateMetrics } from '../src/db/migrateMetrics.ts';
-import { applyVmEvents } from '../src/domain/applyVmEvents.ts';
+import { project } from './support/project.ts';
 import { planSeriesQuery, type SeriesRequest } from '../src/domain/planSeriesQuery.ts';
 import { readFleetSeries } from '../src/domain/readFleetSeries.ts';
 import { defaultRetention, maintainPartitions } from '../src/domain/retention.ts';
@@ -28,7 +28,7 @@ beforeAll(async () => {
   ];
   for (const spec of fleet) {
     const vm = vmHistory({ tenantId: spec.tenantId, region: spec.region, labels: spec.labels });
-    await applyVmEvents(database.sql, [vm.event('CREATED', {}, hoursAgo(10)), vm.event('STATE_CHANGED', { status: 'RUNNING', providerId: `i-${vm.id.slice(0, 8)}` }, hoursAgo(10))]);
+    await project(database.sql, [vm.event('CREATED', {}, hoursAgo(10)), vm.event('STATE_CHANGED', { status: 'RUNNING', providerId: `i-${vm.id.slice(0, 8)}` }, hoursAgo(10))]);
     // Twelve 5-minute buckets, one sample each minute: value, value + 2 (mean value + 1).
     await writeSamples(
       database.sql,

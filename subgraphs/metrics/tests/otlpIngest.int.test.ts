@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@novacron/testing';
 import { migrateMetrics } from '../src/db/migrateMetrics.ts';
-import { applyVmEvents } from '../src/domain/applyVmEvents.ts';
+import { project } from './support/project.ts';
 import { readRefusals } from '../src/domain/ingestSamples.ts';
 import { defaultRetention, maintainPartitions } from '../src/domain/retention.ts';
 import { ingestOtlpMetrics } from '../src/otlp/ingestOtlpMetrics.ts';
@@ -20,7 +20,7 @@ beforeAll(async () => {
   database = await createTestDatabase();
   await migrateMetrics(database.url);
   await maintainPartitions(database.sql, now, defaultRetention);
-  await applyVmEvents(database.sql, [
+  await project(database.sql, [
     acmeVm.event('CREATED', {}, hoursAgo(5)),
     acmeVm.event('STATE_CHANGED', { status: 'RUNNING', providerId: 'i-acme000000000001' }, hoursAgo(5)),
     otherVm.event('CREATED', {}, hoursAgo(5)),

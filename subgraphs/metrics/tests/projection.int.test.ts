@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@novacron/testing';
 import { migrateMetrics } from '../src/db/migrateMetrics.ts';
-import { applyVmEvents } from '../src/domain/applyVmEvents.ts';
+import { project } from './support/project.ts';
 import { findVms, findVmsByProviderId, listRunningVms } from '../src/domain/vmDirectory.ts';
 import { hoursAgo, plusSeconds } from './support/timeline.ts';
 import { vmHistory } from './support/vmEvents.ts';
@@ -33,7 +33,7 @@ describe('VM projection', () => {
       vm.event('STATE_CHANGED', { status: 'STOPPED' }, plusSeconds(base, 3600)),
       vm.event('STATE_CHANGED', { status: 'RUNNING' }, plusSeconds(base, 7200)),
     ];
-    await database.sql.begin((tx) => applyVmEvents(tx, events));
+    await project(database.sql, events);
     const known = (await findVms(database.sql, [vm.id])).get(vm.id);
     expect(known).toMatchObject({ tenantId: 'acme', provider: 'aws', region: 'us-east-1', status: 'RUNNING', providerId: 'i-0123456789abcdef0', labels: { workload: 'web' }, deleted: false });
     expect(await intervals(vm.id)).toEqual([
@@ -53,10 +53,10 @@ describe('VM projection', () => {
       vm.event('STATE_CHANGED', { status: 'RUNNING', providerId: 'i-aaaaaaaaaaaaaaaa1' }, plusSeconds(base, 10)),
       vm.event('STATE_CHANGED', { status: 'STOPPED' }, plusSeconds(base, 20)),
     ];
-    await database.sql.begin((tx) => applyVmEvents(tx, events));
+    await project(database.sql, events);
     const once = await intervals(vm.id);
-    await database.sql.begin((tx) => applyVmEvents(tx, events));
-    await database.sql.begin((tx) => applyVmEvents(tx, [events[1]!]));
+    await project(database.sql, events);
+    await project(database.sql, [events[1]!]);
     expect(await intervals(vm.id)).toEqual(once);
     expect((await findVms(database.sql, [vm.id])).get(vm.id)?.status).toBe('STOPPED');
     expect((await listRunningVms(database.sql)).map((running) => running.vmId)).not.toContain(vm.id);
@@ -65,13 +65,11 @@ describe('VM projection', () => {
   it('marks a deleted VM and closes its running interval', async () => {
     const base = hoursAgo(3);
     const vm = vmHistory();
-    await database.sql.begin((tx) =>
-      applyVmEvents(tx, [
-        vm.event('CREATED', {}, base),
-        vm.event('STATE_CHANGED', { status: 'RUNNING', providerId: 'i-bbbbbbbbbbbbbbbb1' }, plusSeconds(base, 10)),
-        vm.event('DELETED', { status: 'DELETED' }, plusSeconds(base, 30)),
-      ]),
-    );
+    await project(database.sql, [
+      vm.event('CREATED', {}, base),
+      vm.event('STATE_CHANGED', { status: 'RUNNING', providerId: 'i-bbbbbbbbbbbbbbbb1' }, plusSeconds(base, 10)),
+      vm.event('DELETED', { status: 'DELETED' }, plusSeconds(base, 30)),
+    ]);
     expect((await findVms(database.sql, [vm.id])).get(vm.id)?.deleted).toBe(true);
     expect(await intervals(vm.id)).toEqual([[plusSeconds(base, 10).getTime(), plusSeconds(base, 30).getTime()]]);
   });

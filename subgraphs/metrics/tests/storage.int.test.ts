@@ -134,7 +134,8 @@ describe('writes', () => {
       ],
       { now, retention: defaultRetention, maxFutureMs: 600_000 },
     );
-    expect(result).toEqual({ accepted: 1, refused: { INVALID_VALUE: 2, OUTSIDE_RETENTION: 1, IN_THE_FUTURE: 1 } });
+    expect(result).toMatchObject({ accepted: 1, refused: { INVALID_VALUE: 2, OUTSIDE_RETENTION: 1, IN_THE_FUTURE: 1 } });
+    expect(result.stored?.map((sample) => sample.value)).toEqual([4]);
     const rows = await database.sql<{ value: number }[]>`select value from metrics.samples where vm_id = ${vmId}`;
     expect(rows.map((row) => row.value)).toEqual([4]);
   });

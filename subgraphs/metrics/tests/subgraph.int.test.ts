@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { internalTokenHeader } from '@novacron/auth';
 import { createLogger } from '@novacron/server-kit';
 import { createTestDatabase, type TestDatabase } from '@novacron/testing';
-import { applyVmEvents } from '../src/domain/applyVmEvents.ts';
+import { project } from './support/project.ts';
 import { rollUpPending } from '../src/domain/rollUpPending.ts';
 import { writeSamples } from '../src/domain/writeSamples.ts';
 import { start, type RunningMetricsSubgraph } from '../src/server.ts';
@@ -50,7 +50,7 @@ beforeAll(async () => {
   viewer = await keys.forUser('acme', 'viewer');
   operator = await keys.forUser('acme', 'operator');
   subgraph = await start(testConfig(database.url, keys.keysDir), createLogger('test', 'silent'), { background: false });
-  await applyVmEvents(database.sql, [
+  await project(database.sql, [
     acmeVm.event('CREATED', {}, hoursAgo(5)),
     acmeVm.event('STATE_CHANGED', { status: 'RUNNING', providerId: 'i-acme-subgraph-01' }, hoursAgo(5)),
     otherVm.event('CREATED', {}, hoursAgo(5)),

@@ -15,7 +15,34 @@ export type Scalars = {
   Float: { input: number; output: number; }
   /** A date-time string in ISO 8601 format, UTC (`2026-11-27T05:39:20.000Z`). */
   DateTime: { input: string; output: Date | string; }
+  /** Any JSON value (internal event payloads). */
+  JSON: { input: unknown; output: unknown; }
   _FieldSet: { input: unknown; output: unknown; }
+};
+
+/** One entry of a subgraph's internal event feed: enough to route an event, and its payload on request. */
+export type EventFeedEntry = {
+  __typename?: 'EventFeedEntry';
+  cursor: Scalars['String']['output'];
+  /** The entity the event is about. */
+  entityId: Scalars['ID']['output'];
+  /** Entity ids whose followers this event may concern (the entity, and e.g. its VM). */
+  keys: Array<Scalars['ID']['output']>;
+  occurredAt: Scalars['String']['output'];
+  /** The entity as it was after the change (only with `withPayload`). */
+  payload?: Maybe<Scalars['JSON']['output']>;
+  tenantId: Scalars['String']['output'];
+  /** True when the entity will change no more. */
+  terminal: Scalars['Boolean']['output'];
+  type: Scalars['String']['output'];
+  version: Scalars['Int']['output'];
+};
+
+export type EventFeedPage = {
+  __typename?: 'EventFeedPage';
+  /** Where the next read starts; also the head of the stream when read without `after`. */
+  endCursor: Scalars['String']['output'];
+  entries: Array<EventFeedEntry>;
 };
 
 /** Which of your VMs `fleetMetrics` covers; every given criterion must hold. */
@@ -99,8 +126,26 @@ export type MetricSeries = {
 
 export type Query = {
   __typename?: 'Query';
+  /**
+   * Internal: events of a stream after a cursor, for the gateway and stream followers. With
+   * `entityId`, only that entity's events, from its first one when `after` is omitted; with `tenantId`,
+   * only that tenant's.
+   */
+  _eventFeed: EventFeedPage;
   /** A metric over your VMs, grouped by provider, region or a label's value. Same buckets and limits as `VM.metrics`. */
   fleetMetrics: Array<MetricGroup>;
+  /** The stored sample a `vmMetrics` cursor points at, when it is one the subscription would deliver. */
+  vmMetricsAt?: Maybe<MetricSample>;
+};
+
+
+export type Query_EventFeedArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  entityId?: InputMaybe<Scalars['ID']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  stream: Scalars['String']['input'];
+  tenantId?: InputMaybe<Scalars['String']['input']>;
+  withPayload?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
 
@@ -113,6 +158,14 @@ export type QueryFleetMetricsArgs = {
   labelKey?: InputMaybe<Scalars['String']['input']>;
   step: Scalars['Int']['input'];
   to: Scalars['DateTime']['input'];
+};
+
+
+export type QueryVmMetricsAtArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  cursor: Scalars['String']['input'];
+  kinds?: InputMaybe<Array<MetricKind>>;
+  vmId: Scalars['ID']['input'];
 };
 
 /** Live updates, served by the gateway over graphql-ws on `/graphql`. */
@@ -253,46 +306,84 @@ export type FederationReferenceTypes = ResolversObject<{
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  EventFeedEntry: ResolverTypeWrapper<EventFeedEntry>;
+  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  EventFeedPage: ResolverTypeWrapper<EventFeedPage>;
   FleetFilter: FleetFilter;
-  String: ResolverTypeWrapper<Scalars['String']['output']>;
+  JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
   LabelSelector: LabelSelector;
   MetricAggregate: MetricAggregate;
   MetricGroup: ResolverTypeWrapper<MetricGroup>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   MetricGroupBy: MetricGroupBy;
   MetricKind: MetricKind;
   MetricPoint: ResolverTypeWrapper<MetricPoint>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   MetricSample: ResolverTypeWrapper<MetricSample>;
-  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   MetricSeries: ResolverTypeWrapper<MetricSeries>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   VM: ResolverTypeWrapper<KnownVm>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
   DateTime: Scalars['DateTime']['output'];
+  EventFeedEntry: EventFeedEntry;
+  ID: Scalars['ID']['output'];
+  Int: Scalars['Int']['output'];
+  EventFeedPage: EventFeedPage;
   FleetFilter: FleetFilter;
-  String: Scalars['String']['output'];
+  JSON: Scalars['JSON']['output'];
   LabelSelector: LabelSelector;
   MetricGroup: MetricGroup;
-  Int: Scalars['Int']['output'];
   MetricPoint: MetricPoint;
   Float: Scalars['Float']['output'];
   MetricSample: MetricSample;
-  ID: Scalars['ID']['output'];
   MetricSeries: MetricSeries;
   Query: Record<PropertyKey, never>;
   Subscription: Record<PropertyKey, never>;
   VM: KnownVm;
   Boolean: Scalars['Boolean']['output'];
+  String: Scalars['String']['output'];
 }>;
+
+export type EventStreamDirectiveArgs = {
+  completeOnTerminal?: Maybe<Scalars['Boolean']['input']>;
+  cursorArg?: Maybe<Scalars['String']['input']>;
+  entityArg?: Maybe<Scalars['String']['input']>;
+  name: Scalars['String']['input'];
+  payload: Scalars['String']['input'];
+  routeBy?: Maybe<Scalars['String']['input']>;
+};
+
+export type EventStreamDirectiveResolver<Result, Parent, ContextType = RequestContext, Args = EventStreamDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
+}
+
+export type EventFeedEntryResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['EventFeedEntry'] = ResolversParentTypes['EventFeedEntry']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  entityId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  keys?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
+  occurredAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  payload?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
+  tenantId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  terminal?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type EventFeedPageResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['EventFeedPage'] = ResolversParentTypes['EventFeedPage']> = ResolversObject<{
+  endCursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  entries?: Resolver<Array<ResolversTypes['EventFeedEntry']>, ParentType, ContextType>;
+}>;
+
+export interface JsonScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['JSON'], any> {
+  name: 'JSON';
 }
 
 export type MetricGroupResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['MetricGroup'] = ResolversParentTypes['MetricGroup']> = ResolversObject<{
@@ -321,7 +412,9 @@ export type MetricSeriesResolvers<ContextType = RequestContext, ParentType exten
 }>;
 
 export type QueryResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
+  _eventFeed?: Resolver<ResolversTypes['EventFeedPage'], ParentType, ContextType, RequireFields<Query_EventFeedArgs, 'first' | 'stream' | 'withPayload'>>;
   fleetMetrics?: Resolver<Array<ResolversTypes['MetricGroup']>, ParentType, ContextType, RequireFields<QueryFleetMetricsArgs, 'aggregate' | 'from' | 'groupBy' | 'kind' | 'step' | 'to'>>;
+  vmMetricsAt?: Resolver<Maybe<ResolversTypes['MetricSample']>, ParentType, ContextType, RequireFields<QueryVmMetricsAtArgs, 'cursor' | 'vmId'>>;
 }>;
 
 export type SubscriptionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
@@ -337,6 +430,9 @@ export type VmResolvers<ContextType = RequestContext, ParentType extends Resolve
 
 export type Resolvers<ContextType = RequestContext> = ResolversObject<{
   DateTime?: GraphQLScalarType;
+  EventFeedEntry?: EventFeedEntryResolvers<ContextType>;
+  EventFeedPage?: EventFeedPageResolvers<ContextType>;
+  JSON?: GraphQLScalarType;
   MetricGroup?: MetricGroupResolvers<ContextType>;
   MetricPoint?: MetricPointResolvers<ContextType>;
   MetricSample?: MetricSampleResolvers<ContextType>;
@@ -346,3 +442,6 @@ export type Resolvers<ContextType = RequestContext> = ResolversObject<{
   VM?: VmResolvers<ContextType>;
 }>;
 
+export type DirectiveResolvers<ContextType = RequestContext> = ResolversObject<{
+  eventStream?: EventStreamDirectiveResolver<any, any, ContextType>;
+}>;

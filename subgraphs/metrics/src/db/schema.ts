@@ -5,6 +5,7 @@
  * another subgraph's tables; `vms` is this subgraph's own projection of the vms VM stream.
  */
 import { bigint, doublePrecision, integer, jsonb, pgSchema, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { eventRetentionTable, eventTable, streamCursorTable } from '@novacron/subgraph-kit';
 
 export const metricsSchema = pgSchema('metrics');
 
@@ -116,3 +117,10 @@ export const ingestRefusals = metricsSchema.table(
   },
   (table) => [primaryKey({ name: 'ingest_refusals_pk', columns: [table.tenantId, table.source, table.reason] })],
 );
+
+/** The live `sample` stream (one event per sample stored by the collector or an OTLP push). */
+export const sampleEvents = eventTable(metricsSchema, 'sample_events');
+/** How far the sample stream has been pruned. */
+export const eventRetention = eventRetentionTable(metricsSchema);
+/** Where this subgraph's stream followers are in their sources (the vms VM stream). */
+export const streamCursors = streamCursorTable(metricsSchema);

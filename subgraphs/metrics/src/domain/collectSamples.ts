@@ -2,6 +2,7 @@ import type { ProviderDriver } from '@novacron/providers';
 import { countRefusal, ingestSamples, type IngestOptions, type IngestResult } from './ingestSamples.ts';
 import type { Queryable } from './Queryable.ts';
 import type { Sample } from './Sample.ts';
+import { appendSampleEvents } from './sampleStream.ts';
 import { listRunningVms } from './vmDirectory.ts';
 
 /** The drivers the collector asks, by provider name (a `ProviderRegistry` fits). */
@@ -11,7 +12,7 @@ export interface MetricsDrivers {
 
 /** What one collection round did. */
 export interface CollectResult extends IngestResult {
-  /** The samples stored (for the live stream). */
+  /** The samples stored (each also a `sample` event, written in the same transaction). */
   samples: Sample[];
   /** Providers whose driver failed this round (their VMs are tried again next round). */
   failedProviders: { provider: string; error: unknown }[];
@@ -55,7 +56,13 @@ export async function collectSamples(sql: Queryable, drivers: MetricsDrivers, wi
       result.failedProviders.push({ provider, error });
     }
   }
-  await ingestSamples(sql, collected, options, result);
-  result.samples = collected;
+  const tenants = new Map(running.map((vm) => [vm.vmId, vm.tenantId]));
+  const store = async (tx: Queryable) => {
+    await ingestSamples(tx, collected, options, result);
+    await appendSampleEvents(tx, result.stored ?? [], (vmId) => tenants.get(vmId));
+  };
+  if ('begin' in sql) await sql.begin(store);
+  else await store(sql);
+  result.samples = result.stored ?? [];
   return result;
 }

@@ -10,6 +10,8 @@ export type RefusalReason = 'UNKNOWN_VM' | 'OTHER_TENANT' | 'NOT_RUNNING' | 'INV
 export interface IngestResult {
   accepted: number;
   refused: Partial<Record<RefusalReason, number>>;
+  /** The samples written (for the live stream). */
+  stored?: Sample[];
 }
 
 /** Options of {@link ingestSamples}. */
@@ -42,6 +44,7 @@ export async function ingestSamples(sql: Queryable, samples: readonly Sample[], 
     else valid.push(sample);
   }
   result.accepted += await writeSamples(sql, valid);
+  result.stored = [...(result.stored ?? []), ...valid];
   return result;
 }
 

@@ -44,7 +44,7 @@ export async function readFleetSeries(
     const regions = filter?.regions?.length ? db`and region = any(${[...filter.regions]}::text[])` : db``;
     const exact = Object.fromEntries((filter?.labels ?? []).filter((s) => s.value !== undefined && s.value !== null).map((s) => [s.key, s.value!]));
     const keys = (filter?.labels ?? []).filter((s) => s.value === undefined || s.value === null).map((s) => s.key);
-    const labels = db`${Object.keys(exact).length ? db`and labels @> ${db.json(exact)}` : db``} ${keys.length ? db`and labels ?& ${keys}::text[]` : db``}`;
+    const labels = db`${Object.keys(exact).length ? db`and labels @> ${JSON.stringify(exact)}::text::jsonb` : db``} ${keys.length ? db`and labels ?& ${keys}::text[]` : db``}`;
     return db`
       select vm_id, ${groupKey} as group_key from metrics.vms
       where tenant_id = ${tenantId} and created_at < ${end}::timestamptz and (deleted_at is null or deleted_at > ${first}::timestamptz)

@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
-import type { InternalPrincipal } from '@novacron/auth';
+import { internalTokenHeader, type InternalPrincipal } from '@novacron/auth';
 import { AppError, appError, badInput, httpStatusFor } from '@novacron/errors';
 import type { Logger } from '@novacron/server-kit';
-import { authorize } from '../domain/authorize.ts';
+import { authorize } from '@novacron/subgraph-kit';
 import type { IngestOptions } from '../domain/ingestSamples.ts';
 import type { Sql } from '@novacron/db';
 import { decodeOtlpProtobuf } from './decodeOtlpProtobuf.ts';
@@ -17,11 +17,9 @@ export interface OtlpEndpoint {
   sql: Sql;
   logger: Logger;
   maxBodyBytes: number;
-  /** Verifies the gateway's internal token (the endpoint, like every field, trusts only the gateway). */
-  authenticate(request: IncomingMessage): Promise<InternalPrincipal>;
+  /** Verifies an internal token (the endpoint, like every field, trusts only NovaCron's gateway). */
+  verifyInternalToken(token: string): Promise<InternalPrincipal>;
   ingestOptions(): IngestOptions;
-  /** Called with what an export stored (the live stream). */
-  onStored?(result: OtlpIngestResult): void;
 }
 
 /**
@@ -33,8 +31,13 @@ export interface OtlpEndpoint {
 export async function handleOtlpRequest(endpoint: OtlpEndpoint, request: IncomingMessage, response: ServerResponse): Promise<void> {
   try {
     if (request.method !== 'POST') throw badInput('method', 'OTLP metrics are sent with POST');
-    const principal = await endpoint.authenticate(request);
-    const identity = authorize(principal, 'operator');
+    const header = request.headers[internalTokenHeader];
+    const token = Array.isArray(header) ? header[0] : header;
+    if (!token) throw appError('UNAUTHENTICATED', 'this endpoint accepts requests from the NovaCron gateway only');
+    const principal = await endpoint.verifyInternalToken(token).catch(() => {
+      throw appError('UNAUTHENTICATED', 'invalid internal token');
+    });
+    const identity = authorize({ principal }, 'operator');
     const contentType = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     if (contentType !== 'application/json' && contentType !== 'application/x-protobuf') {
       throw badInput('content-type', `OTLP/HTTP is accepted as application/json or application/x-protobuf, got "${contentType || 'none'}"`);
@@ -55,7 +58,6 @@ export async function handleOtlpRequest(endpoint: OtlpEndpoint, request: Incomin
       }
     }
     const result = await ingestOtlpMetrics(endpoint.sql, identity.tenantId, decoded, endpoint.ingestOptions());
-    endpoint.onStored?.(result);
     const rejected = Object.values(result.refused).reduce((sum, count) => sum + (count ?? 0), 0);
     const reasons = Object.entries(result.refused).map(([reason, count]) => `${count} ${reason}`).join(', ');
     send(response, 200, rejected > 0 ? { partialSuccess: { rejectedDataPoints: String(rejected), errorMessage: `refused: ${reasons}` } } : {});

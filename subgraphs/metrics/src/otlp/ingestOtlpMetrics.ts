@@ -1,12 +1,13 @@
 import type { Sql } from '@novacron/db';
 import { countRefusal, ingestSamples, recordRefusals, type IngestOptions, type IngestResult } from '../domain/ingestSamples.ts';
 import type { Queryable } from '../domain/Queryable.ts';
+import { appendSampleEvents } from '../domain/sampleStream.ts';
 import type { Sample } from '../domain/Sample.ts';
 import { findVms, findVmsByProviderId, isUuid, type KnownVm } from '../domain/vmDirectory.ts';
 import { isMappedMetric, mapHostMetric, type CumulativePoint, type MappedPoint } from './hostMetricsMapping.ts';
 import { parseOtlpJson, type OtlpResourceMetrics } from './parseOtlpJson.ts';
 
-/** The result of an OTLP export: counts, and the samples stored (for the live stream). */
+/** The result of an OTLP export: counts, and the samples stored (each also a `sample` event). */
 export interface OtlpIngestResult extends IngestResult {
   samples: Sample[];
 }
@@ -56,10 +57,10 @@ export async function ingestOtlpMetrics(sql: Sql, tenantId: string, body: unknow
       if (existing) existing.value += point.value;
       else totals.set(key, { vmId: point.vmId, kind: point.kind, t: new Date(t), value: point.value });
     }
-    const samples = [...totals.values()];
-    await ingestSamples(tx, samples, options, result);
+    await ingestSamples(tx, [...totals.values()], options, result);
+    await appendSampleEvents(tx, result.stored ?? [], () => tenantId);
     await recordRefusals(tx, tenantId, 'otlp', result, options.now);
-    result.samples = samples;
+    result.samples = result.stored ?? [];
   });
   return result;
 }

@@ -1,10 +1,10 @@
 import type { VmResolvers } from '../__generated__/resolvers-types.ts';
-import { authorize } from '../domain/authorize.ts';
+import { authorize } from '@novacron/subgraph-kit';
 import { planSeriesQuery } from '../domain/planSeriesQuery.ts';
 import { readLatestSamples } from '../domain/readLatestSamples.ts';
 import { readSeries } from '../domain/readSeries.ts';
 import { findVms, isUuid } from '../domain/vmDirectory.ts';
-import { sampleCursor } from '../domain/sampleCursor.ts';
+import { metricsOutbox } from '../domain/sampleStream.ts';
 import { toSeries } from './toSeries.ts';
 
 /**
@@ -14,7 +14,7 @@ import { toSeries } from './toSeries.ts';
  */
 export const VM: VmResolvers = {
   async __resolveReference(reference, context) {
-    const identity = authorize(context.principal, 'viewer');
+    const identity = authorize(context, 'viewer');
     if (!isUuid(reference.id)) return null;
     const vmId = reference.id.toLowerCase();
     const known = (await findVms(context.services.sql, [vmId])).get(vmId);
@@ -23,7 +23,7 @@ export const VM: VmResolvers = {
   },
   id: (vm) => vm.vmId,
   async metrics(vm, args, context) {
-    authorize(context.principal, 'viewer');
+    authorize(context, 'viewer');
     const { services } = context;
     const plan = planSeriesQuery(
       { kind: args.kind, from: new Date(args.from), to: new Date(args.to), step: args.step, aggregate: args.aggregate },
@@ -33,8 +33,11 @@ export const VM: VmResolvers = {
     return toSeries(plan, series.get('')!);
   },
   async latestMetrics(vm, _args, context) {
-    authorize(context.principal, 'viewer');
+    authorize(context, 'viewer');
     const samples = await readLatestSamples(context.services.sql, vm.vmId);
-    return samples.map((sample) => ({ ...sample, cursor: sampleCursor(sample) }));
+    // Every sample gets the sample stream's head: subscribing `vmMetrics(after:)` with it delivers
+    // exactly the samples stored after this read.
+    const { endCursor } = await metricsOutbox.readFeed(context.services.db, { stream: 'sample', first: 1 });
+    return samples.map((sample) => ({ ...sample, cursor: endCursor }));
   },
 };
