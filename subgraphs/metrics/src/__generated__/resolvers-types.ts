@@ -108,7 +108,10 @@ export type MetricPoint = {
 
 export type MetricSample = {
   __typename?: 'MetricSample';
-  /** Pass to `vmMetrics(after:)` to resume right after this sample. */
+  /**
+   * Pass to `vmMetrics(after:)` to resume right after this sample (from `latestMetrics`: right after
+   * the samples stored when it was read).
+   */
   cursor: Scalars['String']['output'];
   kind: MetricKind;
   t: Scalars['DateTime']['output'];
