@@ -63,7 +63,9 @@ try {
       DATABASE_URL: db.databaseUrl,
       METRICS_PORT: String(port),
       NOVACRON_KEYS_DIR: keysDir,
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: 'error',
+      // No vms subgraph here: the fleet is written straight into the projection below.
+      VMS_URL: 'http://127.0.0.1:9/graphql',
       // No simulated VMs here: the collector only lists an empty fleet. Rollups run every second.
       METRICS_COLLECT_INTERVAL_MS: '3600000',
       METRICS_ROLLUP_INTERVAL_MS: '1000',
