@@ -20,6 +20,7 @@ import { applyVmEvents, writeSamples, type Sample, type VmEvent } from '@novacro
 import { generateSimulatedSamples } from '@novacron/providers';
 import { freePort } from '@novacron/testing';
 import { runLoad } from './src/runLoad.ts';
+import { cpuBetween, snapshotProcessCpu, type CpuInterval } from './src/snapshotProcessCpu.ts';
 import { startBenchDatabase } from './src/startBenchDatabase.ts';
 import { summarizeLatencies, type LatencySummary } from './src/summarizeLatencies.ts';
 
@@ -97,6 +98,7 @@ try {
   const total = vmCount * days * 1440 * 2;
   log(`bulk ingest of ${total.toLocaleString()} samples (${vmCount} VMs × ${days} d × 1 min × CPU, memory), ${writers} writers`);
   const batches = generateBatches(vmIds, start, new Date(now), 10_000);
+  const bulkCpuBefore = snapshotProcessCpu();
   const bulkStarted = performance.now();
   let written = 0;
   await Promise.all(
@@ -112,6 +114,8 @@ try {
   const drainStarted = performance.now();
   await waitForRollups(db.sql);
   const drainSeconds = (performance.now() - drainStarted) / 1000;
+  const bulkCpu = cpuBetween(bulkCpuBefore, snapshotProcessCpu());
+  log(`bulk CPU: ${describeCpu(bulkCpu, written)}`);
   log(`rollups caught up ${drainSeconds.toFixed(1)} s after the last write: ${Math.round(written / (bulkSeconds + drainSeconds)).toLocaleString()} samples/s including rollups`);
 
   // 2. OTLP ingest: exports of 50 VMs × 2 directions × 20 points (delta sums of system.network.io).
@@ -119,6 +123,7 @@ try {
   const perExport = resourcesPerExport * 2 * 20;
   const exports = Math.ceil(otlpTarget / perExport);
   log(`OTLP ingest: ${exports} exports of ${perExport} data points (${resourcesPerExport} VMs × 2 directions × 20 s), 8 clients`);
+  const otlpCpuBefore = snapshotProcessCpu();
   const otlp = await runLoad({
     url: `${url}/v1/metrics`,
     count: exports,
@@ -134,6 +139,8 @@ try {
   const otlpDrainStarted = performance.now();
   await waitForRollups(db.sql);
   const otlpDrainSeconds = (performance.now() - otlpDrainStarted) / 1000;
+  const otlpCpu = cpuBetween(otlpCpuBefore, snapshotProcessCpu());
+  log(`OTLP CPU: ${describeCpu(otlpCpu, otlpSamples)}`);
   const [stored] = await db.sql<{ n: number }[]>`select count(*)::int as n from metrics.samples where kind in ('NETWORK_IN_BYTES', 'NETWORK_OUT_BYTES')`;
   if (stored!.n !== otlpSamples) throw new Error(`OTLP stored ${stored!.n} samples, expected ${otlpSamples}`);
   await db.sql`vacuum analyze metrics.samples`;
@@ -190,6 +197,8 @@ try {
 | OTLP/HTTP JSON (8 clients, ${perExport} points per export) | ${otlpSamples.toLocaleString()} | ${otlpSeconds.toFixed(1)} | ${Math.round(otlpSamples / otlpSeconds).toLocaleString()} | ≥ 100,000 |
 | OTLP including rollup catch-up (${otlpDrainSeconds.toFixed(1)} s) | ${otlpSamples.toLocaleString()} | ${(otlpSeconds + otlpDrainSeconds).toFixed(1)} | ${Math.round(otlpSamples / (otlpSeconds + otlpDrainSeconds)).toLocaleString()} | |
 
+CPU, ingest and rollups together: bulk ${describeCpu(bulkCpu, written)}; OTLP ${describeCpu(otlpCpu, otlpSamples)}.
+
 | Query (${queryCount} requests, one at a time, to the subgraph) | p50 ms | p95 ms | p99 ms | goal (p95) |
 |---|---|---|---|---|
 ${row('`{ __typename }` baseline (before)', baselineBefore, '')}
@@ -202,6 +211,16 @@ ${row('`{ __typename }` baseline (after)', baselineAfter, '')}
   process.exitCode = 1;
 } finally {
   await cleanUp();
+}
+
+/**
+ * Platform CPU (Postgres and the metrics subgraph; the load generator apart) per sample, and how
+ * busy the rest of the machine was: on a shared machine the rate alone says little.
+ */
+function describeCpu(interval: CpuInterval, samples: number): string {
+  const platform = interval.roles.filter((role) => !role.role.startsWith('bench')).reduce((sum, role) => sum + role.cpuSeconds, 0);
+  const generator = interval.roles.filter((role) => role.role.startsWith('bench')).reduce((sum, role) => sum + role.cpuSeconds, 0);
+  return `${platform.toFixed(1)} platform CPU-s = ${Math.round(samples / platform).toLocaleString()} samples per platform CPU-second (generator ${generator.toFixed(1)} CPU-s; machine busy ${Math.round(interval.machinePercentOfCore)} % of a core, ${Math.round(interval.otherPercentOfCore)} % by other work)`;
 }
 
 /** The data set in batches: CPU and memory of each VM, one sample a minute, from the simulated series. */

@@ -95,7 +95,7 @@ function startMetricsTasks(kit: KitServices, services: MetricsServices, provider
           await recordRefusals(sql, '', 'collector', result, to);
         },
       },
-      { name: 'rollup', intervalMs: config.rollupIntervalMs, run: async () => void (await rollUpPending(sql)) },
+      { name: 'rollup', intervalMs: config.rollupIntervalMs, run: async () => void (await rollUpPending(sql, services.now())) },
       { name: 'partitions', intervalMs: config.maintenanceIntervalMs, run: async () => void (await maintainPartitions(sql, services.now(), config.retention)) },
     ],
     kit.logger,

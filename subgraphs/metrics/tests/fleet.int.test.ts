@@ -35,7 +35,7 @@ beforeAll(async () => {
       Array.from({ length: 60 }, (_, i) => ({ vmId: vm.id, kind: 'CPU_PERCENT' as const, t: plusSeconds(hour, i * 60), value: spec.value + (i % 2) * 2 })),
     );
   }
-  await rollUpPending(database.sql);
+  await rollUpPending(database.sql, new Date());
 });
 afterAll(async () => {
   await database?.drop();

@@ -43,7 +43,7 @@ describe('rollups', () => {
 
   beforeAll(async () => {
     await writeSamples(database.sql, samples);
-    const done = await rollUpPending(database.sql);
+    const done = await rollUpPending(database.sql, new Date());
     expect(done).toEqual({ fiveMinute: 12, oneHour: 1 });
   });
 
@@ -101,22 +101,33 @@ describe('writes', () => {
     ]);
     const read = async () => (await database.sql<{ value: number }[]>`select value from metrics.samples where vm_id = ${vmId}`).map((row) => row.value);
     expect(await read()).toEqual([2]);
-    await rollUpPending(database.sql);
+    await rollUpPending(database.sql, new Date());
     await writeSamples(database.sql, [{ vmId, kind: 'MEMORY_PERCENT', t, value: 3 }]);
     expect(await read()).toEqual([3]);
     // The replaced sample made its bucket pending again: the rollup follows the last write.
-    await rollUpPending(database.sql);
+    await rollUpPending(database.sql, new Date());
     const [rollup] = await database.sql<{ count: number; sum: number }[]>`select count, sum from metrics.rollups_5m where vm_id = ${vmId}`;
     expect(rollup).toMatchObject({ count: 1, sum: 3 });
+  });
+
+  it('rolls a bucket up only once it has closed (and its grace has passed)', async () => {
+    const vmId = randomUUID();
+    const bucketStart = new Date(Math.floor(now.getTime() / 300_000) * 300_000);
+    await writeSamples(database.sql, [{ vmId, kind: 'CPU_PERCENT', t: bucketStart, value: 5 }]);
+    const rollups = async () => (await database.sql<{ n: number }[]>`select count(*)::int as n from metrics.rollups_5m where vm_id = ${vmId}`)[0]!.n;
+    await rollUpPending(database.sql, new Date(bucketStart.getTime() + 300_000));
+    expect(await rollups()).toBe(0);
+    await rollUpPending(database.sql, new Date(bucketStart.getTime() + 330_000));
+    expect(await rollups()).toBe(1);
   });
 
   it('folds a late sample into rollups that were already computed', async () => {
     const vmId = randomUUID();
     const hour = hoursAgo(5);
     await writeSamples(database.sql, [{ vmId, kind: 'DISK_READ_BYTES', t: plusSeconds(hour, 60), value: 100 }]);
-    await rollUpPending(database.sql);
+    await rollUpPending(database.sql, new Date());
     await writeSamples(database.sql, [{ vmId, kind: 'DISK_READ_BYTES', t: plusSeconds(hour, 3000), value: 300 }]);
-    await rollUpPending(database.sql);
+    await rollUpPending(database.sql, new Date());
     const [rollup] = await database.sql<{ count: number; sum: number; max: number }[]>`select count, sum, max from metrics.rollups_1h where vm_id = ${vmId}`;
     expect(rollup).toMatchObject({ count: 2, sum: 400, max: 300 });
   });

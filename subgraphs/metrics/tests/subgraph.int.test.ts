@@ -62,7 +62,7 @@ beforeAll(async () => {
     { vmId: acmeVm.id, kind: 'CPU_PERCENT', t: plusSeconds(hour, 1500), value: 40 },
     { vmId: otherVm.id, kind: 'CPU_PERCENT', t: plusSeconds(hour, 60), value: 99 },
   ]);
-  await rollUpPending(database.sql);
+  await rollUpPending(database.sql, new Date());
 });
 afterAll(async () => {
   await subgraph?.stop();

@@ -2,26 +2,32 @@ import type { Queryable } from './Queryable.ts';
 import { sketchKeySql } from './sketch.ts';
 
 /**
- * Recomputes up to `limit` pending 5-minute buckets from their raw samples (count, sum, min, max and
- * the log-bucket sketch, all inside PostgreSQL), and marks their hours pending. A recompute is whole
- * and idempotent, so late and replaced samples simply make their bucket pending again. Concurrent
- * runs take disjoint buckets (`skip locked`). Returns how many buckets were rolled up.
+ * Recomputes up to `limit` pending 5-minute buckets that ended before `closedBefore` from their raw
+ * samples (count, sum, min, max and the log-bucket sketch, all inside PostgreSQL), and marks their
+ * hours pending. Only closed buckets: a bucket still filling would be recomputed for every sample
+ * that arrives. A recompute is whole and idempotent, so late and replaced samples simply make their
+ * bucket pending again. Concurrent runs take disjoint buckets (`skip locked`). Returns the count.
  */
-export async function rollUp5mBuckets(sql: Queryable, limit: number): Promise<number> {
+export async function rollUp5mBuckets(sql: Queryable, limit: number, closedBefore: Date): Promise<number> {
   const [row] = await sql<{ done: number }[]>`
     with picked as (
       select vm_id, kind, bucket_start from metrics.rollup_pending_5m
+      where bucket_start + interval '5 minutes' <= ${closedBefore.toISOString()}::timestamptz
       order by vm_id, kind, bucket_start limit ${limit} for update skip locked
     ), todo as (
       delete from metrics.rollup_pending_5m p using picked
       where p.vm_id = picked.vm_id and p.kind = picked.kind and p.bucket_start = picked.bucket_start
       returning p.vm_id, p.kind, p.bucket_start
     ), bins as (
-      select t.vm_id, t.kind, t.bucket_start, ${sql.unsafe(sketchKeySql('s.value'))} as key,
-             count(*)::int as n, sum(s.value) as total, min(s.value) as low, max(s.value) as high
-      from todo t
-      join metrics.samples s on s.vm_id = t.vm_id and s.kind = t.kind and s.ts >= t.bucket_start and s.ts < t.bucket_start + interval '5 minutes'
-      group by 1, 2, 3, 4
+      -- LATERAL: one primary-key range scan per bucket (with partition pruning), never a merge join
+      -- over every sample, which the planner picks for a large batch without it.
+      select t.vm_id, t.kind, t.bucket_start, b.key, b.n, b.total, b.low, b.high
+      from todo t cross join lateral (
+        select ${sql.unsafe(sketchKeySql('s.value'))} as key, count(*)::int as n, sum(s.value) as total, min(s.value) as low, max(s.value) as high
+        from metrics.samples s
+        where s.vm_id = t.vm_id and s.kind = t.kind and s.ts >= t.bucket_start and s.ts < t.bucket_start + interval '5 minutes'
+        group by 1
+      ) b
     ), rolled as (
       insert into metrics.rollups_5m (vm_id, kind, bucket_start, count, sum, min, max, sketch_keys, sketch_counts)
       select vm_id, kind, bucket_start, sum(n)::int, sum(total), min(low), max(high), array_agg(key order by key), array_agg(n order by key)
@@ -41,13 +47,15 @@ export async function rollUp5mBuckets(sql: Queryable, limit: number): Promise<nu
 }
 
 /**
- * Recomputes up to `limit` pending 1-hour buckets by merging their 5-minute rollups: counts and sums
- * add, min/max combine, and sketches merge exactly (same keys add their counts). Returns the count.
+ * Recomputes up to `limit` pending 1-hour buckets that ended before `closedBefore` by merging their
+ * 5-minute rollups: counts and sums add, min/max combine, and sketches merge exactly (same keys add
+ * their counts). Returns the count.
  */
-export async function rollUp1hBuckets(sql: Queryable, limit: number): Promise<number> {
+export async function rollUp1hBuckets(sql: Queryable, limit: number, closedBefore: Date): Promise<number> {
   const [row] = await sql<{ done: number }[]>`
     with picked as (
       select vm_id, kind, bucket_start from metrics.rollup_pending_1h
+      where bucket_start + interval '1 hour' <= ${closedBefore.toISOString()}::timestamptz
       order by vm_id, kind, bucket_start limit ${limit} for update skip locked
     ), todo as (
       delete from metrics.rollup_pending_1h p using picked
@@ -55,8 +63,10 @@ export async function rollUp1hBuckets(sql: Queryable, limit: number): Promise<nu
       returning p.vm_id, p.kind, p.bucket_start
     ), parts as (
       select t.vm_id, t.kind, t.bucket_start as hour, r.count, r.sum, r.min, r.max, r.sketch_keys, r.sketch_counts
-      from todo t
-      join metrics.rollups_5m r on r.vm_id = t.vm_id and r.kind = t.kind and r.bucket_start >= t.bucket_start and r.bucket_start < t.bucket_start + interval '1 hour'
+      from todo t cross join lateral (
+        select count, sum, min, max, sketch_keys, sketch_counts from metrics.rollups_5m r
+        where r.vm_id = t.vm_id and r.kind = t.kind and r.bucket_start >= t.bucket_start and r.bucket_start < t.bucket_start + interval '1 hour'
+      ) r
     ), totals as (
       select vm_id, kind, hour, sum(count)::int as n, sum(sum) as total, min(min) as low, max(max) as high from parts group by 1, 2, 3
     ), bins as (
@@ -78,11 +88,18 @@ export async function rollUp1hBuckets(sql: Queryable, limit: number): Promise<nu
   return row?.done ?? 0;
 }
 
-/** Rolls up every pending bucket, 5-minute first, in batches; returns the buckets done per resolution. */
-export async function rollUpPending(sql: Queryable, batchSize = 5_000): Promise<{ fiveMinute: number; oneHour: number }> {
+/** How long after a bucket ends it is rolled up: samples of its last seconds may still be on their way. */
+export const rollupGraceMs = 30_000;
+
+/**
+ * Rolls up every pending bucket that closed at least {@link rollupGraceMs} before `now`, 5-minute
+ * first, in batches; returns the buckets done per resolution.
+ */
+export async function rollUpPending(sql: Queryable, now: Date, batchSize = 5_000): Promise<{ fiveMinute: number; oneHour: number }> {
+  const closedBefore = new Date(now.getTime() - rollupGraceMs);
   let fiveMinute = 0;
   let oneHour = 0;
-  for (let done = await rollUp5mBuckets(sql, batchSize); done > 0; done = await rollUp5mBuckets(sql, batchSize)) fiveMinute += done;
-  for (let done = await rollUp1hBuckets(sql, batchSize); done > 0; done = await rollUp1hBuckets(sql, batchSize)) oneHour += done;
+  for (let done = await rollUp5mBuckets(sql, batchSize, closedBefore); done > 0; done = await rollUp5mBuckets(sql, batchSize, closedBefore)) fiveMinute += done;
+  for (let done = await rollUp1hBuckets(sql, batchSize, closedBefore); done > 0; done = await rollUp1hBuckets(sql, batchSize, closedBefore)) oneHour += done;
   return { fiveMinute, oneHour };
 }
