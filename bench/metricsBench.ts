@@ -273,7 +273,10 @@ async function waitForReady(url: string): Promise<void> {
 
 async function waitForRollups(sql: Awaited<ReturnType<typeof startBenchDatabase>>['sql']): Promise<void> {
   for (;;) {
-    const [row] = await sql<{ n: number }[]>`select (select count(*) from metrics.rollup_pending_5m) + (select count(*) from metrics.rollup_pending_1h) as n`;
+    // Buckets still open (the current 5 minutes and hour) are rolled up once they close.
+    const [row] = await sql<{ n: number }[]>`
+      select (select count(*) from metrics.rollup_pending_5m where bucket_start + interval '5 minutes 30 seconds' <= now())
+           + (select count(*) from metrics.rollup_pending_1h where bucket_start + interval '1 hour 30 seconds' <= now()) as n`;
     if (Number(row!.n) === 0) return;
     await new Promise((done) => setTimeout(done, 250));
   }
