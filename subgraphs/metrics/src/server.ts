@@ -88,11 +88,25 @@ function startMetricsTasks(kit: KitServices, services: MetricsServices, provider
         name: 'collect',
         intervalMs: config.collector.intervalMs,
         run: async () => {
-          const to = services.now();
-          const result = await collectSamples(sql, drivers, { from: collectedThrough, to }, { now: to, retention: config.retention, maxFutureMs: config.maxFutureMs });
-          collectedThrough = to;
-          for (const failed of result.failedProviders) kit.logger.warn({ err: failed.error, provider: failed.provider }, 'metrics collection failed for a provider');
-          await recordRefusals(sql, '', 'collector', result, to);
+          // One replica collects at a time (the others skip the round), so samples and their stream
+          // events are not written twice; a replica taking over asks for at most ten rounds back.
+          const lock = await sql.reserve();
+          try {
+            const [held] = await lock<{ locked: boolean }[]>`select pg_try_advisory_lock(hashtext('novacron:metrics:collect')) as locked`;
+            if (!held?.locked) return;
+            try {
+              const to = services.now();
+              const from = new Date(Math.max(collectedThrough.getTime(), to.getTime() - 10 * config.collector.intervalMs));
+              const result = await collectSamples(sql, drivers, { from, to }, { now: to, retention: config.retention, maxFutureMs: config.maxFutureMs });
+              collectedThrough = to;
+              for (const failed of result.failedProviders) kit.logger.warn({ err: failed.error, provider: failed.provider }, 'metrics collection failed for a provider');
+              await recordRefusals(sql, '', 'collector', result, to);
+            } finally {
+              await lock`select pg_advisory_unlock(hashtext('novacron:metrics:collect'))`;
+            }
+          } finally {
+            lock.release();
+          }
         },
       },
       { name: 'rollup', intervalMs: config.rollupIntervalMs, run: async () => void (await rollUpPending(sql, services.now())) },
