@@ -34,18 +34,23 @@ export async function readSeries(sql: Queryable, plan: SeriesPlan, vms: VmSet): 
     rows = await sql`
       with vm_set as (${vmSet})
       select v.group_key, (extract(epoch from date_bin(${stride}, s.ts, timestamptz 'epoch')) * 1000)::float8 as bucket, ${aggregate}::float8 as value
-      from metrics.samples s join vm_set v on v.vm_id = s.vm_id
-      where s.kind = ${plan.kind}::metrics.metric_kind and s.ts >= ${first}::timestamptz and s.ts < ${end}::timestamptz
+      from vm_set v cross join lateral (
+        select ts, value from metrics.samples
+        where vm_id = v.vm_id and kind = ${plan.kind}::metrics.metric_kind and ts >= ${first}::timestamptz and ts < ${end}::timestamptz
+      ) s
       group by 1, 2`;
   } else {
     const table = sql.unsafe(plan.resolution === 'ROLLUP_5M' ? 'metrics.rollups_5m' : 'metrics.rollups_1h');
+    // Per VM (LATERAL): a primary-key range scan each, never a hash join over a month of rollups.
+    const rollupRows = (from: typeof table, vmColumn: string) => sql`
+      select bucket_start, count, sum, min, max, sketch_keys, sketch_counts from ${from}
+      where vm_id = ${sql.unsafe(vmColumn)} and kind = ${plan.kind}::metrics.metric_kind and bucket_start >= ${first}::timestamptz and bucket_start < ${end}::timestamptz`;
     if (plan.aggregate === 'P95' || plan.aggregate === 'P99') {
       rows = await sql`
         with vm_set as (${vmSet}), bins as (
           select v.group_key, (extract(epoch from date_bin(${stride}, r.bucket_start, timestamptz 'epoch')) * 1000)::float8 as bucket, u.key, sum(u.n) as n
-          from ${table} r join vm_set v on v.vm_id = r.vm_id
+          from vm_set v cross join lateral (${rollupRows(table, 'v.vm_id')}) r
           cross join lateral unnest(r.sketch_keys, r.sketch_counts) as u(key, n)
-          where r.kind = ${plan.kind}::metrics.metric_kind and r.bucket_start >= ${first}::timestamptz and r.bucket_start < ${end}::timestamptz
           group by 1, 2, 3
         ), ranked as (
           select group_key, bucket, key,
@@ -66,8 +71,7 @@ export async function readSeries(sql: Queryable, plan: SeriesPlan, vms: VmSet): 
       rows = await sql`
         with vm_set as (${vmSet})
         select v.group_key, (extract(epoch from date_bin(${stride}, r.bucket_start, timestamptz 'epoch')) * 1000)::float8 as bucket, ${aggregate}::float8 as value
-        from ${table} r join vm_set v on v.vm_id = r.vm_id
-        where r.kind = ${plan.kind}::metrics.metric_kind and r.bucket_start >= ${first}::timestamptz and r.bucket_start < ${end}::timestamptz
+        from vm_set v cross join lateral (${rollupRows(table, 'v.vm_id')}) r
         group by 1, 2`;
     }
   }
