@@ -33,7 +33,7 @@ export async function readSeries(sql: Queryable, plan: SeriesPlan, vms: VmSet): 
         : sql.unsafe(`${plan.aggregate.toLowerCase()}(s.value)`);
     rows = await sql`
       with vm_set as (${vmSet})
-      select v.group_key, (extract(epoch from date_bin(${stride}, s.ts, timestamptz 'epoch')) * 1000)::float8 as bucket, ${aggregate}::float8 as value
+      select v.group_key, date_part('epoch', date_bin(${stride}, s.ts, timestamptz 'epoch')) * 1000 as bucket, ${aggregate}::float8 as value
       from vm_set v cross join lateral (
         select ts, value from metrics.samples
         where vm_id = v.vm_id and kind = ${plan.kind}::metrics.metric_kind and ts >= ${first}::timestamptz and ts < ${end}::timestamptz
@@ -48,7 +48,7 @@ export async function readSeries(sql: Queryable, plan: SeriesPlan, vms: VmSet): 
     if (plan.aggregate === 'P95' || plan.aggregate === 'P99') {
       rows = await sql`
         with vm_set as (${vmSet}), bins as (
-          select v.group_key, (extract(epoch from date_bin(${stride}, r.bucket_start, timestamptz 'epoch')) * 1000)::float8 as bucket, u.key, sum(u.n) as n
+          select v.group_key, date_part('epoch', date_bin(${stride}, r.bucket_start, timestamptz 'epoch')) * 1000 as bucket, u.key, sum(u.n) as n
           from vm_set v cross join lateral (${rollupRows(table, 'v.vm_id')}) r
           cross join lateral unnest(r.sketch_keys, r.sketch_counts) as u(key, n)
           group by 1, 2, 3
@@ -70,7 +70,7 @@ export async function readSeries(sql: Queryable, plan: SeriesPlan, vms: VmSet): 
       }[plan.aggregate];
       rows = await sql`
         with vm_set as (${vmSet})
-        select v.group_key, (extract(epoch from date_bin(${stride}, r.bucket_start, timestamptz 'epoch')) * 1000)::float8 as bucket, ${aggregate}::float8 as value
+        select v.group_key, date_part('epoch', date_bin(${stride}, r.bucket_start, timestamptz 'epoch')) * 1000 as bucket, ${aggregate}::float8 as value
         from vm_set v cross join lateral (${rollupRows(table, 'v.vm_id')}) r
         group by 1, 2`;
     }
