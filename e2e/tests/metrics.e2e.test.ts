@@ -120,6 +120,9 @@ describe('metrics through the gateway', () => {
 
   it('stores an OTLP push sent to the gateway and reads it back exactly', async () => {
     const vm = await createRunningVm({});
+    // The metrics subgraph learns of the VM from the vms event stream (a moment after the create);
+    // collected samples show it has.
+    await waitFor(async () => ((await latestOf(acme, vm.id))?.length ? true : undefined), { description: 'the VM known to metrics' });
     // Before the VM was created, at a millisecond no collector sample can have.
     const t = new Date(vm.createdAt.getTime() - 10 * 60_000 + 123);
     const pushed = await pushOtlp(acmeOperatorToken, memoryExport({ 'host.id': vm.providerId }, t, 0.4375));
