@@ -63,6 +63,7 @@ try {
       ...process.env,
       DATABASE_URL: db.databaseUrl,
       METRICS_PORT: String(port),
+      METRICS_METRICS_PORT: '0',
       NOVACRON_KEYS_DIR: keysDir,
       LOG_LEVEL: 'error',
       // No vms subgraph here: the fleet is written straight into the projection below.

@@ -8,6 +8,8 @@ import type { Logger } from '@novacron/server-kit';
 export interface OtlpRouteOptions {
   identify(authorization: string | undefined): Promise<Identity>;
   signInternalToken: InternalTokenSigner;
+  /** Counts the request against its address before the token is checked (as GraphQL does); throws RATE_LIMITED. */
+  admitAddress(request: IncomingMessage): Promise<void>;
   /** Counts the request against the caller's tenant (the same limiter as GraphQL); throws RATE_LIMITED. */
   admit(identity: Identity): Promise<void>;
   /** The metrics subgraph's GraphQL URL, once the gateway knows it (undefined: not composed). */
@@ -35,6 +37,7 @@ export function routeOtlpMetrics(server: Server, options: OtlpRouteOptions): voi
 
 async function forward(options: OtlpRouteOptions, request: IncomingMessage, response: ServerResponse): Promise<void> {
   try {
+    await options.admitAddress(request);
     const identity = await options.identify(request.headers.authorization);
     await options.admit(identity);
     const target = options.metricsUrl();

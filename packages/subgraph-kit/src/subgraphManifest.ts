@@ -72,7 +72,16 @@ export function envPrefix(name: string): string {
   return name.toUpperCase();
 }
 
-/** Each subgraph's URL: `<NAME>_URL` when set, else the manifest's. */
+/** Each subgraph's URL: `<NAME>_URL` when set, else the manifest's, on port `<NAME>_PORT` when that is set. */
 export function subgraphUrls(manifest: SubgraphManifest, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  return Object.fromEntries(manifest.subgraphs.map((entry) => [entry.name, env[`${envPrefix(entry.name)}_URL`] || entry.url]));
+  return Object.fromEntries(
+    manifest.subgraphs.map((entry) => {
+      const prefix = envPrefix(entry.name);
+      const explicit = env[`${prefix}_URL`];
+      if (explicit) return [entry.name, explicit];
+      const url = new URL(entry.url);
+      if (env[`${prefix}_PORT`]) url.port = String(env[`${prefix}_PORT`]);
+      return [entry.name, url.toString()];
+    }),
+  );
 }
