@@ -33,6 +33,8 @@ export interface ProviderRegistryOptions {
   capacityPerRegion: number;
   /** Regions and instance types for the simulated clouds; the shipped catalog by default. */
   catalog?: Catalog;
+  /** How often the simulated clouds' metrics sample (a minute by default). */
+  simulatedMetricsIntervalMs?: number;
   /**
    * Real cloud drivers for every tenant (e.g. on the SDK's default credential chain, or against the
    * emulators). A real driver replaces the simulated driver of the same name; one with a new name is added.
@@ -71,7 +73,7 @@ export function createProviderRegistry(options: ProviderRegistryOptions): Provid
     drivers.set(
       provider,
       real.get(provider) ??
-        createSimulatedDriver({ provider, sql: options.sql, latencyMs: options.latencyMs, capacityPerRegion: options.capacityPerRegion, catalog: options.catalog }),
+        createSimulatedDriver({ provider, sql: options.sql, latencyMs: options.latencyMs, capacityPerRegion: options.capacityPerRegion, catalog: options.catalog, metricsIntervalMs: options.simulatedMetricsIntervalMs }),
     );
   }
   for (const [name, driver] of real) if (!drivers.has(name)) drivers.set(name, driver);
