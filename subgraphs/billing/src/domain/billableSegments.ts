@@ -18,6 +18,8 @@ export interface VmHistoryEntry {
   hasProviderResource: boolean;
   spot: boolean;
   computeMicrosPerHour: Micros;
+  /** False when the catalog had no price for the type (compute billed as 0). */
+  computePriced?: boolean;
   diskGb: number;
   diskMicrosPerGbMonth: Micros;
 }
