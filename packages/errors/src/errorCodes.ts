@@ -12,6 +12,8 @@ export const errorCodes = {
   NOT_FOUND: 404,
   CONFLICT: 409,
   RATE_LIMITED: 429,
+  /** A create refused because it would push a BLOCK_CREATE budget past its amount this period. */
+  BUDGET_EXCEEDED: 402,
   /** A resume cursor older than the event retention window: reload state, then subscribe afresh. */
   RESYNC_REQUIRED: 410,
   PROVIDER_ERROR: 502,
