@@ -57,3 +57,15 @@ describe('rightsizing (Compute Optimizer rule)', () => {
     expect(instanceFamily('azure', 'Standard_D16s_v5')).toBe('Standard_D#s_v5');
   });
 });
+
+describe('utilization from the metrics subgraph’s 5-minute series', () => {
+  it('takes P99.5 by nearest rank of the present buckets and counts hours of data', async () => {
+    const { summarizeUtilization, percentile995 } = await import('../src/domain/readUtilization.ts');
+    // 400 buckets 1..400 %·(1/4): nearest rank ceil(0.995 × 400) = 398 → 99.5.
+    const values = Array.from({ length: 400 }, (_, index) => (index + 1) / 4);
+    expect(percentile995(values)).toBe(99.5);
+    // 360 present 5-minute buckets = 30 h (rank ceil(0.995 × 360) = 359 → 89.75); the 40 gaps (nulls) do not count.
+    const summary = summarizeUtilization([...values.slice(0, 360), ...Array.from({ length: 40 }, () => null)], null);
+    expect(summary).toEqual({ cpuP995: 89.75, memoryP995: null, hoursOfData: 30 });
+  });
+});
