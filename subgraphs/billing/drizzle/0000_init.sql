@@ -1,10 +1,12 @@
 CREATE SCHEMA "billing";
 --> statement-breakpoint
-CREATE TABLE "billing"."budget_alert_events" (
+CREATE TABLE "billing"."alert_events" (
 	"seq" bigserial PRIMARY KEY NOT NULL,
 	"txid" "xid8" DEFAULT pg_current_xact_id() NOT NULL,
 	"tenant_id" text NOT NULL,
 	"entity_id" text NOT NULL,
+	"keys" text[] NOT NULL,
+	"version" integer NOT NULL,
 	"type" text NOT NULL,
 	"payload" jsonb NOT NULL,
 	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL
@@ -73,6 +75,19 @@ CREATE TABLE "billing"."cost_anomalies" (
 	"detected_at" timestamp (3) with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE "billing"."event_retention" (
+	"stream" text PRIMARY KEY NOT NULL,
+	"pruned_through_txid" "xid8" NOT NULL,
+	"pruned_through_seq" bigint NOT NULL,
+	"updated_at" timestamp (3) with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "billing"."stream_cursors" (
+	"name" text PRIMARY KEY NOT NULL,
+	"cursor" text NOT NULL,
+	"updated_at" timestamp (3) with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE "billing"."vm_history" (
 	"vm_id" uuid NOT NULL,
 	"version" integer NOT NULL,
@@ -126,8 +141,9 @@ CREATE TABLE "billing"."webhook_deliveries" (
 	"delivered_at" timestamp (3) with time zone
 );
 --> statement-breakpoint
-CREATE INDEX "budget_alert_events_order_idx" ON "billing"."budget_alert_events" USING btree ("txid","seq");--> statement-breakpoint
-CREATE INDEX "budget_alert_events_tenant_idx" ON "billing"."budget_alert_events" USING btree ("tenant_id","seq");--> statement-breakpoint
+CREATE INDEX "alert_events_entity_idx" ON "billing"."alert_events" USING btree ("entity_id","version");--> statement-breakpoint
+CREATE INDEX "alert_events_order_idx" ON "billing"."alert_events" USING btree ("txid","seq");--> statement-breakpoint
+CREATE INDEX "alert_events_created_idx" ON "billing"."alert_events" USING btree ("created_at");--> statement-breakpoint
 CREATE UNIQUE INDEX "budget_reservations_operation_idx" ON "billing"."budget_reservations" USING btree ("tenant_id","operation_id");--> statement-breakpoint
 CREATE INDEX "budget_reservations_vm_idx" ON "billing"."budget_reservations" USING btree ("vm_id");--> statement-breakpoint
 CREATE INDEX "budget_reservations_held_idx" ON "billing"."budget_reservations" USING btree ("status","expires_at");--> statement-breakpoint

@@ -73,7 +73,7 @@ describe('budget alerts', () => {
     // A new period: the forecast threshold fires again in December.
     const december = await evaluateBudgetAlerts(database.db, tenant, epochSeconds('2026-12-02T12:00:00Z'));
     expect(december.map((alert) => [alert.basis, alert.thresholdPercent, alert.periodStart])).toEqual([['FORECAST', 60, '2026-12-01T00:00:00.000Z']]);
-    const events = await database.sql`select type, entity_id, payload from billing.budget_alert_events where tenant_id = ${tenant} order by seq`;
+    const events = await database.sql`select type, keys[2] as entity_id, payload from billing.alert_events where tenant_id = ${tenant} order by seq`;
     expect(events.map((event) => [event.type, event.entity_id, event.payload.basis])).toEqual([
       ['THRESHOLD_CROSSED', budget.id, 'FORECAST'],
       ['THRESHOLD_CROSSED', budget.id, 'ACTUAL'],

@@ -39,7 +39,7 @@ describe('cost anomalies', () => {
     const stored = await listCostAnomalies(database.db, 'spiky', { from: epochSeconds('2026-11-01T00:00:00Z'), to: epochSeconds('2026-12-01T00:00:00Z') });
     expect(stored).toHaveLength(2);
     expect(await listCostAnomalies(database.db, 'other', { from: 0, to: epochSeconds('2027-01-01T00:00:00Z') })).toEqual([]);
-    const events = await database.sql`select type from billing.budget_alert_events where tenant_id = 'spiky'`;
+    const events = await database.sql`select type from billing.alert_events where tenant_id = 'spiky'`;
     expect(events.map((event) => event.type)).toEqual(['COST_ANOMALY', 'COST_ANOMALY']);
   });
 });

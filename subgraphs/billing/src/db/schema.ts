@@ -193,19 +193,37 @@ export const costAnomalies = billingSchema.table(
 );
 
 /**
- * The `budgetAlerts` stream's outbox: written in the transaction that detects the crossing or anomaly,
- * read below the commit horizon (txid order) like the vms streams.
+ * The `budgetAlerts` stream's outbox (the platform kit's event-table shape: `eventTable(billingSchema,
+ * 'alert_events')`), written in the transaction that detects the crossing or anomaly and read below the
+ * commit horizon in (txid, seq) order.
  */
-export const budgetAlertEvents = billingSchema.table(
-  'budget_alert_events',
+export const alertEvents = billingSchema.table(
+  'alert_events',
   {
     seq: bigserial('seq', { mode: 'number' }).primaryKey(),
     txid: xid8('txid').notNull().default(sql`pg_current_xact_id()`),
     tenantId: text('tenant_id').notNull(),
     entityId: text('entity_id').notNull(),
+    keys: text('keys').array().notNull(),
+    version: integer('version').notNull(),
     type: text('type').notNull(),
     payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
     createdAt: moment('created_at').notNull().defaultNow(),
   },
-  (table) => [index('budget_alert_events_order_idx').on(table.txid, table.seq), index('budget_alert_events_tenant_idx').on(table.tenantId, table.seq)],
+  (table) => [index('alert_events_entity_idx').on(table.entityId, table.version), index('alert_events_order_idx').on(table.txid, table.seq), index('alert_events_created_idx').on(table.createdAt)],
 );
+
+/** How far each stream has been pruned (the kit's `eventRetentionTable`). */
+export const eventRetention = billingSchema.table('event_retention', {
+  stream: text('stream').primaryKey(),
+  prunedThroughTxid: xid8('pruned_through_txid').notNull(),
+  prunedThroughSeq: bigint('pruned_through_seq', { mode: 'number' }).notNull(),
+  updatedAt: moment('updated_at').notNull().defaultNow(),
+});
+
+/** Cursors of the streams billing follows (the kit's `streamCursorTable`). */
+export const streamCursors = billingSchema.table('stream_cursors', {
+  name: text('name').primaryKey(),
+  cursor: text('cursor').notNull(),
+  updatedAt: moment('updated_at').notNull().defaultNow(),
+});

@@ -67,7 +67,7 @@ export async function detectCostAnomalies(db: Database, tenantId: string, day: n
         baselineStddev: formatUsd(verdict.stddevMicros),
         occurredAt: row.detectedAt.toISOString(),
       };
-      await appendBudgetAlertEvent(tx, tenantId, row.id, 'COST_ANOMALY', payload);
+      await appendBudgetAlertEvent(tx, tenantId, payload.id, row.id, 'COST_ANOMALY', payload);
       await enqueueWebhookDelivery(tx, tenantId, 'budget.cost_anomaly', payload);
       return payload;
     });

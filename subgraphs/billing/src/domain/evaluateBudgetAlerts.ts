@@ -61,7 +61,7 @@ export async function evaluateBudgetAlerts(db: Database, tenantId: string, now: 
           forecast: formatUsd(status.forecast),
           occurredAt: dateOf(now).toISOString(),
         };
-        await appendBudgetAlertEvent(tx, tenantId, budget.id, 'THRESHOLD_CROSSED', payload);
+        await appendBudgetAlertEvent(tx, tenantId, payload.id, budget.id, 'THRESHOLD_CROSSED', payload);
         await enqueueWebhookDelivery(tx, tenantId, 'budget.threshold_crossed', payload);
         return payload;
       });
