@@ -19,6 +19,7 @@ const scalars = {
   DateTime: { input: 'string', output: 'Date | string' },
   Labels: { input: 'Record<string, string>', output: 'Record<string, string>' },
   JSON: { input: 'unknown', output: 'unknown' },
+  Money: { input: 'string', output: 'bigint | string' },
 };
 
 /** Per-subgraph mappers: GraphQL types whose resolvers receive database rows, not plain objects. */

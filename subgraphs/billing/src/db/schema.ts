@@ -3,12 +3,11 @@
  * subgraph's tables: VMs arrive by following the vms event feed (`vms`, `vm_history` are that
  * projection), metrics through the metrics subgraph's API.
  */
-import { sql } from 'drizzle-orm';
-import { bigint, bigserial, boolean, customType, index, integer, jsonb, pgSchema, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, index, integer, jsonb, pgSchema, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { eventRetentionTable, eventTable, streamCursorTable } from '@novacron/subgraph-kit';
 
 export const billingSchema = pgSchema('billing');
 
-const xid8 = customType<{ data: string; driverData: string }>({ dataType: () => 'xid8' });
 const micros = (name: string) => bigint(name, { mode: 'bigint' });
 const moment = (name: string) => timestamp(name, { withTimezone: true, precision: 3 });
 
@@ -79,7 +78,7 @@ export const budgets = billingSchema.table(
     tenantId: text('tenant_id').notNull(),
     name: text('name').notNull(),
     amountMicros: micros('amount_micros').notNull(),
-    period: text('period').notNull().default('MONTHLY'),
+    period: text('period').$type<'MONTHLY'>().notNull().default('MONTHLY'),
     scope: jsonb('scope').$type<BudgetScope>().notNull(),
     thresholds: jsonb('thresholds').$type<BudgetThreshold[]>().notNull(),
     action: text('action').$type<'ALERT' | 'BLOCK_CREATE'>().notNull(),
@@ -192,38 +191,9 @@ export const costAnomalies = billingSchema.table(
   (table) => [uniqueIndex('cost_anomalies_scope_day_idx').on(table.tenantId, table.scopeKey, table.day)],
 );
 
-/**
- * The `budgetAlerts` stream's outbox (the platform kit's event-table shape: `eventTable(billingSchema,
- * 'alert_events')`), written in the transaction that detects the crossing or anomaly and read below the
- * commit horizon in (txid, seq) order.
- */
-export const alertEvents = billingSchema.table(
-  'alert_events',
-  {
-    seq: bigserial('seq', { mode: 'number' }).primaryKey(),
-    txid: xid8('txid').notNull().default(sql`pg_current_xact_id()`),
-    tenantId: text('tenant_id').notNull(),
-    entityId: text('entity_id').notNull(),
-    keys: text('keys').array().notNull(),
-    version: integer('version').notNull(),
-    type: text('type').notNull(),
-    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
-    createdAt: moment('created_at').notNull().defaultNow(),
-  },
-  (table) => [index('alert_events_entity_idx').on(table.entityId, table.version), index('alert_events_order_idx').on(table.txid, table.seq), index('alert_events_created_idx').on(table.createdAt)],
-);
-
-/** How far each stream has been pruned (the kit's `eventRetentionTable`). */
-export const eventRetention = billingSchema.table('event_retention', {
-  stream: text('stream').primaryKey(),
-  prunedThroughTxid: xid8('pruned_through_txid').notNull(),
-  prunedThroughSeq: bigint('pruned_through_seq', { mode: 'number' }).notNull(),
-  updatedAt: moment('updated_at').notNull().defaultNow(),
-});
-
-/** Cursors of the streams billing follows (the kit's `streamCursorTable`). */
-export const streamCursors = billingSchema.table('stream_cursors', {
-  name: text('name').primaryKey(),
-  cursor: text('cursor').notNull(),
-  updatedAt: moment('updated_at').notNull().defaultNow(),
-});
+/** The `budgetAlerts` stream's outbox (`alert`), written in the transaction that detects the alert. */
+export const alertEvents = eventTable(billingSchema, 'alert_events');
+/** How far the `alert` stream has been pruned. */
+export const eventRetention = eventRetentionTable(billingSchema);
+/** Cursors of the streams billing follows (the vms `vm` stream). */
+export const streamCursors = streamCursorTable(billingSchema);

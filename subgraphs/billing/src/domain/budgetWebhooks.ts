@@ -154,3 +154,6 @@ export async function listWebhookDeliveries(db: Executor, tenantId: string, firs
     .orderBy(desc(webhookDeliveries.createdAt), desc(webhookDeliveries.id))
     .limit(Math.min(Math.max(first, 1), 200));
 }
+
+/** A stored delivery. */
+export type WebhookDeliveryRow = typeof webhookDeliveries.$inferSelect;

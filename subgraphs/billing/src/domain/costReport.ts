@@ -32,6 +32,7 @@ export interface CostGroupKey {
   label?: string | null;
 }
 
+/** One group of a report. */
 export interface CostGroup {
   key: CostGroupKey;
   total: Micros;

@@ -8,8 +8,8 @@ export interface BudgetInput {
   amount: string;
   period?: 'MONTHLY' | null;
   scope: { providers?: string[] | null; regions?: string[] | null; labels?: Array<{ key: string; value?: string | null }> | null };
-  thresholds: Array<{ percent: number; basis: 'ACTUAL' | 'FORECAST' }>;
-  action: 'ALERT' | 'BLOCK_CREATE';
+  thresholds: Array<{ percent: number; basis?: 'ACTUAL' | 'FORECAST' | null }>;
+  action?: 'ALERT' | 'BLOCK_CREATE' | null;
 }
 
 /** A validated budget, ready to store. */
@@ -66,12 +66,13 @@ export function validateBudgetInput(input: BudgetInput, prefix = 'input'): Valid
     if (!Number.isFinite(threshold.percent) || threshold.percent <= 0) throw badInput(field, 'a threshold must be above 0 %');
     if (threshold.percent > maxThresholdPercent) throw badInput(field, `a threshold must be at most ${maxThresholdPercent} %`);
     if (Math.abs(threshold.percent * 100 - basisPoints) > 1e-6) throw badInput(field, 'a threshold has at most two decimals');
-    const key = `${threshold.basis}:${basisPoints}`;
+    const basis = threshold.basis ?? 'ACTUAL';
+    const key = `${basis}:${basisPoints}`;
     if (seen.has(key)) throw badInput(field, 'the same threshold appears twice');
     seen.add(key);
-    return { basisPoints, basis: threshold.basis };
+    return { basisPoints, basis };
   });
   thresholds.sort((a, b) => a.basisPoints - b.basisPoints || a.basis.localeCompare(b.basis));
   if (input.period != null && input.period !== 'MONTHLY') throw badInput(`${prefix}.period`, 'only MONTHLY budgets exist');
-  return { name, amountMicros, period: 'MONTHLY', scope, thresholds, action: input.action };
+  return { name, amountMicros, period: 'MONTHLY', scope, thresholds, action: input.action ?? 'ALERT' };
 }
