@@ -187,25 +187,25 @@ export type WebhookDeliveryStatus =
   | 'FAILED'
   | 'PENDING';
 
-export type BudgetFieldsFragment = { id: string, name: string, amount: bigint | string, period: BudgetPeriod, action: BudgetAction, spent: bigint | string, forecast: bigint | string, remaining: bigint | string, periodStart: string, periodEnd: string, createdAt: string, updatedAt: string, scope: { providers: Array<string>, regions: Array<string>, labels: Array<{ key: string, value: string | null }> }, thresholds: Array<{ percent: number, basis: ThresholdBasis }> };
+export type BudgetFieldsFragment = { id: string, name: string, amount: string, period: BudgetPeriod, action: BudgetAction, spent: string, forecast: string, remaining: string, periodStart: string, periodEnd: string, createdAt: string, updatedAt: string, scope: { providers: Array<string>, regions: Array<string>, labels: Array<{ key: string, value: string | null }> }, thresholds: Array<{ percent: number, basis: ThresholdBasis }> };
 
-export type CostAnomalyFieldsFragment = { id: string, scope: string, day: string, spend: bigint | string, baselineMean: bigint | string, baselineStddev: bigint | string, detectedAt: string };
+export type CostAnomalyFieldsFragment = { id: string, scope: string, day: string, spend: string, baselineMean: string, baselineStddev: string, detectedAt: string };
 
-export type BudgetAlertFieldsFragment = { id: string, kind: BudgetAlertKind, cursor: string, budgetId: string | null, budgetName: string | null, thresholdPercent: number | null, basis: ThresholdBasis | null, amount: bigint | string | null, spent: bigint | string | null, forecast: bigint | string | null, occurredAt: string, anomaly: { id: string, scope: string, day: string, spend: bigint | string, baselineMean: bigint | string, baselineStddev: bigint | string, detectedAt: string } | null };
+export type BudgetAlertFieldsFragment = { id: string, kind: BudgetAlertKind, cursor: string, budgetId: string | null, budgetName: string | null, thresholdPercent: number | null, basis: ThresholdBasis | null, amount: string | null, spent: string | null, forecast: string | null, occurredAt: string, anomaly: { id: string, scope: string, day: string, spend: string, baselineMean: string, baselineStddev: string, detectedAt: string } | null };
 
 export type VmCostQueryVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type VmCostQuery = { vm: { id: string, cost: { hourlyRate: bigint | string, computeHourly: bigint | string, diskMonthly: bigint | string, accruedMonthToDate: bigint | string, projectedMonth: bigint | string, currency: string, spot: boolean, priced: boolean } } | null };
+export type VmCostQuery = { vm: { id: string, cost: { hourlyRate: string, computeHourly: string, diskMonthly: string, accruedMonthToDate: string, projectedMonth: string, currency: string, spot: boolean, priced: boolean } } | null };
 
 export type VmRightsizingQueryVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type VmRightsizingQuery = { vm: { id: string, instanceType: string, rightsizing: { status: RightsizingStatus, currentInstanceType: string, recommendedInstanceType: string | null, monthlySavings: bigint | string, evidence: { windowDays: number, hoursOfData: number, cpuP995Percent: number | null, memoryP995Percent: number | null, headroomPercent: number, currentVcpus: number, currentMemoryGib: number, requiredVcpus: number | null, requiredMemoryGib: number | null, candidatesThatFit: number, reason: string } } } | null };
+export type VmRightsizingQuery = { vm: { id: string, instanceType: string, rightsizing: { status: RightsizingStatus, currentInstanceType: string, recommendedInstanceType: string | null, monthlySavings: string, evidence: { windowDays: number, hoursOfData: number, cpuP995Percent: number | null, memoryP995Percent: number | null, headroomPercent: number, currentVcpus: number, currentMemoryGib: number, requiredVcpus: number | null, requiredMemoryGib: number | null, candidatesThatFit: number, reason: string } } } | null };
 
 export type CostReportQueryVariables = Exact<{
   from: string;
@@ -216,12 +216,12 @@ export type CostReportQueryVariables = Exact<{
 }>;
 
 
-export type CostReportQuery = { costReport: { from: string, to: string, step: CostStep, currency: string, total: bigint | string, buckets: Array<{ start: string, end: string, amount: bigint | string }>, groups: Array<{ total: bigint | string, key: { provider: string | null, region: string | null, instanceType: string | null, label: string | null }, buckets: Array<{ start: string, end: string, amount: bigint | string }> }> } };
+export type CostReportQuery = { costReport: { from: string, to: string, step: CostStep, currency: string, total: string, buckets: Array<{ start: string, end: string, amount: string }>, groups: Array<{ total: string, key: { provider: string | null, region: string | null, instanceType: string | null, label: string | null }, buckets: Array<{ start: string, end: string, amount: string }> }> } };
 
 export type BudgetsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type BudgetsQuery = { budgets: Array<{ id: string, name: string, amount: bigint | string, period: BudgetPeriod, action: BudgetAction, spent: bigint | string, forecast: bigint | string, remaining: bigint | string, periodStart: string, periodEnd: string, createdAt: string, updatedAt: string, scope: { providers: Array<string>, regions: Array<string>, labels: Array<{ key: string, value: string | null }> }, thresholds: Array<{ percent: number, basis: ThresholdBasis }> }> };
+export type BudgetsQuery = { budgets: Array<{ id: string, name: string, amount: string, period: BudgetPeriod, action: BudgetAction, spent: string, forecast: string, remaining: string, periodStart: string, periodEnd: string, createdAt: string, updatedAt: string, scope: { providers: Array<string>, regions: Array<string>, labels: Array<{ key: string, value: string | null }> }, thresholds: Array<{ percent: number, basis: ThresholdBasis }> }> };
 
 export type CostAnomaliesQueryVariables = Exact<{
   from: string;
@@ -229,7 +229,7 @@ export type CostAnomaliesQueryVariables = Exact<{
 }>;
 
 
-export type CostAnomaliesQuery = { costAnomalies: Array<{ id: string, scope: string, day: string, spend: bigint | string, baselineMean: bigint | string, baselineStddev: bigint | string, detectedAt: string }> };
+export type CostAnomaliesQuery = { costAnomalies: Array<{ id: string, scope: string, day: string, spend: string, baselineMean: string, baselineStddev: string, detectedAt: string }> };
 
 export type BudgetWebhookQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -248,7 +248,7 @@ export type CreateBudgetMutationVariables = Exact<{
 }>;
 
 
-export type CreateBudgetMutation = { createBudget: { id: string, name: string, amount: bigint | string, period: BudgetPeriod, action: BudgetAction, spent: bigint | string, forecast: bigint | string, remaining: bigint | string, periodStart: string, periodEnd: string, createdAt: string, updatedAt: string, scope: { providers: Array<string>, regions: Array<string>, labels: Array<{ key: string, value: string | null }> }, thresholds: Array<{ percent: number, basis: ThresholdBasis }> } };
+export type CreateBudgetMutation = { createBudget: { id: string, name: string, amount: string, period: BudgetPeriod, action: BudgetAction, spent: string, forecast: string, remaining: string, periodStart: string, periodEnd: string, createdAt: string, updatedAt: string, scope: { providers: Array<string>, regions: Array<string>, labels: Array<{ key: string, value: string | null }> }, thresholds: Array<{ percent: number, basis: ThresholdBasis }> } };
 
 export type UpdateBudgetMutationVariables = Exact<{
   id: string | number;
@@ -256,7 +256,7 @@ export type UpdateBudgetMutationVariables = Exact<{
 }>;
 
 
-export type UpdateBudgetMutation = { updateBudget: { id: string, name: string, amount: bigint | string, period: BudgetPeriod, action: BudgetAction, spent: bigint | string, forecast: bigint | string, remaining: bigint | string, periodStart: string, periodEnd: string, createdAt: string, updatedAt: string, scope: { providers: Array<string>, regions: Array<string>, labels: Array<{ key: string, value: string | null }> }, thresholds: Array<{ percent: number, basis: ThresholdBasis }> } };
+export type UpdateBudgetMutation = { updateBudget: { id: string, name: string, amount: string, period: BudgetPeriod, action: BudgetAction, spent: string, forecast: string, remaining: string, periodStart: string, periodEnd: string, createdAt: string, updatedAt: string, scope: { providers: Array<string>, regions: Array<string>, labels: Array<{ key: string, value: string | null }> }, thresholds: Array<{ percent: number, basis: ThresholdBasis }> } };
 
 export type DeleteBudgetMutationVariables = Exact<{
   id: string | number;
@@ -277,7 +277,7 @@ export type BudgetAlertsSubscriptionVariables = Exact<{
 }>;
 
 
-export type BudgetAlertsSubscription = { budgetAlerts: { id: string, kind: BudgetAlertKind, cursor: string, budgetId: string | null, budgetName: string | null, thresholdPercent: number | null, basis: ThresholdBasis | null, amount: bigint | string | null, spent: bigint | string | null, forecast: bigint | string | null, occurredAt: string, anomaly: { id: string, scope: string, day: string, spend: bigint | string, baselineMean: bigint | string, baselineStddev: bigint | string, detectedAt: string } | null } };
+export type BudgetAlertsSubscription = { budgetAlerts: { id: string, kind: BudgetAlertKind, cursor: string, budgetId: string | null, budgetName: string | null, thresholdPercent: number | null, basis: ThresholdBasis | null, amount: string | null, spent: string | null, forecast: string | null, occurredAt: string, anomaly: { id: string, scope: string, day: string, spend: string, baselineMean: string, baselineStddev: string, detectedAt: string } | null } };
 
 export type VmFieldsFragment = { id: string, name: string, provider: string, region: string, instanceType: string, image: string, status: VmStatus, providerId: string | null, privateIp: string | null, publicIp: string | null, labels: Record<string, string>, createdAt: string, updatedAt: string, version: number };
 

@@ -324,7 +324,7 @@ export type Query = {
    * only that tenant's.
    */
   _eventFeed: EventFeedPage;
-  /** The payload of one budgetAlerts event (the gateway's subscription machinery calls it). */
+  /** One budgetAlerts event by its cursor (what the gateway resolves for each event; null for another tenant's). */
   budgetAlertAt?: Maybe<BudgetAlert>;
   /** The budget webhook, without its secret (admin). */
   budgetWebhook?: Maybe<BudgetWebhook>;

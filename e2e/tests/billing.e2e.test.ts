@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  BudgetAlertsDocument,
+  BudgetsDocument,
+  CostReportDocument,
+  CreateBudgetDocument,
+  CreateVmDocument,
+  VmCostDocument,
+  waitForOperation,
+} from '@novacron/sdk';
+import { waitFor } from '@novacron/testing';
+import { collect, createVmInput, startPlatform, subscriptionsClient, type Platform } from '../src/index.ts';
+
+let platform: Platform;
+beforeAll(async () => {
+  // Billing's periodic pass (thresholds, webhooks) every 300 ms instead of 30 s.
+  platform = await startPlatform({ subgraphEnv: { BILLING_TASKS_INTERVAL_MS: '300' } });
+});
+afterAll(async () => {
+  await platform?.stop();
+});
+
+const micros = (amount: string) => BigInt(amount.replace('.', ''));
+
+describe('billing through the gateway', () => {
+  let vmId = '';
+
+  it('prices a VM the vms subgraph created, from the followed event stream', async () => {
+    const { createVM } = await platform.client.request(CreateVmDocument, { input: createVmInput({ labels: { team: 'billing-e2e' } }) });
+    const done = await waitForOperation(platform.client, createVM.id, { intervalMs: 50 });
+    expect(done.vm?.status).toBe('RUNNING');
+    vmId = done.vm!.id;
+    // t3.micro in us-east-1 at $0.0104/h, plus its 8 GB gp3 boot disk ($0.64 per 730 h = 877 µ$/h).
+    const cost = await waitFor(
+      async () => {
+        const { vm } = await platform.client.request(VmCostDocument, { id: vmId });
+        return vm?.cost.hourlyRate === '0.011277' ? vm.cost : undefined;
+      },
+      { description: 'billing to follow the VM to RUNNING' },
+    );
+    expect(cost).toMatchObject({ computeHourly: '0.010400', diskMonthly: '0.640000', currency: 'USD', spot: false, priced: true });
+    expect(micros(cost.projectedMonth)).toBeGreaterThanOrEqual(micros(cost.accruedMonthToDate));
+  });
+
+  it('reports this month with groups that add up to the total, and shows another tenant nothing', async () => {
+    const now = new Date();
+    const from = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)).toISOString();
+    const to = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1)).toISOString();
+    const { costReport } = await platform.client.request(CostReportDocument, { from, to, groupBy: ['PROVIDER', 'LABEL'], labelKey: 'team', step: 'DAY' });
+    expect(costReport.groups.map((group) => group.key)).toContainEqual({ provider: 'aws', region: null, instanceType: null, label: 'billing-e2e' });
+    expect(costReport.groups.reduce((sum, group) => sum + micros(group.total), 0n)).toBe(micros(costReport.total));
+    expect(costReport.buckets.reduce((sum, bucket) => sum + micros(bucket.amount), 0n)).toBe(micros(costReport.total));
+
+    const stranger = await platform.clientFor({ tenant: 'stranger', role: 'admin' });
+    expect((await stranger.request(VmCostDocument, { id: vmId })).vm).toBeNull();
+    expect((await stranger.request(CostReportDocument, { from, to, groupBy: ['PROVIDER'] })).costReport).toMatchObject({ total: '0.000000', groups: [] });
+    expect((await stranger.request(BudgetsDocument)).budgets).toEqual([]);
+  });
+
+  it('pushes a crossed budget threshold to budgetAlerts subscribers over graphql-ws, once', async () => {
+    const client = subscriptionsClient(platform.gateway.url, { token: platform.token });
+    const alerts = collect(client, BudgetAlertsDocument, {});
+    try {
+      // Let the subscription start before the alert can fire.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const { createBudget } = await platform.client.request(CreateBudgetDocument, {
+        input: { name: 'e2e-forecast', amount: '0.01', scope: { labels: [{ key: 'team', value: 'billing-e2e' }] }, thresholds: [{ percent: 100, basis: 'FORECAST' }], action: 'ALERT' },
+      });
+      await alerts.waitFor((results) => results.length >= 1, 30_000);
+      expect(alerts.results[0]?.errors).toBeUndefined();
+      expect(alerts.results[0]?.data?.budgetAlerts).toMatchObject({ kind: 'THRESHOLD_CROSSED', budgetId: createBudget.id, budgetName: 'e2e-forecast', basis: 'FORECAST', thresholdPercent: 100 });
+      // More passes run; the threshold does not fire again this period.
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      expect(alerts.results).toHaveLength(1);
+    } finally {
+      alerts.stop();
+      await client.dispose();
+    }
+  });
+});
