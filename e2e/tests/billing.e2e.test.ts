@@ -8,13 +8,14 @@ import {
   VmCostDocument,
   waitForOperation,
 } from '@novacron/sdk';
+import { NovaCronRequestError } from '@novacron/sdk';
 import { waitFor } from '@novacron/testing';
 import { collect, createVmInput, startPlatform, subscriptionsClient, type Platform } from '../src/index.ts';
 
 let platform: Platform;
 beforeAll(async () => {
   // Billing's periodic pass (thresholds, webhooks) every 300 ms instead of 30 s.
-  platform = await startPlatform({ subgraphEnv: { BILLING_TASKS_INTERVAL_MS: '300' } });
+  platform = await startPlatform({ subgraphEnv: { BILLING_TASKS_INTERVAL_MS: '300', BUDGET_CHECK_FAIL_OPEN_TENANTS: 'lenient' } });
 });
 afterAll(async () => {
   await platform?.stop();
@@ -76,5 +77,28 @@ describe('billing through the gateway', () => {
       alerts.stop();
       await client.dispose();
     }
+  });
+
+  it('refuses a createVM that a BLOCK_CREATE budget cannot afford, writing nothing, and lets out-of-scope creates through', async () => {
+    await platform.client.request(CreateBudgetDocument, {
+      input: { name: 'e2e-capped', amount: '0.000001', scope: { labels: [{ key: 'team', value: 'capped' }] }, thresholds: [], action: 'BLOCK_CREATE' },
+    });
+    const capped = createVmInput({ labels: { team: 'capped' } });
+    const refused = await platform.client.request(CreateVmDocument, { input: capped }).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(NovaCronRequestError);
+    expect((refused as NovaCronRequestError).errors[0]?.extensions).toMatchObject({ code: 'BUDGET_EXCEEDED', budgetName: 'e2e-capped' });
+    const [{ count }] = await platform.database.sql<[{ count: number }]>`select count(*)::int as count from vms.vms where name = ${capped.name}`;
+    expect(count).toBe(0);
+    const free = await platform.client.request(CreateVmDocument, { input: createVmInput({ labels: { team: 'free' } }) });
+    expect(free.createVM.status).toBe('QUEUED');
+  });
+
+  it('fails a create closed when billing is unreachable, unless the tenant fails open', async () => {
+    await platform.subgraphs.billing!.stop();
+    const refused = await platform.client.request(CreateVmDocument, { input: createVmInput() }).catch((error: unknown) => error);
+    expect((refused as NovaCronRequestError).errors[0]?.extensions).toMatchObject({ code: 'BUDGET_CHECK_UNAVAILABLE' });
+    const lenient = await platform.clientFor({ tenant: 'lenient', role: 'operator' });
+    const allowed = await lenient.request(CreateVmDocument, { input: createVmInput() });
+    expect(allowed.createVM.status).toBe('QUEUED');
   });
 });

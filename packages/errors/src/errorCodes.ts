@@ -18,6 +18,8 @@ export const errorCodes = {
   RESYNC_REQUIRED: 410,
   PROVIDER_ERROR: 502,
   UNAVAILABLE: 503,
+  /** createVM refused because the budget check (billing) could not be reached and the tenant fails closed. */
+  BUDGET_CHECK_UNAVAILABLE: 503,
   INTERNAL_SERVER_ERROR: 500,
 } as const satisfies Record<string, number>;
 

@@ -16,6 +16,8 @@ export interface VmsConfig extends SubgraphConfig {
     latencyMs: { min: number; max: number };
     capacityPerRegion: number;
   };
+  /** createVM's budget check (billing): tenants whose creates go ahead when billing is unreachable. */
+  budgetCheck?: { failOpenTenants: readonly string[] };
   worker: {
     /** Port of the worker's /health and /ready endpoints (0: any free port, logged at start). */
     healthPort: number;
@@ -53,6 +55,9 @@ export function loadConfig(): VmsConfig {
     simulated: {
       latencyMs: parseRange('SIM_LATENCY_MS', '1000-3000'),
       capacityPerRegion: readEnv.int('SIM_CAPACITY_PER_REGION', 100_000),
+    },
+    budgetCheck: {
+      failOpenTenants: (readEnv.optional('BUDGET_CHECK_FAIL_OPEN_TENANTS') ?? '').split(',').map((tenant) => tenant.trim()).filter(Boolean),
     },
     worker: {
       healthPort: readEnv.int('WORKER_HEALTH_PORT', 0),

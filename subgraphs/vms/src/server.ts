@@ -6,6 +6,7 @@ import type { RequestContext, VmsServices } from './context.ts';
 import { createDatabase } from './db/createDatabase.ts';
 import { migrateVms } from './db/migrateVms.ts';
 import { createVmLoader } from './domain/createVmLoader.ts';
+import { createBudgetGuard } from './domain/reserveCreateBudget.ts';
 import { vmsOutbox } from './domain/eventStreams.ts';
 import { loadCredentialKeys } from './loadCredentialKeys.ts';
 import { resolvers } from './resolvers/index.ts';
@@ -28,8 +29,9 @@ export async function start(config: VmsConfig, logger?: Logger): Promise<Running
     typeDefs,
     resolvers,
     migrate: migrateVms,
-    services: ({ sql }) => ({
+    services: ({ sql, subgraphs, logger: kitLogger }) => ({
       credentialKeys,
+      budgetGuard: config.subgraphUrls.billing ? createBudgetGuard({ subgraphs, failOpenTenants: config.budgetCheck?.failOpenTenants ?? [], logger: kitLogger }) : null,
       db: createDatabase(sql),
       providers: createProviderRegistry({ sql, latencyMs: config.simulated.latencyMs, capacityPerRegion: config.simulated.capacityPerRegion }),
       config,

@@ -23,7 +23,7 @@ export type EnqueueRequest = {
   /** How long a queued operation may wait for a worker before the sweeper re-drives it. */
   queuedLeaseSeconds: number;
 } & (
-  | { kind: 'CREATE'; create: ValidCreateInput }
+  | { kind: 'CREATE'; create: ValidCreateInput; /** The new VM's id, chosen up front (billing's reservation names it). */ vmId?: string }
   | {
       kind: Exclude<OperationKind, 'CREATE'>;
       vmId: string;
@@ -66,7 +66,7 @@ export async function enqueueOperation(db: Database, request: EnqueueRequest): P
     if (request.kind === 'CREATE') {
       const [created] = await tx
         .insert(vms)
-        .values({ tenantId: request.tenantId, ...request.create, status: 'PENDING' })
+        .values({ ...(request.vmId ? { id: request.vmId } : {}), tenantId: request.tenantId, ...request.create, status: 'PENDING' })
         .returning();
       if (!created) throw new Error('insert into vms returned no row');
       vm = created;

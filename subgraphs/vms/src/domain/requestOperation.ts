@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import type { Identity } from '@novacron/auth';
 import { appError, badInput } from '@novacron/errors';
 import type { CreateVmInput, OperationKind } from '../__generated__/resolvers-types.ts';
 import type { VmsServices } from '../context.ts';
@@ -17,11 +19,25 @@ function parseIdempotencyKey(key: string | null | undefined): string | null {
   return key;
 }
 
-/** Validates a createVM request and enqueues its operation. */
-export async function requestCreate(services: VmsServices, tenantId: string, input: CreateVmInput, idempotencyKey: string | null | undefined): Promise<OperationRow> {
+/**
+ * Validates a createVM request, has billing reserve budget for it (when billing is configured and the
+ * caller is a user; see reserveCreateBudget.ts), and enqueues its operation. A refused budget check
+ * throws before anything is written.
+ */
+export async function requestCreate(
+  services: VmsServices,
+  tenantId: string,
+  input: CreateVmInput,
+  idempotencyKey: string | null | undefined,
+  caller?: Identity,
+): Promise<OperationRow> {
   const key = parseIdempotencyKey(idempotencyKey);
   const create = validateCreateInput(input, services.providers);
+  const vmId = randomUUID();
+  // A replayed idempotency key reserves under the same key, so billing answers it from the first hold.
+  if (services.budgetGuard && caller) await services.budgetGuard({ identity: caller, reservationKey: key ? `idempotency:${key}` : `create:${vmId}`, vmId, create });
   return enqueueOperation(services.db, {
+    vmId,
     tenantId,
     kind: 'CREATE',
     mutation: 'createVM',

@@ -18,7 +18,7 @@ export const Mutation: MutationResolvers = {
   createVM: audited(
     'createVM',
     'operator',
-    (args: MutationCreateVmArgs, { services, tenantId }) => requestCreate(services, tenantId, args.input, args.idempotencyKey),
+    (args: MutationCreateVmArgs, { services, tenantId }, identity) => requestCreate(services, tenantId, args.input, args.idempotencyKey, identity),
     (_, result) => ({ targetId: result?.vmId ?? null, operationId: result?.id ?? null }),
   ),
   startVM: lifecycle('startVM', 'START'),
