@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { internalTokenHeader } from '@novacron/auth';
 import { createTestDatabase, type TestDatabase } from '@novacron/testing';
 import { loadCatalog } from '@novacron/catalog';
+import { createLogger } from '@novacron/server-kit';
 import { createDatabase } from '../src/db/createDatabase.ts';
 import { applyVmEvents } from '../src/domain/applyVmEvents.ts';
 import { setBudgetWebhook } from '../src/domain/budgetWebhooks.ts';
@@ -40,7 +41,7 @@ let budgetId = '';
 beforeAll(async () => {
   database = await createTestDatabase();
   keys = await createTestKeys();
-  running = await start(testConfig(database.url, keys.keysDir), undefined, { now: () => now, tasks: false });
+  running = await start(testConfig(database.url, keys.keysDir), createLogger('billing', 'silent'), { now: () => now, tasks: false });
   acme.created('2026-11-01T00:00:00Z');
   acme.running('2026-11-01T00:00:00Z');
   const spike = vmEventStream({ tenantId: 'acme', provider: 'aws', region: 'us-east-1', instanceType: 'm6i.8xlarge' });
