@@ -2,8 +2,8 @@
  * @novacron/subgraph-kit: what every NovaCron subgraph needs, once. A subgraph is its SDL, resolvers,
  * domain code and migrations; see README.md ("how to add a subgraph").
  */
-export { runProcess } from './runProcess.ts';
-export type { Stoppable } from './runProcess.ts';
+export { runProcess } from '@novacron/server-kit';
+export type { Stoppable } from '@novacron/server-kit';
 export { loadSubgraphConfig, readPem } from './SubgraphConfig.ts';
 export type { SubgraphConfig } from './SubgraphConfig.ts';
 export { kitTypeDefs, loadTypeDefs, startSubgraph } from './startSubgraph.ts';

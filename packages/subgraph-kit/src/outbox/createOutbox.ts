@@ -1,21 +1,11 @@
 import { sql } from 'drizzle-orm';
 import { appError, badInput } from '@novacron/errors';
-import { compareEventPositions, decodeEventCursor, encodeEventCursor, postgresEventChannel, type EventPosition } from '@novacron/events';
+import { compareEventPositions, decodeEventCursor, encodeEventCursor, postgresEventChannel, type EventFeedEntry, type EventPosition } from '@novacron/events';
 import type { EventStream } from './EventStream.ts';
 import { queryRows, type SqlExecutor } from './SqlExecutor.ts';
 
-/** One entry of a feed, as `_eventFeed` returns it. */
-export interface FeedEntry {
-  cursor: string;
-  tenantId: string;
-  entityId: string;
-  keys: string[];
-  version: number;
-  type: string;
-  terminal: boolean;
-  occurredAt: string;
-  payload: Record<string, unknown> | null;
-}
+/** One entry of a feed, as `_eventFeed` returns it (the contract in @novacron/events). */
+export type FeedEntry = EventFeedEntry;
 
 /** What to read from a feed. */
 export interface FeedRequest {

@@ -1,4 +1,4 @@
-import { createLogger, type Logger } from '@novacron/server-kit';
+import { createLogger, type Logger } from './createLogger.ts';
 
 /** Something a process runs until it is told to stop. */
 export interface Stoppable {
