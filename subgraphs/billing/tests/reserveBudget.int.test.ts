@@ -103,6 +103,26 @@ describe('budget reservations (BLOCK_CREATE)', () => {
     expect(settled?.status).toBe('CONFIRMED');
   });
 
+  it('releases the hold of a create that failed (ERROR) or was cancelled (DELETED), as the vms feed shows it', async () => {
+    await tenantWithBudget('failing');
+    const failed = vmEventStream({ tenantId: 'failing', provider: 'aws', region: 'us-east-1', instanceType: 'm6i.large', labels: { env: 'prod' } });
+    const cancelled = vmEventStream({ tenantId: 'failing', provider: 'aws', region: 'us-east-1', instanceType: 'm6i.large', labels: { env: 'prod' } });
+    await reserve('failing', 'create-failed', { vmId: failed.id });
+    await reserve('failing', 'create-cancelled', { vmId: cancelled.id });
+    failed.created('2026-11-16T00:00:01Z');
+    failed.status('2026-11-16T00:00:30Z', 'ERROR');
+    cancelled.created('2026-11-16T00:00:01Z');
+    cancelled.deleted('2026-11-16T00:00:02Z');
+    await database.db.transaction((tx) => applyVmEvents(tx, [...failed.events, ...cancelled.events], catalog));
+    const rows = await database.sql`select operation_id, status from billing.budget_reservations where tenant_id = 'failing' order by operation_id`;
+    expect(rows.map((row) => [row.operation_id, row.status])).toEqual([
+      ['create-cancelled', 'RELEASED'],
+      ['create-failed', 'RELEASED'],
+    ]);
+    // Both holds freed: five new VMs fit again.
+    for (let index = 0; index < 5; index++) await expect(reserve('failing', `again-${index}`)).resolves.toMatchObject({ status: 'ALLOWED' });
+  });
+
   it('reports spent, forecast and remaining for the period', async () => {
     const [status] = await listBudgets(database.db, 'expiry', now);
     // The Nov 1 VM: 360 h × 96,000 + 15 days × 21,041 = 34,875,615; the VM that started at 00:01 has its 60-s minimum (1,600) settled.
