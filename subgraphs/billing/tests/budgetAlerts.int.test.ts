@@ -108,4 +108,20 @@ describe('budget alerts', () => {
     expect(verifyWebhookSignature(secret, header, `${sample.body} `, { now: timestamp + 10 })).toBe(false);
     expect(verifyWebhookSignature(secret, header, sample.body, { now: timestamp + 3600 })).toBe(false);
   });
+
+  it('refuses webhook URLs that are not http(s), carry credentials, or (in production) are plain http or internal', async () => {
+    const refusal = (url: string, production = false) =>
+      setBudgetWebhook(database.db, 'hooks', { url }, { production }).then(
+        () => undefined,
+        (error: { extensions: Record<string, unknown> }) => error.extensions,
+      );
+    expect(await refusal('ftp://example.com/x')).toEqual({ code: 'BAD_USER_INPUT', field: 'input.url' });
+    expect(await refusal('https://user:pw@example.com/x')).toEqual({ code: 'BAD_USER_INPUT', field: 'input.url' });
+    expect(await refusal('http://example.com/x', true)).toEqual({ code: 'BAD_USER_INPUT', field: 'input.url' });
+    for (const host of ['127.0.0.1', 'localhost', '10.1.2.3', '169.254.169.254', '[::1]', '172.20.0.1', '192.168.1.1']) {
+      expect(await refusal(`https://${host}/hook`, true)).toEqual({ code: 'BAD_USER_INPUT', field: 'input.url' });
+    }
+    expect(await refusal('https://hooks.example.com/budget', true)).toBeUndefined();
+    expect(await database.sql`select url from billing.budget_webhooks where tenant_id = 'hooks'`).toEqual([{ url: 'https://hooks.example.com/budget' }]);
+  });
 });

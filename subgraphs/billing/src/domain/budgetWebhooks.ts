@@ -28,8 +28,15 @@ export function verifyWebhookSignature(secret: string, header: string, body: str
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
-/** Sets (or replaces) the tenant's budget webhook. The secret is generated unless given, and returned only here. */
-export async function setBudgetWebhook(db: Executor, tenantId: string, input: { url: string; secret?: string | null }) {
+/** Loopback, private, link-local (cloud metadata) and unspecified addresses, written as IP literals or `localhost`. */
+const internalHost = /^(localhost|127\.\d+\.\d+\.\d+|10\.\d+\.\d+\.\d+|192\.168\.\d+\.\d+|172\.(1[6-9]|2\d|3[01])\.\d+\.\d+|169\.254\.\d+\.\d+|0\.0\.0\.0|\[(::1?|f[cd][0-9a-f:]*|fe80:[0-9a-f:]*)\])$/i;
+
+/**
+ * Sets (or replaces) the tenant's budget webhook. The secret is generated unless given, and returned
+ * only here. With `production`, the URL must be https and must not name an internal address literally
+ * (a name that resolves to one is not caught: see docs/billing.md).
+ */
+export async function setBudgetWebhook(db: Executor, tenantId: string, input: { url: string; secret?: string | null }, options: { production?: boolean } = {}) {
   let url: URL;
   try {
     url = new URL(input.url);
@@ -37,6 +44,9 @@ export async function setBudgetWebhook(db: Executor, tenantId: string, input: { 
     throw badInput('input.url', 'url must be an absolute http(s) URL');
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw badInput('input.url', 'url must be an absolute http(s) URL');
+  if (options.production && url.protocol !== 'https:') throw badInput('input.url', 'url must use https');
+  if (options.production && internalHost.test(url.hostname)) throw badInput('input.url', 'url must not point at an internal address');
+  if (url.username || url.password) throw badInput('input.url', 'url must not carry credentials; use the signing secret');
   if (input.secret != null && input.secret.length < 16) throw badInput('input.secret', 'a secret needs at least 16 characters');
   const secret = input.secret ?? `whsec_${randomBytes(24).toString('base64url')}`;
   const [row] = await db
