@@ -1,3 +1,5 @@
+// Retries are hand-rolled on purpose: deliveries are Postgres rows (durable, at least once, shared by
+// replicas); an in-memory retry library would lose them on a restart.
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { badInput } from '@novacron/errors';
 import { and, asc, desc, eq, inArray, lte, sql } from 'drizzle-orm';

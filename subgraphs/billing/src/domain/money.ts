@@ -1,4 +1,7 @@
 /**
+ * Hand-rolled rather than decimal.js: bigint micro-dollars are exact for every catalog price and
+ * billing needs only addition, multiplication and one rounded division.
+ *
  * Money as integer micro-dollars (`bigint`, 1 USD = 1,000,000 µ$). Every catalog price has at most six
  * decimals, so prices convert exactly; a cost is rounded once, half up, per line item (one segment's
  * share of one UTC day), and every total is an exact integer sum of line items, so groups always add

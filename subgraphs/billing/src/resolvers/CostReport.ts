@@ -7,6 +7,7 @@ export const CostReport = {
   to: (report: Report) => dateOf(report.to),
 };
 
+/** Bucket bounds as DateTimes. */
 export const CostBucket = {
   start: (bucket: Bucket) => dateOf(bucket.start),
   end: (bucket: Bucket) => dateOf(bucket.end),

@@ -17,6 +17,7 @@ interface ReservationArgs {
   spec: { provider: string; region: string; instanceType: string; image: string; labels?: Record<string, string> | null; spot?: boolean | null };
 }
 
+/** Billing's mutations: budgets and the webhook (admin), reservations (operator, called by vms). */
 export const Mutation = {
   async createBudget(_parent: unknown, args: { input: BudgetInput }, context: BillingContext) {
     const identity = authorize(context, 'admin');

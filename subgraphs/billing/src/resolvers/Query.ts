@@ -16,6 +16,7 @@ interface CostReportArgs {
   step?: CalendarStep | null;
 }
 
+/** Billing's queries; every one is scoped to the caller's tenant. */
 export const Query = {
   costReport(_parent: unknown, args: CostReportArgs, context: BillingContext) {
     const identity = authorize(context, 'viewer');
