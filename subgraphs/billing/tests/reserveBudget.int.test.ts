@@ -45,27 +45,27 @@ const reserve = (tenantId: string, operationId: string, extra: Partial<Parameter
   reserveBudget(database.db, tenantId, { operationId, spec, ...extra }, { catalog, now: at });
 
 describe('budget reservations (BLOCK_CREATE)', () => {
-  it('refuses exactly the create that would overshoot, and lets one through again after a failed create releases its hold', async () => {
+  it('refuses exactly the create that would overshoot, the same on a retry, and lets it through once a failed create releases its hold', async () => {
     const budget = await tenantWithBudget('serial');
-    for (let index = 1; index <= 5; index++) {
+    const first = await reserve('serial', 'op-1');
+    expect(first).toMatchObject({ status: 'ALLOWED', amount: perVm, budgetIds: [budget.id] });
+    for (let index = 2; index <= 5; index++) {
       await expect(reserve('serial', `op-${index}`)).resolves.toMatchObject({ status: 'ALLOWED', amount: perVm, budgetIds: [budget.id] });
     }
     // The sixth: 69,751,230 + 6 × 34,875,616 = 279,004,926 µ$ > $250.
-    await expect(reserve('serial', 'op-6')).rejects.toMatchObject({
-      extensions: { code: 'BUDGET_EXCEEDED', budgetId: budget.id, projected: '279.004926', amount: '250.000000' },
-    });
+    const overshoot = { extensions: { code: 'BUDGET_EXCEEDED', budgetId: budget.id, projected: '279.004926', amount: '250.000000' } };
+    await expect(reserve('serial', 'op-6')).rejects.toMatchObject(overshoot);
     expect(runningForecast + 5n * perVm).toBeLessThanOrEqual(250_000_000n);
+    // Retries: the refused one is refused again, the allowed one gets its same hold; never a second row.
+    await expect(reserve('serial', 'op-6')).rejects.toMatchObject(overshoot);
+    expect(await reserve('serial', 'op-1')).toEqual(first);
+    const [{ count }] = await database.sql<[{ count: number }]>`select count(*)::int as count from billing.budget_reservations where tenant_id = 'serial'`;
+    expect(count).toBe(6);
+    // A create failed: its hold is released, and the refused operation now fits on retry.
     expect(await releaseBudgetReservation(database.db, 'serial', 'op-3')).toBe(true);
     expect(await releaseBudgetReservation(database.db, 'serial', 'op-3')).toBe(false);
-    await expect(reserve('serial', 'op-7')).resolves.toMatchObject({ status: 'ALLOWED' });
-  });
-
-  it('answers a repeated operation id the same way, refusal included, without a second hold', async () => {
-    const first = await reserve('serial', 'op-1');
-    expect(first.status).toBe('ALLOWED');
-    await expect(reserve('serial', 'op-6')).rejects.toMatchObject({ extensions: { code: 'BUDGET_EXCEEDED' } });
-    const [{ count }] = await database.sql<[{ count: number }]>`select count(*)::int as count from billing.budget_reservations where tenant_id = 'serial'`;
-    expect(count).toBe(7);
+    await expect(reserve('serial', 'op-6')).resolves.toMatchObject({ status: 'ALLOWED' });
+    await expect(reserve('serial', 'op-7')).rejects.toMatchObject({ extensions: { code: 'BUDGET_EXCEEDED' } });
   });
 
   it('lets exactly the creates that fit through when 20 race one budget', async () => {

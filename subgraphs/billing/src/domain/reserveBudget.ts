@@ -48,8 +48,10 @@ export const defaultHoldSeconds = 15 * 60;
  * spent so far + every in-scope charge still accruing, at its current rate, to the period's end
  * + live holds of other creates + this VM's rate to the period's end > the budget's amount.
  * The covering budget rows are locked (in id order) for the check, so concurrent creates are
- * serialized per budget and cannot jointly overshoot. Idempotent by operation id: a retry gets the
- * same answer, refusal included (the refusal is recorded, then thrown after the commit).
+ * serialized per budget and cannot jointly overshoot. Idempotent by operation id: a retry of an allowed
+ * reservation returns the same hold; a retry of a refused one is judged again (a refusal holds nothing,
+ * so the client may retry with the same key after raising the budget) and overwrites the recorded
+ * refusal, so an operation id never has two rows. The refusal is recorded, then thrown after the commit.
  */
 export async function reserveBudget(
   db: Database,
@@ -67,6 +69,15 @@ export async function reserveBudget(
       : [];
     const existing = await findReservation(tx, tenantId, request.operationId);
     if (existing) return existing;
+    const record = (values: typeof budgetReservations.$inferInsert) =>
+      tx
+        .insert(budgetReservations)
+        .values(values)
+        .onConflictDoUpdate({
+          target: [budgetReservations.tenantId, budgetReservations.operationId],
+          set: { ...values, id: sql`${budgetReservations.id}`, createdAt: sql`${budgetReservations.createdAt}`, updatedAt: sql`now()` },
+        })
+        .returning();
 
     const period = currentPeriod(options.now);
     const prices = pricesFor(options.catalog, { ...request.spec, spot: request.spec.spot ?? false });
@@ -93,11 +104,11 @@ export async function reserveBudget(
       const { forecast } = budgetSpend(billed, budget.scope, period, period.to);
       const held = await heldAmount(tx, budget.id, period.from, options.now);
       if (forecast + held + amount > budget.amountMicros) {
-        const [refused] = await tx.insert(budgetReservations).values({ ...base, status: 'REFUSED', refusedBy: budget.id }).returning();
+        const [refused] = await record({ ...base, status: 'REFUSED', refusedBy: budget.id });
         return refusal(budget, forecast + held + amount, refused!.id);
       }
     }
-    const [held] = await tx.insert(budgetReservations).values({ ...base, status: 'HELD' }).returning();
+    const [held] = await record({ ...base, status: 'HELD', refusedBy: null });
     return { status: 'ALLOWED', reservationId: held!.id, amount, budgetIds: base.budgetIds } satisfies ReservationOutcome;
   });
   if ('refused' in outcome) throw outcome.refused;
@@ -137,11 +148,8 @@ async function findReservation(tx: Executor, tenantId: string, operationId: stri
     .select()
     .from(budgetReservations)
     .where(and(eq(budgetReservations.tenantId, tenantId), eq(budgetReservations.operationId, operationId)));
-  if (!row) return undefined;
-  if (row.status === 'REFUSED') {
-    const [budget] = await tx.select().from(budgets).where(eq(budgets.id, row.refusedBy!));
-    return refusal(budget ?? { id: row.refusedBy!, name: '(deleted)', amountMicros: 0n }, row.amountMicros, row.id);
-  }
+  // A recorded refusal is judged again by the caller.
+  if (!row || row.status === 'REFUSED') return undefined;
   return { status: 'ALLOWED', reservationId: row.id, amount: row.amountMicros, budgetIds: row.budgetIds } satisfies ReservationOutcome;
 }
 
