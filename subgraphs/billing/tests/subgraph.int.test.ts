@@ -170,4 +170,25 @@ describe('the billing subgraph', () => {
     const release = await as('globex', 'operator')(`mutation { releaseBudgetReservation(operationId: "op-1") }`);
     expect(release.data?.releaseBudgetReservation).toBe(false);
   });
+
+  it('updates and deletes a budget of its own tenant (admin), and refuses a malformed id with the field', async () => {
+    const updated = await as('acme')(
+      `mutation($id: ID!) { updateBudget(id: $id, input: { name: "prod-2", amount: "60.5", scope: { providers: ["aws"], regions: ["us-east-1"] }, thresholds: [{ percent: 80, basis: FORECAST }], action: ALERT }) { id name amount action scope { providers regions labels { key } } thresholds { percent basis } } }`,
+      { id: budgetId },
+    );
+    expect(updated.errors).toBeUndefined();
+    expect(updated.data?.updateBudget).toEqual({
+      id: budgetId,
+      name: 'prod-2',
+      amount: '60.500000',
+      action: 'ALERT',
+      scope: { providers: ['aws'], regions: ['us-east-1'], labels: [] },
+      thresholds: [{ percent: 80, basis: 'FORECAST' }],
+    });
+    const malformed = await as('acme')(`mutation { deleteBudget(id: "not-a-uuid") }`);
+    expect(malformed.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'id' });
+    expect((await as('acme')(`mutation($id: ID!) { deleteBudget(id: $id) }`, { id: budgetId })).data?.deleteBudget).toBe(true);
+    expect((await as('acme')(`mutation($id: ID!) { deleteBudget(id: $id) }`, { id: budgetId })).errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect((await as('acme', 'viewer')(`{ budgets { id } }`)).data?.budgets).toEqual([]);
+  });
 });
