@@ -167,6 +167,10 @@ describe('the billing subgraph', () => {
     expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'BUDGET_EXCEEDED', budgetId, amount: '50.000000' });
     const elsewhere = await as('globex', 'operator')(reserve, { op: 'op-1' });
     expect(elsewhere.data?.reserveBudget).toMatchObject({ status: 'NOT_REQUIRED', budgetIds: [] });
+    const badLabels = await as('acme', 'operator')(
+      `mutation { reserveBudget(operationId: "op-2", spec: { provider: "aws", region: "us-east-1", instanceType: "m6i.large", image: "ubuntu-24.04", labels: { env: 3 } }) { status } }`,
+    );
+    expect(badLabels.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'spec.labels' });
     const release = await as('globex', 'operator')(`mutation { releaseBudgetReservation(operationId: "op-1") }`);
     expect(release.data?.releaseBudgetReservation).toBe(false);
   });

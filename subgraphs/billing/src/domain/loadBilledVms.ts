@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, gte, inArray, isNull, lt, or } from 'drizzle-orm';
+import { and, asc, eq, gte, inArray, isNull, lt, or } from 'drizzle-orm';
 import type { Executor } from '../db/createDatabase.ts';
 import { vmHistory, vms } from '../db/schema.ts';
 import { billableSegments, type BillableSegment, type VmHistoryEntry } from './billableSegments.ts';
@@ -35,7 +35,7 @@ export async function loadBilledVms(db: Executor, tenantId: string, window: { fr
   const historyRows = await db
     .select()
     .from(vmHistory)
-    .where(and(eq(vmHistory.tenantId, tenantId), inArray(vmHistory.vmId, rows.map((row) => row.vmId)), gt(vmHistory.version, 0)))
+    .where(and(eq(vmHistory.tenantId, tenantId), inArray(vmHistory.vmId, rows.map((row) => row.vmId))))
     .orderBy(asc(vmHistory.vmId), asc(vmHistory.version));
   const byVm = new Map<string, VmHistoryEntry[]>();
   for (const row of historyRows) {

@@ -1,3 +1,4 @@
+import { badInput } from '@novacron/errors';
 import { authorize } from '@novacron/subgraph-kit';
 import type { BillingContext } from '../context.ts';
 import { setBudgetWebhook } from '../domain/budgetWebhooks.ts';
@@ -43,7 +44,11 @@ export const Mutation = {
   reserveBudget(_parent: unknown, args: ReservationArgs, context: BillingContext) {
     const identity = authorize(context, 'operator');
     if (args.vmId) assertUuid(args.vmId, 'vmId');
-    const spec = { ...args.spec, labels: args.spec.labels ?? {}, spot: args.spec.spot ?? false };
+    const labels: unknown = args.spec.labels ?? {};
+    if (typeof labels !== 'object' || labels === null || Array.isArray(labels) || Object.values(labels).some((value) => typeof value !== 'string')) {
+      throw badInput('spec.labels', 'labels must be an object of string values');
+    }
+    const spec = { ...args.spec, labels: labels as Record<string, string>, spot: args.spec.spot ?? false };
     return reserveBudget(context.services.db, identity.tenantId, { operationId: args.operationId, vmId: args.vmId ?? null, spec }, {
       catalog: context.services.catalog,
       now: context.services.now(),
