@@ -9,6 +9,7 @@ import {
   waitForOperation,
 } from '@novacron/sdk';
 import { NovaCronRequestError } from '@novacron/sdk';
+import { encodeEventCursor } from '@novacron/events';
 import { waitFor } from '@novacron/testing';
 import { collect, createVmInput, startPlatform, subscriptionsClient, type Platform } from '../src/index.ts';
 
@@ -60,10 +61,9 @@ describe('billing through the gateway', () => {
 
   it('pushes a crossed budget threshold to budgetAlerts subscribers over graphql-ws, once', async () => {
     const client = subscriptionsClient(platform.gateway.url, { token: platform.token });
-    const alerts = collect(client, BudgetAlertsDocument, {});
+    // Resumed from the start of the stream, so the alert arrives however late the subscription starts.
+    const alerts = collect(client, BudgetAlertsDocument, { after: encodeEventCursor({ stream: 'billing.alert', txid: '0', seq: 0 }) });
     try {
-      // Let the subscription start before the alert can fire.
-      await new Promise((resolve) => setTimeout(resolve, 500));
       const { createBudget } = await platform.client.request(CreateBudgetDocument, {
         input: { name: 'e2e-forecast', amount: '0.01', scope: { labels: [{ key: 'team', value: 'billing-e2e' }] }, thresholds: [{ percent: 100, basis: 'FORECAST' }], action: 'ALERT' },
       });
