@@ -156,3 +156,40 @@ describe('billable intervals from a VM state history', () => {
     expect(billableSegments(failed)).toEqual([]);
   });
 });
+
+describe('totalCost', () => {
+  it('equals the sum of the daily line items exactly, for any segments, window and as-of instant', async () => {
+    const { totalCost } = await import('../src/domain/lineItems.ts');
+    // A deterministic generator (mulberry32), so a failure is reproducible.
+    let seed = 42;
+    const random = () => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+    };
+    const base = epochSeconds('2026-10-20T00:00:00Z');
+    for (let round = 0; round < 300; round++) {
+      const segments = Array.from({ length: 1 + Math.floor(random() * 4) }, () => {
+        const start = base + Math.floor(random() * 40 * 86_400);
+        const open = random() < 0.3;
+        return {
+          kind: random() < 0.5 ? ('COMPUTE' as const) : ('DISK' as const),
+          start,
+          end: open ? null : start + Math.floor(random() * 20 * 86_400),
+          runStart: start,
+          lastInRun: random() < 0.7,
+          provider: 'aws',
+          region: 'us-east-1',
+          instanceType: 'm6i.large',
+          spot: false,
+          rate: { numerator: BigInt(1 + Math.floor(random() * 5_000_000)), perSeconds: random() < 0.5 ? 3_600n : 2_628_000n },
+        };
+      });
+      const from = base + Math.floor(random() * 30 * 86_400);
+      const window = { from, to: from + 1 + Math.floor(random() * 35 * 86_400) };
+      const asOf = base + Math.floor(random() * 70 * 86_400);
+      expect(totalCost(segments, window, asOf)).toBe(total(lineItems(segments, window, asOf)));
+    }
+  });
+});

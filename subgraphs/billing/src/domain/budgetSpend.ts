@@ -1,8 +1,8 @@
 import type { BudgetScope } from '../db/schema.ts';
 import { matchesScope } from './budgetScope.ts';
-import { lineItems } from './lineItems.ts';
+import { totalCost } from './lineItems.ts';
 import type { BilledVm } from './loadBilledVms.ts';
-import { sumMicros, type Micros } from './money.ts';
+import type { Micros } from './money.ts';
 
 /** A budget's spend in a period: actual so far, and forecast to the period's end at current rates. */
 export interface BudgetSpend {
@@ -19,8 +19,8 @@ export function budgetSpend(billed: readonly BilledVm[], scope: BudgetScope, per
   let forecast = 0n;
   for (const vm of billed) {
     if (!matchesScope(scope, vm.vm)) continue;
-    spent += sumMicros(lineItems(vm.segments, period, now).map((item) => item.micros));
-    forecast += sumMicros(lineItems(vm.segments, period, period.to).map((item) => item.micros));
+    spent += totalCost(vm.segments, period, now);
+    forecast += totalCost(vm.segments, period, period.to);
   }
   return { spent, forecast };
 }

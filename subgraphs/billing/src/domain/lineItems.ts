@@ -45,3 +45,28 @@ export function lineItems(segments: readonly BillableSegment[], window: { from: 
   }
   return items;
 }
+
+/**
+ * The exact sum of {@link lineItems} of `segments` in `window`, without listing them: whole days all
+ * cost the same rounded amount, so each segment is its first partial day + n × a whole day + its last
+ * partial day. Budgets and VM costs use it (a month of a thousand VMs is a few thousand operations
+ * instead of tens of thousands of items).
+ */
+export function totalCost(segments: readonly BillableSegment[], window: { from: number; to: number }, asOf: number): Micros {
+  let total = 0n;
+  for (const segment of segments) {
+    const start = Math.max(segment.start, window.from);
+    const end = Math.min(billedEnd(segment, asOf), window.to);
+    if (end <= start) continue;
+    const firstMidnight = Math.ceil(start / 86_400) * 86_400;
+    const lastMidnight = Math.floor(end / 86_400) * 86_400;
+    if (firstMidnight > lastMidnight) {
+      total += costOf(segment.rate, end - start);
+      continue;
+    }
+    if (firstMidnight > start) total += costOf(segment.rate, firstMidnight - start);
+    total += costOf(segment.rate, 86_400) * BigInt((lastMidnight - firstMidnight) / 86_400);
+    if (end > lastMidnight) total += costOf(segment.rate, end - lastMidnight);
+  }
+  return total;
+}

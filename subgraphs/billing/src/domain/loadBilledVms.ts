@@ -19,24 +19,35 @@ export interface BilledVm {
  * billable segments. Reads billing's own projection only.
  */
 export async function loadBilledVms(db: Executor, tenantId: string, window: { from: number; to: number }, vmIds?: readonly string[]): Promise<BilledVm[]> {
-  const rows = await db
-    .select()
-    .from(vms)
-    .where(
-      and(
-        eq(vms.tenantId, tenantId),
-        lt(vms.createdAt, new Date(window.to * 1000)),
-        or(isNull(vms.deletedAt), gte(vms.deletedAt, new Date(window.from * 1000))),
-        vmIds ? inArray(vms.vmId, [...vmIds]) : undefined,
-      ),
-    )
-    .orderBy(asc(vms.createdAt), asc(vms.vmId));
+  const existedInWindow = and(
+    eq(vms.tenantId, tenantId),
+    lt(vms.createdAt, new Date(window.to * 1000)),
+    or(isNull(vms.deletedAt), gte(vms.deletedAt, new Date(window.from * 1000))),
+    vmIds ? inArray(vms.vmId, [...vmIds]) : undefined,
+  );
+  const rows = await db.select().from(vms).where(existedInWindow).orderBy(asc(vms.createdAt), asc(vms.vmId));
   if (rows.length === 0) return [];
+  // One join instead of a list of ids: the same VMs' history, only the columns billing needs.
   const historyRows = await db
-    .select()
+    .select({
+      vmId: vmHistory.vmId,
+      version: vmHistory.version,
+      occurredAt: vmHistory.occurredAt,
+      status: vmHistory.status,
+      provider: vmHistory.provider,
+      region: vmHistory.region,
+      instanceType: vmHistory.instanceType,
+      image: vmHistory.image,
+      hasProviderResource: vmHistory.hasProviderResource,
+      spot: vmHistory.spot,
+      computeMicrosPerHour: vmHistory.computeMicrosPerHour,
+      computePriced: vmHistory.computePriced,
+      diskGb: vmHistory.diskGb,
+      diskMicrosPerGbMonth: vmHistory.diskMicrosPerGbMonth,
+    })
     .from(vmHistory)
-    .where(and(eq(vmHistory.tenantId, tenantId), inArray(vmHistory.vmId, rows.map((row) => row.vmId))))
-    .orderBy(asc(vmHistory.vmId), asc(vmHistory.version));
+    .innerJoin(vms, eq(vms.vmId, vmHistory.vmId))
+    .where(and(eq(vmHistory.tenantId, tenantId), existedInWindow));
   const byVm = new Map<string, VmHistoryEntry[]>();
   for (const row of historyRows) {
     let list = byVm.get(row.vmId);

@@ -3,9 +3,9 @@ import { eq } from 'drizzle-orm';
 import type { Executor } from '../db/createDatabase.ts';
 import { vms } from '../db/schema.ts';
 import { computeBilledStatuses } from './billableSegments.ts';
-import { lineItems } from './lineItems.ts';
+import { totalCost } from './lineItems.ts';
 import { loadBilledVms, type BilledVm } from './loadBilledVms.ts';
-import { perHour, sumMicros, type Micros } from './money.ts';
+import { perHour, type Micros } from './money.ts';
 import { startOfNextUtcMonth, startOfUtcMonth } from './utcCalendar.ts';
 
 /** What a VM costs, in micro-dollars (USD). */
@@ -54,9 +54,9 @@ export function costOfBilledVm(billed: BilledVm, month: { from: number; to: numb
     hourlyRate: (running && openCompute ? perHour(openCompute.rate) : 0n) + (openDisk ? perHour(openDisk.rate) : 0n),
     computeHourly: latest.computeMicrosPerHour,
     diskMonthly: deleted ? 0n : latest.diskMicrosPerGbMonth * BigInt(latest.diskGb),
-    accruedMonthToDate: sumMicros(lineItems(billed.segments, month, now).map((item) => item.micros)),
+    accruedMonthToDate: totalCost(billed.segments, month, now),
     // Open segments accrue to the as-of instant: as of the month's end, they have run the whole month.
-    projectedMonth: sumMicros(lineItems(billed.segments, month, month.to).map((item) => item.micros)),
+    projectedMonth: totalCost(billed.segments, month, month.to),
     currency: 'USD',
     spot: latest.spot,
     priced: latest.computePriced !== false,
