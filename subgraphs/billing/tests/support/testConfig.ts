@@ -6,6 +6,7 @@ export function testConfig(databaseUrl: string, keysDir: string, overrides: Part
     name: 'billing',
     host: '127.0.0.1',
     port: 0,
+    metricsPort: 0,
     databaseUrl,
     production: false,
     security: { internalTokenPublicKeyPem: undefined, internalTokenPrivateKeyPem: undefined, internalTokenKeyId: 'internal-1', keysDir },
