@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startCloudEmulators, type RunningCloudEmulators } from '@novacron/cloud-emulators';
 import { ensureDatabase, startEmbeddedPostgres, type RunningPostgres } from '@novacron/db';
 import { envPrefix, readSubgraphManifest, subgraphUrls } from '@novacron/subgraph-kit/manifest';
 
@@ -23,6 +24,7 @@ const metricsTargets: { service: string; port: number }[] = [];
 const logFormat = env.LOG_FORMAT ?? (process.stdout.isTTY && env.NODE_ENV !== 'production' ? 'pretty' : 'json');
 const children: { name: string; process: ChildProcess }[] = [];
 let postgres: RunningPostgres | undefined;
+let clouds: RunningCloudEmulators | undefined;
 let stopping = false;
 
 function log(message: string): void {
@@ -73,6 +75,10 @@ async function shutdown(code: number): Promise<void> {
     clearTimeout(timer);
     log(`${name} stopped`);
   }
+  if (clouds) {
+    await clouds.close().catch(() => {});
+    log('cloud emulators stopped');
+  }
   if (postgres) {
     await postgres.stop().catch(() => {});
     log('postgres stopped');
@@ -111,7 +117,14 @@ try {
   }
   // Every subgraph learns where the others answer (they may call each other), and so does the gateway.
   const urls = subgraphUrls(manifest);
-  const shared: Record<string, string> = { DATABASE_URL: databaseUrl, ...Object.fromEntries(Object.entries(urls).map(([name, url]) => [`${envPrefix(name)}_URL`, url])) };
+  // The embedded default is development mode (generated keys); without NOVACRON_DEV=1 services run hardened.
+  const shared: Record<string, string> = { DATABASE_URL: databaseUrl, NOVACRON_DEV: env.NOVACRON_DEV ?? '1', ...Object.fromEntries(Object.entries(urls).map(([name, url]) => [`${envPrefix(name)}_URL`, url])) };
+  if (env.NOVACRON_CLOUDS === 'emulated') {
+    // The real AWS, Azure and GCP drivers against loopback emulators of their APIs (docs/clouds.md).
+    clouds = await startCloudEmulators();
+    shared.NOVACRON_CLOUD_EMULATORS = JSON.stringify(clouds.descriptor);
+    log(`cloud emulators: EC2 ${clouds.ec2.url}, Azure ${clouds.azure.url} (TLS), Compute Engine ${clouds.gce.url}`);
+  }
   for (const subgraph of manifest.subgraphs) {
     startChild(subgraph.name, subgraph.entry, { ...shared, [`${envPrefix(subgraph.name)}_METRICS_PORT`]: String(metricsPort(subgraph.name)) });
     const url = new URL(urls[subgraph.name] as string);

@@ -4,6 +4,7 @@ export { spawnWorker } from './spawnWorker.ts';
 export type { WorkerProcess } from './spawnWorker.ts';
 export { createVmInput } from './createVmInput.ts';
 export { countRows, providerInstancesFor } from './countRows.ts';
+export { instancesOfVm } from './instancesOfVm.ts';
 export { collect, subscriptionsClient } from './collectSubscription.ts';
 export type { CollectedSubscription } from './collectSubscription.ts';
 export { spawnGateway } from './spawnGateway.ts';
@@ -18,7 +19,7 @@ export { databaseFingerprint } from './databaseFingerprint.ts';
 export type { DatabaseFingerprintOptions } from './databaseFingerprint.ts';
 export { auditCount, auditEntriesBy } from './auditTrail.ts';
 export { waitForIdleOperations } from './waitForIdleOperations.ts';
-export { internalTokenFor, postToSubgraph, readEventFeed } from './internalTokens.ts';
+export { internalTokenFor, postToSubgraph, readEventFeed, streamHead } from './internalTokens.ts';
 export type { EventFeedEntry, InternalCaller } from './internalTokens.ts';
 export {
   AuditLogDocument,

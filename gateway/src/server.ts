@@ -1,15 +1,15 @@
 import { readFileSync } from 'node:fs';
-import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
-import { ApolloServer, HeaderMap } from '@apollo/server';
-import { internalTokenHeader } from '@novacron/auth';
+import { ApolloGateway } from '@apollo/gateway';
+import { ApolloServer } from '@apollo/server';
 import { AppError, createErrorFormatter } from '@novacron/errors';
-import { createRateLimiter } from '@novacron/guards';
 import { createGraphQLHttpServer, createLogger, listen, type Logger } from '@novacron/server-kit';
 import { injectTraceHeaders } from '@novacron/telemetry';
 import type { GatewayConfig } from './config.ts';
 import { createGatewayTelemetry } from './createGatewayTelemetry.ts';
+import { createSubgraphDataSource } from './createSubgraphDataSource.ts';
 import type { GatewayContext } from './GatewayContext.ts';
 import { createOperationGuard } from './security/createOperationGuard.ts';
+import { clientAddress, createRequestLimits } from './security/createRequestLimits.ts';
 import { createSafelist } from './security/createSafelist.ts';
 import { loadGatewaySecurity } from './security/loadGatewaySecurity.ts';
 import { useRequestGuards } from './security/useRequestGuards.ts';
@@ -23,6 +23,8 @@ export interface RunningGateway {
   /** The Prometheus `/metrics` endpoint, on its own port. */
   metricsUrl: string;
   subscriptions: RunningSubscriptions;
+  /** Counts of this process (subscription engine, connections, memory, CPU). Not served on the public port. */
+  stats(): Record<string, unknown>;
   stop(): Promise<void>;
 }
 
@@ -53,27 +55,20 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
       const resolved = config.subgraphUrls[name] ?? url;
       if (!resolved) throw new Error(`subgraph ${name} has no URL`);
       subgraphUrls.set(name, resolved);
-      const signInternalToken = security.signFor(name);
-      return new RemoteGraphQLDataSource<GatewayContext>({
+      return createSubgraphDataSource({
+        name,
         url: resolved,
-        fetcher: telemetry.fetcherFor(name) as never,
-        willSendRequest: async ({ request, context }) => {
-          request.http?.headers.set(internalTokenHeader, await signInternalToken(context.identity));
-          // The subgraph's spans continue this request's trace (W3C traceparent).
-          injectTraceHeaders((header, value) => request.http?.headers.set(header, value));
-        },
+        timeoutMs: config.subgraphTimeoutMs,
+        signInternalToken: security.signFor(name),
+        fetcher: telemetry.fetcherFor(name),
+        // The subgraph's spans continue this request's trace (W3C traceparent).
+        injectHeaders: injectTraceHeaders,
       });
     },
     logger,
   });
   const guard = createOperationGuard({ schema: apiSchema, limits: config.limits, production: config.production, safelist: config.limits.safelist ? createSafelist() : null });
-  const limiter = createRateLimiter({
-    points: config.limits.rateLimitPoints,
-    windowSeconds: config.limits.rateLimitWindowSeconds,
-    redisUrl: config.events.redisUrl,
-    redisPrefix: config.events.redisPrefix,
-    onError: throttled(10_000, (error) => logger.warn({ err: error }, 'rate limiter could not reach Redis; letting requests through')),
-  });
+  const limits = createRequestLimits(config, logger);
   const formatError = createErrorFormatter({
     production: config.production,
     onMasked: (error) => logger.error({ err: error }, 'unexpected error while executing a request'),
@@ -100,24 +95,34 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
     apollo,
     logger,
     maxBodyBytes: config.maxBodyBytes,
+    // No /metrics here: this port is public, and the counts describe the whole process.
     context: async (request) => {
-      const identity = await security.identify(request.headers.authorization);
-      const decision = await limiter.consume(`tenant:${identity.tenantId}`);
-      if (!decision.allowed) {
-        telemetry.rateLimited();
-        throw new AppError('RATE_LIMITED', 'too many requests for this tenant; retry later', {
-          retryAfterSeconds: decision.retryAfterSeconds,
-          http: { status: 429, headers: new HeaderMap([['retry-after', String(decision.retryAfterSeconds)]]) },
-        });
+      try {
+        // The address pays before the token is verified, so a flood of invalid tokens is limited too.
+        await limits.admitAddress(clientAddress(request));
+        const identity = await security.identify(request.headers.authorization);
+        await limits.admitTenant(identity.tenantId);
+        return { identity };
+      } catch (error) {
+        if (error instanceof AppError && error.code === 'RATE_LIMITED') telemetry.rateLimited();
+        throw error;
       }
-      return { identity };
     },
     ready,
   });
-  const subscriptions = await startSubscriptions({ config, httpServer: server, apollo, apiSchema, declarations: readStreamDeclarations(supergraphSdl), subgraphUrls, security, guard, logger,
+  const subscriptions = await startSubscriptions({ config, httpServer: server, apollo, apiSchema, declarations: readStreamDeclarations(supergraphSdl), subgraphUrls, security, guard, limits, logger,
     onDelivered: (entry) => telemetry.delivered(new Date(entry.occurredAt)),
   });
   telemetry.observeSubscriptions(subscriptions);
+  const stats = () => ({
+    webSocketConnections: subscriptions.webSocket.connections(),
+    ...subscriptions.engine.stats(),
+    eventSignals: subscriptions.signals?.kind ?? 'polling',
+    eventSignalsConnected: subscriptions.signals?.connected ?? false,
+    rateLimiter: limits.kind,
+    memory: process.memoryUsage(),
+    cpu: process.cpuUsage(),
+  });
   const running = await listen(server, config.port, config.host);
   const metricsServer = await telemetry.listen();
   logger.info(
@@ -129,22 +134,13 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
     port: running.port,
     metricsUrl: metricsServer.url,
     subscriptions,
+    stats,
     stop: async () => {
       await subscriptions.stop();
       await running.close();
       await metricsServer.close();
       await apollo.stop();
-      await limiter.close();
+      await limits.close();
     },
-  };
-}
-
-/** Calls `report` at most once per interval (a Redis outage would otherwise log once per request). */
-function throttled<T>(intervalMs: number, report: (value: T) => void): (value: T) => void {
-  let last = 0;
-  return (value) => {
-    if (Date.now() - last < intervalMs) return;
-    last = Date.now();
-    report(value);
   };
 }

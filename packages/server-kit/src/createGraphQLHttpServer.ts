@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+import { httpStatusFor, type ErrorCode } from '@novacron/errors';
 import { withServerSpan } from '@novacron/telemetry';
 import type { Logger } from './createLogger.ts';
 
@@ -49,7 +50,7 @@ export function createGraphQLHttpServer<TContext extends BaseContext>(options: G
       );
     } catch (error) {
       options.logger.error({ err: error }, 'request failed outside GraphQL execution');
-      if (!response.headersSent) sendJson(response, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+      if (!response.headersSent) sendError(response, 'INTERNAL_SERVER_ERROR', 'Internal server error');
       else response.end();
     }
   });
@@ -64,7 +65,7 @@ async function serveGraphQL<TContext extends BaseContext>(
 ): Promise<void> {
   const body = await readBody(request, maxBodyBytes);
   if (body === tooLarge) {
-    return sendJson(response, 413, { errors: [{ message: 'Request body too large', extensions: { code: 'BAD_REQUEST' } }] });
+    return sendError(response, 'PAYLOAD_TOO_LARGE', 'Request body too large');
   }
   const headers = new HeaderMap();
   for (const [key, value] of Object.entries(request.headers)) {
@@ -134,6 +135,11 @@ function parseBody(body: string, headers: HeaderMap): unknown {
     }
   }
   return body;
+}
+
+/** A GraphQL-shaped error answered outside Apollo, with the registry's status for its code. */
+function sendError(response: ServerResponse, code: ErrorCode, message: string): void {
+  sendJson(response, httpStatusFor(code), { errors: [{ message, extensions: { code } }] });
 }
 
 function sendJson(response: ServerResponse, status: number, payload: unknown): void {

@@ -126,7 +126,7 @@ export const metricCatalog = {
   leaseExpiries: {
     name: 'novacron_operation_lease_expiries_total',
     type: 'counter',
-    help: 'Operations whose worker lease lapsed and were found by the sweeper (re-driven or abandoned).',
+    help: 'Operations the lease sweeper found: re-driven (their worker died) or requeued (a waiting operation whose job was lost).',
     labels: ['outcome'],
   },
   operationRedrives: {

@@ -4,6 +4,7 @@ import { loadTypeDefs, startSubgraph, type RunningSubgraph } from '@novacron/sub
 import type { VmsConfig } from './config.ts';
 import type { RequestContext, VmsServices } from './context.ts';
 import { createDatabase } from './db/createDatabase.ts';
+import { createCredentialsLoader } from './domain/loadProviderCredentials.ts';
 import { migrateVms } from './db/migrateVms.ts';
 import { createVmLoader } from './domain/createVmLoader.ts';
 import { vmsOutbox } from './domain/eventStreams.ts';
@@ -32,10 +33,17 @@ export async function start(config: VmsConfig, logger?: Logger): Promise<Running
     services: ({ sql, metrics }) => {
       // Queue depth and the compute run rate, read at scrape time.
       observeOperations(metrics, sql);
+      const db = createDatabase(sql);
       return {
         credentialKeys,
-        db: createDatabase(sql),
-        providers: createProviderRegistry({ sql, latencyMs: config.simulated.latencyMs, capacityPerRegion: config.simulated.capacityPerRegion }),
+        db,
+        providers: createProviderRegistry({
+          sql,
+          latencyMs: config.simulated.latencyMs,
+          capacityPerRegion: config.simulated.capacityPerRegion,
+          emulated: config.clouds,
+          loadCredentials: createCredentialsLoader(db, credentialKeys),
+        }),
         config,
       };
     },

@@ -35,7 +35,8 @@ export function createWorkerTelemetry(config: VmsConfig, sql: Sql): WorkerTeleme
     operations: createOperationTelemetry(metrics, health),
     swept(result) {
       metrics.inc('leaseExpiries', { outcome: 'redriven' }, result.redriven.length);
-      metrics.inc('leaseExpiries', { outcome: 'abandoned' }, result.abandoned.length);
+      // A lost or orphaned job of a waiting operation: requeued, never counted against it.
+      metrics.inc('leaseExpiries', { outcome: 'requeued' }, result.requeued.length);
       metrics.inc('operationRedrives', {}, result.redriven.length);
     },
     listen: () => startMetricsServer({ metrics, port: config.worker.metricsPort, host: config.host }),
