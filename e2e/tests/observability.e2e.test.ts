@@ -42,7 +42,7 @@ beforeAll(async () => {
   const env = {
     DATABASE_URL: database.url,
     NOVACRON_KEYS_DIR: keysDir,
-    NODE_ENV: 'development',
+    NOVACRON_DEV: '1',
     SIM_LATENCY_MS: '20-60',
     OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
     OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
