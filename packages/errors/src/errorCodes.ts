@@ -4,12 +4,16 @@
  */
 export const errorCodes = {
   BAD_USER_INPUT: 400,
+  /** A request the endpoint does not serve as sent (a subscription over HTTP POST, an oversized body). */
+  BAD_REQUEST: 400,
   /** An operation over the gateway's depth, alias, token or cost limits; rejected before execution. */
   QUERY_TOO_COMPLEX: 400,
   GRAPHQL_VALIDATION_FAILED: 400,
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
+  /** A request body over the server's limit; refused before it is read in full. */
+  PAYLOAD_TOO_LARGE: 413,
   CONFLICT: 409,
   RATE_LIMITED: 429,
   /** A resume cursor older than the event retention window: reload state, then subscribe afresh. */

@@ -22,6 +22,8 @@ export interface VmsConfig extends SubgraphConfig {
   worker: {
     /** Port of the worker's /health and /ready endpoints (0: any free port, logged at start). */
     healthPort: number;
+    /** Port of the worker's Prometheus `/metrics` endpoint (0: any free port, logged at start). */
+    metricsPort: number;
     concurrency: number;
     leaseSeconds: number;
     queuedLeaseSeconds: number;
@@ -60,6 +62,7 @@ export function loadConfig(): VmsConfig {
     clouds: emulatedCloudsFromEnvironment({ NOVACRON_CLOUDS: readEnv.optional('NOVACRON_CLOUDS'), NOVACRON_CLOUD_EMULATORS: readEnv.optional('NOVACRON_CLOUD_EMULATORS') }),
     worker: {
       healthPort: readEnv.int('WORKER_HEALTH_PORT', 0),
+      metricsPort: readEnv.int('WORKER_METRICS_PORT', 0),
       concurrency: readEnv.int('WORKER_CONCURRENCY', 200),
       leaseSeconds: readEnv.int('WORKER_LEASE_SECONDS', 30),
       queuedLeaseSeconds: readEnv.int('WORKER_QUEUED_LEASE_SECONDS', 300),

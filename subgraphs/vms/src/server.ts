@@ -9,6 +9,7 @@ import { migrateVms } from './db/migrateVms.ts';
 import { createVmLoader } from './domain/createVmLoader.ts';
 import { vmsOutbox } from './domain/eventStreams.ts';
 import { loadCredentialKeys } from './loadCredentialKeys.ts';
+import { observeOperations } from './observeOperations.ts';
 import { resolvers } from './resolvers/index.ts';
 
 /** A running vms subgraph. */
@@ -29,7 +30,9 @@ export async function start(config: VmsConfig, logger?: Logger): Promise<Running
     typeDefs,
     resolvers,
     migrate: migrateVms,
-    services: ({ sql }) => {
+    services: ({ sql, metrics }) => {
+      // Queue depth and the compute run rate, read at scrape time.
+      observeOperations(metrics, sql);
       const db = createDatabase(sql);
       return {
         credentialKeys,

@@ -46,7 +46,7 @@ afterAll(async () => {
 });
 
 function worker(): WorkerContext {
-  return { db, providers: services.providers, logger: createLogger('test', 'silent'), workerId: 'test-worker', leaseSeconds: 30, retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 }, transitionTimeoutSeconds: 10 };
+  return { db, providers: services.providers, logger: createLogger('test', 'silent'), workerId: 'test-worker', leaseSeconds: 30, retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 }, maxRedrives: 3, transitionTimeoutSeconds: 10 };
 }
 
 async function runCreate(tenantId: string, name: string) {
