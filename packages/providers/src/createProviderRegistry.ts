@@ -92,7 +92,13 @@ export function createProviderRegistry(options: ProviderRegistryOptions): Provid
     const key = `${tenantId}\u0000${name}\u0000${fingerprint}`;
     let driver = tenantDrivers.get(key);
     if (!driver) {
-      driver = createCloudDriver(name, credentials, cloud);
+      try {
+        driver = createCloudDriver(name, credentials, cloud);
+      } catch (error) {
+        // Unusable stored credentials fail each provider call with the reason (an operation then
+        // fails with it) instead of failing the lookup, which would leave the caller nothing to report.
+        driver = refusingDriver(fallback, error);
+      }
       tenantDrivers.set(key, driver);
     }
     return driver;
@@ -107,4 +113,27 @@ export function createProviderRegistry(options: ProviderRegistryOptions): Provid
       return resolved.filter((driver): driver is ProviderDriver => driver !== undefined);
     },
   });
+}
+
+/** A real driver that cannot be built: it describes the provider as not simulated and fails every call with why. */
+function refusingDriver(like: ProviderDriver, reason: unknown): ProviderDriver {
+  const fail = async (): Promise<never> => {
+    throw reason;
+  };
+  const description = { ...like.describe(), simulated: false };
+  return {
+    name: like.name,
+    describe: () => description,
+    capabilities: () => like.capabilities(),
+    validate: (spec) => like.validate(spec),
+    create: fail,
+    start: fail,
+    stop: fail,
+    reboot: fail,
+    resize: fail,
+    delete: fail,
+    get: fail,
+    findByClientToken: fail,
+    list: fail,
+  };
 }

@@ -43,3 +43,4 @@ export { reconcileProvider } from './reconcile/reconcileProvider.ts';
 export type { ReconcileOptions, ReconcileReport } from './reconcile/reconcileProvider.ts';
 export { injectDrift } from './simulated/injectDrift.ts';
 export type { SimulatedDrift } from './simulated/injectDrift.ts';
+export type { MetricKind, MetricSample, MetricsRequest, MetricsSource } from './cloud/metrics.ts';
