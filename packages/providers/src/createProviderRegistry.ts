@@ -135,5 +135,6 @@ function refusingDriver(like: ProviderDriver, reason: unknown): ProviderDriver {
     get: fail,
     findByClientToken: fail,
     list: fail,
+    metrics: fail,
   };
 }
