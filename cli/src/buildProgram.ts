@@ -4,8 +4,10 @@
  */
 import { Command, CommanderError } from 'commander';
 import { addCompletionCommand } from './commands/completionCommand.ts';
+import { addCostCommands } from './commands/costCommands.ts';
 import { addLoginCommands } from './commands/loginCommands.ts';
 import { addOperationCommands } from './commands/opsCommands.ts';
+import { addPlacementCommands } from './commands/placementCommands.ts';
 import { addVmCommands } from './commands/vmCommands.ts';
 import { exitCodes } from './exitCodes.ts';
 import type { Io } from './Io.ts';
@@ -26,6 +28,8 @@ export function buildProgram(io: Io): Command {
   addLoginCommands(program, io);
   addVmCommands(program, io);
   addOperationCommands(program, io);
+  addPlacementCommands(program, io);
+  addCostCommands(program, io);
   addCompletionCommand(program, io);
   return program;
 }

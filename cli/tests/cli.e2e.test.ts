@@ -104,10 +104,40 @@ describe('novacron CLI against a running platform', () => {
     expect(away.code).toBe(4);
   });
 
+  it('suggests placements ranked by price (cheapest first) and creates a VM from requirements alone', async () => {
+    const suggested = await novacron(['placement', 'suggest', '--vcpus', '2', '--memory', '4', '--json']);
+    expect(suggested.code).toBe(0);
+    const { candidates } = JSON.parse(suggested.stdout) as { candidates: { hourlyPrice: number; vcpus: number; memoryGib: number }[] };
+    expect(candidates.length).toBe(5);
+    for (const candidate of candidates) expect(candidate.vcpus >= 2 && candidate.memoryGib >= 4).toBe(true);
+    expect(candidates.map((candidate) => candidate.hourlyPrice)).toEqual([...candidates.map((candidate) => candidate.hourlyPrice)].sort((a, b) => a - b));
+    const table = await novacron(['placement', 'suggest', '--vcpus', '2', '--memory', '4', '--provider', 'gcp']);
+    expect(table.stdout).toMatch(/PROVIDER\s+REGION\s+TYPE/);
+    expect(table.stdout).not.toMatch(/\baws\b|\bazure\b/);
+    const created = await novacron(['vm', 'create', '--name', `placed-${Date.now().toString(36)}`, '--vcpus', '1', '--memory', '1', '--wait', '--json']);
+    expect(created.code).toBe(0);
+    const operation = JSON.parse(created.stdout) as { status: string; steps: { name: string; status: string }[]; vm: { status: string; provider: string } };
+    expect(operation.status).toBe('SUCCEEDED');
+    expect(operation.steps[0]).toMatchObject({ name: 'place', status: 'SUCCEEDED' });
+    expect(operation.vm.status).toBe('RUNNING');
+  });
+
+  it('reports costs grouped by provider, adding up to the total, and lists budgets', async () => {
+    const report = await novacron(['cost', 'report', '--group-by', 'provider', '--json']);
+    expect(report.code).toBe(0);
+    const parsed = JSON.parse(report.stdout) as { currency: string; total: string; groups: { total: string }[] };
+    expect(parsed.currency).toBe('USD');
+    const cents = (amount: string) => Math.round(Number(amount) * 1_000_000);
+    expect(parsed.groups.reduce((sum, group) => sum + cents(group.total), 0)).toBe(cents(parsed.total));
+    const budgets = await novacron(['budgets', '--json']);
+    expect(budgets.code).toBe(0);
+    expect(Array.isArray(JSON.parse(budgets.stdout))).toBe(true);
+  });
+
   it('prints help and a bash completion script', async () => {
     const help = await novacron(['--help']);
     expect(help.code).toBe(0);
-    for (const command of ['login', 'vms', 'vm', 'ops', 'completion']) expect(help.stdout).toContain(command);
+    for (const command of ['login', 'vms', 'vm', 'ops', 'placement', 'cost', 'budgets', 'completion']) expect(help.stdout).toContain(command);
     const completion = await novacron(['completion', 'bash']);
     expect(completion.stdout).toContain('complete -F _novacron novacron');
     expect(completion.stdout).toMatch(/"vm"\) words="show create start stop reboot delete resize/);

@@ -97,22 +97,34 @@ export function addVmCommands(program: Command, io: Io): void {
       }),
     );
   vm.command('create')
-    .description('create a VM (returns its operation; --wait follows it to the end)')
+    .description('create a VM at an explicit target, or where placement suggests for --vcpus/--memory (returns its operation; --wait follows it)')
     .requiredOption('--name <name>', 'lower-case letters, digits and hyphens')
     .option('--provider <provider>', 'aws, azure or gcp')
     .option('--region <region>', 'a region of the provider')
     .option('--type <instanceType>', 'an instance type offered there')
+    .option('--vcpus <n>', 'instead of a target: at least this many vCPUs (placement chooses)', Number)
+    .option('--memory <GiB>', 'with --vcpus: at least this much memory', Number)
+    .option('--arch <arch>', 'with --vcpus: x86_64 or arm64')
     .option('--image <image>', 'an image the provider accepts', 'ubuntu-24.04')
     .option('--label <key=value>', 'a label (repeatable)', collect)
     .option('--key <idempotencyKey>', 'idempotency key (default: a new one)')
     .option('--wait', 'follow the operation to its end with a progress bar')
     .option('--json', 'JSON for scripts')
-    .action(async (options: { name: string; provider?: string; region?: string; type?: string; image: string; label?: string[]; key?: string; wait?: boolean; json?: boolean }) =>
+    .action(async (options: { name: string; provider?: string; region?: string; type?: string; vcpus?: number; memory?: number; arch?: string; image: string; label?: string[]; key?: string; wait?: boolean; json?: boolean }) =>
       withSession(io, async (session) => {
-        if (!options.provider || !options.region || !options.type) throw new CliError('give --provider, --region and --type', exitCodes.usage);
+        const placed = options.vcpus !== undefined || options.memory !== undefined;
+        if (placed && (options.vcpus === undefined || options.memory === undefined)) throw new CliError('give both --vcpus and --memory', exitCodes.usage);
+        if (!placed && (!options.provider || !options.region || !options.type)) throw new CliError('give --provider, --region and --type, or --vcpus and --memory', exitCodes.usage);
         const labels = Object.fromEntries((options.label ?? []).map((entry) => parseLabel(entry)[0]).map((selector) => [selector?.key, selector?.value ?? '']));
         const { createVM } = await session.client.request(CreateVmDocument, {
-          input: { name: options.name, provider: options.provider, region: options.region, instanceType: options.type, image: options.image, labels },
+          input: {
+            name: options.name,
+            image: options.image,
+            labels,
+            ...(placed
+              ? { placement: { vcpus: options.vcpus as number, memoryGib: options.memory as number, arch: options.arch, providers: options.provider ? [options.provider] : undefined } }
+              : { provider: options.provider, region: options.region, instanceType: options.type }),
+          },
           idempotencyKey: options.key ?? `cli-${randomUUID()}`,
         });
         await reportOperation(session, io, createVM, options);
