@@ -56,6 +56,7 @@ export async function startWorkerChaosPlatform(options: WorkerChaosPlatformOptio
     ...options.workerEnv,
   };
   const started = new Set<ChildProcess>();
+  const killed = new WeakSet<ChildProcess>();
   const all = new Set<ChildProcess>();
   let stopping = false;
 
@@ -77,7 +78,7 @@ export async function startWorkerChaosPlatform(options: WorkerChaosPlatformOptio
       child.stderr.on('data', onData);
       child.once('exit', (code, signal) => {
         all.delete(child);
-        if (!started.has(child) && !stopping) options.log(`a worker exited before it started (${signal ?? `code ${code}`}): ${output.slice(-500)}`);
+        if (!started.has(child) && !killed.has(child) && !stopping) options.log(`a worker exited before it started (${signal ?? `code ${code}`}): ${output.slice(-500)}`);
         started.delete(child);
         resolve();
       });
@@ -110,6 +111,7 @@ export async function startWorkerChaosPlatform(options: WorkerChaosPlatformOptio
       const victim = candidates[Math.floor(Math.random() * candidates.length)];
       if (!victim) return false;
       started.delete(victim);
+      killed.add(victim);
       const exited = new Promise<void>((resolve) => victim.once('exit', () => resolve()));
       victim.kill('SIGKILL');
       await exited;
