@@ -2,24 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { composeServices } from '@apollo/composition';
 import { parse } from 'graphql';
+import { kitTypeDefsPath, readSubgraphManifest } from '@novacron/subgraph-kit/manifest';
 
 // Composition builds its schema with the CommonJS build of graphql-js; print it with that same build,
 // or test runners that resolve graphql's ES module build refuse to mix the two.
 const { printSchema } = createRequire(import.meta.url)('graphql') as typeof import('graphql');
-
-/** One entry of schema/subgraphs.json. */
-export interface SubgraphEntry {
-  name: string;
-  url: string;
-  /** Path of the SDL file, relative to schema/. */
-  schema: string;
-}
-
-/** Reads schema/subgraphs.json. */
-export async function readSubgraphList(): Promise<SubgraphEntry[]> {
-  const config = JSON.parse(await readFile(new URL('./subgraphs.json', import.meta.url), 'utf8')) as { subgraphs: SubgraphEntry[] };
-  return config.subgraphs;
-}
 
 /** What composition produces: the supergraph the gateway plans with and the API schema clients see. */
 export interface ComposedSchemas {
@@ -29,12 +16,14 @@ export interface ComposedSchemas {
 
 /** Composes every listed subgraph, or throws with every composition error. */
 export async function composeSupergraph(): Promise<ComposedSchemas> {
-  const subgraphs = await readSubgraphList();
+  const { subgraphs } = readSubgraphManifest();
+  const kitTypeDefs = await readFile(kitTypeDefsPath, 'utf8');
   const services = await Promise.all(
     subgraphs.map(async (subgraph) => ({
       name: subgraph.name,
       url: subgraph.url,
-      typeDefs: parse(await readFile(new URL(subgraph.schema, import.meta.url), 'utf8')),
+      // Every subgraph serves the kit's part too (the `_eventFeed` contract, `@eventStream`).
+      typeDefs: parse(`${await readFile(subgraph.schema, 'utf8')}\n${kitTypeDefs}`),
     })),
   );
   const result = composeServices(services);

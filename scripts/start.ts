@@ -1,18 +1,19 @@
 /**
  * `npm start`: the whole platform on one machine. Starts PostgreSQL (embedded, data in .novacron/,
- * unless DATABASE_URL is set), the vms subgraph (which migrates), the operation worker(s) and the
- * gateway as child processes; prints the endpoint; stops everything cleanly on Ctrl-C. A child that
- * dies takes the platform down with a non-zero exit, rather than leaving half of it running.
+ * unless DATABASE_URL is set), every subgraph of schema/subgraphs.json (each migrates its own schema)
+ * with its extra processes (the vms operation workers), and the gateway, as child processes; prints
+ * the endpoint; stops everything cleanly on Ctrl-C. A child that dies takes the platform down with a
+ * non-zero exit, rather than leaving half of it running.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ensureDatabase, startEmbeddedPostgres, type RunningPostgres } from '@novacron/db';
+import { envPrefix, readSubgraphManifest, subgraphUrls } from '@novacron/subgraph-kit/manifest';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const env = process.env;
 const gatewayPort = Number(env.GATEWAY_PORT ?? 4000);
-const vmsPort = Number(env.VMS_PORT ?? 4001);
-const workerCount = Number(env.WORKER_PROCESSES ?? 1);
+const manifest = readSubgraphManifest();
 const children: { name: string; process: ChildProcess }[] = [];
 let postgres: RunningPostgres | undefined;
 let stopping = false;
@@ -85,12 +86,22 @@ try {
   } else {
     log('using DATABASE_URL');
   }
+  // Every subgraph learns where the others answer (they may call each other), and so does the gateway.
+  const urls = subgraphUrls(manifest);
   // The embedded default is development mode (generated keys); without NOVACRON_DEV=1 services run hardened.
-  const shared = { DATABASE_URL: databaseUrl, VMS_PORT: String(vmsPort), NOVACRON_DEV: env.NOVACRON_DEV ?? '1' };
-  startChild('vms', 'subgraphs/vms/src/index.ts', shared);
-  await waitUntilReady('vms subgraph', `http://127.0.0.1:${vmsPort}/ready`);
-  for (let index = 1; index <= workerCount; index += 1) startChild(`worker-${index}`, 'subgraphs/vms/src/workerMain.ts', shared);
-  startChild('gateway', 'gateway/src/index.ts', { ...shared, GATEWAY_PORT: String(gatewayPort), VMS_URL: `http://127.0.0.1:${vmsPort}/graphql` });
+  const shared: Record<string, string> = { DATABASE_URL: databaseUrl, NOVACRON_DEV: env.NOVACRON_DEV ?? '1', ...Object.fromEntries(Object.entries(urls).map(([name, url]) => [`${envPrefix(name)}_URL`, url])) };
+  for (const subgraph of manifest.subgraphs) {
+    startChild(subgraph.name, subgraph.entry, shared);
+    const url = new URL(urls[subgraph.name] as string);
+    await waitUntilReady(`${subgraph.name} subgraph`, `${url.protocol}//${url.host}/ready`);
+  }
+  for (const subgraph of manifest.subgraphs) {
+    for (const extra of subgraph.processes ?? []) {
+      const replicas = Number(extra.replicasEnv ? (env[extra.replicasEnv] ?? 1) : 1);
+      for (let index = 1; index <= replicas; index += 1) startChild(`${extra.name}-${index}`, extra.entry, shared);
+    }
+  }
+  startChild('gateway', 'gateway/src/index.ts', { ...shared, GATEWAY_PORT: String(gatewayPort) });
   await waitUntilReady('gateway', `http://127.0.0.1:${gatewayPort}/ready`);
   log('development identity: get a token with `npm run token -- --tenant default --role admin` and send it as `Authorization: Bearer <token>`');
   log(`ready: GraphQL endpoint http://localhost:${gatewayPort}/graphql (queries and mutations over HTTP, subscriptions over graphql-ws at ws://localhost:${gatewayPort}/graphql; providers are simulated unless cloud credentials are configured). Ctrl-C stops everything.`);

@@ -1,4 +1,4 @@
-import { createInternalTokenSigner, internalTokenHeader, type DevelopmentKeys, type Role } from '@novacron/auth';
+import { createInternalTokenSigner, internalTokenAudience, internalTokenHeader, type DevelopmentKeys, type Role } from '@novacron/auth';
 import { postGraphQL, type RawGraphQLResponse } from './postGraphQL.ts';
 
 /** Who an internal token speaks for: a user of a tenant, or the gateway itself. */
@@ -8,8 +8,8 @@ export type InternalCaller = { tenant: string; role: Role; subject?: string } | 
  * Mints the token the gateway would send a subgraph, with the platform's internal key: for tests that
  * play the gateway (or an attacker who got hold of a valid token) and call the subgraph directly.
  */
-export async function internalTokenFor(keys: DevelopmentKeys, caller: InternalCaller): Promise<string> {
-  const sign = createInternalTokenSigner({ privateKeyPem: keys.internal.privateKeyPem, keyId: keys.internal.keyId });
+export async function internalTokenFor(keys: DevelopmentKeys, caller: InternalCaller, subgraph = 'vms'): Promise<string> {
+  const sign = createInternalTokenSigner({ privateKeyPem: keys.internal.privateKeyPem, keyId: keys.internal.keyId, audience: internalTokenAudience(subgraph) });
   if ('system' in caller) return sign(caller);
   return sign({ subject: caller.subject ?? `${caller.role}@${caller.tenant}`, tenantId: caller.tenant, roles: [caller.role], expiresAt: new Date(Date.now() + 60_000) });
 }

@@ -16,14 +16,17 @@ export interface WorkerProcess {
 
 const workerEntry = fileURLToPath(import.meta.resolve('@novacron/vms/worker-main'));
 
-/** Starts `subgraphs/vms/src/workerMain.ts` with the given environment and waits until it runs. */
-export async function spawnWorker(env: Record<string, string>): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, [workerEntry], { env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts a subgraph's extra process (schema/subgraphs.json `processes`; by default the vms operation
+ * worker) with the given environment, and waits until it logs that it started.
+ */
+export async function spawnWorker(env: Record<string, string>, entry = workerEntry): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, [entry], { env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const started = new Promise<void>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       output += chunk.toString('utf8');
-      if (output.includes('operation worker started')) resolve();
+      if (/"msg":"[^"]*started[^"]*"/.test(output)) resolve();
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);

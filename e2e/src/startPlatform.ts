@@ -7,9 +7,12 @@ import { createTestDatabase, type TestDatabase } from '@novacron/testing';
 import { createNovaCronClient, type NovaCronClient } from '@novacron/sdk';
 import { start as startGateway, type RunningGateway } from '@novacron/gateway';
 import { loadConfig as loadGatewayConfig } from '@novacron/gateway/config';
-import { start as startVms, type RunningVmsSubgraph } from '@novacron/vms';
-import { loadConfig as loadVmsConfig } from '@novacron/vms/config';
-import { createLogger } from '@novacron/server-kit';
+import type { RunningVmsSubgraph } from '@novacron/vms';
+import { createLogger, type Logger } from '@novacron/server-kit';
+import { envPrefix, readSubgraphManifest, type RunningSubgraph, type SubgraphEntry } from '@novacron/subgraph-kit';
+import { freePort } from '@novacron/testing';
+import { dirname } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { spawnWorker, type WorkerProcess } from './spawnWorker.ts';
 
 /** Options for {@link startPlatform}. */
@@ -26,6 +29,8 @@ export interface PlatformOptions {
   redisUrl?: string;
   /** Extra environment for the gateway (limits, poll interval, …). */
   gatewayEnv?: Record<string, string>;
+  /** Extra environment for every subgraph. */
+  subgraphEnv?: Record<string, string>;
 }
 
 /** Who a test acts as. */
@@ -38,6 +43,8 @@ export interface Caller {
 /** A whole platform on free ports against a fresh database: vms subgraph, gateway, worker processes. */
 export interface Platform extends AsyncDisposable {
   database: TestDatabase;
+  /** Every subgraph of schema/subgraphs.json (or NOVACRON_SUBGRAPHS_FILE), started in this process. */
+  subgraphs: Record<string, RunningSubgraph<unknown>>;
   vms: RunningVmsSubgraph;
   gateway: RunningGateway;
   /** An admin of tenant `default`. */
@@ -61,8 +68,9 @@ export interface Platform extends AsyncDisposable {
 }
 
 /**
- * Starts the platform the way `npm start` does, with the subgraph and gateway in this process on
- * port 0 and the workers as child processes; `stop` (or `await using`) tears all of it down.
+ * Starts the platform the way `npm start` does, from schema/subgraphs.json: every subgraph and the
+ * gateway in this process on free ports, the subgraphs' extra processes (the vms workers) as child
+ * processes; `stop` (or `await using`) tears all of it down.
  */
 export async function startPlatform(options: PlatformOptions = {}): Promise<Platform> {
   const database = await createTestDatabase();
@@ -97,10 +105,29 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     ...(options.redisUrl ? { REDIS_URL: options.redisUrl, REDIS_PREFIX: `e2e-${process.pid}-${Date.now()}` } : {}),
     ...options.workerEnv,
   };
-  const vms = await withEnv({ ...environment, VMS_PORT: '0' }, () => startVms(loadVmsConfig(), logger));
+  const manifest = readSubgraphManifest();
+  // Ports first, so every subgraph knows where the others answer (they may call each other).
+  const ports = Object.fromEntries(await Promise.all(manifest.subgraphs.map(async (entry) => [entry.name, await freePort()] as const)));
+  const urls = Object.fromEntries(manifest.subgraphs.map((entry) => [`${envPrefix(entry.name)}_URL`, `http://127.0.0.1:${ports[entry.name]}/graphql`]));
+  Object.assign(environment, urls);
+  const subgraphs: Record<string, RunningSubgraph<unknown>> = {};
+  const stopSubgraphs = async () => {
+    for (const running of Object.values(subgraphs).reverse()) await running.stop();
+  };
+  try {
+    for (const entry of manifest.subgraphs) {
+      const subgraphEnvironment = { ...environment, ...options.subgraphEnv, [`${envPrefix(entry.name)}_PORT`]: String(ports[entry.name]) };
+      subgraphs[entry.name] = await withEnv(subgraphEnvironment, () => startSubgraphInProcess(entry, logger));
+    }
+  } catch (error) {
+    await stopSubgraphs();
+    await database.drop();
+    throw error;
+  }
+  const vms = subgraphs.vms as RunningVmsSubgraph;
   const gatewayEnvironment: Record<string, string> = {
     GATEWAY_PORT: '0',
-    VMS_URL: vms.url,
+    ...urls,
     DATABASE_URL: database.url,
     NODE_ENV: environment.NODE_ENV ?? 'development',
     NOVACRON_DEV: environment.NOVACRON_DEV ?? '0',
@@ -119,18 +146,26 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     workers.push(worker);
     return worker;
   };
+  // Other subgraphs' extra processes (the vms workers are `workers`, counted by options.workers).
+  const extraProcesses: WorkerProcess[] = [];
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
-    await Promise.all(workers.map((worker) => worker.stop()));
+    await Promise.all([...workers, ...extraProcesses].map((worker) => worker.stop()));
     await gateway.stop();
-    await vms.stop();
+    await stopSubgraphs();
     await database.drop();
     await rm(keysDir, { recursive: true, force: true });
   };
   try {
     for (let index = 0; index < (options.workers ?? 1); index += 1) await addWorker();
+    for (const entry of manifest.subgraphs) {
+      for (const extra of entry.processes ?? []) {
+        if (entry.name === 'vms' && extra.name === 'worker') continue;
+        extraProcesses.push(await spawnWorker({ ...environment, ...options.subgraphEnv }, extra.entry));
+      }
+    }
   } catch (error) {
     await stop();
     throw error;
@@ -139,6 +174,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const token = await tokenFor({ tenant: 'default', role: 'admin' });
   return {
     database,
+    subgraphs,
     vms,
     gateway,
     client: createNovaCronClient({ url: gateway.url, headers: { authorization: `Bearer ${token}` } }),
@@ -154,6 +190,17 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     stop,
     [Symbol.asyncDispose]: stop,
   };
+}
+
+/**
+ * Starts a subgraph in this process by the skeleton's convention: `src/config.ts` exports
+ * `loadConfig()` and `src/server.ts` exports `start(config, logger)`, beside the manifest's entry.
+ */
+async function startSubgraphInProcess(entry: SubgraphEntry, logger: Logger): Promise<RunningSubgraph<unknown>> {
+  const folder = dirname(entry.entry);
+  const { loadConfig } = (await import(pathToFileURL(`${folder}/config.ts`).href)) as { loadConfig: () => unknown };
+  const { start } = (await import(pathToFileURL(`${folder}/server.ts`).href)) as { start: (config: unknown, logger: Logger) => Promise<RunningSubgraph<unknown>> };
+  return start(loadConfig(), logger);
 }
 
 /** Runs `load` with extra environment variables set, for `loadConfig()` functions that read them. */

@@ -9,7 +9,8 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CreateVmDocument, waitForOperation } from '@novacron/sdk';
+import { CreateVmDocument, StopVmDocument, waitForOperation } from '@novacron/sdk';
+import { kitTypeDefsPath } from '@novacron/subgraph-kit/manifest';
 import { waitFor } from '@novacron/testing';
 import { collect, createVmInput, spawnGateway, startPlatform, subscriptionsClient, type GatewayProcess, type Platform } from '../src/index.ts';
 
@@ -37,7 +38,7 @@ beforeAll(async () => {
     schema: buildSubgraphSchema({ typeDefs: fixtureTypeDefs, resolvers: { VM: { __resolveReference: (vm: { id: string }) => ({ id: vm.id, badge: badgeOf(vm.id) }) } } }),
   });
   ({ url: fixtureUrl } = await startStandaloneServer(fixture, { listen: { port: 0, host: '127.0.0.1' } }));
-  const vmsSdl = await readFile(fileURLToPath(import.meta.resolve('@novacron/vms').replace(/server\.ts$/, 'schema.graphql')), 'utf8');
+  const vmsSdl = `${await readFile(fileURLToPath(import.meta.resolve('@novacron/vms').replace(/server\.ts$/, 'schema.graphql')), 'utf8')}\n${await readFile(kitTypeDefsPath, 'utf8')}`;
   const composed = composeServices([
     { name: 'vms', url: platform.vms.url, typeDefs: parse(vmsSdl) },
     { name: 'badges', url: fixtureUrl, typeDefs: fixtureTypeDefs },
@@ -61,15 +62,19 @@ const BadgedEvents = parse('subscription ($id: ID!) { vmEvents(filter: { ids: [$
 
 describe('federated subscription payloads', () => {
   it('resolves fields of another subgraph in every event, as a query would', async () => {
+    // The VM is RUNNING before anyone subscribes: only changes made after the subscription is live are
+    // expected (a subscription without `after` is live-only), so the test cannot race the create.
     const { createVM } = await platform.client.request(CreateVmDocument, { input: createVmInput() });
     const vmId = createVM.vm?.id ?? '';
+    await waitForOperation(platform.client, createVM.id, { intervalMs: 20 });
     const client = subscriptionsClient(gateway.url, { token: platform.token });
     const events = collect(client, BadgedEvents, { id: vmId });
     await waitFor(async () => ((await (await fetch(new URL('/metrics', gateway.url))).json()) as { subscribers: number }).subscribers === 1);
     const { createVM: other } = await platform.client.request(CreateVmDocument, { input: createVmInput() });
-    await waitForOperation(platform.client, createVM.id, { intervalMs: 20 });
+    const { stopVM } = await platform.client.request(StopVmDocument, { id: vmId });
+    await waitForOperation(platform.client, stopVM.id, { intervalMs: 20 });
     await waitForOperation(platform.client, other.id, { intervalMs: 20 });
-    await events.waitFor((results) => results.some((result) => result.data?.vmEvents.vm.status === 'RUNNING'));
+    await events.waitFor((results) => results.some((result) => result.data?.vmEvents.vm.status === 'STOPPED'));
     for (const result of events.results) {
       expect(result.errors).toBeUndefined();
       expect(result.data?.vmEvents.vm).toMatchObject({ id: vmId, badge: badgeOf(vmId) });

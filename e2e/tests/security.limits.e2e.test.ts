@@ -344,7 +344,7 @@ describe('safelist mode', () => {
     expect(codeOf(response)).toBe('FORBIDDEN');
   });
 
-  it('refuses a subscription the SDK does not ship over graphql-ws, and accepts one it does', async () => {
+  it('refuses a subscription the SDK does not ship over graphql-ws, and accepts one it does and delivers its events', async () => {
     const raw = await openRawGraphQLSocket(platform.gateway.url);
     raw.send({ type: 'connection_init', payload: { authorization: `Bearer ${platform.token}` } });
     await raw.waitForMessage((message) => message.type === 'connection_ack');
@@ -354,6 +354,12 @@ describe('safelist mode', () => {
     const before = platform.gateway.subscriptions.engine.stats().subscribers;
     raw.send({ id: 'sdk', type: 'subscribe', payload: { query: print(VmEventsDocument), variables: {} } });
     await waitFor(() => platform.gateway.subscriptions.engine.stats().subscribers > before);
+    expect(raw.messages.filter((message) => message.id === 'sdk' && message.type === 'error')).toEqual([]);
+    // The payload query derived from the SDK subscription is not a client document: the safelist lets it run.
+    const created = await post({ query: print(CreateVmDocument), variables: { input: createVmInput() } });
+    const vmId = (created.body?.data?.createVM as { vm: { id: string } }).vm.id;
+    const delivered = await raw.waitForMessage((message) => message.id === 'sdk' && message.type === 'next');
+    expect(JSON.stringify(delivered.payload)).toContain(vmId);
     expect(raw.messages.filter((message) => message.id === 'sdk' && message.type === 'error')).toEqual([]);
     raw.socket.close();
   });

@@ -2,7 +2,7 @@ import { createHmac, generateKeyPairSync } from 'node:crypto';
 import { CloseCode } from 'graphql-ws';
 import { SignJWT, importPKCS8, type CryptoKey } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createInternalTokenSigner, developmentAudience, developmentIssuer, userTokenClaims } from '@novacron/auth';
+import { createInternalTokenSigner, developmentAudience, internalTokenAudience, developmentIssuer, userTokenClaims } from '@novacron/auth';
 import { CreateVmDocument } from '@novacron/sdk';
 import { waitFor } from '@novacron/testing';
 import {
@@ -195,13 +195,17 @@ describe('direct calls to the subgraph', () => {
       ['a mutation', { query: 'mutation ($id: ID!) { deleteVM(id: $id) { id } }', variables: { id: bravoVm } }],
     ] as const;
 
-  const signInternal = async (privateKeyPem: string, keyId: string, expiresAt: Date) =>
-    createInternalTokenSigner({ privateKeyPem, keyId })({ subject: 'admin@bravo', tenantId: 'bravo', roles: ['admin'], expiresAt });
+  const signInternal = async (privateKeyPem: string, keyId: string, expiresAt: Date, subgraph = 'vms') =>
+    createInternalTokenSigner({ privateKeyPem, keyId, audience: internalTokenAudience(subgraph) })({ subject: 'admin@bravo', tenantId: 'bravo', roles: ['admin'], expiresAt });
   const badInternalTokens: [title: string, headers: () => Promise<Record<string, string>>][] = [
     ['without any token', async () => ({})],
     ["with the caller's user token as a bearer", async () => ({ authorization: `Bearer ${await platform.tokenFor({ tenant: 'bravo', role: 'admin' })}` })],
     ["with the caller's user token in the internal-token header", async () => ({ 'x-novacron-internal-token': await platform.tokenFor({ tenant: 'bravo', role: 'admin' }) })],
     ['with an expired internal token', async () => ({ 'x-novacron-internal-token': await signInternal(platform.keys.internal.privateKeyPem, platform.keys.internal.keyId, new Date(Date.now() - 60_000)) })],
+    [
+      'with a valid internal token addressed to another subgraph',
+      async () => ({ 'x-novacron-internal-token': await signInternal(platform.keys.internal.privateKeyPem, platform.keys.internal.keyId, new Date(Date.now() + 60_000), 'billing') }),
+    ],
     [
       'with an internal token forged with another key',
       async () => {

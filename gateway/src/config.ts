@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { readEnv } from '@novacron/server-kit';
+import { readSubgraphNames } from './subscriptions/readStreamDeclarations.ts';
 
 /** A PEM from `<NAME>` or from the file named by `<NAME>_FILE`. */
 function readPem(name: string): string | undefined {
@@ -66,19 +67,19 @@ export interface GatewayConfig {
   };
 }
 
-const subgraphNames = ['vms', 'placement', 'metrics', 'billing'];
-
 /** Reads the configuration from the environment, with the embedded-default values. */
 export function loadConfig(): GatewayConfig {
+  const supergraphPath = readEnv.string('SUPERGRAPH_PATH', fileURLToPath(new URL('../../schema/supergraph.graphql', import.meta.url)));
+  // Every subgraph the supergraph names may be moved with `<NAME>_URL`.
   const subgraphUrls: Record<string, string> = {};
-  for (const name of subgraphNames) {
+  for (const name of readSubgraphNames(readFileSync(supergraphPath, 'utf8'))) {
     const url = readEnv.optional(`${name.toUpperCase()}_URL`);
     if (url) subgraphUrls[name] = url;
   }
   return Object.freeze({
     host: readEnv.string('GATEWAY_HOST', '127.0.0.1'),
     port: readEnv.int('GATEWAY_PORT', 4000),
-    supergraphPath: readEnv.string('SUPERGRAPH_PATH', fileURLToPath(new URL('../../schema/supergraph.graphql', import.meta.url))),
+    supergraphPath,
     subgraphUrls,
     production: readEnv.string('NODE_ENV', 'development') === 'production',
     maxBodyBytes: readEnv.int('GATEWAY_MAX_BODY_BYTES', 1_000_000),

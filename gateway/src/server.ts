@@ -11,6 +11,7 @@ import { createOperationGuard } from './security/createOperationGuard.ts';
 import { createSafelist } from './security/createSafelist.ts';
 import { loadGatewaySecurity } from './security/loadGatewaySecurity.ts';
 import { useRequestGuards } from './security/useRequestGuards.ts';
+import { readStreamDeclarations } from './subscriptions/readStreamDeclarations.ts';
 import { apiSchemaOf, startSubscriptions, type RunningSubscriptions } from './subscriptions/startSubscriptions.ts';
 
 /** A running gateway. */
@@ -40,11 +41,12 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
       const resolved = config.subgraphUrls[name] ?? url;
       if (!resolved) throw new Error(`subgraph ${name} has no URL`);
       subgraphUrls.set(name, resolved);
+      const signInternalToken = security.signFor(name);
       return new RemoteGraphQLDataSource<GatewayContext>({
         url: resolved,
         fetcher: fetch as never,
         willSendRequest: async ({ request, context }) => {
-          request.http?.headers.set(internalTokenHeader, await security.signInternalToken(context.identity));
+          request.http?.headers.set(internalTokenHeader, await signInternalToken(context.identity));
         },
       });
     },
@@ -106,7 +108,7 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
       return (await Promise.all(checks)).every(Boolean);
     },
   });
-  const subscriptions = await startSubscriptions({ config, httpServer: server, apollo, apiSchema, subgraphUrls, security, guard, logger });
+  const subscriptions = await startSubscriptions({ config, httpServer: server, apollo, apiSchema, declarations: readStreamDeclarations(supergraphSdl), subgraphUrls, security, guard, logger });
   metrics = () => ({
     webSocketConnections: subscriptions.webSocket.connections(),
     ...subscriptions.engine.stats(),

@@ -3,13 +3,14 @@ import { fileURLToPath } from 'node:url';
 import { generate } from '@graphql-codegen/cli';
 import { describe, expect, it } from 'vitest';
 import codegenConfig from '../../codegen.ts';
-import { composeSupergraph, readSubgraphList } from '../composeSupergraph.ts';
+import { kitTypeDefsPath, readSubgraphManifest } from '@novacron/subgraph-kit/manifest';
+import { composeSupergraph } from '../composeSupergraph.ts';
 
 const schemaFolder = new URL('../', import.meta.url);
 
 describe('committed schema artifacts', () => {
   it('composes every listed subgraph without errors', async () => {
-    const subgraphs = await readSubgraphList();
+    const { subgraphs } = readSubgraphManifest();
     expect(subgraphs.map((subgraph) => subgraph.name)).toContain('vms');
     await expect(composeSupergraph()).resolves.toMatchObject({ supergraph: expect.stringContaining('join__Graph') });
   });
@@ -34,7 +35,7 @@ describe('composition', () => {
   it('rejects a subgraph that breaks composition, naming the problem', async () => {
     const { composeServices } = await import('@apollo/composition');
     const { parse } = await import('graphql');
-    const vmsSdl = await readFile(fileURLToPath(new URL('../subgraphs/vms/src/schema.graphql', schemaFolder)), 'utf8');
+    const vmsSdl = `${await readFile(fileURLToPath(new URL('../subgraphs/vms/src/schema.graphql', schemaFolder)), 'utf8')}\n${await readFile(kitTypeDefsPath, 'utf8')}`;
     const conflicting = parse(`
       extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
       type VM @key(fields: "id") { id: ID! name: Int! }

@@ -5,6 +5,7 @@ import {
   developmentIssuer,
   developmentJwks,
   ensureDevelopmentKeys,
+  internalTokenAudience,
   memoizeTokenVerifier,
   reuseInternalTokens,
   type Identity,
@@ -18,7 +19,8 @@ import type { GatewayConfig } from '../config.ts';
 export interface GatewaySecurity {
   /** Verifies an `Authorization` header; UNAUTHENTICATED (HTTP 401) when missing or invalid. */
   identify(authorization: string | undefined): Promise<Identity>;
-  signInternalToken: InternalTokenSigner;
+  /** Signs internal tokens addressed to one subgraph (its own audience): none can be replayed against another. */
+  signFor(subgraph: string): InternalTokenSigner;
   /** True when tokens come from the development key (the embedded default). */
   development: boolean;
 }
@@ -45,14 +47,21 @@ export async function loadGatewaySecurity(config: GatewayConfig): Promise<Gatewa
   // Signature checks and signing dominate the gateway's CPU per request: verify a client's token once
   // until it expires, and reuse an internal token for the same caller while it has 20 s left.
   const verify = memoizeTokenVerifier(verifyUncached);
-  const signInternalToken = reuseInternalTokens(
-    auth.internalPrivateKeyPem
-      ? createInternalTokenSigner({ privateKeyPem: auth.internalPrivateKeyPem, keyId: auth.internalKeyId })
-      : createInternalTokenSigner({ privateKeyPem: development!.internal.privateKeyPem, keyId: development!.internal.keyId }),
-  );
+  const signing = auth.internalPrivateKeyPem
+    ? { privateKeyPem: auth.internalPrivateKeyPem, keyId: auth.internalKeyId }
+    : { privateKeyPem: development!.internal.privateKeyPem, keyId: development!.internal.keyId };
+  const signers = new Map<string, InternalTokenSigner>();
+  const signFor = (subgraph: string): InternalTokenSigner => {
+    let signer = signers.get(subgraph);
+    if (!signer) {
+      signer = reuseInternalTokens(createInternalTokenSigner({ ...signing, audience: internalTokenAudience(subgraph) }));
+      signers.set(subgraph, signer);
+    }
+    return signer;
+  };
   return {
     development: !configured,
-    signInternalToken,
+    signFor,
     identify: async (authorization) => {
       const match = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
       if (!match?.[1]) throw unauthenticated('missing bearer token');

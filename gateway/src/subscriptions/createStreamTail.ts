@@ -1,5 +1,5 @@
 import type { Logger } from '@novacron/server-kit';
-import type { FeedEntry, FeedFetcher } from './fetchEventFeed.ts';
+import type { FeedEntry, FeedFetcher } from '@novacron/events';
 
 /** A live reader of one event stream, shared by every subscriber in this gateway process. */
 export interface StreamTail {
@@ -43,7 +43,7 @@ export function createStreamTail(options: StreamTailOptions): StreamTail {
   let timer: NodeJS.Timeout | null = null;
 
   const readHead = () => {
-    headRead ??= options.fetchFeed(options.stream, null, 1).then(
+    headRead ??= options.fetchFeed({ stream: options.stream, after: null, first: 1 }).then(
       (page) => {
         position = page.endCursor;
         return page.endCursor;
@@ -63,7 +63,7 @@ export function createStreamTail(options: StreamTailOptions): StreamTail {
       while (wanted && !closed) {
         wanted = false;
         for (;;) {
-          const page = await options.fetchFeed(options.stream, position, pageSize);
+          const page = await options.fetchFeed({ stream: options.stream, after: position, first: pageSize });
           position = page.endCursor;
           if (page.entries.length > 0) for (const follower of followers) follower(page.entries);
           if (page.entries.length < pageSize) break;

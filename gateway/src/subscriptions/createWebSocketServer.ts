@@ -7,7 +7,7 @@ import { AppError } from '@novacron/errors';
 import type { Logger } from '@novacron/server-kit';
 import type { OperationGuard } from '../security/createOperationGuard.ts';
 import type { PreparedSubscription, SubscriptionEngine } from './createSubscriptionEngine.ts';
-import type { SubscriberScope } from './subscriptionSources.ts';
+import type { SubscriberScope } from './readStreamDeclarations.ts';
 
 /** Limits of the WebSocket transport. */
 export interface WebSocketLimits {

@@ -14,10 +14,11 @@ export const cursorVariable = '__novacronEventCursor';
 /**
  * Turns a subscription into the query that resolves one event's payload:
  * `subscription { vmEvents(filter: …) { vm { id cost } } }` becomes
- * `query ($__novacronEventCursor: String!) { vmEvents: vmEventAt(cursor: $__novacronEventCursor) { vm { id cost } } }`.
+ * `query ($__novacronEventCursor: String!) { vmEvents: vmEventAt(filter: …, cursor: $__novacronEventCursor) { vm { id cost } } }`.
  * The gateway runs that query through its own query planner for each event, so the payload may
- * select fields of any subgraph. The root field's alias is kept, so the result has the subscription's
- * shape; variables used only by the root field's arguments are dropped.
+ * select fields of any subgraph; the payload field takes the subscription's own arguments and returns
+ * null when the event does not match them, so filter semantics stay in the owning subgraph. The root
+ * field's alias is kept, so the result has the subscription's shape.
  */
 export function rewriteToPayloadQuery(document: DocumentNode, operation: OperationDefinitionNode, rootField: FieldNode, payloadField: string): DocumentNode {
   const responseKey = rootField.alias?.value ?? rootField.name.value;
@@ -26,6 +27,7 @@ export function rewriteToPayloadQuery(document: DocumentNode, operation: Operati
     alias: { kind: Kind.NAME, value: responseKey },
     name: { kind: Kind.NAME, value: payloadField },
     arguments: [
+      ...(rootField.arguments ?? []),
       {
         kind: Kind.ARGUMENT,
         name: { kind: Kind.NAME, value: 'cursor' },

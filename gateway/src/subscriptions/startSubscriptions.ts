@@ -6,15 +6,14 @@ import type { OperationGuard } from '../security/createOperationGuard.ts';
 import type { GatewaySecurity } from '../security/loadGatewaySecurity.ts';
 import { Supergraph } from '@apollo/federation-internals';
 import { internalTokenHeader } from '@novacron/auth';
-import { createEventSignalSource, type EventSignalSource } from '@novacron/events';
+import { createEventSignalSource, createFeedFetcher, type EventSignalSource, type FeedFetcher } from '@novacron/events';
 import type { Logger } from '@novacron/server-kit';
 import { GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { GatewayConfig } from '../config.ts';
-import { createFeedFetcher, type FeedFetcher } from './fetchEventFeed.ts';
 import { createStreamTail, type StreamTail } from './createStreamTail.ts';
 import { createSubscriptionEngine, type SubscriptionEngine } from './createSubscriptionEngine.ts';
 import { createWebSocketServer, type RunningWebSocketServer } from './createWebSocketServer.ts';
-import { subscriptionSources, type SubscriberScope } from './subscriptionSources.ts';
+import type { StreamDeclaration, SubscriberScope } from './readStreamDeclarations.ts';
 
 /** The running real-time side of the gateway. */
 export interface RunningSubscriptions {
@@ -46,6 +45,8 @@ export async function startSubscriptions(options: {
   httpServer: Server;
   apollo: ApolloServer<GatewayContext>;
   apiSchema: GraphQLSchema;
+  /** Which subscription field reads which stream (the supergraph's `@eventStream` declarations). */
+  declarations: ReadonlyMap<string, StreamDeclaration>;
   subgraphUrls: ReadonlyMap<string, string>;
   security: GatewaySecurity;
   guard: OperationGuard;
@@ -53,22 +54,25 @@ export async function startSubscriptions(options: {
 }): Promise<RunningSubscriptions> {
   const { config, logger, security } = options;
   const schema = options.apiSchema;
-  // The feed is internal: the gateway reads it as itself, with a short-lived system token.
-  const systemToken = cachedToken(() => security.signInternalToken({ system: true, subject: 'gateway/event-feed' }), 30_000);
+  // The feed is internal: the gateway reads it as itself, with a short-lived system token per subgraph.
   const feeds = new Map<string, FeedFetcher>();
   const tails = new Map<string, StreamTail>();
-  for (const source of subscriptionSources.values()) {
-    const url = options.subgraphUrls.get(source.subgraph);
-    if (!url) throw new Error(`subgraph ${source.subgraph} has no URL for its event feed`);
-    const feed = feeds.get(source.subgraph) ?? createFeedFetcher(source.subgraph, url, async () => ({ [internalTokenHeader]: await systemToken() }));
-    feeds.set(source.subgraph, feed);
-    const name = `${source.subgraph}.${source.stream}`;
-    if (!tails.has(name)) tails.set(name, createStreamTail({ stream: source.stream, name, fetchFeed: feed, pollIntervalMs: config.events.pollIntervalMs, logger }));
+  for (const declaration of options.declarations.values()) {
+    const { subgraph, stream } = declaration;
+    const url = options.subgraphUrls.get(subgraph);
+    if (!url) throw new Error(`subgraph ${subgraph} has no URL for its event feed`);
+    if (!feeds.has(subgraph)) {
+      const systemToken = cachedToken(() => security.signFor(subgraph)({ system: true, subject: 'gateway/event-feed' }), 30_000);
+      feeds.set(subgraph, createFeedFetcher(subgraph, url, async () => ({ [internalTokenHeader]: await systemToken() })));
+    }
+    const name = `${subgraph}.${stream}`;
+    if (!tails.has(name)) tails.set(name, createStreamTail({ stream, name, fetchFeed: feeds.get(subgraph) as FeedFetcher, pollIntervalMs: config.events.pollIntervalMs, logger }));
   }
 
-  const execute = async (document: DocumentNode, variables: Record<string, unknown>, operationName: string | undefined, scope: SubscriberScope): Promise<ExecutionResult> => {
+  const execute = async (document: DocumentNode, variables: Record<string, unknown>, operationName: string | undefined, scope: SubscriberScope, subscriptionPayload = false): Promise<ExecutionResult> => {
     // Under the subscriber's identity, exactly as an HTTP request of theirs would run.
-    const response = await options.apollo.executeOperation({ query: document, variables, operationName }, { contextValue: { identity: scope.identity } });
+    const contextValue = subscriptionPayload ? { identity: scope.identity, subscriptionPayload: true as const } : { identity: scope.identity };
+    const response = await options.apollo.executeOperation({ query: document, variables, operationName }, { contextValue });
     if (response.body.kind !== 'single') throw new Error('incremental delivery is not supported over WebSocket');
     const { errors, ...rest } = response.body.singleResult;
     // Apollo hands back formatted errors (plain objects); graphql-ws serializes GraphQLErrors.
@@ -76,11 +80,12 @@ export async function startSubscriptions(options: {
   };
   const engine = createSubscriptionEngine({
     schema,
+    declarations: options.declarations,
     tails,
     feeds,
     logger,
     queueLimit: config.webSocket.queueLimit,
-    executePayload: (document, variables, scope) => execute(document, variables, undefined, scope),
+    executePayload: (document, variables, scope) => execute(document, variables, undefined, scope, true),
   });
 
   let signals: EventSignalSource | null = null;

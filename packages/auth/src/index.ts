@@ -8,7 +8,7 @@ export { userTokenClaims } from './userTokenClaims.ts';
 export { createUserTokenVerifier } from './createUserTokenVerifier.ts';
 export type { UserTokenKeySource, UserTokenVerifier, UserTokenVerifierBaseOptions, UserTokenVerifierOptions } from './createUserTokenVerifier.ts';
 export { internalTokenHeader } from './internalTokenHeader.ts';
-export { internalTokenDefaults } from './internalTokenDefaults.ts';
+export { internalTokenAudience, internalTokenDefaults } from './internalTokenDefaults.ts';
 export type { InternalPrincipal, SystemCaller } from './InternalPrincipal.ts';
 export { createInternalTokenSigner } from './createInternalTokenSigner.ts';
 export type { InternalTokenSigner, InternalTokenSignerOptions } from './createInternalTokenSigner.ts';

@@ -8,3 +8,11 @@ export const internalTokenDefaults = Object.freeze({
   type: 'novacron-internal+jwt',
   ttlSeconds: 60,
 });
+
+/**
+ * The audience of internal tokens addressed to one subgraph: a token minted for one subgraph cannot be
+ * replayed against another.
+ */
+export function internalTokenAudience(subgraph: string): string {
+  return `novacron-${subgraph}`;
+}

@@ -7,3 +7,5 @@ export type { EventSignalSource, EventSignalSourceOptions } from './createEventS
 export { startEventRelay } from './startEventRelay.ts';
 export type { EventRelay, EventRelayOptions } from './startEventRelay.ts';
 export type { EventFeedEntry } from './EventFeedEntry.ts';
+export { createFeedFetcher, FeedError } from './fetchEventFeed.ts';
+export type { FeedEntry, FeedFetcher, FeedPage, FeedRead } from './fetchEventFeed.ts';

@@ -17,6 +17,8 @@ export interface EventRelayOptions {
   onError?: (error: unknown) => void;
   /** Told once when Redis is reachable again. */
   onRecovered?: () => void;
+  /** Relays only the streams this returns true for (a subgraph relays its own); default all. */
+  relays?: (stream: string) => boolean;
 }
 
 /**
@@ -44,7 +46,7 @@ export function startEventRelay(options: EventRelayOptions): EventRelay {
     redis.connect().catch(unhealthy),
     sql.listen(postgresEventChannel, (payload) => {
       // While Redis is down, signals are dropped on purpose: readers poll, and read by cursor anyway.
-      if (!isEventStreamName(payload) || redis.status !== 'ready') return;
+      if (!isEventStreamName(payload) || redis.status !== 'ready' || options.relays?.(payload) === false) return;
       redis.publish(topic, payload).catch(unhealthy);
     }),
   ]).then(() => undefined);

@@ -3,3 +3,5 @@ export type { GraphQLHttpServerOptions, RunningHttpServer } from './createGraphQ
 export { createLogger } from './createLogger.ts';
 export type { Logger } from './createLogger.ts';
 export { readEnv } from './readEnv.ts';
+export { runProcess } from './runProcess.ts';
+export type { Stoppable } from './runProcess.ts';

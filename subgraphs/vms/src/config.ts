@@ -2,40 +2,15 @@
  * The vms subgraph's and its workers' configuration, read from the environment once. Nothing else
  * reads process.env. See .env.example for every variable.
  */
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { isProductionMode } from '@novacron/auth';
 import { readEnv } from '@novacron/server-kit';
+import { loadSubgraphConfig, type SubgraphConfig } from '@novacron/subgraph-kit';
 
-/** A PEM from `<NAME>` or from the file named by `<NAME>_FILE`. */
-function readPem(name: string): string | undefined {
-  const file = readEnv.optional(`${name}_FILE`);
-  return file ? readFileSync(file, 'utf8') : readEnv.optional(name)?.replaceAll('\\n', '\n');
-}
-
-/** Parsed configuration. */
-export interface VmsConfig {
-  host: string;
-  port: number;
-  databaseUrl: string;
-  /** Production mode (anything but NOVACRON_DEV=1) masks internal errors, turns off introspection, needs configured keys. */
-  production: boolean;
-  security: {
-    /** PEM of the gateway's internal-token public key; every request must carry a token it signed. */
-    internalTokenPublicKeyPem: string | undefined;
+/** Parsed configuration: the kit's shared settings and the vms subgraph's own. */
+export interface VmsConfig extends SubgraphConfig {
+  security: SubgraphConfig['security'] & {
     /** `kid:base64key,…` for provider credentials at rest (AES-256-GCM). */
     credentialKeys: string | undefined;
     credentialActiveKeyId: string | undefined;
-    /** Development keys (embedded default) live here when the above are not configured. */
-    keysDir: string;
-  };
-  events: {
-    /** With Redis, committed-event signals are relayed to Redis pub/sub for the gateways. */
-    redisUrl: string | undefined;
-    redisPrefix: string;
-    /** Events older than this are pruned; resuming from an older cursor is RESYNC_REQUIRED. */
-    retentionSeconds: number;
-    pruneIntervalMs: number;
   };
   simulated: {
     latencyMs: { min: number; max: number };
@@ -67,22 +42,13 @@ function parseRange(name: string, fallback: string): { min: number; max: number 
 
 /** Reads the configuration from the environment, with the embedded-default values. */
 export function loadConfig(): VmsConfig {
+  const shared = loadSubgraphConfig('vms');
   return Object.freeze({
-    host: readEnv.string('VMS_HOST', '127.0.0.1'),
-    port: readEnv.int('VMS_PORT', 4001),
-    databaseUrl: readEnv.string('DATABASE_URL'),
-    production: isProductionMode(process.env),
+    ...shared,
     security: {
-      internalTokenPublicKeyPem: readPem('INTERNAL_TOKEN_PUBLIC_KEY'),
+      ...shared.security,
       credentialKeys: readEnv.optional('CREDENTIALS_KEYS'),
       credentialActiveKeyId: readEnv.optional('CREDENTIALS_ACTIVE_KEY_ID'),
-      keysDir: readEnv.string('NOVACRON_KEYS_DIR', fileURLToPath(new URL('../../../.novacron/keys', import.meta.url))),
-    },
-    events: {
-      redisUrl: readEnv.optional('REDIS_URL'),
-      redisPrefix: readEnv.string('REDIS_PREFIX', 'novacron'),
-      retentionSeconds: readEnv.int('EVENT_RETENTION_SECONDS', 86_400),
-      pruneIntervalMs: readEnv.int('EVENT_PRUNE_INTERVAL_MS', 60_000),
     },
     simulated: {
       latencyMs: parseRange('SIM_LATENCY_MS', '1000-3000'),

@@ -1,6 +1,6 @@
 import type DataLoader from 'dataloader';
-import type { InternalPrincipal } from '@novacron/auth';
 import type { ProviderRegistry } from '@novacron/providers';
+import type { RequestPrincipal } from '@novacron/subgraph-kit';
 import type { CredentialKeys } from './domain/credentialCipher.ts';
 import type { VmsConfig } from './config.ts';
 import type { Database } from './db/createDatabase.ts';
@@ -14,12 +14,8 @@ export interface VmsServices {
   credentialKeys: CredentialKeys;
 }
 
-/** What every resolver receives. */
-export interface RequestContext {
-  /** Who is calling, as the gateway vouched in its signed internal token. */
-  principal: InternalPrincipal;
-  /** The caller's tenant: every read and write is scoped to it ('' for the gateway's own system calls). */
-  tenantId: string;
+/** What every resolver receives: the verified caller (from the gateway's internal token) and the services. */
+export interface RequestContext extends RequestPrincipal {
   services: VmsServices;
   /** Per-request batching of VM lookups (Operation.vm, entity references). */
   vmById: DataLoader<string, VmRow | null>;

@@ -1,22 +1,6 @@
-/** Process entry of the vms subgraph: read config, start, stop cleanly on SIGINT/SIGTERM. */
-import { createLogger } from '@novacron/server-kit';
+/** Process entry of the vms subgraph. */
+import { runProcess } from '@novacron/subgraph-kit';
 import { loadConfig } from './config.ts';
 import { start } from './server.ts';
 
-const logger = createLogger('vms');
-try {
-  const running = await start(loadConfig(), logger);
-  let stopping = false;
-  // Ctrl-C in a terminal reaches this process and `npm start` (which then sends SIGTERM): stop once.
-  const shutdown = async () => {
-    if (stopping) return;
-    stopping = true;
-    await running.stop();
-    process.exit(0);
-  };
-  process.on('SIGINT', shutdown);
-  process.on('SIGTERM', shutdown);
-} catch (error) {
-  logger.fatal({ err: error }, 'vms subgraph failed to start');
-  process.exit(1);
-}
+await runProcess('vms', (logger) => start(loadConfig(), logger));

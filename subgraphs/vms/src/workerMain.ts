@@ -1,22 +1,6 @@
-/** Process entry of an operation worker: read config, start, drain and stop on SIGINT/SIGTERM. */
-import { createLogger } from '@novacron/server-kit';
+/** Process entry of an operation worker: drains and stops on SIGINT/SIGTERM. */
+import { runProcess } from '@novacron/server-kit';
 import { loadConfig } from './config.ts';
 import { startWorker } from './worker/startWorker.ts';
 
-const logger = createLogger('vms-worker');
-try {
-  const worker = await startWorker(loadConfig(), logger);
-  let stopping = false;
-  // Ctrl-C in a terminal reaches this process and `npm start` (which then sends SIGTERM): stop once.
-  const shutdown = async () => {
-    if (stopping) return;
-    stopping = true;
-    await worker.stop();
-    process.exit(0);
-  };
-  process.on('SIGINT', shutdown);
-  process.on('SIGTERM', shutdown);
-} catch (error) {
-  logger.fatal({ err: error }, 'operation worker failed to start');
-  process.exit(1);
-}
+await runProcess('vms-worker', (logger) => startWorker(loadConfig(), logger));

@@ -20,7 +20,7 @@ async function post(token: string, query: string, variables: Record<string, unkn
 beforeAll(async () => {
   database = await createTestDatabase();
   keys = await createTestKeys();
-  subgraph = await start(testConfig(database.url, { security: { internalTokenPublicKeyPem: undefined, credentialKeys: undefined, credentialActiveKeyId: undefined, keysDir: keys.keysDir } }), createLogger('test', 'silent'));
+  subgraph = await start(testConfig(database.url, { security: { internalTokenPublicKeyPem: undefined, internalTokenPrivateKeyPem: undefined, internalTokenKeyId: 'internal-1', credentialKeys: undefined, credentialActiveKeyId: undefined, keysDir: keys.keysDir } }), createLogger('test', 'silent'));
 });
 afterAll(async () => {
   await subgraph?.stop();

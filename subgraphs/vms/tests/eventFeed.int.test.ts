@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { createDatabase, type Database } from '../src/db/createDatabase.ts';
 import { migrateVms } from '../src/db/migrateVms.ts';
 import { parseCredentialKeys } from '../src/domain/credentialCipher.ts';
-import { readEventFeed } from '../src/domain/readEventFeed.ts';
+import { vmsOutbox } from '../src/domain/eventStreams.ts';
 import { requestCreate } from '../src/domain/requestOperation.ts';
 import type { VmsServices } from '../src/context.ts';
 import { testConfig } from './support/testConfig.ts';
@@ -51,7 +51,7 @@ describe('event feed order', () => {
     const second = await requestCreate(services, 'default', input('after-boundary'), null);
 
     for (const stream of ['vm', 'operation'] as const) {
-      const page = await readEventFeed(db, { stream, after: Buffer.from(`ev1|vms.${stream}|0|0`).toString('base64url'), first: 1000 });
+      const page = await vmsOutbox.readFeed(db, { stream, after: Buffer.from(`ev1|vms.${stream}|0|0`).toString('base64url'), first: 1000 });
       const positions = page.entries.map((entry) => decodeEventCursor(entry.cursor, `vms.${stream}`));
       expect(positions.length).toBeGreaterThanOrEqual(2);
       for (let index = 1; index < positions.length; index += 1) {
@@ -63,8 +63,8 @@ describe('event feed order', () => {
       expect(entities.indexOf(firstId)).toBeLessThan(entities.indexOf(secondId));
     }
 
-    const head = await readEventFeed(db, { stream: 'operation', first: 1 });
-    const latest = (await readEventFeed(db, { stream: 'operation', entityId: second.id, first: 10 })).entries.at(-1);
+    const head = await vmsOutbox.readFeed(db, { stream: 'operation', first: 1 });
+    const latest = (await vmsOutbox.readFeed(db, { stream: 'operation', entityId: second.id, first: 10 })).entries.at(-1);
     expect(decodeEventCursor(head.endCursor, 'vms.operation')).toEqual(decodeEventCursor(latest?.cursor ?? '', 'vms.operation'));
   });
 });

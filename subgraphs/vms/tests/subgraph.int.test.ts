@@ -26,7 +26,7 @@ beforeAll(async () => {
   database = await createTestDatabase();
   keys = await createTestKeys();
   viewerToken = await keys.forUser('default', 'viewer');
-  subgraph = await start(testConfig(database.url, { security: { internalTokenPublicKeyPem: undefined, credentialKeys: undefined, credentialActiveKeyId: undefined, keysDir: keys.keysDir } }), createLogger('test', 'silent'));
+  subgraph = await start(testConfig(database.url, { security: { internalTokenPublicKeyPem: undefined, internalTokenPrivateKeyPem: undefined, internalTokenKeyId: 'internal-1', credentialKeys: undefined, credentialActiveKeyId: undefined, keysDir: keys.keysDir } }), createLogger('test', 'silent'));
 });
 afterAll(async () => {
   await subgraph?.stop();

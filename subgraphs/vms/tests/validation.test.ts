@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AppError } from '@novacron/errors';
 import { createSql } from '@novacron/db';
 import { createProviderRegistry } from '@novacron/providers';
-import { decodeCursor, encodeCursor, pageSize } from '../src/domain/cursor.ts';
+import { decodeCursor, encodeCursor, pageSize } from '@novacron/subgraph-kit';
 import { inputDigest } from '../src/domain/inputDigest.ts';
 import { parseId } from '../src/domain/parseId.ts';
 import { validateCreateInput } from '../src/domain/validateCreateInput.ts';

@@ -17,6 +17,8 @@ export type Scalars = {
   Float: { input: number; output: number; }
   /** A date-time string in ISO 8601 format, UTC (`2026-11-27T05:39:20.000Z`). */
   DateTime: { input: string; output: Date | string; }
+  /** Any JSON value (internal event payloads). */
+  JSON: { input: unknown; output: unknown; }
   /** A JSON object of string keys and string values. */
   Labels: { input: Record<string, string>; output: Record<string, string>; }
   _FieldSet: { input: unknown; output: unknown; }
@@ -76,21 +78,22 @@ export type CreateVmInput = {
   region: Scalars['String']['input'];
 };
 
-/** One entry of an internal event feed, read by the gateway's subscription engine. */
+/** One entry of a subgraph's internal event feed: enough to route an event, and its payload on request. */
 export type EventFeedEntry = {
   __typename?: 'EventFeedEntry';
   cursor: Scalars['String']['output'];
-  /** The VM or operation the event is about. */
+  /** The entity the event is about. */
   entityId: Scalars['ID']['output'];
-  labels?: Maybe<Scalars['Labels']['output']>;
-  provider?: Maybe<Scalars['String']['output']>;
-  region?: Maybe<Scalars['String']['output']>;
+  /** Entity ids whose followers this event may concern (the entity, and e.g. its VM). */
+  keys: Array<Scalars['ID']['output']>;
+  occurredAt: Scalars['String']['output'];
+  /** The entity as it was after the change (only with `withPayload`). */
+  payload?: Maybe<Scalars['JSON']['output']>;
   tenantId: Scalars['String']['output'];
-  /** True when the entity will change no more (a finished operation). */
+  /** True when the entity will change no more. */
   terminal: Scalars['Boolean']['output'];
   type: Scalars['String']['output'];
   version: Scalars['Int']['output'];
-  vmId: Scalars['ID']['output'];
 };
 
 export type EventFeedPage = {
@@ -307,14 +310,15 @@ export type ProviderCredentialsStatus = {
 export type Query = {
   __typename?: 'Query';
   /**
-   * Internal: events of a stream (`vm` or `operation`) after a cursor, for the gateway. With
-   * `entityId`, only that VM's or operation's events, from its first one when `after` is omitted.
+   * Internal: events of a stream after a cursor, for the gateway and stream followers. With
+   * `entityId`, only that entity's events, from its first one when `after` is omitted; with `tenantId`,
+   * only that tenant's.
    */
   _eventFeed: EventFeedPage;
   /** The mutations of your tenant, newest last (admin). */
   auditLog: AuditEntryConnection;
   operation?: Maybe<Operation>;
-  /** The operation as it was at a stored operation event (what `operationUpdated` delivers). */
+  /** The operation as it was at a stored operation event (what `operationUpdated` delivers); null when it is not operation `id`. */
   operationAt?: Maybe<Operation>;
   operations: OperationConnection;
   /** Which providers have credentials for your tenant (admin). Never returns the secrets. */
@@ -323,7 +327,10 @@ export type Query = {
   /** Your tenant's settings. */
   tenantSettings: TenantSettings;
   vm?: Maybe<Vm>;
-  /** The stored VM event a cursor points at (what a `vmEvents` subscription delivers). */
+  /**
+   * The stored VM event a cursor points at (what a `vmEvents` subscription delivers); null when it does
+   * not match `filter`. Takes `vmEvents`' arguments.
+   */
   vmEventAt?: Maybe<VmEvent>;
   vms: VmConnection;
 };
@@ -334,6 +341,8 @@ export type Query_EventFeedArgs = {
   entityId?: InputMaybe<Scalars['ID']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
   stream: Scalars['String']['input'];
+  tenantId?: InputMaybe<Scalars['String']['input']>;
+  withPayload?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
 
@@ -351,6 +360,7 @@ export type QueryOperationArgs = {
 
 export type QueryOperationAtArgs = {
   cursor: Scalars['String']['input'];
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -367,7 +377,9 @@ export type QueryVmArgs = {
 
 
 export type QueryVmEventAtArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
   cursor: Scalars['String']['input'];
+  filter?: InputMaybe<VmEventFilter>;
 };
 
 
@@ -649,7 +661,6 @@ export type FederationReferenceTypes = ResolversObject<{
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
   AuditEntry: ResolverTypeWrapper<AuditRow>;
-  String: ResolverTypeWrapper<Scalars['String']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   AuditEntryConnection: ResolverTypeWrapper<Omit<AuditEntryConnection, 'edges'> & { edges: Array<ResolversTypes['AuditEntryEdge']> }>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
@@ -659,10 +670,10 @@ export type ResolversTypes = ResolversObject<{
   CreateVMInput: CreateVmInput;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   EventFeedEntry: ResolverTypeWrapper<EventFeedEntry>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   EventFeedPage: ResolverTypeWrapper<EventFeedPage>;
   InstanceType: ResolverTypeWrapper<InstanceType>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
   LabelSelector: LabelSelector;
   Labels: ResolverTypeWrapper<Scalars['Labels']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -693,12 +704,13 @@ export type ResolversTypes = ResolversObject<{
   VMEventType: VmEventType;
   VMFilter: VmFilter;
   VMStatus: VmStatus;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
   AuditEntry: AuditRow;
-  String: Scalars['String']['output'];
   ID: Scalars['ID']['output'];
   AuditEntryConnection: Omit<AuditEntryConnection, 'edges'> & { edges: Array<ResolversParentTypes['AuditEntryEdge']> };
   Int: Scalars['Int']['output'];
@@ -707,10 +719,10 @@ export type ResolversParentTypes = ResolversObject<{
   CreateVMInput: CreateVmInput;
   DateTime: Scalars['DateTime']['output'];
   EventFeedEntry: EventFeedEntry;
-  Boolean: Scalars['Boolean']['output'];
   EventFeedPage: EventFeedPage;
   InstanceType: InstanceType;
   Float: Scalars['Float']['output'];
+  JSON: Scalars['JSON']['output'];
   LabelSelector: LabelSelector;
   Labels: Scalars['Labels']['output'];
   Mutation: Record<PropertyKey, never>;
@@ -736,7 +748,20 @@ export type ResolversParentTypes = ResolversObject<{
   VMEvent: Omit<VmEvent, 'vm'> & { vm: ResolversParentTypes['VM'] };
   VMEventFilter: VmEventFilter;
   VMFilter: VmFilter;
+  Boolean: Scalars['Boolean']['output'];
+  String: Scalars['String']['output'];
 }>;
+
+export type EventStreamDirectiveArgs = {
+  completeOnTerminal?: Maybe<Scalars['Boolean']['input']>;
+  cursorArg?: Maybe<Scalars['String']['input']>;
+  entityArg?: Maybe<Scalars['String']['input']>;
+  name: Scalars['String']['input'];
+  payload: Scalars['String']['input'];
+  routeBy?: Maybe<Scalars['String']['input']>;
+};
+
+export type EventStreamDirectiveResolver<Result, Parent, ContextType = RequestContext, Args = EventStreamDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type AuditEntryResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['AuditEntry'] = ResolversParentTypes['AuditEntry']> = ResolversObject<{
   action?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -769,14 +794,13 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
 export type EventFeedEntryResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['EventFeedEntry'] = ResolversParentTypes['EventFeedEntry']> = ResolversObject<{
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   entityId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  labels?: Resolver<Maybe<ResolversTypes['Labels']>, ParentType, ContextType>;
-  provider?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  region?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  keys?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
+  occurredAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  payload?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
   tenantId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   terminal?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   type?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  vmId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 }>;
 
 export type EventFeedPageResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['EventFeedPage'] = ResolversParentTypes['EventFeedPage']> = ResolversObject<{
@@ -792,6 +816,10 @@ export type InstanceTypeResolvers<ContextType = RequestContext, ParentType exten
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   vcpus?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
+
+export interface JsonScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['JSON'], any> {
+  name: 'JSON';
+}
 
 export interface LabelsScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['Labels'], any> {
   name: 'Labels';
@@ -880,7 +908,7 @@ export type ProviderCredentialsStatusResolvers<ContextType = RequestContext, Par
 }>;
 
 export type QueryResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
-  _eventFeed?: Resolver<ResolversTypes['EventFeedPage'], ParentType, ContextType, RequireFields<Query_EventFeedArgs, 'first' | 'stream'>>;
+  _eventFeed?: Resolver<ResolversTypes['EventFeedPage'], ParentType, ContextType, RequireFields<Query_EventFeedArgs, 'first' | 'stream' | 'withPayload'>>;
   auditLog?: Resolver<ResolversTypes['AuditEntryConnection'], ParentType, ContextType, RequireFields<QueryAuditLogArgs, 'first'>>;
   operation?: Resolver<Maybe<ResolversTypes['Operation']>, ParentType, ContextType, RequireFields<QueryOperationArgs, 'id'>>;
   operationAt?: Resolver<Maybe<ResolversTypes['Operation']>, ParentType, ContextType, RequireFields<QueryOperationAtArgs, 'cursor'>>;
@@ -957,6 +985,7 @@ export type Resolvers<ContextType = RequestContext> = ResolversObject<{
   EventFeedEntry?: EventFeedEntryResolvers<ContextType>;
   EventFeedPage?: EventFeedPageResolvers<ContextType>;
   InstanceType?: InstanceTypeResolvers<ContextType>;
+  JSON?: GraphQLScalarType;
   Labels?: GraphQLScalarType;
   Mutation?: MutationResolvers<ContextType>;
   Operation?: OperationResolvers<ContextType>;
@@ -978,3 +1007,6 @@ export type Resolvers<ContextType = RequestContext> = ResolversObject<{
   VMEvent?: VmEventResolvers<ContextType>;
 }>;
 
+export type DirectiveResolvers<ContextType = RequestContext> = ResolversObject<{
+  eventStream?: EventStreamDirectiveResolver<any, any, ContextType>;
+}>;

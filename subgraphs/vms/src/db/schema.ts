@@ -3,16 +3,10 @@
  * reads these tables (they learn about VMs through events).
  */
 import { sql } from 'drizzle-orm';
-import { bigint, bigserial, boolean, customType, index, integer, jsonb, pgSchema, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { auditLogTable, eventRetentionTable, xid8 } from '@novacron/subgraph-kit';
+import { bigserial, boolean, index, integer, jsonb, pgSchema, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 export const vmsSchema = pgSchema('vms');
-
-/**
- * PostgreSQL's 64-bit transaction id. Events record the id of the transaction that wrote them, so a
- * reader can tell which events are final (written by transactions older than every one in flight)
- * and never skip an event that commits late.
- */
-const xid8 = customType<{ data: string; driverData: string }>({ dataType: () => 'xid8' });
 
 /** One step of an operation, as stored in `operations.steps`. */
 export interface StoredStep {
@@ -136,31 +130,10 @@ export const operationEvents = vmsSchema.table(
 );
 
 /** How far each event stream has been pruned; a cursor before it can no longer be resumed. */
-export const eventRetention = vmsSchema.table('event_retention', {
-  stream: text('stream').primaryKey(),
-  prunedThroughTxid: xid8('pruned_through_txid').notNull(),
-  prunedThroughSeq: bigint('pruned_through_seq', { mode: 'number' }).notNull(),
-  updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
-});
+export const eventRetention = eventRetentionTable(vmsSchema);
 
 /** Every mutation: who, which tenant, what, when, how it ended, and a digest of its input. */
-export const auditLog = vmsSchema.table(
-  'audit_log',
-  {
-    id: uuid('id').primaryKey().defaultRandom(),
-    tenantId: text('tenant_id').notNull(),
-    actor: text('actor').notNull(),
-    action: text('action').notNull(),
-    targetId: text('target_id'),
-    operationId: uuid('operation_id'),
-    outcome: text('outcome').notNull(),
-    errorCode: text('error_code'),
-    /** sha256 of the mutation's arguments: proves what was asked without storing secrets. */
-    inputDigest: text('input_digest').notNull(),
-    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
-  },
-  (table) => [index('audit_log_tenant_created_idx').on(table.tenantId, table.createdAt, table.id)],
-);
+export const auditLog = auditLogTable(vmsSchema);
 
 /** Provider credentials, encrypted at rest with AES-256-GCM; `key_id` names the key for rotation. */
 export const providerCredentials = vmsSchema.table(

@@ -1,10 +1,9 @@
 import { sql } from 'drizzle-orm';
-import { decodeEventCursor } from '@novacron/events';
 import type { VmEventType } from '../__generated__/resolvers-types.ts';
 import type { Database } from '../db/createDatabase.ts';
 import type { OperationRow, VmRow } from '../db/rows.ts';
 import type { StoredStep } from '../db/schema.ts';
-import { eventStreams } from './eventStreams.ts';
+import { vmsOutbox } from './eventStreams.ts';
 
 /** A VM event as the API shows it. */
 export interface VmEventView {
@@ -18,7 +17,7 @@ export interface VmEventView {
 
 /** The VM event a cursor points at, if it belongs to the tenant and is still retained. */
 export async function findVmEvent(db: Database, tenantId: string, cursor: string): Promise<VmEventView | null> {
-  const { seq } = decodeEventCursor(cursor, eventStreams.vm.name, 'cursor');
+  const { seq } = vmsOutbox.decodeCursor('vm', cursor);
   const [row] = await db.execute<{ type: VmEventType; payload: Record<string, unknown>; vm_version: number; created_at: string; operation_id: string | null }>(sql`
     select type, payload, vm_version, created_at, operation_id from vms.vm_events where seq = ${seq} and tenant_id = ${tenantId}`);
   if (!row) return null;
@@ -27,7 +26,7 @@ export async function findVmEvent(db: Database, tenantId: string, cursor: string
 
 /** The operation as it was at the operation event a cursor points at. */
 export async function findOperationAt(db: Database, tenantId: string, cursor: string): Promise<OperationRow | null> {
-  const { seq } = decodeEventCursor(cursor, eventStreams.operation.name, 'cursor');
+  const { seq } = vmsOutbox.decodeCursor('operation', cursor);
   const [row] = await db.execute<{ payload: Record<string, unknown> }>(sql`
     select payload from vms.operation_events where seq = ${seq} and tenant_id = ${tenantId}`);
   return row ? operationFromSnapshot(row.payload) : null;

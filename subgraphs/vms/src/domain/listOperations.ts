@@ -1,9 +1,9 @@
-import { and, asc, count, eq, gt, inArray, or, type SQL } from 'drizzle-orm';
+import { and, asc, count, eq, inArray, type SQL } from 'drizzle-orm';
 import type { OperationFilter } from '../__generated__/resolvers-types.ts';
 import type { Database } from '../db/createDatabase.ts';
 import type { OperationRow } from '../db/rows.ts';
 import { operations } from '../db/schema.ts';
-import { toConnection, type Connection, type PageRequest } from './connection.ts';
+import { afterPosition, toConnection, type Connection, type PageRequest } from '@novacron/subgraph-kit';
 import { parseId } from './parseId.ts';
 
 /** Lists a tenant's operations matching a filter, one page at a time, ordered by creation. */
@@ -12,17 +12,11 @@ export async function listOperations(db: Database, tenantId: string, filter: Ope
   if (filter?.status && filter.status.length > 0) conditions.push(inArray(operations.status, filter.status));
   if (filter?.kind && filter.kind.length > 0) conditions.push(inArray(operations.kind, filter.kind));
   if (filter?.vmId) conditions.push(eq(operations.vmId, parseId('filter.vmId', filter.vmId)));
-  const cursorCondition = page.after
-    ? or(
-        gt(operations.createdAt, new Date(page.after.createdAt)),
-        and(eq(operations.createdAt, new Date(page.after.createdAt)), gt(operations.id, page.after.id)),
-      )
-    : undefined;
   const [rows, [total]] = await Promise.all([
     db
       .select()
       .from(operations)
-      .where(and(...conditions, cursorCondition))
+      .where(and(...conditions, afterPosition(operations, page.after)))
       .orderBy(asc(operations.createdAt), asc(operations.id))
       .limit(page.limit + 1),
     db.select({ value: count() }).from(operations).where(and(...conditions)),

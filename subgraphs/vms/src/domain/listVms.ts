@@ -1,22 +1,19 @@
-import { and, asc, count, eq, gt, inArray, ne, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, eq, inArray, ne, sql, type SQL } from 'drizzle-orm';
 import { badInput } from '@novacron/errors';
 import type { VmFilter } from '../__generated__/resolvers-types.ts';
 import type { Database } from '../db/createDatabase.ts';
 import type { VmRow } from '../db/rows.ts';
 import { vms } from '../db/schema.ts';
-import { toConnection, type Connection, type PageRequest } from './connection.ts';
+import { afterPosition, toConnection, type Connection, type PageRequest } from '@novacron/subgraph-kit';
 
 /** Lists a tenant's VMs matching a filter, one page at a time, ordered by creation. */
 export async function listVms(db: Database, tenantId: string, filter: VmFilter | null | undefined, page: PageRequest): Promise<Connection<VmRow>> {
   const conditions = vmConditions(tenantId, filter ?? {});
-  const cursorCondition = page.after
-    ? or(gt(vms.createdAt, new Date(page.after.createdAt)), and(eq(vms.createdAt, new Date(page.after.createdAt)), gt(vms.id, page.after.id)))
-    : undefined;
   const [rows, [total]] = await Promise.all([
     db
       .select()
       .from(vms)
-      .where(and(...conditions, cursorCondition))
+      .where(and(...conditions, afterPosition(vms, page.after)))
       .orderBy(asc(vms.createdAt), asc(vms.id))
       .limit(page.limit + 1),
     db.select({ value: count() }).from(vms).where(and(...conditions)),

@@ -1,5 +1,5 @@
 import type { OperationResolvers } from '../__generated__/resolvers-types.ts';
-import { authorize } from '../domain/authorize.ts';
+import { authorize } from '@novacron/subgraph-kit';
 import { findOperation } from '../domain/findOperation.ts';
 import { isId } from '../domain/parseId.ts';
 

@@ -1,6 +1,5 @@
 import type { VmResolvers } from '../__generated__/resolvers-types.ts';
-import { authorize } from '../domain/authorize.ts';
-import { pageRequest } from '../domain/connection.ts';
+import { authorize, pageRequest } from '@novacron/subgraph-kit';
 import { listOperations } from '../domain/listOperations.ts';
 
 export const VM: VmResolvers = {

@@ -3,7 +3,7 @@ import { AuditEntry } from './AuditEntry.ts';
 import { Mutation } from './Mutation.ts';
 import { Operation } from './Operation.ts';
 import { Query } from './Query.ts';
-import { DateTime, Labels } from './scalars.ts';
+import { DateTime, Labels } from '@novacron/subgraph-kit';
 import { VM } from './VM.ts';
 
 /** Every resolver of the vms subgraph. */

@@ -76,7 +76,7 @@ export async function startWorker(config: VmsConfig, logger: Logger = createLogg
   const pruner = setInterval(async () => {
     try {
       const pruned = await pruneEvents(db, config.events.retentionSeconds);
-      if (pruned.vm + pruned.operation > 0) logger.info({ pruned }, 'pruned events past the retention window');
+      if (Object.values(pruned).some((count) => count > 0)) logger.info({ pruned }, 'pruned events past the retention window');
     } catch (error) {
       logger.warn({ err: error }, 'event pruning failed; will try again');
     }

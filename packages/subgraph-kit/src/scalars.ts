@@ -19,12 +19,20 @@ function parseDate(value: unknown): string {
 }
 
 /**
- * An object of string values. Coercion passes any value through on purpose: the domain
- * (validateLabels) checks it and answers BAD_USER_INPUT naming the field, where a coercion error
- * would fail the whole request at the HTTP level without a field.
+ * An object of string values. Coercion passes any value through on purpose: the domain checks it and
+ * answers BAD_USER_INPUT naming the field, where a coercion error would fail the whole request at the
+ * HTTP level without a field.
  */
 export const Labels = new GraphQLScalarType({
   name: 'Labels',
+  serialize: (value) => value,
+  parseValue: (value) => value,
+  parseLiteral: (ast, variables) => literalValue(ast, variables),
+});
+
+/** Any JSON value; internal fields only (event payloads). */
+export const JSON = new GraphQLScalarType({
+  name: 'JSON',
   serialize: (value) => value,
   parseValue: (value) => value,
   parseLiteral: (ast, variables) => literalValue(ast, variables),
@@ -50,3 +58,6 @@ function literalValue(node: ValueNode, variables: Record<string, unknown> | null
       return null;
   }
 }
+
+/** The kit's scalars, for a subgraph's resolver map. */
+export const scalars = { DateTime, Labels, JSON };

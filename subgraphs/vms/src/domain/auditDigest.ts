@@ -1,18 +1,4 @@
-import type { Database } from '../db/createDatabase.ts';
-import { auditLog } from '../db/schema.ts';
 import { inputDigest } from './inputDigest.ts';
-
-/** One audit record. */
-export interface AuditRecord {
-  tenantId: string;
-  actor: string;
-  action: string;
-  args: unknown;
-  outcome: 'SUCCEEDED' | 'FAILED';
-  errorCode?: string | null;
-  targetId?: string | null;
-  operationId?: string | null;
-}
 
 /** Argument names whose values are secrets: the audit log keeps only which fields were given. */
 const secretArguments = new Set(['credentials']);
@@ -34,16 +20,7 @@ export function auditableArgs(args: unknown): unknown {
   );
 }
 
-/** Writes an audit record; the arguments are stored only as a digest, with secret values left out. */
-export async function recordAudit(db: Database, record: AuditRecord): Promise<void> {
-  await db.insert(auditLog).values({
-    tenantId: record.tenantId,
-    actor: record.actor,
-    action: record.action,
-    targetId: record.targetId ?? null,
-    operationId: record.operationId ?? null,
-    outcome: record.outcome,
-    errorCode: record.errorCode ?? null,
-    inputDigest: inputDigest(record.action, auditableArgs(record.args)),
-  });
+/** The audit log's digest of a mutation: {@link inputDigest} of its arguments with secret values left out. */
+export function auditDigest(action: string, args: unknown): string {
+  return inputDigest(action, auditableArgs(args));
 }

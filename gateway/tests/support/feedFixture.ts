@@ -1,0 +1,53 @@
+import { compareEventPositions, decodeEventCursor, encodeEventCursor, type FeedEntry, type FeedFetcher } from '@novacron/events';
+
+/**
+ * An in-memory event feed with the `_eventFeed` contract's semantics (entries after a cursor, the head
+ * without one, entity and tenant filters), for unit tests of the gateway's readers. The real feed over
+ * PostgreSQL is tested in the kit and end to end.
+ */
+export function createFeedFixture(stream: string) {
+  const entries: FeedEntry[] = [];
+  let seq = 0;
+  let failing: Error | null = null;
+  const reads: { after: string | null; first: number }[] = [];
+  const fetch: FeedFetcher = async (read) => {
+    reads.push({ after: read.after, first: read.first });
+    if (failing) throw failing;
+    let matching = entries.filter((entry) => (!read.entityId || entry.entityId === read.entityId) && (!read.tenantId || entry.tenantId === read.tenantId));
+    if (!read.after && !read.entityId) {
+      const head = entries.at(-1);
+      return { entries: [], endCursor: head?.cursor ?? encodeEventCursor({ stream, txid: '0', seq: 0 }) };
+    }
+    if (read.after) {
+      const after = decodeEventCursor(read.after, stream);
+      matching = matching.filter((entry) => compareEventPositions(entry.position, after) > 0);
+    }
+    const page = matching.slice(0, read.first);
+    return { entries: page, endCursor: page.at(-1)?.cursor ?? read.after ?? encodeEventCursor({ stream, txid: '0', seq: 0 }) };
+  };
+  return {
+    fetch,
+    reads,
+    fail: (error: Error | null) => {
+      failing = error;
+    },
+    append(entry: { tenantId: string; entityId: string; keys?: string[]; type?: string; terminal?: boolean }): FeedEntry {
+      seq += 1;
+      const position = { stream, txid: String(100 + seq), seq };
+      const full: FeedEntry = {
+        cursor: encodeEventCursor(position),
+        position,
+        tenantId: entry.tenantId,
+        entityId: entry.entityId,
+        keys: entry.keys ?? [entry.entityId],
+        version: seq,
+        type: entry.type ?? 'CHANGED',
+        terminal: entry.terminal ?? false,
+        occurredAt: new Date(0).toISOString(),
+        payload: null,
+      };
+      entries.push(full);
+      return full;
+    },
+  };
+}

@@ -1,0 +1,68 @@
+import { decodeEventCursor, type EventPosition } from './eventCursor.ts';
+import type { EventFeedEntry } from './EventFeedEntry.ts';
+
+/** One entry of a feed, with its cursor decoded once for ordering. */
+export interface FeedEntry extends EventFeedEntry {
+  position: EventPosition;
+}
+
+/** A page of a feed. */
+export interface FeedPage {
+  entries: FeedEntry[];
+  endCursor: string;
+}
+
+/** What to read: entries after `after` (the head without it); with `entityId` that entity's, from its first. */
+export interface FeedRead {
+  stream: string;
+  after: string | null;
+  first: number;
+  entityId?: string | null;
+  tenantId?: string | null;
+  withPayload?: boolean;
+}
+
+/** Reads one page of a subgraph's event feed. */
+export type FeedFetcher = (read: FeedRead) => Promise<FeedPage>;
+
+/** Thrown when the feed refuses a read; `code` is the subgraph's (`RESYNC_REQUIRED`, `BAD_USER_INPUT`, …). */
+export class FeedError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = 'FeedError';
+    this.code = code;
+  }
+}
+
+const feedQuery = `query NovaCronEventFeed($stream: String!, $after: String, $first: Int, $entityId: ID, $tenantId: String, $withPayload: Boolean) {
+  _eventFeed(stream: $stream, after: $after, first: $first, entityId: $entityId, tenantId: $tenantId, withPayload: $withPayload) {
+    endCursor
+    entries { cursor tenantId entityId keys version type terminal occurredAt payload }
+  }
+}`;
+
+/**
+ * Reads a subgraph's event feed over HTTP, as the gateway and stream followers do. The feed is internal
+ * (`@inaccessible`): callers reach the owning subgraph directly with an internal token (`headers`).
+ */
+export function createFeedFetcher(subgraph: string, subgraphUrl: string, headers: () => Promise<Record<string, string>>, timeoutMs = 10_000): FeedFetcher {
+  return async (read) => {
+    const response = await fetch(subgraphUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(await headers()) },
+      body: JSON.stringify({
+        query: feedQuery,
+        variables: { stream: read.stream, after: read.after, first: read.first, entityId: read.entityId ?? null, tenantId: read.tenantId ?? null, withPayload: read.withPayload ?? false },
+      }),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const body = (await response.json().catch(() => ({}))) as { data?: { _eventFeed: FeedPage } | null; errors?: { message: string; extensions?: { code?: string } }[] };
+    const [error] = body.errors ?? [];
+    if (error) throw new FeedError(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR', error.message);
+    if (!body.data) throw new FeedError('UNAVAILABLE', `${subgraph}'s event feed answered HTTP ${response.status} without data`);
+    const page = body.data._eventFeed as Omit<FeedPage, 'entries'> & { entries: EventFeedEntry[] };
+    const name = `${subgraph}.${read.stream}`;
+    return { endCursor: page.endCursor, entries: page.entries.map((entry) => ({ ...entry, position: decodeEventCursor(entry.cursor, name, 'cursor') })) };
+  };
+}

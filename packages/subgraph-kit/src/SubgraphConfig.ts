@@ -1,0 +1,76 @@
+/**
+ * The configuration every subgraph shares, read from the environment once. A subgraph's own
+ * config.ts extends it with its own settings; nothing else reads process.env.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { isProductionMode } from '@novacron/auth';
+import { readEnv } from '@novacron/server-kit';
+import { envPrefix, readSubgraphManifest, subgraphUrls } from './subgraphManifest.ts';
+
+/** A PEM from `<NAME>` or from the file named by `<NAME>_FILE`. */
+export function readPem(name: string): string | undefined {
+  const file = readEnv.optional(`${name}_FILE`);
+  return file ? readFileSync(file, 'utf8') : readEnv.optional(name)?.replaceAll('\\n', '\n');
+}
+
+/** What every subgraph is configured with. */
+export interface SubgraphConfig {
+  /** The subgraph's name in schema/subgraphs.json; also its Postgres schema and token audience. */
+  name: string;
+  host: string;
+  port: number;
+  /** `<NAME>_DATABASE_URL`, else `DATABASE_URL`: each subgraph owns its schema in one database by default. */
+  databaseUrl: string;
+  /** Production mode masks internal errors and turns off introspection. */
+  production: boolean;
+  security: {
+    /** PEM of the platform's internal-token public key; every request must carry a token signed with it. */
+    internalTokenPublicKeyPem: string | undefined;
+    /** The internal signing key, for subgraphs that call or follow another subgraph. */
+    internalTokenPrivateKeyPem: string | undefined;
+    internalTokenKeyId: string;
+    /** Development keys (embedded default) live here when the above are not configured. */
+    keysDir: string;
+  };
+  events: {
+    /** With Redis, committed-event signals are relayed to Redis pub/sub for the gateways. */
+    redisUrl: string | undefined;
+    redisPrefix: string;
+    /** Events older than this are pruned; resuming from an older cursor is RESYNC_REQUIRED. */
+    retentionSeconds: number;
+    pruneIntervalMs: number;
+  };
+  /** Where every subgraph of the platform answers (schema/subgraphs.json, `<NAME>_URL` overrides). */
+  subgraphUrls: Readonly<Record<string, string>>;
+}
+
+/** Reads the shared configuration of subgraph `name`. */
+export function loadSubgraphConfig(name: string): SubgraphConfig {
+  const prefix = envPrefix(name);
+  const manifest = readSubgraphManifest();
+  const urls = subgraphUrls(manifest);
+  const ownUrl = urls[name];
+  if (!ownUrl) throw new Error(`subgraph "${name}" is not listed in ${manifest.file}`);
+  return Object.freeze({
+    name,
+    host: readEnv.string(`${prefix}_HOST`, '127.0.0.1'),
+    port: readEnv.int(`${prefix}_PORT`, Number(new URL(ownUrl).port || 80)),
+    databaseUrl: readEnv.optional(`${prefix}_DATABASE_URL`) ?? readEnv.string('DATABASE_URL'),
+    // Hardened unless NOVACRON_DEV=1 asks for development mode; NODE_ENV alone never relaxes anything.
+    production: isProductionMode(process.env),
+    security: {
+      internalTokenPublicKeyPem: readPem('INTERNAL_TOKEN_PUBLIC_KEY'),
+      internalTokenPrivateKeyPem: readPem('INTERNAL_TOKEN_PRIVATE_KEY'),
+      internalTokenKeyId: readEnv.string('INTERNAL_TOKEN_KEY_ID', 'internal-1'),
+      keysDir: readEnv.string('NOVACRON_KEYS_DIR', fileURLToPath(new URL('../../../.novacron/keys', import.meta.url))),
+    },
+    events: {
+      redisUrl: readEnv.optional('REDIS_URL'),
+      redisPrefix: readEnv.string('REDIS_PREFIX', 'novacron'),
+      retentionSeconds: readEnv.int('EVENT_RETENTION_SECONDS', 86_400),
+      pruneIntervalMs: readEnv.int('EVENT_PRUNE_INTERVAL_MS', 60_000),
+    },
+    subgraphUrls: Object.freeze(urls),
+  });
+}

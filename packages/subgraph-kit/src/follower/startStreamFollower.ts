@@ -1,0 +1,144 @@
+/**
+ * A durable follower of another subgraph's event stream: reads the feed with a system identity and
+ * applies each batch to a projection in the same transaction that advances its cursor, so a crash or
+ * restart neither loses nor double-applies an event. While the source is down it retries with backoff
+ * and catches up when it returns; a rebuild from an empty cursor gives the same projection.
+ */
+import { sql } from 'drizzle-orm';
+import { text, timestamp, type PgSchema } from 'drizzle-orm/pg-core';
+import { createEventSignalSource, encodeEventCursor, type EventSignalSource, type FeedEntry, type FeedFetcher } from '@novacron/events';
+import type { Logger } from '@novacron/server-kit';
+import { queryRows, type SqlExecutor } from '../outbox/SqlExecutor.ts';
+
+/** The drizzle table holding a subgraph's follower cursors, for its db/schema.ts. */
+export function streamCursorTable(schema: PgSchema) {
+  return schema.table('stream_cursors', {
+    name: text('name').primaryKey(),
+    cursor: text('cursor').notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  });
+}
+
+/** A database the follower can open transactions on (a drizzle database). */
+export interface TransactionalExecutor extends SqlExecutor {
+  transaction<T>(run: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+}
+
+/** Options for {@link startStreamFollower}. */
+export interface StreamFollowerOptions {
+  /** The cursor's name in `<schema>.stream_cursors`; one per projection (`billing.vm_intervals`). */
+  name: string;
+  /** The follower's own Postgres schema (holding `stream_cursors`). */
+  schema: string;
+  db: TransactionalExecutor;
+  /** The source stream, as `<subgraph>.<stream>` (`vms.vm`), and its feed (`SubgraphClient.feed`). */
+  source: { subgraph: string; stream: string };
+  feed: FeedFetcher;
+  /** Applies a batch, in order, inside the transaction that then advances the cursor. */
+  apply(tx: SqlExecutor, entries: FeedEntry[]): Promise<void>;
+  logger: Logger;
+  batchSize?: number;
+  /** Reads at least this often; signals (LISTEN or Redis) wake it sooner. */
+  pollIntervalMs?: number;
+  /** Signals of committed events: `DATABASE_URL` (LISTEN/NOTIFY) or a Redis URL. */
+  signals?: { databaseUrl?: string; redisUrl?: string; redisPrefix?: string };
+}
+
+/** A running follower. */
+export interface StreamFollower {
+  /** Resolves once the follower has read everything the source had committed when called. */
+  caughtUp(): Promise<void>;
+  /** How many events it has applied since it started. */
+  applied(): number;
+  stop(): Promise<void>;
+}
+
+/** Starts following; returns at once (the first read happens in the background). */
+export function startStreamFollower(options: StreamFollowerOptions): StreamFollower {
+  const batchSize = options.batchSize ?? 500;
+  const pollIntervalMs = options.pollIntervalMs ?? 1_000;
+  const table = sql.raw(`"${options.schema}"."stream_cursors"`);
+  const origin = encodeEventCursor({ stream: `${options.source.subgraph}.${options.source.stream}`, txid: '0', seq: 0 });
+  let stopped = false;
+  let appliedCount = 0;
+  let wake: (() => void) | null = null;
+  let waiters: (() => void)[] = [];
+  let failures = 0;
+  let signals: EventSignalSource | null = null;
+
+  const readCursor = async (db: SqlExecutor, lock: boolean) => {
+    const [row] = await queryRows<{ cursor: string }>(db, sql`select cursor from ${table} where name = ${options.name} ${lock ? sql`for update` : sql``}`);
+    return row?.cursor ?? null;
+  };
+
+  /** Reads and applies one batch; true when the source has more right now. */
+  const step = async (): Promise<boolean> => {
+    const cursor = (await readCursor(options.db, false)) ?? origin;
+    const page = await options.feed({ stream: options.source.stream, after: cursor, first: batchSize, withPayload: true });
+    if (page.entries.length === 0) return false;
+    await options.db.transaction(async (tx) => {
+      await tx.execute(sql`insert into ${table} (name, cursor) values (${options.name}, ${origin}) on conflict (name) do nothing`);
+      // Another replica may have applied this batch meanwhile: apply only from where the cursor stands.
+      if (((await readCursor(tx, true)) ?? origin) !== cursor) return;
+      await options.apply(tx, page.entries);
+      await tx.execute(sql`update ${table} set cursor = ${page.endCursor}, updated_at = now() where name = ${options.name}`);
+    });
+    appliedCount += page.entries.length;
+    return page.entries.length === batchSize;
+  };
+
+  const loop = async () => {
+    while (!stopped) {
+      let more = false;
+      // Only a read that started after caughtUp() was called can prove the follower caught up.
+      const pending = waiters;
+      waiters = [];
+      try {
+        more = await step();
+        if (failures > 0) options.logger.info({ follower: options.name }, 'stream follower recovered');
+        failures = 0;
+      } catch (error) {
+        failures += 1;
+        if (failures === 1 || failures % 30 === 0) options.logger.warn({ err: error, follower: options.name, failures }, 'stream follower cannot read or apply; retrying');
+      }
+      if (more || failures > 0) waiters.push(...pending);
+      else for (const resolve of pending) resolve();
+      if (more) continue;
+      const delay = failures === 0 ? pollIntervalMs : Math.min(pollIntervalMs * 2 ** Math.min(failures, 5), 30_000);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delay);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wake = null;
+    }
+  };
+
+  if (options.signals?.redisUrl || options.signals?.databaseUrl) {
+    const streamName = `${options.source.subgraph}.${options.source.stream}`;
+    signals = createEventSignalSource({
+      ...options.signals,
+      onSignal: (stream) => {
+        if (stream === streamName) wake?.();
+      },
+    });
+    signals.ready.catch((error: unknown) => options.logger.warn({ err: error, follower: options.name }, 'no event signals; polling'));
+  }
+  const running = loop();
+  return {
+    caughtUp: () =>
+      new Promise<void>((resolve) => {
+        waiters.push(resolve);
+        wake?.();
+      }),
+    applied: () => appliedCount,
+    stop: async () => {
+      stopped = true;
+      wake?.();
+      await running;
+      await signals?.close();
+    },
+  };
+}

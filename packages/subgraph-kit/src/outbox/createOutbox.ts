@@ -1,0 +1,177 @@
+import { sql } from 'drizzle-orm';
+import { appError, badInput } from '@novacron/errors';
+import { compareEventPositions, decodeEventCursor, encodeEventCursor, postgresEventChannel, type EventFeedEntry, type EventPosition } from '@novacron/events';
+import type { EventStream } from './EventStream.ts';
+import { queryRows, type SqlExecutor } from './SqlExecutor.ts';
+
+/** One entry of a feed, as `_eventFeed` returns it (the contract in @novacron/events). */
+export type FeedEntry = EventFeedEntry;
+
+/** What to read from a feed. */
+export interface FeedRequest {
+  stream: string;
+  after?: string | null;
+  first: number;
+  /** Only this entity's events (from its first one when `after` is omitted). */
+  entityId?: string | null;
+  /** Only this tenant's events. */
+  tenantId?: string | null;
+  withPayload?: boolean;
+}
+
+/** An event to append in the changing transaction. */
+export interface NewEvent {
+  tenantId: string;
+  entityId: string;
+  /** Entity ids whose followers this event concerns; defaults to the entity alone. */
+  keys?: string[];
+  version: number;
+  type: string;
+  payload: Record<string, unknown>;
+}
+
+/** A subgraph's event streams: feed reads, appends, pruning. */
+export interface Outbox {
+  readonly schema: string;
+  readonly streams: ReadonlyMap<string, EventStream>;
+  /** Events after a cursor in (txid, seq) order, only those below the commit horizon. */
+  readFeed(db: SqlExecutor, request: FeedRequest): Promise<{ entries: FeedEntry[]; endCursor: string }>;
+  /** Writes an event of a kit-made stream and signals it at commit; call inside the changing transaction. */
+  append(tx: SqlExecutor, stream: string, event: NewEvent): Promise<void>;
+  /** Deletes events older than the retention window, recording a watermark per stream. */
+  prune(db: SqlExecutor & { transaction<T>(run: (tx: SqlExecutor) => Promise<T>): Promise<T> }, retentionSeconds: number): Promise<Record<string, number>>;
+  /** The cursor of a stream's event (for payload fields that look an event up by cursor). */
+  decodeCursor(stream: string, cursor: string, field?: string): EventPosition;
+}
+
+export const maxFeedPage = 1_000;
+
+interface FeedRow {
+  seq: string | number;
+  txid: string;
+  tenant_id: string;
+  entity_id: string;
+  keys: string[];
+  version: number;
+  type: string;
+  occurred_at: string | Date;
+  payload: Record<string, unknown> | null;
+}
+
+const identifierPattern = /^[a-z][a-z0-9_]{0,62}$/;
+
+/**
+ * The outbox of a subgraph's Postgres `schema` (which must hold an `event_retention` table, see
+ * {@link eventRetentionTable}). Reads only events written by transactions older than every one still
+ * in flight, so an event that commits late always comes after a reader's cursor, never behind it.
+ */
+export function createOutbox(schema: string, streams: readonly EventStream[]): Outbox {
+  if (!identifierPattern.test(schema)) throw new Error(`invalid schema name "${schema}"`);
+  const byKey = new Map(streams.map((stream) => [stream.key, stream]));
+  const streamOf = (key: string): EventStream => {
+    const stream = byKey.get(key);
+    if (!stream) throw badInput('stream', `unknown event stream "${key.slice(0, 40)}"`);
+    return stream;
+  };
+  const nameOf = (stream: EventStream) => `${schema}.${stream.key}`;
+  const retention = sql.raw(`"${schema}"."event_retention"`);
+
+  const assertNotPruned = async (db: SqlExecutor, stream: EventStream, position: EventPosition) => {
+    const [watermark] = await queryRows<{ txid: string; seq: string | number }>(
+      db,
+      sql`select pruned_through_txid::text as txid, pruned_through_seq as seq from ${retention} where stream = ${stream.key}`,
+    );
+    if (watermark && compareEventPositions(position, { txid: watermark.txid, seq: Number(watermark.seq) }) < 0) {
+      throw appError('RESYNC_REQUIRED', 'the cursor is older than the event retention window; reload the state and subscribe again without `after`', { field: 'after' });
+    }
+  };
+
+  return {
+    schema,
+    streams: byKey,
+    decodeCursor: (key, cursor, field = 'cursor') => decodeEventCursor(cursor, nameOf(streamOf(key)), field),
+
+    async readFeed(db, request) {
+      const stream = streamOf(request.stream);
+      const { first } = request;
+      if (!Number.isInteger(first) || first < 1 || first > maxFeedPage) throw badInput('first', `first must be between 1 and ${maxFeedPage}`);
+      const name = nameOf(stream);
+      const table = sql.raw(`"${schema}"."${stream.table}"`);
+      const c = stream.columns;
+      let after = request.after;
+      if (!after && request.entityId) after = encodeEventCursor({ stream: name, txid: '0', seq: 0 });
+      if (!after) {
+        const [head] = await queryRows<{ txid: string; seq: string | number }>(
+          db,
+          sql`select e.txid::text as txid, e.seq from ${table} e where e.txid < pg_snapshot_xmin(pg_current_snapshot()) order by e.txid desc, e.seq desc limit 1`,
+        );
+        return { entries: [], endCursor: encodeEventCursor({ stream: name, txid: head?.txid ?? '0', seq: Number(head?.seq ?? 0) }) };
+      }
+      const position = decodeEventCursor(after, name);
+      if (!request.entityId) await assertNotPruned(db, stream, position);
+      const onlyEntity = request.entityId ? sql`and e.${sql.raw(c.entityColumn)}::text = ${request.entityId}` : sql``;
+      const onlyTenant = request.tenantId ? sql`and e.tenant_id = ${request.tenantId}` : sql``;
+      const payload = request.withPayload ? sql.raw(c.payload) : sql`null::jsonb`;
+      const rows = await queryRows<FeedRow>(
+        db,
+        sql`select e.seq, e.txid::text as txid, e.tenant_id, (${sql.raw(c.entityId)})::text as entity_id, ${sql.raw(c.keys)} as keys,
+                   ${sql.raw(c.version)} as version, ${sql.raw(c.type)} as type, e.created_at as occurred_at, ${payload} as payload
+            from ${table} e
+            where (e.txid, e.seq) > (${position.txid}::xid8, ${position.seq}) and e.txid < pg_snapshot_xmin(pg_current_snapshot()) ${onlyEntity} ${onlyTenant}
+            order by e.txid, e.seq limit ${first}`,
+      );
+      const entries = rows.map((row) => ({
+        cursor: encodeEventCursor({ stream: name, txid: row.txid, seq: Number(row.seq) }),
+        tenantId: row.tenant_id,
+        entityId: row.entity_id,
+        keys: row.keys,
+        version: row.version,
+        type: row.type,
+        terminal: stream.terminalTypes.includes(row.type),
+        occurredAt: new Date(row.occurred_at).toISOString(),
+        payload: row.payload,
+      }));
+      return { entries, endCursor: entries.at(-1)?.cursor ?? after };
+    },
+
+    async append(tx, key, event) {
+      const stream = streamOf(key);
+      const table = sql.raw(`"${schema}"."${stream.table}"`);
+      const keys = event.keys ?? [event.entityId];
+      await tx.execute(sql`
+        insert into ${table} (tenant_id, entity_id, keys, version, type, payload)
+        values (${event.tenantId}, ${event.entityId}, array[${sql.join(keys.map((key) => sql`${key}`), sql`, `)}]::text[], ${event.version}, ${event.type}, ${JSON.stringify(event.payload)}::jsonb)`);
+      // NOTIFY is delivered at commit, and identical payloads in one transaction fold into one.
+      await tx.execute(sql`select pg_notify(${postgresEventChannel}, ${nameOf(stream)})`);
+    },
+
+    async prune(db, retentionSeconds) {
+      const result: Record<string, number> = {};
+      for (const stream of byKey.values()) {
+        const table = sql.raw(`"${schema}"."${stream.table}"`);
+        result[stream.key] = await db.transaction(async (tx) => {
+          const deleted = await queryRows<{ txid: string; seq: string | number }>(
+            tx,
+            sql`delete from ${table}
+                where created_at < now() - make_interval(secs => ${retentionSeconds}) and txid < pg_snapshot_xmin(pg_current_snapshot())
+                returning txid::text as txid, seq`,
+          );
+          if (deleted.length === 0) return 0;
+          const last = deleted
+            .map((row) => ({ txid: row.txid, seq: Number(row.seq) }))
+            .reduce((latest, position) => (compareEventPositions(position, latest) > 0 ? position : latest));
+          await tx.execute(sql`
+            insert into ${retention} (stream, pruned_through_txid, pruned_through_seq, updated_at)
+            values (${stream.key}, ${last.txid}::xid8, ${last.seq}, now())
+            on conflict (stream) do update set
+              pruned_through_txid = excluded.pruned_through_txid,
+              pruned_through_seq = excluded.pruned_through_seq,
+              updated_at = now()
+            where (${retention}.pruned_through_txid, ${retention}.pruned_through_seq) < (excluded.pruned_through_txid, excluded.pruned_through_seq)`);
+          return deleted.length;
+        });
+      }
+      return result;
+    },
+  };
+}

@@ -1,0 +1,198 @@
+/**
+ * Serves a subgraph: migrates its schema, builds its federated schema with the kit's part merged in,
+ * and serves it on Apollo Server behind the internal-token check, with /health, /ready, the event
+ * feed of its streams, event-signal relaying, pruning, background tasks and a graceful stop.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
+import { concatAST, parse, type DocumentNode } from 'graphql';
+import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
+import { internalTokenHeader, type InternalPrincipal } from '@novacron/auth';
+import { createSql, migrate, type Sql } from '@novacron/db';
+import { AppError, createErrorFormatter, httpStatusFor } from '@novacron/errors';
+import { startEventRelay, type EventRelay } from '@novacron/events';
+import { inspectInputs } from '@novacron/guards';
+import { createGraphQLHttpServer, createLogger, listen, type Logger, type Stoppable } from '@novacron/server-kit';
+import { createSubgraphClient, type SubgraphClient } from './createSubgraphClient.ts';
+import { loadSubgraphSecurity, type SubgraphSecurity } from './loadSubgraphSecurity.ts';
+import type { Outbox } from './outbox/createOutbox.ts';
+import { eventFeedResolver } from './outbox/eventFeedResolver.ts';
+import { JSON as JSONScalar } from './scalars.ts';
+import type { SubgraphConfig } from './SubgraphConfig.ts';
+import { kitTypeDefsPath } from './subgraphManifest.ts';
+
+/** The kit's part of every subgraph's schema. */
+export const kitTypeDefs: DocumentNode = parse(readFileSync(kitTypeDefsPath, 'utf8'));
+
+/** Loads a subgraph's SDL file, relative to the calling module (`new URL('./schema.graphql', import.meta.url)`). */
+export function loadTypeDefs(url: URL): DocumentNode {
+  return parse(readFileSync(fileURLToPath(url), 'utf8'));
+}
+
+/** What the kit hands a subgraph's service factory and background tasks. */
+export interface KitServices {
+  config: SubgraphConfig;
+  logger: Logger;
+  /** The subgraph's pool (postgres.js). */
+  sql: Sql;
+  security: SubgraphSecurity;
+  /** Calls to other subgraphs and reads of their event feeds. */
+  subgraphs: SubgraphClient;
+}
+
+/** The verified caller of one request. */
+export interface RequestPrincipal {
+  principal: InternalPrincipal;
+  /** The caller's tenant: every read and write is scoped to it ('' for NovaCron's own system calls). */
+  tenantId: string;
+}
+
+/** Options for {@link startSubgraph}. */
+export interface StartSubgraphOptions<TServices, TContext> {
+  config: SubgraphConfig;
+  /** The subgraph's own SDL; the kit's part is merged in. */
+  typeDefs: DocumentNode;
+  resolvers: object;
+  logger?: Logger;
+  /** The committed drizzle migrations (journal in `drizzle.<name>_migrations`). */
+  migrationsFolder?: URL;
+  /** Anything else to bring up to date before serving (another library's own migrations). */
+  migrate?(databaseUrl: string): Promise<void>;
+  /** Long-lived services, built once after migration. */
+  services(kit: KitServices): TServices | Promise<TServices>;
+  /** The per-request context resolvers receive. */
+  context(request: RequestPrincipal, services: TServices): TContext;
+  /** The subgraph's event streams, served by `_eventFeed`, pruned by the kit (and relayed to Redis). */
+  outbox?: { outbox: Outbox; db: (services: TServices) => PostgresJsDatabase<Record<string, unknown>>; prune?: boolean };
+  /** Tasks running beside the server (stream followers, collectors); stopped before the server. */
+  background?(kit: KitServices, services: TServices): Promise<Stoppable[]> | Stoppable[];
+  /** Extra readiness beyond the database answering. */
+  ready?(services: TServices): Promise<boolean>;
+  /** Largest accepted request body; default 1 MB. */
+  maxBodyBytes?: number;
+}
+
+/** A running subgraph. */
+export interface RunningSubgraph<TServices> {
+  url: string;
+  port: number;
+  services: TServices;
+  kit: KitServices;
+  stop(): Promise<void>;
+}
+
+/**
+ * Defence in depth behind the gateway's own checks: strings with NUL characters (which PostgreSQL
+ * cannot store) and oversized variables are refused before any resolver runs.
+ */
+function useInputInspection(): ApolloServerPlugin {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ document, request }) {
+          const error = inspectInputs(document, request.variables, { maxVariableNodes: 10_000, revealThresholds: false });
+          if (error) throw error;
+        },
+      };
+    },
+  };
+}
+
+/** Migrates the database and serves the subgraph over HTTP. */
+export async function startSubgraph<TServices, TContext extends object>(options: StartSubgraphOptions<TServices, TContext>): Promise<RunningSubgraph<TServices>> {
+  const { config } = options;
+  const logger = options.logger ?? createLogger(config.name);
+  const security = await loadSubgraphSecurity(config);
+  if (options.migrationsFolder) await migrate(config.databaseUrl, { migrationsFolder: fileURLToPath(options.migrationsFolder), schema: config.name });
+  await options.migrate?.(config.databaseUrl);
+  const sql = createSql(config.databaseUrl, { max: 20, applicationName: `novacron-${config.name}` });
+  const kit: KitServices = { config, logger, sql, security, subgraphs: createSubgraphClient(config.subgraphUrls, security) };
+  const stack: (() => Promise<void>)[] = [() => sql.end({ timeout: 5 })];
+  const stopAll = async () => {
+    for (const stop of stack.reverse()) await stop().catch((error: unknown) => logger.warn({ err: error }, 'stopping a part of the subgraph failed'));
+    stack.length = 0;
+  };
+  try {
+    const services = await options.services(kit);
+    const feedDb = options.outbox ? options.outbox.db(services) : drizzle(sql);
+    const own = options.resolvers as { Query?: object; JSON?: typeof JSONScalar };
+    // The kit's fields beside the subgraph's own.
+    const resolvers = { ...own, JSON: own.JSON ?? JSONScalar, Query: { ...own.Query, _eventFeed: eventFeedResolver(options.outbox?.outbox ?? null, feedDb) } };
+    const apollo = new ApolloServer<TContext>({
+      schema: buildSubgraphSchema({ typeDefs: concatAST([options.typeDefs, kitTypeDefs]), resolvers: resolvers as GraphQLResolverMap<unknown> }),
+      introspection: !config.production,
+      includeStacktraceInErrorResponses: !config.production,
+      formatError: createErrorFormatter({
+        production: config.production,
+        onMasked: (error) => logger.error({ err: error }, 'unexpected error in a resolver'),
+      }),
+      plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), useInputInspection()],
+    });
+    await apollo.start();
+    stack.push(() => apollo.stop());
+    const server = createGraphQLHttpServer<TContext>({
+      apollo,
+      logger,
+      maxBodyBytes: options.maxBodyBytes,
+      // A subgraph trusts only NovaCron: every request, `_service` and `_entities` included, must carry
+      // an internal token addressed to this subgraph; there is no other way in.
+      context: async (request) => {
+        const header = request.headers[internalTokenHeader];
+        const token = Array.isArray(header) ? header[0] : header;
+        if (!token) throw unauthenticated('this subgraph accepts requests from the NovaCron gateway only');
+        const principal = await security.verifyInternalToken(token).catch(() => {
+          throw unauthenticated('invalid internal token');
+        });
+        const tenantId = principal.kind === 'user' ? principal.identity.tenantId : '';
+        return options.context({ principal, tenantId }, services);
+      },
+      ready: async () => {
+        await sql`select 1`;
+        return options.ready ? options.ready(services) : true;
+      },
+    });
+    const running = await listen(server, config.port, config.host);
+    stack.push(() => running.close());
+    logger.info({ url: running.url }, `${config.name} subgraph listening`);
+    if (options.outbox && config.events.redisUrl) {
+      const relay: EventRelay = startEventRelay({
+        databaseUrl: config.databaseUrl,
+        redisUrl: config.events.redisUrl,
+        redisPrefix: config.events.redisPrefix,
+        relays: (stream) => stream.startsWith(`${options.outbox?.outbox.schema}.`),
+        onError: (error) => logger.warn({ err: error }, 'event relay cannot reach Redis; gateways fall back to polling'),
+        onRecovered: () => logger.info('event relay reaches Redis again'),
+      });
+      stack.push(() => relay.close());
+      await relay.ready;
+      logger.info('relaying event signals to Redis');
+    }
+    if (options.outbox && options.outbox.prune !== false) {
+      const { outbox } = options.outbox;
+      const timer = setInterval(() => {
+        outbox.prune(feedDb, config.events.retentionSeconds).then(
+          (pruned) => {
+            if (Object.values(pruned).some((count) => count > 0)) logger.info({ pruned }, 'pruned events past retention');
+          },
+          (error: unknown) => logger.warn({ err: error }, 'pruning events failed; will retry'),
+        );
+      }, config.events.pruneIntervalMs);
+      timer.unref();
+      stack.push(async () => clearInterval(timer));
+    }
+    for (const task of (await options.background?.(kit, services)) ?? []) stack.push(() => task.stop());
+    return { url: running.url, port: running.port, services, kit, stop: stopAll };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+/** Refused before any resolver runs: the HTTP status comes from the code's registry entry. */
+function unauthenticated(message: string): AppError {
+  return new AppError('UNAUTHENTICATED', message, { http: { status: httpStatusFor('UNAUTHENTICATED') } });
+}

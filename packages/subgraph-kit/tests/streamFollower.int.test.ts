@@ -1,0 +1,96 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '@novacron/server-kit';
+import type { FeedFetcher } from '@novacron/events';
+import { createTestDatabase, waitFor, type TestDatabase } from '@novacron/testing';
+import { startStreamFollower } from '../src/index.ts';
+import { countInto, inProcessFeed } from './fixtures/countingProjection.ts';
+import { createStreamSchema } from './support.ts';
+
+let database: TestDatabase;
+let stream: Awaited<ReturnType<typeof createStreamSchema>>;
+const schema = 'kit_follow';
+const logger = createLogger('test', 'silent');
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  stream = await createStreamSchema(database.url, schema);
+  for (const table of ['counts', 'rebuilt', 'outage'])
+    await stream.sql.unsafe(`create table ${schema}.${table} (entity_id text primary key, applied integer not null, last_version integer not null)`);
+});
+afterAll(async () => {
+  await stream?.sql.end();
+  await database?.drop();
+});
+
+/** Appends `count` events over `entities` entities, a few per transaction. */
+async function appendEvents(count: number, entities: number, from = 0): Promise<void> {
+  for (let index = from; index < from + count; index += 5) {
+    await stream.db.transaction(async (tx) => {
+      for (let offset = index; offset < Math.min(index + 5, from + count); offset += 1) {
+        const entity = `e-${offset % entities}`;
+        await stream.outbox.append(tx, 'note', { tenantId: 'alpha', entityId: entity, version: Math.floor(offset / entities) + 1, type: 'WRITTEN', payload: { offset } });
+      }
+    });
+  }
+}
+
+const projection = async (table: string) => stream.sql.unsafe<{ entity_id: string; applied: number; last_version: number }[]>(`select entity_id, applied, last_version from ${schema}.${table} order by entity_id`);
+
+describe('stream follower', () => {
+  it('survives a SIGKILL mid-batch: after a restart its projection equals a rebuild from scratch, nothing applied twice', async () => {
+    await appendEvents(300, 12);
+    const child = spawn(process.execPath, [fileURLToPath(new URL('./fixtures/followInChild.ts', import.meta.url)), database.url, schema], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    // Kill once it has committed at least one batch and is inside another (5 ms per event, 40 per batch).
+    await waitFor(async () => (await stream.sql`select 1 from kit_follow.stream_cursors where name = 'counts'`).length === 1, { timeoutMs: 60_000 });
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    child.kill('SIGKILL');
+    await exited;
+    const [{ total } = { total: 0 }] = await stream.sql<{ total: number }[]>`select coalesce(sum(applied), 0)::int as total from kit_follow.counts`;
+    expect(total).toBeGreaterThan(0);
+    expect(total).toBeLessThan(300);
+
+    const feed = inProcessFeed(stream.outbox, stream.db);
+    const restarted = startStreamFollower({ name: 'counts', schema, db: stream.db, source: { subgraph: schema, stream: 'note' }, feed, apply: countInto(`${schema}.counts`), logger, pollIntervalMs: 50 });
+    const rebuilt = startStreamFollower({ name: 'rebuilt', schema, db: stream.db, source: { subgraph: schema, stream: 'note' }, feed, apply: countInto(`${schema}.rebuilt`), logger, pollIntervalMs: 50 });
+    await Promise.all([restarted.caughtUp(), rebuilt.caughtUp()]);
+    await Promise.all([restarted.stop(), rebuilt.stop()]);
+    const counts = await projection('counts');
+    expect(counts).toEqual(await projection('rebuilt'));
+    expect(counts.reduce((sum, row) => sum + row.applied, 0)).toBe(300);
+  });
+
+  it('keeps trying while the source is down and catches up when it returns', async () => {
+    const feed = inProcessFeed(stream.outbox, stream.db);
+    let down = true;
+    let failedReads = 0;
+    const flaky: FeedFetcher = async (read) => {
+      if (down) {
+        failedReads += 1;
+        throw new Error('connect ECONNREFUSED (the source subgraph is down)');
+      }
+      return feed(read);
+    };
+    const follower = startStreamFollower({ name: 'outage', schema, db: stream.db, source: { subgraph: schema, stream: 'note' }, feed: flaky, apply: countInto(`${schema}.outage`), logger, pollIntervalMs: 20 });
+    await waitFor(() => failedReads >= 2);
+    expect(await projection('outage')).toEqual([]);
+    down = false;
+    await appendEvents(20, 12, 300);
+    await follower.caughtUp();
+    await follower.stop();
+    expect((await projection('outage')).reduce((sum, row) => sum + row.applied, 0)).toBe(320);
+  });
+
+  it('two replicas of one follower apply every event exactly once between them', async () => {
+    await stream.sql.unsafe(`create table ${schema}.shared (entity_id text primary key, applied integer not null, last_version integer not null)`);
+    const feed = inProcessFeed(stream.outbox, stream.db);
+    const replicas = [0, 1].map(() =>
+      startStreamFollower({ name: 'shared', schema, db: stream.db, source: { subgraph: schema, stream: 'note' }, feed, apply: countInto(`${schema}.shared`, 1), logger, batchSize: 25, pollIntervalMs: 20 }),
+    );
+    await Promise.all(replicas.map((replica) => replica.caughtUp()));
+    await Promise.all(replicas.map((replica) => replica.stop()));
+    expect((await projection('shared')).reduce((sum, row) => sum + row.applied, 0)).toBe(320);
+  });
+});
