@@ -15,6 +15,8 @@ export interface WorkerKillsOptions {
   kills?: number;
   /** Mean pause between kills; each pause is drawn uniformly from 0 to twice this. Default 250 ms. */
   meanKillIntervalMs?: number;
+  /** A worker is killable only after living a random 1–2× this (see startWorkerChaosPlatform). Default 3 s. */
+  minWorkerLifetimeMs?: number;
   workerProcesses?: number;
   workerConcurrency?: number;
   simLatencyMs?: string;
@@ -43,7 +45,8 @@ export async function run(options: WorkerKillsOptions = {}): Promise<ChaosResult
   const timeoutMs = options.timeoutMs ?? 30 * 60_000;
   const runId = randomBytes(3).toString('hex');
   const platform = await startWorkerChaosPlatform({
-    workerProcesses: options.workerProcesses ?? 3,
+    workerProcesses: options.workerProcesses ?? 4,
+    minWorkerLifetimeMs: options.minWorkerLifetimeMs,
     workerConcurrency: options.workerConcurrency ?? 100,
     simLatencyMs: options.simLatencyMs ?? '100-400',
     workerEnv: {
@@ -121,7 +124,8 @@ export async function run(options: WorkerKillsOptions = {}): Promise<ChaosResult
       while (kills < targetKills && lanesDone < lanes) {
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 2 * meanKillIntervalMs));
         if (lanesDone >= lanes) break;
-        if (await platform.killRandomWorker()) kills += 1;
+        if (!(await platform.killRandomWorker())) continue;
+        kills += 1;
         if (kills % 20 === 0) log(`${kills} kills, ${submitted.total} operations submitted, ${lanesDone}/${lanes} VMs done`);
       }
     })();
