@@ -73,8 +73,14 @@ export async function startBenchPlatform(options: BenchPlatformOptions): Promise
       // The per-tenant rate limit (600 a minute by default) would measure the limiter, not the
       // pipeline; it still runs (and costs what it costs) on every request.
       RATE_LIMIT_POINTS: '1000000000',
+      // The same for the per-address budget and socket caps: every client of the bench is on 127.0.0.1.
+      RATE_LIMIT_ADDRESS_POINTS: '1000000000',
+      WS_MAX_CONNECTIONS_PER_ADDRESS: '1000000',
+      WS_MAX_CONNECTIONS_PER_TENANT: '1000000',
       DATABASE_URL: databaseUrl,
       GATEWAY_PORT: String(gatewayPort),
+      // Metrics ports count up from here (npm start), away from a platform a developer runs on 9464….
+      METRICS_BASE_PORT: String(await freePort()),
       VMS_PORT: String(vmsPort),
       WORKER_PROCESSES: String(options.workerProcesses),
       WORKER_CONCURRENCY: String(options.workerConcurrency),

@@ -8,6 +8,8 @@ export { instancesOfVm } from './instancesOfVm.ts';
 export { collect, subscriptionsClient } from './collectSubscription.ts';
 export type { CollectedSubscription } from './collectSubscription.ts';
 export { spawnGateway } from './spawnGateway.ts';
+export { spawnService } from './spawnService.ts';
+export type { ServiceProcess } from './spawnService.ts';
 export type { GatewayProcess } from './spawnGateway.ts';
 export { openRawGraphQLSocket } from './rawGraphQLSocket.ts';
 export type { RawGraphQLSocket } from './rawGraphQLSocket.ts';
@@ -17,7 +19,7 @@ export { databaseFingerprint } from './databaseFingerprint.ts';
 export type { DatabaseFingerprintOptions } from './databaseFingerprint.ts';
 export { auditCount, auditEntriesBy } from './auditTrail.ts';
 export { waitForIdleOperations } from './waitForIdleOperations.ts';
-export { internalTokenFor, postToSubgraph, readEventFeed } from './internalTokens.ts';
+export { internalTokenFor, postToSubgraph, readEventFeed, streamHead } from './internalTokens.ts';
 export type { EventFeedEntry, InternalCaller } from './internalTokens.ts';
 export {
   AuditLogDocument,

@@ -41,3 +41,15 @@ export async function readEventFeed(platform: { keys: DevelopmentKeys; vms: { ur
   if (!feed) throw new Error(`event feed answered ${response.status}: ${response.text.slice(0, 500)}`);
   return feed.entries;
 }
+
+/**
+ * The head of a stream of the vms subgraph's feed: a cursor to subscribe `after`, so that a
+ * subscription sees every event committed from now on however late it becomes live.
+ */
+export async function streamHead(platform: { keys: DevelopmentKeys; vms: { url: string } }, stream: 'vm' | 'operation'): Promise<string> {
+  const token = await internalTokenFor(platform.keys, { system: true, subject: 'e2e/event-feed' });
+  const response = await postToSubgraph(platform.vms.url, { query: 'query ($stream: String!) { _eventFeed(stream: $stream, first: 1) { endCursor } }', variables: { stream } }, token);
+  const feed = response.body?.data?._eventFeed as { endCursor: string } | undefined;
+  if (!feed) throw new Error(`event feed answered ${response.status}: ${response.text.slice(0, 500)}`);
+  return feed.endCursor;
+}

@@ -135,6 +135,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     EVENT_POLL_INTERVAL_MS: '1000',
     // Tests poll fast; the rate limit has its own test with its own budget.
     RATE_LIMIT_POINTS: '1000000',
+    // Every test client is on 127.0.0.1: the per-address budget has its own test too.
+    RATE_LIMIT_ADDRESS_POINTS: '1000000',
     ...Object.fromEntries(Object.entries(environment).filter(([key]) => key.startsWith('AUTH_') || key.startsWith('INTERNAL_TOKEN_'))),
     ...(environment.REDIS_URL ? { REDIS_URL: environment.REDIS_URL, REDIS_PREFIX: environment.REDIS_PREFIX ?? '' } : {}),
     ...options.gatewayEnv,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CreateVmDocument, VmEventsDocument, waitForOperation, type VmEventsSubscription } from '@novacron/sdk';
 import { redisServerInstalled, startRedis, waitFor } from '@novacron/testing';
-import { collect, createVmInput, spawnGateway, startPlatform, subscriptionsClient } from '../src/index.ts';
+import { collect, createVmInput, spawnGateway, startPlatform, streamHead, subscriptionsClient } from '../src/index.ts';
 
 type Event = VmEventsSubscription['vmEvents'];
 const eventsOf = (results: { data?: VmEventsSubscription | null }[]): Event[] => results.map((result) => result.data?.vmEvents).filter((event): event is Event => Boolean(event));
@@ -18,15 +18,21 @@ async function twoGatewaysDeliver(redisUrl?: string) {
     for (const gateway of gateways) expect(gateway.output()).toContain(redisUrl ? '"eventSignals":"redis"' : '"eventSignals":"postgres"');
     const batch = `fanout-${Date.now().toString(36)}`;
     const clients = gateways.map((gateway) => subscriptionsClient(gateway.url, { token: platform.token }));
-    const streams = clients.map((client) => collect(client, VmEventsDocument, { filter: { labels: [{ key: 'batch', value: batch }] } }));
-    for (const gateway of gateways) {
-      await waitFor(async () => ((await (await fetch(new URL('/metrics', gateway.url))).json()) as { subscribers: number }).subscribers === 1);
-    }
+    const head = await streamHead(platform, 'vm');
+    const streams = clients.map((client) => collect(client, VmEventsDocument, { filter: { labels: [{ key: 'batch', value: batch }] }, after: head }));
+    const reachesRunning = async (vmId: string | undefined) => {
+      for (const stream of streams) {
+        await stream.waitFor((results) => eventsOf(results).some((event) => event.vm.id === vmId && event.vm.status === 'RUNNING'), 20_000);
+      }
+    };
+    // The first VM's events may reach a subscription by replay (after the head taken above), so once
+    // both have it, both subscriptions are live...
+    const { createVM: first } = await platform.client.request(CreateVmDocument, { input: createVmInput({ labels: { batch } }) });
+    await reachesRunning(first.vm?.id);
+    // ...and the second VM's events can only come through the signal path: polling is off.
     const { createVM } = await platform.client.request(CreateVmDocument, { input: createVmInput({ labels: { batch } }) });
     await waitForOperation(platform.client, createVM.id, { intervalMs: 20 });
-    for (const stream of streams) {
-      await stream.waitFor((results) => eventsOf(results).some((event) => event.vm.id === createVM.vm?.id && event.vm.status === 'RUNNING'), 20_000);
-    }
+    await reachesRunning(createVM.vm?.id);
     expect(eventsOf(streams[0]?.results ?? [])).toEqual(eventsOf(streams[1]?.results ?? []));
     for (const stream of streams) stream.stop();
     await Promise.all(clients.map((client) => client.dispose()));

@@ -11,8 +11,7 @@ import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateVmDocument, StopVmDocument, waitForOperation } from '@novacron/sdk';
 import { kitTypeDefsPath } from '@novacron/subgraph-kit/manifest';
-import { waitFor } from '@novacron/testing';
-import { collect, createVmInput, spawnGateway, startPlatform, subscriptionsClient, type GatewayProcess, type Platform } from '../src/index.ts';
+import { collect, createVmInput, spawnGateway, startPlatform, streamHead, subscriptionsClient, type GatewayProcess, type Platform } from '../src/index.ts';
 
 // A second subgraph, for this test only, that contributes a field to VM: proof that a subscription's
 // payload is resolved across subgraphs by the gateway's query planner, exactly as a query is.
@@ -55,22 +54,25 @@ afterAll(async () => {
   if (folder) await rm(folder, { recursive: true, force: true });
 });
 
-const BadgedEvents = parse('subscription ($id: ID!) { vmEvents(filter: { ids: [$id] }) { version vm { id status badge } } }') as TypedDocumentNode<
+const BadgedEvents = parse('subscription ($id: ID!, $after: String) { vmEvents(filter: { ids: [$id] }, after: $after) { version vm { id status badge } } }') as TypedDocumentNode<
   { vmEvents: { version: number; vm: { id: string; status: string; badge: string } } },
-  { id: string }
+  { id: string; after: string }
 >;
 
 describe('federated subscription payloads', () => {
   it('resolves fields of another subgraph in every event, as a query would', async () => {
-    // The VM is RUNNING before anyone subscribes: only changes made after the subscription is live are
-    // expected (a subscription without `after` is live-only), so the test cannot race the create.
+    // The race this test once lost: it created the VM, subscribed live-only and waited for the
+    // gateway to count one subscriber. Under load the worker could finish the create (RUNNING)
+    // before the new gateway process read the stream's head for the first subscriber, so RUNNING
+    // was never delivered. Subscribing after a cursor taken before the create replays whatever the
+    // subscription was too late for: no timing assumption is left.
+    const head = await streamHead(platform, 'vm');
     const { createVM } = await platform.client.request(CreateVmDocument, { input: createVmInput() });
     const vmId = createVM.vm?.id ?? '';
-    await waitForOperation(platform.client, createVM.id, { intervalMs: 20 });
     const client = subscriptionsClient(gateway.url, { token: platform.token });
-    const events = collect(client, BadgedEvents, { id: vmId });
-    await waitFor(async () => ((await (await fetch(new URL('/metrics', gateway.url))).json()) as { subscribers: number }).subscribers === 1);
+    const events = collect(client, BadgedEvents, { id: vmId, after: head });
     const { createVM: other } = await platform.client.request(CreateVmDocument, { input: createVmInput() });
+    await waitForOperation(platform.client, createVM.id, { intervalMs: 20 });
     const { stopVM } = await platform.client.request(StopVmDocument, { id: vmId });
     await waitForOperation(platform.client, stopVM.id, { intervalMs: 20 });
     await waitForOperation(platform.client, other.id, { intervalMs: 20 });

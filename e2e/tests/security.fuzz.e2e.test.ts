@@ -1,4 +1,4 @@
-import fc from 'fast-check';
+import fc, { type IAsyncProperty } from 'fast-check';
 import { print, type DocumentNode } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -12,6 +12,7 @@ import {
   waitForOperation,
 } from '@novacron/sdk';
 import {
+  openRawGraphQLSocket,
   SetProviderCredentialsDocument,
   UpdateTenantSettingsDocument,
   createVmInput,
@@ -26,11 +27,26 @@ import {
 // (NUL and lone surrogates included), strings up to ~100 KB, nulls, extreme numbers, random ids and
 // random objects. Whatever arrives, the answer is a client error or a success: never
 // INTERNAL_SERVER_ERROR, never HTTP 5xx, no process dies, and a request answered with an error wrote
-// nothing (the audit log aside, which records failed attempts by design). The seed is fixed and the
-// runs bounded, so a run is deterministic; fast-check prints the seed and a shrunk counterexample.
+// nothing (the audit log aside, which records failed attempts by design). Raw documents and raw
+// graphql-ws frames are fuzzed the same way.
+//
+// CI runs a short, fixed-seed pass (FUZZ_RUNS=50). The long run (`npm run fuzz`: 1,000 cases per
+// property, FUZZ_SEED=random) prints its seed; a failure names the seed and run count to replay it.
 
-const seed = 20_260_520;
-const numRuns = 50;
+const numRuns = Number(process.env.FUZZ_RUNS ?? 50);
+const seed = process.env.FUZZ_SEED === 'random' ? Math.floor(Math.random() * 2 ** 31) : Number(process.env.FUZZ_SEED ?? 20_260_520);
+/** Per property: a generous bound for the long run, never an assertion on speed. */
+const propertyTimeoutMs = Math.max(180_000, numRuns * 3_000);
+console.info(`fuzzing with FUZZ_SEED=${seed} FUZZ_RUNS=${numRuns}`);
+
+/** fc.assert with this run's seed, naming it on failure so the run can be replayed. */
+async function check<T>(property: IAsyncProperty<T>): Promise<void> {
+  try {
+    await fc.assert(property, { seed, numRuns });
+  } catch (error) {
+    throw new Error(`fuzzing failed; replay with FUZZ_SEED=${seed} FUZZ_RUNS=${numRuns}`, { cause: error });
+  }
+}
 /** Keeps every request under the gateway's 1 MB body limit, so each one reaches GraphQL. */
 const maxBodyBytes = 950_000;
 
@@ -187,7 +203,7 @@ async function expectPlatformAlive(): Promise<void> {
 describe('fuzzed mutation variables', () => {
   it.each(fuzzedMutations)('answers any variables of $name with a client error or a success, writing nothing on error', async ({ document, variables }) => {
     const query = print(document);
-    await fc.assert(
+    await check(
       fc.asyncProperty(variables(), async (fuzzed) => {
         const body = JSON.stringify({ query, variables: fuzzed });
         fc.pre(Buffer.byteLength(body) < maxBodyBytes);
@@ -201,10 +217,9 @@ describe('fuzzed mutation variables', () => {
         }
         expect(platform.workers[0]?.process.exitCode).toBeNull();
       }),
-      { seed, numRuns },
     );
     await expectPlatformAlive();
-  });
+  }, propertyTimeoutMs);
 });
 
 type EdgeCase = [title: string, document: DocumentNode, variables: () => Record<string, unknown>];
@@ -221,6 +236,24 @@ const edgeCases: EdgeCase[] = [
 ];
 
 describe('edge cases the fuzzing found', () => {
+  it('answers an operation name the document lacks with BAD_USER_INPUT (HTTP 400), not a 500 from the gateway', async () => {
+    const response = await postGraphQL(platform.gateway.url, { query: print(CreateVmDocument), variables: { input: createVmInput() }, operationName: 'F' }, { token: platform.token });
+    expect(response.status).toBe(400);
+    expect(response.body?.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'operationName' });
+  });
+
+  it('codes parse and validation errors over graphql-ws as HTTP does', async () => {
+    const raw = await openRawGraphQLSocket(platform.gateway.url);
+    raw.send({ type: 'connection_init', payload: { authorization: `Bearer ${platform.token}` } });
+    await raw.waitForMessage((message) => message.type === 'connection_ack');
+    raw.send({ id: 'parse', type: 'subscribe', payload: { query: '{ mutation CreateVM(' } });
+    raw.send({ id: 'validate', type: 'subscribe', payload: { query: '{ noSuchField }' } });
+    const codeOf = async (id: string) => ((await raw.waitForMessage((message) => message.id === id && message.type === 'error')).payload as { extensions?: { code?: string } }[])[0]?.extensions?.code;
+    expect(await codeOf('parse')).toBe('GRAPHQL_PARSE_FAILED');
+    expect(await codeOf('validate')).toBe('GRAPHQL_VALIDATION_FAILED');
+    raw.socket.close();
+  });
+
   it.each(edgeCases)('answers %s with BAD_USER_INPUT, writing nothing', async (_title, document, variables) => {
     await waitForIdleOperations(platform.database.sql);
     const before = await databaseFingerprint(platform.database.sql);
@@ -229,4 +262,116 @@ describe('edge cases the fuzzing found', () => {
     expect(response.body?.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(await databaseFingerprint(platform.database.sql)).toEqual(before);
   });
+});
+
+// Raw documents: texts made by cutting, repeating and splicing the SDK's own operations with the
+// tokens parsers trip over, and plain random text. The answer is a client error or a success.
+const sdkTexts = fuzzedMutations.map(({ document }) => print(document)).concat([
+  '{ providers { name simulated regions { name } } }',
+  'query ($id: ID!) { vm(id: $id) { id name status labels operations(first: 3) { edges { node { id status } } } } }',
+  'subscription { vmEvents { cursor type vm { id status } } }',
+  'subscription ($id: ID!) { operationUpdated(id: $id) { status } }',
+]);
+const graphqlTokens = fc.constantFrom(
+  '{', '}', '(', ')', '[', ']', '...', '...F', 'fragment F on VM { ...F }', 'fragment F on Query { ...F }', '@skip(if: true)', '@include(if: $x)', '@deprecated',
+  '$x', '$input', ':', '!', '=', '"', '"""', '#', '\n', '\u0000', '1e999', '-0', '99999999999999999999', 'null', 'true', '__typename', '__schema { types { name } }',
+  '__type(name: "VM") { fields { name } }', 'subscription', 'mutation', 'query', 'on', 'VM', 'vms(first: 100000)', 'a: vms { edges { node { id } } }', '\ud800', '🚀', ',',
+);
+const spliced = fc
+  .tuple(fc.constantFrom(...sdkTexts), fc.array(fc.tuple(fc.nat(), fc.nat({ max: 40 }), fc.oneof(graphqlTokens, fc.string({ unit: 'binary', maxLength: 8 }))), { minLength: 1, maxLength: 6 }))
+  .map(([text, edits]) =>
+    edits.reduce((current, [at, cut, insert]) => {
+      const position = at % (current.length + 1);
+      return `${current.slice(0, position)}${insert}${current.slice(position + cut)}`;
+    }, text),
+  );
+const repeated = fc
+  .tuple(fc.constantFrom('{ a', 'vm(id: "x") { operations(first: 1) { edges { node { vm {', '...F ', '@skip(if: false) ', '[', '(a: '), fc.integer({ min: 10, max: 3_000 }))
+  .map(([unit, times]) => `query { ${unit.repeat(times)} }`);
+const rawDocument = fc.oneof(
+  { weight: 5, arbitrary: spliced },
+  { weight: 1, arbitrary: repeated },
+  { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 200 }) },
+  { weight: 1, arbitrary: fc.constantFrom(...sdkTexts) },
+);
+const rawRequest = fc.oneof(
+  { weight: 8, arbitrary: fc.record({ query: rawDocument, variables: fc.option(fc.oneof(anything, fc.dictionary(fc.constantFrom('id', 'input', 'x', 'idempotencyKey'), anything)), { nil: undefined }), operationName: fc.option(fc.oneof(text, fc.constant('F')), { nil: undefined }) }, { requiredKeys: ['query'] }) },
+  { weight: 1, arbitrary: anything },
+  { weight: 1, arbitrary: fc.record({ query: anything, variables: anything, extensions: anything }, { requiredKeys: [] }) },
+);
+
+describe('fuzzed raw documents', () => {
+  it('answers any document with a client error or a success, writing nothing on error', async () => {
+    await check(
+      fc.asyncProperty(rawRequest, async (payload) => {
+        const body = JSON.stringify(payload) ?? 'null';
+        fc.pre(Buffer.byteLength(body) < maxBodyBytes);
+        await waitForIdleOperations(platform.database.sql);
+        const before = await databaseFingerprint(platform.database.sql);
+        const response = await postGraphQL(platform.gateway.url, body, { token: platform.token });
+        expect(serverFailure(response.status, response.body)).toBeNull();
+        if ((response.body?.errors?.length ?? 0) > 0 && Object.values(response.body?.data ?? {}).every((value) => value === null)) {
+          expect(await databaseFingerprint(platform.database.sql)).toEqual(before);
+        }
+      }),
+    );
+    await expectPlatformAlive();
+  }, propertyTimeoutMs);
+});
+
+// Raw graphql-ws frames after a valid connection_init: random text, random JSON, protocol messages
+// with random fields, and subscribe messages carrying fuzzed documents or fuzzed mutation variables.
+const messageTypes = fc.constantFrom('connection_init', 'ping', 'pong', 'subscribe', 'complete', 'next', 'error', 'connection_ack', 'unknown', '');
+const fuzzedMutationFrame = fc.constantFrom(...fuzzedMutations).chain(({ document, variables }) =>
+  variables().map((fuzzed) => ({ id: 'm', type: 'subscribe', payload: { query: print(document), variables: fuzzed } })),
+);
+const frame = fc.oneof(
+  { weight: 3, arbitrary: fc.record({ id: fc.constant('d'), type: fc.constant('subscribe'), payload: fc.record({ query: rawDocument, variables: fc.option(anything, { nil: undefined }) }, { requiredKeys: ['query'] }) }).map((message) => JSON.stringify(message)) },
+  { weight: 3, arbitrary: fuzzedMutationFrame.map((message) => JSON.stringify(message)) },
+  { weight: 2, arbitrary: fc.record({ id: anything, type: fc.oneof(messageTypes, anything), payload: anything }, { requiredKeys: [] }).map((message) => JSON.stringify(message)) },
+  { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 4 }).map((value) => JSON.stringify(value) ?? 'null') },
+  { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 300 }) },
+);
+/** Close codes that would mean the server failed rather than refused: graphql-ws's 4500, 1011, or a dropped connection. */
+const failureCloseCodes = new Set([4500, 1011, 1006]);
+
+describe('fuzzed WebSocket frames', () => {
+  it('answers any frame with a protocol refusal, a client error or a success, never an internal error, writing nothing on error', async () => {
+    await check(
+      fc.asyncProperty(frame, async (sent) => {
+        fc.pre(Buffer.byteLength(sent) < 16_000);
+        await waitForIdleOperations(platform.database.sql);
+        const before = await databaseFingerprint(platform.database.sql);
+        const raw = await openRawGraphQLSocket(platform.gateway.url);
+        raw.send({ type: 'connection_init', payload: { authorization: `Bearer ${platform.token}` } });
+        await raw.waitForMessage((message) => message.type === 'connection_ack');
+        raw.send(sent);
+        const id = (() => {
+          try {
+            const parsed = JSON.parse(sent) as { id?: unknown; type?: unknown } | null;
+            return parsed?.type === 'subscribe' && typeof parsed.id === 'string' ? parsed.id : null;
+          } catch {
+            return null;
+          }
+        })();
+        // Settled: the socket closed, the operation ended, or (nothing to wait for) a ping came back.
+        const settled = id === null ? raw.waitForMessage((message) => message.type === 'pong') : raw.waitForMessage((message) => message.id === id && (message.type === 'complete' || message.type === 'error'));
+        if (id === null) raw.send({ type: 'ping' });
+        // A subscription that stays open has nothing to settle: it is given a bounded moment, then closed.
+        await Promise.race([raw.closed, settled.catch(() => {}), new Promise((resolve) => setTimeout(resolve, 3_000))]);
+        const errors = raw.messages.filter((message) => message.type === 'error' || message.type === 'next').flatMap((message) => {
+          const payload = message.payload as { errors?: { extensions?: { code?: string }; message: string }[] } | { extensions?: { code?: string }; message: string }[];
+          return Array.isArray(payload) ? payload : (payload.errors ?? []);
+        });
+        const internal = errors.find((error) => error.extensions?.code === 'INTERNAL_SERVER_ERROR' || error.extensions?.code === undefined);
+        expect(internal ? `${String(internal.extensions?.code)}: ${internal.message}` : null).toBeNull();
+        const succeeded = raw.messages.some((message) => message.type === 'next' && !(message.payload as { errors?: unknown[] }).errors?.length);
+        if (raw.socket.readyState === raw.socket.OPEN) raw.socket.close(1000);
+        const closed = await raw.closed;
+        expect(failureCloseCodes.has(closed.code) ? `closed ${closed.code} ${closed.reason}` : null).toBeNull();
+        if (!succeeded) expect(await databaseFingerprint(platform.database.sql)).toEqual(before);
+      }),
+    );
+    await expectPlatformAlive();
+  }, propertyTimeoutMs);
 });

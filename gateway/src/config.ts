@@ -14,12 +14,16 @@ function readPem(name: string): string | undefined {
 export interface GatewayConfig {
   host: string;
   port: number;
+  /** Port of the Prometheus `/metrics` endpoint, apart from the public port (0: a free one). */
+  metricsPort: number;
   /** Path of the composed supergraph SDL (committed at schema/supergraph.graphql). */
   supergraphPath: string;
   /** Per-subgraph URL overrides (`VMS_URL`, …); others use the URL composed into the supergraph. */
   subgraphUrls: Record<string, string>;
   production: boolean;
   maxBodyBytes: number;
+  /** How long one gateway→subgraph fetch may take before the request fails with UNAVAILABLE. */
+  subgraphTimeoutMs: number;
   auth: {
     /** Expected `iss` of callers' tokens; with a JWKS URL or public key. Unset: the development key. */
     issuer: string | undefined;
@@ -44,6 +48,8 @@ export interface GatewayConfig {
     /** Requests per tenant per window. */
     rateLimitPoints: number;
     rateLimitWindowSeconds: number;
+    /** Requests (and WebSocket connection attempts) per client address per window, counted before the token is checked. */
+    addressRateLimitPoints: number;
     /** Accept only the operations shipped in the SDK. */
     safelist: boolean;
   };
@@ -58,12 +64,18 @@ export interface GatewayConfig {
   };
   webSocket: {
     maxSubscriptionsPerConnection: number;
+    /** Open sockets one client address may hold. */
+    maxConnectionsPerAddress: number;
+    /** Open, authenticated sockets one tenant may hold. */
+    maxConnectionsPerTenant: number;
     maxMessageBytes: number;
     maxBufferedBytes: number;
     connectionInitTimeoutMs: number;
     keepAliveMs: number;
     /** Results a subscription may have waiting for its socket before it counts as a slow consumer. */
     queueLimit: number;
+    /** Most events a resuming subscription may replay (and have buffered meanwhile) before RESYNC_REQUIRED. */
+    replayLimit: number;
   };
 }
 
@@ -79,10 +91,12 @@ export function loadConfig(): GatewayConfig {
   return Object.freeze({
     host: readEnv.string('GATEWAY_HOST', '127.0.0.1'),
     port: readEnv.int('GATEWAY_PORT', 4000),
+    metricsPort: readEnv.int('GATEWAY_METRICS_PORT', 0),
     supergraphPath,
     subgraphUrls,
     production: readEnv.string('NODE_ENV', 'development') === 'production',
     maxBodyBytes: readEnv.int('GATEWAY_MAX_BODY_BYTES', 1_000_000),
+    subgraphTimeoutMs: readEnv.int('SUBGRAPH_TIMEOUT_MS', 30_000),
     auth: {
       issuer: readEnv.optional('AUTH_ISSUER'),
       audience: readEnv.optional('AUTH_AUDIENCE'),
@@ -102,6 +116,7 @@ export function loadConfig(): GatewayConfig {
       maxVariableNodes: readEnv.int('LIMIT_MAX_VARIABLE_VALUES', 2_000),
       rateLimitPoints: readEnv.int('RATE_LIMIT_POINTS', 6_000),
       rateLimitWindowSeconds: readEnv.int('RATE_LIMIT_WINDOW_SECONDS', 60),
+      addressRateLimitPoints: readEnv.int('RATE_LIMIT_ADDRESS_POINTS', 12_000),
       safelist: readEnv.bool('SAFELIST', false),
     },
     events: {
@@ -112,11 +127,14 @@ export function loadConfig(): GatewayConfig {
     },
     webSocket: {
       maxSubscriptionsPerConnection: readEnv.int('WS_MAX_SUBSCRIPTIONS_PER_CONNECTION', 100),
+      maxConnectionsPerAddress: readEnv.int('WS_MAX_CONNECTIONS_PER_ADDRESS', 1_000),
+      maxConnectionsPerTenant: readEnv.int('WS_MAX_CONNECTIONS_PER_TENANT', 5_000),
       maxMessageBytes: readEnv.int('WS_MAX_MESSAGE_BYTES', 64 * 1024),
       maxBufferedBytes: readEnv.int('WS_MAX_BUFFERED_BYTES', 1024 * 1024),
       connectionInitTimeoutMs: readEnv.int('WS_CONNECTION_INIT_TIMEOUT_MS', 5_000),
       keepAliveMs: readEnv.int('WS_KEEP_ALIVE_MS', 12_000),
       queueLimit: readEnv.int('WS_SUBSCRIPTION_QUEUE_LIMIT', 256),
+      replayLimit: readEnv.int('SUBSCRIPTION_REPLAY_LIMIT', 10_000),
     },
   });
 }

@@ -1,13 +1,15 @@
 import { readFileSync } from 'node:fs';
-import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
-import { ApolloServer, HeaderMap } from '@apollo/server';
-import { internalTokenHeader } from '@novacron/auth';
+import { ApolloGateway } from '@apollo/gateway';
+import { ApolloServer } from '@apollo/server';
 import { AppError, createErrorFormatter } from '@novacron/errors';
-import { createRateLimiter } from '@novacron/guards';
 import { createGraphQLHttpServer, createLogger, listen, type Logger } from '@novacron/server-kit';
+import { injectTraceHeaders } from '@novacron/telemetry';
 import type { GatewayConfig } from './config.ts';
+import { createGatewayTelemetry } from './createGatewayTelemetry.ts';
+import { createSubgraphDataSource } from './createSubgraphDataSource.ts';
 import type { GatewayContext } from './GatewayContext.ts';
 import { createOperationGuard } from './security/createOperationGuard.ts';
+import { clientAddress, createRequestLimits } from './security/createRequestLimits.ts';
 import { createSafelist } from './security/createSafelist.ts';
 import { loadGatewaySecurity } from './security/loadGatewaySecurity.ts';
 import { useRequestGuards } from './security/useRequestGuards.ts';
@@ -18,7 +20,11 @@ import { apiSchemaOf, startSubscriptions, type RunningSubscriptions } from './su
 export interface RunningGateway {
   url: string;
   port: number;
+  /** The Prometheus `/metrics` endpoint, on its own port. */
+  metricsUrl: string;
   subscriptions: RunningSubscriptions;
+  /** Counts of this process (subscription engine, connections, memory, CPU). Not served on the public port. */
+  stats(): Record<string, unknown>;
   stop(): Promise<void>;
 }
 
@@ -35,31 +41,34 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
   const subgraphUrls = new Map<string, string>();
   const supergraphSdl = readFileSync(config.supergraphPath, 'utf8');
   const apiSchema = apiSchemaOf(supergraphSdl);
+  const ready = async () => {
+    const checks = [...subgraphUrls.values()].map(async (url) => {
+      const response = await fetch(new URL('/ready', url), { signal: AbortSignal.timeout(2_000) });
+      return response.ok;
+    });
+    return (await Promise.all(checks)).every(Boolean);
+  };
+  const telemetry = createGatewayTelemetry(config, ready);
   const gateway = new ApolloGateway({
     supergraphSdl,
     buildService: ({ name, url }) => {
       const resolved = config.subgraphUrls[name] ?? url;
       if (!resolved) throw new Error(`subgraph ${name} has no URL`);
       subgraphUrls.set(name, resolved);
-      const signInternalToken = security.signFor(name);
-      return new RemoteGraphQLDataSource<GatewayContext>({
+      return createSubgraphDataSource({
+        name,
         url: resolved,
-        fetcher: fetch as never,
-        willSendRequest: async ({ request, context }) => {
-          request.http?.headers.set(internalTokenHeader, await signInternalToken(context.identity));
-        },
+        timeoutMs: config.subgraphTimeoutMs,
+        signInternalToken: security.signFor(name),
+        fetcher: telemetry.fetcherFor(name),
+        // The subgraph's spans continue this request's trace (W3C traceparent).
+        injectHeaders: injectTraceHeaders,
       });
     },
     logger,
   });
   const guard = createOperationGuard({ schema: apiSchema, limits: config.limits, production: config.production, safelist: config.limits.safelist ? createSafelist() : null });
-  const limiter = createRateLimiter({
-    points: config.limits.rateLimitPoints,
-    windowSeconds: config.limits.rateLimitWindowSeconds,
-    redisUrl: config.events.redisUrl,
-    redisPrefix: config.events.redisPrefix,
-    onError: throttled(10_000, (error) => logger.warn({ err: error }, 'rate limiter could not reach Redis; letting requests through')),
-  });
+  const limits = createRequestLimits(config, logger);
   const formatError = createErrorFormatter({
     production: config.production,
     onMasked: (error) => logger.error({ err: error }, 'unexpected error while executing a request'),
@@ -73,7 +82,7 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
     parseOptions: { maxTokens: config.limits.maxTokens },
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
-    plugins: [useRequestGuards(guard)],
+    plugins: [telemetry.plugin, useRequestGuards(guard)],
     formatError: (formatted, error) => {
       if (tokenLimitMessage.test(formatted.message)) {
         return { message: config.production ? 'the operation is too large' : formatted.message, extensions: { code: 'QUERY_TOO_COMPLEX', limit: 'tokens' } };
@@ -82,65 +91,56 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
     },
   });
   await apollo.start();
-  let metrics: () => unknown = () => ({});
   const server = createGraphQLHttpServer<GatewayContext>({
     apollo,
     logger,
     maxBodyBytes: config.maxBodyBytes,
-    // Counts only (no identities): subscription engine, connections, memory and CPU of this process.
-    jsonRoutes: { '/metrics': () => metrics() },
+    // No /metrics here: this port is public, and the counts describe the whole process.
     context: async (request) => {
-      const identity = await security.identify(request.headers.authorization);
-      const decision = await limiter.consume(`tenant:${identity.tenantId}`);
-      if (!decision.allowed) {
-        throw new AppError('RATE_LIMITED', 'too many requests for this tenant; retry later', {
-          retryAfterSeconds: decision.retryAfterSeconds,
-          http: { status: 429, headers: new HeaderMap([['retry-after', String(decision.retryAfterSeconds)]]) },
-        });
+      try {
+        // The address pays before the token is verified, so a flood of invalid tokens is limited too.
+        await limits.admitAddress(clientAddress(request));
+        const identity = await security.identify(request.headers.authorization);
+        await limits.admitTenant(identity.tenantId);
+        return { identity };
+      } catch (error) {
+        if (error instanceof AppError && error.code === 'RATE_LIMITED') telemetry.rateLimited();
+        throw error;
       }
-      return { identity };
     },
-    ready: async () => {
-      const checks = [...subgraphUrls.values()].map(async (url) => {
-        const response = await fetch(new URL('/ready', url), { signal: AbortSignal.timeout(2_000) });
-        return response.ok;
-      });
-      return (await Promise.all(checks)).every(Boolean);
-    },
+    ready,
   });
-  const subscriptions = await startSubscriptions({ config, httpServer: server, apollo, apiSchema, declarations: readStreamDeclarations(supergraphSdl), subgraphUrls, security, guard, logger });
-  metrics = () => ({
+  const subscriptions = await startSubscriptions({ config, httpServer: server, apollo, apiSchema, declarations: readStreamDeclarations(supergraphSdl), subgraphUrls, security, guard, limits, logger,
+    onDelivered: (entry) => telemetry.delivered(new Date(entry.occurredAt)),
+  });
+  telemetry.observeSubscriptions(subscriptions);
+  const stats = () => ({
     webSocketConnections: subscriptions.webSocket.connections(),
     ...subscriptions.engine.stats(),
     eventSignals: subscriptions.signals?.kind ?? 'polling',
-    rateLimiter: limiter.kind,
+    eventSignalsConnected: subscriptions.signals?.connected ?? false,
+    rateLimiter: limits.kind,
     memory: process.memoryUsage(),
     cpu: process.cpuUsage(),
   });
   const running = await listen(server, config.port, config.host);
+  const metricsServer = await telemetry.listen();
   logger.info(
-    { url: running.url, eventSignals: subscriptions.signals?.kind ?? 'polling', identity: security.development ? 'development key (npm run token)' : 'configured issuer' },
+    { url: running.url, metrics: metricsServer.url, eventSignals: subscriptions.signals?.kind ?? 'polling', identity: security.development ? 'development key (npm run token)' : 'configured issuer' },
     'gateway listening (HTTP and graphql-ws)',
   );
   return {
     url: running.url,
     port: running.port,
+    metricsUrl: metricsServer.url,
     subscriptions,
+    stats,
     stop: async () => {
       await subscriptions.stop();
       await running.close();
+      await metricsServer.close();
       await apollo.stop();
-      await limiter.close();
+      await limits.close();
     },
-  };
-}
-
-/** Calls `report` at most once per interval (a Redis outage would otherwise log once per request). */
-function throttled<T>(intervalMs: number, report: (value: T) => void): (value: T) => void {
-  let last = 0;
-  return (value) => {
-    if (Date.now() - last < intervalMs) return;
-    last = Date.now();
-    report(value);
   };
 }

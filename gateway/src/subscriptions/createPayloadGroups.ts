@@ -1,4 +1,5 @@
 import { print, type DocumentNode, type ExecutionResult } from 'graphql';
+import { LRUCache } from 'lru-cache';
 import type { SubscriberScope } from './readStreamDeclarations.ts';
 import { cursorVariable } from './rewriteToPayloadQuery.ts';
 
@@ -14,8 +15,10 @@ export interface PayloadGroup {
 
 /** The groups of one engine. */
 export interface PayloadGroups {
+  /** Adds a member (its scope) to the group of identical subscriptions, creating the group if needed. */
   join(document: DocumentNode, variables: Record<string, unknown>, scope: SubscriberScope): PayloadGroup;
-  leave(group: PayloadGroup): void;
+  /** Removes one membership of `scope`; the group ends with its last member. */
+  leave(group: PayloadGroup, scope: SubscriberScope): void;
   /** How many groups exist, and how many payload executions ran. */
   stats(): { groups: number; payloadExecutions: number };
 }
@@ -24,10 +27,13 @@ const resultsPerGroup = 256;
 
 /**
  * Shares one payload execution per event among identical subscriptions (document, variables, tenant
- * and roles): what makes thousands of dashboard subscribers cheap.
+ * and roles): what makes thousands of dashboard subscribers cheap. Each execution runs under the
+ * identity of a current member whose token lives longest, never under the group's founder: a member
+ * that leaves or whose token expires must not break the others (it once did: every event answered
+ * "invalid internal token" after the first subscriber's token expired).
  */
 export function createPayloadGroups(execute: PayloadExecutor): PayloadGroups {
-  const groups = new Map<string, PayloadGroup & { members: number }>();
+  const groups = new Map<string, PayloadGroup & { members: Map<SubscriberScope, number> }>();
   let payloadExecutions = 0;
   return {
     join(document, variables, scope) {
@@ -35,39 +41,50 @@ export function createPayloadGroups(execute: PayloadExecutor): PayloadGroups {
       let group = groups.get(key);
       if (!group) {
         // The last events' results, so members that read an event at slightly different times share it.
-        const results = new Map<string, Promise<ExecutionResult | null>>();
+        const results = new LRUCache<string, Promise<ExecutionResult | null>>({ max: resultsPerGroup });
+        const members = new Map<SubscriberScope, number>();
         group = {
           key,
-          members: 0,
+          members,
           resolve(cursor) {
             let result = results.get(cursor);
             if (!result) {
               payloadExecutions += 1;
-              result = execute(document, { ...variables, [cursorVariable]: cursor }, scope).then((executed) => {
+              result = execute(document, { ...variables, [cursorVariable]: cursor }, longestLived(members) ?? scope).then((executed) => {
                 const data = executed.data as Record<string, unknown> | null | undefined;
                 // An event the subscriber may not see (or whose filter does not match) resolves to null.
                 if (!executed.errors?.length && data && Object.values(data).every((value) => value === null)) return null;
                 return executed;
               });
               results.set(cursor, result);
-              if (results.size > resultsPerGroup) results.delete(results.keys().next().value as string);
             }
             return result;
           },
         };
         groups.set(key, group);
       }
-      group.members += 1;
+      group.members.set(scope, (group.members.get(scope) ?? 0) + 1);
       return group;
     },
-    leave(group) {
-      const member = groups.get(group.key);
-      if (!member) return;
-      member.members -= 1;
-      if (member.members === 0) groups.delete(group.key);
+    leave(group, scope) {
+      const current = groups.get(group.key);
+      if (!current) return;
+      const count = (current.members.get(scope) ?? 0) - 1;
+      if (count > 0) current.members.set(scope, count);
+      else current.members.delete(scope);
+      if (current.members.size === 0) groups.delete(group.key);
     },
     stats: () => ({ groups: groups.size, payloadExecutions }),
   };
+}
+
+/** The member whose token expires last (all members share tenant and roles, so any may read for the group). */
+function longestLived(members: ReadonlyMap<SubscriberScope, number>): SubscriberScope | undefined {
+  let best: SubscriberScope | undefined;
+  for (const member of members.keys()) {
+    if (!best || member.identity.expiresAt.getTime() > best.identity.expiresAt.getTime()) best = member;
+  }
+  return best;
 }
 
 function sortKeys(value: unknown): unknown {

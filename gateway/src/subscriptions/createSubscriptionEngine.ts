@@ -16,7 +16,7 @@ import { createSubscriberIndex } from './createSubscriberIndex.ts';
 import type { StreamTail } from './createStreamTail.ts';
 import { parseSubscription, type SubscriptionRequest } from './parseSubscription.ts';
 import { routingKeysOf, type StreamDeclaration, type SubscriberScope } from './readStreamDeclarations.ts';
-import { replayMissedEvents } from './replayMissedEvents.ts';
+import { replayMissedEvents, tooFarBehind } from './replayMissedEvents.ts';
 import { cursorVariable } from './rewriteToPayloadQuery.ts';
 
 export type { PayloadExecutor } from './createPayloadGroups.ts';
@@ -35,6 +35,14 @@ export interface SubscriptionEngineOptions {
   logger: Logger;
   /** Results a subscriber may have waiting before it is dropped as a slow consumer. */
   queueLimit?: number;
+  /**
+   * Most events a subscription may replay after its `after` cursor, and most live events held for it
+   * while it replays; beyond either it is answered RESYNC_REQUIRED. Bounds the memory one old cursor
+   * can cost. Default 10,000.
+   */
+  replayLimit?: number;
+  /** Called after each delivery to a subscriber (the event delivery lag metric). */
+  onDelivered?: (entry: FeedEntry) => void;
 }
 
 /** What a subscription request carries. */
@@ -73,12 +81,15 @@ export interface SubscriptionEngine {
 
 interface Subscriber {
   declaration: StreamDeclaration;
+  scope: SubscriberScope;
   tenantId: string;
   keys: string[] | null;
   group: PayloadGroup | null;
   channel: EventChannel<ExecutionResult> | null;
-  /** While preparing and replaying, live entries wait here. */
+  /** While preparing and replaying, live entries wait here (at most the replay limit). */
   buffer: FeedEntry[] | null;
+  /** The buffer passed its limit during the replay: the subscription is answered RESYNC_REQUIRED. */
+  overflowed: boolean;
   pending: FeedEntry[];
   last: EventPosition | null;
   pumping: boolean;
@@ -90,6 +101,7 @@ interface Subscriber {
 /** Creates the engine. */
 export function createSubscriptionEngine(options: SubscriptionEngineOptions): SubscriptionEngine {
   const queueLimit = options.queueLimit ?? 256;
+  const replayLimit = options.replayLimit ?? 10_000;
   const index = createSubscriberIndex<Subscriber>();
   const groups = createPayloadGroups(options.executePayload);
   const liveStops = new Map<string, Promise<() => void>>();
@@ -100,8 +112,12 @@ export function createSubscriptionEngine(options: SubscriptionEngineOptions): Su
   const routeLive = (stream: string) => (entries: FeedEntry[]) => {
     for (const entry of entries) {
       for (const subscriber of index.concerned(stream, entry)) {
-        if (subscriber.buffer) subscriber.buffer.push(entry);
-        else enqueue(subscriber, entry);
+        if (subscriber.buffer) {
+          if (subscriber.buffer.length >= replayLimit) {
+            subscriber.overflowed = true;
+            subscriber.buffer.length = 0;
+          } else subscriber.buffer.push(entry);
+        } else enqueue(subscriber, entry);
       }
     }
   };
@@ -147,6 +163,7 @@ export function createSubscriptionEngine(options: SubscriptionEngineOptions): Su
         if (result) {
           if (subscriber.isCongested() || !subscriber.channel.push(result)) return drop(subscriber);
           counters.deliveries += 1;
+          options.onDelivered?.(entry);
         }
         if (subscriber.declaration.completeOnTerminal && entry.terminal) {
           subscriber.channel.end();
@@ -164,7 +181,7 @@ export function createSubscriptionEngine(options: SubscriptionEngineOptions): Su
 
   const release = (subscriber: Subscriber, stream: string) => {
     index.remove(stream, subscriber);
-    if (subscriber.group) groups.leave(subscriber.group);
+    if (subscriber.group) groups.leave(subscriber.group, subscriber.scope);
     subscriber.group = null;
   };
 
@@ -188,11 +205,13 @@ export function createSubscriptionEngine(options: SubscriptionEngineOptions): Su
 
       const subscriber: Subscriber = {
         declaration,
+        scope: request.scope,
         tenantId: request.scope.tenantId,
         keys: routingKeysOf(declaration, args),
         group: null,
         channel: null,
         buffer: [],
+        overflowed: false,
         pending: [],
         last: null,
         pumping: false,
@@ -205,7 +224,8 @@ export function createSubscriptionEngine(options: SubscriptionEngineOptions): Su
       try {
         await followStream(stream);
         index.add(stream, subscriber);
-        replayed = await replayMissedEvents(feed, declaration, args, request.scope.tenantId);
+        replayed = await replayMissedEvents(feed, declaration, args, request.scope.tenantId, replayLimit);
+        if (subscriber.overflowed) throw tooFarBehind(replayLimit);
       } catch (error) {
         release(subscriber, stream);
         return [toGraphQLError(error)];
@@ -226,6 +246,12 @@ export function createSubscriptionEngine(options: SubscriptionEngineOptions): Su
           subscriber.channel = channel;
           const live = subscriber.buffer ?? [];
           subscriber.buffer = null;
+          if (subscriber.overflowed) {
+            // The live buffer overflowed between the replay and this start.
+            channel.push({ errors: [tooFarBehind(replayLimit)] });
+            channel.end();
+            return channel;
+          }
           for (const entry of [...replayed, ...live]) enqueue(subscriber, entry);
           return channel;
         },

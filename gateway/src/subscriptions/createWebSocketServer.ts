@@ -1,4 +1,5 @@
 import type { IncomingMessage, Server } from 'node:http';
+import { LRUCache } from 'lru-cache';
 import type { Duplex } from 'node:stream';
 import { CloseCode, handleProtocols, makeServer } from 'graphql-ws';
 import { GraphQLError, parse, validate, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
@@ -6,12 +7,18 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { AppError } from '@novacron/errors';
 import type { Logger } from '@novacron/server-kit';
 import type { OperationGuard } from '../security/createOperationGuard.ts';
+import { clientAddress, withoutHttp } from '../security/createRequestLimits.ts';
 import type { PreparedSubscription, SubscriptionEngine } from './createSubscriptionEngine.ts';
 import type { SubscriberScope } from './readStreamDeclarations.ts';
+import { setLongTimeout, type LongTimeout } from './setLongTimeout.ts';
 
 /** Limits of the WebSocket transport. */
 export interface WebSocketLimits {
   maxSubscriptionsPerConnection: number;
+  /** Open sockets one client address may hold; more are refused at the upgrade with HTTP 429. */
+  maxConnectionsPerAddress: number;
+  /** Authenticated sockets one tenant may hold; more are closed with 4403 and a reason. */
+  maxConnectionsPerTenant: number;
   /** Largest message a client may send, in bytes; a larger one closes the socket with 4400. */
   maxMessageBytes: number;
   /** Bytes the server may have queued for one socket before dropping it as a slow consumer. */
@@ -30,6 +37,10 @@ export interface WebSocketServerOptions {
   engine: SubscriptionEngine;
   /** The same pre-execution checks HTTP requests get (limits, safelist). */
   guard: OperationGuard;
+  /** Counts a connection attempt against its address's request budget; throws RATE_LIMITED. */
+  admitAddress: (address: string) => Promise<void>;
+  /** Counts an operation (query, mutation or subscription) against its tenant's request budget, as HTTP does; throws RATE_LIMITED. */
+  admitTenant: (tenantId: string) => Promise<void>;
   /** Runs a query or mutation sent over the socket, as HTTP requests are run. */
   executeOperation: (document: DocumentNode, variables: Record<string, unknown>, operationName: string | undefined, scope: SubscriberScope) => Promise<ExecutionResult>;
   /** Reads the caller's identity from `connection_init`; null refuses the connection (4403). */
@@ -50,7 +61,9 @@ interface ConnectionExtra {
   request: IncomingMessage;
   scope: SubscriberScope | null;
   subscriptions: Set<string>;
-  expiry: NodeJS.Timeout | null;
+  expiry: LongTimeout | null;
+  /** The tenant whose connection count this socket holds. */
+  countedTenant: string | null;
 }
 
 interface OperationContext {
@@ -61,6 +74,9 @@ interface OperationContext {
 
 /** The close reason sent to a slow consumer; clients reconnect and resume from their last cursor. */
 export const slowConsumerReason = 'Slow consumer: reconnect and resume from your last cursor';
+
+/** The close reason when a tenant holds its maximum of connections. */
+export const tenantConnectionsReason = 'Too many connections for this tenant';
 
 /**
  * graphql-ws (`graphql-transport-ws`) on the gateway's HTTP server and path. A thin adapter over
@@ -81,24 +97,30 @@ export function createWebSocketServer(options: WebSocketServerOptions): RunningW
 
   // Dashboards open thousands of identical subscriptions: parse and validate each distinct text once
   // and share the document (it was a third of the memory per idle connection).
-  const parsedDocuments = new Map<string, { document: DocumentNode } | { errors: readonly GraphQLError[] }>();
+  const parsedDocuments = new LRUCache<string, { document: DocumentNode } | { errors: readonly GraphQLError[] }>({ max: 1_000 });
   const parseAndValidate = (query: string) => {
     const cached = parsedDocuments.get(query);
     if (cached) return cached;
     let result: { document: DocumentNode } | { errors: readonly GraphQLError[] };
+    // Coded as over HTTP (GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED): an uncoded error reads as a server fault.
     try {
       const document = parse(query, { noLocation: true });
       const errors = validate(options.schema, document);
-      result = errors.length > 0 ? { errors } : { document };
+      result = errors.length > 0 ? { errors: errors.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED')) } : { document };
     } catch (error) {
-      result = { errors: [error instanceof GraphQLError ? error : new GraphQLError('could not parse the operation')] };
+      result = { errors: [withCode(error instanceof GraphQLError ? error : new GraphQLError('could not parse the operation'), 'GRAPHQL_PARSE_FAILED')] };
     }
     // Only ordinary-sized texts are kept, so the cache cannot be inflated with large distinct queries.
-    if (query.length <= 8_192) {
-      if (parsedDocuments.size >= 1_000) parsedDocuments.delete(parsedDocuments.keys().next().value as string);
-      parsedDocuments.set(query, result);
-    }
+    if (query.length <= 8_192) parsedDocuments.set(query, result);
     return result;
+  };
+
+  const openByAddress = new Map<string, number>();
+  const openByTenant = new Map<string, number>();
+  const decrement = (counts: Map<string, number>, key: string) => {
+    const left = (counts.get(key) ?? 1) - 1;
+    if (left <= 0) counts.delete(key);
+    else counts.set(key, left);
   };
 
   const closeSlow = (socket: WebSocket) => {
@@ -112,12 +134,19 @@ export function createWebSocketServer(options: WebSocketServerOptions): RunningW
       const scope = await options.authenticate(ctx.connectionParams, ctx.extra.request);
       // graphql-ws closes a refused connection with 4403 Forbidden.
       if (!scope) return false;
+      const { socket } = ctx.extra;
+      if ((openByTenant.get(scope.tenantId) ?? 0) >= limits.maxConnectionsPerTenant) {
+        // Closed with our reason first; graphql-ws's own 4403 "Forbidden" then finds it closing.
+        socket.close(CloseCode.Forbidden, tenantConnectionsReason);
+        return false;
+      }
+      openByTenant.set(scope.tenantId, (openByTenant.get(scope.tenantId) ?? 0) + 1);
+      ctx.extra.countedTenant = scope.tenantId;
       ctx.extra.scope = scope;
       // The token is checked again when it expires: the connection ends with it, and the client
-      // reconnects with a fresh token (graphql-ws clients retry on 4403).
-      const { socket } = ctx.extra;
-      ctx.extra.expiry = setTimeout(() => socket.close(CloseCode.Forbidden, 'Token expired'), Math.max(0, scope.identity.expiresAt.getTime() - Date.now()));
-      ctx.extra.expiry.unref();
+      // reconnects with a fresh token (graphql-ws clients retry on 4403). Tokens may outlive
+      // setTimeout's 24.8-day maximum, hence the long timer.
+      ctx.extra.expiry = setLongTimeout(() => socket.close(CloseCode.Forbidden, 'Token expired'), scope.identity.expiresAt.getTime() - Date.now());
       return true;
     },
     onSubscribe: async (ctx, id, payload) => {
@@ -130,6 +159,12 @@ export function createWebSocketServer(options: WebSocketServerOptions): RunningW
       const operationName = payload.operationName ?? undefined;
       const refused = options.guard(document, variables, operationName);
       if (refused) return [refused];
+      try {
+        await options.admitTenant(scope.tenantId);
+      } catch (error) {
+        if (error instanceof AppError) return [withoutHttp(error)];
+        throw error;
+      }
       const operation = document.definitions.find((definition) => definition.kind === 'OperationDefinition' && (!operationName || definition.name?.value === operationName));
       const contextValue: OperationContext = { scope, socket: ctx.extra.socket };
       if (operation?.kind === 'OperationDefinition' && operation.operation === 'subscription') {
@@ -182,7 +217,7 @@ export function createWebSocketServer(options: WebSocketServerOptions): RunningW
   keepAlive.unref();
 
   wss.on('connection', (socket: WebSocket, request: IncomingMessage) => {
-    const extra: ConnectionExtra = { socket, request, scope: null, subscriptions: new Set(), expiry: null };
+    const extra: ConnectionExtra = { socket, request, scope: null, subscriptions: new Set(), expiry: null, countedTenant: null };
     socket.once('error', (error) => {
       options.logger.warn({ err: error }, 'WebSocket error');
       socket.close(CloseCode.InternalServerError, 'Internal server error');
@@ -219,17 +254,32 @@ export function createWebSocketServer(options: WebSocketServerOptions): RunningW
       extra,
     );
     socket.once('close', (code, reason) => {
-      if (extra.expiry) clearTimeout(extra.expiry);
+      extra.expiry?.clear();
+      if (extra.countedTenant) decrement(openByTenant, extra.countedTenant);
       void closed(code, String(reason));
     });
   });
 
-  const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+  const onUpgrade = async (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const { pathname } = new URL(request.url ?? '/', 'http://localhost');
     if (pathname !== options.path) {
       socket.destroy();
       return;
     }
+    // The address's slot is taken before anything is awaited, so a burst of upgrades cannot pass the cap.
+    const address = clientAddress(request);
+    if ((openByAddress.get(address) ?? 0) >= limits.maxConnectionsPerAddress) return refuseUpgrade(socket, 'too many connections from this address', 1);
+    openByAddress.set(address, (openByAddress.get(address) ?? 0) + 1);
+    // Released when the TCP socket closes, whichever way: refused, failed handshake or a WebSocket's end.
+    socket.once('close', () => decrement(openByAddress, address));
+    try {
+      await options.admitAddress(address);
+    } catch (error) {
+      if (!(error instanceof AppError)) options.logger.warn({ err: error }, 'admitting a WebSocket connection failed');
+      const retryAfter = error instanceof AppError ? Number(error.extensions.retryAfterSeconds ?? 1) : 1;
+      return refuseUpgrade(socket, error instanceof AppError ? error.message : 'try again later', retryAfter);
+    }
+    if (socket.destroyed) return;
     wss.handleUpgrade(request, socket, head, (client) => wss.emit('connection', client, request));
   };
   options.httpServer.on('upgrade', onUpgrade);
@@ -243,6 +293,19 @@ export function createWebSocketServer(options: WebSocketServerOptions): RunningW
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
+}
+
+/** Answers an upgrade request with HTTP 429 before any WebSocket exists. */
+function refuseUpgrade(socket: Duplex, message: string, retryAfterSeconds: number): void {
+  if (socket.destroyed) return;
+  const body = JSON.stringify({ errors: [{ message, extensions: { code: 'RATE_LIMITED', retryAfterSeconds } }] });
+  socket.end(
+    `HTTP/1.1 429 Too Many Requests\r\ncontent-type: application/json\r\nretry-after: ${retryAfterSeconds}\r\nconnection: close\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}
+
+function withCode(error: GraphQLError, code: string): GraphQLError {
+  return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, extensions: { ...error.extensions, code } });
 }
 
 function messageSize(data: RawData): number {

@@ -3,10 +3,11 @@ import type { ApolloServer } from '@apollo/server';
 import { AppError } from '@novacron/errors';
 import type { GatewayContext } from '../GatewayContext.ts';
 import type { OperationGuard } from '../security/createOperationGuard.ts';
+import type { RequestLimits } from '../security/createRequestLimits.ts';
 import type { GatewaySecurity } from '../security/loadGatewaySecurity.ts';
 import { Supergraph } from '@apollo/federation-internals';
 import { internalTokenHeader } from '@novacron/auth';
-import { createEventSignalSource, createFeedFetcher, type EventSignalSource, type FeedFetcher } from '@novacron/events';
+import { createEventSignalSource, createFeedFetcher, type EventSignalSource, type FeedEntry, type FeedFetcher } from '@novacron/events';
 import type { Logger } from '@novacron/server-kit';
 import { GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { GatewayConfig } from '../config.ts';
@@ -50,7 +51,11 @@ export async function startSubscriptions(options: {
   subgraphUrls: ReadonlyMap<string, string>;
   security: GatewaySecurity;
   guard: OperationGuard;
+  /** The same per-address and per-tenant budgets HTTP requests pay. */
+  limits: RequestLimits;
   logger: Logger;
+  /** Called after each delivery to a subscriber (metrics). */
+  onDelivered?: (entry: FeedEntry) => void;
 }): Promise<RunningSubscriptions> {
   const { config, logger, security } = options;
   const schema = options.apiSchema;
@@ -85,7 +90,9 @@ export async function startSubscriptions(options: {
     feeds,
     logger,
     queueLimit: config.webSocket.queueLimit,
+    replayLimit: config.webSocket.replayLimit,
     executePayload: (document, variables, scope) => execute(document, variables, undefined, scope, true),
+    onDelivered: options.onDelivered,
   });
 
   let signals: EventSignalSource | null = null;
@@ -101,7 +108,9 @@ export async function startSubscriptions(options: {
         if (connected) for (const tail of tails.values()) tail.wake();
       },
     });
-    await signals.ready;
+    // Redis down at start is an outage like any other: the tails poll until signals connect.
+    await signals.ready.catch((error: unknown) => logger.warn({ err: error }, 'event signals unavailable; polling'));
+    if (!signals.connected) logger.warn({ via: signals.kind }, 'event signals not connected yet; polling until they are');
   } else {
     logger.warn('neither REDIS_URL nor DATABASE_URL is set: subscriptions rely on polling alone');
   }
@@ -112,6 +121,8 @@ export async function startSubscriptions(options: {
     schema,
     engine,
     guard: options.guard,
+    admitAddress: options.limits.admitAddress,
+    admitTenant: options.limits.admitTenant,
     executeOperation: execute,
     authenticate: async (connectionParams) => {
       const raw = connectionParams?.authorization ?? connectionParams?.Authorization ?? (connectionParams?.token ? `Bearer ${String(connectionParams.token)}` : undefined);

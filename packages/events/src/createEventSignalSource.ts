@@ -1,12 +1,18 @@
-import { Redis } from 'ioredis';
 import postgres from 'postgres';
-import { isEventStreamName, postgresEventChannel, redisEventTopic, type EventStreamName } from './eventSignals.ts';
+import { createPrefixedRedis } from '@novacron/redis';
+import { eventSignalTopics, isEventStreamName, postgresEventChannel, type EventSignalTopics, type EventStreamName } from './eventSignals.ts';
 
 /** Where signals come from, and how to stop listening. */
 export interface EventSignalSource {
   readonly kind: 'redis' | 'postgres';
-  /** Resolves once the source listens. */
+  /**
+   * Resolves once the source listens or, for Redis, once its first connection attempt failed: an
+   * unreachable Redis at start is an outage like any other (readers poll, the source keeps
+   * retrying and starts listening when Redis comes up). Never rejects for Redis.
+   */
   ready: Promise<void>;
+  /** True while signals can arrive. */
+  readonly connected: boolean;
   close(): Promise<void>;
 }
 
@@ -29,42 +35,68 @@ export function createEventSignalSource(options: EventSignalSourceOptions): Even
 }
 
 function listenRedis(url: string, prefix: string, options: EventSignalSourceOptions): EventSignalSource {
-  const topic = redisEventTopic(prefix);
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: null, retryStrategy: (times) => Math.min(times * 200, 2_000) });
-  redis.on('message', (channel: string, message: string) => {
-    if (channel === topic && isEventStreamName(message)) options.onSignal(message);
+  // Not lazy, with the offline queue and no retry cap: SUBSCRIBE waits for the first successful
+  // connection however late it comes, and ioredis re-subscribes after every reconnect. Awaiting
+  // connect() instead made the gateway exit when Redis was down at start.
+  const redis = createPrefixedRedis<EventSignalTopics>({
+    url,
+    prefix,
+    topics: eventSignalTopics,
+    connection: { maxRetriesPerRequest: null, autoResubscribe: true, retryStrategy: (times) => Math.min(times * 200, 2_000) },
   });
-  redis.on('ready', () => options.onConnectionChange?.(true));
-  redis.on('close', () => options.onConnectionChange?.(false));
-  redis.on('error', () => {
+  let connected = false;
+  let reportFirstFailure: () => void = () => {};
+  const firstFailure = new Promise<void>((resolve) => {
+    reportFirstFailure = resolve;
+  });
+  const change = (now: boolean) => {
+    if (connected === now) return;
+    connected = now;
+    options.onConnectionChange?.(now);
+  };
+  redis.client.on('ready', () => change(true));
+  redis.client.on('close', () => change(false));
+  redis.client.on('error', () => {
     // ioredis reconnects by itself; the close/ready events above report the outage.
+    reportFirstFailure();
   });
-  const ready = redis.connect().then(async () => {
-    await redis.subscribe(topic);
-  });
+  const subscribed = redis.subscribe('events', options.onSignal).then(
+    () => change(true),
+    () => {
+      // Only a close() before the first connection gets here.
+    },
+  );
   return {
     kind: 'redis',
-    ready,
-    close: async () => {
-      redis.disconnect();
+    ready: Promise.race([subscribed, firstFailure]),
+    get connected() {
+      return connected;
     },
+    close: () => redis.close(),
   };
 }
 
 function listenPostgres(url: string, options: EventSignalSourceOptions): EventSignalSource {
   const sql = postgres(url, { max: 1, onnotice: () => {}, connection: { application_name: 'novacron-event-listener' } });
+  let connected = false;
   const ready = sql
     .listen(
       postgresEventChannel,
       (payload) => {
         if (isEventStreamName(payload)) options.onSignal(payload);
       },
-      () => options.onConnectionChange?.(true),
+      () => {
+        connected = true;
+        options.onConnectionChange?.(true);
+      },
     )
     .then(() => undefined);
   return {
     kind: 'postgres',
     ready,
+    get connected() {
+      return connected;
+    },
     close: async () => {
       await sql.end({ timeout: 2 });
     },

@@ -1,6 +1,7 @@
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, redisServerInstalled, startRedis, waitFor, type TestDatabase } from '@novacron/testing';
-import { createEventSignalSource, postgresEventChannel, startEventRelay, type EventStreamName } from '../src/index.ts';
+import { createEventSignalSource, postgresEventChannel, redisEventTopic, startEventRelay, type EventStreamName } from '../src/index.ts';
 
 let database: TestDatabase;
 beforeAll(async () => {
@@ -43,5 +44,28 @@ describe('event signals', () => {
     expect(otherPrefix).toEqual([]);
     await Promise.all([...sources, other].map((source) => source.close()));
     await relay.close();
+  });
+
+  it.runIf(redisServerInstalled || process.env.CI)('starts while Redis is down and listens once Redis comes up', async () => {
+    await using redis = await startRedis();
+    await redis.stop();
+    const received: EventStreamName[] = [];
+    const changes: boolean[] = [];
+    const source = createEventSignalSource({ redisUrl: redis.url, redisPrefix: 'late-redis', onSignal: (stream) => received.push(stream), onConnectionChange: (connected) => changes.push(connected) });
+    // Before the fix, ready rejected with ECONNREFUSED and the gateway exited.
+    await source.ready;
+    expect(source.connected).toBe(false);
+    await redis.start();
+    await waitFor(() => source.connected);
+    const publisher = new Redis(redis.url);
+    // The subscription may land a moment after the connection: publish until a signal is heard.
+    await waitFor(async () => {
+      await publisher.publish(redisEventTopic('late-redis'), 'vms.vm');
+      return received.length > 0;
+    });
+    expect(received.every((stream) => stream === 'vms.vm')).toBe(true);
+    expect(changes[0]).toBe(true);
+    publisher.disconnect();
+    await source.close();
   });
 });

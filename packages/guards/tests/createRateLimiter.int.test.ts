@@ -46,13 +46,13 @@ describe.runIf(redisServerInstalled || process.env.CI)('createRateLimiter on Red
 
   it('grants a fresh budget when the Redis window expires', async () => {
     await using redis = await startRedis();
-    await using limiter = createRateLimiter({ points: 1, windowSeconds: 0.2, redisUrl: redis.url, redisPrefix: `test-${randomUUID()}` });
+    await using limiter = createRateLimiter({ points: 1, windowSeconds: 1, redisUrl: redis.url, redisPrefix: `test-${randomUUID()}` });
     expect((await limiter.consume('client-a')).allowed).toBe(true);
     expect(await limiter.consume('client-a')).toMatchObject({ allowed: false, retryAfterSeconds: 1 });
     await waitFor(async () => (await limiter.consume('client-a')).allowed, { description: 'a fresh window' });
   });
 
-  it('lets requests through and reports the error while Redis is down, then limits again once it is back', async () => {
+  it('keeps limiting in this process and reports the error while Redis is down, then uses Redis again once it is back', async () => {
     await using redis = await startRedis();
     const errors: unknown[] = [];
     await using limiter = createRateLimiter({
@@ -66,30 +66,41 @@ describe.runIf(redisServerInstalled || process.env.CI)('createRateLimiter on Red
     expect(errors).toEqual([]);
 
     await redis.stop();
+    // Before the fallback, all five were allowed (fail open).
     const duringOutage = await consumeTimes(limiter, 'client-a', 5);
-    expect(duringOutage.every((decision) => decision.allowed)).toBe(true);
+    expect(duringOutage.map((decision) => decision.allowed)).toEqual([true, true, false, false, false]);
+    expect(duringOutage[2]?.retryAfterSeconds).toBeGreaterThanOrEqual(1);
     expect(errors).toHaveLength(5);
-    expect(errors[0]).toMatchObject({ message: 'Redis rate limiter unavailable; request allowed unchecked', cause: expect.any(Error) });
+    expect(errors[0]).toMatchObject({ message: 'Redis rate limiter unavailable; counting in this process', cause: expect.any(Error) });
 
     await redis.start();
     // The restarted server is empty (no persistence) and lost the script cache: a fresh key's budget applies again.
-    await waitFor(async () => (await limiter.consume('probe')).remaining < 2, { description: 'the limiter to reach Redis again' });
+    await waitFor(
+      async () => {
+        const before = errors.length;
+        await limiter.consume(`probe-${randomUUID()}`);
+        return errors.length === before;
+      },
+      { description: 'the limiter to reach Redis again' },
+    );
+    const errorsBefore = errors.length;
     expect((await consumeTimes(limiter, 'client-b', 3)).map((decision) => decision.allowed)).toEqual([true, true, false]);
+    expect(errors).toHaveLength(errorsBefore);
   });
 
-  it('fails open within its timeout when Redis is unreachable from the start', async () => {
+  it('limits in this process within its timeout when Redis is unreachable from the start', async () => {
     await using redis = await startRedis();
     await redis.stop();
     const errors: unknown[] = [];
     await using limiter = createRateLimiter({ points: 1, windowSeconds: 60, redisUrl: redis.url, onError: (error) => errors.push(error) });
     const started = performance.now();
-    expect(await consumeTimes(limiter, 'client-a', 3)).toEqual(Array(3).fill({ allowed: true, remaining: 1, retryAfterSeconds: 0 }));
+    expect((await consumeTimes(limiter, 'client-a', 3)).map((decision) => decision.allowed)).toEqual([true, false, false]);
     expect(errors).toHaveLength(3);
     // A safety net against queueing behind the outage, not a benchmark: the default timeout is 250 ms.
     expect(performance.now() - started).toBeLessThan(5_000);
   });
 
-  it('fails open after its timeout when Redis hangs', async () => {
+  it('counts in this process after its timeout when Redis hangs', async () => {
     // startRedis can only kill its server; a hung one (SIGSTOP) needs a process of our own.
     const port = await freePort();
     const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'ignore'] });
@@ -102,7 +113,8 @@ describe.runIf(redisServerInstalled || process.env.CI)('createRateLimiter on Red
       expect((await limiter.consume('client-a')).remaining).toBe(4);
       server.kill('SIGSTOP');
       const started = performance.now();
-      expect(await limiter.consume('client-a')).toEqual({ allowed: true, remaining: 5, retryAfterSeconds: 0 });
+      // The fallback has its own, fresh counters.
+      expect(await limiter.consume('client-a')).toEqual({ allowed: true, remaining: 4, retryAfterSeconds: 0 });
       expect(performance.now() - started).toBeGreaterThanOrEqual(90);
       expect(errors).toHaveLength(1);
       server.kill('SIGCONT');

@@ -108,7 +108,11 @@ describe('provider calls are fenced by the lease', () => {
         return aws.create(request);
       },
     };
-    const spyRegistry: ProviderRegistry = { get: (name) => (name === 'aws' ? spy : services.providers.get(name)), list: () => services.providers.list() };
+    const spyRegistry: ProviderRegistry = {
+      ...services.providers,
+      get: (name) => (name === 'aws' ? spy : services.providers.get(name)),
+      forTenant: async (tenantId, name) => (name === 'aws' ? spy : services.providers.forTenant(tenantId, name)),
+    };
     const spec = input();
     const operation = await requestCreate(services, 'default', spec, null);
     await executeOperation(workerContext('marker', { providers: spyRegistry }), operation.id);

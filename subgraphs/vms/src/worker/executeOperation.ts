@@ -1,7 +1,8 @@
 import { eq } from 'drizzle-orm';
 import { ProviderError, type ProviderDriver } from '@novacron/providers';
-import type { OperationKind, VmStatus } from '../__generated__/resolvers-types.ts';
+import { passThroughOperationTelemetry } from '@novacron/telemetry';
 import { recordVmChange, type VmChange } from '../db/recordVmChange.ts';
+import type { OperationKind, VmStatus } from '../db/schema.ts';
 import { vms } from '../db/schema.ts';
 import { claimOperation } from './claimOperation.ts';
 import { findCreatedInstance } from './findCreatedInstance.ts';
@@ -30,12 +31,14 @@ export async function executeOperation(context: WorkerContext, operationId: stri
   try {
     const [vm] = await context.db.select().from(vms).where(eq(vms.id, claimed.vmId));
     if (!vm) throw new Error(`operation ${operationId} refers to a missing VM`);
-    const driver = context.providers.get(vm.provider) ?? unconfiguredProvider(vm.provider);
+    const telemetry = context.telemetry ?? passThroughOperationTelemetry;
+    const driver = telemetry.driver((await context.providers.forTenant(vm.tenantId, vm.provider)) ?? unconfiguredProvider(vm.provider), vm.provider);
     const run = new OperationRun(context, claimed, vm, driver, lease);
     log.debug({ redrive: claimed.redriveCount }, 'running operation');
+    const traced = { id: claimed.id, kind: claimed.kind, provider: vm.provider, region: vm.region, createdAt: claimed.createdAt, traceContext: claimed.traceContext };
     await untilDatabaseAnswers(run, async () => {
       if (run.operation.redriveCount > context.maxRedrives) return abandonOperation(run);
-      return runSteps(run);
+      return telemetry.execution(traced, () => runSteps(run), () => run.operation);
     });
   } catch (error) {
     if (error instanceof LeaseLostError) {
@@ -92,7 +95,7 @@ function unconfiguredProvider(name: string): ProviderDriver {
 }
 
 async function runSteps(run: OperationRun): Promise<void> {
-  const kind = run.operation.kind as OperationKind;
+  const { kind } = run.operation;
   const handlers = stepHandlers[kind];
   const total = run.operation.steps.length;
   for (let index = 0; index < total; index += 1) {
@@ -112,7 +115,7 @@ async function runSteps(run: OperationRun): Promise<void> {
       if (!handler) throw new Error(`no handler for step ${kind}/${step.name}`);
       const message = await retryTransient(
         run.context.retry,
-        () => handler(run),
+        () => (run.context.telemetry ?? passThroughOperationTelemetry).step(step.name, () => handler(run)),
         (error, nextAttempt) =>
           run.guarded(async (tx) => {
             await run.updateOperation(tx, {
@@ -235,7 +238,7 @@ async function vmStatusAfterFailure(run: OperationRun): Promise<VmStatus> {
  * the provider reports.
  */
 async function cancelRunning(run: OperationRun, index: number): Promise<void> {
-  let status = run.vm.status as VmStatus;
+  let status = run.vm.status;
   let message = 'cancelled';
   try {
     if (run.operation.kind === 'CREATE') {

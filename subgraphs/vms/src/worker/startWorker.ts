@@ -7,17 +7,23 @@ import { createServer } from 'node:http';
 import { createLogger, listen, type Logger } from '@novacron/server-kit';
 import type { VmsConfig } from '../config.ts';
 import { createDatabase } from '../db/createDatabase.ts';
+import { createCredentialsLoader } from '../domain/loadProviderCredentials.ts';
+import { loadCredentialKeys } from '../loadCredentialKeys.ts';
 import { runOperationTask } from '../domain/enqueueOperation.ts';
 import { executeOperation } from './executeOperation.ts';
 import { pruneEvents } from '../domain/pruneEvents.ts';
 import { sweepExpiredLeases } from './sweepExpiredLeases.ts';
+import { createWorkerTelemetry } from './createWorkerTelemetry.ts';
 import type { WorkerContext } from './WorkerContext.ts';
+import { createSubgraphClient, loadSubgraphSecurity } from '@novacron/subgraph-kit';
 
 /** A running worker process's handle. */
 export interface RunningWorker {
   workerId: string;
   /** Where /health and /ready answer. */
   healthUrl: string;
+  /** The Prometheus `/metrics` endpoint. */
+  metricsUrl: string;
   stop(): Promise<void>;
 }
 
@@ -29,9 +35,18 @@ export async function startWorker(config: VmsConfig, logger: Logger = createLogg
   const workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const sql = createSql(config.databaseUrl, { max: Math.min(40, Math.max(5, Math.ceil(config.worker.concurrency / 4))), applicationName: 'novacron-vms-worker' });
   const db = createDatabase(sql);
-  const providers = createProviderRegistry({ sql, latencyMs: config.simulated.latencyMs, capacityPerRegion: config.simulated.capacityPerRegion });
+  const credentialKeys = await loadCredentialKeys(config);
+  const providers = createProviderRegistry({
+    sql,
+    latencyMs: config.simulated.latencyMs,
+    capacityPerRegion: config.simulated.capacityPerRegion,
+    emulated: config.clouds,
+    loadCredentials: createCredentialsLoader(db, credentialKeys),
+  });
   const stopping = new AbortController();
+  const telemetry = createWorkerTelemetry(config, sql);
   const context: WorkerContext = {
+    telemetry: telemetry.operations,
     db,
     providers,
     logger,
@@ -41,6 +56,7 @@ export async function startWorker(config: VmsConfig, logger: Logger = createLogg
     maxRedrives: config.worker.maxRedrives,
     signal: stopping.signal,
     transitionTimeoutSeconds: config.worker.transitionTimeoutSeconds,
+    placement: config.subgraphUrls.placement ? createSubgraphClient(config.subgraphUrls, await loadSubgraphSecurity(config)) : undefined,
   };
   const runner = await run({
     connectionString: config.databaseUrl,
@@ -67,6 +83,7 @@ export async function startWorker(config: VmsConfig, logger: Logger = createLogg
       const result = await sweepExpiredLeases(db, { leaseSeconds: config.worker.leaseSeconds, queuedLeaseSeconds: config.worker.queuedLeaseSeconds });
       if (result.redriven.length > 0) logger.warn({ operations: result.redriven }, 're-drove operations whose worker died');
       if (result.requeued.length > 0) logger.warn({ operations: result.requeued }, 'gave waiting operations a new job (theirs was lost or held by a dead worker)');
+      telemetry.swept(result);
     } catch (error) {
       logger.warn({ err: error }, 'lease sweep failed; will try again');
     } finally {
@@ -94,12 +111,15 @@ export async function startWorker(config: VmsConfig, logger: Logger = createLogg
     config.host,
     '/health',
   );
-  logger.info({ workerId, concurrency: config.worker.concurrency, health: health.url }, 'operation worker started');
+  const metricsServer = await telemetry.listen();
+  logger.info({ workerId, concurrency: config.worker.concurrency, health: health.url, metrics: metricsServer.url }, 'operation worker started');
   return {
     workerId,
     healthUrl: health.url,
+    metricsUrl: metricsServer.url,
     stop: async () => {
       await health.close();
+      await metricsServer.close();
       clearInterval(sweeper);
       clearInterval(pruner);
       stopping.abort(new Error('worker stopping'));

@@ -1,5 +1,3 @@
-import { inputDigest } from './inputDigest.ts';
-
 /** Argument names whose values are secrets: the audit log keeps only which fields were given. */
 const secretArguments = new Set(['credentials']);
 
@@ -18,9 +16,4 @@ export function auditableArgs(args: unknown): unknown {
       return [name, { redactedFields: fields }];
     }),
   );
-}
-
-/** The audit log's digest of a mutation: {@link inputDigest} of its arguments with secret values left out. */
-export function auditDigest(action: string, args: unknown): string {
-  return inputDigest(action, auditableArgs(args));
 }

@@ -1,0 +1,81 @@
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureDevelopmentKeys, signDevelopmentToken } from '@novacron/auth';
+import { createLogger } from '@novacron/server-kit';
+import { freePort } from '@novacron/testing';
+import { loadConfig, type GatewayConfig } from '../src/config.ts';
+import { start, type RunningGateway } from '../src/server.ts';
+
+// A subgraph that accepts the connection and never answers: the gateway must give up on its own
+// deadline with a coded error, not hold the client for undici's 300 s.
+let hung: Server;
+let keysDir: string;
+let token: string;
+const held = new Set<import('node:http').ServerResponse>();
+
+beforeAll(async () => {
+  hung = createServer((_request, response) => {
+    held.add(response);
+  });
+  await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
+  keysDir = await mkdtemp(join(tmpdir(), 'novacron-gateway-keys-'));
+  await chmod(keysDir, 0o700);
+  const keys = await ensureDevelopmentKeys(keysDir);
+  token = await signDevelopmentToken({ keys, tenant: 'default', roles: ['viewer'], subject: 'viewer@default', ttlSeconds: 600 });
+});
+afterAll(async () => {
+  for (const response of held) response.destroy();
+  hung.closeAllConnections();
+  await new Promise<void>((resolve) => hung.close(() => resolve()));
+  await rm(keysDir, { recursive: true, force: true });
+});
+
+async function startGateway(vmsUrl: string): Promise<RunningGateway> {
+  const base = loadConfig();
+  const config: GatewayConfig = {
+    ...base,
+    port: 0,
+    subgraphUrls: { vms: vmsUrl },
+    subgraphTimeoutMs: 300,
+    auth: { ...base.auth, keysDir },
+    events: { ...base.events, redisUrl: undefined, databaseUrl: undefined, pollIntervalMs: 60_000 },
+  };
+  return start(config, createLogger('gateway-test', 'silent'));
+}
+
+async function query(gateway: RunningGateway) {
+  const response = await fetch(gateway.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query: '{ providers { name } }' }),
+  });
+  return (await response.json()) as { data?: unknown; errors?: { message: string; extensions?: Record<string, unknown> }[] };
+}
+
+describe('gateway→subgraph fetches', () => {
+  it('fail with UNAVAILABLE naming the subgraph when it does not answer within SUBGRAPH_TIMEOUT_MS', async () => {
+    const gateway = await startGateway(`http://127.0.0.1:${(hung.address() as AddressInfo).port}/graphql`);
+    try {
+      const body = await query(gateway);
+      expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'UNAVAILABLE', service: 'vms', reason: 'SUBGRAPH_TIMEOUT' });
+      expect(body.errors?.[0]?.message).toBe('the vms service did not answer within 0.3 s');
+      expect(held.size).toBeGreaterThan(0);
+    } finally {
+      await gateway.stop();
+    }
+  });
+
+  it('fail with UNAVAILABLE when the subgraph cannot be reached', async () => {
+    const gateway = await startGateway(`http://127.0.0.1:${await freePort()}/graphql`);
+    try {
+      const body = await query(gateway);
+      expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'UNAVAILABLE', service: 'vms', reason: 'SUBGRAPH_UNREACHABLE' });
+    } finally {
+      await gateway.stop();
+    }
+  });
+});
