@@ -17,6 +17,12 @@ export interface WorkerChaosPlatformOptions {
   simLatencyMs: string;
   /** Extra worker environment (lease length, sweep interval, …). */
   workerEnv?: Record<string, string>;
+  /**
+   * A started worker becomes killable after a random time between this and twice this, so it takes
+   * jobs and sweeps before dying (a worker logs "started" seconds before its first job on a loaded
+   * machine; killed at once, none would ever run anything). Default 3 s.
+   */
+  minWorkerLifetimeMs?: number;
   log: (line: string) => void;
 }
 
@@ -27,7 +33,7 @@ export interface WorkerChaosPlatform {
   graphql<T>(query: string, variables: Record<string, unknown>): Promise<{ data?: T; errors?: { message: string; extensions?: { code?: string } }[] }>;
   /** Worker processes that have started and not been killed. */
   liveWorkers(): number;
-  /** SIGKILLs one started worker chosen at random and starts a replacement; false when none was running. */
+  /** SIGKILLs one killable worker chosen at random and starts a replacement; false when none is killable yet. */
   killRandomWorker(): Promise<boolean>;
   stop(): Promise<void>;
 }
@@ -56,6 +62,9 @@ export async function startWorkerChaosPlatform(options: WorkerChaosPlatformOptio
     ...options.workerEnv,
   };
   const started = new Set<ChildProcess>();
+  const killableAt = new WeakMap<ChildProcess, number>();
+  const minLifetimeMs = options.minWorkerLifetimeMs ?? 3_000;
+  const killed = new WeakSet<ChildProcess>();
   const all = new Set<ChildProcess>();
   let stopping = false;
 
@@ -69,6 +78,7 @@ export async function startWorkerChaosPlatform(options: WorkerChaosPlatformOptio
         output += chunk.toString('utf8');
         if (output.includes('operation worker started')) {
           started.add(child);
+          killableAt.set(child, Date.now() + minLifetimeMs * (1 + Math.random()));
           output = '';
           resolve();
         }
@@ -77,7 +87,7 @@ export async function startWorkerChaosPlatform(options: WorkerChaosPlatformOptio
       child.stderr.on('data', onData);
       child.once('exit', (code, signal) => {
         all.delete(child);
-        if (!started.has(child) && !stopping) options.log(`a worker exited before it started (${signal ?? `code ${code}`}): ${output.slice(-500)}`);
+        if (!started.has(child) && !killed.has(child) && !stopping) options.log(`a worker exited before it started (${signal ?? `code ${code}`}): ${output.slice(-500)}`);
         started.delete(child);
         resolve();
       });
@@ -106,10 +116,12 @@ export async function startWorkerChaosPlatform(options: WorkerChaosPlatformOptio
     graphql,
     liveWorkers: () => started.size,
     killRandomWorker: async () => {
-      const candidates = [...started];
+      const now = Date.now();
+      const candidates = [...started].filter((child) => (killableAt.get(child) ?? Infinity) <= now);
       const victim = candidates[Math.floor(Math.random() * candidates.length)];
       if (!victim) return false;
       started.delete(victim);
+      killed.add(victim);
       const exited = new Promise<void>((resolve) => victim.once('exit', () => resolve()));
       victim.kill('SIGKILL');
       await exited;

@@ -15,11 +15,20 @@ export interface WorkerKillsOptions {
   kills?: number;
   /** Mean pause between kills; each pause is drawn uniformly from 0 to twice this. Default 250 ms. */
   meanKillIntervalMs?: number;
+  /** A worker is killable only after living a random 1–2× this (see startWorkerChaosPlatform). Default 3 s. */
+  minWorkerLifetimeMs?: number;
   workerProcesses?: number;
   workerConcurrency?: number;
   simLatencyMs?: string;
   /** Lease length: how long a killed worker's operations wait before another worker resumes them. Default 3 s. */
   leaseSeconds?: number;
+  /**
+   * WORKER_MAX_REDRIVES for the run. Default 1,000: the budget protects against an operation that kills
+   * its own worker, but here the killer is external and hits every operation a worker holds, so a
+   * healthy operation can be re-driven dozens of times (a first run at 500 operations / 50 kills with
+   * the default of 10 failed 10 creates with "gave up after 10 re-drives", their instances cleaned up).
+   */
+  maxRedrives?: number;
   /** Give up waiting for the operations after this long (a hang is a failure, reported). Default 30 min. */
   timeoutMs?: number;
   log?: (line: string) => void;
@@ -43,7 +52,8 @@ export async function run(options: WorkerKillsOptions = {}): Promise<ChaosResult
   const timeoutMs = options.timeoutMs ?? 30 * 60_000;
   const runId = randomBytes(3).toString('hex');
   const platform = await startWorkerChaosPlatform({
-    workerProcesses: options.workerProcesses ?? 3,
+    workerProcesses: options.workerProcesses ?? 4,
+    minWorkerLifetimeMs: options.minWorkerLifetimeMs,
     workerConcurrency: options.workerConcurrency ?? 100,
     simLatencyMs: options.simLatencyMs ?? '100-400',
     workerEnv: {
@@ -51,6 +61,7 @@ export async function run(options: WorkerKillsOptions = {}): Promise<ChaosResult
       WORKER_QUEUED_LEASE_SECONDS: '30',
       WORKER_SWEEP_INTERVAL_MS: '500',
       WORKER_POLL_INTERVAL_MS: '500',
+      WORKER_MAX_REDRIVES: String(options.maxRedrives ?? 1_000),
     },
     log,
   });
@@ -121,7 +132,8 @@ export async function run(options: WorkerKillsOptions = {}): Promise<ChaosResult
       while (kills < targetKills && lanesDone < lanes) {
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 2 * meanKillIntervalMs));
         if (lanesDone >= lanes) break;
-        if (await platform.killRandomWorker()) kills += 1;
+        if (!(await platform.killRandomWorker())) continue;
+        kills += 1;
         if (kills % 20 === 0) log(`${kills} kills, ${submitted.total} operations submitted, ${lanesDone}/${lanes} VMs done`);
       }
     })();
@@ -156,12 +168,18 @@ export async function run(options: WorkerKillsOptions = {}): Promise<ChaosResult
              (select count(*)::int from simcloud.instances i
                where i.name like ${`r1-${runId}-%`} and not exists (select 1 from vms.vms v where v.id::text = i.labels->>'novacron-vm-id')) as untracked`;
     const failed = outcomes.get('FAILED') ?? 0;
+    const reasons = await platform.sql<{ reason: string; n: number }[]>`
+      select left(coalesce(error_message, '?'), 80) as reason, count(*)::int as n from vms.operations where status = 'FAILED' group by 1 order by 2 desc limit 5`;
+    const [redrives] = await platform.sql<{ total: number; max: number }[]>`select coalesce(sum(redrive_count), 0)::int as total, coalesce(max(redrive_count), 0)::int as max from vms.operations`;
     const figures: Record<string, number | string> = {
       operations: submitted.total,
       refused: submitted.refused,
       kills,
       succeeded: outcomes.get('SUCCEEDED') ?? 0,
       failed,
+      failedReasons: reasons.map((row) => `${row.n}× ${row.reason}`).join('; ') || 'none',
+      redrives: redrives?.total ?? -1,
+      maxRedrivesOfOneOperation: redrives?.max ?? -1,
       cancelled: outcomes.get('CANCELLED') ?? 0,
       nonTerminal: active?.n ?? -1,
       createdVms: instances?.vms ?? 0,

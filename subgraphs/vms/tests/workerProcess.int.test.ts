@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inArray } from 'drizzle-orm';
 import { createSql } from '@novacron/db';
@@ -19,11 +22,13 @@ import { testConfig } from './support/testConfig.ts';
 let database: TestDatabase;
 let db: Database;
 let services: VmsServices;
+let keysDir: string;
 const silent = createLogger('test', 'silent');
 
 function configWith(worker: Partial<VmsConfig['worker']>, latencyMs = { min: 0, max: 0 }): VmsConfig {
   const base = testConfig(database.url);
-  return { ...base, simulated: { ...base.simulated, latencyMs }, worker: { ...base.worker, ...worker } };
+  // The worker loads (in development, creates) the credential key under keysDir.
+  return { ...base, security: { ...base.security, keysDir }, simulated: { ...base.simulated, latencyMs }, worker: { ...base.worker, ...worker } };
 }
 
 async function statuses(ids: string[]): Promise<string[]> {
@@ -32,6 +37,7 @@ async function statuses(ids: string[]): Promise<string[]> {
 }
 
 beforeAll(async () => {
+  keysDir = await mkdtemp(join(tmpdir(), 'novacron-worker-keys-'));
   database = await createTestDatabase();
   await migrateVms(database.url);
   const sql = createSql(database.url, { max: 5 });
@@ -44,6 +50,7 @@ beforeAll(async () => {
   };
 });
 afterAll(async () => {
+  await rm(keysDir, { recursive: true, force: true });
   await database?.drop();
 });
 
