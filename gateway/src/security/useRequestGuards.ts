@@ -22,8 +22,9 @@ export function useRequestGuards(guard: OperationGuard): ApolloServerPlugin<Gate
             throw new AppError('BAD_USER_INPUT', message, { field: 'operationName', http: { status: 400 } });
           }
           if (operation.operation === 'subscription') {
-            throw new AppError('BAD_REQUEST', 'subscriptions are served over WebSocket (graphql-ws, subprotocol graphql-transport-ws) on this same URL, not over HTTP POST', {
+            throw new AppError('BAD_REQUEST', 'subscriptions are served over WebSocket (graphql-ws, subprotocol graphql-transport-ws) or as an event stream (graphql-sse: POST with Accept: text/event-stream) on this same URL, not as a plain POST', {
               transport: 'graphql-transport-ws',
+              transports: ['graphql-transport-ws', 'graphql-sse'],
               http: { status: 400 },
             });
           }
