@@ -178,7 +178,7 @@ async function connect(platform: FanOutPlatform, clients: Clients, assignments: 
   for (;;) {
     await sleep(500);
     const total = clients.total();
-    const metrics = await readGatewayMetrics(platform.gatewayOrigin);
+    const metrics = await readGatewayMetrics(platform.gatewayMetricsUrl);
     if (Date.now() - lastLog > 2_000) {
       lastLog = Date.now();
       log(`  connecting: ${total.opened} open, ${total.subscribed} subscribed, ${total.failed} failed; gateway: ${metrics.webSocketConnections} connections, ${metrics.subscribers} subscribers`);
@@ -239,11 +239,11 @@ async function main(): Promise<number> {
     if (options.warmupSeconds > 0) {
       log(`warm-up: ${options.warmupSeconds} s of stop/start without subscribers`);
       const from = Date.now();
-      const before = await readGatewayMetrics(platform.gatewayOrigin);
+      const before = await readGatewayMetrics(platform.gatewayMetricsUrl);
       const driver = await startStateChangeDriver({ gateway, sql: platform.sql, vmIds, operationsPerSecond: options.eventsPerSecond / eventsPerOperation });
       drivers.push(driver);
       await sleep(options.warmupSeconds * 1000);
-      const after = await readGatewayMetrics(platform.gatewayOrigin);
+      const after = await readGatewayMetrics(platform.gatewayMetricsUrl);
       const to = Date.now();
       const stats = await driver.stop();
       const events = [...(await countEvents(platform, from, Date.now() + 1_000)).values()].reduce((sum, each) => sum + each, 0);
@@ -264,7 +264,7 @@ async function main(): Promise<number> {
 
     log('gateway memory before any client connects');
     await sleep(3_000);
-    const memorySamples: MemorySample[] = [await sampleGatewayMemory(platform.gatewayOrigin, 'no clients')];
+    const memorySamples: MemorySample[] = [await sampleGatewayMemory(platform.gatewayMetricsUrl, 'no clients')];
     const processCount = Math.min(options.clientProcesses, options.subscribers);
     clients = startClients(processCount);
     const half = Math.floor(options.subscribers / 2);
@@ -273,22 +273,22 @@ async function main(): Promise<number> {
     await connect(platform, clients, assignments, 0, half);
     let connectSeconds = (Date.now() - connectStarted) / 1000;
     await sleep(options.idleSettleSeconds * 1000);
-    memorySamples.push(await sampleGatewayMemory(platform.gatewayOrigin, `${half} idle subscribers`));
+    memorySamples.push(await sampleGatewayMemory(platform.gatewayMetricsUrl, `${half} idle subscribers`));
     const secondStarted = Date.now();
     log(`connecting the other ${options.subscribers - half}`);
     await connect(platform, clients, assignments, half, options.subscribers);
     connectSeconds += (Date.now() - secondStarted) / 1000;
     log(`all ${options.subscribers} subscribed; letting them idle ${options.idleSettleSeconds} s`);
-    const idleFrom = await readGatewayMetrics(platform.gatewayOrigin);
+    const idleFrom = await readGatewayMetrics(platform.gatewayMetricsUrl);
     const idleFromAt = Date.now();
     const idleFromUs = monotonicMicros();
     await sleep(options.idleSettleSeconds * 1000);
-    const idle = await sampleGatewayMemory(platform.gatewayOrigin, `${options.subscribers} idle subscribers`);
+    const idle = await sampleGatewayMemory(platform.gatewayMetricsUrl, `${options.subscribers} idle subscribers`);
     memorySamples.push(idle);
     // Idle is not free: keep-alive pings and their timers, one per connection.
     const idleToUs = monotonicMicros();
-    const idleGatewayCpuPercent = (gatewayCpuSeconds(idleFrom, await readGatewayMetrics(platform.gatewayOrigin)) / ((Date.now() - idleFromAt) / 1000)) * 100;
-    const groupsAtIdle = (await readGatewayMetrics(platform.gatewayOrigin)).groups;
+    const idleGatewayCpuPercent = (gatewayCpuSeconds(idleFrom, await readGatewayMetrics(platform.gatewayMetricsUrl)) / ((Date.now() - idleFromAt) / 1000)) * 100;
+    const groupsAtIdle = (await readGatewayMetrics(platform.gatewayMetricsUrl)).groups;
     const first = memorySamples[0]!;
     const middle = memorySamples[1]!;
     const perConnectionKb = (fromMb: number, toMb: number, connections: number) => ((toMb - fromMb) * 1024) / Math.max(1, connections);
@@ -302,18 +302,18 @@ async function main(): Promise<number> {
     const fromEpochMs = Date.now();
     for (let index = 0; index < processCount; index += 1) clients.send(index, { type: 'record', fromEpochMs });
     const fanOutFromUs = monotonicMicros();
-    const metricsBefore = await readGatewayMetrics(platform.gatewayOrigin);
+    const metricsBefore = await readGatewayMetrics(platform.gatewayMetricsUrl);
     const cpuBefore = snapshotProcessCpu(await readPostgresRoles(platform.sql));
     const rssTimeline: [number, number][] = [];
     while (Date.now() - fromEpochMs < options.durationSeconds * 1000) {
       await sleep(Math.min(5_000, Math.max(0, options.durationSeconds * 1000 - (Date.now() - fromEpochMs))));
-      const metrics = await readGatewayMetrics(platform.gatewayOrigin);
+      const metrics = await readGatewayMetrics(platform.gatewayMetricsUrl);
       rssTimeline.push([(Date.now() - fromEpochMs) / 1000, metrics.memory.rss / 1024 / 1024]);
       log(`  ${((Date.now() - fromEpochMs) / 1000).toFixed(0)} s: ${metrics.deliveries - metricsBefore.deliveries} deliveries, RSS ${(metrics.memory.rss / 1024 / 1024).toFixed(0)} MB, ${metrics.subscribers} subscribers, ${metrics.slowConsumersDropped} dropped`);
     }
     const toEpochMs = Date.now();
     const fanOutToUs = monotonicMicros();
-    const metricsAfter = await readGatewayMetrics(platform.gatewayOrigin);
+    const metricsAfter = await readGatewayMetrics(platform.gatewayMetricsUrl);
     const cpuAfter = snapshotProcessCpu(await readPostgresRoles(platform.sql));
     const driverStats = await driver.stop();
     if (options.cpuProfileDir) {
@@ -335,8 +335,8 @@ async function main(): Promise<number> {
     }
     const drainSeconds = (Date.now() - toEpochMs) / 1000;
     log(`  clients hold ${clients.total().recorded} of ${expectedAll} deliveries due, ${drainSeconds.toFixed(1)} s after the window closed`);
-    const afterFanOut = await sampleGatewayMemory(platform.gatewayOrigin, 'after fan-out', 1);
-    const finalMetrics = await readGatewayMetrics(platform.gatewayOrigin);
+    const afterFanOut = await sampleGatewayMemory(platform.gatewayMetricsUrl, 'after fan-out', 1);
+    const finalMetrics = await readGatewayMetrics(platform.gatewayMetricsUrl);
     const reports = await clients.report(toEpochMs);
 
     const eventsByVm = await countEvents(platform, fromEpochMs, toEpochMs);

@@ -6,7 +6,10 @@
  * non-zero exit, rather than leaving half of it running.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startCloudEmulators, type RunningCloudEmulators } from '@novacron/cloud-emulators';
 import { ensureDatabase, startEmbeddedPostgres, type RunningPostgres } from '@novacron/db';
 import { envPrefix, readSubgraphManifest, subgraphUrls } from '@novacron/subgraph-kit/manifest';
 
@@ -14,8 +17,14 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const env = process.env;
 const gatewayPort = Number(env.GATEWAY_PORT ?? 4000);
 const manifest = readSubgraphManifest();
+// Prometheus endpoints: each process takes the next port from METRICS_BASE_PORT (subgraphs, their extra processes, the gateway).
+const metricsBasePort = Number(env.METRICS_BASE_PORT ?? 9464);
+const metricsTargets: { service: string; port: number }[] = [];
+// Children write to a pipe: tell them whether a person is reading (pretty logs) unless LOG_FORMAT says.
+const logFormat = env.LOG_FORMAT ?? (process.stdout.isTTY && env.NODE_ENV !== 'production' ? 'pretty' : 'json');
 const children: { name: string; process: ChildProcess }[] = [];
 let postgres: RunningPostgres | undefined;
+let clouds: RunningCloudEmulators | undefined;
 let stopping = false;
 
 function log(message: string): void {
@@ -23,7 +32,7 @@ function log(message: string): void {
 }
 
 function startChild(name: string, entry: string, extraEnv: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, [entry], { cwd: root, env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [entry], { cwd: root, env: { ...env, LOG_FORMAT: logFormat, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
   const prefix = `[${name}] `;
   for (const stream of [child.stdout, child.stderr]) {
     let carry = '';
@@ -66,11 +75,31 @@ async function shutdown(code: number): Promise<void> {
     clearTimeout(timer);
     log(`${name} stopped`);
   }
+  if (clouds) {
+    await clouds.close().catch(() => {});
+    log('cloud emulators stopped');
+  }
   if (postgres) {
     await postgres.stop().catch(() => {});
     log('postgres stopped');
   }
   process.exit(code);
+}
+
+/** Assigns a process the next metrics port and records it as a Prometheus target. */
+function metricsPort(service: string): number {
+  const port = metricsBasePort + metricsTargets.length;
+  metricsTargets.push({ service, port });
+  return port;
+}
+
+/** Writes `.novacron/prometheus-targets.json` in Prometheus's file-based service-discovery format. */
+function writePrometheusTargets(): string {
+  const file = env.PROMETHEUS_TARGETS_FILE ?? join(root, '.novacron', 'prometheus-targets.json');
+  mkdirSync(dirname(file), { recursive: true });
+  const groups = metricsTargets.map(({ service, port }) => ({ targets: [`127.0.0.1:${port}`], labels: { job: 'novacron', service } }));
+  writeFileSync(file, `${JSON.stringify(groups, null, 2)}\n`);
+  return file;
 }
 
 process.once('SIGINT', () => void shutdown(0));
@@ -88,20 +117,30 @@ try {
   }
   // Every subgraph learns where the others answer (they may call each other), and so does the gateway.
   const urls = subgraphUrls(manifest);
-  const shared: Record<string, string> = { DATABASE_URL: databaseUrl, ...Object.fromEntries(Object.entries(urls).map(([name, url]) => [`${envPrefix(name)}_URL`, url])) };
+  // The embedded default is development mode (generated keys); without NOVACRON_DEV=1 services run hardened.
+  const shared: Record<string, string> = { DATABASE_URL: databaseUrl, NOVACRON_DEV: env.NOVACRON_DEV ?? '1', ...Object.fromEntries(Object.entries(urls).map(([name, url]) => [`${envPrefix(name)}_URL`, url])) };
+  if (env.NOVACRON_CLOUDS === 'emulated') {
+    // The real AWS, Azure and GCP drivers against loopback emulators of their APIs (docs/clouds.md).
+    clouds = await startCloudEmulators();
+    shared.NOVACRON_CLOUD_EMULATORS = JSON.stringify(clouds.descriptor);
+    log(`cloud emulators: EC2 ${clouds.ec2.url}, Azure ${clouds.azure.url} (TLS), Compute Engine ${clouds.gce.url}`);
+  }
   for (const subgraph of manifest.subgraphs) {
-    startChild(subgraph.name, subgraph.entry, shared);
+    startChild(subgraph.name, subgraph.entry, { ...shared, [`${envPrefix(subgraph.name)}_METRICS_PORT`]: String(metricsPort(subgraph.name)) });
     const url = new URL(urls[subgraph.name] as string);
     await waitUntilReady(`${subgraph.name} subgraph`, `${url.protocol}//${url.host}/ready`);
   }
   for (const subgraph of manifest.subgraphs) {
     for (const extra of subgraph.processes ?? []) {
       const replicas = Number(extra.replicasEnv ? (env[extra.replicasEnv] ?? 1) : 1);
-      for (let index = 1; index <= replicas; index += 1) startChild(`${extra.name}-${index}`, extra.entry, shared);
+      for (let index = 1; index <= replicas; index += 1) {
+        startChild(`${extra.name}-${index}`, extra.entry, { ...shared, [`${envPrefix(extra.name)}_METRICS_PORT`]: String(metricsPort(`${subgraph.name}-${extra.name}-${index}`)) });
+      }
     }
   }
-  startChild('gateway', 'gateway/src/index.ts', { ...shared, GATEWAY_PORT: String(gatewayPort) });
+  startChild('gateway', 'gateway/src/index.ts', { ...shared, GATEWAY_PORT: String(gatewayPort), GATEWAY_METRICS_PORT: String(metricsPort('gateway')) });
   await waitUntilReady('gateway', `http://127.0.0.1:${gatewayPort}/ready`);
+  log(`Prometheus targets (file_sd) of every process: ${writePrometheusTargets()} (see docs/operations.md)`);
   log('development identity: get a token with `npm run token -- --tenant default --role admin` and send it as `Authorization: Bearer <token>`');
   log(`ready: GraphQL endpoint http://localhost:${gatewayPort}/graphql (queries and mutations over HTTP, subscriptions over graphql-ws at ws://localhost:${gatewayPort}/graphql; providers are simulated unless cloud credentials are configured). Ctrl-C stops everything.`);
 } catch (error) {

@@ -7,12 +7,17 @@ import { readdir, readFile, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const workspaces = ['packages', 'subgraphs'];
-const singles = ['gateway', 'sdk', 'e2e', 'bench', 'schema'];
 
+/** Every workspace the root package.json lists (`packages/*` expanded), plus `scripts` (the root's own tests). */
 async function reportFolders(): Promise<string[]> {
-  const folders = singles.map((name) => `${root}${name}`);
-  for (const parent of workspaces) {
+  const { workspaces } = JSON.parse(await readFile(`${root}package.json`, 'utf8')) as { workspaces: string[] };
+  const folders = [`${root}scripts`];
+  for (const workspace of workspaces) {
+    if (!workspace.endsWith('/*')) {
+      folders.push(`${root}${workspace}`);
+      continue;
+    }
+    const parent = workspace.slice(0, -2);
     for (const entry of await readdir(`${root}${parent}`, { withFileTypes: true })) if (entry.isDirectory()) folders.push(`${root}${parent}/${entry.name}`);
   }
   return folders.map((folder) => `${folder}/.test-results`);

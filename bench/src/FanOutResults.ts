@@ -13,7 +13,6 @@ export interface MemorySample {
   rssMb: number;
   heapUsedMb: number;
   externalMb: number;
-  arrayBuffersMb: number;
 }
 
 /** Everything one run of the fan-out benchmark measured. */
@@ -61,7 +60,7 @@ export interface FanOutResults {
     gatewayDeliveries: number;
     payloadExecutions: number;
     slowConsumersDropped: number;
-    /** Gateway CPU from its /metrics (process.cpuUsage), % of one core. */
+    /** Gateway CPU from its Prometheus /metrics (process_cpu_seconds_total), % of one core. */
     gatewayCpuPercent: number;
     gatewayCpuMsPerEvent: number;
     /** The subscriber client processes' own CPU, % of one core (all of them together). */

@@ -1,6 +1,7 @@
+import { scrapeMetrics } from '@novacron/testing';
 import type { MemorySample } from './FanOutResults.ts';
 
-/** The gateway's `GET /metrics` answer. */
+/** What the benchmark reads from the gateway's Prometheus `/metrics`. */
 export interface GatewayMetrics {
   webSocketConnections: number;
   subscribers: number;
@@ -8,17 +9,25 @@ export interface GatewayMetrics {
   payloadExecutions: number;
   deliveries: number;
   slowConsumersDropped: number;
-  eventSignals: string;
-  memory: NodeJS.MemoryUsage;
-  /** Cumulative microseconds since the gateway started. */
-  cpu: NodeJS.CpuUsage;
+  /** Bytes: resident set, V8 heap in use, memory outside the V8 heap. */
+  memory: { rss: number; heapUsed: number; external: number };
+  /** Cumulative CPU seconds (user + system) since the gateway started. */
+  cpuSeconds: number;
 }
 
-/** Reads the gateway's counters, memory and CPU. */
-export async function readGatewayMetrics(origin: string): Promise<GatewayMetrics> {
-  const response = await fetch(`${origin}/metrics`, { signal: AbortSignal.timeout(10_000) });
-  if (!response.ok) throw new Error(`GET /metrics answered HTTP ${response.status}`);
-  return (await response.json()) as GatewayMetrics;
+/** Reads the gateway's counters, memory and CPU from its Prometheus endpoint. */
+export async function readGatewayMetrics(metricsUrl: string): Promise<GatewayMetrics> {
+  const scrape = await scrapeMetrics(metricsUrl);
+  return {
+    webSocketConnections: scrape.sum('novacron_websocket_connections'),
+    subscribers: scrape.sum('novacron_graphql_active_subscriptions'),
+    groups: scrape.sum('novacron_subscription_groups'),
+    payloadExecutions: scrape.sum('novacron_subscription_payload_executions_total'),
+    deliveries: scrape.sum('novacron_subscription_deliveries_total'),
+    slowConsumersDropped: scrape.sum('novacron_slow_consumer_drops_total'),
+    memory: { rss: scrape.sum('process_resident_memory_bytes'), heapUsed: scrape.sum('nodejs_heap_size_used_bytes'), external: scrape.sum('nodejs_external_memory_bytes') },
+    cpuSeconds: scrape.sum('process_cpu_seconds_total'),
+  };
 }
 
 const mb = (bytes: number) => bytes / 1024 / 1024;
@@ -32,11 +41,11 @@ function median(values: number[]): number {
  * Samples the gateway's memory `samples` times `intervalMs` apart and keeps the median of each
  * figure: RSS moves with garbage collection, and one sample can land before or after a collection.
  */
-export async function sampleGatewayMemory(origin: string, label: string, samples = 3, intervalMs = 2_000): Promise<MemorySample> {
+export async function sampleGatewayMemory(metricsUrl: string, label: string, samples = 3, intervalMs = 2_000): Promise<MemorySample> {
   const readings: GatewayMetrics[] = [];
   for (let index = 0; index < samples; index += 1) {
     if (index > 0) await new Promise((done) => setTimeout(done, intervalMs));
-    readings.push(await readGatewayMetrics(origin));
+    readings.push(await readGatewayMetrics(metricsUrl));
   }
   const last = readings.at(-1)!;
   return {
@@ -46,11 +55,10 @@ export async function sampleGatewayMemory(origin: string, label: string, samples
     rssMb: median(readings.map((reading) => mb(reading.memory.rss))),
     heapUsedMb: median(readings.map((reading) => mb(reading.memory.heapUsed))),
     externalMb: median(readings.map((reading) => mb(reading.memory.external))),
-    arrayBuffersMb: median(readings.map((reading) => mb(reading.memory.arrayBuffers))),
   };
 }
 
 /** CPU seconds (user + system) the gateway used between two readings. */
 export function gatewayCpuSeconds(before: GatewayMetrics, after: GatewayMetrics): number {
-  return (after.cpu.user - before.cpu.user + after.cpu.system - before.cpu.system) / 1e6;
+  return after.cpuSeconds - before.cpuSeconds;
 }

@@ -79,6 +79,8 @@ export async function startBenchPlatform(options: BenchPlatformOptions): Promise
       WS_MAX_CONNECTIONS_PER_TENANT: '1000000',
       DATABASE_URL: databaseUrl,
       GATEWAY_PORT: String(gatewayPort),
+      // Metrics ports count up from here (npm start), away from a platform a developer runs on 9464….
+      METRICS_BASE_PORT: String(await freePort()),
       VMS_PORT: String(vmsPort),
       WORKER_PROCESSES: String(options.workerProcesses),
       WORKER_CONCURRENCY: String(options.workerConcurrency),

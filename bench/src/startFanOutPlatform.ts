@@ -25,6 +25,8 @@ export interface FanOutPlatformOptions {
 export interface FanOutPlatform {
   /** `http://127.0.0.1:<port>` */
   gatewayOrigin: string;
+  /** The gateway's Prometheus endpoint (from the targets file `npm start` writes). */
+  gatewayMetricsUrl: string;
   /** `Bearer <token>`: a development-key token (tenant `bench`, role operator), for HTTP and `connection_init`. */
   authorization: string;
   databaseUrl: string;
@@ -80,6 +82,8 @@ export async function startFanOutPlatform(options: FanOutPlatformOptions): Promi
       WS_MAX_CONNECTIONS_PER_TENANT: '1000000',
       DATABASE_URL: databaseUrl,
       GATEWAY_PORT: String(gatewayPort),
+      // Metrics ports count up from here (npm start), away from a platform a developer runs on 9464….
+      METRICS_BASE_PORT: String(await freePort()),
       VMS_PORT: String(vmsPort),
       SIM_LATENCY_MS: options.simLatencyMs,
       LOG_LEVEL: 'warn',
@@ -98,6 +102,8 @@ export async function startFanOutPlatform(options: FanOutPlatformOptions): Promi
     let platformPids: number[] = [];
     cleanups.push(() => stopSupervisor(supervisor, exited, platformPids));
     let lines = 0;
+    let targetsFile: (path: string) => void = () => {};
+    const targetsWritten = new Promise<string>((resolve) => (targetsFile = resolve));
     const warnings = { count: 0, samples: [] as string[] };
     for (const stream of [supervisor.stdout, supervisor.stderr]) {
       let carry = '';
@@ -106,6 +112,8 @@ export async function startFanOutPlatform(options: FanOutPlatformOptions): Promi
         carry = parts.pop() ?? '';
         for (const line of parts) {
           lines += 1;
+          const targets = /Prometheus targets \(file_sd\) of every process: (\S+)/.exec(line);
+          if (targets?.[1]) targetsFile(targets[1]);
           if (/"level":(40|50|60)\b|\b(WARN|ERROR|FATAL)\b/.test(line)) {
             warnings.count += 1;
             if (warnings.samples.length < 10) warnings.samples.push(line.slice(0, 400));
@@ -117,13 +125,22 @@ export async function startFanOutPlatform(options: FanOutPlatformOptions): Promi
     }
     const gatewayOrigin = `http://127.0.0.1:${gatewayPort}`;
     await waitUntilReady(`${gatewayOrigin}/ready`, supervisor, 120_000);
+    const gatewayMetricsUrl = gatewayTargetIn(await targetsWritten);
     platformPids = childPidsOf(supervisor.pid!);
     const gatewayPid = platformPids.find((pid) => commandLineOf(pid).includes('gateway/src/index.ts'));
-    return { gatewayOrigin, authorization: `Bearer ${token}`, databaseUrl, sql, gatewayPid, logLineCount: () => lines, warnings: () => ({ count: warnings.count, samples: [...warnings.samples] }), stop };
+    return { gatewayOrigin, gatewayMetricsUrl, authorization: `Bearer ${token}`, databaseUrl, sql, gatewayPid, logLineCount: () => lines, warnings: () => ({ count: warnings.count, samples: [...warnings.samples] }), stop };
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+/** The gateway's `/metrics` URL from a Prometheus file_sd targets file. */
+function gatewayTargetIn(file: string): string {
+  const groups = JSON.parse(readFileSync(file, 'utf8')) as { targets: string[]; labels: Record<string, string> }[];
+  const target = groups.find((group) => group.labels.service === 'gateway')?.targets[0];
+  if (!target) throw new Error(`no gateway target in ${file}`);
+  return `http://${target}/metrics`;
 }
 
 function commandLineOf(pid: number): string {

@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url';
 /** A gateway running as its own OS process. */
 export interface GatewayProcess {
   url: string;
+  /** The gateway's Prometheus `/metrics` endpoint. */
+  metricsUrl: string;
   process: ChildProcess;
   output(): string;
   stop(): Promise<void>;
@@ -28,6 +30,7 @@ export async function spawnGateway(env: Record<string, string>): Promise<Gateway
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
     url,
+    metricsUrl: /"metrics":"(http:[^"]+)"/.exec(output)?.[1] ?? '',
     process: child,
     output: () => output,
     stop: async () => {

@@ -6,6 +6,8 @@ export interface WorkerProcess {
   process: ChildProcess;
   /** The worker's /health URL. */
   healthUrl: string;
+  /** The worker's Prometheus `/metrics` endpoint. */
+  metricsUrl: string;
   /** Everything the worker printed, for diagnosing a failed test. */
   output(): string;
   /** SIGKILL: no clean-up, no lease release, exactly like a crashed machine. */
@@ -41,6 +43,7 @@ export async function spawnWorker(env: Record<string, string>, entry = workerEnt
   return {
     process: child,
     healthUrl,
+    metricsUrl: /"metrics":"(http:[^"]+)"/.exec(output)?.[1] ?? '',
     output: () => output,
     kill: async () => {
       child.kill('SIGKILL');

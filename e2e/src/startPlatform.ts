@@ -82,6 +82,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     DATABASE_URL: database.url,
     SIM_LATENCY_MS: options.simLatencyMs ?? '20-60',
     NODE_ENV: options.production ? 'production' : 'development',
+    // Development mode must be asked for explicitly; production is the default.
+    NOVACRON_DEV: options.production ? '0' : '1',
     NOVACRON_KEYS_DIR: keysDir,
     WORKER_LEASE_SECONDS: '2',
     WORKER_SWEEP_INTERVAL_MS: '300',
@@ -128,6 +130,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     ...urls,
     DATABASE_URL: database.url,
     NODE_ENV: environment.NODE_ENV ?? 'development',
+    NOVACRON_DEV: environment.NOVACRON_DEV ?? '0',
     NOVACRON_KEYS_DIR: keysDir,
     EVENT_POLL_INTERVAL_MS: '1000',
     // Tests poll fast; the rate limit has its own test with its own budget.

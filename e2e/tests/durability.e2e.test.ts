@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateVmDocument, OperationDocument, StopVmDocument, waitForOperation } from '@novacron/sdk';
 import { clearFaults, injectFault } from '@novacron/providers';
 import { waitFor } from '@novacron/testing';
-import { createVmInput, providerInstancesFor, startPlatform, type Platform } from '../src/index.ts';
+import { createVmInput, instancesOfVm, startPlatform, type Platform } from '../src/index.ts';
 
 // Transitions take 0.6-1 s at the simulated cloud, so a worker can be killed in the middle of one.
 let platform: Platform;
@@ -45,9 +45,7 @@ describe('durable operations', () => {
     const done = await waitForOperation(platform.client, createVM.id, { intervalMs: 50, timeoutMs: 60_000 });
     expect(done.status).toBe('SUCCEEDED');
     expect(done.vm?.status).toBe('RUNNING');
-    expect(await providerInstancesFor(platform.database.sql, createVM.id)).toBe(1);
-    const [named] = await platform.database.sql<{ n: number }[]>`select count(*)::int as n from simcloud.instances where name = ${done.vm?.name ?? ''}`;
-    expect(named?.n).toBe(1);
+    expect(await instancesOfVm(platform.database.sql, { id: done.vm?.id ?? '', name: done.vm?.name ?? '' })).toEqual({ tagged: 1, named: 1 });
   });
 
   it('re-drives an operation whose worker died holding its lease', async () => {
@@ -67,7 +65,7 @@ describe('durable operations', () => {
     const done = await waitForOperation(platform.client, createVM.id, { intervalMs: 50 });
     expect(done.status).toBe('SUCCEEDED');
     expect(done.attempts).toBe(3);
-    expect(await providerInstancesFor(platform.database.sql, createVM.id)).toBe(1);
+    expect(await instancesOfVm(platform.database.sql, { id: done.vm?.id ?? '', name: done.vm?.name ?? '' })).toEqual({ tagged: 1, named: 1 });
   });
 
   it('adopts the instance of a create whose response was lost instead of making a second one', async () => {
@@ -77,7 +75,7 @@ describe('durable operations', () => {
     expect(done.status).toBe('SUCCEEDED');
     expect(done.attempts).toBe(2);
     expect(done.steps.find((step) => step.name === 'provision')?.message).toMatch(/^adopted existing instance/);
-    expect(await providerInstancesFor(platform.database.sql, createVM.id)).toBe(1);
+    expect(await instancesOfVm(platform.database.sql, { id: done.vm?.id ?? '', name: done.vm?.name ?? '' })).toEqual({ tagged: 1, named: 1 });
   });
 
   it('fails a create with the provider reason on a permanent error, leaving the VM in ERROR', async () => {
@@ -99,7 +97,7 @@ describe('durable operations', () => {
     });
     expect(done.steps.find((step) => step.name === 'provision')?.status).toBe('FAILED');
     expect(done.vm?.status).toBe('ERROR');
-    expect(await providerInstancesFor(platform.database.sql, createVM.id)).toBe(0);
+    expect(await instancesOfVm(platform.database.sql, { id: done.vm?.id ?? '', name: done.vm?.name ?? '' })).toEqual({ tagged: 0, named: 0 });
   });
 
   it('fails once transient errors outlast the retry budget, with the provider code', async () => {

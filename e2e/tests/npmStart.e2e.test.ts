@@ -2,11 +2,11 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNovaCronClient, ProvidersDocument } from '@novacron/sdk';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureDevelopmentKeys, signDevelopmentToken } from '@novacron/auth';
-import { createTestDatabase, freePort, type TestDatabase } from '@novacron/testing';
+import { createTestDatabase, freePort, scrapeMetrics, waitFor, type TestDatabase } from '@novacron/testing';
 
 const startScript = fileURLToPath(new URL('../../scripts/start.ts', import.meta.url));
 let database: TestDatabase;
@@ -23,7 +23,17 @@ describe('npm start', () => {
     const keysDir = await mkdtemp(join(tmpdir(), 'novacron-keys-'));
     await chmod(keysDir, 0o700);
     const child = spawn(process.execPath, [startScript], {
-      env: { ...process.env, DATABASE_URL: database.url, GATEWAY_PORT: String(gatewayPort), VMS_PORT: String(vmsPort), LOG_LEVEL: 'warn', NOVACRON_KEYS_DIR: keysDir },
+      env: {
+        ...process.env,
+        DATABASE_URL: database.url,
+        GATEWAY_PORT: String(gatewayPort),
+        VMS_PORT: String(vmsPort),
+        VMS_URL: `http://127.0.0.1:${vmsPort}/graphql`,
+        LOG_LEVEL: 'warn',
+        NOVACRON_KEYS_DIR: keysDir,
+        METRICS_BASE_PORT: String(await freePort()),
+        PROMETHEUS_TARGETS_FILE: join(keysDir, 'prometheus-targets.json'),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -47,6 +57,16 @@ describe('npm start', () => {
     const anonymous = await createNovaCronClient({ url: `http://127.0.0.1:${gatewayPort}/graphql` }).execute(ProvidersDocument, {});
     expect(anonymous.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     expect(anonymous.status).toBe(401);
+
+    // Every process is listed for Prometheus (file_sd) and answers on its metrics endpoint.
+    expect(output).toContain(`Prometheus targets (file_sd) of every process: ${join(keysDir, 'prometheus-targets.json')}`);
+    const groups = JSON.parse(await readFile(join(keysDir, 'prometheus-targets.json'), 'utf8')) as { targets: string[]; labels: { job: string; service: string } }[];
+    expect(groups.map((group) => group.labels.service).sort()).toEqual(['gateway', 'vms', 'vms-worker-1']);
+    for (const group of groups) {
+      // Workers start beside the gateway, not before it: wait for each to answer.
+      const healthy = await waitFor(async () => (await scrapeMetrics(`http://${group.targets[0]}/metrics`)).sum('novacron_system_health_score') > 0, { description: `${group.labels.service} metrics` });
+      expect(healthy).toBe(true);
+    }
 
     child.kill('SIGINT');
     expect(await exited).toBe(0);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CancelOperationDocument, CreateVmDocument, DeleteVmDocument, OperationDocument, VmDocument, waitForOperation } from '@novacron/sdk';
 import { waitFor } from '@novacron/testing';
-import { createVmInput, providerInstancesFor, startPlatform, type Platform } from '../src/index.ts';
+import { createVmInput, instancesOfVm, startPlatform, type Platform } from '../src/index.ts';
 
 // No worker at first: operations stay QUEUED until a test starts one. The simulated cloud takes
 // 1.5-2 s per transition, which leaves a wide window to cancel a running operation.
@@ -36,7 +36,7 @@ describe('queued operations', () => {
     expect(done.status).toBe('SUCCEEDED');
     const { operation } = await platform.client.request(OperationDocument, { id: createVM.id });
     expect(operation?.status).toBe('CANCELLED');
-    expect(await providerInstancesFor(platform.database.sql, createVM.id)).toBe(0);
+    expect(await instancesOfVm(platform.database.sql, { id: createVM.vm?.id ?? '', name: createVM.vm?.name ?? '' })).toEqual({ tagged: 0, named: 0 });
     const { vm } = await platform.client.request(VmDocument, { id: createVM.vm?.id ?? '' });
     expect(vm?.status).toBe('DELETED');
   });

@@ -14,6 +14,8 @@ function readPem(name: string): string | undefined {
 export interface GatewayConfig {
   host: string;
   port: number;
+  /** Port of the Prometheus `/metrics` endpoint, apart from the public port (0: a free one). */
+  metricsPort: number;
   /** Path of the composed supergraph SDL (committed at schema/supergraph.graphql). */
   supergraphPath: string;
   /** Per-subgraph URL overrides (`VMS_URL`, …); others use the URL composed into the supergraph. */
@@ -89,6 +91,7 @@ export function loadConfig(): GatewayConfig {
   return Object.freeze({
     host: readEnv.string('GATEWAY_HOST', '127.0.0.1'),
     port: readEnv.int('GATEWAY_PORT', 4000),
+    metricsPort: readEnv.int('GATEWAY_METRICS_PORT', 0),
     supergraphPath,
     subgraphUrls,
     production: readEnv.string('NODE_ENV', 'development') === 'production',

@@ -2,9 +2,11 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
-import { createErrorFormatter } from '@novacron/errors';
+import { AppError, createErrorFormatter } from '@novacron/errors';
 import { createGraphQLHttpServer, createLogger, listen, type Logger } from '@novacron/server-kit';
+import { injectTraceHeaders } from '@novacron/telemetry';
 import type { GatewayConfig } from './config.ts';
+import { createGatewayTelemetry } from './createGatewayTelemetry.ts';
 import { createSubgraphDataSource } from './createSubgraphDataSource.ts';
 import type { GatewayContext } from './GatewayContext.ts';
 import { createOperationGuard } from './security/createOperationGuard.ts';
@@ -20,6 +22,8 @@ import { apiSchemaOf, startSubscriptions, type RunningSubscriptions } from './su
 export interface RunningGateway {
   url: string;
   port: number;
+  /** The Prometheus `/metrics` endpoint, on its own port. */
+  metricsUrl: string;
   subscriptions: RunningSubscriptions;
   /** Counts of this process (subscription engine, connections, memory, CPU). Not served on the public port. */
   stats(): Record<string, unknown>;
@@ -39,13 +43,29 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
   const subgraphUrls = new Map<string, string>();
   const supergraphSdl = readFileSync(config.supergraphPath, 'utf8');
   const apiSchema = apiSchemaOf(supergraphSdl);
+  const ready = async () => {
+    const checks = [...subgraphUrls.values()].map(async (url) => {
+      const response = await fetch(new URL('/ready', url), { signal: AbortSignal.timeout(2_000) });
+      return response.ok;
+    });
+    return (await Promise.all(checks)).every(Boolean);
+  };
+  const telemetry = createGatewayTelemetry(config, ready);
   const gateway = new ApolloGateway({
     supergraphSdl,
     buildService: ({ name, url }) => {
       const resolved = config.subgraphUrls[name] ?? url;
       if (!resolved) throw new Error(`subgraph ${name} has no URL`);
       subgraphUrls.set(name, resolved);
-      return createSubgraphDataSource({ name, url: resolved, timeoutMs: config.subgraphTimeoutMs, signInternalToken: security.signFor(name) });
+      return createSubgraphDataSource({
+        name,
+        url: resolved,
+        timeoutMs: config.subgraphTimeoutMs,
+        signInternalToken: security.signFor(name),
+        fetcher: telemetry.fetcherFor(name),
+        // The subgraph's spans continue this request's trace (W3C traceparent).
+        injectHeaders: injectTraceHeaders,
+      });
     },
     logger,
   });
@@ -64,7 +84,7 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
     parseOptions: { maxTokens: config.limits.maxTokens },
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
-    plugins: [useRequestGuards(guard)],
+    plugins: [telemetry.plugin, useRequestGuards(guard)],
     formatError: (formatted, error) => {
       if (tokenLimitMessage.test(formatted.message)) {
         return { message: config.production ? 'the operation is too large' : formatted.message, extensions: { code: 'QUERY_TOO_COMPLEX', limit: 'tokens' } };
@@ -79,21 +99,23 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
     maxBodyBytes: config.maxBodyBytes,
     // No /metrics here: this port is public, and the counts describe the whole process.
     context: async (request) => {
-      // The address pays before the token is verified, so a flood of invalid tokens is limited too.
-      await limits.admitAddress(clientAddress(request));
-      const identity = await security.identify(request.headers.authorization);
-      await limits.admitTenant(identity.tenantId);
-      return { identity };
+      try {
+        // The address pays before the token is verified, so a flood of invalid tokens is limited too.
+        await limits.admitAddress(clientAddress(request));
+        const identity = await security.identify(request.headers.authorization);
+        await limits.admitTenant(identity.tenantId);
+        return { identity };
+      } catch (error) {
+        if (error instanceof AppError && error.code === 'RATE_LIMITED') telemetry.rateLimited();
+        throw error;
+      }
     },
-    ready: async () => {
-      const checks = [...subgraphUrls.values()].map(async (url) => {
-        const response = await fetch(new URL('/ready', url), { signal: AbortSignal.timeout(2_000) });
-        return response.ok;
-      });
-      return (await Promise.all(checks)).every(Boolean);
-    },
+    ready,
   });
-  const subscriptions = await startSubscriptions({ config, httpServer: server, apollo, apiSchema, declarations: readStreamDeclarations(supergraphSdl), subgraphUrls, security, guard, limits, logger });
+  const subscriptions = await startSubscriptions({ config, httpServer: server, apollo, apiSchema, declarations: readStreamDeclarations(supergraphSdl), subgraphUrls, security, guard, limits, logger,
+    onDelivered: (entry) => telemetry.delivered(new Date(entry.occurredAt)),
+  });
+  telemetry.observeSubscriptions(subscriptions);
   const stats = () => ({
     webSocketConnections: subscriptions.webSocket.connections(),
     ...subscriptions.engine.stats(),
@@ -112,18 +134,21 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
     else serveHttp?.call(server, request, response);
   });
   const running = await listen(server, config.port, config.host);
+  const metricsServer = await telemetry.listen();
   logger.info(
-    { url: running.url, eventSignals: subscriptions.signals?.kind ?? 'polling', identity: security.development ? 'development key (npm run token)' : 'configured issuer' },
+    { url: running.url, metrics: metricsServer.url, eventSignals: subscriptions.signals?.kind ?? 'polling', identity: security.development ? 'development key (npm run token)' : 'configured issuer' },
     'gateway listening (HTTP and graphql-ws)',
   );
   return {
     url: running.url,
     port: running.port,
+    metricsUrl: metricsServer.url,
     subscriptions,
     stats,
     stop: async () => {
       await subscriptions.stop();
       await running.close();
+      await metricsServer.close();
       await apollo.stop();
       await limits.close();
     },

@@ -1,5 +1,5 @@
 import { GraphQLError, Kind, type DocumentNode, type GraphQLSchema } from 'graphql';
-import { AppError } from '@novacron/errors';
+import { requestError, withHttpStatus } from '@novacron/errors';
 import { checkOperationLimits, inspectInputs, type OperationLimits } from '@novacron/guards';
 import type { Safelist } from './createSafelist.ts';
 
@@ -21,12 +21,12 @@ export function createOperationGuard(options: {
     // Introspection is served only where it is enabled (development); tools need all of it.
     if (!options.production && isIntrospectionOnly(document)) return null;
     if (options.safelist && !options.safelist.has(document)) {
-      return new AppError('FORBIDDEN', 'only the operations shipped in the NovaCron SDK are accepted', { reason: 'NOT_IN_SAFELIST', http: { status: 403 } });
+      return requestError('FORBIDDEN', 'only the operations shipped in the NovaCron SDK are accepted', { reason: 'NOT_IN_SAFELIST' });
     }
     const badInput = inspectInputs(document, variables, { maxVariableNodes: options.limits.maxVariableNodes, revealThresholds: !options.production });
-    if (badInput) return withStatus(badInput, 400);
+    if (badInput) return withHttpStatus(badInput);
     const [breach] = checkOperationLimits(document, options.schema, options.limits, { revealThresholds: !options.production, operationName, variables });
-    return breach ? withStatus(breach, 400) : null;
+    return breach ? withHttpStatus(breach) : null;
   };
 }
 
@@ -36,8 +36,4 @@ function isIntrospectionOnly(document: DocumentNode): boolean {
       definition.kind !== Kind.OPERATION_DEFINITION ||
       definition.selectionSet.selections.every((selection) => selection.kind === Kind.FIELD && (selection.name.value === '__schema' || selection.name.value === '__type')),
   );
-}
-
-function withStatus(error: GraphQLError, status: number): GraphQLError {
-  return new GraphQLError(error.message, { extensions: { ...error.extensions, http: { status } } });
 }

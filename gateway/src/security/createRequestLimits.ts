@@ -1,6 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { HeaderMap } from '@apollo/server';
-import { AppError } from '@novacron/errors';
+import { AppError, requestError } from '@novacron/errors';
 import { createRateLimiter, type RateLimiter } from '@novacron/guards';
 import type { Logger } from '@novacron/server-kit';
 import type { GatewayConfig } from '../config.ts';
@@ -34,10 +33,7 @@ export function createRequestLimits(config: GatewayConfig, logger: Logger): Requ
   const admit = async (limiter: RateLimiter, key: string, message: string) => {
     const decision = await limiter.consume(key);
     if (decision.allowed) return;
-    throw new AppError('RATE_LIMITED', message, {
-      retryAfterSeconds: decision.retryAfterSeconds,
-      http: { status: 429, headers: new HeaderMap([['retry-after', String(decision.retryAfterSeconds)]]) },
-    });
+    throw requestError('RATE_LIMITED', message, { retryAfterSeconds: decision.retryAfterSeconds }, { 'retry-after': String(decision.retryAfterSeconds) });
   };
   return {
     kind: tenants.kind,

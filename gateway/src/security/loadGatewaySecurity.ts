@@ -12,7 +12,7 @@ import {
   type InternalTokenSigner,
   type UserTokenVerifier,
 } from '@novacron/auth';
-import { AppError } from '@novacron/errors';
+import { AppError, requestError } from '@novacron/errors';
 import type { GatewayConfig } from '../config.ts';
 
 /** The gateway's identity machinery. */
@@ -73,5 +73,5 @@ export async function loadGatewaySecurity(config: GatewayConfig): Promise<Gatewa
 }
 
 function unauthenticated(message: string): AppError {
-  return new AppError('UNAUTHENTICATED', message, { http: { status: 401, headers: new Map([['www-authenticate', 'Bearer']]) } });
+  return requestError('UNAUTHENTICATED', message, {}, { 'www-authenticate': 'Bearer' });
 }

@@ -1,5 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { AppError } from '@novacron/errors';
+import { requestError } from '@novacron/errors';
 import type { GatewayContext } from '../GatewayContext.ts';
 import type { OperationGuard } from './createOperationGuard.ts';
 
@@ -19,13 +19,12 @@ export function useRequestGuards(guard: OperationGuard): ApolloServerPlugin<Gate
           // @apollo/gateway throws an uncoded error (a 500) for an operation name the document lacks.
           if (!operation) {
             const message = request.operationName ? `Unknown operation named "${request.operationName}"` : 'Must provide an operation name when the document contains several operations';
-            throw new AppError('BAD_USER_INPUT', message, { field: 'operationName', http: { status: 400 } });
+            throw requestError('BAD_USER_INPUT', message, { field: 'operationName' });
           }
           if (operation.operation === 'subscription') {
-            throw new AppError('BAD_REQUEST', 'subscriptions are served over WebSocket (graphql-ws, subprotocol graphql-transport-ws) or as an event stream (graphql-sse: POST with Accept: text/event-stream) on this same URL, not as a plain POST', {
+            throw requestError('BAD_REQUEST', 'subscriptions are served over WebSocket (graphql-ws, subprotocol graphql-transport-ws) or as an event stream (graphql-sse: POST with Accept: text/event-stream) on this same URL, not as a plain POST', {
               transport: 'graphql-transport-ws',
               transports: ['graphql-transport-ws', 'graphql-sse'],
-              http: { status: 400 },
             });
           }
           const error = guard(document, request.variables ?? {}, request.operationName);

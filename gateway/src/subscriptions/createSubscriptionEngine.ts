@@ -41,6 +41,8 @@ export interface SubscriptionEngineOptions {
    * can cost. Default 10,000.
    */
   replayLimit?: number;
+  /** Called after each delivery to a subscriber (the event delivery lag metric). */
+  onDelivered?: (entry: FeedEntry) => void;
 }
 
 /** What a subscription request carries. */
@@ -161,6 +163,7 @@ export function createSubscriptionEngine(options: SubscriptionEngineOptions): Su
         if (result) {
           if (subscriber.isCongested() || !subscriber.channel.push(result)) return drop(subscriber);
           counters.deliveries += 1;
+          options.onDelivered?.(entry);
         }
         if (subscriber.declaration.completeOnTerminal && entry.terminal) {
           subscriber.channel.end();

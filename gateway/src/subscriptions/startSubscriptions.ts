@@ -7,7 +7,7 @@ import type { RequestLimits } from '../security/createRequestLimits.ts';
 import type { GatewaySecurity } from '../security/loadGatewaySecurity.ts';
 import { Supergraph } from '@apollo/federation-internals';
 import { internalTokenHeader } from '@novacron/auth';
-import { createEventSignalSource, createFeedFetcher, type EventSignalSource, type FeedFetcher } from '@novacron/events';
+import { createEventSignalSource, createFeedFetcher, type EventSignalSource, type FeedEntry, type FeedFetcher } from '@novacron/events';
 import type { Logger } from '@novacron/server-kit';
 import { GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { GatewayConfig } from '../config.ts';
@@ -57,6 +57,8 @@ export async function startSubscriptions(options: {
   /** The same per-address and per-tenant budgets HTTP requests pay. */
   limits: RequestLimits;
   logger: Logger;
+  /** Called after each delivery to a subscriber (metrics). */
+  onDelivered?: (entry: FeedEntry) => void;
 }): Promise<RunningSubscriptions> {
   const { config, logger, security } = options;
   const schema = options.apiSchema;
@@ -93,6 +95,7 @@ export async function startSubscriptions(options: {
     queueLimit: config.webSocket.queueLimit,
     replayLimit: config.webSocket.replayLimit,
     executePayload: (document, variables, scope) => execute(document, variables, undefined, scope, true),
+    onDelivered: options.onDelivered,
   });
 
   let signals: EventSignalSource | null = null;

@@ -1,4 +1,3 @@
-import { appError } from '@novacron/errors';
 import type { JWTPayload } from 'jose';
 import type { Identity } from './Identity.ts';
 import { invalidToken } from './invalidToken.ts';
@@ -29,7 +28,8 @@ export function identityFromClaims(payload: JWTPayload, claimNames: IdentityClai
   if (!Array.isArray(claimedRoles)) throw invalidToken(new Error('the roles claim is not an array'));
   const roles = allRoles.filter((role) => claimedRoles.some((claimed) => claimed === role));
   if (roles.length === 0) {
-    throw appError('UNAUTHENTICATED', 'token carries no NovaCron role', {}, new Error(`roles claim held no known role (subject ${subject})`));
+    // The generic message: saying "no role" would tell a caller that the token's signature was valid.
+    throw invalidToken(new Error(`roles claim held no known role (subject ${subject})`));
   }
   return { subject, tenantId, roles, expiresAt: new Date(payload.exp * 1000) };
 }

@@ -22,3 +22,4 @@ export { signDevelopmentToken } from './signDevelopmentToken.ts';
 export type { DevelopmentTokenOptions } from './signDevelopmentToken.ts';
 export { memoizeTokenVerifier } from './memoizeTokenVerifier.ts';
 export { reuseInternalTokens } from './reuseInternalTokens.ts';
+export { developmentSwitch, isProductionMode } from './runtimeMode.ts';

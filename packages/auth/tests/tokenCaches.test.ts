@@ -30,6 +30,30 @@ describe('memoizeTokenVerifier', () => {
     expect(calls).toBe(2);
   });
 
+  it('keeps at most maxEntries tokens, dropping the least recently used', async () => {
+    const token = (name: string) => `x.${Buffer.from(JSON.stringify({ sub: name, exp: 9_999_999_999 })).toString('base64url')}.y`;
+    const calls: string[] = [];
+    const memoized = memoizeTokenVerifier(async (value: string) => void calls.push(value), { maxEntries: 2 });
+    await memoized(token('a'));
+    await memoized(token('b'));
+    await memoized(token('a'));
+    await memoized(token('c'));
+    calls.length = 0;
+    // 'b' was the least recently used when 'c' came in; 'a' and 'c' are still remembered.
+    await memoized(token('a'));
+    await memoized(token('c'));
+    await memoized(token('b'));
+    expect(calls).toEqual([token('b')]);
+  });
+
+  it('does not remember a token without an expiry', async () => {
+    let calls = 0;
+    const memoized = memoizeTokenVerifier(async () => void (calls += 1));
+    await memoized('x.eyJzdWIiOiJhIn0.y');
+    await memoized('x.eyJzdWIiOiJhIn0.y');
+    expect(calls).toBe(2);
+  });
+
   it('never remembers a failure', async () => {
     let calls = 0;
     const memoized = memoizeTokenVerifier(async () => {

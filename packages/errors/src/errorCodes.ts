@@ -12,11 +12,19 @@ export const errorCodes = {
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
+  /** A request body over the server's limit; refused before it is read in full. */
+  PAYLOAD_TOO_LARGE: 413,
   CONFLICT: 409,
   RATE_LIMITED: 429,
   /** A resume cursor older than the event retention window: reload state, then subscribe afresh. */
   RESYNC_REQUIRED: 410,
   PROVIDER_ERROR: 502,
+  /** The cloud has no capacity for the request in that region or zone; placement fails over elsewhere. */
+  PROVIDER_CAPACITY: 503,
+  /** The cloud refused the tenant's credentials or their permissions; an admin must fix the credentials. */
+  PROVIDER_AUTH: 502,
+  /** The tenant's account at the cloud is over a quota (vCPUs, instances, addresses). */
+  PROVIDER_QUOTA: 409,
   UNAVAILABLE: 503,
   INTERNAL_SERVER_ERROR: 500,
 } as const satisfies Record<string, number>;

@@ -1,6 +1,6 @@
-import { Redis } from 'ioredis';
 import postgres from 'postgres';
-import { isEventStreamName, postgresEventChannel, redisEventTopic, type EventStreamName } from './eventSignals.ts';
+import { createPrefixedRedis } from '@novacron/redis';
+import { eventSignalTopics, isEventStreamName, postgresEventChannel, type EventSignalTopics, type EventStreamName } from './eventSignals.ts';
 
 /** Where signals come from, and how to stop listening. */
 export interface EventSignalSource {
@@ -35,11 +35,15 @@ export function createEventSignalSource(options: EventSignalSourceOptions): Even
 }
 
 function listenRedis(url: string, prefix: string, options: EventSignalSourceOptions): EventSignalSource {
-  const topic = redisEventTopic(prefix);
   // Not lazy, with the offline queue and no retry cap: SUBSCRIBE waits for the first successful
   // connection however late it comes, and ioredis re-subscribes after every reconnect. Awaiting
   // connect() instead made the gateway exit when Redis was down at start.
-  const redis = new Redis(url, { maxRetriesPerRequest: null, autoResubscribe: true, retryStrategy: (times) => Math.min(times * 200, 2_000) });
+  const redis = createPrefixedRedis<EventSignalTopics>({
+    url,
+    prefix,
+    topics: eventSignalTopics,
+    connection: { maxRetriesPerRequest: null, autoResubscribe: true, retryStrategy: (times) => Math.min(times * 200, 2_000) },
+  });
   let connected = false;
   let reportFirstFailure: () => void = () => {};
   const firstFailure = new Promise<void>((resolve) => {
@@ -50,19 +54,16 @@ function listenRedis(url: string, prefix: string, options: EventSignalSourceOpti
     connected = now;
     options.onConnectionChange?.(now);
   };
-  redis.on('message', (channel: string, message: string) => {
-    if (channel === topic && isEventStreamName(message)) options.onSignal(message);
-  });
-  redis.on('ready', () => change(true));
-  redis.on('close', () => change(false));
-  redis.on('error', () => {
+  redis.client.on('ready', () => change(true));
+  redis.client.on('close', () => change(false));
+  redis.client.on('error', () => {
     // ioredis reconnects by itself; the close/ready events above report the outage.
     reportFirstFailure();
   });
-  const subscribed = redis.subscribe(topic).then(
+  const subscribed = redis.subscribe('events', options.onSignal).then(
     () => change(true),
     () => {
-      // Only a disconnect() before the first connection gets here.
+      // Only a close() before the first connection gets here.
     },
   );
   return {
@@ -71,9 +72,7 @@ function listenRedis(url: string, prefix: string, options: EventSignalSourceOpti
     get connected() {
       return connected;
     },
-    close: async () => {
-      redis.disconnect();
-    },
+    close: () => redis.close(),
   };
 }
 

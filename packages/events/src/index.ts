@@ -1,7 +1,7 @@
 export { compareEventPositions, decodeEventCursor, encodeEventCursor } from './eventCursor.ts';
 export type { EventPosition } from './eventCursor.ts';
-export { isEventStreamName, postgresEventChannel, redisEventTopic } from './eventSignals.ts';
-export type { EventStreamName } from './eventSignals.ts';
+export { eventSignalTopics, isEventStreamName, postgresEventChannel, redisEventTopic } from './eventSignals.ts';
+export type { EventSignalTopics, EventStreamName } from './eventSignals.ts';
 export { createEventSignalSource } from './createEventSignalSource.ts';
 export type { EventSignalSource, EventSignalSourceOptions } from './createEventSignalSource.ts';
 export { startEventRelay } from './startEventRelay.ts';

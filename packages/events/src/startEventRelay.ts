@@ -1,6 +1,6 @@
-import { Redis } from 'ioredis';
 import postgres from 'postgres';
-import { isEventStreamName, postgresEventChannel, redisEventTopic } from './eventSignals.ts';
+import { createPrefixedRedis } from '@novacron/redis';
+import { eventSignalTopics, isEventStreamName, postgresEventChannel, type EventSignalTopics } from './eventSignals.ts';
 
 /** A running relay. */
 export interface EventRelay {
@@ -27,8 +27,13 @@ export interface EventRelayOptions {
  * run at once; signals are idempotent.
  */
 export function startEventRelay(options: EventRelayOptions): EventRelay {
-  const topic = redisEventTopic(options.redisPrefix ?? 'novacron');
-  const redis = new Redis(options.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy: (times) => Math.min(times * 200, 2_000) });
+  const publisher = createPrefixedRedis<EventSignalTopics>({
+    url: options.redisUrl,
+    prefix: options.redisPrefix ?? 'novacron',
+    topics: eventSignalTopics,
+    connection: { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy: (times) => Math.min(times * 200, 2_000) },
+  });
+  const redis = publisher.client;
   let healthy = true;
   const unhealthy = (error: unknown) => {
     if (!healthy) return;
@@ -47,13 +52,13 @@ export function startEventRelay(options: EventRelayOptions): EventRelay {
     sql.listen(postgresEventChannel, (payload) => {
       // While Redis is down, signals are dropped on purpose: readers poll, and read by cursor anyway.
       if (!isEventStreamName(payload) || redis.status !== 'ready' || options.relays?.(payload) === false) return;
-      redis.publish(topic, payload).catch(unhealthy);
+      publisher.publish('events', payload).catch(unhealthy);
     }),
   ]).then(() => undefined);
   return {
     ready,
     close: async () => {
-      redis.disconnect();
+      await publisher.close();
       await sql.end({ timeout: 2 });
     },
   };

@@ -21,14 +21,12 @@ export interface RateLimiter extends AsyncDisposable {
 export interface RateLimiterOptions {
   /** Requests allowed per key in one window. */
   points: number;
-  /** Length of a window; it starts with a key's first request. */
+  /** Length of a window in whole seconds; it starts with a key's first request. */
   windowSeconds: number;
   /** Keeps the counters in Redis, so every gateway replica shares one budget per key. */
   redisUrl?: string;
   /** Namespaces the Redis keys: `<redisPrefix>:ratelimit:<key>`. Default `novacron`. */
   redisPrefix?: string;
-  /** Clock (ms since the epoch) of in-memory counters (also the fallback during a Redis outage); Redis windows run on the Redis server's clock. */
-  now?: () => number;
   /** Told about every request counted in this process because Redis failed. */
   onError?: (error: unknown) => void;
   /** How long a request waits for Redis before it is counted in this process. Default 250 ms. */

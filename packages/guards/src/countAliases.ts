@@ -1,3 +1,4 @@
+// Hand-rolled: graphql-armor's max-aliases only throws message-text errors; this count feeds our structured QUERY_TOO_COMPLEX (README).
 import { visit, type DocumentNode } from 'graphql';
 
 /**

@@ -4,21 +4,20 @@ import type { RateLimiter, RateLimiterOptions } from './RateLimiter.ts';
 
 /**
  * Creates a fixed-window rate limiter: each key may make `points` requests per window, the window
- * starting at its first request. With `redisUrl` the counters live in Redis (atomic Lua, shared by
+ * starting at its first request (rate-limiter-flexible). With `redisUrl` the counters live in Redis (atomic Lua, shared by
  * every replica; counted in this process with `onError` while Redis is unavailable); without it, in this process.
  */
 export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   if (!Number.isInteger(options.points) || options.points < 1) throw new RangeError(`points must be a positive integer, got ${options.points}`);
-  if (!Number.isFinite(options.windowSeconds) || options.windowSeconds <= 0) throw new RangeError(`windowSeconds must be positive, got ${options.windowSeconds}`);
-  const windowMs = Math.max(1, Math.round(options.windowSeconds * 1000));
-  if (options.redisUrl === undefined) return createMemoryRateLimiter(options.points, windowMs, options.now ?? Date.now);
+  // rate-limiter-flexible's Redis store keeps whole-second expiries (a 0.5 s window would never expire).
+  if (!Number.isInteger(options.windowSeconds) || options.windowSeconds < 1) throw new RangeError(`windowSeconds must be a positive integer, got ${options.windowSeconds}`);
+  if (options.redisUrl === undefined) return createMemoryRateLimiter(options.points, options.windowSeconds);
   return createRedisRateLimiter({
     points: options.points,
-    windowMs,
+    windowSeconds: options.windowSeconds,
     redisUrl: options.redisUrl,
     redisPrefix: options.redisPrefix ?? 'novacron',
     timeoutMs: options.redisTimeoutMs ?? 250,
     onError: options.onError,
-    now: options.now,
   });
 }

@@ -1,60 +1,49 @@
-import { Redis } from 'ioredis';
+import { RateLimiterRedis } from 'rate-limiter-flexible';
+import { createPrefixedRedis } from '@novacron/redis';
 import { createMemoryRateLimiter } from './createMemoryRateLimiter.ts';
 import type { RateLimitDecision, RateLimiter } from './RateLimiter.ts';
-import { rateLimitDecision } from './rateLimitDecision.ts';
+import { consumePoint } from './rateLimitDecision.ts';
 
 /** Options for {@link createRedisRateLimiter}. */
 export interface RedisRateLimiterOptions {
   points: number;
-  windowMs: number;
+  windowSeconds: number;
   redisUrl: string;
   redisPrefix: string;
   timeoutMs: number;
   onError?: (error: unknown) => void;
-  /** Clock of the fallback counters used while Redis is unavailable. */
-  now?: () => number;
-}
-
-// One round trip, atomic: the first request of a window creates the counter and starts its expiry;
-// later ones only increment, so refused requests never stretch the window. A counter that somehow
-// lost its expiry gets one again rather than blocking its key forever.
-const consumeScript = `
-local count = redis.call('INCR', KEYS[1])
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
-  ttl = tonumber(ARGV[1])
-end
-return {count, ttl}
-`;
-
-interface ConsumeCommand {
-  novacronRateLimitConsume(key: string, windowMs: number): Promise<[number, number]>;
 }
 
 /**
- * A fixed-window limiter whose counters live in Redis, shared by every replica. If Redis is down,
- * slow or unreachable, the request is counted by an in-process limiter with the same budget (each
- * replica then limits on its own) and `onError` hears why: an outage of the limiter must neither
- * become an outage of the API nor switch limiting off. Requests wait at most `timeoutMs` for Redis.
+ * A fixed-window limiter whose counters live in Redis (rate-limiter-flexible's RateLimiterRedis: one
+ * atomic Lua script, `<redisPrefix>:ratelimit:<key>`), shared by every replica. If Redis is down, slow
+ * or unreachable, the request is counted by an in-process limiter with the same budget (each replica
+ * then limits on its own) and `onError` hears why: an outage of the limiter must neither become an
+ * outage of the API nor switch limiting off. Requests wait at most `timeoutMs` for Redis.
  */
 export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLimiter {
-  const redis = new Redis(options.redisUrl, {
-    lazyConnect: true,
-    // Fail fast while disconnected instead of queueing requests behind an outage.
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    commandTimeout: options.timeoutMs,
-    retryStrategy: (attempt) => Math.min(attempt * 100, 1_000),
+  const redis = createPrefixedRedis({
+    url: options.redisUrl,
+    prefix: options.redisPrefix,
+    topics: {},
+    connection: {
+      lazyConnect: true,
+      // Fail fast while disconnected instead of queueing requests behind an outage.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: options.timeoutMs,
+      retryStrategy: (attempt) => Math.min(attempt * 100, 1_000),
+    },
   });
   // Connection errors are reported per request through onError; without a listener ioredis would log each one.
-  redis.on('error', () => {});
-  redis.defineCommand('novacronRateLimitConsume', { numberOfKeys: 1, lua: consumeScript });
-  const command = redis as unknown as ConsumeCommand;
-  const firstConnection = redis.connect().catch(() => {});
+  redis.client.on('error', () => {});
+  // The connection's keyPrefix adds `<redisPrefix>:`, so keys are `<redisPrefix>:ratelimit:<key>`.
+  const limiter = new RateLimiterRedis({ storeClient: redis.client, points: options.points, duration: options.windowSeconds, keyPrefix: 'ratelimit' });
+  const firstConnection = redis.client.connect().catch(() => {});
   // The first requests wait for the first connection, together and at most timeoutMs, instead of counting locally at once.
   let firstConnectionWait: Promise<void> | undefined;
-  const fallback = createMemoryRateLimiter(options.points, options.windowMs, options.now ?? Date.now);
+  // Not the library's insuranceLimiter option: that one would swallow the Redis error onError must report.
+  const fallback = createMemoryRateLimiter(options.points, options.windowSeconds);
   const countLocally = (key: string, error: unknown): Promise<RateLimitDecision> => {
     try {
       options.onError?.(new Error('Redis rate limiter unavailable; counting in this process', { cause: error }));
@@ -64,7 +53,7 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLi
     return fallback.consume(key);
   };
   const close = async () => {
-    redis.disconnect();
+    await redis.close();
     await fallback.close();
   };
   return {
@@ -72,8 +61,7 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLi
     async consume(key) {
       try {
         await (firstConnectionWait ??= withTimeout(firstConnection, options.timeoutMs));
-        const [count, ttl] = await command.novacronRateLimitConsume(`${options.redisPrefix}:ratelimit:${key}`, options.windowMs);
-        return rateLimitDecision(count, options.points, ttl);
+        return await consumePoint(limiter, key);
       } catch (error) {
         return countLocally(key, error);
       }

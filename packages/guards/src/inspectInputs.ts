@@ -1,3 +1,4 @@
+// Hand-rolled: no maintained library bounds variable size or refuses NUL characters (graphql-armor covers neither).
 import { visit, type DocumentNode } from 'graphql';
 import { AppError } from '@novacron/errors';
 

@@ -1,3 +1,4 @@
+// Hand-rolled: graphql-armor's cost-limit is schema-blind and ignores variables (`first: $n` costs 1); see README.
 import {
   Kind,
   SchemaMetaFieldDef,

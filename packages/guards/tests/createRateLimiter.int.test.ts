@@ -46,7 +46,7 @@ describe.runIf(redisServerInstalled || process.env.CI)('createRateLimiter on Red
 
   it('grants a fresh budget when the Redis window expires', async () => {
     await using redis = await startRedis();
-    await using limiter = createRateLimiter({ points: 1, windowSeconds: 0.2, redisUrl: redis.url, redisPrefix: `test-${randomUUID()}` });
+    await using limiter = createRateLimiter({ points: 1, windowSeconds: 1, redisUrl: redis.url, redisPrefix: `test-${randomUUID()}` });
     expect((await limiter.consume('client-a')).allowed).toBe(true);
     expect(await limiter.consume('client-a')).toMatchObject({ allowed: false, retryAfterSeconds: 1 });
     await waitFor(async () => (await limiter.consume('client-a')).allowed, { description: 'a fresh window' });

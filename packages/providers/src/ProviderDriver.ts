@@ -31,6 +31,8 @@ export interface ProviderInstance {
   clientToken: string | null;
   /** When a transitional state is expected to settle; a hint for how long to wait before polling. */
   settlesAt: Date | null;
+  /** The instance's tags (labels on GCP) as the cloud reports them; real drivers fill this in, the reconciler reads it. */
+  tags?: Record<string, string>;
 }
 
 /** What a caller asks the provider to create. */
@@ -45,6 +47,10 @@ export interface CreateInstanceRequest {
   instanceType: string;
   image: string;
   labels: Record<string, string>;
+  /** The NovaCron VM this instance backs; real drivers tag the instance with it. */
+  vmId?: string;
+  /** The tenant owning the VM; real drivers tag the instance with it. */
+  tenantId?: string;
 }
 
 /** An instance type a provider offers in a region. */
@@ -107,6 +113,7 @@ export interface ProviderDriver {
   /** The instance, or null when the provider has never heard of it. */
   get(providerId: string): Promise<ProviderInstance | null>;
   /** Finds the instance created with a client token, or null: used to adopt a create whose response was lost. */
-  findByClientToken(clientToken: string): Promise<ProviderInstance | null>;
-  list(filter?: { region?: string }): Promise<ProviderInstance[]>;
+  findByClientToken(clientToken: string, hint?: { region?: string }): Promise<ProviderInstance | null>;
+  /** Live instances; `managedOnly` keeps those tagged managed-by=novacron (real drivers; the simulated cloud holds nothing else). */
+  list(filter?: { region?: string; managedOnly?: boolean }): Promise<ProviderInstance[]>;
 }

@@ -1,15 +1,26 @@
+import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type { Catalog } from '@novacron/catalog';
 import type { Sql } from '@novacron/db';
 import type { ProviderDriver } from './ProviderDriver.ts';
+import { createCloudDriver, isCloudName, type CloudDriverSettings } from './cloud/createCloudDriver.ts';
+import { createEmulatedCloudDrivers, type EmulatedClouds } from './cloud/emulatedClouds.ts';
 import { createSimulatedDriver } from './simulated/createSimulatedDriver.ts';
 import type { SimulatedProviderName } from './simulated/simulatedFlavours.ts';
 
 /** The drivers a process can use, by name. */
 export interface ProviderRegistry {
-  /** The driver with this name (`aws`, `azure`, `gcp`, …), or undefined. */
+  /** The default driver with this name (`aws`, `azure`, `gcp`, …), or undefined: simulated unless a real one was given. */
   get(name: string): ProviderDriver | undefined;
-  /** Every driver: the simulated clouds in name order, then any other real drivers given. */
+  /** Every default driver: the clouds in name order, then any other real drivers given. */
   list(): ProviderDriver[];
+  /**
+   * The driver to use for a tenant: a real driver built from the credentials the tenant stored for
+   * that provider (`simulated: false`), else the default driver. Undefined for an unknown name.
+   */
+  forTenant(tenantId: string, name: string): Promise<ProviderDriver | undefined>;
+  /** {@link forTenant} for every provider, in {@link list} order. */
+  listForTenant(tenantId: string): Promise<ProviderDriver[]>;
 }
 
 /** Options for {@link createProviderRegistry}. */
@@ -23,21 +34,35 @@ export interface ProviderRegistryOptions {
   /** Regions and instance types for the simulated clouds; the shipped catalog by default. */
   catalog?: Catalog;
   /**
-   * Real cloud drivers, built by the caller when their credentials exist. A real driver replaces
-   * the simulated driver of the same name; one with a new name is added.
+   * Real cloud drivers for every tenant (e.g. on the SDK's default credential chain, or against the
+   * emulators). A real driver replaces the simulated driver of the same name; one with a new name is added.
    */
   drivers?: ProviderDriver[];
+  /**
+   * Reads the credentials a tenant stored for a provider (decrypted), or null. When given,
+   * {@link ProviderRegistry.forTenant} builds that tenant's real aws/azure/gcp driver from them.
+   */
+  loadCredentials?: (tenantId: string, provider: string) => Promise<Record<string, string> | null>;
+  /** How per-tenant real drivers are built (endpoint overrides for the emulators, polling, retries). */
+  cloud?: CloudDriverSettings;
+  /**
+   * Run the three real drivers against the cloud emulators (`NOVACRON_CLOUDS=emulated`): they
+   * replace the simulated drivers, and per-tenant drivers are pointed at the emulators too.
+   */
+  emulated?: EmulatedClouds;
 }
 
 const simulatedProviders: readonly SimulatedProviderName[] = ['aws', 'azure', 'gcp'];
 
 /**
  * Builds the registry: a simulated aws, azure and gcp, each replaced by a real driver when one is
- * given. Run `migrateSimulatedCloud` on the same database before using the simulated drivers.
+ * given, and per-tenant real drivers from stored credentials. Run `migrateSimulatedCloud` on the
+ * same database before using the simulated drivers.
  */
 export function createProviderRegistry(options: ProviderRegistryOptions): ProviderRegistry {
+  const emulated = options.emulated ? createEmulatedCloudDrivers(options.emulated, options.catalog ? { catalog: options.catalog } : {}) : undefined;
   const real = new Map<string, ProviderDriver>();
-  for (const driver of options.drivers ?? []) {
+  for (const driver of [...(emulated?.drivers ?? []), ...(options.drivers ?? [])]) {
     if (real.has(driver.name)) throw new Error(`two drivers named "${driver.name}" were given`);
     real.set(driver.name, driver);
   }
@@ -51,8 +76,33 @@ export function createProviderRegistry(options: ProviderRegistryOptions): Provid
   }
   for (const [name, driver] of real) if (!drivers.has(name)) drivers.set(name, driver);
   const ordered = Object.freeze([...drivers.values()]);
+  // Building a driver builds SDK clients (connection pools, token caches): keep one per tenant,
+  // provider and credentials fingerprint, so changed credentials take effect at once.
+  const tenantDrivers = new LRUCache<string, ProviderDriver>({ max: 1_000 });
+  const cloud: CloudDriverSettings = { ...emulated?.cloud, ...options.cloud, ...(options.catalog && !options.cloud?.catalog ? { catalog: options.catalog } : {}) };
+
+  async function forTenant(tenantId: string, name: string): Promise<ProviderDriver | undefined> {
+    const fallback = drivers.get(name);
+    if (!fallback || !options.loadCredentials || !isCloudName(name)) return fallback;
+    const credentials = await options.loadCredentials(tenantId, name);
+    if (!credentials || Object.keys(credentials).length === 0) return fallback;
+    const fingerprint = createHash('sha256').update(JSON.stringify(Object.entries(credentials).sort())).digest('base64url');
+    const key = `${tenantId}\u0000${name}\u0000${fingerprint}`;
+    let driver = tenantDrivers.get(key);
+    if (!driver) {
+      driver = createCloudDriver(name, credentials, cloud);
+      tenantDrivers.set(key, driver);
+    }
+    return driver;
+  }
+
   return Object.freeze({
     get: (name: string) => drivers.get(name),
     list: () => [...ordered],
+    forTenant,
+    listForTenant: async (tenantId: string) => {
+      const resolved = await Promise.all(ordered.map((driver) => forTenant(tenantId, driver.name)));
+      return resolved.filter((driver): driver is ProviderDriver => driver !== undefined);
+    },
   });
 }

@@ -10,6 +10,7 @@ export type {
   ValidationProblem,
 } from './ProviderDriver.ts';
 export { ProviderError, isTransientProviderError } from './ProviderError.ts';
+export type { ProviderErrorCode, ProviderErrorOptions } from './ProviderError.ts';
 export { createProviderRegistry } from './createProviderRegistry.ts';
 export type { ProviderRegistry, ProviderRegistryOptions } from './createProviderRegistry.ts';
 export { createSimulatedDriver } from './simulated/createSimulatedDriver.ts';
@@ -20,3 +21,20 @@ export { clearFaults } from './simulated/clearFaults.ts';
 export type { SimulatedFault, SimulatedFaultAction, SimulatedFaultKind } from './simulated/SimulatedFault.ts';
 export { simulatedFlavours, simulatedImages } from './simulated/simulatedFlavours.ts';
 export type { SimulatedErrorCodes, SimulatedFlavour, SimulatedProviderName } from './simulated/simulatedFlavours.ts';
+export { createAwsDriver } from './aws/createAwsDriver.ts';
+export type { AwsCredentials, AwsDriverOptions } from './aws/createAwsDriver.ts';
+export { createAzureDriver } from './azure/createAzureDriver.ts';
+export type { AzureCredentials, AzureDriverOptions } from './azure/createAzureDriver.ts';
+export { createGcpDriver } from './gcp/createGcpDriver.ts';
+export type { GcpCredentials, GcpDriverOptions, GcpServiceAccountKey } from './gcp/createGcpDriver.ts';
+export { createCloudDriver, isCloudName, parseCloudCredentials } from './cloud/createCloudDriver.ts';
+export type { CloudDriverSettings, CloudName } from './cloud/createCloudDriver.ts';
+export { createEmulatedCloudDrivers, emulatedCloudsFromEnvironment } from './cloud/emulatedClouds.ts';
+export type { EmulatedClouds } from './cloud/emulatedClouds.ts';
+export { managedTags, gcpManagedLabels } from './cloud/managedTags.ts';
+export { classifyDrift, isManaged, vmStatusOf } from './reconcile/classifyDrift.ts';
+export type { ManagedVm, ManagedVmStatus, ReconcileFinding, VmFacts } from './reconcile/classifyDrift.ts';
+export { reconcileProvider } from './reconcile/reconcileProvider.ts';
+export type { ReconcileOptions, ReconcileReport } from './reconcile/reconcileProvider.ts';
+export { injectDrift } from './simulated/injectDrift.ts';
+export type { SimulatedDrift } from './simulated/injectDrift.ts';

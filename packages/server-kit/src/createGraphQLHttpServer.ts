@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+import { httpStatusFor, type ErrorCode } from '@novacron/errors';
+import { withServerSpan } from '@novacron/telemetry';
 import type { Logger } from './createLogger.ts';
 
 /** Options for {@link createGraphQLHttpServer}. */
@@ -13,8 +15,6 @@ export interface GraphQLHttpServerOptions<TContext extends BaseContext> {
   logger: Logger;
   /** Largest accepted request body in bytes. */
   maxBodyBytes?: number;
-  /** Extra read-only JSON endpoints (`/metrics`), each answering GET with what its function returns. */
-  jsonRoutes?: Record<string, () => unknown>;
   path?: string;
 }
 
@@ -42,35 +42,47 @@ export function createGraphQLHttpServer<TContext extends BaseContext>(options: G
         const ready = await options.ready().catch(() => false);
         return sendJson(response, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready' });
       }
-      const route = options.jsonRoutes?.[url.pathname];
-      if (route && request.method === 'GET') return sendJson(response, 200, await route());
+      // Metrics are served on a port of their own (@novacron/telemetry), never on this public one.
       if (url.pathname !== path) return sendJson(response, 404, { error: 'not found' });
-      const body = await readBody(request, maxBodyBytes);
-      if (body === tooLarge) {
-        return sendJson(response, 413, { errors: [{ message: 'Request body too large', extensions: { code: 'BAD_REQUEST' } }] });
-      }
-      const headers = new HeaderMap();
-      for (const [key, value] of Object.entries(request.headers)) {
-        if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
-      }
-      const result = await options.apollo.executeHTTPGraphQLRequest({
-        httpGraphQLRequest: { method: request.method?.toUpperCase() ?? 'GET', headers, search: url.search, body: parseBody(body, headers) },
-        context: () => options.context(request),
-      });
-      for (const [key, value] of result.headers) response.setHeader(key, value);
-      response.statusCode = result.status ?? 200;
-      if (result.body.kind === 'complete') {
-        response.end(result.body.string);
-        return;
-      }
-      for await (const chunk of result.body.asyncIterator) response.write(chunk);
-      response.end();
+      // A span per GraphQL request, continuing the caller's W3C `traceparent` (a no-op when tracing is off).
+      await withServerSpan(`${request.method ?? 'GET'} ${path}`, request.headers, { 'http.request.method': request.method ?? 'GET', 'url.path': path }, () =>
+        serveGraphQL(options, request, response, url, maxBodyBytes),
+      );
     } catch (error) {
       options.logger.error({ err: error }, 'request failed outside GraphQL execution');
-      if (!response.headersSent) sendJson(response, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+      if (!response.headersSent) sendError(response, 'INTERNAL_SERVER_ERROR', 'Internal server error');
       else response.end();
     }
   });
+}
+
+async function serveGraphQL<TContext extends BaseContext>(
+  options: GraphQLHttpServerOptions<TContext>,
+  request: IncomingMessage,
+  response: ServerResponse,
+  url: URL,
+  maxBodyBytes: number,
+): Promise<void> {
+  const body = await readBody(request, maxBodyBytes);
+  if (body === tooLarge) {
+    return sendError(response, 'PAYLOAD_TOO_LARGE', 'Request body too large');
+  }
+  const headers = new HeaderMap();
+  for (const [key, value] of Object.entries(request.headers)) {
+    if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+  }
+  const result = await options.apollo.executeHTTPGraphQLRequest({
+    httpGraphQLRequest: { method: request.method?.toUpperCase() ?? 'GET', headers, search: url.search, body: parseBody(body, headers) },
+    context: () => options.context(request),
+  });
+  for (const [key, value] of result.headers) response.setHeader(key, value);
+  response.statusCode = result.status ?? 200;
+  if (result.body.kind === 'complete') {
+    response.end(result.body.string);
+    return;
+  }
+  for await (const chunk of result.body.asyncIterator) response.write(chunk);
+  response.end();
 }
 
 /** Starts listening and returns the URL; `close` drains keep-alive connections too. */
@@ -123,6 +135,11 @@ function parseBody(body: string, headers: HeaderMap): unknown {
     }
   }
   return body;
+}
+
+/** A GraphQL-shaped error answered outside Apollo, with the registry's status for its code. */
+function sendError(response: ServerResponse, code: ErrorCode, message: string): void {
+  sendJson(response, httpStatusFor(code), { errors: [{ message, extensions: { code } }] });
 }
 
 function sendJson(response: ServerResponse, status: number, payload: unknown): void {

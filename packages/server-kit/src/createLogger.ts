@@ -1,13 +1,7 @@
-import { pino, type Logger as PinoLogger } from 'pino';
-
-/** The structured logger every NovaCron process uses. */
-export type Logger = PinoLogger;
-
-/** Creates a JSON logger named after its service; `LOG_LEVEL` sets the level (default `info`). */
-export function createLogger(service: string, level = process.env.LOG_LEVEL ?? 'info'): Logger {
-  return pino({
-    name: service,
-    level,
-    redact: { paths: ['*.password', '*.secret', '*.token', '*.authorization', '*.credentials', 'headers.authorization', 'input.credentials'], censor: '[redacted]' },
-  });
-}
+/**
+ * The structured logger every NovaCron process uses: pino, `LOG_LEVEL` for the level, secrets
+ * redacted, `trace_id`/`span_id` inside spans, pretty in a terminal and JSON otherwise. It lives in
+ * @novacron/telemetry with the tracing it joins up with; re-exported here for the processes.
+ */
+export { createLogger } from '@novacron/telemetry';
+export type { Logger } from '@novacron/telemetry';

@@ -1,3 +1,7 @@
+// First: every process entry imports this package (runProcess) before anything else, so when tracing
+// is configured the instrumentations (graphql, pg) are enabled before those modules load (ES modules
+// evaluate in import order).
+import '@novacron/telemetry/register';
 export { createGraphQLHttpServer, listen } from './createGraphQLHttpServer.ts';
 export type { GraphQLHttpServerOptions, RunningHttpServer } from './createGraphQLHttpServer.ts';
 export { createLogger } from './createLogger.ts';

@@ -1,3 +1,4 @@
+import { startTracing } from '@novacron/telemetry';
 import { createLogger, type Logger } from './createLogger.ts';
 
 /** Something a process runs until it is told to stop. */
@@ -8,8 +9,10 @@ export interface Stoppable {
 /**
  * The whole process entry of a service: starts it, stops it once on SIGINT/SIGTERM (Ctrl-C reaches
  * both the service and `npm start`, which then sends SIGTERM), and exits non-zero when start fails.
+ * Tracing starts first when the `OTEL_*` environment configures an exporter (service name `name`).
  */
 export async function runProcess(name: string, start: (logger: Logger) => Promise<Stoppable>): Promise<void> {
+  const tracing = startTracing(name);
   const logger = createLogger(name);
   let running: Stoppable;
   try {
@@ -24,6 +27,7 @@ export async function runProcess(name: string, start: (logger: Logger) => Promis
     stopping = true;
     try {
       await running.stop();
+      await tracing.shutdown();
       process.exit(0);
     } catch (error) {
       logger.error({ err: error }, `${name} did not stop cleanly`);

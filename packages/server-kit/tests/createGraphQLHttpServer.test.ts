@@ -28,6 +28,7 @@ describe('createGraphQLHttpServer', () => {
   it('refuses a body over the limit with 413 before parsing it', async () => {
     const response = await post(JSON.stringify({ query: '{ hello(name: "x") }', padding: 'x'.repeat(2_000) }));
     expect(response.status).toBe(413);
+    expect(await response.json()).toEqual({ errors: [{ message: 'Request body too large', extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
   });
 
   it('answers /health always and /ready only while ready', async () => {

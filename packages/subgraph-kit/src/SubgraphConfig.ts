@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { isProductionMode } from '@novacron/auth';
 import { readEnv } from '@novacron/server-kit';
 import { envPrefix, readSubgraphManifest, subgraphUrls } from './subgraphManifest.ts';
 
@@ -19,9 +20,11 @@ export interface SubgraphConfig {
   name: string;
   host: string;
   port: number;
+  /** `<NAME>_METRICS_PORT`: the Prometheus `/metrics` endpoint, apart from the public port (0: a free one, logged). */
+  metricsPort: number;
   /** `<NAME>_DATABASE_URL`, else `DATABASE_URL`: each subgraph owns its schema in one database by default. */
   databaseUrl: string;
-  /** Production mode masks internal errors and turns off introspection. */
+  /** Production mode (anything but NOVACRON_DEV=1) masks internal errors, turns off introspection, needs configured keys. */
   production: boolean;
   security: {
     /** PEM of the platform's internal-token public key; every request must carry a token signed with it. */
@@ -55,8 +58,9 @@ export function loadSubgraphConfig(name: string): SubgraphConfig {
     name,
     host: readEnv.string(`${prefix}_HOST`, '127.0.0.1'),
     port: readEnv.int(`${prefix}_PORT`, Number(new URL(ownUrl).port || 80)),
+    metricsPort: readEnv.int(`${prefix}_METRICS_PORT`, 0),
     databaseUrl: readEnv.optional(`${prefix}_DATABASE_URL`) ?? readEnv.string('DATABASE_URL'),
-    production: readEnv.string('NODE_ENV', 'development') === 'production',
+    production: isProductionMode(process.env),
     security: {
       internalTokenPublicKeyPem: readPem('INTERNAL_TOKEN_PUBLIC_KEY'),
       internalTokenPrivateKeyPem: readPem('INTERNAL_TOKEN_PRIVATE_KEY'),

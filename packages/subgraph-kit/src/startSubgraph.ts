@@ -17,6 +17,7 @@ import { AppError, createErrorFormatter, httpStatusFor } from '@novacron/errors'
 import { startEventRelay, type EventRelay } from '@novacron/events';
 import { inspectInputs } from '@novacron/guards';
 import { createGraphQLHttpServer, createLogger, listen, type Logger, type Stoppable } from '@novacron/server-kit';
+import { createHealthScore, createMetrics, startMetricsServer, useRequestMetrics, type Metrics } from '@novacron/telemetry';
 import { createSubgraphClient, type SubgraphClient } from './createSubgraphClient.ts';
 import { loadSubgraphSecurity, type SubgraphSecurity } from './loadSubgraphSecurity.ts';
 import type { Outbox } from './outbox/createOutbox.ts';
@@ -42,6 +43,8 @@ export interface KitServices {
   security: SubgraphSecurity;
   /** Calls to other subgraphs and reads of their event feeds. */
   subgraphs: SubgraphClient;
+  /** The subgraph's Prometheus registry (served on `config.metricsPort`): register its own gauges here. */
+  metrics: Metrics;
 }
 
 /** The verified caller of one request. */
@@ -80,6 +83,8 @@ export interface StartSubgraphOptions<TServices, TContext> {
 export interface RunningSubgraph<TServices> {
   url: string;
   port: number;
+  /** The Prometheus `/metrics` endpoint, on its own port. */
+  metricsUrl: string;
   services: TServices;
   kit: KitServices;
   stop(): Promise<void>;
@@ -110,7 +115,8 @@ export async function startSubgraph<TServices, TContext extends object>(options:
   if (options.migrationsFolder) await migrate(config.databaseUrl, { migrationsFolder: fileURLToPath(options.migrationsFolder), schema: config.name });
   await options.migrate?.(config.databaseUrl);
   const sql = createSql(config.databaseUrl, { max: 20, applicationName: `novacron-${config.name}` });
-  const kit: KitServices = { config, logger, sql, security, subgraphs: createSubgraphClient(config.subgraphUrls, security) };
+  const metrics = createMetrics({ service: config.name });
+  const kit: KitServices = { config, logger, sql, security, subgraphs: createSubgraphClient(config.subgraphUrls, security), metrics };
   const stack: (() => Promise<void>)[] = [() => sql.end({ timeout: 5 })];
   const stopAll = async () => {
     for (const stop of stack.reverse()) await stop().catch((error: unknown) => logger.warn({ err: error }, 'stopping a part of the subgraph failed'));
@@ -122,6 +128,12 @@ export async function startSubgraph<TServices, TContext extends object>(options:
     const own = options.resolvers as { Query?: object; JSON?: typeof JSONScalar };
     // The kit's fields beside the subgraph's own.
     const resolvers = { ...own, JSON: own.JSON ?? JSONScalar, Query: { ...own.Query, _eventFeed: eventFeedResolver(options.outbox?.outbox ?? null, feedDb) } };
+    const ready = async () => {
+      await sql`select 1`;
+      return options.ready ? options.ready(services) : true;
+    };
+    // Request duration and errors; the health score reads readiness and the server-side error ratio.
+    const requestMetrics = useRequestMetrics({ metrics, health: createHealthScore({ metrics, component: config.name, ready }) });
     const apollo = new ApolloServer<TContext>({
       schema: buildSubgraphSchema({ typeDefs: concatAST([options.typeDefs, kitTypeDefs]), resolvers: resolvers as GraphQLResolverMap<unknown> }),
       introspection: !config.production,
@@ -130,7 +142,7 @@ export async function startSubgraph<TServices, TContext extends object>(options:
         production: config.production,
         onMasked: (error) => logger.error({ err: error }, 'unexpected error in a resolver'),
       }),
-      plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), useInputInspection()],
+      plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), useInputInspection(), requestMetrics],
     });
     await apollo.start();
     stack.push(() => apollo.stop());
@@ -150,14 +162,13 @@ export async function startSubgraph<TServices, TContext extends object>(options:
         const tenantId = principal.kind === 'user' ? principal.identity.tenantId : '';
         return options.context({ principal, tenantId }, services);
       },
-      ready: async () => {
-        await sql`select 1`;
-        return options.ready ? options.ready(services) : true;
-      },
+      ready,
     });
     const running = await listen(server, config.port, config.host);
     stack.push(() => running.close());
-    logger.info({ url: running.url }, `${config.name} subgraph listening`);
+    const metricsServer = await startMetricsServer({ metrics, port: config.metricsPort, host: config.host });
+    stack.push(() => metricsServer.close());
+    logger.info({ url: running.url, metrics: metricsServer.url }, `${config.name} subgraph listening`);
     if (options.outbox && config.events.redisUrl) {
       const relay: EventRelay = startEventRelay({
         databaseUrl: config.databaseUrl,
@@ -185,7 +196,7 @@ export async function startSubgraph<TServices, TContext extends object>(options:
       stack.push(async () => clearInterval(timer));
     }
     for (const task of (await options.background?.(kit, services)) ?? []) stack.push(() => task.stop());
-    return { url: running.url, port: running.port, services, kit, stop: stopAll };
+    return { url: running.url, port: running.port, metricsUrl: metricsServer.url, services, kit, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

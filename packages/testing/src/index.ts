@@ -5,3 +5,7 @@ export { waitFor } from './waitFor.ts';
 export type { WaitForOptions } from './waitFor.ts';
 export { redisServerInstalled, startRedis } from './startRedis.ts';
 export type { TestRedis } from './startRedis.ts';
+export { startOtlpReceiver } from './startOtlpReceiver.ts';
+export type { OtlpReceiver, OtlpRequest, ReceivedSpan } from './startOtlpReceiver.ts';
+export { parseMetrics, scrapeMetrics } from './scrapeMetrics.ts';
+export type { MetricSample, Scrape } from './scrapeMetrics.ts';

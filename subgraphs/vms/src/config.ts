@@ -2,6 +2,7 @@
  * The vms subgraph's and its workers' configuration, read from the environment once. Nothing else
  * reads process.env. See .env.example for every variable.
  */
+import { emulatedCloudsFromEnvironment, type EmulatedClouds } from '@novacron/providers';
 import { readEnv } from '@novacron/server-kit';
 import { loadSubgraphConfig, type SubgraphConfig } from '@novacron/subgraph-kit';
 
@@ -16,9 +17,13 @@ export interface VmsConfig extends SubgraphConfig {
     latencyMs: { min: number; max: number };
     capacityPerRegion: number;
   };
+  /** NOVACRON_CLOUDS=emulated: the real drivers against the cloud emulators (their descriptor); undefined: simulated. */
+  clouds?: EmulatedClouds;
   worker: {
     /** Port of the worker's /health and /ready endpoints (0: any free port, logged at start). */
     healthPort: number;
+    /** Port of the worker's Prometheus `/metrics` endpoint (0: any free port, logged at start). */
+    metricsPort: number;
     concurrency: number;
     leaseSeconds: number;
     queuedLeaseSeconds: number;
@@ -54,8 +59,10 @@ export function loadConfig(): VmsConfig {
       latencyMs: parseRange('SIM_LATENCY_MS', '1000-3000'),
       capacityPerRegion: readEnv.int('SIM_CAPACITY_PER_REGION', 100_000),
     },
+    clouds: emulatedCloudsFromEnvironment({ NOVACRON_CLOUDS: readEnv.optional('NOVACRON_CLOUDS'), NOVACRON_CLOUD_EMULATORS: readEnv.optional('NOVACRON_CLOUD_EMULATORS') }),
     worker: {
       healthPort: readEnv.int('WORKER_HEALTH_PORT', 0),
+      metricsPort: readEnv.int('WORKER_METRICS_PORT', 0),
       concurrency: readEnv.int('WORKER_CONCURRENCY', 200),
       leaseSeconds: readEnv.int('WORKER_LEASE_SECONDS', 30),
       queuedLeaseSeconds: readEnv.int('WORKER_QUEUED_LEASE_SECONDS', 300),

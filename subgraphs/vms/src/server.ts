@@ -4,10 +4,12 @@ import { loadTypeDefs, startSubgraph, type RunningSubgraph } from '@novacron/sub
 import type { VmsConfig } from './config.ts';
 import type { RequestContext, VmsServices } from './context.ts';
 import { createDatabase } from './db/createDatabase.ts';
+import { createCredentialsLoader } from './domain/loadProviderCredentials.ts';
 import { migrateVms } from './db/migrateVms.ts';
 import { createVmLoader } from './domain/createVmLoader.ts';
 import { vmsOutbox } from './domain/eventStreams.ts';
 import { loadCredentialKeys } from './loadCredentialKeys.ts';
+import { observeOperations } from './observeOperations.ts';
 import { resolvers } from './resolvers/index.ts';
 
 /** A running vms subgraph. */
@@ -28,12 +30,23 @@ export async function start(config: VmsConfig, logger?: Logger): Promise<Running
     typeDefs,
     resolvers,
     migrate: migrateVms,
-    services: ({ sql }) => ({
-      credentialKeys,
-      db: createDatabase(sql),
-      providers: createProviderRegistry({ sql, latencyMs: config.simulated.latencyMs, capacityPerRegion: config.simulated.capacityPerRegion }),
-      config,
-    }),
+    services: ({ sql, metrics }) => {
+      // Queue depth and the compute run rate, read at scrape time.
+      observeOperations(metrics, sql);
+      const db = createDatabase(sql);
+      return {
+        credentialKeys,
+        db,
+        providers: createProviderRegistry({
+          sql,
+          latencyMs: config.simulated.latencyMs,
+          capacityPerRegion: config.simulated.capacityPerRegion,
+          emulated: config.clouds,
+          loadCredentials: createCredentialsLoader(db, credentialKeys),
+        }),
+        config,
+      };
+    },
     context: ({ principal, tenantId }, services) => ({ principal, tenantId, services, vmById: createVmLoader(services.db, tenantId) }),
     outbox: { outbox: vmsOutbox, db: (services) => services.db, prune: false },
   });

@@ -3,6 +3,7 @@ import { createTestDatabase, type TestDatabase } from '@novacron/testing';
 import { createLogger } from '@novacron/server-kit';
 import { internalTokenHeader } from '@novacron/auth';
 import { decryptCredentials } from '../src/domain/credentialCipher.ts';
+import { inputDigest } from '../src/domain/inputDigest.ts';
 import { start, type RunningVmsSubgraph } from '../src/server.ts';
 import { createTestKeys } from './support/internalTokens.ts';
 import { testConfig } from './support/testConfig.ts';
@@ -51,6 +52,19 @@ describe('provider credentials', () => {
     expect(entry).toMatchObject({ actor: 'admin@acme', outcome: 'SUCCEEDED', targetId: 'aws' });
     expect(entry?.inputDigest).toMatch(/^[0-9a-f]{64}$/);
     expect(JSON.stringify(audit)).not.toContain('very-secret-value');
+  });
+
+  it('keeps no trace of the secret in the audit log, not even a digest of it', async () => {
+    const admin = await keys.forUser('initech', 'admin');
+    for (const secret of ['first-secret', 'second-secret']) {
+      const result = await post(admin, setCredentials, { input: { provider: 'gcp', credentials: { serviceAccountKey: secret } } });
+      expect(result.errors).toBeUndefined();
+    }
+    const rows = await database.sql<{ input_digest: string }[]>`select input_digest from vms.audit_log where tenant_id = 'initech' and action = 'setProviderCredentials' order by created_at`;
+    expect(rows).toHaveLength(2);
+    // Two different secrets leave the same record: the digest is a function of the field names only.
+    expect(rows[0]?.input_digest).toBe(rows[1]?.input_digest);
+    expect(rows[0]?.input_digest).not.toBe(inputDigest('setProviderCredentials', { input: { provider: 'gcp', credentials: { serviceAccountKey: 'first-secret' } } }));
   });
 
   it('refuses credentials from an operator, and audits the refusal', async () => {

@@ -55,7 +55,7 @@ export function faultError(fault: ConsumedFault, action: string): ProviderError 
       return new ProviderError(
         fault.code ?? 'InsufficientInstanceCapacity',
         fault.message ?? `Insufficient capacity to ${action} (injected fault)`,
-        { transient: false },
+        { transient: false, code: (fault.code ?? 'InsufficientInstanceCapacity') === 'InsufficientInstanceCapacity' ? 'PROVIDER_CAPACITY' : 'PROVIDER_ERROR' },
       );
     case 'lost_response':
       return new ProviderError(

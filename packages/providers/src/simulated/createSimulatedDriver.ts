@@ -210,9 +210,10 @@ export function createSimulatedDriver(options: SimulatedDriverOptions): Provider
           where provider = ${provider} and region = ${request.region} and state <> 'DELETED'
             and (target_state is distinct from 'DELETED' or settles_at > now())`;
         if (live >= capacityPerRegion) {
-          throw permanent(
+          throw new ProviderError(
             'InsufficientInstanceCapacity',
             `${flavour.displayName}: insufficient capacity in ${request.region} for ${request.instanceType} (${live} of ${capacityPerRegion} in use)`,
+            { transient: false, code: 'PROVIDER_CAPACITY' },
           );
         }
         const [inserted] = await tx<SimulatedInstanceRow[]>`

@@ -1,14 +1,12 @@
 import { eq, sql } from 'drizzle-orm';
-import type { VmStatus } from '../__generated__/resolvers-types.ts';
 import type { Executor } from './createDatabase.ts';
 import type { VmRow } from './rows.ts';
-import { vmEvents, vms } from './schema.ts';
+import { vmEvents, vms, type VmEventType } from './schema.ts';
 
-/** Kinds of VM events in the outbox. */
-export type VmEventType = 'CREATED' | 'STATE_CHANGED' | 'RESIZED' | 'DELETED' | 'UPDATED';
+export type { VmEventType } from './schema.ts';
 
 /** Fields of a VM a change may set. */
-export type VmChange = Partial<Pick<VmRow, 'status' | 'providerId' | 'privateIp' | 'publicIp' | 'instanceType'>> & { status?: VmStatus };
+export type VmChange = Partial<Pick<VmRow, 'status' | 'providerId' | 'privateIp' | 'publicIp' | 'instanceType'>>;
 
 /**
  * Updates a VM, bumps its version and writes its event to the outbox in the same statement batch.

@@ -8,10 +8,37 @@ import { bigserial, boolean, index, integer, jsonb, pgSchema, text, timestamp, u
 
 export const vmsSchema = pgSchema('vms');
 
+/*
+ * The enum-like columns, typed once. Domain code, workers and resolvers take their types from here;
+ * the GraphQL enums of schema.graphql carry the same values (tests/schemaEnums.test.ts keeps the two
+ * in step), so rows flow into the generated resolver types without casts. `text({ enum })` types the
+ * column without a database constraint, so adding a value needs no migration.
+ */
+
+/** A VM's status (GraphQL `VMStatus`). */
+export const vmStatuses = ['PENDING', 'PROVISIONING', 'STARTING', 'RUNNING', 'STOPPING', 'STOPPED', 'REBOOTING', 'RESIZING', 'DELETING', 'DELETED', 'ERROR'] as const;
+export type VmStatus = (typeof vmStatuses)[number];
+
+/** What an operation does (GraphQL `OperationKind`). */
+export const operationKinds = ['CREATE', 'START', 'STOP', 'REBOOT', 'RESIZE', 'DELETE'] as const;
+export type OperationKind = (typeof operationKinds)[number];
+
+/** Where an operation is (GraphQL `OperationStatus`). */
+export const operationStatuses = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const;
+export type OperationStatus = (typeof operationStatuses)[number];
+
+/** Where one step of an operation is (GraphQL `StepStatus`). */
+export const stepStatuses = ['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'SKIPPED'] as const;
+export type StepStatus = (typeof stepStatuses)[number];
+
+/** What happened to a VM (GraphQL `VMEventType`). */
+export const vmEventTypes = ['CREATED', 'STATE_CHANGED', 'RESIZED', 'DELETED', 'UPDATED'] as const;
+export type VmEventType = (typeof vmEventTypes)[number];
+
 /** One step of an operation, as stored in `operations.steps`. */
 export interface StoredStep {
   name: string;
-  status: 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'SKIPPED';
+  status: StepStatus;
   startedAt: string | null;
   finishedAt: string | null;
   message: string | null;
@@ -27,7 +54,7 @@ export const vms = vmsSchema.table(
     region: text('region').notNull(),
     instanceType: text('instance_type').notNull(),
     image: text('image').notNull(),
-    status: text('status').notNull(),
+    status: text('status', { enum: vmStatuses }).notNull(),
     providerId: text('provider_id'),
     privateIp: text('private_ip'),
     publicIp: text('public_ip'),
@@ -47,8 +74,8 @@ export const operations = vmsSchema.table(
   {
     id: uuid('id').primaryKey().defaultRandom(),
     tenantId: text('tenant_id').notNull(),
-    kind: text('kind').notNull(),
-    status: text('status').notNull(),
+    kind: text('kind', { enum: operationKinds }).notNull(),
+    status: text('status', { enum: operationStatuses }).notNull(),
     progress: integer('progress').notNull().default(0),
     vmId: uuid('vm_id')
       .notNull()
@@ -69,6 +96,8 @@ export const operations = vmsSchema.table(
     leaseEpoch: integer('lease_epoch').notNull().default(0),
     leaseExpiresAt: timestamp('lease_expires_at', { withTimezone: true, precision: 3 }),
     redriveCount: integer('redrive_count').notNull().default(0),
+    /** W3C trace context of the request that accepted the operation; the worker's execution span links to it. */
+    traceContext: text('trace_context'),
     version: integer('version').notNull().default(1),
     createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
@@ -97,7 +126,7 @@ export const vmEvents = vmsSchema.table(
     tenantId: text('tenant_id').notNull(),
     vmId: uuid('vm_id').notNull(),
     vmVersion: integer('vm_version').notNull(),
-    type: text('type').notNull(),
+    type: text('type', { enum: vmEventTypes }).notNull(),
     operationId: uuid('operation_id'),
     payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
     createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
@@ -118,7 +147,7 @@ export const operationEvents = vmsSchema.table(
     operationId: uuid('operation_id').notNull(),
     vmId: uuid('vm_id').notNull(),
     operationVersion: integer('operation_version').notNull(),
-    status: text('status').notNull(),
+    status: text('status', { enum: operationStatuses }).notNull(),
     payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
     createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },

@@ -4,6 +4,7 @@ import type { Database } from '../db/createDatabase.ts';
 import { recordVmChange } from '../db/recordVmChange.ts';
 import type { OperationRow } from '../db/rows.ts';
 import { operations } from '../db/schema.ts';
+import { unavailableOnDatabaseTrouble } from './enqueueOperation.ts';
 
 /**
  * Cancels an operation. A queued one is cancelled at once (a cancelled create leaves its VM
@@ -49,5 +50,5 @@ export async function cancelOperation(db: Database, tenantId: string, operationI
     // The job may already be locked by a worker; its claim then finds the operation cancelled.
     await tx.execute(sql`select graphile_worker.remove_job(${`op:${operation.id}`})`);
     return cancelled ?? operation;
-  });
+  }).catch(unavailableOnDatabaseTrouble);
 }

@@ -1,10 +1,11 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
+import { isTransientDatabaseError } from '@novacron/db';
 import { appError, notFound } from '@novacron/errors';
-import type { OperationKind } from '../__generated__/resolvers-types.ts';
+import { currentTraceContext, withSpan } from '@novacron/telemetry';
 import type { Database } from '../db/createDatabase.ts';
 import { insertVmEvent } from '../db/recordVmChange.ts';
 import type { OperationRow, VmRow } from '../db/rows.ts';
-import { operations, vms } from '../db/schema.ts';
+import { operations, vms, type OperationKind } from '../db/schema.ts';
 import { inputDigest } from './inputDigest.ts';
 import { activeOperationStatuses } from './lifecyclePolicy.ts';
 import { plannedSteps } from './operationPlans.ts';
@@ -13,6 +14,11 @@ import type { ValidCreateInput } from './validateCreateInput.ts';
 /** The graphile-worker task that executes operations. */
 export const runOperationTask = 'vms.run_operation';
 
+/** The job key of an operation's one job (re-drives replace it under the same key). */
+export function operationJobKey(operationId: string): string {
+  return `op:${operationId}`;
+}
+
 /** What to enqueue: a create (with the VM to insert) or an action on an existing VM. */
 export type EnqueueRequest = {
   tenantId: string;
@@ -20,7 +26,7 @@ export type EnqueueRequest = {
   mutation: string;
   args: unknown;
   idempotencyKey: string | null;
-  /** How long a queued operation may wait for a worker before the sweeper re-drives it. */
+  /** How often the sweeper checks that a queued operation's job is still alive (never a deadline). */
   queuedLeaseSeconds: number;
 } & (
   | { kind: 'CREATE'; create: ValidCreateInput }
@@ -41,7 +47,7 @@ export type EnqueueRequest = {
  */
 export async function enqueueOperation(db: Database, request: EnqueueRequest): Promise<OperationRow> {
   const digest = inputDigest(request.mutation, request.args);
-  return db.transaction(async (tx) => {
+  return withSpan(`enqueue ${request.kind}`, { 'novacron.operation.kind': request.kind }, () => db.transaction(async (tx) => {
     if (request.idempotencyKey !== null) {
       // Serialize requests that share a key, so five concurrent replays make one operation.
       await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`${request.tenantId.length}:${request.tenantId}:${request.idempotencyKey}`}, 0))`);
@@ -106,12 +112,25 @@ export async function enqueueOperation(db: Database, request: EnqueueRequest): P
         idempotencyKey: request.idempotencyKey,
         steps: plannedSteps(request.kind),
         leaseExpiresAt: sql`now() + make_interval(secs => ${request.queuedLeaseSeconds})`,
+        traceContext: currentTraceContext(),
       })
       .returning();
     if (!operation) throw new Error('insert into operations returned no row');
     await tx.execute(
-      sql`select graphile_worker.add_job(${runOperationTask}, json_build_object('operationId', ${operation.id}::text), job_key := ${`op:${operation.id}`}, max_attempts := 10)`,
+      sql`select graphile_worker.add_job(${runOperationTask}, json_build_object('operationId', ${operation.id}::text), job_key := ${operationJobKey(operation.id)}, max_attempts := 10)`,
     );
     return operation;
-  });
+  })).catch(unavailableOnDatabaseTrouble);
+}
+
+/**
+ * Turns a transient database failure (a lock held by a stuck transaction past lock_timeout, a reset
+ * connection, a restart) into a clear, retryable UNAVAILABLE error; nothing was written, so the
+ * client may repeat the request with the same idempotency key. Other errors pass unchanged.
+ */
+export function unavailableOnDatabaseTrouble(error: unknown): never {
+  if (isTransientDatabaseError(error)) {
+    throw appError('UNAVAILABLE', 'the database is busy or restarting; nothing was changed, retry the request shortly', { reason: 'DATABASE_UNAVAILABLE' }, error);
+  }
+  throw error;
 }

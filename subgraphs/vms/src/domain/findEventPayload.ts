@@ -1,8 +1,7 @@
 import { sql } from 'drizzle-orm';
-import type { VmEventType } from '../__generated__/resolvers-types.ts';
 import type { Database } from '../db/createDatabase.ts';
 import type { OperationRow, VmRow } from '../db/rows.ts';
-import type { StoredStep } from '../db/schema.ts';
+import { operationKinds, operationStatuses, type StoredStep, type VmEventType } from '../db/schema.ts';
 import { vmsOutbox } from './eventStreams.ts';
 
 /** A VM event as the API shows it. */
@@ -33,6 +32,12 @@ export async function findOperationAt(db: Database, tenantId: string, cursor: st
 }
 
 const date = (value: unknown): Date => new Date(String(value));
+
+/** Narrows a snapshot's enum column to its typed values; a value outside them means a corrupt snapshot. */
+function oneOf<T extends string>(values: readonly T[], value: unknown, column: string): T {
+  if (values.includes(value as T)) return value as T;
+  throw new Error(`operation snapshot has an unknown ${column} ${JSON.stringify(value)}`);
+}
 const optionalDate = (value: unknown): Date | null => (value === null || value === undefined ? null : date(value));
 
 function vmFromSnapshot(payload: Record<string, unknown>): VmRow {
@@ -45,8 +50,8 @@ function operationFromSnapshot(payload: Record<string, unknown>): OperationRow {
   return {
     id: String(payload.id),
     tenantId: String(payload.tenant_id),
-    kind: String(payload.kind),
-    status: String(payload.status),
+    kind: oneOf(operationKinds, payload.kind, 'kind'),
+    status: oneOf(operationStatuses, payload.status, 'status'),
     progress: Number(payload.progress),
     vmId: String(payload.vm_id),
     input: payload.input as Record<string, unknown>,
@@ -62,6 +67,7 @@ function operationFromSnapshot(payload: Record<string, unknown>): OperationRow {
     leaseEpoch: Number(payload.lease_epoch),
     leaseExpiresAt: optionalDate(payload.lease_expires_at),
     redriveCount: Number(payload.redrive_count),
+    traceContext: text('trace_context'),
     version: Number(payload.version),
     createdAt: date(payload.created_at),
     updatedAt: date(payload.updated_at),

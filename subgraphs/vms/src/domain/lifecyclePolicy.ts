@@ -3,7 +3,7 @@
  * while the operation runs. Documented in docs/lifecycle.md; keep the two in step.
  */
 import { appError } from '@novacron/errors';
-import type { OperationKind, VmStatus } from '../__generated__/resolvers-types.ts';
+import type { OperationKind, VmStatus } from '../db/schema.ts';
 
 interface Transition {
   /** Statuses the VM may be in for the operation to be accepted. */

@@ -1,10 +1,16 @@
 import { and, asc, count, eq, inArray, type SQL } from 'drizzle-orm';
-import type { OperationFilter } from '../__generated__/resolvers-types.ts';
 import type { Database } from '../db/createDatabase.ts';
 import type { OperationRow } from '../db/rows.ts';
-import { operations } from '../db/schema.ts';
+import { operations, type OperationKind, type OperationStatus } from '../db/schema.ts';
 import { afterPosition, toConnection, type Connection, type PageRequest } from '@novacron/subgraph-kit';
 import { parseId } from './parseId.ts';
+
+/** Which operations to list (GraphQL `OperationFilter`); absent or null fields do not filter. */
+export interface OperationFilter {
+  status?: readonly OperationStatus[] | null;
+  kind?: readonly OperationKind[] | null;
+  vmId?: string | null;
+}
 
 /** Lists a tenant's operations matching a filter, one page at a time, ordered by creation. */
 export async function listOperations(db: Database, tenantId: string, filter: OperationFilter | null | undefined, page: PageRequest): Promise<Connection<OperationRow>> {

@@ -1,10 +1,22 @@
 import { and, asc, count, eq, inArray, ne, sql, type SQL } from 'drizzle-orm';
 import { badInput } from '@novacron/errors';
-import type { VmFilter } from '../__generated__/resolvers-types.ts';
 import type { Database } from '../db/createDatabase.ts';
 import type { VmRow } from '../db/rows.ts';
-import { vms } from '../db/schema.ts';
+import { vms, type VmStatus } from '../db/schema.ts';
 import { afterPosition, toConnection, type Connection, type PageRequest } from '@novacron/subgraph-kit';
+
+/** Which VMs to list (GraphQL `VMFilter`); absent or null fields do not filter. */
+export interface VmFilter {
+  status?: readonly VmStatus[] | null;
+  /** Include DELETED VMs (left out by default unless `status` names DELETED). */
+  includeDeleted?: boolean | null;
+  provider?: string | null;
+  region?: string | null;
+  /** Case-insensitive substring of the name. */
+  nameContains?: string | null;
+  /** Every selector must match; without a value, any VM carrying the key matches. */
+  labels?: readonly { key: string; value?: string | null }[] | null;
+}
 
 /** Lists a tenant's VMs matching a filter, one page at a time, ordered by creation. */
 export async function listVms(db: Database, tenantId: string, filter: VmFilter | null | undefined, page: PageRequest): Promise<Connection<VmRow>> {

@@ -1,5 +1,4 @@
-import type { OperationKind } from '../__generated__/resolvers-types.ts';
-import type { StoredStep } from '../db/schema.ts';
+import type { OperationKind, StoredStep } from '../db/schema.ts';
 
 /** The steps each kind of operation runs, in order. Workers resume from the first unfinished one. */
 export const operationPlans: Record<OperationKind, readonly string[]> = {

@@ -1,11 +1,11 @@
 import { appError, badInput } from '@novacron/errors';
-import type { CreateVmInput, OperationKind } from '../__generated__/resolvers-types.ts';
 import type { VmsServices } from '../context.ts';
 import type { OperationRow, VmRow } from '../db/rows.ts';
+import type { OperationKind } from '../db/schema.ts';
 import { enqueueOperation } from './enqueueOperation.ts';
 import { assertTransitionAllowed } from './lifecyclePolicy.ts';
 import { parseId } from './parseId.ts';
-import { validateCreateInput } from './validateCreateInput.ts';
+import { validateCreateInput, type CreateVmInput } from './validateCreateInput.ts';
 
 const maxIdempotencyKeyLength = 255;
 
@@ -69,5 +69,5 @@ function checkAction(services: VmsServices, vm: VmRow, request: ActionRequest): 
     if (target === vm.instanceType && vm.status !== 'DELETED') throw badInput('instanceType', `the VM already is ${target}`);
   }
   if (request.kind === 'REBOOT' && !driver.capabilities().canReboot) throw appError('CONFLICT', `provider ${vm.provider} cannot reboot VMs`, { reason: 'UNSUPPORTED' });
-  assertTransitionAllowed(request.kind, vm.status as never, !driver.capabilities().resizeRequiresStop);
+  assertTransitionAllowed(request.kind, vm.status, !driver.capabilities().resizeRequiresStop);
 }

@@ -1,7 +1,16 @@
 import { badInput } from '@novacron/errors';
 import type { ProviderRegistry } from '@novacron/providers';
-import type { CreateVmInput } from '../__generated__/resolvers-types.ts';
 import { validateLabels } from './validateLabels.ts';
+
+/** A createVM request as the client sent it (GraphQL `CreateVMInput`). */
+export interface CreateVmInput {
+  name: string;
+  provider: string;
+  region: string;
+  instanceType: string;
+  image: string;
+  labels?: Record<string, string> | null;
+}
 
 /** A create request that passed validation. */
 export interface ValidCreateInput {

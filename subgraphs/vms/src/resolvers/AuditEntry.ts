@@ -2,5 +2,4 @@ import type { AuditEntryResolvers } from '../__generated__/resolvers-types.ts';
 
 export const AuditEntry: AuditEntryResolvers = {
   at: (entry) => entry.createdAt,
-  outcome: (entry) => entry.outcome as never,
 };

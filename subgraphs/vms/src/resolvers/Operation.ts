@@ -8,8 +8,6 @@ export const Operation: OperationResolvers = {
     authorize(context, 'viewer');
     return isId(reference.id) ? findOperation(context.services.db, context.tenantId, reference.id.toLowerCase()) : null;
   },
-  kind: (operation) => operation.kind as never,
-  status: (operation) => operation.status as never,
   vm: (operation, _, context) => context.vmById.load(operation.vmId),
   error: (operation) =>
     operation.errorCode ? { code: operation.errorCode, message: operation.errorMessage ?? '', providerCode: operation.errorProviderCode } : null,

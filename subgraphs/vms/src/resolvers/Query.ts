@@ -17,7 +17,7 @@ export const Query: QueryResolvers = {
   operation: (_, { id }, context) => (authorize(context, 'viewer'), findOperation(context.services.db, context.tenantId, parseId('id', id))),
   operations: (_, { filter, first, after }, context) =>
     (authorize(context, 'viewer'), listOperations(context.services.db, context.tenantId, filter, pageRequest(first, after))),
-  providers: (_, __, context) => (authorize(context, 'viewer'), context.services.providers.list().map((driver) => driver.describe())),
+  providers: async (_, __, context) => (authorize(context, 'viewer'), (await context.services.providers.listForTenant(context.tenantId)).map((driver) => driver.describe())),
   // Payload fields of the `vmEvents` and `operationUpdated` streams (the kit's `streamPayload` contract).
   vmEventAt: streamPayload({
     authorize: (context: RequestContext) => authorize(context, 'viewer'),

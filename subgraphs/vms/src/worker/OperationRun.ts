@@ -49,6 +49,21 @@ export class OperationRun {
     });
   }
 
+  /**
+   * Fences a state-changing provider call: proves in the database, right before the call, that this
+   * run still holds the lease (a heartbeat flag alone can be stale after a pause). With `marker`,
+   * records that message on the named step in the same transaction, so a crash during the call leaves
+   * a durable trace of what may have happened at the provider (the pending-create marker).
+   */
+  async fenced<T>(call: () => Promise<T>, marker?: { step: string; message: string }): Promise<T> {
+    await this.guarded(async (tx) => {
+      if (!marker) return;
+      const index = this.operation.steps.findIndex((step) => step.name === marker.step);
+      if (index >= 0) await this.updateOperation(tx, { steps: this.stepsWith(index, { message: marker.message }) });
+    });
+    return call();
+  }
+
   /** Writes new operation fields (steps, progress, attempts, status, …) under the lease. */
   async updateOperation(tx: Transaction, changes: Partial<Omit<OperationRow, 'id' | 'version'>>): Promise<OperationRow> {
     const [updated] = await tx

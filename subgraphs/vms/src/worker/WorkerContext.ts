@@ -1,5 +1,6 @@
 import type { ProviderRegistry } from '@novacron/providers';
 import type { Logger } from '@novacron/server-kit';
+import type { OperationTelemetry } from '@novacron/telemetry';
 import type { Database } from '../db/createDatabase.ts';
 import type { RetryPolicy } from './retryTransient.ts';
 
@@ -12,6 +13,12 @@ export interface WorkerContext {
   workerId: string;
   leaseSeconds: number;
   retry: RetryPolicy;
+  /** An operation re-driven more often than this (its workers keep dying) is failed by the next claim. */
+  maxRedrives: number;
+  /** Aborted when the worker stops: waits for the database to come back end early. */
+  signal?: AbortSignal;
   /** Give up waiting for a provider transition after this long. */
   transitionTimeoutSeconds: number;
+  /** Metrics and spans around executions, steps and provider calls (none: nothing recorded). */
+  telemetry?: OperationTelemetry;
 }

@@ -1,21 +1,27 @@
 import { eq } from 'drizzle-orm';
 import { ProviderError, type ProviderDriver } from '@novacron/providers';
-import type { OperationKind, VmStatus } from '../__generated__/resolvers-types.ts';
-import { recordVmChange } from '../db/recordVmChange.ts';
+import { passThroughOperationTelemetry } from '@novacron/telemetry';
+import { recordVmChange, type VmChange } from '../db/recordVmChange.ts';
+import type { OperationKind, VmStatus } from '../db/schema.ts';
 import { vms } from '../db/schema.ts';
 import { claimOperation } from './claimOperation.ts';
+import { findCreatedInstance } from './findCreatedInstance.ts';
+import { isTransientDatabaseError } from '@novacron/db';
 import { LeaseLostError } from './LeaseLostError.ts';
 import { OperationRun } from './OperationRun.ts';
 import { retryTransient } from './retryTransient.ts';
+import { sanitizeProviderMessage } from './sanitizeProviderMessage.ts';
 import { startLeaseHeartbeat } from './startLeaseHeartbeat.ts';
 import { finalVmChange, stepHandlers, vmStatusFor } from './stepHandlers.ts';
 import type { WorkerContext } from './WorkerContext.ts';
 
 /**
  * Executes one operation to a terminal state: claim the lease, run each unfinished step (retrying
- * transient provider errors with backoff), honour cancellation between steps, and finish with the
- * VM's final state, all writes guarded by the lease. Safe to call for any operation id at any time:
- * finished or foreign-leased operations are left alone.
+ * transient provider errors with backoff, waiting out database outages), honour cancellation between
+ * steps, and finish with the VM's final state, all writes guarded by the lease. Safe to call for any
+ * operation id at any time: finished or foreign-leased operations are left alone. An operation
+ * re-driven more than `maxRedrives` times is failed here, by a live worker that can still clean up
+ * at the provider.
  */
 export async function executeOperation(context: WorkerContext, operationId: string): Promise<void> {
   const claimed = await claimOperation(context.db, operationId, context.workerId, context.leaseSeconds);
@@ -25,10 +31,15 @@ export async function executeOperation(context: WorkerContext, operationId: stri
   try {
     const [vm] = await context.db.select().from(vms).where(eq(vms.id, claimed.vmId));
     if (!vm) throw new Error(`operation ${operationId} refers to a missing VM`);
-    const driver = context.providers.get(vm.provider) ?? unconfiguredProvider(vm.provider);
+    const telemetry = context.telemetry ?? passThroughOperationTelemetry;
+    const driver = telemetry.driver((await context.providers.forTenant(vm.tenantId, vm.provider)) ?? unconfiguredProvider(vm.provider), vm.provider);
     const run = new OperationRun(context, claimed, vm, driver, lease);
     log.debug({ redrive: claimed.redriveCount }, 'running operation');
-    await runSteps(run);
+    const traced = { id: claimed.id, kind: claimed.kind, provider: vm.provider, region: vm.region, createdAt: claimed.createdAt, traceContext: claimed.traceContext };
+    await untilDatabaseAnswers(run, async () => {
+      if (run.operation.redriveCount > context.maxRedrives) return abandonOperation(run);
+      return telemetry.execution(traced, () => runSteps(run), () => run.operation);
+    });
   } catch (error) {
     if (error instanceof LeaseLostError) {
       log.warn('lease lost; another worker owns the operation now');
@@ -40,6 +51,41 @@ export async function executeOperation(context: WorkerContext, operationId: stri
   }
 }
 
+/**
+ * Runs `work` again (from the first unfinished step) after each transient database error — a reset
+ * connection, a Postgres restart, a serialization failure — instead of failing the operation: the
+ * steps are idempotent and every write is fenced by the lease, so repeating one is safe. Gives up
+ * only when the lease is lost (another worker resumed it) or the worker stops.
+ */
+async function untilDatabaseAnswers(run: OperationRun, work: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await work();
+    } catch (error) {
+      if (!isTransientDatabaseError(error)) throw error;
+      run.context.logger.warn({ err: error, operationId: run.operation.id, attempt }, 'database unavailable during an operation; will resume');
+      const delayMs = Math.random() * Math.min(run.context.retry.maxDelayMs, run.context.retry.baseDelayMs * 2 ** Math.min(attempt - 1, 10));
+      await pause(delayMs, run.context.signal);
+      run.assertLease();
+    }
+  }
+}
+
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  signal?.throwIfAborted();
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason ?? new Error('worker stopping'));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
 /** Stands in for a provider removed from the configuration: every call fails permanently, so the operation fails with a clear reason. */
 function unconfiguredProvider(name: string): ProviderDriver {
   const fail = (): never => {
@@ -49,7 +95,7 @@ function unconfiguredProvider(name: string): ProviderDriver {
 }
 
 async function runSteps(run: OperationRun): Promise<void> {
-  const kind = run.operation.kind as OperationKind;
+  const { kind } = run.operation;
   const handlers = stepHandlers[kind];
   const total = run.operation.steps.length;
   for (let index = 0; index < total; index += 1) {
@@ -58,7 +104,7 @@ async function runSteps(run: OperationRun): Promise<void> {
     const started = await run.guarded(async (tx, operation) => {
       if (operation.cancelRequested) return false;
       await run.updateOperation(tx, {
-        steps: run.stepsWith(index, { status: 'RUNNING', startedAt: step.startedAt ?? new Date().toISOString(), message: null }),
+        steps: run.stepsWith(index, { status: 'RUNNING', startedAt: step.startedAt ?? new Date().toISOString() }),
       });
       return true;
     });
@@ -69,12 +115,12 @@ async function runSteps(run: OperationRun): Promise<void> {
       if (!handler) throw new Error(`no handler for step ${kind}/${step.name}`);
       const message = await retryTransient(
         run.context.retry,
-        () => handler(run),
+        () => (run.context.telemetry ?? passThroughOperationTelemetry).step(step.name, () => handler(run)),
         (error, nextAttempt) =>
           run.guarded(async (tx) => {
             await run.updateOperation(tx, {
               attempts: run.operation.attempts + 1,
-              steps: run.stepsWith(index, { message: `attempt ${nextAttempt} after ${error.providerCode}: ${error.message}` }),
+              steps: run.stepsWith(index, { message: `attempt ${nextAttempt} after ${error.providerCode}: ${sanitizeProviderMessage(error.message)}` }),
             });
           }),
       );
@@ -85,7 +131,7 @@ async function runSteps(run: OperationRun): Promise<void> {
         });
       });
     } catch (error) {
-      if (error instanceof LeaseLostError) throw error;
+      if (error instanceof LeaseLostError || isTransientDatabaseError(error)) throw error;
       return failOperation(run, index, error);
     }
   }
@@ -106,17 +152,41 @@ async function completeOperation(run: OperationRun, index: number): Promise<void
   });
 }
 
-async function failOperation(run: OperationRun, index: number, error: unknown): Promise<void> {
+/** Fails an operation whose workers kept dying on it (re-driven more than `maxRedrives` times). */
+async function abandonOperation(run: OperationRun): Promise<void> {
+  const index = Math.max(0, run.operation.steps.findIndex((step) => step.status !== 'SUCCEEDED' && step.status !== 'SKIPPED'));
+  run.context.logger.error({ operationId: run.operation.id, redrives: run.operation.redriveCount }, 'giving up on an operation whose workers kept dying');
+  await failOperation(run, index, null, `gave up after ${run.context.maxRedrives} re-drives; see the worker logs`);
+}
+
+/**
+ * Fails the operation at step `index`. A failed create first looks for the instance it may have
+ * made (by its client token) and deletes it, or, when that fails, records it on the VM so a later
+ * deleteVM removes it: either way nothing is left running at the provider unseen.
+ */
+async function failOperation(run: OperationRun, index: number, error: unknown, internalMessage?: string): Promise<void> {
   const providerError = error instanceof ProviderError ? error : null;
-  if (!providerError) run.context.logger.error({ err: error, operationId: run.operation.id }, 'operation failed with an internal error');
-  const status = await vmStatusAfterFailure(run);
+  if (error && !providerError) run.context.logger.error({ err: error, operationId: run.operation.id }, 'operation failed with an internal error');
+  const clientMessage = providerError
+    ? sanitizeProviderMessage(providerError.message)
+    : (internalMessage ?? 'the operation failed with an internal error; see the worker logs');
+  const change: VmChange = { status: await vmStatusAfterFailure(run) };
+  let cleanUp = '';
+  if (run.operation.kind === 'CREATE') {
+    const orphan = await cleanUpCreatedInstance(run);
+    if (orphan) {
+      change.providerId = orphan.providerId;
+      cleanUp = orphan.deleted ? `; deleted the instance it had made (${orphan.providerId})` : `; could not delete instance ${orphan.providerId}, deleteVM removes it`;
+    }
+  }
   await run.guarded(async (tx) => {
-    if (status !== run.vm.status) run.vm = await recordVmChange(tx, run.vm.id, { status }, 'STATE_CHANGED', run.operation.id);
+    const differs = change.status !== run.vm.status || (change.providerId !== undefined && change.providerId !== run.vm.providerId);
+    if (differs) run.vm = await recordVmChange(tx, run.vm.id, change, 'STATE_CHANGED', run.operation.id);
     await run.updateOperation(tx, {
       status: 'FAILED',
-      steps: run.stepsWith(index, { status: 'FAILED', finishedAt: new Date().toISOString(), message: providerError?.message ?? 'internal error' }),
+      steps: run.stepsWith(index, { status: 'FAILED', finishedAt: new Date().toISOString(), message: `${providerError ? clientMessage : 'internal error'}${cleanUp}` }),
       errorCode: providerError ? 'PROVIDER_ERROR' : 'INTERNAL_SERVER_ERROR',
-      errorMessage: providerError ? providerError.message : 'the operation failed with an internal error; see the worker logs',
+      errorMessage: clientMessage,
       errorProviderCode: providerError?.providerCode ?? null,
       finishedAt: new Date(),
       leaseOwner: null,
@@ -125,14 +195,40 @@ async function failOperation(run: OperationRun, index: number, error: unknown): 
   });
 }
 
+/**
+ * Deletes the instance a failed create made, if any. Returns what was found: deleted, or left
+ * (then recorded on the VM so it is adopted, not orphaned); null when the provider holds none or
+ * cannot be asked (a later deleteVM looks again by the same client token).
+ */
+async function cleanUpCreatedInstance(run: OperationRun): Promise<{ providerId: string; deleted: boolean } | null> {
+  let instance;
+  try {
+    instance = await retryTransient(run.context.retry, () => findCreatedInstance(run), async () => {});
+  } catch (error) {
+    if (error instanceof LeaseLostError || isTransientDatabaseError(error)) throw error;
+    run.context.logger.warn({ err: error, operationId: run.operation.id }, 'could not look for the instance of a failed create');
+    return null;
+  }
+  if (!instance) return null;
+  const providerId = instance.providerId;
+  try {
+    await retryTransient(run.context.retry, () => run.fenced(() => run.driver.delete(providerId)), async () => {});
+    return { providerId, deleted: true };
+  } catch (error) {
+    if (error instanceof LeaseLostError || isTransientDatabaseError(error)) throw error;
+    run.context.logger.warn({ err: error, operationId: run.operation.id, providerId }, 'could not delete the instance of a failed create; adopting it');
+    return { providerId, deleted: false };
+  }
+}
+
 /** A failed create leaves the VM in ERROR; other failures show what the provider now reports. */
-async function vmStatusAfterFailure(run: OperationRun) {
-  if (run.operation.kind === 'CREATE' || !run.vm.providerId) return 'ERROR' as const;
+async function vmStatusAfterFailure(run: OperationRun): Promise<VmStatus> {
+  if (run.operation.kind === 'CREATE' || !run.vm.providerId) return 'ERROR';
   try {
     const instance = await run.driver.get(run.vm.providerId);
-    return instance ? vmStatusFor(instance.state) : ('ERROR' as const);
+    return instance ? vmStatusFor(instance.state) : 'ERROR';
   } catch {
-    return 'ERROR' as const;
+    return 'ERROR';
   }
 }
 
@@ -142,13 +238,13 @@ async function vmStatusAfterFailure(run: OperationRun) {
  * the provider reports.
  */
 async function cancelRunning(run: OperationRun, index: number): Promise<void> {
-  let status = run.vm.status as VmStatus;
+  let status = run.vm.status;
   let message = 'cancelled';
   try {
     if (run.operation.kind === 'CREATE') {
-      const instance = await run.driver.findByClientToken(run.operation.id);
-      if (instance && instance.state !== 'DELETED' && instance.state !== 'DELETING') {
-        await retryTransient(run.context.retry, () => run.driver.delete(instance.providerId), async () => {});
+      const instance = await findCreatedInstance(run);
+      if (instance) {
+        await retryTransient(run.context.retry, () => run.fenced(() => run.driver.delete(instance.providerId)), async () => {});
         message = `cancelled; deleted the half-made instance ${instance.providerId}`;
       }
       status = 'DELETED';
@@ -157,6 +253,7 @@ async function cancelRunning(run: OperationRun, index: number): Promise<void> {
       if (instance) status = vmStatusFor(instance.state);
     }
   } catch (error) {
+    if (error instanceof LeaseLostError || isTransientDatabaseError(error)) throw error;
     run.context.logger.warn({ err: error, operationId: run.operation.id }, 'clean-up after cancellation failed');
     status = 'ERROR';
     message = 'cancelled; clean-up at the provider failed';

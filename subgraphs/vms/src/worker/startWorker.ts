@@ -7,10 +7,13 @@ import { createServer } from 'node:http';
 import { createLogger, listen, type Logger } from '@novacron/server-kit';
 import type { VmsConfig } from '../config.ts';
 import { createDatabase } from '../db/createDatabase.ts';
+import { createCredentialsLoader } from '../domain/loadProviderCredentials.ts';
+import { loadCredentialKeys } from '../loadCredentialKeys.ts';
 import { runOperationTask } from '../domain/enqueueOperation.ts';
 import { executeOperation } from './executeOperation.ts';
 import { pruneEvents } from '../domain/pruneEvents.ts';
 import { sweepExpiredLeases } from './sweepExpiredLeases.ts';
+import { createWorkerTelemetry } from './createWorkerTelemetry.ts';
 import type { WorkerContext } from './WorkerContext.ts';
 
 /** A running worker process's handle. */
@@ -18,6 +21,8 @@ export interface RunningWorker {
   workerId: string;
   /** Where /health and /ready answer. */
   healthUrl: string;
+  /** The Prometheus `/metrics` endpoint. */
+  metricsUrl: string;
   stop(): Promise<void>;
 }
 
@@ -29,20 +34,34 @@ export async function startWorker(config: VmsConfig, logger: Logger = createLogg
   const workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const sql = createSql(config.databaseUrl, { max: Math.min(40, Math.max(5, Math.ceil(config.worker.concurrency / 4))), applicationName: 'novacron-vms-worker' });
   const db = createDatabase(sql);
-  const providers = createProviderRegistry({ sql, latencyMs: config.simulated.latencyMs, capacityPerRegion: config.simulated.capacityPerRegion });
+  const credentialKeys = await loadCredentialKeys(config);
+  const providers = createProviderRegistry({
+    sql,
+    latencyMs: config.simulated.latencyMs,
+    capacityPerRegion: config.simulated.capacityPerRegion,
+    emulated: config.clouds,
+    loadCredentials: createCredentialsLoader(db, credentialKeys),
+  });
+  const stopping = new AbortController();
+  const telemetry = createWorkerTelemetry(config, sql);
   const context: WorkerContext = {
+    telemetry: telemetry.operations,
     db,
     providers,
     logger,
     workerId,
     leaseSeconds: config.worker.leaseSeconds,
     retry: config.worker.retry,
+    maxRedrives: config.worker.maxRedrives,
+    signal: stopping.signal,
     transitionTimeoutSeconds: config.worker.transitionTimeoutSeconds,
   };
   const runner = await run({
     connectionString: config.databaseUrl,
     concurrency: config.worker.concurrency,
-    maxPoolSize: Math.min(20, config.worker.concurrency),
+    // One connection more than the job slots (capped): graphile-worker's LISTEN holds one for good,
+    // so a pool of `concurrency` connections left WORKER_CONCURRENCY=1 with none to take jobs.
+    maxPoolSize: workerPoolSize(config.worker.concurrency),
     pollInterval: config.worker.pollIntervalMs,
     noHandleSignals: true,
     logger: graphileLogger(logger),
@@ -59,9 +78,10 @@ export async function startWorker(config: VmsConfig, logger: Logger = createLogg
     if (sweeping) return;
     sweeping = true;
     try {
-      const result = await sweepExpiredLeases(db, { leaseSeconds: config.worker.leaseSeconds, maxRedrives: config.worker.maxRedrives });
-      if (result.redriven.length > 0) logger.warn({ operations: result.redriven }, 're-drove operations whose lease expired');
-      if (result.abandoned.length > 0) logger.error({ operations: result.abandoned }, 'failed operations that exceeded their re-drives');
+      const result = await sweepExpiredLeases(db, { leaseSeconds: config.worker.leaseSeconds, queuedLeaseSeconds: config.worker.queuedLeaseSeconds });
+      if (result.redriven.length > 0) logger.warn({ operations: result.redriven }, 're-drove operations whose worker died');
+      if (result.requeued.length > 0) logger.warn({ operations: result.requeued }, 'gave waiting operations a new job (theirs was lost or held by a dead worker)');
+      telemetry.swept(result);
     } catch (error) {
       logger.warn({ err: error }, 'lease sweep failed; will try again');
     } finally {
@@ -89,19 +109,28 @@ export async function startWorker(config: VmsConfig, logger: Logger = createLogg
     config.host,
     '/health',
   );
-  logger.info({ workerId, concurrency: config.worker.concurrency, health: health.url }, 'operation worker started');
+  const metricsServer = await telemetry.listen();
+  logger.info({ workerId, concurrency: config.worker.concurrency, health: health.url, metrics: metricsServer.url }, 'operation worker started');
   return {
     workerId,
     healthUrl: health.url,
+    metricsUrl: metricsServer.url,
     stop: async () => {
       await health.close();
+      await metricsServer.close();
       clearInterval(sweeper);
       clearInterval(pruner);
+      stopping.abort(new Error('worker stopping'));
       await runner.stop();
       await sql.end({ timeout: 5 });
       logger.info({ workerId }, 'operation worker stopped');
     },
   };
+}
+
+/** graphile-worker's pool: a connection per job slot plus its LISTEN connection, at most 21. */
+export function workerPoolSize(concurrency: number): number {
+  return Math.min(20, Math.max(1, concurrency)) + 1;
 }
 
 function graphileLogger(logger: Logger): GraphileLogger {

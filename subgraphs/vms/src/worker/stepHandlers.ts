@@ -5,9 +5,13 @@
  * per-kind steps; the runner in executeOperation.ts is generic.
  */
 import { ProviderError, type ProviderInstance, type ProviderInstanceState } from '@novacron/providers';
-import type { OperationKind, VmStatus } from '../__generated__/resolvers-types.ts';
-import { recordVmChange, type VmChange, type VmEventType } from '../db/recordVmChange.ts';
+import { recordVmChange, type VmChange } from '../db/recordVmChange.ts';
+import type { OperationKind, VmEventType, VmStatus } from '../db/schema.ts';
+import { findCreatedInstance } from './findCreatedInstance.ts';
 import type { OperationRun } from './OperationRun.ts';
+
+/** The label every instance NovaCron creates carries: the id of the VM it belongs to. */
+export const vmIdTag = 'novacron-vm-id';
 
 /** A step's work; returns a short message recorded on the step. */
 export type StepHandler = (run: OperationRun) => Promise<string | null>;
@@ -62,7 +66,7 @@ function actionStep(options: {
     const instance = await run.driver.get(providerId);
     if (instance && options.skipWhen.includes(instance.state)) return `already ${instance.state.toLowerCase()}`;
     if (run.vm.status !== options.during) await setVmStatus(run, { status: options.during });
-    await options.act(run, providerId);
+    await run.fenced(() => options.act(run, providerId));
     return null;
   };
 }
@@ -92,18 +96,27 @@ export const stepHandlers: Record<OperationKind, Record<string, StepHandler>> = 
       // The operation id is the provider-side idempotency token: a retried or re-driven create
       // finds the instance the first attempt made instead of making a second one.
       const clientToken = run.operation.id;
-      let instance = await run.driver.findByClientToken(clientToken);
+      let instance = await run.driver.findByClientToken(clientToken, { region: run.vm.region });
       const adopted = instance !== null;
       if (!instance) {
         if (run.vm.status !== 'PROVISIONING') await setVmStatus(run, { status: 'PROVISIONING' });
-        instance = await run.driver.create({
-          clientToken,
-          name: run.vm.name,
-          region: run.vm.region,
-          instanceType: run.vm.instanceType,
-          image: run.vm.image,
-          labels: run.vm.labels,
-        });
+        // The pending-create marker is written in the same fenced transaction that proves the lease.
+        instance = await run.fenced(
+          () =>
+            run.driver.create({
+              clientToken,
+              name: run.vm.name,
+              region: run.vm.region,
+              instanceType: run.vm.instanceType,
+              image: run.vm.image,
+              // The VM id as a label: what an operator (or a test) counts instances per VM by at the cloud.
+              labels: { ...run.vm.labels, [vmIdTag]: run.vm.id },
+              // Real drivers tag the instance with its VM and tenant: the reconciler ties instances back by them.
+              vmId: run.vm.id,
+              tenantId: run.vm.tenantId,
+            }),
+          { step: 'provision', message: `create requested at the provider with client token ${clientToken}` },
+        );
       }
       await setVmStatus(run, { providerId: instance.providerId, status: vmStatusFor(instance.state) });
       return adopted ? `adopted existing instance ${instance.providerId}` : `created ${instance.providerId}`;
@@ -129,7 +142,7 @@ export const stepHandlers: Record<OperationKind, Record<string, StepHandler>> = 
       const instance = await run.driver.get(providerId);
       if (instance?.state === 'RESIZING' || instance?.instanceType === target) return 'resize already under way';
       if (run.vm.status !== 'RESIZING') await setVmStatus(run, { status: 'RESIZING' });
-      await run.driver.resize(providerId, target);
+      await run.fenced(() => run.driver.resize(providerId, target));
       return `resizing to ${target}`;
     },
     'wait-resized': async (run) => {
@@ -140,11 +153,18 @@ export const stepHandlers: Record<OperationKind, Record<string, StepHandler>> = 
   },
   DELETE: {
     delete: async (run) => {
-      if (!run.vm.providerId) return 'nothing to delete at the provider';
-      const instance = await run.driver.get(run.vm.providerId);
+      if (!run.vm.providerId) {
+        // A create that failed or was abandoned before recording its provider id may still have made
+        // an instance: find it by the create's client token and adopt it, so it is deleted too.
+        const made = await findCreatedInstance(run);
+        if (!made) return 'nothing to delete at the provider';
+        await setVmStatus(run, { providerId: made.providerId });
+      }
+      const providerId = requireProviderId(run);
+      const instance = await run.driver.get(providerId);
       if (!instance || instance.state === 'DELETING' || instance.state === 'DELETED') return 'already deleted';
       if (run.vm.status !== 'DELETING') await setVmStatus(run, { status: 'DELETING' });
-      await run.driver.delete(run.vm.providerId);
+      await run.fenced(() => run.driver.delete(providerId));
       return null;
     },
     'wait-deleted': async (run) => {

@@ -1,79 +1,94 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../db/createDatabase.ts';
-import { recordVmChange } from '../db/recordVmChange.ts';
-import { runOperationTask } from '../domain/enqueueOperation.ts';
+import { operationJobKey, runOperationTask } from '../domain/enqueueOperation.ts';
 
 /** Options for {@link sweepExpiredLeases}. */
 export interface SweepOptions {
+  /** A claimed operation's lease length; a job locked this long without a claim belongs to a dead worker. */
   leaseSeconds: number;
-  /** After this many re-drives an operation is failed instead of tried again. */
-  maxRedrives: number;
+  /** How often an operation waiting for a worker has its job checked. */
+  queuedLeaseSeconds: number;
   batchSize?: number;
 }
 
 /** What one sweep did. */
 export interface SweepResult {
+  /** Claimed operations whose worker died (lease lapsed): released, counted, given a new job. */
   redriven: string[];
-  abandoned: string[];
+  /** Waiting operations whose job was lost, exhausted or taken by a worker that died before claiming: given a new job, not counted. */
+  requeued: string[];
 }
 
 /**
- * Re-drives every unfinished operation whose lease lapsed (its worker died or hung, or its job never
- * ran): releases the lease, bumps the epoch so the old holder can no longer write, and enqueues a new
- * job, all in one transaction. Safe to run from every worker at once (`skip locked`).
+ * Keeps every unfinished operation moving, and never fails one: safe to run from every worker at
+ * once (`skip locked`).
+ *
+ * - An operation claimed by a worker (RUNNING with a lease owner) whose lease lapsed lost its worker:
+ *   it is released (no owner, epoch bumped so the old holder can no longer write), its re-drive is
+ *   counted, and it gets a new job. Giving up after too many re-drives is left to the worker that
+ *   claims it next (`executeOperation`), which can still clean up at the provider.
+ * - An operation waiting for a worker (QUEUED, or released above) is never counted, however long the
+ *   queue: its `lease_expires_at` is only when to check its job next. A live job (present, attempts
+ *   left, unlocked or locked for less than a lease) just pushes that time on; otherwise the job is
+ *   added again.
  */
 export async function sweepExpiredLeases(db: Database, options: SweepOptions): Promise<SweepResult> {
   return db.transaction(async (tx) => {
-    // A worker that dies between taking a job and claiming its operation leaves the job locked (for
-    // hours, in graphile-worker) and the operation QUEUED. A live worker claims within milliseconds
-    // of taking the job, so a job locked for a whole lease with its operation still QUEUED belongs to
-    // a dead worker: expire the operation's lease now so the sweep below re-drives it.
-    await tx.execute(sql`
-      update vms.operations o
-      set lease_expires_at = now() - interval '1 millisecond'
-      from graphile_worker.jobs j
-      where j.task_identifier = ${runOperationTask}
-        and j.locked_at < now() - make_interval(secs => ${options.leaseSeconds})
-        and j.key like 'op:%'
-        and o.id = substring(j.key from 4 for 36)::uuid
-        and o.status = 'QUEUED'
-        and o.lease_expires_at > now()`);
-    const rows = await tx.execute<{ id: string; vm_id: string; kind: string; redrive_count: number }>(sql`
+    const limit = options.batchSize ?? 200;
+    const redriven = await tx.execute<{ id: string }>(sql`
       with expired as (
         select id from vms.operations
-        where status in ('QUEUED', 'RUNNING') and lease_expires_at < now()
+        where status = 'RUNNING' and lease_owner is not null and lease_expires_at < now()
         order by lease_expires_at
-        limit ${options.batchSize ?? 200}
+        limit ${limit}
         for update skip locked
       )
       update vms.operations o
       set redrive_count = o.redrive_count + 1,
           lease_owner = null,
           lease_epoch = o.lease_epoch + 1,
-          lease_expires_at = now() + make_interval(secs => ${options.leaseSeconds}),
+          lease_expires_at = now() + make_interval(secs => ${options.queuedLeaseSeconds}),
           version = o.version + 1,
           updated_at = now()
       from expired
       where o.id = expired.id
-      returning o.id, o.vm_id, o.kind, o.redrive_count`);
-    const result: SweepResult = { redriven: [], abandoned: [] };
-    for (const row of rows) {
-      if (row.redrive_count > options.maxRedrives) {
-        await tx.execute(sql`
-          update vms.operations
-          set status = 'FAILED', error_code = 'INTERNAL_SERVER_ERROR',
-              error_message = ${`gave up after ${options.maxRedrives} re-drives; see the worker logs`},
-              finished_at = now(), lease_owner = null, lease_expires_at = null, version = version + 1, updated_at = now()
-          where id = ${row.id}`);
-        await recordVmChange(tx, row.vm_id, { status: 'ERROR' }, 'STATE_CHANGED', row.id);
-        result.abandoned.push(row.id);
-        continue;
-      }
-      await tx.execute(
-        sql`select graphile_worker.add_job(${runOperationTask}, json_build_object('operationId', ${row.id}::text), job_key := ${`op:${row.id}:redrive:${row.redrive_count}`}, max_attempts := 10)`,
-      );
-      result.redriven.push(row.id);
+      returning o.id`);
+    // A worker that dies between taking a job and claiming its operation leaves the job locked (for
+    // hours, in graphile-worker). A live worker claims within milliseconds of taking a job, so a job
+    // locked for a whole lease whose operation still waits belongs to a dead worker: check it now.
+    await tx.execute(sql`
+      update vms.operations o
+      set lease_expires_at = now() - interval '1 millisecond'
+      from graphile_worker._private_jobs j
+      where j.locked_at < now() - make_interval(secs => ${options.leaseSeconds})
+        and j.key like 'op:%'
+        and o.id = substring(j.key from 4 for 36)::uuid
+        and (o.status = 'QUEUED' or (o.status = 'RUNNING' and o.lease_owner is null))
+        and o.lease_expires_at > now()`);
+    const waiting = await tx.execute<{ id: string; job_alive: boolean }>(sql`
+      with due as (
+        select id from vms.operations
+        where (status = 'QUEUED' or (status = 'RUNNING' and lease_owner is null)) and lease_expires_at < now()
+        order by lease_expires_at
+        limit ${limit}
+        for update skip locked
+      )
+      update vms.operations o
+      set lease_expires_at = now() + make_interval(secs => ${options.queuedLeaseSeconds})
+      from due
+      where o.id = due.id
+      returning o.id, exists (
+        select 1 from graphile_worker._private_jobs j
+        where j.key = 'op:' || o.id::text
+          and j.attempts < j.max_attempts
+          and (j.locked_at is null or j.locked_at > now() - make_interval(secs => ${options.leaseSeconds}))
+      ) as job_alive`);
+    const requeued = waiting.filter((row) => !row.job_alive).map((row) => row.id);
+    for (const id of [...redriven.map((row) => row.id), ...requeued]) {
+      // Same key: graphile-worker replaces an unlocked job, and takes the key off a locked one (its
+      // dead holder can no longer finish it) before adding the new job.
+      await tx.execute(sql`select graphile_worker.add_job(${runOperationTask}, json_build_object('operationId', ${id}::text), job_key := ${operationJobKey(id)}, max_attempts := 10)`);
     }
-    return result;
+    return { redriven: redriven.map((row) => row.id), requeued };
   });
 }

@@ -6,6 +6,7 @@ export function testConfig(databaseUrl: string, overrides: Partial<VmsConfig> = 
     name: 'vms',
     host: '127.0.0.1',
     port: 0,
+    metricsPort: 0,
     databaseUrl,
     production: false,
     security: { internalTokenPublicKeyPem: undefined, internalTokenPrivateKeyPem: undefined, internalTokenKeyId: 'internal-1', credentialKeys: undefined, credentialActiveKeyId: undefined, keysDir: overrides.security?.keysDir ?? '' },
@@ -14,6 +15,7 @@ export function testConfig(databaseUrl: string, overrides: Partial<VmsConfig> = 
     simulated: { latencyMs: { min: 0, max: 0 }, capacityPerRegion: 1_000 },
     worker: {
       healthPort: 0,
+      metricsPort: 0,
       concurrency: 4,
       leaseSeconds: 30,
       queuedLeaseSeconds: 300,

@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { run as duplicateKeys } from '../src/chaos/duplicateKeys.ts';
+import { run as workerKills } from '../src/chaos/workerKills.ts';
+
+// Short variants of chaos R1 and R4 for CI; `npm run chaos` runs them at full size.
+const quiet = () => {};
+
+describe('chaos, short variant', () => {
+  it('R1: every operation ends, each created VM has exactly one instance and none is orphaned while workers are SIGKILLed', async () => {
+    const result = await workerKills({ operations: 50, kills: 5, workerProcesses: 2, workerConcurrency: 20, meanKillIntervalMs: 400, timeoutMs: 300_000, log: quiet });
+    expect(result.figures).toMatchObject({ kills: 5, nonTerminal: 0, failed: 0, createdVms: 10, vmsWithExactlyOneInstance: 10, vmsWithExactlyOneInstanceByName: 10, orphanInstances: 0, untrackedInstances: 0 });
+    expect(result.passed).toBe(true);
+  });
+
+  it('R4: five concurrent createVM per idempotency key make exactly one VM per key', async () => {
+    const result = await duplicateKeys({ keys: 40, duplicates: 5, concurrentKeys: 10, log: quiet });
+    expect(result.figures).toMatchObject({ keysAnsweredWithOneOperation: 40, vms: 40, operations: 40, distinctNames: 40, drained: 'yes', vmsWithExactlyOneInstance: 40 });
+    expect(result.passed).toBe(true);
+  });
+});

@@ -1,0 +1,80 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import { Kind, type DocumentNode } from 'graphql';
+import * as sdk from '@novacron/sdk';
+import { createHealthScore, createMetrics, startMetricsServer, useRequestMetrics, type Metrics, type RunningMetricsServer } from '@novacron/telemetry';
+import type { GatewayConfig } from './config.ts';
+import type { GatewayContext } from './GatewayContext.ts';
+import type { RunningSubscriptions } from './subscriptions/startSubscriptions.ts';
+
+/** The gateway's metrics and the hooks that feed them. */
+export interface GatewayTelemetry {
+  metrics: Metrics;
+  /** Request duration by operation, errors by code, and the health score's error ratio. */
+  plugin: ApolloServerPlugin<GatewayContext>;
+  /** `fetch` for one subgraph, timed into `novacron_subgraph_fetch_duration_seconds`. */
+  fetcherFor(subgraph: string): typeof fetch;
+  /** Counts a request refused by the per-tenant rate limit. */
+  rateLimited(): void;
+  /** Reads subscriptions, sockets and slow-consumer drops from the subscription engine at scrape time. */
+  observeSubscriptions(subscriptions: RunningSubscriptions): void;
+  /** Observes one event's delivery lag (commit → sent). */
+  delivered(committedAt: Date): void;
+  /** Serves `/metrics` on the gateway's metrics port. */
+  listen(): Promise<RunningMetricsServer>;
+}
+
+/** The SDK's operation names: the only names reported as themselves; others are `other`. */
+function sdkOperationNames(): Set<string> {
+  const names = new Set<string>();
+  for (const value of Object.values(sdk)) {
+    const document = value as DocumentNode;
+    if (document?.kind !== Kind.DOCUMENT) continue;
+    for (const definition of document.definitions) if (definition.kind === Kind.OPERATION_DEFINITION && definition.name) names.add(definition.name.value);
+  }
+  return names;
+}
+
+/** Creates the gateway's telemetry; `ready` is the same check `/ready` answers with. */
+export function createGatewayTelemetry(config: GatewayConfig, ready: () => Promise<boolean>): GatewayTelemetry {
+  const metrics = createMetrics({ service: 'gateway' });
+  metrics.declare('subgraphFetchDuration', 'rateLimitRefusals', 'eventDeliveryLag');
+  // The worst delivery lag since the last scrape feeds the health score.
+  let worstLagSeconds = 0;
+  const health = createHealthScore({
+    metrics,
+    component: 'gateway',
+    ready,
+    lagSeconds: () => {
+      const lag = worstLagSeconds;
+      worstLagSeconds = 0;
+      return lag;
+    },
+  });
+  return {
+    metrics,
+    plugin: useRequestMetrics<GatewayContext>({ metrics, knownOperationNames: sdkOperationNames(), health }),
+    fetcherFor: (subgraph) => async (input, init) => {
+      const started = performance.now();
+      try {
+        return await fetch(input, init);
+      } finally {
+        metrics.observe('subgraphFetchDuration', { subgraph }, (performance.now() - started) / 1000);
+      }
+    },
+    rateLimited: () => metrics.inc('rateLimitRefusals', {}),
+    observeSubscriptions(subscriptions) {
+      metrics.gaugeFromCollect('activeSubscriptions', () => [{ labels: {}, value: subscriptions.engine.stats().subscribers }]);
+      metrics.gaugeFromCollect('webSocketConnections', () => [{ labels: {}, value: subscriptions.webSocket.connections() }]);
+      metrics.counterFromTotal('slowConsumerDrops', () => subscriptions.engine.stats().slowConsumersDropped);
+      metrics.gaugeFromCollect('subscriptionGroups', () => [{ labels: {}, value: subscriptions.engine.stats().groups }]);
+      metrics.counterFromTotal('subscriptionDeliveries', () => subscriptions.engine.stats().deliveries);
+      metrics.counterFromTotal('subscriptionPayloadExecutions', () => subscriptions.engine.stats().payloadExecutions);
+    },
+    delivered(committedAt) {
+      const lag = Math.max(0, (Date.now() - committedAt.getTime()) / 1000);
+      worstLagSeconds = Math.max(worstLagSeconds, lag);
+      metrics.observe('eventDeliveryLag', {}, lag);
+    },
+    listen: () => startMetricsServer({ metrics, port: config.metricsPort, host: config.host }),
+  };
+}

@@ -1,0 +1,17 @@
+export { createMetrics, boundedOperationName } from './createMetrics.ts';
+export type { GaugeSample, LabelsOf, Metrics, MetricsOptions } from './createMetrics.ts';
+export { metricCatalog, exportedSeriesNames, defaultMetricPrefixes, operationDurationBuckets } from './metricCatalog.ts';
+export type { MetricDefinition, MetricKey } from './metricCatalog.ts';
+export { startMetricsServer } from './startMetricsServer.ts';
+export type { MetricsServerOptions, RunningMetricsServer } from './startMetricsServer.ts';
+export { createHealthScore } from './createHealthScore.ts';
+export type { HealthScore, HealthScoreOptions } from './createHealthScore.ts';
+export { useRequestMetrics, errorCodeLabel } from './useRequestMetrics.ts';
+export type { RequestMetricsOptions } from './useRequestMetrics.ts';
+export { createOperationTelemetry, passThroughOperationTelemetry, providerApiCalls } from './createOperationTelemetry.ts';
+export type { OperationOutcome, OperationTelemetry, TracedOperation } from './createOperationTelemetry.ts';
+export { enableInstrumentations, startTracing, tracingEnabled } from './startTracing.ts';
+export type { Tracing } from './startTracing.ts';
+export { activeTraceIds, currentTraceContext, injectTraceHeaders, linkToTraceContext, withServerSpan, withSpan } from './spans.ts';
+export { createLogger, logFormat } from './createLogger.ts';
+export type { Logger } from './createLogger.ts';

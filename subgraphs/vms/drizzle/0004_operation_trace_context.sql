@@ -1,0 +1,1 @@
+ALTER TABLE "vms"."operations" ADD COLUMN "trace_context" text;
