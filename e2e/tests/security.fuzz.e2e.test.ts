@@ -346,19 +346,21 @@ describe('fuzzed WebSocket frames', () => {
         raw.send({ type: 'connection_init', payload: { authorization: `Bearer ${platform.token}` } });
         await raw.waitForMessage((message) => message.type === 'connection_ack');
         raw.send(sent);
-        const id = (() => {
+        const { id, isSubscription } = (() => {
           try {
-            const parsed = JSON.parse(sent) as { id?: unknown; type?: unknown } | null;
-            return parsed?.type === 'subscribe' && typeof parsed.id === 'string' ? parsed.id : null;
+            const parsed = JSON.parse(sent) as { id?: unknown; type?: unknown; payload?: { query?: unknown } } | null;
+            const query = typeof parsed?.payload?.query === 'string' ? parsed.payload.query : '';
+            return { id: parsed?.type === 'subscribe' && typeof parsed.id === 'string' ? parsed.id : null, isSubscription: /^\s*subscription\b/.test(query) };
           } catch {
-            return null;
+            return { id: null, isSubscription: false };
           }
         })();
         // Settled: the socket closed, the operation ended, or (nothing to wait for) a ping came back.
         const settled = id === null ? raw.waitForMessage((message) => message.type === 'pong') : raw.waitForMessage((message) => message.id === id && (message.type === 'complete' || message.type === 'error'));
         if (id === null) raw.send({ type: 'ping' });
         // A subscription that stays open has nothing to settle: it is given a bounded moment, then closed.
-        await Promise.race([raw.closed, settled.catch(() => {}), new Promise((resolve) => setTimeout(resolve, 3_000))]);
+        // Anything else is waited for (a safety net only), so a slow mutation cannot write after the check.
+        await Promise.race([raw.closed, settled.catch(() => {}), new Promise((resolve) => setTimeout(resolve, isSubscription ? 3_000 : 60_000))]);
         const errors = raw.messages.filter((message) => message.type === 'error' || message.type === 'next').flatMap((message) => {
           const payload = message.payload as { errors?: { extensions?: { code?: string }; message: string }[] } | { extensions?: { code?: string }; message: string }[];
           return Array.isArray(payload) ? payload : (payload.errors ?? []);

@@ -133,6 +133,12 @@ describe('subscriptions over HTTP and long-lived tokens', () => {
     expect(error?.message).toMatch(/WebSocket/);
   });
 
+  it('serves no /metrics on the public port', async () => {
+    // Before: GET /metrics answered 200 with the process's counts to anyone.
+    const response = await fetch(new URL('/metrics', platform.gateway.url));
+    expect(response.status).toBe(404);
+  });
+
   it('keeps a connection whose token is valid for 30 days open (no timer overflow)', async () => {
     const token = await platform.tokenFor({ tenant: 'default', role: 'viewer' }, 30 * 24 * 3_600);
     const raw = await connect(platform, token);

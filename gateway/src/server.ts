@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { AppError, createErrorFormatter } from '@novacron/errors';
@@ -14,6 +15,7 @@ import { createSafelist } from './security/createSafelist.ts';
 import { routeOtlpMetrics } from './routeOtlpMetrics.ts';
 import { loadGatewaySecurity } from './security/loadGatewaySecurity.ts';
 import { useRequestGuards } from './security/useRequestGuards.ts';
+import { wantsEventStream } from './subscriptions/createServerSentEvents.ts';
 import { readStreamDeclarations } from './subscriptions/readStreamDeclarations.ts';
 import { apiSchemaOf, startSubscriptions, type RunningSubscriptions } from './subscriptions/startSubscriptions.ts';
 
@@ -131,6 +133,14 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
     rateLimiter: limits.kind,
     memory: process.memoryUsage(),
     cpu: process.cpuUsage(),
+  });
+  // GraphQL over Server-Sent Events shares the path: requests asking for an event stream go to it,
+  // everything else to Apollo (server-kit owns the one request listener, so it is wrapped here).
+  const [serveHttp] = server.listeners('request') as ((request: IncomingMessage, response: ServerResponse) => void)[];
+  server.removeAllListeners('request');
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    if (wantsEventStream(request, '/graphql')) void subscriptions.serverSentEvents(request, response);
+    else serveHttp?.call(server, request, response);
   });
   const running = await listen(server, config.port, config.host);
   const metricsServer = await telemetry.listen();

@@ -22,8 +22,9 @@ export function useRequestGuards(guard: OperationGuard): ApolloServerPlugin<Gate
             throw requestError('BAD_USER_INPUT', message, { field: 'operationName' });
           }
           if (operation.operation === 'subscription') {
-            throw requestError('BAD_REQUEST', 'subscriptions are served over WebSocket (graphql-ws, subprotocol graphql-transport-ws) on this same URL, not over HTTP POST', {
+            throw requestError('BAD_REQUEST', 'subscriptions are served over WebSocket (graphql-ws, subprotocol graphql-transport-ws) or as an event stream (graphql-sse: POST with Accept: text/event-stream) on this same URL, not as a plain POST', {
               transport: 'graphql-transport-ws',
+              transports: ['graphql-transport-ws', 'graphql-sse'],
             });
           }
           const error = guard(document, request.variables ?? {}, request.operationName);

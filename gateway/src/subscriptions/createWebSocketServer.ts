@@ -135,6 +135,8 @@ export function createWebSocketServer(options: WebSocketServerOptions): RunningW
       // graphql-ws closes a refused connection with 4403 Forbidden.
       if (!scope) return false;
       const { socket } = ctx.extra;
+      // Gone while its token was checked: its close handler already ran, so it must not be counted.
+      if (socket.readyState !== socket.OPEN) return false;
       if ((openByTenant.get(scope.tenantId) ?? 0) >= limits.maxConnectionsPerTenant) {
         // Closed with our reason first; graphql-ws's own 4403 "Forbidden" then finds it closing.
         socket.close(CloseCode.Forbidden, tenantConnectionsReason);

@@ -13,6 +13,7 @@ import { GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLSche
 import type { GatewayConfig } from '../config.ts';
 import { createStreamTail, type StreamTail } from './createStreamTail.ts';
 import { createSubscriptionEngine, type SubscriptionEngine } from './createSubscriptionEngine.ts';
+import { createServerSentEvents, type ServerSentEventsHandler } from './createServerSentEvents.ts';
 import { createWebSocketServer, type RunningWebSocketServer } from './createWebSocketServer.ts';
 import type { StreamDeclaration, SubscriberScope } from './readStreamDeclarations.ts';
 
@@ -20,6 +21,8 @@ import type { StreamDeclaration, SubscriberScope } from './readStreamDeclaration
 export interface RunningSubscriptions {
   engine: SubscriptionEngine;
   webSocket: RunningWebSocketServer;
+  /** Serves subscriptions as GraphQL over Server-Sent Events (requests with `Accept: text/event-stream`). */
+  serverSentEvents: ServerSentEventsHandler;
   signals: EventSignalSource | null;
   stop(): Promise<void>;
 }
@@ -115,6 +118,15 @@ export async function startSubscriptions(options: {
     logger.warn('neither REDIS_URL nor DATABASE_URL is set: subscriptions rely on polling alone');
   }
 
+  const authenticate = async (authorization: unknown): Promise<SubscriberScope | null> => {
+    try {
+      const identity = await security.identify(typeof authorization === 'string' ? authorization : undefined);
+      return { tenantId: identity.tenantId, identity, scopeKey: `${identity.tenantId}|${[...identity.roles].sort().join(',')}` };
+    } catch (error) {
+      if (!(error instanceof AppError)) logger.warn({ err: error }, 'subscription authentication failed unexpectedly');
+      return null;
+    }
+  };
   const webSocket = createWebSocketServer({
     httpServer: options.httpServer,
     path: '/graphql',
@@ -124,24 +136,29 @@ export async function startSubscriptions(options: {
     admitAddress: options.limits.admitAddress,
     admitTenant: options.limits.admitTenant,
     executeOperation: execute,
-    authenticate: async (connectionParams) => {
-      const raw = connectionParams?.authorization ?? connectionParams?.Authorization ?? (connectionParams?.token ? `Bearer ${String(connectionParams.token)}` : undefined);
-      try {
-        const identity = await security.identify(typeof raw === 'string' ? raw : undefined);
-        return { tenantId: identity.tenantId, identity, scopeKey: `${identity.tenantId}|${[...identity.roles].sort().join(',')}` };
-      } catch (error) {
-        if (!(error instanceof AppError)) logger.warn({ err: error }, 'WebSocket authentication failed unexpectedly');
-        return null;
-      }
-    },
+    authenticate: (connectionParams) =>
+      authenticate(connectionParams?.authorization ?? connectionParams?.Authorization ?? (connectionParams?.token ? `Bearer ${String(connectionParams.token)}` : undefined)),
     limits: config.webSocket,
     logger,
     production: config.production,
   });
 
+  const serverSentEvents = createServerSentEvents({
+    schema,
+    engine,
+    guard: options.guard,
+    authenticate,
+    admitAddress: options.limits.admitAddress,
+    admitTenant: options.limits.admitTenant,
+    maxBufferedBytes: config.webSocket.maxBufferedBytes,
+    maxBodyBytes: config.maxBodyBytes,
+    logger,
+  });
+
   return {
     engine,
     webSocket,
+    serverSentEvents,
     signals,
     stop: async () => {
       await webSocket.close();
