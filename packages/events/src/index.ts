@@ -9,3 +9,4 @@ export type { EventRelay, EventRelayOptions } from './startEventRelay.ts';
 export type { EventFeedEntry } from './EventFeedEntry.ts';
 export { createFeedFetcher, FeedError } from './fetchEventFeed.ts';
 export type { FeedEntry, FeedFetcher, FeedPage, FeedRead } from './fetchEventFeed.ts';
+export type { VmPayload as VmStreamPayload, VmStreamEvent } from './vmStream.ts';

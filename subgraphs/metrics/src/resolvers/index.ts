@@ -1,6 +1,6 @@
 import type { Resolvers } from '../__generated__/resolvers-types.ts';
 import { Query } from './Query.ts';
-import { DateTime } from './scalars.ts';
+import { DateTime } from '@novacron/subgraph-kit';
 import { VM } from './VM.ts';
 
 /** Every resolver of the metrics subgraph. */
