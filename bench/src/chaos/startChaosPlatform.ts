@@ -57,7 +57,11 @@ export async function startChaosPlatform(options: { env: Record<string, string>;
     const keys = await ensureDevelopmentKeys(keysDir);
     const token = await signDevelopmentToken({ keys, tenant: 'chaos', roles: ['admin'], subject: 'chaos', ttlSeconds: 12 * 3600 });
     const gatewayPort = await freePort();
-    const vmsPort = await freePort();
+    // Every subgraph of the manifest on a free port (`<NAME>_PORT`), and metrics ports counted up
+    // from a free one: a developer's `npm start` on the defaults must not collide with the run.
+    const manifest = JSON.parse(await readFile(join(repositoryRoot, 'schema/subgraphs.json'), 'utf8')) as { subgraphs: { name: string }[] };
+    const subgraphPorts: Record<string, string> = {};
+    for (const { name } of manifest.subgraphs) subgraphPorts[`${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_PORT`] = String(await freePort());
     const supervisor = spawn(process.execPath, ['scripts/start.ts'], {
       cwd: repositoryRoot,
       env: {
@@ -68,7 +72,8 @@ export async function startChaosPlatform(options: { env: Record<string, string>;
         RATE_LIMIT_ADDRESS_POINTS: '1000000000',
         DATABASE_URL: databaseUrl,
         GATEWAY_PORT: String(gatewayPort),
-        VMS_PORT: String(vmsPort),
+        METRICS_BASE_PORT: String(await freePort()),
+        ...subgraphPorts,
         LOG_LEVEL: 'warn',
         ...options.env,
       },
