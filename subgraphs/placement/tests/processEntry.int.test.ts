@@ -20,7 +20,7 @@ describe('process entry', () => {
   it('serves /ready and exits 0 on SIGTERM', async () => {
     const port = await freePort();
     const child = spawn(process.execPath, [fileURLToPath(new URL('../src/index.ts', import.meta.url))], {
-      env: { ...process.env, DATABASE_URL: database.url, PLACEMENT_PORT: String(port), NOVACRON_KEYS_DIR: keysDir, LOG_LEVEL: 'error' },
+      env: { ...process.env, DATABASE_URL: database.url, PLACEMENT_PORT: String(port), NOVACRON_KEYS_DIR: keysDir, NOVACRON_DEV: '1', LOG_LEVEL: 'error' },
       stdio: ['ignore', 'inherit', 'inherit'],
     });
     const exited = once(child, 'exit');
