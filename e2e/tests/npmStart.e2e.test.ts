@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readSubgraphManifest } from '@novacron/subgraph-kit/manifest';
 import { createNovaCronClient, ProvidersDocument } from '@novacron/sdk';
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,6 +21,11 @@ afterAll(async () => {
 describe('npm start', () => {
   it('starts subgraph, worker and gateway, prints the endpoint, and stops them all on Ctrl-C', async () => {
     const [gatewayPort, vmsPort] = [await freePort(), await freePort()];
+    // Every subgraph of the manifest on a free port (a fixed default port may be taken on a shared machine).
+    const subgraphNames = readSubgraphManifest().subgraphs.map((entry) => entry.name);
+    const subgraphPorts: Record<string, string> = { vms: String(vmsPort) };
+    for (const name of subgraphNames) subgraphPorts[name] ??= String(await freePort());
+    const portEnv = Object.fromEntries(subgraphNames.flatMap((name) => [[`${name.toUpperCase()}_PORT`, subgraphPorts[name] as string], [`${name.toUpperCase()}_URL`, `http://127.0.0.1:${subgraphPorts[name]}/graphql`]]));
     const keysDir = await mkdtemp(join(tmpdir(), 'novacron-keys-'));
     await chmod(keysDir, 0o700);
     const child = spawn(process.execPath, [startScript], {
@@ -27,8 +33,7 @@ describe('npm start', () => {
         ...process.env,
         DATABASE_URL: database.url,
         GATEWAY_PORT: String(gatewayPort),
-        VMS_PORT: String(vmsPort),
-        VMS_URL: `http://127.0.0.1:${vmsPort}/graphql`,
+        ...portEnv,
         LOG_LEVEL: 'warn',
         NOVACRON_KEYS_DIR: keysDir,
         METRICS_BASE_PORT: String(await freePort()),
@@ -61,7 +66,7 @@ describe('npm start', () => {
     // Every process is listed for Prometheus (file_sd) and answers on its metrics endpoint.
     expect(output).toContain(`Prometheus targets (file_sd) of every process: ${join(keysDir, 'prometheus-targets.json')}`);
     const groups = JSON.parse(await readFile(join(keysDir, 'prometheus-targets.json'), 'utf8')) as { targets: string[]; labels: { job: string; service: string } }[];
-    expect(groups.map((group) => group.labels.service).sort()).toEqual(['gateway', 'metrics', 'vms', 'vms-worker-1']);
+    expect(groups.map((group) => group.labels.service).sort()).toEqual([...subgraphNames, 'gateway', 'vms-worker-1'].sort());
     for (const group of groups) {
       // Workers start beside the gateway, not before it: wait for each to answer.
       const healthy = await waitFor(async () => (await scrapeMetrics(`http://${group.targets[0]}/metrics`)).sum('novacron_system_health_score') > 0, { description: `${group.labels.service} metrics` });

@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDevelopmentKeys, signDevelopmentToken } from '@novacron/auth';
 import { loadCatalog } from '@novacron/catalog';
 import { createNovaCronClient, CreateVmDocument, DeleteVmDocument, StopVmDocument, VmEventsDocument, waitForOperation } from '@novacron/sdk';
-import { createTestDatabase, scrapeMetrics, startOtlpReceiver, waitFor, type OtlpReceiver, type Scrape, type TestDatabase } from '@novacron/testing';
+import { createTestDatabase, freePort, scrapeMetrics, startOtlpReceiver, waitFor, type OtlpReceiver, type Scrape, type TestDatabase } from '@novacron/testing';
+import { readSubgraphManifest } from '@novacron/subgraph-kit/manifest';
 import { collect, createVmInput, spawnGateway, spawnService, subscriptionsClient, type GatewayProcess, type ServiceProcess } from '../src/index.ts';
 
 const vmsEntry = fileURLToPath(import.meta.resolve('@novacron/vms/main'));
@@ -28,6 +29,8 @@ let database: TestDatabase;
 let receiver: OtlpReceiver;
 let keysDir: string;
 let vms: ServiceProcess;
+/** The other subgraphs of the manifest: vms calls placement and billing on createVM. */
+let others: ServiceProcess[] = [];
 let worker: ServiceProcess;
 let gateway: GatewayProcess;
 let token: string;
@@ -39,7 +42,7 @@ beforeAll(async () => {
   const keys = await ensureDevelopmentKeys(keysDir);
   token = await signDevelopmentToken({ keys, tenant: 'default', roles: ['admin'], subject: 'observer' });
   // Every process exports its spans to the in-test collector as OTLP/HTTP JSON, quickly.
-  const env = {
+  const env: Record<string, string> = {
     DATABASE_URL: database.url,
     NOVACRON_KEYS_DIR: keysDir,
     NOVACRON_DEV: '1',
@@ -51,13 +54,21 @@ beforeAll(async () => {
     WORKER_RETRY_BASE_DELAY_MS: '20',
     RATE_LIMIT_POINTS: '1000000',
   };
-  vms = await spawnService(vmsEntry, { ...env, VMS_PORT: '0' }, 'vms subgraph listening');
+  // Every subgraph of the manifest runs, each on a free port it is told up front (they call each other).
+  const { subgraphs } = readSubgraphManifest();
+  const ports = Object.fromEntries(await Promise.all(subgraphs.map(async (entry) => [entry.name, String(await freePort())] as const)));
+  Object.assign(env, Object.fromEntries(subgraphs.map((entry) => [`${entry.name.toUpperCase()}_URL`, `http://127.0.0.1:${ports[entry.name]}/graphql`])));
+  vms = await spawnService(vmsEntry, { ...env, VMS_PORT: ports.vms as string }, 'vms subgraph listening');
+  for (const entry of subgraphs.filter((candidate) => candidate.name !== 'vms')) {
+    others.push(await spawnService(entry.entry, { ...env, [`${entry.name.toUpperCase()}_PORT`]: ports[entry.name] as string }, `${entry.name} subgraph listening`));
+  }
   worker = await spawnService(workerEntry, env, 'operation worker started');
   gateway = await spawnGateway({ ...env, VMS_URL: vms.url });
 });
 
 afterAll(async () => {
   await Promise.all([gateway?.stop(), worker?.stop()]);
+  await Promise.all(others.map((service) => service.stop()));
   await vms?.stop();
   await receiver?.close();
   await database?.drop();

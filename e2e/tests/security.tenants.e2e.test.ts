@@ -83,7 +83,8 @@ beforeAll(async () => {
   alphaOperation = own.createVM.id;
   await waitForIdleOperations(platform.database.sql);
   await waitForOperation(bravo, (await bravo.request(StopVmDocument, { id: bravoThings.stoppedVm })).stopVM.id, { intervalMs: 20 });
-  await bravo.request(SetProviderCredentialsDocument, { input: { provider: 'aws', credentials: { accessKeyId: 'AKIABRAVO', secretAccessKey: 'bravo-secret' } } });
+  // gcp, not the VMs' aws: a tenant with stored credentials gets the real driver for that provider.
+  await bravo.request(SetProviderCredentialsDocument, { input: { provider: 'gcp', credentials: { accessKeyId: 'AKIABRAVO', secretAccessKey: 'bravo-secret' } } });
   await bravo.request(UpdateTenantSettingsDocument, { input: { displayName: 'Bravo Corp', contactEmail: 'ops@bravo.example' } });
   // With no worker left, a new operation stays QUEUED (cancellable) and the database holds still
   // between a fingerprint and the next.
@@ -167,8 +168,8 @@ describe('reads of another tenant', () => {
 
   it("shows its own provider credentials and settings, never the other tenant's", async () => {
     const { providerCredentials } = await alpha.request(ProviderCredentialsDocument, {});
-    expect(providerCredentials.find((status) => status.provider === 'aws')).toMatchObject({ configured: false, updatedBy: null });
-    expect((await bravo.request(ProviderCredentialsDocument, {})).providerCredentials.find((status) => status.provider === 'aws')).toMatchObject({ configured: true, updatedBy: 'admin@bravo' });
+    expect(providerCredentials.find((status) => status.provider === 'gcp')).toMatchObject({ configured: false, updatedBy: null });
+    expect((await bravo.request(ProviderCredentialsDocument, {})).providerCredentials.find((status) => status.provider === 'gcp')).toMatchObject({ configured: true, updatedBy: 'admin@bravo' });
     expect((await alpha.request(TenantSettingsDocument, {})).tenantSettings).toEqual({ tenantId: 'alpha', displayName: 'alpha', contactEmail: null });
   });
 
@@ -263,10 +264,10 @@ describe('writes on another tenant', () => {
 
   it("changes only its own tenant's settings and credentials", async () => {
     await alpha.request(UpdateTenantSettingsDocument, { input: { displayName: 'Alpha Inc', contactEmail: 'ops@alpha.example' } });
-    await alpha.request(SetProviderCredentialsDocument, { input: { provider: 'aws', credentials: { accessKeyId: 'AKIAALPHA' } } });
+    await alpha.request(SetProviderCredentialsDocument, { input: { provider: 'gcp', credentials: { accessKeyId: 'AKIAALPHA' } } });
     expect((await alpha.request(TenantSettingsDocument, {})).tenantSettings).toMatchObject({ tenantId: 'alpha', displayName: 'Alpha Inc' });
     expect((await bravo.request(TenantSettingsDocument, {})).tenantSettings).toEqual({ tenantId: 'bravo', displayName: 'Bravo Corp', contactEmail: 'ops@bravo.example' });
-    expect((await bravo.request(ProviderCredentialsDocument, {})).providerCredentials.find((status) => status.provider === 'aws')).toMatchObject({ configured: true, updatedBy: 'admin@bravo' });
+    expect((await bravo.request(ProviderCredentialsDocument, {})).providerCredentials.find((status) => status.provider === 'gcp')).toMatchObject({ configured: true, updatedBy: 'admin@bravo' });
   });
 });
 
