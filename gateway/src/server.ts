@@ -14,6 +14,7 @@ import { createSafelist } from './security/createSafelist.ts';
 import { loadGatewaySecurity } from './security/loadGatewaySecurity.ts';
 import { useRequestGuards } from './security/useRequestGuards.ts';
 import { readStreamDeclarations } from './subscriptions/readStreamDeclarations.ts';
+import { createWebHandler } from './web/createWebHandler.ts';
 import { apiSchemaOf, startSubscriptions, type RunningSubscriptions } from './subscriptions/startSubscriptions.ts';
 
 /** A running gateway. */
@@ -109,6 +110,13 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
       }
     },
     ready,
+    // The dashboard (web/dist) and its sign-in endpoints share the public port with /graphql.
+    handleOther: createWebHandler({
+      root: config.web.root,
+      developmentKeys: config.web.devTokens ? security.developmentKeys : null,
+      oidc: { issuer: config.auth.issuer, clientId: config.web.oidcClientId, scope: config.web.oidcScope, audience: config.auth.audience },
+      admit: (request) => limits.admitAddress(clientAddress(request)),
+    }),
   });
   const subscriptions = await startSubscriptions({ config, httpServer: server, apollo, apiSchema, declarations: readStreamDeclarations(supergraphSdl), subgraphUrls, security, guard, limits, logger,
     onDelivered: (entry) => telemetry.delivered(new Date(entry.occurredAt)),

@@ -16,6 +16,8 @@ export interface GraphQLHttpServerOptions<TContext extends BaseContext> {
   /** Largest accepted request body in bytes. */
   maxBodyBytes?: number;
   path?: string;
+  /** Serves a request for any other path (a web app, …); answering false leaves the 404. */
+  handleOther?: (request: IncomingMessage, response: ServerResponse, url: URL) => Promise<boolean>;
 }
 
 /** A listening HTTP server and how to stop it. */
@@ -43,7 +45,10 @@ export function createGraphQLHttpServer<TContext extends BaseContext>(options: G
         return sendJson(response, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready' });
       }
       // Metrics are served on a port of their own (@novacron/telemetry), never on this public one.
-      if (url.pathname !== path) return sendJson(response, 404, { error: 'not found' });
+      if (url.pathname !== path) {
+        if (options.handleOther && (await options.handleOther(request, response, url))) return;
+        return sendJson(response, 404, { error: 'not found' });
+      }
       // A span per GraphQL request, continuing the caller's W3C `traceparent` (a no-op when tracing is off).
       await withServerSpan(`${request.method ?? 'GET'} ${path}`, request.headers, { 'http.request.method': request.method ?? 'GET', 'url.path': path }, () =>
         serveGraphQL(options, request, response, url, maxBodyBytes),
