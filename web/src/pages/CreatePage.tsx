@@ -143,7 +143,7 @@ export function CreatePage() {
           <h2>Progress</h2>
           <OperationProgress operation={operation} onUpdate={setOperation} />
           {operation.vm ? (
-            <p>
+            <p data-testid="created-vm">
               <Link href={`/vms/${operation.vm.id}`}>{operation.vm.name}</Link> is <StatusBadge status={operation.vm.status} />
             </p>
           ) : null}
