@@ -90,7 +90,7 @@ export function FleetPage() {
   const set = (key: keyof Filters) => (event: { target: { value: string } }) => setFilters((previous) => ({ ...previous, [key]: event.target.value }));
 
   return (
-    <section aria-labelledby="fleet-title">
+    <section aria-labelledby="fleet-title" data-events-applied={fleet.eventsApplied} data-loading={fleet.loading}>
       <h1 id="fleet-title">Fleet</h1>
       <form className="filters" role="search" aria-label="Filter VMs" onSubmit={(event) => event.preventDefault()}>
         <label htmlFor={ids.name}>Name</label>
