@@ -8,7 +8,7 @@
  *      long tasks (PerformanceObserver `longtask`, > 50 ms) during that window.
  * Prints a Markdown section for docs/benchmarks.md. `--help` lists the flags.
  */
-import { cpus, release, totalmem } from 'node:os';
+import { cpus, loadavg, release, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { buildDashboard } from '@novacron/web/buildDashboard';
 import { launchChromium } from '@novacron/web/launchChromium';
@@ -54,6 +54,7 @@ async function measureLoad(page: Page, origin: string): Promise<{ firstRows: num
 }
 
 const started = new Date();
+const loadAtStart = loadavg()[0]!;
 const webRoot = await buildDashboard();
 process.env.WEB_ROOT = webRoot;
 log(`dashboard built into ${webRoot}`);
@@ -68,6 +69,9 @@ try {
   log(`${vmIds.length} VMs RUNNING after ${((performance.now() - createdAt) / 1000).toFixed(0)} s`);
 
   const page = await browser.context.newPage();
+  page.on('console', (message) => {
+    if (message.type() === 'error' || message.type() === 'warning') log(`page ${message.type()}: ${message.text()}`);
+  });
   await page.goto(`${origin}/`);
   await page.getByLabel('Tenant').fill('bench');
   await page.getByLabel('Role').selectOption('admin');
@@ -87,6 +91,7 @@ try {
   // Live events: a long-task observer in the page, the driver at E/2 operations per second (two events each).
   const longTaskRecorder = await recordLongTasks(page);
   const appliedBefore = await fleetEventsApplied(page);
+  const [{ seq: seqBefore } = { seq: '0' }] = await platform.sql<{ seq: string }[]>`select coalesce(max(seq), 0)::text as seq from vms.vm_events`;
   const driver = await startStateChangeDriver({ gateway, sql: platform.sql, vmIds, operationsPerSecond: eventsPerSecond / 2 });
   const windowStart = performance.now();
   await new Promise((done) => setTimeout(done, seconds * 1000));
@@ -95,6 +100,18 @@ try {
   const longTasks = await longTaskRecorder.read();
   const driverStats = await driver.stop();
   const applied = appliedAfter - appliedBefore;
+  // Events still on their way when the window closed: wait until the page has applied every one (no change for 5 s).
+  const drainStart = performance.now();
+  let drained = await fleetEventsApplied(page);
+  for (let quiet = 0; quiet < 10 && performance.now() - drainStart < 180_000; ) {
+    await new Promise((done) => setTimeout(done, 500));
+    const now = await fleetEventsApplied(page);
+    quiet = now === drained ? quiet + 1 : 0;
+    drained = now;
+  }
+  const drainSeconds = (performance.now() - drainStart) / 1000 - 5;
+  const [{ count: committed } = { count: '?' }] = await platform.sql<{ count: string }[]>`select count(*)::text as count from vms.vm_events where seq > ${seqBefore}`;
+  log(`applied during window ${applied}, by the end ${drained - appliedBefore} of ${committed} committed, drained in ${drainSeconds.toFixed(1)} s`);
 
   const firstRows = loadRuns.map((run) => run.firstRows).sort((a, b) => a - b);
   const allRows = loadRuns.map((run) => run.allRows).sort((a, b) => a - b);
@@ -105,18 +122,20 @@ try {
     `Command: \`node bench/webFleet.ts --vms ${vmCount} --events-per-second ${eventsPerSecond} --seconds ${seconds} --loads ${loads}\``,
     '',
     `- Machine: ${machine}; headless Chromium (Debian) and the whole platform on the same machine.`,
+    `- Machine load (1-minute load average, other work included): ${loadAtStart.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end, on ${cpus().length} cores.`,
     `- Fleet: ${vmIds.length} VMs of one tenant (${countText?.trim()}), ${rowsShown} rows in the DOM (virtualized).`,
     '',
     '| Figure | Value |',
     '|---|---|',
     `| Time to first rows (navigation start → first row), median of ${loads} loads | ${ms(percentile(firstRows, 50))} ms (min ${ms(firstRows[0]!)}, max ${ms(firstRows.at(-1)!)}) |`,
-    `| Time to all ${vmIds.length} rows loaded (20 pages of 500), median | ${ms(percentile(allRows, 50))} ms |`,
+    `| Time to all ${vmIds.length} rows loaded (pages of 500), median | ${ms(percentile(allRows, 50))} ms |`,
     `| Scroll top → bottom, 400 px per frame: frames | ${frames.length} |`,
     `| Scroll frame time p50 / p95 / p99 / max | ${ms(percentile(frames, 50))} / ${ms(percentile(frames, 95))} / ${ms(percentile(frames, 99))} / ${ms(frames.at(-1)!)} ms |`,
     `| Scroll frames over 16.7 ms / over 50 ms | ${frames.filter((frame) => frame > 16.7).length} / ${frames.filter((frame) => frame > 50).length} |`,
     `| Long tasks while scrolling | ${scroll.longTasks.length}${scroll.longTasks.length ? ` (max ${ms(Math.max(...scroll.longTasks))} ms)` : ''} |`,
     `| Live window | ${windowSeconds.toFixed(1)} s, ${driverStats.accepted} stop/start operations accepted (${driverStats.mutationErrors} refused) |`,
-    `| VM events applied in the page | ${applied} (${(applied / windowSeconds).toFixed(1)} per second) |`,
+    `| VM events applied in the page during the window | ${applied} (${(applied / windowSeconds).toFixed(1)} per second) |`,
+    `| VM events applied by the end (page quiet for 5 s) / committed | ${drained - appliedBefore} / ${committed}, the last ${drainSeconds.toFixed(1)} s after the driver stopped |`,
     `| Long tasks (> 50 ms) during the live window | ${longTasks.length}${longTasks.length ? ` (max ${ms(Math.max(...longTasks))} ms, total ${ms(longTasks.reduce((a, b) => a + b, 0))} ms)` : ''} |`,
   ];
   console.log(lines.join('\n'));
