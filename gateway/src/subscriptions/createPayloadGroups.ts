@@ -1,4 +1,5 @@
 import { print, type DocumentNode, type ExecutionResult } from 'graphql';
+import { LRUCache } from 'lru-cache';
 import type { SubscriberScope } from './readStreamDeclarations.ts';
 import { cursorVariable } from './rewriteToPayloadQuery.ts';
 
@@ -40,7 +41,7 @@ export function createPayloadGroups(execute: PayloadExecutor): PayloadGroups {
       let group = groups.get(key);
       if (!group) {
         // The last events' results, so members that read an event at slightly different times share it.
-        const results = new Map<string, Promise<ExecutionResult | null>>();
+        const results = new LRUCache<string, Promise<ExecutionResult | null>>({ max: resultsPerGroup });
         const members = new Map<SubscriberScope, number>();
         group = {
           key,
@@ -56,7 +57,6 @@ export function createPayloadGroups(execute: PayloadExecutor): PayloadGroups {
                 return executed;
               });
               results.set(cursor, result);
-              if (results.size > resultsPerGroup) results.delete(results.keys().next().value as string);
             }
             return result;
           },

@@ -1,4 +1,5 @@
 import type { IncomingMessage, Server } from 'node:http';
+import { LRUCache } from 'lru-cache';
 import type { Duplex } from 'node:stream';
 import { CloseCode, handleProtocols, makeServer } from 'graphql-ws';
 import { GraphQLError, parse, validate, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
@@ -96,7 +97,7 @@ export function createWebSocketServer(options: WebSocketServerOptions): RunningW
 
   // Dashboards open thousands of identical subscriptions: parse and validate each distinct text once
   // and share the document (it was a third of the memory per idle connection).
-  const parsedDocuments = new Map<string, { document: DocumentNode } | { errors: readonly GraphQLError[] }>();
+  const parsedDocuments = new LRUCache<string, { document: DocumentNode } | { errors: readonly GraphQLError[] }>({ max: 1_000 });
   const parseAndValidate = (query: string) => {
     const cached = parsedDocuments.get(query);
     if (cached) return cached;
@@ -110,10 +111,7 @@ export function createWebSocketServer(options: WebSocketServerOptions): RunningW
       result = { errors: [withCode(error instanceof GraphQLError ? error : new GraphQLError('could not parse the operation'), 'GRAPHQL_PARSE_FAILED')] };
     }
     // Only ordinary-sized texts are kept, so the cache cannot be inflated with large distinct queries.
-    if (query.length <= 8_192) {
-      if (parsedDocuments.size >= 1_000) parsedDocuments.delete(parsedDocuments.keys().next().value as string);
-      parsedDocuments.set(query, result);
-    }
+    if (query.length <= 8_192) parsedDocuments.set(query, result);
     return result;
   };
 

@@ -16,6 +16,8 @@ export const errorCodes = {
   PAYLOAD_TOO_LARGE: 413,
   CONFLICT: 409,
   RATE_LIMITED: 429,
+  /** The request would take a tenant over its vCPU quota in a provider/region; nothing was written. */
+  QUOTA_EXCEEDED: 403,
   /** A resume cursor older than the event retention window: reload state, then subscribe afresh. */
   RESYNC_REQUIRED: 410,
   PROVIDER_ERROR: 502,

@@ -3,8 +3,8 @@
  * and a digest of the input (never the input itself).
  */
 import { and, asc, count, eq, type SQL } from 'drizzle-orm';
-import { GraphQLError } from 'graphql';
 import type { Identity, InternalPrincipal, Role } from '@novacron/auth';
+import { toAppError } from '@novacron/errors';
 import { index, text, timestamp, uuid, type PgSchema } from 'drizzle-orm/pg-core';
 import type { PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import { authorize } from './authorize.ts';
@@ -119,8 +119,7 @@ export function createAudited<TContext extends AuditContext>(options: { db(conte
         await record('SUCCEEDED', result, null);
         return result;
       } catch (error) {
-        const code = error instanceof GraphQLError ? String(error.extensions.code ?? 'INTERNAL_SERVER_ERROR') : 'INTERNAL_SERVER_ERROR';
-        await record('FAILED', null, code).catch(() => {});
+        await record('FAILED', null, toAppError(error).code).catch(() => {});
         throw error;
       }
     };

@@ -13,7 +13,7 @@ import { concatAST, parse, type DocumentNode } from 'graphql';
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import { internalTokenHeader, type InternalPrincipal } from '@novacron/auth';
 import { createSql, migrate, type Sql } from '@novacron/db';
-import { AppError, createErrorFormatter, httpStatusFor } from '@novacron/errors';
+import { createErrorFormatter, requestError, type AppError } from '@novacron/errors';
 import { startEventRelay, type EventRelay } from '@novacron/events';
 import { inspectInputs } from '@novacron/guards';
 import { createGraphQLHttpServer, createLogger, listen, type Logger, type Stoppable } from '@novacron/server-kit';
@@ -203,7 +203,7 @@ export async function startSubgraph<TServices, TContext extends object>(options:
   }
 }
 
-/** Refused before any resolver runs: the HTTP status comes from the code's registry entry. */
+/** Refused before any resolver runs, with the registry's HTTP status. */
 function unauthenticated(message: string): AppError {
-  return new AppError('UNAUTHENTICATED', message, { http: { status: httpStatusFor('UNAUTHENTICATED') } });
+  return requestError('UNAUTHENTICATED', message);
 }

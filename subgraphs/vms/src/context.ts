@@ -1,6 +1,6 @@
 import type DataLoader from 'dataloader';
 import type { ProviderRegistry } from '@novacron/providers';
-import type { RequestPrincipal } from '@novacron/subgraph-kit';
+import type { RequestPrincipal, SubgraphClient } from '@novacron/subgraph-kit';
 import type { CredentialKeys } from './domain/credentialCipher.ts';
 import type { VmsConfig } from './config.ts';
 import type { Database } from './db/createDatabase.ts';
@@ -12,6 +12,8 @@ export interface VmsServices {
   providers: ProviderRegistry;
   config: VmsConfig;
   credentialKeys: CredentialKeys;
+  /** Calls to the placement subgraph (quota reservations, placed creates), when the platform has one. */
+  placement?: SubgraphClient;
 }
 
 /** What every resolver receives: the verified caller (from the gateway's internal token) and the services. */

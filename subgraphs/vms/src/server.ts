@@ -30,11 +30,12 @@ export async function start(config: VmsConfig, logger?: Logger): Promise<Running
     typeDefs,
     resolvers,
     migrate: migrateVms,
-    services: ({ sql, metrics }) => {
+    services: ({ sql, metrics, subgraphs }) => {
       // Queue depth and the compute run rate, read at scrape time.
       observeOperations(metrics, sql);
       const db = createDatabase(sql);
       return {
+        placement: config.subgraphUrls.placement ? subgraphs : undefined,
         credentialKeys,
         db,
         providers: createProviderRegistry({

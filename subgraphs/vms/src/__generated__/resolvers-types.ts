@@ -70,12 +70,21 @@ export type AuditOutcome =
 
 export type CreateVmInput = {
   image: Scalars['String']['input'];
-  instanceType: Scalars['String']['input'];
+  /** Required unless `placement` is given. */
+  instanceType?: InputMaybe<Scalars['String']['input']>;
   labels?: InputMaybe<Scalars['Labels']['input']>;
   /** 1 to 63 characters: lower-case letters, digits and hyphens, starting with a letter. */
   name: Scalars['String']['input'];
-  provider: Scalars['String']['input'];
-  region: Scalars['String']['input'];
+  /**
+   * Instead of provider, region and instance type: what the VM needs. The placement subgraph chooses
+   * the best candidate (the operation's first step, `place`), and a create that fails for lack of
+   * capacity moves on to the next candidate. The decision is `VM.placement`.
+   */
+  placement?: InputMaybe<PlacementRequirements>;
+  /** Required unless `placement` is given. */
+  provider?: InputMaybe<Scalars['String']['input']>;
+  /** Required unless `placement` is given. */
+  region?: InputMaybe<Scalars['String']['input']>;
 };
 
 /** One entry of a subgraph's internal event feed: enough to route an event, and its payload on request. */
@@ -101,6 +110,12 @@ export type EventFeedPage = {
   /** Where the next read starts; also the head of the stream when read without `after`. */
   endCursor: Scalars['String']['output'];
   entries: Array<EventFeedEntry>;
+};
+
+/** An accelerator requirement (the placement subgraph's input type, repeated so createVM can take it). */
+export type GpuRequirement = {
+  count?: Scalars['Int']['input'];
+  name: Scalars['String']['input'];
 };
 
 export type InstanceType = {
@@ -268,6 +283,19 @@ export type PageInfo = {
   __typename?: 'PageInfo';
   endCursor?: Maybe<Scalars['String']['output']>;
   hasNextPage: Scalars['Boolean']['output'];
+};
+
+/** What a workload needs; see the placement subgraph's `placementOptions`. */
+export type PlacementRequirements = {
+  arch?: InputMaybe<Scalars['String']['input']>;
+  gpu?: InputMaybe<GpuRequirement>;
+  maxHourlyPrice?: InputMaybe<Scalars['Float']['input']>;
+  memoryGib: Scalars['Float']['input'];
+  preferRegions?: InputMaybe<Array<Scalars['String']['input']>>;
+  providers?: InputMaybe<Array<Scalars['String']['input']>>;
+  regions?: InputMaybe<Array<Scalars['String']['input']>>;
+  spot?: InputMaybe<Scalars['Boolean']['input']>;
+  vcpus: Scalars['Int']['input'];
 };
 
 export type Provider = {
@@ -671,6 +699,7 @@ export type ResolversTypes = ResolversObject<{
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   EventFeedEntry: ResolverTypeWrapper<EventFeedEntry>;
   EventFeedPage: ResolverTypeWrapper<EventFeedPage>;
+  GpuRequirement: GpuRequirement;
   InstanceType: ResolverTypeWrapper<InstanceType>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
@@ -686,6 +715,7 @@ export type ResolversTypes = ResolversObject<{
   OperationStatus: OperationStatus;
   OperationStep: ResolverTypeWrapper<StoredStep>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
+  PlacementRequirements: PlacementRequirements;
   Provider: ResolverTypeWrapper<Provider>;
   ProviderCapabilities: ResolverTypeWrapper<ProviderCapabilities>;
   ProviderCredentialsInput: ProviderCredentialsInput;
@@ -720,6 +750,7 @@ export type ResolversParentTypes = ResolversObject<{
   DateTime: Scalars['DateTime']['output'];
   EventFeedEntry: EventFeedEntry;
   EventFeedPage: EventFeedPage;
+  GpuRequirement: GpuRequirement;
   InstanceType: InstanceType;
   Float: Scalars['Float']['output'];
   JSON: Scalars['JSON']['output'];
@@ -733,6 +764,7 @@ export type ResolversParentTypes = ResolversObject<{
   OperationFilter: OperationFilter;
   OperationStep: StoredStep;
   PageInfo: PageInfo;
+  PlacementRequirements: PlacementRequirements;
   Provider: Provider;
   ProviderCapabilities: ProviderCapabilities;
   ProviderCredentialsInput: ProviderCredentialsInput;

@@ -6,7 +6,7 @@ import { vmEvents, vms, type VmEventType } from './schema.ts';
 export type { VmEventType } from './schema.ts';
 
 /** Fields of a VM a change may set. */
-export type VmChange = Partial<Pick<VmRow, 'status' | 'providerId' | 'privateIp' | 'publicIp' | 'instanceType'>>;
+export type VmChange = Partial<Pick<VmRow, 'status' | 'providerId' | 'privateIp' | 'publicIp' | 'instanceType' | 'provider' | 'region'>>;
 
 /**
  * Updates a VM, bumps its version and writes its event to the outbox in the same statement batch.

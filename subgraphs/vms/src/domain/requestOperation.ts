@@ -5,7 +5,9 @@ import type { OperationKind } from '../db/schema.ts';
 import { enqueueOperation } from './enqueueOperation.ts';
 import { assertTransitionAllowed } from './lifecyclePolicy.ts';
 import { parseId } from './parseId.ts';
-import { validateCreateInput, type CreateVmInput } from './validateCreateInput.ts';
+import { createIdsFor, placeCreate, reserveCreateCapacity, type Placement, type PlacementCall } from './placeCreate.ts';
+import { validateCreateInput, validateVmName, type CreateVmInput } from './validateCreateInput.ts';
+import { validateLabels } from './validateLabels.ts';
 
 const maxIdempotencyKeyLength = 255;
 
@@ -17,17 +19,45 @@ function parseIdempotencyKey(key: string | null | undefined): string | null {
   return key;
 }
 
-/** Validates a createVM request and enqueues its operation. */
-export async function requestCreate(services: VmsServices, tenantId: string, input: CreateVmInput, idempotencyKey: string | null | undefined): Promise<OperationRow> {
+/**
+ * Validates a createVM request and enqueues its operation. With `placement` (the platform has a
+ * placement subgraph), quota is reserved first and a create with requirements is placed first (see
+ * placeCreate.ts); without it, creates are neither quota-checked nor placeable.
+ */
+export async function requestCreate(
+  services: VmsServices,
+  tenantId: string,
+  input: CreateVmInput,
+  idempotencyKey: string | null | undefined,
+  placement?: PlacementCall,
+): Promise<OperationRow> {
   const key = parseIdempotencyKey(idempotencyKey);
-  const create = validateCreateInput(input, services.providers);
+  if (!placement) {
+    if (input.placement) throw appError('UNAVAILABLE', 'this platform has no placement subgraph; give provider, region and instanceType', { field: 'input.placement' });
+    const create = validateCreateInput(input, services.providers);
+    return enqueueOperation(services.db, { tenantId, kind: 'CREATE', mutation: 'createVM', args: create, idempotencyKey: key, create, queuedLeaseSeconds: services.config.worker.queuedLeaseSeconds });
+  }
+  // Everything that does not depend on where the VM goes is checked before placement reserves anything.
+  validateVmName(input.name);
+  validateLabels('input.labels', input.labels);
+  if (input.placement) {
+    const allowed = services.providers.list().filter((driver) => !input.placement?.providers || input.placement.providers.includes(driver.name));
+    if (!allowed.some((driver) => driver.capabilities().images.includes(input.image))) throw badInput('input.image', `no allowed provider offers image "${input.image.slice(0, 80)}"`);
+  }
+  const ids = createIdsFor(tenantId, key);
+  let placed: Placement | null = null;
+  if (input.placement) placed = await placeCreate(placement, input, ids);
+  const create = validateCreateInput(placed ? { ...input, provider: placed.provider, region: placed.region, instanceType: placed.instanceType } : input, services.providers);
+  if (!placed) await reserveCreateCapacity(placement, create, ids);
   return enqueueOperation(services.db, {
     tenantId,
     kind: 'CREATE',
     mutation: 'createVM',
-    args: create,
+    args: placed ? { ...create, placement: input.placement } : create,
     idempotencyKey: key,
     create,
+    ids,
+    doneSteps: placed ? [placed.step] : [],
     queuedLeaseSeconds: services.config.worker.queuedLeaseSeconds,
   });
 }

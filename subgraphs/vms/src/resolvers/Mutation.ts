@@ -18,7 +18,8 @@ export const Mutation: MutationResolvers = {
   createVM: audited(
     'createVM',
     'operator',
-    (args: MutationCreateVmArgs, { services, tenantId }) => requestCreate(services, tenantId, args.input, args.idempotencyKey),
+    (args: MutationCreateVmArgs, { services, tenantId, principal }) =>
+      requestCreate(services, tenantId, args.input, args.idempotencyKey, services.placement && principal.kind === 'user' ? { client: services.placement, caller: principal.identity } : undefined),
     (_, result) => ({ targetId: result?.vmId ?? null, operationId: result?.id ?? null }),
   ),
   startVM: lifecycle('startVM', 'START'),

@@ -13,7 +13,8 @@ import type { WorkerContext } from './WorkerContext.ts';
  */
 export class OperationRun {
   readonly context: WorkerContext;
-  readonly driver: ProviderDriver;
+  /** The VM's provider; a placed create that fails over to another provider switches it. */
+  driver: ProviderDriver;
   readonly lease: LeaseHeartbeat;
   operation: OperationRow;
   vm: VmRow;

@@ -1,6 +1,7 @@
 import type { ProviderRegistry } from '@novacron/providers';
 import type { Logger } from '@novacron/server-kit';
 import type { OperationTelemetry } from '@novacron/telemetry';
+import type { SubgraphClient } from '@novacron/subgraph-kit';
 import type { Database } from '../db/createDatabase.ts';
 import type { RetryPolicy } from './retryTransient.ts';
 
@@ -21,4 +22,6 @@ export interface WorkerContext {
   transitionTimeoutSeconds: number;
   /** Metrics and spans around executions, steps and provider calls (none: nothing recorded). */
   telemetry?: OperationTelemetry;
+  /** The placement subgraph, for capacity failover of placed creates; absent without one. */
+  placement?: SubgraphClient;
 }

@@ -15,6 +15,7 @@ import { pruneEvents } from '../domain/pruneEvents.ts';
 import { sweepExpiredLeases } from './sweepExpiredLeases.ts';
 import { createWorkerTelemetry } from './createWorkerTelemetry.ts';
 import type { WorkerContext } from './WorkerContext.ts';
+import { createSubgraphClient, loadSubgraphSecurity } from '@novacron/subgraph-kit';
 
 /** A running worker process's handle. */
 export interface RunningWorker {
@@ -55,6 +56,7 @@ export async function startWorker(config: VmsConfig, logger: Logger = createLogg
     maxRedrives: config.worker.maxRedrives,
     signal: stopping.signal,
     transitionTimeoutSeconds: config.worker.transitionTimeoutSeconds,
+    placement: config.subgraphUrls.placement ? createSubgraphClient(config.subgraphUrls, await loadSubgraphSecurity(config)) : undefined,
   };
   const runner = await run({
     connectionString: config.databaseUrl,

@@ -7,6 +7,7 @@
 import { ProviderError, type ProviderInstance, type ProviderInstanceState } from '@novacron/providers';
 import { recordVmChange, type VmChange } from '../db/recordVmChange.ts';
 import type { OperationKind, VmEventType, VmStatus } from '../db/schema.ts';
+import { capacityErrorCodes, reportCreateAttempt } from '../domain/placeCreate.ts';
 import { findCreatedInstance } from './findCreatedInstance.ts';
 import type { OperationRun } from './OperationRun.ts';
 
@@ -84,6 +85,37 @@ function targetInstanceType(run: OperationRun): string {
   return target;
 }
 
+/** The offerings a run's provision step failed over from, for the step's message (VM.placement keeps them durably). */
+const failoversOf = new WeakMap<OperationRun, string[]>();
+
+/**
+ * A placed create that found no capacity: placement blocks that offering and names the next
+ * candidate; the VM moves there and a transient `PlacementFailover` error makes the runner retry the
+ * provision step on it (the step's message records the attempt). Anything else is returned as is.
+ */
+async function failOverOnCapacity(run: OperationRun, error: unknown): Promise<unknown> {
+  const placement = run.context.placement;
+  // A real driver classifies capacity errors as PROVIDER_CAPACITY; the simulated one keeps the clouds' own codes.
+  if (!(error instanceof ProviderError) || !(error.code === 'PROVIDER_CAPACITY' || capacityErrorCodes.has(error.providerCode)) || !placement) return error;
+  const from = `${run.vm.provider}/${run.vm.region}/${run.vm.instanceType}`;
+  const next = await reportCreateAttempt(placement, { tenantId: run.vm.tenantId, operationId: run.operation.id, outcome: 'CAPACITY_FAILURE', message: `${error.providerCode}: ${error.message}` });
+  if (!next) return error;
+  const driver = await run.context.providers.forTenant(run.vm.tenantId, next.provider);
+  if (!driver) return error;
+  await setVmStatus(run, { provider: next.provider, region: next.region, instanceType: next.instanceType }, 'UPDATED');
+  run.driver = driver;
+  failoversOf.set(run, [...(failoversOf.get(run) ?? []), `${from} (${error.providerCode})`]);
+  return new ProviderError('PlacementFailover', `${from}: ${error.providerCode}; next candidate ${next.provider}/${next.region}/${next.instanceType}`, { transient: true, cause: error });
+}
+
+/** Tells placement a placed create succeeded; a create placed explicitly has no decision and is left alone. */
+async function reportPlacedAttempt(run: OperationRun, outcome: 'SUCCEEDED', message: string | null): Promise<void> {
+  if (!run.context.placement || !run.operation.steps.some((step) => step.name === 'place')) return;
+  await reportCreateAttempt(run.context.placement, { tenantId: run.vm.tenantId, operationId: run.operation.id, outcome, message }).catch((error: unknown) =>
+    run.context.logger.warn({ err: error, operationId: run.operation.id }, 'could not tell placement the create succeeded'),
+  );
+}
+
 /** Step handlers by operation kind and step name; `finalize` is handled by the runner. */
 export const stepHandlers: Record<OperationKind, Record<string, StepHandler>> = {
   CREATE: {
@@ -100,26 +132,33 @@ export const stepHandlers: Record<OperationKind, Record<string, StepHandler>> = 
       const adopted = instance !== null;
       if (!instance) {
         if (run.vm.status !== 'PROVISIONING') await setVmStatus(run, { status: 'PROVISIONING' });
-        // The pending-create marker is written in the same fenced transaction that proves the lease.
-        instance = await run.fenced(
-          () =>
-            run.driver.create({
-              clientToken,
-              name: run.vm.name,
-              region: run.vm.region,
-              instanceType: run.vm.instanceType,
-              image: run.vm.image,
-              // The VM id as a label: what an operator (or a test) counts instances per VM by at the cloud.
-              labels: { ...run.vm.labels, [vmIdTag]: run.vm.id },
-              // Real drivers tag the instance with its VM and tenant: the reconciler ties instances back by them.
-              vmId: run.vm.id,
-              tenantId: run.vm.tenantId,
-            }),
-          { step: 'provision', message: `create requested at the provider with client token ${clientToken}` },
-        );
+        try {
+          // The pending-create marker is written in the same fenced transaction that proves the lease.
+          instance = await run.fenced(
+            () =>
+              run.driver.create({
+                clientToken,
+                name: run.vm.name,
+                region: run.vm.region,
+                instanceType: run.vm.instanceType,
+                image: run.vm.image,
+                // The VM id as a label: what an operator (or a test) counts instances per VM by at the cloud.
+                labels: { ...run.vm.labels, [vmIdTag]: run.vm.id },
+                // Real drivers tag the instance with its VM and tenant: the reconciler ties instances back by them.
+                vmId: run.vm.id,
+                tenantId: run.vm.tenantId,
+              }),
+            { step: 'provision', message: `create requested at the provider with client token ${clientToken}` },
+          );
+        } catch (error) {
+          throw await failOverOnCapacity(run, error);
+        }
+        await reportPlacedAttempt(run, 'SUCCEEDED', null);
       }
       await setVmStatus(run, { providerId: instance.providerId, status: vmStatusFor(instance.state) });
-      return adopted ? `adopted existing instance ${instance.providerId}` : `created ${instance.providerId}`;
+      const failovers = failoversOf.get(run);
+      const where = failovers ? ` in ${run.vm.provider}/${run.vm.region}/${run.vm.instanceType} after no capacity in ${failovers.join(', ')}` : '';
+      return adopted ? `adopted existing instance ${instance.providerId}` : `created ${instance.providerId}${where}`;
     },
     'wait-running': waitStep(['RUNNING'], 'the instance to run'),
   },

@@ -1,0 +1,81 @@
+/**
+ * Benchmark: `placementOptions` over the full catalog (1,328 offerings; 2 vCPUs / 4 GiB leaves about
+ * 1,100 feasible to score and sort), p50/p95 at the placement subgraph and through the gateway, at
+ * 50 concurrent closed-loop clients, with `{ __typename }` against the same process as the same-run
+ * baseline. Goal: p95 ≤ 5 ms at the subgraph, ≤ 15 ms through the gateway.
+ *
+ *   npm run -w @novacron/bench bench:placement -- [--count 5000] [--concurrency 50] [--warmup 1000] [--rounds 2] [--cpu-profile-dir DIR]
+ */
+import { cpus } from 'node:os';
+import { parseArgs } from 'node:util';
+import { startPlacementBenchPlatform } from './src/placementBenchPlatform.ts';
+import { runLoad } from './src/runLoad.ts';
+import { summarizeLatencies, type LatencySummary } from './src/summarizeLatencies.ts';
+
+const { values } = parseArgs({
+  options: {
+    count: { type: 'string', default: '5000' },
+    concurrency: { type: 'string', default: '50' },
+    warmup: { type: 'string', default: '1000' },
+    rounds: { type: 'string', default: '2' },
+    'cpu-profile-dir': { type: 'string' },
+  },
+});
+const count = Number(values.count);
+const concurrency = Number(values.concurrency);
+const warmup = Number(values.warmup);
+const rounds = Number(values.rounds);
+
+const placementQuery = JSON.stringify({
+  query: `query Bench($requirements: PlacementRequirements!) { placementOptions(requirements: $requirements, first: 5) {
+    feasibleCount
+    candidates { provider region instanceType hourlyPrice monthlyPrice score scoreBreakdown { name weight value } }
+    rejected { reason count examples { provider region instanceType detail } }
+  } }`,
+  variables: { requirements: { vcpus: 2, memoryGib: 4 } },
+});
+const typenameQuery = JSON.stringify({ query: '{ __typename }' });
+
+function accept(payload: unknown): true | Error {
+  const body = payload as { data?: unknown; errors?: { message: string }[] };
+  if (body.errors?.length) return new Error(body.errors[0]?.message ?? 'GraphQL error');
+  return body.data ? true : new Error('no data');
+}
+
+async function measure(url: string, headers: Record<string, string>, body: string): Promise<{ summary: LatencySummary; perSecond: number; failed: number }> {
+  await runLoad({ url, count: warmup, concurrency, requestTimeoutMs: 30_000, headers, body: () => body, accept, primeBody: body });
+  const result = await runLoad({ url, count, concurrency, requestTimeoutMs: 30_000, headers, body: () => body, accept, primeBody: body });
+  if (result.failedIndexes.length > 0) console.error('errors:', Object.fromEntries(result.errorSamples));
+  return { summary: summarizeLatencies(result.latenciesMs), perSecond: (result.latenciesMs.length / result.wallMs) * 1000, failed: result.failedIndexes.length };
+}
+
+const log = (line: string) => console.error(line);
+const platform = await startPlacementBenchPlatform(log, values['cpu-profile-dir']);
+const rows: string[] = [];
+try {
+  const sample = await fetch(platform.gatewayUrl, { method: 'POST', headers: { ...platform.gatewayHeaders, 'content-type': 'application/json' }, body: placementQuery });
+  const answer = (await sample.json()) as { data?: { placementOptions: { feasibleCount: number; candidates: { instanceType: string; region: string }[] } } };
+  const result = answer.data?.placementOptions;
+  if (!result) throw new Error(`placementOptions failed: ${JSON.stringify(answer)}`);
+  log(`placementOptions: ${result.feasibleCount} feasible, first ${result.candidates[0]?.instanceType} in ${result.candidates[0]?.region}`);
+  const series = [
+    ['subgraph', '{ __typename }', platform.placementUrl, platform.subgraphHeaders, typenameQuery],
+    ['subgraph', 'placementOptions', platform.placementUrl, platform.subgraphHeaders, placementQuery],
+    ['gateway', '{ __typename }', platform.gatewayUrl, platform.gatewayHeaders, typenameQuery],
+    ['gateway', 'placementOptions', platform.gatewayUrl, platform.gatewayHeaders, placementQuery],
+  ] as const;
+  for (let round = 1; round <= rounds; round += 1) {
+    for (const [where, what, url, headers, body] of series) {
+      const { summary, perSecond, failed } = await measure(url, headers, body);
+      const row = `| ${round} | ${where} | ${what} | ${summary.count} | ${summary.p50.toFixed(2)} | ${summary.p95.toFixed(2)} | ${summary.p99.toFixed(2)} | ${Math.round(perSecond)} | ${failed} |`;
+      rows.push(row);
+      log(row);
+    }
+  }
+} finally {
+  await platform.stop();
+}
+console.log(`\nplacementOptions benchmark: ${concurrency} concurrent clients, ${count} measured requests per series after ${warmup} warm-up, ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}\n`);
+console.log('| round | at | query | requests | p50 ms | p95 ms | p99 ms | req/s | failed |');
+console.log('|---|---|---|---|---|---|---|---|---|');
+for (const row of rows) console.log(row);

@@ -1,0 +1,20 @@
+import type { InternalPrincipal } from '@novacron/auth';
+import type { Catalog } from '@novacron/catalog';
+import type { PlacementConfig } from './config.ts';
+import type { Database } from './db/createDatabase.ts';
+
+/** Long-lived services shared by every request. */
+export interface PlacementServices {
+  db: Database;
+  catalog: Catalog;
+  config: PlacementConfig;
+}
+
+/** What every resolver receives. */
+export interface RequestContext {
+  /** Who is calling, as the gateway vouched in its signed internal token. */
+  principal: InternalPrincipal;
+  /** The caller's tenant: every read and write is scoped to it ('' for the gateway's own system calls). */
+  tenantId: string;
+  services: PlacementServices;
+}

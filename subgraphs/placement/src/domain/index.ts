@@ -1,0 +1,15 @@
+export { placementOptions, maxCandidates } from './placementOptions.ts';
+export { rankPlacements, examplesPerReason } from './rankPlacements.ts';
+export type { PlacementCandidate, PlacementRejection, PlacementResult, RejectedOffering, ScoreTerm } from './rankPlacements.ts';
+export { validateRequirements, architectures } from './validateRequirements.ts';
+export type { PlacementRequirements, PlacementRequirementsInput } from './validateRequirements.ts';
+export { defaultPolicy, emptyPlacementState, capacityKey, offeringKey } from './PlacementPolicy.ts';
+export type { PlacementPolicy, PlacementState } from './PlacementPolicy.ts';
+export { defaultWeights, scoreTermNames, validateWeights } from './weights.ts';
+export type { ScoreWeights } from './weights.ts';
+export { rejectionReasons } from './rejectionReasons.ts';
+export type { RejectionReason } from './rejectionReasons.ts';
+export { instanceFamily } from './instanceFamily.ts';
+export { listInstanceTypes, encodeInstanceTypeCursor } from './listInstanceTypes.ts';
+export type { InstanceTypeConnection, InstanceTypeFilter } from './listInstanceTypes.ts';
+export { hoursPerMonth, hourlyPriceOf, monthlyPriceOf, roundMoney } from './prices.ts';
