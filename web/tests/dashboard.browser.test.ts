@@ -61,23 +61,41 @@ describe('the web dashboard in Chromium against the real platform', () => {
     expect(stored.local).not.toContain('eyJ');
   });
 
-  it('creates a VM from the form and shows it reaching RUNNING live, without reloading', async () => {
+  it('suggests placements and creates a VM from the best one, showing it reach RUNNING live without reloading', async () => {
     // A marker on window survives only as long as the document does: a reload would drop it.
     await page.evaluate(() => Object.assign(window, { novacronNoReload: true }));
     await page.getByRole('link', { name: 'Create' }).click();
     await page.getByRole('heading', { name: 'Create a VM' }).waitFor();
-    await page.getByLabel('Name').fill('Bad Name');
-    await page.getByRole('button', { name: 'Create' }).click();
-    await expect.poll(() => page.getByLabel('Name').getAttribute('aria-invalid')).toBe('true');
-    await page.getByLabel('Name').fill('web-e2e-1');
-    await page.getByLabel('Provider').selectOption(choice.provider);
-    await page.getByLabel('Region').selectOption(choice.region);
-    await page.getByLabel('Instance type').selectOption(choice.instanceType);
-    await page.getByLabel('Image').selectOption(choice.image);
+    await page.getByLabel('vCPUs').fill('2');
+    await page.getByLabel('Memory (GiB)').fill('4');
+    await page.getByRole('button', { name: 'Suggest placement' }).click();
+    const best = page.getByTestId('placement-candidate').first();
+    await best.waitFor();
+    await inspect(page, 'create-suggestions');
+    expect(await best.textContent()).toMatch(/\$\d/);
+    await best.getByRole('button', { name: /^Use / }).click();
+    await expect.poll(() => page.getByLabel('Provider').inputValue()).not.toBe('');
+    expect(await page.getByLabel('Instance type').inputValue()).not.toBe('');
+    await page.getByLabel('Name', { exact: true }).fill('Bad Name');
+    await page.getByRole('button', { name: 'Create', exact: true }).click();
+    await expect.poll(() => page.getByLabel('Name', { exact: true }).getAttribute('aria-invalid')).toBe('true');
+    await page.getByLabel('Name', { exact: true }).fill('web-e2e-1');
+    const image = await page.getByLabel('Image').locator('option').nth(1).getAttribute('value');
+    await page.getByLabel('Image').selectOption(image!);
     await page.getByLabel(/Labels/).fill('team=web');
     await inspect(page, 'create');
-    await page.getByRole('button', { name: 'Create' }).click();
-    await page.getByRole('region', { name: /Operation CREATE/ }).locator('header .badge', { hasText: 'SUCCEEDED' }).waitFor({ timeout: 120_000 });
+    await page.getByRole('button', { name: 'Create', exact: true }).click();
+    // Either the operation appears, or the refusal (with its code) is the failure message.
+    const operation = page.getByRole('region', { name: /Operation CREATE/ });
+    const refusal = page.locator('[role=alert], .field-error').first();
+    await Promise.race([
+      operation.waitFor(),
+      refusal.waitFor().then(async () => {
+        throw new Error(`create refused: ${await refusal.textContent()}`);
+      }),
+    ]);
+    await operation.locator('header .badge', { hasText: /SUCCEEDED|FAILED/ }).waitFor({ timeout: 120_000 });
+    expect(await operation.locator('header .badge').textContent(), await operation.textContent() ?? '').toBe('SUCCEEDED');
     await page.getByTestId('created-vm').locator('.badge', { hasText: 'RUNNING' }).waitFor();
     expect(await page.evaluate(() => (window as unknown as { novacronNoReload?: boolean }).novacronNoReload)).toBe(true);
     await inspect(page, 'create-progress');
@@ -87,6 +105,8 @@ describe('the web dashboard in Chromium against the real platform', () => {
     await page.getByTestId('created-vm').getByRole('link', { name: 'web-e2e-1' }).click();
     const title = page.getByRole('heading', { level: 1 });
     await title.filter({ hasText: 'web-e2e-1' }).waitFor();
+    await page.getByRole('heading', { name: 'Placement' }).waitFor();
+    await page.getByText('Created with an explicit provider, region and type').waitFor();
     await inspect(page, 'vm');
     await page.getByRole('button', { name: 'Stop' }).click();
     const dialog = page.getByRole('dialog');

@@ -5,6 +5,7 @@ import { Link } from 'wouter';
 import { describeErrors, ErrorMessage } from '../components/ErrorMessage.tsx';
 import { OperationProgress } from '../components/OperationProgress.tsx';
 import { StatusBadge } from '../components/StatusBadge.tsx';
+import { SuggestPlacement } from '../components/SuggestPlacement.tsx';
 import { newIdempotencyKey } from '../graphql/idempotencyKey.ts';
 import { namePattern, parseLabels, type FieldErrors } from '../graphql/validation.ts';
 
@@ -87,6 +88,18 @@ export function CreatePage() {
     <section aria-labelledby="create-title">
       <h1 id="create-title">Create a VM</h1>
       <ErrorMessage error={providersError} />
+      <SuggestPlacement
+        onUse={(candidate) =>
+          setForm((previous) => ({
+            ...previous,
+            provider: candidate.provider,
+            region: candidate.region,
+            instanceType: candidate.instanceType,
+            image: previous.provider === candidate.provider ? previous.image : '',
+          }))
+        }
+      />
+      <h2>Details</h2>
       <form className="create" onSubmit={(event) => void submit(event)} noValidate>
         <label htmlFor={ids.name}>Name</label>
         <input id={ids.name} value={form.name} onChange={set('name')} autoComplete="off" required {...described('input.name')} />
@@ -106,7 +119,9 @@ export function CreatePage() {
         <select id={ids.region} value={form.region} onChange={set('region')} required {...described('input.region')}>
           <option value="">choose…</option>
           {(provider?.regions ?? []).map((entry) => (
-            <option key={entry.name}>{entry.name}</option>
+            <option key={entry.name} value={entry.name}>
+              {entry.name}
+            </option>
           ))}
         </select>
         {fieldError('input.region')}
@@ -124,7 +139,9 @@ export function CreatePage() {
         <select id={ids.image} value={form.image} onChange={set('image')} required {...described('input.image')}>
           <option value="">choose…</option>
           {(provider?.capabilities.images ?? []).map((image) => (
-            <option key={image}>{image}</option>
+            <option key={image} value={image}>
+              {image}
+            </option>
           ))}
         </select>
         {fieldError('input.image')}

@@ -4,6 +4,7 @@ import { useMutation, useQuery, useSubscription } from 'urql';
 import { ConfirmDialog } from '../components/ConfirmDialog.tsx';
 import { ErrorMessage } from '../components/ErrorMessage.tsx';
 import { OperationProgress } from '../components/OperationProgress.tsx';
+import { PlacementDecision } from '../components/PlacementDecision.tsx';
 import { StatusBadge } from '../components/StatusBadge.tsx';
 import { newIdempotencyKey } from '../graphql/idempotencyKey.ts';
 
@@ -100,6 +101,7 @@ export function VmPage({ id }: { id: string }) {
         </button>
       </div>
       <ErrorMessage error={actionError} />
+      <PlacementDecision id={id} />
       <h2>Operations</h2>
       {operations.length === 0 ? <p>No operations yet.</p> : null}
       {operations.map((operation) => (
