@@ -19,6 +19,7 @@ const scalars = {
   DateTime: { input: 'string', output: 'Date | string' },
   Labels: { input: 'Record<string, string>', output: 'Record<string, string>' },
   JSON: { input: 'unknown', output: 'unknown' },
+  Money: { input: 'string', output: 'bigint | string' },
 };
 
 /** Per-subgraph mappers: GraphQL types whose resolvers receive database rows, not plain objects. */
@@ -50,7 +51,7 @@ generates[`${root}sdk/src/__generated__/graphql.ts`] = {
   documents: `${root}sdk/operations/**/*.graphql`,
   plugins: [{ add: { content: header } }, 'typescript-operations', 'typed-document-node'],
   // Clients receive JSON: date-times arrive as ISO strings.
-  config: { enumsAsTypes: true, useTypeImports: true, scalars: { ...scalars, DateTime: 'string' }, avoidOptionals: { field: true, inputValue: false, object: true } },
+  config: { enumsAsTypes: true, useTypeImports: true, scalars: { ...scalars, DateTime: 'string', Money: 'string' }, avoidOptionals: { field: true, inputValue: false, object: true } },
 };
 
 const config: CodegenConfig = { overwrite: true, generates, hooks: {} };

@@ -24,7 +24,8 @@ export async function spawnService(entry: string, env: Record<string, string>, s
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`${entry} exited with ${code} before starting:\n${output}`)));
+    // 'close', not 'exit': the output has been read by then, so the error shows why.
+    child.once('close', (code) => reject(new Error(`${entry} exited with ${code} before starting:\n${output}`)));
   });
   const exited = new Promise<void>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve();

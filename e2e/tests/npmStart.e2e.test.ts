@@ -65,7 +65,7 @@ describe('npm start', () => {
     // Every process is listed for Prometheus (file_sd) and answers on its metrics endpoint.
     expect(output).toContain(`Prometheus targets (file_sd) of every process: ${join(keysDir, 'prometheus-targets.json')}`);
     const groups = JSON.parse(await readFile(join(keysDir, 'prometheus-targets.json'), 'utf8')) as { targets: string[]; labels: { job: string; service: string } }[];
-    expect(groups.map((group) => group.labels.service).sort()).toEqual(['gateway', 'vms', 'vms-worker-1']);
+    expect(groups.map((group) => group.labels.service).sort()).toEqual(['gateway', 'metrics', 'vms', 'vms-worker-1']);
     for (const group of groups) {
       // Workers start beside the gateway, not before it: wait for each to answer.
       const healthy = await waitFor(async () => (await scrapeMetrics(`http://${group.targets[0]}/metrics`)).sum('novacron_system_health_score') > 0, { description: `${group.labels.service} metrics` });

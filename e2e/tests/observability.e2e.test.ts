@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDevelopmentKeys, signDevelopmentToken } from '@novacron/auth';
+import { loadCatalog } from '@novacron/catalog';
 import { createNovaCronClient, CreateVmDocument, DeleteVmDocument, StopVmDocument, VmEventsDocument, waitForOperation } from '@novacron/sdk';
 import { createTestDatabase, scrapeMetrics, startOtlpReceiver, waitFor, type OtlpReceiver, type Scrape, type TestDatabase } from '@novacron/testing';
 import { collect, createVmInput, spawnGateway, spawnService, subscriptionsClient, type GatewayProcess, type ServiceProcess } from '../src/index.ts';
@@ -41,7 +42,7 @@ beforeAll(async () => {
   const env = {
     DATABASE_URL: database.url,
     NOVACRON_KEYS_DIR: keysDir,
-    NODE_ENV: 'development',
+    NOVACRON_DEV: '1',
     SIM_LATENCY_MS: '20-60',
     OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
     OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
@@ -77,6 +78,12 @@ describe('observability of the platform', () => {
     const { createVM } = await traced.request(CreateVmDocument, { input: createVmInput() });
     await waitForOperation(client, createVM.id, { intervalMs: 50 });
     const vmId = createVM.vm?.id ?? '';
+    // A running VM is billed: the run rate is its list price per hour.
+    const running = await scrapeMetrics(vms.metricsUrl);
+    const price = loadCatalog().find('aws', 'us-east-1', 't3.micro')?.priceHourUsd;
+    expect(price).toBeGreaterThan(0);
+    expect(running.sum('novacron_infrastructure_cost_usd', { provider: 'aws', region: 'us-east-1', instance_type: 't3.micro', cost_type: 'hourly_rate' })).toBeCloseTo(price ?? 0, 10);
+    expect(running.sum('novacron_operation_queue_depth')).toBe(0);
     const { stopVM } = await client.request(StopVmDocument, { id: vmId });
     await waitForOperation(client, stopVM.id, { intervalMs: 50 });
     const { deleteVM } = await client.request(DeleteVmDocument, { id: vmId });
@@ -123,6 +130,8 @@ describe('observability of the platform', () => {
     expect(vmsScrape?.sum('novacron_operation_queue_depth', { status: 'RUNNING' })).toBe(0);
     expect(vmsScrape?.samples.some((sample) => sample.name === 'novacron_operation_queue_depth')).toBe(true);
     expect(vmsScrape?.sum('novacron_system_health_score', { component: 'vms' })).toBe(100);
+    // Deleted: nothing billed any more.
+    expect(vmsScrape?.sum('novacron_infrastructure_cost_usd')).toBe(0);
   });
 
   it('follows one createVM from the client through the gateway and subgraph to the worker and its provider call', async () => {

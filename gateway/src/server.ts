@@ -11,6 +11,7 @@ import type { GatewayContext } from './GatewayContext.ts';
 import { createOperationGuard } from './security/createOperationGuard.ts';
 import { clientAddress, createRequestLimits } from './security/createRequestLimits.ts';
 import { createSafelist } from './security/createSafelist.ts';
+import { routeOtlpMetrics } from './routeOtlpMetrics.ts';
 import { loadGatewaySecurity } from './security/loadGatewaySecurity.ts';
 import { useRequestGuards } from './security/useRequestGuards.ts';
 import { readStreamDeclarations } from './subscriptions/readStreamDeclarations.ts';
@@ -117,6 +118,14 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
       oidc: { issuer: config.auth.issuer, clientId: config.web.oidcClientId, scope: config.web.oidcScope, audience: config.auth.audience },
       admit: (request) => limits.admitAddress(clientAddress(request)),
     }),
+  });
+  routeOtlpMetrics(server, {
+    identify: security.identify,
+    signInternalToken: security.signFor('metrics'),
+    admitAddress: (request) => limits.admitAddress(clientAddress(request)),
+    admit: (identity) => limits.admitTenant(identity.tenantId),
+    metricsUrl: () => subgraphUrls.get('metrics'),
+    logger,
   });
   const subscriptions = await startSubscriptions({ config, httpServer: server, apollo, apiSchema, declarations: readStreamDeclarations(supergraphSdl), subgraphUrls, security, guard, limits, logger,
     onDelivered: (entry) => telemetry.delivered(new Date(entry.occurredAt)),

@@ -18,6 +18,8 @@ export const errorCodes = {
   RATE_LIMITED: 429,
   /** The request would take a tenant over its vCPU quota in a provider/region; nothing was written. */
   QUOTA_EXCEEDED: 403,
+  /** A create refused because it would push a BLOCK_CREATE budget past its amount this period. */
+  BUDGET_EXCEEDED: 402,
   /** A resume cursor older than the event retention window: reload state, then subscribe afresh. */
   RESYNC_REQUIRED: 410,
   PROVIDER_ERROR: 502,
@@ -28,6 +30,8 @@ export const errorCodes = {
   /** The tenant's account at the cloud is over a quota (vCPUs, instances, addresses). */
   PROVIDER_QUOTA: 409,
   UNAVAILABLE: 503,
+  /** createVM refused because the budget check (billing) could not be reached and the tenant fails closed. */
+  BUDGET_CHECK_UNAVAILABLE: 503,
   INTERNAL_SERVER_ERROR: 500,
 } as const satisfies Record<string, number>;
 

@@ -97,6 +97,26 @@ export interface ProviderDescription {
   capabilities: ProviderCapabilities;
 }
 
+/** The metric kinds every driver reports (percent 0–100, or bytes during the sample's interval). */
+export type MetricKindName = 'CPU_PERCENT' | 'MEMORY_PERCENT' | 'NETWORK_IN_BYTES' | 'NETWORK_OUT_BYTES' | 'DISK_READ_BYTES' | 'DISK_WRITE_BYTES';
+
+/** One instance whose samples {@link ProviderDriver.metrics} is asked for. */
+export interface MetricsInstance {
+  providerId: string;
+  region: string;
+  /** NovaCron's VM id, echoed back on every sample. */
+  vmId: string;
+  labels: Record<string, string>;
+}
+
+/** One sample a driver reports. */
+export interface ProviderMetricSample {
+  vmId: string;
+  kind: MetricKindName;
+  t: Date;
+  value: number;
+}
+
 /** The driver interface. Every method may throw {@link ProviderError}. */
 export interface ProviderDriver {
   readonly name: string;
@@ -116,4 +136,9 @@ export interface ProviderDriver {
   findByClientToken(clientToken: string, hint?: { region?: string }): Promise<ProviderInstance | null>;
   /** Live instances; `managedOnly` keeps those tagged managed-by=novacron (real drivers; the simulated cloud holds nothing else). */
   list(filter?: { region?: string; managedOnly?: boolean }): Promise<ProviderInstance[]>;
+  /**
+   * Samples of these instances with `from < t <= to` (CloudWatch, Azure Monitor, Cloud Monitoring;
+   * simulated series for the simulated clouds). Nothing for an instance while it is not running.
+   */
+  metrics(request: { instances: { providerId: string; region: string; vmId: string; labels: Record<string, string> }[]; from: Date; to: Date }): Promise<{ vmId: string; kind: MetricKindName; t: Date; value: number }[]>;
 }

@@ -33,6 +33,8 @@ export interface ProviderRegistryOptions {
   capacityPerRegion: number;
   /** Regions and instance types for the simulated clouds; the shipped catalog by default. */
   catalog?: Catalog;
+  /** How often the simulated clouds' metrics sample (a minute by default). */
+  simulatedMetricsIntervalMs?: number;
   /**
    * Real cloud drivers for every tenant (e.g. on the SDK's default credential chain, or against the
    * emulators). A real driver replaces the simulated driver of the same name; one with a new name is added.
@@ -71,7 +73,7 @@ export function createProviderRegistry(options: ProviderRegistryOptions): Provid
     drivers.set(
       provider,
       real.get(provider) ??
-        createSimulatedDriver({ provider, sql: options.sql, latencyMs: options.latencyMs, capacityPerRegion: options.capacityPerRegion, catalog: options.catalog }),
+        createSimulatedDriver({ provider, sql: options.sql, latencyMs: options.latencyMs, capacityPerRegion: options.capacityPerRegion, catalog: options.catalog, metricsIntervalMs: options.simulatedMetricsIntervalMs }),
     );
   }
   for (const [name, driver] of real) if (!drivers.has(name)) drivers.set(name, driver);
@@ -90,7 +92,13 @@ export function createProviderRegistry(options: ProviderRegistryOptions): Provid
     const key = `${tenantId}\u0000${name}\u0000${fingerprint}`;
     let driver = tenantDrivers.get(key);
     if (!driver) {
-      driver = createCloudDriver(name, credentials, cloud);
+      try {
+        driver = createCloudDriver(name, credentials, cloud);
+      } catch (error) {
+        // Unusable stored credentials fail each provider call with the reason (an operation then
+        // fails with it) instead of failing the lookup, which would leave the caller nothing to report.
+        driver = refusingDriver(fallback, error);
+      }
       tenantDrivers.set(key, driver);
     }
     return driver;
@@ -105,4 +113,28 @@ export function createProviderRegistry(options: ProviderRegistryOptions): Provid
       return resolved.filter((driver): driver is ProviderDriver => driver !== undefined);
     },
   });
+}
+
+/** A real driver that cannot be built: it describes the provider as not simulated and fails every call with why. */
+function refusingDriver(like: ProviderDriver, reason: unknown): ProviderDriver {
+  const fail = async (): Promise<never> => {
+    throw reason;
+  };
+  const description = { ...like.describe(), simulated: false };
+  return {
+    name: like.name,
+    describe: () => description,
+    capabilities: () => like.capabilities(),
+    validate: (spec) => like.validate(spec),
+    create: fail,
+    start: fail,
+    stop: fail,
+    reboot: fail,
+    resize: fail,
+    delete: fail,
+    get: fail,
+    findByClientToken: fail,
+    list: fail,
+    metrics: fail,
+  };
 }

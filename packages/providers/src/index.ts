@@ -1,6 +1,9 @@
 export type {
   CreateInstanceRequest,
   InstanceTypeInfo,
+  MetricKindName,
+  MetricsInstance,
+  ProviderMetricSample,
   ProviderCapabilities,
   ProviderDescription,
   ProviderDriver,
@@ -21,6 +24,8 @@ export { clearFaults } from './simulated/clearFaults.ts';
 export type { SimulatedFault, SimulatedFaultAction, SimulatedFaultKind } from './simulated/SimulatedFault.ts';
 export { simulatedFlavours, simulatedImages } from './simulated/simulatedFlavours.ts';
 export type { SimulatedErrorCodes, SimulatedFlavour, SimulatedProviderName } from './simulated/simulatedFlavours.ts';
+export { generateSimulatedSamples, simulatedMetricsIntervalMs, simulatedWorkloads, readSimulatedMetrics } from './simulated/simulatedMetrics.ts';
+export type { SimulatedWorkload } from './simulated/simulatedMetrics.ts';
 export { createAwsDriver } from './aws/createAwsDriver.ts';
 export type { AwsCredentials, AwsDriverOptions } from './aws/createAwsDriver.ts';
 export { createAzureDriver } from './azure/createAzureDriver.ts';
@@ -38,3 +43,4 @@ export { reconcileProvider } from './reconcile/reconcileProvider.ts';
 export type { ReconcileOptions, ReconcileReport } from './reconcile/reconcileProvider.ts';
 export { injectDrift } from './simulated/injectDrift.ts';
 export type { SimulatedDrift } from './simulated/injectDrift.ts';
+export type { MetricKind, MetricSample, MetricsRequest, MetricsSource } from './cloud/metrics.ts';

@@ -51,9 +51,11 @@ describe('per-tenant drivers from stored credentials', () => {
     expect(refused).toMatchObject({ code: 'PROVIDER_AUTH', providerCode: 'SignatureDoesNotMatch' });
   });
 
-  it('refuses incomplete stored credentials naming the missing key', async () => {
+  it('fails every call of a tenant whose stored credentials are incomplete, naming the missing key', async () => {
     const registry = createProviderRegistry({ sql, latencyMs: { min: 0, max: 0 }, capacityPerRegion: 5, catalog, loadCredentials: async () => ({ tenantId: 't', clientId: 'c' }) });
-    const error = await registry.forTenant('acme', 'azure').then(() => null, (caught: unknown) => caught);
+    const driver = await registry.forTenant('acme', 'azure');
+    expect(driver?.describe().simulated).toBe(false);
+    const error = await driver!.list().then(() => null, (caught: unknown) => caught);
     expect(error).toBeInstanceOf(ProviderError);
     expect(error).toMatchObject({ code: 'BAD_USER_INPUT', field: 'credentials.clientSecret' });
   });

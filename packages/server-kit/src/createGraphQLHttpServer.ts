@@ -15,6 +15,8 @@ export interface GraphQLHttpServerOptions<TContext extends BaseContext> {
   logger: Logger;
   /** Largest accepted request body in bytes. */
   maxBodyBytes?: number;
+  /** Extra raw endpoints by path (`/v1/metrics`), each handling the request itself (method, body, answer). */
+  routes?: Record<string, (request: IncomingMessage, response: ServerResponse) => Promise<void>>;
   path?: string;
   /** Serves a request for any other path (a web app, …); answering false leaves the 404. */
   handleOther?: (request: IncomingMessage, response: ServerResponse, url: URL) => Promise<boolean>;
@@ -45,6 +47,8 @@ export function createGraphQLHttpServer<TContext extends BaseContext>(options: G
         return sendJson(response, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready' });
       }
       // Metrics are served on a port of their own (@novacron/telemetry), never on this public one.
+      const raw = options.routes?.[url.pathname];
+      if (raw) return await raw(request, response);
       if (url.pathname !== path) {
         if (options.handleOther && (await options.handleOther(request, response, url))) return;
         return sendJson(response, 404, { error: 'not found' });

@@ -4,6 +4,7 @@
  * feed of its streams, event-signal relaying, pruning, background tasks and a graceful stop.
  */
 import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -77,6 +78,8 @@ export interface StartSubgraphOptions<TServices, TContext> {
   ready?(services: TServices): Promise<boolean>;
   /** Largest accepted request body; default 1 MB. */
   maxBodyBytes?: number;
+  /** Extra HTTP endpoints beside GraphQL (metrics' OTLP `/v1/metrics`); each checks its own caller. */
+  routes?(services: TServices): Record<string, (request: IncomingMessage, response: ServerResponse) => Promise<void>>;
 }
 
 /** A running subgraph. */
@@ -150,6 +153,7 @@ export async function startSubgraph<TServices, TContext extends object>(options:
       apollo,
       logger,
       maxBodyBytes: options.maxBodyBytes,
+      routes: options.routes?.(services),
       // A subgraph trusts only NovaCron: every request, `_service` and `_entities` included, must carry
       // an internal token addressed to this subgraph; there is no other way in.
       context: async (request) => {

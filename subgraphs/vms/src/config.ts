@@ -17,6 +17,8 @@ export interface VmsConfig extends SubgraphConfig {
     latencyMs: { min: number; max: number };
     capacityPerRegion: number;
   };
+  /** createVM's budget check (billing): tenants whose creates go ahead when billing is unreachable. */
+  budgetCheck?: { failOpenTenants: readonly string[] };
   /** NOVACRON_CLOUDS=emulated: the real drivers against the cloud emulators (their descriptor); undefined: simulated. */
   clouds?: EmulatedClouds;
   worker: {
@@ -58,6 +60,9 @@ export function loadConfig(): VmsConfig {
     simulated: {
       latencyMs: parseRange('SIM_LATENCY_MS', '1000-3000'),
       capacityPerRegion: readEnv.int('SIM_CAPACITY_PER_REGION', 100_000),
+    },
+    budgetCheck: {
+      failOpenTenants: (readEnv.optional('BUDGET_CHECK_FAIL_OPEN_TENANTS') ?? '').split(',').map((tenant) => tenant.trim()).filter(Boolean),
     },
     clouds: emulatedCloudsFromEnvironment({ NOVACRON_CLOUDS: readEnv.optional('NOVACRON_CLOUDS'), NOVACRON_CLOUD_EMULATORS: readEnv.optional('NOVACRON_CLOUD_EMULATORS') }),
     worker: {

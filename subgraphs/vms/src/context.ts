@@ -2,6 +2,7 @@ import type DataLoader from 'dataloader';
 import type { ProviderRegistry } from '@novacron/providers';
 import type { RequestPrincipal, SubgraphClient } from '@novacron/subgraph-kit';
 import type { CredentialKeys } from './domain/credentialCipher.ts';
+import type { BudgetGuard } from './domain/reserveCreateBudget.ts';
 import type { VmsConfig } from './config.ts';
 import type { Database } from './db/createDatabase.ts';
 import type { VmRow } from './db/rows.ts';
@@ -14,6 +15,8 @@ export interface VmsServices {
   credentialKeys: CredentialKeys;
   /** Calls to the placement subgraph (quota reservations, placed creates), when the platform has one. */
   placement?: SubgraphClient;
+  /** Billing's BLOCK_CREATE check on createVM; absent when no billing subgraph is configured. */
+  budgetGuard?: BudgetGuard | null;
 }
 
 /** What every resolver receives: the verified caller (from the gateway's internal token) and the services. */

@@ -7,6 +7,7 @@ import { createDatabase } from './db/createDatabase.ts';
 import { createCredentialsLoader } from './domain/loadProviderCredentials.ts';
 import { migrateVms } from './db/migrateVms.ts';
 import { createVmLoader } from './domain/createVmLoader.ts';
+import { createBudgetGuard } from './domain/reserveCreateBudget.ts';
 import { vmsOutbox } from './domain/eventStreams.ts';
 import { loadCredentialKeys } from './loadCredentialKeys.ts';
 import { observeOperations } from './observeOperations.ts';
@@ -30,13 +31,14 @@ export async function start(config: VmsConfig, logger?: Logger): Promise<Running
     typeDefs,
     resolvers,
     migrate: migrateVms,
-    services: ({ sql, metrics, subgraphs }) => {
+    services: ({ sql, metrics, subgraphs, logger: kitLogger }) => {
       // Queue depth and the compute run rate, read at scrape time.
       observeOperations(metrics, sql);
       const db = createDatabase(sql);
       return {
         placement: config.subgraphUrls.placement ? subgraphs : undefined,
         credentialKeys,
+        budgetGuard: config.subgraphUrls.billing ? createBudgetGuard({ subgraphs, failOpenTenants: config.budgetCheck?.failOpenTenants ?? [], logger: kitLogger }) : null,
         db,
         providers: createProviderRegistry({
           sql,

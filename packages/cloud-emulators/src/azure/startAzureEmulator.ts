@@ -179,14 +179,19 @@ export async function startAzureEmulator(options: AzureEmulatorOptions): Promise
       throw new ArmFailure(412, 'PreconditionFailed', `The resource '${name}' already exists and If-None-Match: * was given.`);
     }
     if (existing) throw new ArmFailure(409, 'OperationNotAllowed', 'The emulator does not support replacing a VM; use PATCH.');
-    const properties = (body.properties ?? {}) as Record<string, any>;
+    const properties = (body.properties ?? {}) as {
+      hardwareProfile?: { vmSize?: string };
+      storageProfile?: { imageReference?: { publisher?: string; offer?: string; sku?: string; version?: string } };
+      networkProfile?: { networkInterfaces?: { id: string }[] };
+      osProfile?: Record<string, unknown>;
+    };
     const location = String(body.location ?? '');
     const vmSize = checkSize(properties.hardwareProfile?.vmSize);
     const image = properties.storageProfile?.imageReference ?? {};
     if (!emulatedAzureImages.includes(`${image.publisher}:${image.offer}:${image.sku}`)) {
       throw new ArmFailure(404, 'PlatformImageNotFound', `The platform image '${image.publisher}:${image.offer}:${image.sku}:${image.version}' is not available. Verify that all fields in the storage profile are correct.`);
     }
-    for (const nic of (properties.networkProfile?.networkInterfaces ?? []) as { id: string }[]) {
+    for (const nic of properties.networkProfile?.networkInterfaces ?? []) {
       if (!live(nic.id)) throw new ArmFailure(400, 'InvalidResourceReference', `Resource ${nic.id} referenced by resource ${id} was not found.`, { target: 'networkInterfaces' });
     }
     for (const resource of [...resources.values()]) settle(resource);

@@ -229,14 +229,14 @@ export function createAzureDriver(options: AzureDriverOptions): ProviderDriver &
             location: request.region,
             tags,
             hardwareProfile: { vmSize: request.instanceType },
-              storageProfile: { imageReference, osDisk: { createOption: 'FromImage', deleteOption: 'Delete', managedDisk: { storageAccountType: 'StandardSSD_LRS' } } },
-              osProfile: {
-                computerName: name,
-                adminUsername,
-                ...(linux && options.sshPublicKey
-                  ? { linuxConfiguration: { disablePasswordAuthentication: true, ssh: { publicKeys: [{ path: `/home/${adminUsername}/.ssh/authorized_keys`, keyData: options.sshPublicKey }] } } }
-                  : { adminPassword: `Nc1!${randomBytes(18).toString('base64url')}` }),
-              },
+            storageProfile: { imageReference, osDisk: { createOption: 'FromImage', deleteOption: 'Delete', managedDisk: { storageAccountType: 'StandardSSD_LRS' } } },
+            osProfile: {
+              computerName: name,
+              adminUsername,
+              ...(linux && options.sshPublicKey
+                ? { linuxConfiguration: { disablePasswordAuthentication: true, ssh: { publicKeys: [{ path: `/home/${adminUsername}/.ssh/authorized_keys`, keyData: options.sshPublicKey }] } } }
+                : { adminPassword: `Nc1!${randomBytes(18).toString('base64url')}` }),
+            },
             networkProfile: { networkInterfaces: [{ id: nic.id, primary: true, deleteOption: 'Delete' }] },
           },
           { ...lro, ifNoneMatch: '*' },

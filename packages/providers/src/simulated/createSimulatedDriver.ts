@@ -26,6 +26,7 @@ import { consumeFault, faultError, type FaultTarget } from './consumeFault.ts';
 import type { SimulatedFaultAction } from './SimulatedFault.ts';
 import { instanceColumns, toProviderInstance, type SimulatedInstanceRow } from './SimulatedInstanceRow.ts';
 import { simulatedFlavours, simulatedImages, type SimulatedProviderName } from './simulatedFlavours.ts';
+import { readSimulatedMetrics } from './simulatedMetrics.ts';
 
 /** Options for {@link createSimulatedDriver}. */
 export interface SimulatedDriverOptions {
@@ -39,6 +40,8 @@ export interface SimulatedDriverOptions {
   capacityPerRegion: number;
   /** Regions and instance types to offer; the shipped price catalog by default. */
   catalog?: Catalog;
+  /** How often the simulated metrics sample (a minute by default; tests use less). */
+  metricsIntervalMs?: number;
 }
 
 type SettledState = 'RUNNING' | 'STOPPED' | 'DELETED';
@@ -290,6 +293,7 @@ export function createSimulatedDriver(options: SimulatedDriverOptions): Provider
           order by created_at, provider_id`;
         return rows.map(toProviderInstance);
       }),
+    metrics: (request) => readSimulatedMetrics(sql, provider, request, options.metricsIntervalMs),
   };
 }
 

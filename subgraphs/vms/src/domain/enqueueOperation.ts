@@ -33,7 +33,7 @@ export type EnqueueRequest = {
   /** Steps already done before the operation is queued (the `place` step), ahead of the planned ones. */
   doneSteps?: StoredStep[];
 } & (
-  | { kind: 'CREATE'; create: ValidCreateInput }
+  | { kind: 'CREATE'; create: ValidCreateInput; /** The new VM's id, chosen up front (billing's reservation names it). */ vmId?: string }
   | {
       kind: Exclude<OperationKind, 'CREATE'>;
       vmId: string;
@@ -76,7 +76,7 @@ export async function enqueueOperation(db: Database, request: EnqueueRequest): P
     if (request.kind === 'CREATE') {
       const [created] = await tx
         .insert(vms)
-        .values({ ...(request.ids ? { id: request.ids.vmId } : {}), tenantId: request.tenantId, ...request.create, status: 'PENDING' })
+        .values({ ...((request.ids?.vmId ?? request.vmId) ? { id: request.ids?.vmId ?? request.vmId } : {}), tenantId: request.tenantId, ...request.create, status: 'PENDING' })
         .returning();
       if (!created) throw new Error('insert into vms returned no row');
       vm = created;

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import type { Identity } from '@novacron/auth';
 import { appError, badInput } from '@novacron/errors';
 import type { VmsServices } from '../context.ts';
 import type { OperationRow, VmRow } from '../db/rows.ts';
@@ -6,7 +8,7 @@ import { enqueueOperation } from './enqueueOperation.ts';
 import { assertTransitionAllowed } from './lifecyclePolicy.ts';
 import { parseId } from './parseId.ts';
 import { createIdsFor, placeCreate, reserveCreateCapacity, type Placement, type PlacementCall } from './placeCreate.ts';
-import { validateCreateInput, validateVmName, type CreateVmInput } from './validateCreateInput.ts';
+import { validateCreateInput, validateVmName, type CreateVmInput, type ValidCreateInput } from './validateCreateInput.ts';
 import { validateLabels } from './validateLabels.ts';
 
 const maxIdempotencyKeyLength = 255;
@@ -22,7 +24,10 @@ function parseIdempotencyKey(key: string | null | undefined): string | null {
 /**
  * Validates a createVM request and enqueues its operation. With `placement` (the platform has a
  * placement subgraph), quota is reserved first and a create with requirements is placed first (see
- * placeCreate.ts); without it, creates are neither quota-checked nor placeable.
+ * placeCreate.ts); without it, creates are neither quota-checked nor placeable. Then billing reserves
+ * budget for it (when billing is configured and the caller is a user; see reserveCreateBudget.ts). A
+ * refused check throws before anything is written here (a quota hold taken before a budget refusal is
+ * released by placement's reservation expiry).
  */
 export async function requestCreate(
   services: VmsServices,
@@ -30,25 +35,31 @@ export async function requestCreate(
   input: CreateVmInput,
   idempotencyKey: string | null | undefined,
   placement?: PlacementCall,
+  caller?: Identity,
 ): Promise<OperationRow> {
   const key = parseIdempotencyKey(idempotencyKey);
+  let create: ValidCreateInput;
+  let ids: { operationId: string; vmId: string } | undefined;
+  let placed: Placement | null = null;
   if (!placement) {
     if (input.placement) throw appError('UNAVAILABLE', 'this platform has no placement subgraph; give provider, region and instanceType', { field: 'input.placement' });
-    const create = validateCreateInput(input, services.providers);
-    return enqueueOperation(services.db, { tenantId, kind: 'CREATE', mutation: 'createVM', args: create, idempotencyKey: key, create, queuedLeaseSeconds: services.config.worker.queuedLeaseSeconds });
+    create = validateCreateInput(input, services.providers);
+  } else {
+    // Everything that does not depend on where the VM goes is checked before placement reserves anything.
+    validateVmName(input.name);
+    validateLabels('input.labels', input.labels);
+    if (input.placement) {
+      const allowed = services.providers.list().filter((driver) => !input.placement?.providers || input.placement.providers.includes(driver.name));
+      if (!allowed.some((driver) => driver.capabilities().images.includes(input.image))) throw badInput('input.image', `no allowed provider offers image "${input.image.slice(0, 80)}"`);
+    }
+    ids = createIdsFor(tenantId, key);
+    if (input.placement) placed = await placeCreate(placement, input, ids);
+    create = validateCreateInput(placed ? { ...input, provider: placed.provider, region: placed.region, instanceType: placed.instanceType } : input, services.providers);
+    if (!placed) await reserveCreateCapacity(placement, create, ids);
   }
-  // Everything that does not depend on where the VM goes is checked before placement reserves anything.
-  validateVmName(input.name);
-  validateLabels('input.labels', input.labels);
-  if (input.placement) {
-    const allowed = services.providers.list().filter((driver) => !input.placement?.providers || input.placement.providers.includes(driver.name));
-    if (!allowed.some((driver) => driver.capabilities().images.includes(input.image))) throw badInput('input.image', `no allowed provider offers image "${input.image.slice(0, 80)}"`);
-  }
-  const ids = createIdsFor(tenantId, key);
-  let placed: Placement | null = null;
-  if (input.placement) placed = await placeCreate(placement, input, ids);
-  const create = validateCreateInput(placed ? { ...input, provider: placed.provider, region: placed.region, instanceType: placed.instanceType } : input, services.providers);
-  if (!placed) await reserveCreateCapacity(placement, create, ids);
+  const vmId = ids?.vmId ?? randomUUID();
+  // A replayed idempotency key reserves under the same key, so billing answers it from the first hold.
+  if (services.budgetGuard && caller) await services.budgetGuard({ identity: caller, reservationKey: key ? `idempotency:${key}` : `create:${vmId}`, vmId, create });
   return enqueueOperation(services.db, {
     tenantId,
     kind: 'CREATE',
@@ -56,6 +67,7 @@ export async function requestCreate(
     args: placed ? { ...create, placement: input.placement } : create,
     idempotencyKey: key,
     create,
+    vmId,
     ids,
     doneSteps: placed ? [placed.step] : [],
     queuedLeaseSeconds: services.config.worker.queuedLeaseSeconds,

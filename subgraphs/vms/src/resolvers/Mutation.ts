@@ -18,8 +18,15 @@ export const Mutation: MutationResolvers = {
   createVM: audited(
     'createVM',
     'operator',
-    (args: MutationCreateVmArgs, { services, tenantId, principal }) =>
-      requestCreate(services, tenantId, args.input, args.idempotencyKey, services.placement && principal.kind === 'user' ? { client: services.placement, caller: principal.identity } : undefined),
+    (args: MutationCreateVmArgs, { services, tenantId, principal }, identity) =>
+      requestCreate(
+        services,
+        tenantId,
+        args.input,
+        args.idempotencyKey,
+        services.placement && principal.kind === 'user' ? { client: services.placement, caller: principal.identity } : undefined,
+        identity,
+      ),
     (_, result) => ({ targetId: result?.vmId ?? null, operationId: result?.id ?? null }),
   ),
   startVM: lifecycle('startVM', 'START'),

@@ -9,7 +9,8 @@ export interface RetryPolicy {
 }
 
 /**
- * Runs `action`, retrying transient provider errors with exponential backoff and full jitter.
+ * Runs `action`, retrying transient provider errors with exponential backoff and full jitter, never
+ * sooner than the provider's Retry-After (`retryAfterMs`, capped at `maxDelayMs`).
  * `onRetry` hears of each retry before it happens (so the operation's `attempts` stay true).
  * Permanent errors, and the last transient one, are rethrown.
  */
@@ -21,7 +22,8 @@ export async function retryTransient<T>(policy: RetryPolicy, action: () => Promi
       if (!isTransientProviderError(error) || attempt >= policy.maxAttempts) throw error;
       await onRetry(error, attempt + 1);
       const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
+      const floor = Math.min(policy.maxDelayMs, error.retryAfterMs ?? 0);
+      await new Promise((resolve) => setTimeout(resolve, Math.max(floor, Math.random() * ceiling)));
     }
   }
 }

@@ -35,13 +35,13 @@ export async function startWorker(config: VmsConfig, logger: Logger = createLogg
   const workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const sql = createSql(config.databaseUrl, { max: Math.min(40, Math.max(5, Math.ceil(config.worker.concurrency / 4))), applicationName: 'novacron-vms-worker' });
   const db = createDatabase(sql);
-  const credentialKeys = await loadCredentialKeys(config);
   const providers = createProviderRegistry({
     sql,
     latencyMs: config.simulated.latencyMs,
     capacityPerRegion: config.simulated.capacityPerRegion,
     emulated: config.clouds,
-    loadCredentials: createCredentialsLoader(db, credentialKeys),
+    // Production fails at start on missing keys; development makes its key only when a tenant stored credentials.
+    loadCredentials: createCredentialsLoader(db, config.production ? await loadCredentialKeys(config) : () => loadCredentialKeys(config)),
   });
   const stopping = new AbortController();
   const telemetry = createWorkerTelemetry(config, sql);

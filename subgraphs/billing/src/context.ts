@@ -1,0 +1,24 @@
+import type { Catalog } from '@novacron/catalog';
+import type { RequestPrincipal } from '@novacron/subgraph-kit';
+import type { BillingConfig } from './config.ts';
+import type { Database } from './db/createDatabase.ts';
+import type { MetricsRequester } from './domain/readUtilization.ts';
+
+/** Long-lived services shared by every request. */
+export interface BillingServices {
+  db: Database;
+  catalog: Catalog;
+  config: BillingConfig;
+  /** Now, in epoch seconds (tests pin it). */
+  now(): number;
+  /** Reads the metrics subgraph as NovaCron; null when no metrics subgraph is configured. */
+  metrics: MetricsRequester | null;
+}
+
+/** What every resolver receives. */
+export interface BillingContext extends RequestPrincipal {
+  services: BillingServices;
+}
+
+/** The name codegen's resolver types use for the context. */
+export type RequestContext = BillingContext;

@@ -1,0 +1,61 @@
+import { loadCatalog } from '@novacron/catalog';
+import type { Logger } from '@novacron/server-kit';
+import { loadTypeDefs, startStreamFollower, startSubgraph, type RunningSubgraph } from '@novacron/subgraph-kit';
+import type { BillingConfig } from './config.ts';
+import type { BillingContext, BillingServices } from './context.ts';
+import { createDatabase, type Transaction } from './db/createDatabase.ts';
+import { applyVmEvents } from './domain/applyVmEvents.ts';
+import { billingOutbox } from './domain/billingOutbox.ts';
+import type { FollowedVmEvent } from './domain/FollowedVmEvent.ts';
+import { resolvers } from './resolvers/index.ts';
+import { startBillingTasks } from './startBillingTasks.ts';
+
+/** The subgraph's SDL, loaded relative to this module. */
+export const typeDefs = loadTypeDefs(new URL('./schema.graphql', import.meta.url));
+
+/** Test seams. */
+export interface StartOptions {
+  /** Now, epoch seconds (default: the clock). */
+  now?: () => number;
+  /** Run the periodic tasks (default true). */
+  tasks?: boolean;
+}
+
+/**
+ * Serves the billing subgraph: migrations, the federated schema, the `alert` stream behind
+ * `budgetAlerts`, the follower of the vms `vm` stream (the cost projection), and the periodic tasks.
+ */
+export function start(config: BillingConfig, logger?: Logger, options: StartOptions = {}): Promise<RunningSubgraph<BillingServices>> {
+  return startSubgraph<BillingServices, BillingContext>({
+    config,
+    logger,
+    typeDefs,
+    resolvers,
+    migrationsFolder: new URL('../drizzle', import.meta.url),
+    services: ({ sql, subgraphs }) => ({
+      db: createDatabase(sql),
+      catalog: loadCatalog(),
+      config,
+      now: options.now ?? (() => Math.floor(Date.now() / 1000)),
+      metrics: config.subgraphUrls.metrics
+        ? (query, variables) => subgraphs.request('metrics', query, variables, { system: true, subject: 'billing/rightsizing' })
+        : null,
+    }),
+    context: (request, services) => ({ ...request, services }),
+    outbox: { outbox: billingOutbox, db: (services) => services.db },
+    background: (kit, services) => {
+      const follower = startStreamFollower({
+        name: 'billing.vm_costs',
+        schema: 'billing',
+        db: services.db,
+        source: { subgraph: 'vms', stream: 'vm' },
+        feed: kit.subgraphs.feed('vms', 'billing/follower'),
+        logger: kit.logger,
+        signals: { databaseUrl: config.databaseUrl, redisUrl: config.events.redisUrl, redisPrefix: config.events.redisPrefix },
+        // The follower hands back the transaction of `services.db` it opened.
+        apply: (tx, entries) => applyVmEvents(tx as Transaction, entries as unknown as FollowedVmEvent[], services.catalog),
+      });
+      return options.tasks === false ? [follower] : [follower, startBillingTasks(services, kit.logger)];
+    },
+  });
+}

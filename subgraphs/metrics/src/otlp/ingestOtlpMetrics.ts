@@ -1,0 +1,130 @@
+import type { Sql } from '@novacron/db';
+import { countRefusal, ingestSamples, recordRefusals, type IngestOptions, type IngestResult } from '../domain/ingestSamples.ts';
+import type { Queryable } from '../domain/Queryable.ts';
+import { appendSampleEvents } from '../domain/sampleStream.ts';
+import type { Sample } from '../domain/Sample.ts';
+import { findVms, findVmsByProviderId, isUuid, type KnownVm } from '../domain/vmDirectory.ts';
+import { isMappedMetric, mapHostMetric, type CumulativePoint, type MappedPoint } from './hostMetricsMapping.ts';
+import { parseOtlpJson, type OtlpResourceMetrics } from './parseOtlpJson.ts';
+
+/** The result of an OTLP export: counts, and the samples stored (each also a `sample` event). */
+export interface OtlpIngestResult extends IngestResult {
+  samples: Sample[];
+}
+
+const nanosPerMs = 1_000_000n;
+
+/** Milliseconds since the epoch of a nanosecond timestamp (sub-millisecond digits are dropped). */
+function toMs(nanos: string): number {
+  return Number(BigInt(nanos) / nanosPerMs);
+}
+
+/**
+ * Ingests one OTLP/HTTP metrics export for a tenant. The body is checked whole first (malformed:
+ * BAD_USER_INPUT, nothing stored). Each resource names its VM by `novacron.vm.id` or by its provider
+ * instance id as `host.id`; data points of a VM that is unknown, deleted or another tenant's are
+ * refused and counted, never stored. Cumulative io counters become per-interval deltas against the
+ * counter's previous point (kept in `metrics.otlp_cumulative_streams`; the first point of a counter
+ * only sets the baseline, a counter reset counts from zero). Points of several devices at the same
+ * time add up. All writes happen in one transaction.
+ */
+export async function ingestOtlpMetrics(sql: Sql, tenantId: string, body: unknown, options: IngestOptions): Promise<OtlpIngestResult> {
+  const resources = parseOtlpJson(body);
+  const result: OtlpIngestResult = { accepted: 0, refused: {}, samples: [] };
+  const vmsByResource = await resolveVms(sql, tenantId, resources);
+  const values: (MappedPoint & { vmId: string })[] = [];
+  const counters: (CumulativePoint & { vmId: string })[] = [];
+  resources.forEach((resource, index) => {
+    const mapped = resource.metrics.filter((metric) => isMappedMetric(metric.name));
+    const resolution = vmsByResource[index]!;
+    if ('refused' in resolution) {
+      countRefusal(result, resolution.refused, mapped.reduce((sum, metric) => sum + metric.points.length, 0));
+      return;
+    }
+    for (const metric of mapped) {
+      const { values: direct, counters: cumulative } = mapHostMetric(metric);
+      for (const point of direct) values.push({ ...point, vmId: resolution.vm.vmId });
+      for (const point of cumulative) counters.push({ ...point, vmId: resolution.vm.vmId });
+    }
+  });
+  await sql.begin(async (tx) => {
+    const deltas = await countersToDeltas(tx, counters);
+    const totals = new Map<string, Sample>();
+    for (const point of [...values, ...deltas]) {
+      const t = toMs(point.timeUnixNano);
+      const key = `${point.vmId}|${point.kind}|${t}`;
+      const existing = totals.get(key);
+      if (existing) existing.value += point.value;
+      else totals.set(key, { vmId: point.vmId, kind: point.kind, t: new Date(t), value: point.value });
+    }
+    await ingestSamples(tx, [...totals.values()], options, result);
+    await appendSampleEvents(tx, result.stored ?? [], () => tenantId);
+    await recordRefusals(tx, tenantId, 'otlp', result, options.now);
+    result.samples = result.stored ?? [];
+  });
+  return result;
+}
+
+type Resolution = { vm: KnownVm } | { refused: 'UNKNOWN_VM' | 'OTHER_TENANT' };
+
+/** Which VM each resource names, or why its points are refused. */
+async function resolveVms(sql: Queryable, tenantId: string, resources: OtlpResourceMetrics[]): Promise<Resolution[]> {
+  const vmIds = resources.map((resource) => resource.resource['novacron.vm.id']).filter((id): id is string => id !== undefined);
+  const hostIds = resources.filter((resource) => resource.resource['novacron.vm.id'] === undefined).map((resource) => resource.resource['host.id']).filter((id): id is string => id !== undefined);
+  const byId = await findVms(sql, vmIds);
+  const byHost = await findVmsByProviderId(sql, tenantId, hostIds);
+  const foreignHosts = new Set(
+    (await sql<{ provider_id: string }[]>`
+      select distinct provider_id from metrics.vms where tenant_id <> ${tenantId} and provider_id = any(${hostIds.filter((id) => !byHost.has(id))}::text[])`).map((row) => row.provider_id),
+  );
+  return resources.map((resource): Resolution => {
+    const vmId = resource.resource['novacron.vm.id'];
+    if (vmId !== undefined) {
+      const vm = isUuid(vmId) ? byId.get(vmId.toLowerCase()) : undefined;
+      if (!vm || vm.deleted) return { refused: 'UNKNOWN_VM' };
+      return vm.tenantId === tenantId ? { vm } : { refused: 'OTHER_TENANT' };
+    }
+    const hostId = resource.resource['host.id'];
+    const vm = hostId === undefined ? undefined : byHost.get(hostId);
+    if (vm && !vm.deleted) return { vm };
+    return hostId !== undefined && foreignHosts.has(hostId) ? { refused: 'OTHER_TENANT' } : { refused: 'UNKNOWN_VM' };
+  });
+}
+
+/** Turns cumulative counter points into deltas, keeping each counter's last point for the next export. */
+async function countersToDeltas(tx: Queryable, counters: (CumulativePoint & { vmId: string })[]): Promise<(MappedPoint & { vmId: string })[]> {
+  if (counters.length === 0) return [];
+  const streams = new Map<string, (CumulativePoint & { vmId: string })[]>();
+  for (const point of counters) {
+    const key = `${point.vmId}|${point.series}`;
+    const list = streams.get(key);
+    if (list) list.push(point);
+    else streams.set(key, [point]);
+  }
+  const keys = [...streams.keys()].sort();
+  const stored = await tx<{ stream_key: string; start_time_ns: string; time_ns: string; value: number }[]>`
+    select stream_key, start_time_ns, time_ns, value from metrics.otlp_cumulative_streams
+    where stream_key = any(${keys}::text[]) order by stream_key for update`;
+  const previous = new Map(stored.map((row) => [row.stream_key, { start: row.start_time_ns, time: row.time_ns, value: row.value }]));
+  const deltas: (MappedPoint & { vmId: string })[] = [];
+  const latest: { key: string; vmId: string; start: string; time: string; value: number }[] = [];
+  for (const key of keys) {
+    const points = streams.get(key)!.sort((a, b) => (BigInt(a.timeUnixNano) < BigInt(b.timeUnixNano) ? -1 : 1));
+    let last = previous.get(key);
+    for (const point of points) {
+      if (last && BigInt(point.timeUnixNano) <= BigInt(last.time)) continue; // already counted
+      if (last) {
+        const reset = point.startTimeUnixNano !== last.start || point.value < last.value;
+        deltas.push({ vmId: point.vmId, kind: point.kind, timeUnixNano: point.timeUnixNano, value: reset ? point.value : point.value - last.value });
+      }
+      last = { start: point.startTimeUnixNano, time: point.timeUnixNano, value: point.value };
+    }
+    if (last) latest.push({ key, vmId: points[0]!.vmId, ...last });
+  }
+  await tx`
+    insert into metrics.otlp_cumulative_streams (stream_key, vm_id, start_time_ns, time_ns, value)
+    select * from unnest(${latest.map((s) => s.key)}::text[], ${latest.map((s) => s.vmId)}::uuid[], ${latest.map((s) => s.start)}::text[],
+                         ${latest.map((s) => s.time)}::text[], ${latest.map((s) => s.value)}::float8[])
+    on conflict (stream_key) do update set start_time_ns = excluded.start_time_ns, time_ns = excluded.time_ns, value = excluded.value`;
+  return deltas;
+}

@@ -1,0 +1,43 @@
+import type { VmResolvers } from '../__generated__/resolvers-types.ts';
+import { authorize } from '@novacron/subgraph-kit';
+import { planSeriesQuery } from '../domain/planSeriesQuery.ts';
+import { readLatestSamples } from '../domain/readLatestSamples.ts';
+import { readSeries } from '../domain/readSeries.ts';
+import { findVms, isUuid } from '../domain/vmDirectory.ts';
+import { metricsOutbox } from '../domain/sampleStream.ts';
+import { toSeries } from './toSeries.ts';
+
+/**
+ * `VM.metrics` and `VM.latestMetrics`. The reference is checked against this subgraph's own
+ * projection: a VM of another tenant resolves to null (an id alone grants nothing); a VM the
+ * projection has not seen yet resolves with no samples, since none can have been stored for it.
+ */
+export const VM: VmResolvers = {
+  async __resolveReference(reference, context) {
+    const identity = authorize(context, 'viewer');
+    if (!isUuid(reference.id)) return null;
+    const vmId = reference.id.toLowerCase();
+    const known = (await findVms(context.services.sql, [vmId])).get(vmId);
+    if (known) return known.tenantId === identity.tenantId ? known : null;
+    return { vmId, tenantId: identity.tenantId, name: '', provider: '', region: '', status: 'UNKNOWN', providerId: null, labels: {}, deleted: false };
+  },
+  id: (vm) => vm.vmId,
+  async metrics(vm, args, context) {
+    authorize(context, 'viewer');
+    const { services } = context;
+    const plan = planSeriesQuery(
+      { kind: args.kind, from: new Date(args.from), to: new Date(args.to), step: args.step, aggregate: args.aggregate },
+      { now: services.now(), maxPoints: services.config.maxPoints, retention: services.config.retention },
+    );
+    const series = await readSeries(services.sql, plan, { kind: 'one', vmId: vm.vmId });
+    return toSeries(plan, series.get('')!);
+  },
+  async latestMetrics(vm, _args, context) {
+    authorize(context, 'viewer');
+    const samples = await readLatestSamples(context.services.sql, vm.vmId);
+    // Every sample gets the sample stream's head: subscribing `vmMetrics(after:)` with it delivers
+    // exactly the samples stored after this read.
+    const { endCursor } = await metricsOutbox.readFeed(context.services.db, { stream: 'sample', first: 1 });
+    return samples.map((sample) => ({ ...sample, cursor: endCursor }));
+  },
+};

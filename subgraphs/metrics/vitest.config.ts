@@ -1,0 +1,3 @@
+import { createVitestConfig } from '@novacron/testing/vitest';
+
+export default createVitestConfig({ testTimeout: 60_000 });
