@@ -5,6 +5,7 @@ import { clearSession, completeOidcSignIn, fetchAuthConfig, loadSession, saveSes
 import { ErrorMessage } from './components/ErrorMessage.tsx';
 import { createGraphQLClient } from './graphql/createGraphQLClient.ts';
 import { TransportContext } from './graphql/TransportContext.ts';
+import { CostsPage } from './pages/CostsPage.tsx';
 import { CreatePage } from './pages/CreatePage.tsx';
 import { FleetPage } from './pages/FleetPage.tsx';
 import { SignInPage } from './pages/SignInPage.tsx';
@@ -52,6 +53,7 @@ export function App() {
           <nav aria-label="Main">
             <Link href="/">Fleet</Link>
             <Link href="/create">Create</Link>
+            <Link href="/costs">Costs</Link>
           </nav>
         ) : null}
         <span className="spacer" />
@@ -90,6 +92,9 @@ export function App() {
                 </Route>
                 <Route path="/create">
                   <CreatePage />
+                </Route>
+                <Route path="/costs">
+                  <CostsPage />
                 </Route>
                 <Route path="/vms/:id">{(params) => <VmPage key={params.id} id={params.id} />}</Route>
                 <Route>

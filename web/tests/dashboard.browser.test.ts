@@ -28,7 +28,8 @@ describe('the web dashboard in Chromium against the real platform', () => {
     // Fail (never skip) at once when Chromium is missing, before starting anything heavy.
     browser = await launchChromium();
     const webRoot = await buildDashboard();
-    platform = await startPlatform({ gatewayEnv: { WEB_ROOT: webRoot } });
+    // Metrics every second (instead of every minute), so the VM page's chart gets points during the test.
+    platform = await startPlatform({ gatewayEnv: { WEB_ROOT: webRoot }, workerEnv: { METRICS_COLLECT_INTERVAL_MS: '1000', SIM_METRICS_INTERVAL_MS: '1000' } });
     origin = new URL(platform.gateway.url).origin;
     await rm(screenshots, { recursive: true, force: true });
     await mkdir(screenshots, { recursive: true });
@@ -107,6 +108,12 @@ describe('the web dashboard in Chromium against the real platform', () => {
     await title.filter({ hasText: 'web-e2e-1' }).waitFor();
     await page.getByRole('heading', { name: 'Placement' }).waitFor();
     await page.getByText('Created with an explicit provider, region and type').waitFor();
+    const rate = async () => Number(((await page.getByTestId('hourly-rate').textContent()) ?? '').replace(/[^0-9.]/g, ''));
+    await page.getByTestId('hourly-rate').waitFor();
+    const runningRate = await rate();
+    expect(runningRate).toBeGreaterThan(0);
+    // CPU samples arrive (history and live vmMetrics) and the chart draws them.
+    await expect.poll(async () => Number(await page.locator('.chart').getAttribute('data-points')), { timeout: 90_000 }).toBeGreaterThan(0);
     await inspect(page, 'vm');
     await page.getByRole('button', { name: 'Stop' }).click();
     const dialog = page.getByRole('dialog');
@@ -115,6 +122,8 @@ describe('the web dashboard in Chromium against the real platform', () => {
     await dialog.getByRole('button', { name: 'Stop' }).click();
     await title.locator('.badge', { hasText: 'STOPPED' }).waitFor({ timeout: 120_000 });
     await page.getByRole('region', { name: /Operation STOP/ }).locator('header .badge', { hasText: 'SUCCEEDED' }).waitFor();
+    // Stopped, the VM pays for its disk only: the hourly rate drops below the running one.
+    await expect.poll(rate, { timeout: 60_000 }).toBeLessThan(runningRate);
     expect(await page.evaluate(() => (window as unknown as { novacronNoReload?: boolean }).novacronNoReload)).toBe(true);
   });
 
@@ -146,6 +155,18 @@ describe('the web dashboard in Chromium against the real platform', () => {
     await dialog.getByRole('button', { name: 'Stop 1' }).click();
     await page.getByRole('status').filter({ hasText: '1 operation(s) queued' }).waitFor();
     await row.locator('.badge', { hasText: 'STOPPED' }).waitFor({ timeout: 120_000 });
+  });
+
+  it('shows the cost report and budgets', async () => {
+    await page.getByRole('link', { name: 'Costs' }).click();
+    await page.getByRole('heading', { name: 'Costs' }).waitFor();
+    await page.getByTestId('cost-total').waitFor();
+    await page.getByLabel('Group by').selectOption('LABEL');
+    await page.getByLabel('Label key').fill('team');
+    await page.getByRole('table').filter({ hasText: 'Spend by label' }).waitFor();
+    await inspect(page, 'costs');
+    await page.getByRole('link', { name: 'Fleet' }).click();
+    await page.getByRole('heading', { name: 'Fleet' }).waitFor();
   });
 
   it('keeps the pages usable in the dark theme', async () => {

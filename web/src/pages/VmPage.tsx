@@ -5,6 +5,7 @@ import { ConfirmDialog } from '../components/ConfirmDialog.tsx';
 import { ErrorMessage } from '../components/ErrorMessage.tsx';
 import { OperationProgress } from '../components/OperationProgress.tsx';
 import { PlacementDecision } from '../components/PlacementDecision.tsx';
+import { VmCost, VmMetricsChart } from '../components/VmInsights.tsx';
 import { StatusBadge } from '../components/StatusBadge.tsx';
 import { newIdempotencyKey } from '../graphql/idempotencyKey.ts';
 
@@ -101,6 +102,8 @@ export function VmPage({ id }: { id: string }) {
         </button>
       </div>
       <ErrorMessage error={actionError} />
+      <VmCost id={id} version={vm.version} />
+      <VmMetricsChart id={id} />
       <PlacementDecision id={id} />
       <h2>Operations</h2>
       {operations.length === 0 ? <p>No operations yet.</p> : null}
