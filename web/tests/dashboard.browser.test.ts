@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPlatform, type Platform } from '@novacron/e2e';
-import { CreateVmDocument, ProvidersDocument, StartVmDocument, VMsDocument } from '@novacron/sdk';
+import { CreateBudgetDocument, CreateVmDocument, ProvidersDocument, StartVmDocument, VMsDocument } from '@novacron/sdk';
 import type { Page } from 'playwright-core';
 import { buildDashboard } from './support/buildDashboard.ts';
 import { seriousViolations } from './support/checkAccessibility.ts';
@@ -29,7 +29,7 @@ describe('the web dashboard in Chromium against the real platform', () => {
     browser = await launchChromium();
     const webRoot = await buildDashboard();
     // Metrics every second (instead of every minute), so the VM page's chart gets points during the test.
-    platform = await startPlatform({ gatewayEnv: { WEB_ROOT: webRoot }, workerEnv: { METRICS_COLLECT_INTERVAL_MS: '1000', SIM_METRICS_INTERVAL_MS: '1000' } });
+    platform = await startPlatform({ gatewayEnv: { WEB_ROOT: webRoot }, workerEnv: { METRICS_COLLECT_INTERVAL_MS: '1000', SIM_METRICS_INTERVAL_MS: '1000', BILLING_TASKS_INTERVAL_MS: '1000' } });
     origin = new URL(platform.gateway.url).origin;
     await rm(screenshots, { recursive: true, force: true });
     await mkdir(screenshots, { recursive: true });
@@ -157,10 +157,14 @@ describe('the web dashboard in Chromium against the real platform', () => {
     await row.locator('.badge', { hasText: 'STOPPED' }).waitFor({ timeout: 120_000 });
   });
 
-  it('shows the cost report and budgets', async () => {
+  it('shows the cost report and budgets, and a budget alert arriving live', async () => {
     await page.getByRole('link', { name: 'Costs' }).click();
     await page.getByRole('heading', { name: 'Costs' }).waitFor();
     await page.getByTestId('cost-total').waitFor();
+    // A budget the running VMs have already outspent: billing's next check raises its alert, and the page shows it without reloading.
+    await platform.client.request(CreateBudgetDocument, { input: { name: 'tiny', amount: '0.000001', scope: { providers: [choice.provider, 'aws', 'azure', 'gcp'].filter((name, index, all) => all.indexOf(name) === index) }, thresholds: [{ percent: 50, basis: 'ACTUAL' }] } });
+    await page.getByTestId('budget-alerts').getByText('tiny').first().waitFor({ timeout: 90_000 });
+    await page.getByText(/tiny \(monthly\)/).waitFor();
     await page.getByLabel('Group by').selectOption('LABEL');
     await page.getByLabel('Label key').fill('team');
     await page.getByRole('table').filter({ hasText: 'Spend by label' }).waitFor();
