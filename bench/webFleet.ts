@@ -14,6 +14,8 @@ import { buildDashboard } from '@novacron/web/buildDashboard';
 import { launchChromium } from '@novacron/web/launchChromium';
 import { fleetEventsApplied, measureFleetScroll, recordLongTasks } from '@novacron/web/measureFleetPage';
 import type { Page } from 'playwright-core';
+import { envPrefix, readSubgraphManifest } from '@novacron/subgraph-kit/manifest';
+import { freePort } from '@novacron/testing';
 import { createVmPool, startStateChangeDriver } from './src/driveVmStateChanges.ts';
 import { startBenchPlatform } from './src/startBenchPlatform.ts';
 
@@ -55,6 +57,13 @@ async function measureLoad(page: Page, origin: string): Promise<{ firstRows: num
 
 const started = new Date();
 const loadAtStart = loadavg()[0]!;
+// startBenchPlatform moves the vms subgraph to a free port; move the others too (other platforms may hold 4002…).
+for (const { name } of readSubgraphManifest().subgraphs) {
+  if (name === 'vms') continue;
+  const port = await freePort();
+  process.env[`${envPrefix(name)}_PORT`] = String(port);
+  process.env[`${envPrefix(name)}_URL`] = `http://127.0.0.1:${port}/graphql`;
+}
 const webRoot = await buildDashboard();
 process.env.WEB_ROOT = webRoot;
 log(`dashboard built into ${webRoot}`);
