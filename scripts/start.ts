@@ -6,7 +6,7 @@
  * non-zero exit, rather than leaving half of it running.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startCloudEmulators, type RunningCloudEmulators } from '@novacron/cloud-emulators';
@@ -102,6 +102,16 @@ function writePrometheusTargets(): string {
   return file;
 }
 
+/** Builds the web dashboard (web/dist, served by the gateway at /) the first time, so no one has to remember to. */
+async function ensureWebBuilt(): Promise<void> {
+  if (env.WEB_ROOT || existsSync(join(root, 'web', 'dist', 'index.html'))) return;
+  log('building the web dashboard (first start; `npm run build -w @novacron/web` rebuilds it)');
+  const vite = join(root, 'node_modules', 'vite', 'bin', 'vite.js');
+  const build = spawn(process.execPath, [vite, 'build', '--logLevel', 'warn'], { cwd: join(root, 'web'), env, stdio: ['ignore', 'inherit', 'inherit'] });
+  const code = await new Promise<number | null>((resolve) => build.once('exit', resolve));
+  if (code !== 0) throw new Error(`building the web dashboard failed (exit ${code})`);
+}
+
 process.once('SIGINT', () => void shutdown(0));
 process.once('SIGTERM', () => void shutdown(0));
 
@@ -138,10 +148,12 @@ try {
       }
     }
   }
+  await ensureWebBuilt();
   startChild('gateway', 'gateway/src/index.ts', { ...shared, GATEWAY_PORT: String(gatewayPort), GATEWAY_METRICS_PORT: String(metricsPort('gateway')) });
   await waitUntilReady('gateway', `http://127.0.0.1:${gatewayPort}/ready`);
   log(`Prometheus targets (file_sd) of every process: ${writePrometheusTargets()} (see docs/operations.md)`);
   log('development identity: get a token with `npm run token -- --tenant default --role admin` and send it as `Authorization: Bearer <token>`');
+  log(`web dashboard: http://localhost:${gatewayPort}/ (development: sign in with a development token)`);
   log(`ready: GraphQL endpoint http://localhost:${gatewayPort}/graphql (queries and mutations over HTTP, subscriptions over graphql-ws at ws://localhost:${gatewayPort}/graphql; providers are simulated unless cloud credentials are configured). Ctrl-C stops everything.`);
 } catch (error) {
   log(`failed to start: ${error instanceof Error ? error.message : String(error)}`);

@@ -53,6 +53,10 @@ describe('npm start', () => {
       void exited.then((code) => reject(new Error(`npm start exited early (${code}):\n${output}`)));
     });
     expect(output).toContain(`http://localhost:${gatewayPort}/graphql`);
+    // The web dashboard is served on the same port (built on first start when web/dist is missing).
+    const dashboard = await fetch(`http://127.0.0.1:${gatewayPort}/`);
+    expect(dashboard.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await dashboard.text()).toContain('<div id="root">');
 
     // npm start made the development keys; a token signed with them is accepted (as `npm run token` prints).
     const token = await signDevelopmentToken({ keys: await ensureDevelopmentKeys(keysDir), tenant: 'default', roles: ['viewer'] });

@@ -24,6 +24,15 @@ export interface GatewayConfig {
   maxBodyBytes: number;
   /** How long one gateway→subgraph fetch may take before the request fails with UNAVAILABLE. */
   subgraphTimeoutMs: number;
+  web: {
+    /** The built web dashboard (web/dist), served on the public port next to /graphql. */
+    root: string;
+    /** `POST /auth/dev-token` mints development tokens: only with NOVACRON_DEV=1 outside production. */
+    devTokens: boolean;
+    /** The OpenID Connect client id the dashboard signs in with (authorization code + PKCE) against AUTH_ISSUER. */
+    oidcClientId: string | undefined;
+    oidcScope: string;
+  };
   auth: {
     /** Expected `iss` of callers' tokens; with a JWKS URL or public key. Unset: the development key. */
     issuer: string | undefined;
@@ -97,6 +106,12 @@ export function loadConfig(): GatewayConfig {
     production: readEnv.string('NODE_ENV', 'development') === 'production',
     maxBodyBytes: readEnv.int('GATEWAY_MAX_BODY_BYTES', 1_000_000),
     subgraphTimeoutMs: readEnv.int('SUBGRAPH_TIMEOUT_MS', 30_000),
+    web: {
+      root: readEnv.string('WEB_ROOT', fileURLToPath(new URL('../../web/dist', import.meta.url))),
+      devTokens: readEnv.string('NOVACRON_DEV', '') === '1' && readEnv.string('NODE_ENV', 'development') !== 'production',
+      oidcClientId: readEnv.optional('WEB_OIDC_CLIENT_ID'),
+      oidcScope: readEnv.string('WEB_OIDC_SCOPE', 'openid profile'),
+    },
     auth: {
       issuer: readEnv.optional('AUTH_ISSUER'),
       audience: readEnv.optional('AUTH_AUDIENCE'),

@@ -17,6 +17,7 @@ import { loadGatewaySecurity } from './security/loadGatewaySecurity.ts';
 import { useRequestGuards } from './security/useRequestGuards.ts';
 import { wantsEventStream } from './subscriptions/createServerSentEvents.ts';
 import { readStreamDeclarations } from './subscriptions/readStreamDeclarations.ts';
+import { createWebHandler } from './web/createWebHandler.ts';
 import { apiSchemaOf, startSubscriptions, type RunningSubscriptions } from './subscriptions/startSubscriptions.ts';
 
 /** A running gateway. */
@@ -112,6 +113,13 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
       }
     },
     ready,
+    // The dashboard (web/dist) and its sign-in endpoints share the public port with /graphql.
+    handleOther: createWebHandler({
+      root: config.web.root,
+      developmentKeys: config.web.devTokens ? security.developmentKeys : null,
+      oidc: { issuer: config.auth.issuer, clientId: config.web.oidcClientId, scope: config.web.oidcScope, audience: config.auth.audience },
+      admit: (request) => limits.admitAddress(clientAddress(request)),
+    }),
   });
   routeOtlpMetrics(server, {
     identify: security.identify,

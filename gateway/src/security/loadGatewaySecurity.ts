@@ -8,6 +8,7 @@ import {
   internalTokenAudience,
   memoizeTokenVerifier,
   reuseInternalTokens,
+  type DevelopmentKeys,
   type Identity,
   type InternalTokenSigner,
   type UserTokenVerifier,
@@ -23,6 +24,8 @@ export interface GatewaySecurity {
   signFor(subgraph: string): InternalTokenSigner;
   /** True when tokens come from the development key (the embedded default). */
   development: boolean;
+  /** The development keys when callers' tokens are verified with them (no configured issuer), else null. */
+  developmentKeys: DevelopmentKeys | null;
 }
 
 /**
@@ -61,6 +64,7 @@ export async function loadGatewaySecurity(config: GatewayConfig): Promise<Gatewa
   };
   return {
     development: !configured,
+    developmentKeys: configured ? null : development,
     signFor,
     identify: async (authorization) => {
       const match = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');

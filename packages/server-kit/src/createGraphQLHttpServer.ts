@@ -18,6 +18,8 @@ export interface GraphQLHttpServerOptions<TContext extends BaseContext> {
   /** Extra raw endpoints by path (`/v1/metrics`), each handling the request itself (method, body, answer). */
   routes?: Record<string, (request: IncomingMessage, response: ServerResponse) => Promise<void>>;
   path?: string;
+  /** Serves a request for any other path (a web app, …); answering false leaves the 404. */
+  handleOther?: (request: IncomingMessage, response: ServerResponse, url: URL) => Promise<boolean>;
 }
 
 /** A listening HTTP server and how to stop it. */
@@ -47,7 +49,10 @@ export function createGraphQLHttpServer<TContext extends BaseContext>(options: G
       // Metrics are served on a port of their own (@novacron/telemetry), never on this public one.
       const raw = options.routes?.[url.pathname];
       if (raw) return await raw(request, response);
-      if (url.pathname !== path) return sendJson(response, 404, { error: 'not found' });
+      if (url.pathname !== path) {
+        if (options.handleOther && (await options.handleOther(request, response, url))) return;
+        return sendJson(response, 404, { error: 'not found' });
+      }
       // A span per GraphQL request, continuing the caller's W3C `traceparent` (a no-op when tracing is off).
       await withServerSpan(`${request.method ?? 'GET'} ${path}`, request.headers, { 'http.request.method': request.method ?? 'GET', 'url.path': path }, () =>
         serveGraphQL(options, request, response, url, maxBodyBytes),

@@ -1,0 +1,174 @@
+/**
+ * Web dashboard fleet-page benchmark: the whole platform (`scripts/start.ts`) with N VMs (default
+ * 10,000) of one tenant, the dashboard built from the current sources and served by the gateway, and
+ * Debian's Chromium (playwright-core, `CHROMIUM_PATH`). Measures, in the page:
+ *   1. time to first rows and to all rows loaded (a fresh page load with a signed-in session; median of runs),
+ *   2. scroll frame times while the virtualized table scrolls top to bottom,
+ *   3. VM events applied live at ~E events/s (stopVM/startVM mutations, two events each) and the
+ *      long tasks (PerformanceObserver `longtask`, > 50 ms) during that window.
+ * Prints a Markdown section for docs/benchmarks.md. `--help` lists the flags.
+ */
+import { cpus, loadavg, release, totalmem } from 'node:os';
+import { parseArgs } from 'node:util';
+import { buildDashboard } from '@novacron/web/buildDashboard';
+import { launchChromium } from '@novacron/web/launchChromium';
+import { fleetEventsApplied, measureFleetScroll, recordLongTasks } from '@novacron/web/measureFleetPage';
+import type { Page } from 'playwright-core';
+import { envPrefix, readSubgraphManifest } from '@novacron/subgraph-kit/manifest';
+import { freePort } from '@novacron/testing';
+import { createVmPool, startStateChangeDriver } from './src/driveVmStateChanges.ts';
+import { startBenchPlatform } from './src/startBenchPlatform.ts';
+
+const usage = `Usage: node bench/webFleet.ts [--vms 10000] [--events-per-second 100] [--seconds 30] [--loads 3]`;
+const { values } = parseArgs({
+  options: {
+    vms: { type: 'string', default: '10000' },
+    'events-per-second': { type: 'string', default: '100' },
+    seconds: { type: 'string', default: '30' },
+    loads: { type: 'string', default: '3' },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (values.help) {
+  console.log(usage);
+  process.exit(0);
+}
+const vmCount = Number(values.vms);
+const eventsPerSecond = Number(values['events-per-second']);
+const seconds = Number(values.seconds);
+const loads = Number(values.loads);
+const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+const ms = (value: number) => value.toFixed(1);
+
+/** Loads the fleet page afresh; returns ms from navigation start to the first row and to every row loaded. */
+async function measureLoad(page: Page, origin: string): Promise<{ firstRows: number; allRows: number }> {
+  await page.goto(`${origin}/`);
+  await page.locator('[data-vm-id]').first().waitFor({ timeout: 120_000 });
+  const firstRows = await page.evaluate(() => performance.now());
+  await page.locator('section[data-loading="false"]').waitFor({ timeout: 300_000 });
+  const allRows = await page.evaluate(() => performance.now());
+  return { firstRows, allRows };
+}
+
+const started = new Date();
+const loadAtStart = loadavg()[0]!;
+// startBenchPlatform moves the vms subgraph to a free port; move the others too (other platforms may hold 4002…).
+for (const { name } of readSubgraphManifest().subgraphs) {
+  if (name === 'vms') continue;
+  const port = await freePort();
+  process.env[`${envPrefix(name)}_PORT`] = String(port);
+  process.env[`${envPrefix(name)}_URL`] = `http://127.0.0.1:${port}/graphql`;
+}
+const webRoot = await buildDashboard();
+process.env.WEB_ROOT = webRoot;
+log(`dashboard built into ${webRoot}`);
+const platform = await startBenchPlatform({ workerProcesses: 1, workerConcurrency: 200, simLatencyMs: '20-60', cpuProfileDir: undefined, statementStats: false, verbose: false, log });
+const browser = await launchChromium();
+try {
+  const origin = new URL(platform.gatewayUrl).origin;
+  const gateway = { url: platform.gatewayUrl, authorization: platform.requestHeaders.authorization };
+  // A pool of VMs RUNNING for the live phase, then the rest of the fleet: the page needs the rows, not
+  // their provisioning, and waiting for 10,000 creates to finish on a loaded 2-core machine takes long.
+  const poolSize = Math.min(200, vmCount);
+  const createdAt = performance.now();
+  const vmIds = await createVmPool({ gateway, sql: platform.sql, count: poolSize, namePrefix: 'pool', concurrency: 20 });
+  log(`${vmIds.length} pool VMs RUNNING after ${((performance.now() - createdAt) / 1000).toFixed(0)} s; creating ${vmCount - poolSize} more…`);
+  let next = 0;
+  const createRest = async () => {
+    while (next < vmCount - poolSize) {
+      const index = next;
+      next += 1;
+      const response = await fetch(gateway.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...platform.requestHeaders },
+        body: JSON.stringify({ query: 'mutation ($input: CreateVMInput!) { createVM(input: $input) { id } }', variables: { input: { name: `fleet-${index}`, provider: 'aws', region: 'us-east-1', instanceType: 't3.micro', image: 'ubuntu-24.04' } } }),
+      });
+      const answer = (await response.json()) as { errors?: { message: string }[] };
+      if (answer.errors?.length) throw new Error(`createVM fleet-${index}: ${answer.errors[0]!.message}`);
+    }
+  };
+  await Promise.all(Array.from({ length: 50 }, createRest));
+  const [{ count: inTable } = { count: '0' }] = await platform.sql<{ count: string }[]>`select count(*)::text as count from vms.vms where tenant_id = 'bench'`;
+  const [{ count: unfinished } = { count: '0' }] = await platform.sql<{ count: string }[]>`select count(*)::text as count from vms.operations where status not in ('SUCCEEDED', 'FAILED', 'CANCELLED')`;
+  log(`${inTable} VMs after ${((performance.now() - createdAt) / 1000).toFixed(0)} s; ${unfinished} creates still being provisioned while the page is measured`);
+
+  const page = await browser.context.newPage();
+  page.on('console', (message) => {
+    if (message.type() === 'error' || message.type() === 'warning') log(`page ${message.type()}: ${message.text()}`);
+  });
+  await page.goto(`${origin}/`);
+  await page.getByLabel('Tenant').fill('bench');
+  await page.getByLabel('Role').selectOption('admin');
+  await page.getByRole('button', { name: 'Use a development token' }).click();
+  await page.getByRole('heading', { name: 'Fleet' }).waitFor();
+
+  const loadRuns: { firstRows: number; allRows: number }[] = [];
+  for (let run = 0; run < loads; run += 1) loadRuns.push(await measureLoad(page, origin));
+  const rowsShown = await page.locator('[data-vm-id]').count();
+  const countText = await page.getByTestId('fleet-count').textContent();
+  log(`loads: ${JSON.stringify(loadRuns)}; ${countText}; ${rowsShown} rows in the DOM`);
+
+  await measureFleetScroll(page, 400); // warm-up pass (JIT, layout caches)
+  const scroll = await measureFleetScroll(page, 400);
+  const frames = [...scroll.frames].sort((a, b) => a - b);
+
+  // Live events: a long-task observer in the page, the driver at E/2 operations per second (two events each).
+  const longTaskRecorder = await recordLongTasks(page);
+  const appliedBefore = await fleetEventsApplied(page);
+  const [{ seq: seqBefore } = { seq: '0' }] = await platform.sql<{ seq: string }[]>`select coalesce(max(seq), 0)::text as seq from vms.vm_events`;
+  const driver = await startStateChangeDriver({ gateway, sql: platform.sql, vmIds, operationsPerSecond: eventsPerSecond / 2 });
+  const windowStart = performance.now();
+  await new Promise((done) => setTimeout(done, seconds * 1000));
+  const appliedAfter = await fleetEventsApplied(page);
+  const windowSeconds = (performance.now() - windowStart) / 1000;
+  const longTasks = await longTaskRecorder.read();
+  const driverStats = await driver.stop();
+  const applied = appliedAfter - appliedBefore;
+  // Events still on their way when the window closed: wait until the page has applied every one (no change for 5 s).
+  const drainStart = performance.now();
+  let drained = await fleetEventsApplied(page);
+  for (let quiet = 0; quiet < 10 && performance.now() - drainStart < 180_000; ) {
+    await new Promise((done) => setTimeout(done, 500));
+    const now = await fleetEventsApplied(page);
+    quiet = now === drained ? quiet + 1 : 0;
+    drained = now;
+  }
+  const drainSeconds = (performance.now() - drainStart) / 1000 - 5;
+  const [{ count: committed } = { count: '?' }] = await platform.sql<{ count: string }[]>`select count(*)::text as count from vms.vm_events where seq > ${seqBefore}`;
+  log(`applied during window ${applied}, by the end ${drained - appliedBefore} of ${committed} committed, drained in ${drainSeconds.toFixed(1)} s`);
+
+  const firstRows = loadRuns.map((run) => run.firstRows).sort((a, b) => a - b);
+  const allRows = loadRuns.map((run) => run.allRows).sort((a, b) => a - b);
+  const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Linux ${release()}, Node ${process.version}, ${await browser.context.browser()?.version() ?? 'Chromium'}`;
+  const lines = [
+    `### Result — ${started.toISOString()}`,
+    '',
+    `Command: \`node bench/webFleet.ts --vms ${vmCount} --events-per-second ${eventsPerSecond} --seconds ${seconds} --loads ${loads}\``,
+    '',
+    `- Machine: ${machine}; headless Chromium (Debian) and the whole platform on the same machine.`,
+    `- Machine load (1-minute load average, other work included): ${loadAtStart.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end, on ${cpus().length} cores.`,
+    `- Fleet: ${inTable} VMs of one tenant (${countText?.trim()}), ${rowsShown} rows in the DOM (virtualized); ${unfinished} of the creates were still being provisioned when measuring began (their events are part of the live load); the live phase stops/starts a pool of ${vmIds.length} RUNNING VMs.`,
+    '',
+    '| Figure | Value |',
+    '|---|---|',
+    `| Time to first rows (navigation start → first row), median of ${loads} loads | ${ms(percentile(firstRows, 50))} ms (min ${ms(firstRows[0]!)}, max ${ms(firstRows.at(-1)!)}) |`,
+    `| Time to all ${inTable} rows loaded (pages of 500), median | ${ms(percentile(allRows, 50))} ms |`,
+    `| Scroll top → bottom, 400 px per frame: frames | ${frames.length} |`,
+    `| Scroll frame time p50 / p95 / p99 / max | ${ms(percentile(frames, 50))} / ${ms(percentile(frames, 95))} / ${ms(percentile(frames, 99))} / ${ms(frames.at(-1)!)} ms |`,
+    `| Scroll frames over 16.7 ms / over 50 ms | ${frames.filter((frame) => frame > 16.7).length} / ${frames.filter((frame) => frame > 50).length} |`,
+    `| Long tasks while scrolling | ${scroll.longTasks.length}${scroll.longTasks.length ? ` (max ${ms(Math.max(...scroll.longTasks))} ms)` : ''} |`,
+    `| Live window | ${windowSeconds.toFixed(1)} s, ${driverStats.accepted} stop/start operations accepted (${driverStats.mutationErrors} refused) |`,
+    `| VM events applied in the page during the window | ${applied} (${(applied / windowSeconds).toFixed(1)} per second) |`,
+    `| VM events applied by the end (page quiet for 5 s) / committed | ${drained - appliedBefore} / ${committed}, the last ${drainSeconds.toFixed(1)} s after the driver stopped |`,
+    `| Long tasks (> 50 ms) during the live window | ${longTasks.length}${longTasks.length ? ` (max ${ms(Math.max(...longTasks))} ms, total ${ms(longTasks.reduce((a, b) => a + b, 0))} ms)` : ''} |`,
+  ];
+  console.log(lines.join('\n'));
+} finally {
+  await browser.close();
+  await platform.stop();
+}
