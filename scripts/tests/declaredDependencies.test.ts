@@ -23,6 +23,10 @@ const declaredWithoutImport: Record<string, Record<string, string>> = {
   '*': {
     '@types/node': 'Node typings for every workspace, through tsconfig.base.json "types": ["node"]',
   },
+  web: {
+    graphql: 'the SDK documents run through graphql-js in the browser bundle; Vite resolves it from the app, one copy',
+    'graphql-ws': "the SDK's subscription client, bundled by Vite from the app's own dependency",
+  },
 };
 
 /** graphql-codegen loads plugins by name (`'typescript-resolvers'` → `@graphql-codegen/typescript-resolvers`). */

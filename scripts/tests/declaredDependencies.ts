@@ -60,7 +60,7 @@ function typeScriptFiles(folder: string, nested: boolean): string[] {
     if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
     const path = join(folder, entry.name);
     if (entry.isDirectory() && nested) files.push(...typeScriptFiles(path, true));
-    else if (entry.isFile() && entry.name.endsWith('.ts')) files.push(path);
+    else if (entry.isFile() && (entry.name.endsWith('.ts') || entry.name.endsWith('.tsx'))) files.push(path);
   }
   return files;
 }
