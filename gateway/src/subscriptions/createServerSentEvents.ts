@@ -30,7 +30,12 @@ export type ServerSentEventsHandler = (request: IncomingMessage, response: Serve
 /** True for a request the SSE transport serves: the GraphQL path with `Accept: text/event-stream`. */
 export function wantsEventStream(request: IncomingMessage, path: string): boolean {
   const { pathname } = new URL(request.url ?? '/', 'http://localhost');
-  return pathname === path && (request.headers.accept ?? '').includes('text/event-stream');
+  if (pathname !== path) return false;
+  // A client that also accepts a JSON answer (urql, Apollo Client: "application/graphql-response+json,
+  // …, text/event-stream") is asking an ordinary query; only a client that wants nothing but a stream
+  // (graphql-sse sends "text/event-stream") is subscribing over SSE.
+  const types = (request.headers.accept ?? '').split(',').map((type) => type.split(';')[0]?.trim().toLowerCase());
+  return types.includes('text/event-stream') && !types.some((type) => type === 'application/json' || type === 'application/graphql-response+json' || type === 'application/graphql+json');
 }
 
 /**
