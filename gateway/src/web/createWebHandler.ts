@@ -19,6 +19,9 @@ export interface WebHandlerOptions {
 const devTokenTtlSeconds = 3600;
 const maxDevTokenBody = 4_096;
 
+/** Paths that belong to the platform, not the dashboard (metrics live on a port of their own). */
+const reservedPaths = ['/metrics', '/health', '/ready', '/v1', '/auth'];
+
 /**
  * The gateway's non-GraphQL public paths: `GET /auth/config` (how the dashboard signs in),
  * `POST /auth/dev-token` (development only), and the dashboard's static files with `sirv` (content
@@ -53,6 +56,8 @@ export function createWebHandler(options: WebHandlerOptions): (request: Incoming
       return true;
     }
     if (!statics || (request.method !== 'GET' && request.method !== 'HEAD')) return false;
+    // Operational paths are never the app's routes: no index.html fallback answers them on this public port.
+    if (reservedPaths.some((reserved) => url.pathname === reserved || url.pathname.startsWith(`${reserved}/`))) return false;
     await new Promise<void>((resolve) => {
       statics(request, response, () => {
         sendJson(response, 404, { error: 'not found' });
