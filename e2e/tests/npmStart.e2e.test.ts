@@ -14,7 +14,9 @@ let database: TestDatabase;
 beforeAll(async () => {
   database = await createTestDatabase();
 });
+const cleanups: (() => Promise<void>)[] = [];
 afterAll(async () => {
+  for (const cleanup of cleanups) await cleanup();
   await database?.drop();
 });
 
@@ -43,6 +45,13 @@ describe('npm start', () => {
     });
     let output = '';
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    // Whatever fails below, the platform npm start runs must not outlive this test (its processes would
+    // hold connections and transactions on the shared test PostgreSQL and slow every later test).
+    cleanups.push(async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGINT');
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 15_000))]);
+    });
     await new Promise<void>((resolve, reject) => {
       const onData = (chunk: Buffer) => {
         output += chunk.toString('utf8');
