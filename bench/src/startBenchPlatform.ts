@@ -6,7 +6,7 @@ import { ensureDevelopmentKeys, signDevelopmentToken } from '@novacron/auth';
 import type { Sql } from '@novacron/db';
 import { freePort } from '@novacron/testing';
 import { startBenchDatabase } from './startBenchDatabase.ts';
-import { childPidsOf, stopSupervisor, waitUntilReady } from './supervisePlatform.ts';
+import { childPidsOf, createLogTail, platformPortEnv, stopSupervisor, waitUntilReady } from './supervisePlatform.ts';
 
 /** Options for {@link startBenchPlatform}. */
 export interface BenchPlatformOptions {
@@ -66,7 +66,6 @@ export async function startBenchPlatform(options: BenchPlatformOptions): Promise
     const token = await signDevelopmentToken({ keys, tenant: 'bench', roles: ['admin'], subject: 'bench', ttlSeconds: 12 * 3600 });
 
     const gatewayPort = await freePort();
-    const vmsPort = await freePort();
     const childEnv: NodeJS.ProcessEnv = {
       ...process.env,
       NOVACRON_KEYS_DIR: keysDir,
@@ -79,9 +78,8 @@ export async function startBenchPlatform(options: BenchPlatformOptions): Promise
       WS_MAX_CONNECTIONS_PER_TENANT: '1000000',
       DATABASE_URL: databaseUrl,
       GATEWAY_PORT: String(gatewayPort),
-      // Metrics ports count up from here (npm start), away from a platform a developer runs on 9464….
-      METRICS_BASE_PORT: String(await freePort()),
-      VMS_PORT: String(vmsPort),
+      // Every subgraph and metrics port free, away from a platform a developer runs on 4001…, 9464….
+      ...(await platformPortEnv(parent)),
       WORKER_PROCESSES: String(options.workerProcesses),
       WORKER_CONCURRENCY: String(options.workerConcurrency),
       SIM_LATENCY_MS: options.simLatencyMs,
@@ -97,6 +95,7 @@ export async function startBenchPlatform(options: BenchPlatformOptions): Promise
     let platformPids: number[] = [];
     cleanups.push(() => stopSupervisor(supervisor, exited, platformPids));
     let lines = 0;
+    const tail = createLogTail();
     for (const stream of [supervisor.stdout, supervisor.stderr]) {
       let carry = '';
       stream.on('data', (chunk: Buffer) => {
@@ -104,13 +103,14 @@ export async function startBenchPlatform(options: BenchPlatformOptions): Promise
         carry = parts.pop() ?? '';
         for (const line of parts) {
           lines += 1;
+          tail.push(line);
           if (options.verbose || lines <= quietLogLimit) options.log(line);
           else if (lines === quietLogLimit + 1) options.log(`… further platform log lines are counted but not shown (--verbose shows them)`);
         }
       });
     }
     const gatewayOrigin = `http://127.0.0.1:${gatewayPort}`;
-    await waitUntilReady(`${gatewayOrigin}/ready`, supervisor, 120_000);
+    await waitUntilReady(`${gatewayOrigin}/ready`, supervisor, 120_000, tail.text);
     platformPids = childPidsOf(supervisor.pid!);
     return {
       gatewayUrl: `${gatewayOrigin}/graphql`,

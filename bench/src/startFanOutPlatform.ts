@@ -7,7 +7,7 @@ import { ensureDevelopmentKeys, signDevelopmentToken } from '@novacron/auth';
 import type { Sql } from '@novacron/db';
 import { freePort } from '@novacron/testing';
 import { startBenchDatabase } from './startBenchDatabase.ts';
-import { childPidsOf, stopSupervisor, waitUntilReady } from './supervisePlatform.ts';
+import { childPidsOf, createLogTail, platformPortEnv, stopSupervisor, waitUntilReady } from './supervisePlatform.ts';
 
 /** Options for {@link startFanOutPlatform}. */
 export interface FanOutPlatformOptions {
@@ -69,7 +69,6 @@ export async function startFanOutPlatform(options: FanOutPlatformOptions): Promi
     const token = await signDevelopmentToken({ keys, tenant: 'bench', roles: ['operator'], subject: 'bench-subscriptions', ttlSeconds: 12 * 3600 });
 
     const gatewayPort = await freePort();
-    const vmsPort = await freePort();
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       NOVACRON_KEYS_DIR: keysDir,
@@ -82,9 +81,8 @@ export async function startFanOutPlatform(options: FanOutPlatformOptions): Promi
       WS_MAX_CONNECTIONS_PER_TENANT: '1000000',
       DATABASE_URL: databaseUrl,
       GATEWAY_PORT: String(gatewayPort),
-      // Metrics ports count up from here (npm start), away from a platform a developer runs on 9464….
-      METRICS_BASE_PORT: String(await freePort()),
-      VMS_PORT: String(vmsPort),
+      // Every subgraph and metrics port free, away from a platform a developer runs on 4001…, 9464….
+      ...(await platformPortEnv(parent)),
       SIM_LATENCY_MS: options.simLatencyMs,
       LOG_LEVEL: 'warn',
     };
@@ -102,6 +100,7 @@ export async function startFanOutPlatform(options: FanOutPlatformOptions): Promi
     let platformPids: number[] = [];
     cleanups.push(() => stopSupervisor(supervisor, exited, platformPids));
     let lines = 0;
+    const tail = createLogTail();
     let targetsFile: (path: string) => void = () => {};
     const targetsWritten = new Promise<string>((resolve) => (targetsFile = resolve));
     const warnings = { count: 0, samples: [] as string[] };
@@ -112,6 +111,7 @@ export async function startFanOutPlatform(options: FanOutPlatformOptions): Promi
         carry = parts.pop() ?? '';
         for (const line of parts) {
           lines += 1;
+          tail.push(line);
           const targets = /Prometheus targets \(file_sd\) of every process: (\S+)/.exec(line);
           if (targets?.[1]) targetsFile(targets[1]);
           if (/"level":(40|50|60)\b|\b(WARN|ERROR|FATAL)\b/.test(line)) {
@@ -124,7 +124,7 @@ export async function startFanOutPlatform(options: FanOutPlatformOptions): Promi
       });
     }
     const gatewayOrigin = `http://127.0.0.1:${gatewayPort}`;
-    await waitUntilReady(`${gatewayOrigin}/ready`, supervisor, 120_000);
+    await waitUntilReady(`${gatewayOrigin}/ready`, supervisor, 120_000, tail.text);
     const gatewayMetricsUrl = gatewayTargetIn(await targetsWritten);
     platformPids = childPidsOf(supervisor.pid!);
     const gatewayPid = platformPids.find((pid) => commandLineOf(pid).includes('gateway/src/index.ts'));

@@ -4,19 +4,56 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { envPrefix, readSubgraphManifest } from '@novacron/subgraph-kit/manifest';
+import { freePort } from '@novacron/testing';
+
+/**
+ * The environment that puts every subgraph of `schema/subgraphs.json` (its `<NAME>_PORT` and the
+ * `<NAME>_URL` the others call it on), the metrics ports and the Prometheus targets file of an
+ * `npm start` platform somewhere of its own: a default port (4002, 9464, …) may be held by another
+ * platform on a shared machine, and one run's leftovers must not stop the next from starting.
+ */
+export async function platformPortEnv(folder: string, fixed: Record<string, number> = {}): Promise<Record<string, string>> {
+  const env: Record<string, string> = {
+    METRICS_BASE_PORT: String(await freePort()),
+    PROMETHEUS_TARGETS_FILE: join(folder, 'prometheus-targets.json'),
+  };
+  for (const { name } of readSubgraphManifest().subgraphs) {
+    const port = fixed[name] ?? (await freePort());
+    env[`${envPrefix(name)}_PORT`] = String(port);
+    env[`${envPrefix(name)}_URL`] = `http://127.0.0.1:${port}/graphql`;
+  }
+  return env;
+}
+
+/** Keeps the last `size` lines a platform printed, to explain a platform that stopped early. */
+export function createLogTail(size = 40): { push(line: string): void; text(): string } {
+  const lines: string[] = [];
+  return {
+    push(line) {
+      lines.push(line);
+      if (lines.length > size) lines.shift();
+    },
+    text: () => lines.join('\n'),
+  };
+}
 
 /** Waits for `url` to answer 200, failing early if the supervisor exits. */
-export async function waitUntilReady(url: string, supervisor: ChildProcess, timeoutMs: number): Promise<void> {
+export async function waitUntilReady(url: string, supervisor: ChildProcess, timeoutMs: number, logTail?: () => string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  const lastLines = () => (logTail ? `; its last log lines:\n${logTail()}` : '');
   while (Date.now() < deadline) {
     if (supervisor.exitCode !== null || supervisor.signalCode !== null) {
-      throw new Error(`the platform exited before it was ready (${supervisor.signalCode ?? `code ${supervisor.exitCode}`})`);
+      // Let the pipes deliver what the platform printed last before it is quoted.
+      await new Promise((done) => setTimeout(done, 100));
+      throw new Error(`the platform exited before it was ready (${supervisor.signalCode ?? `code ${supervisor.exitCode}`})${lastLines()}`);
     }
     const ok = await fetch(url, { signal: AbortSignal.timeout(1_000) }).then((response) => response.ok, () => false);
     if (ok) return;
     await new Promise((done) => setTimeout(done, 200));
   }
-  throw new Error(`the gateway did not become ready at ${url} within ${timeoutMs / 1000} s`);
+  throw new Error(`the gateway did not become ready at ${url} within ${timeoutMs / 1000} s${lastLines()}`);
 }
 
 /** The pids whose parent is `parentPid` (Linux `/proc`; empty elsewhere). */
