@@ -116,7 +116,7 @@ describe('the billing subgraph', () => {
 
   it('keeps budgets, anomalies, webhooks, deliveries and alerts to their tenant', async () => {
     const db = running.services.db;
-    await setBudgetWebhook(db, 'acme', { url: 'http://127.0.0.1:1/hook', secret: 'acme-secret-0123456789' });
+    await setBudgetWebhook(db, running.services.secretKeys, 'acme', { url: 'http://127.0.0.1:1/hook', secret: 'acme-secret-0123456789' });
     await evaluateBudgetAlerts(db, 'acme', epochSeconds('2026-11-23T00:00:00Z'));
     await detectCostAnomalies(db, 'acme', epochSeconds('2026-11-15T00:00:00Z'));
     const [event] = await database.sql`select seq, txid::text as txid from billing.alert_events where tenant_id = 'acme' order by seq limit 1`;
