@@ -110,7 +110,8 @@ function metricsConfig(databaseUrl: string, keysDir: string): MetricsConfig {
     // Raw samples kept 15 days instead of 7, so a test can push a whole 14-day history through the
     // OTLP endpoint now (in production each sample arrives while it is fresh).
     retention: { ...defaultRetention, rawDays: 15 },
-    maxPoints: 11_000,
+    // The lowest limit billing's pages fit (7 days of 5-minute buckets); the default is 11,000.
+    maxPoints: 2_016,
     maxFutureMs: 600_000,
     otlpMaxBodyBytes: 1_000_000,
   };
