@@ -57,4 +57,24 @@ describe('novacron_infrastructure_cost_usd from the billing projection', () => {
     expect((google?.computeHourly ?? 0n) + (google?.diskHourly ?? 0n)).toBe(await hourly('acme', gcp.id));
     expect(costs).toHaveLength(2);
   });
+
+  it('keeps one series per provider, region and type after 1,000 VMs of many tenants, names and labels', async () => {
+    const types = [labels('aws', 'us-east-1', 't3.micro'), labels('aws', 'eu-west-1', 'm6i.large'), labels('gcp', 'us-central1', 'e2-standard-2')];
+    const fleet = Array.from({ length: 1_000 }, (_, index) => {
+      const type = types[index % types.length]!;
+      const vm = vmEventStream({ tenantId: `tenant-${index % 97}`, ...type, name: `vm-${index}`, labels: { build: String(index) } });
+      vm.created('2026-11-01T05:00:00Z');
+      if (index % 4 !== 0) vm.running('2026-11-01T05:01:00Z');
+      return vm;
+    });
+    await database.db.transaction((tx) => applyVmEvents(tx, fleet.flatMap((vm) => vm.events), catalog));
+    const costs = await infrastructureCostByLabels(database.db);
+    expect(costs.map((cost) => labels(cost.provider, cost.region, cost.instanceType)).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))).toEqual(
+      [...types].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+    );
+    // The earlier VMs are still there: two running and one stopped t3.micro among them.
+    const micro = costs.find((cost) => cost.instanceType === 't3.micro');
+    const runningMicros = fleet.filter((_, index) => index % types.length === 0 && index % 4 !== 0).length + 2;
+    expect(micro?.computeHourly).toBe(BigInt(runningMicros) * 10_400n);
+  });
 });
