@@ -1,7 +1,7 @@
 // Hand-rolled: postgres.js has no OpenTelemetry instrumentation or query hooks (porsager/postgres#461
 // is open); the one npm package for it (otel-instrumentation-postgres 1.0.0) is a single release that
 // brings a second @opentelemetry/instrumentation (0.202 beside our 0.57), and
-// @opentelemetry/instrumentation-pg patches the `pg` driver, which NovaCron does not use.
+// @opentelemetry/instrumentation-pg patches only the `pg` driver (graphile-worker's, traced by it).
 import { context, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
 import type postgres from 'postgres';
 

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import type * as InstrumentationApi from '@opentelemetry/instrumentation';
 import type * as GraphQLInstrumentationModule from '@opentelemetry/instrumentation-graphql';
 import type * as HttpInstrumentationModule from '@opentelemetry/instrumentation-http';
+import type * as PgInstrumentationModule from '@opentelemetry/instrumentation-pg';
 import type * as SdkNode from '@opentelemetry/sdk-node';
 
 // The SDK and instrumentations are loaded only when tracing is on (synchronously, so they still come
@@ -32,7 +33,7 @@ export function tracingEnabled(env: Env = process.env): boolean {
 let registered: InstrumentationApi.Instrumentation[] | null = null;
 
 /**
- * Enables the instrumentations (http client, graphql) when tracing is configured, so modules
+ * Enables the instrumentations (http client, graphql, pg) when tracing is configured, so modules
  * loaded from now on are patched; spans flow once `startTracing` installs the tracer provider.
  * `@novacron/telemetry/register`, imported first by a process entry, calls it before anything else loads.
  */
@@ -41,6 +42,7 @@ export function enableInstrumentations(env: Env = process.env): void {
   const { registerInstrumentations } = load('@opentelemetry/instrumentation') as typeof InstrumentationApi;
   const { HttpInstrumentation } = load('@opentelemetry/instrumentation-http') as typeof HttpInstrumentationModule;
   const { GraphQLInstrumentation } = load('@opentelemetry/instrumentation-graphql') as typeof GraphQLInstrumentationModule;
+  const { PgInstrumentation } = load('@opentelemetry/instrumentation-pg') as typeof PgInstrumentationModule;
   registered = [
     // Our HTTP servers make their own server spans (createGraphQLHttpServer): ESM imports of
     // node:http are not patched reliably, and a second server span would only add noise.
@@ -50,8 +52,9 @@ export function enableInstrumentations(env: Env = process.env): void {
     // injection would add a second `traceparent` header, which W3C parsing rejects.
     // Resolver spans for root fields only: one span per field of every object drowns the trace.
     new GraphQLInstrumentation({ mergeItems: true, depth: 1, ignoreTrivialResolveSpans: true }),
-    // SQL: postgres.js is not `pg`, so instrumentation-pg would patch nothing; every pool from
-    // @novacron/db's createSql makes its own client spans (traceSql.ts).
+    // graphile-worker's queries (`pg`). NovaCron's own SQL goes through postgres.js, which this does
+    // not patch: every createSql pool makes its own client spans (@novacron/db traceSql.ts).
+    new PgInstrumentation({ requireParentSpan: true }),
   ];
   registerInstrumentations({ instrumentations: registered });
 }
