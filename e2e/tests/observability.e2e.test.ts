@@ -122,6 +122,12 @@ describe('observability of the platform', () => {
       const checked = await promtoolCheckMetrics(scrapes[name].text);
       expect(checked, `promtool check metrics on the ${name} scrape:\n${checked.output}`).toMatchObject({ code: 0 });
     }
+    // Bounded labels: no VM or operation id, no VM name, in any series of any process.
+    const ids = [vmId, createVM.id, stopVM.id, deleteVM.id, vmName];
+    for (const [name, scrape] of Object.entries(scrapes)) {
+      const leaked = scrape.samples.filter((sample) => Object.values(sample.labels).some((value) => ids.some((id) => value.includes(id)) || /[0-9a-f]{8}-[0-9a-f]{4}-/.test(value)));
+      expect(leaked, `ids as label values in the ${name} scrape`).toEqual([]);
+    }
     const { gateway: gatewayScrape, vms: vmsScrape, worker: workerScrape } = scrapes as Record<string, Scrape>;
     for (const operation of ['create', 'stop', 'delete']) {
       expect(workerScrape?.sum('novacron_vm_operations_total', { operation, provider: 'aws', region: 'us-east-1', status: 'succeeded' })).toBe(1);
