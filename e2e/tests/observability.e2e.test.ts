@@ -134,6 +134,8 @@ describe('observability of the platform', () => {
       expect(workerScrape?.sum('novacron_operation_duration_seconds_count', { operation, provider: 'aws' })).toBe(1);
     }
     expect(workerScrape?.sum('novacron_vm_operations_total', { status: 'failed' })).toBe(0);
+    const buckets = workerScrape?.samples.filter((sample) => sample.name === 'novacron_operation_duration_seconds_bucket' && sample.labels.operation === 'create').map((sample) => sample.labels.le);
+    expect(buckets).toEqual(['0.1', '0.5', '1', '2', '5', '10', '30', '60', '300', '+Inf']);
     expect(workerScrape?.sum('novacron_provider_api_calls_total', { provider: 'aws', call: 'create' })).toBe(1);
     expect(workerScrape?.sum('novacron_provider_api_calls_total', { provider: 'aws', call: 'get' })).toBeGreaterThan(0);
     expect(workerScrape?.sum('novacron_provider_api_call_duration_seconds_count', { provider: 'aws', call: 'delete' })).toBe(1);
