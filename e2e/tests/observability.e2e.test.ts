@@ -231,4 +231,51 @@ describe('observability of the platform', () => {
     expect(protobuf.length).toBeGreaterThan(0);
     expect(Buffer.concat(protobuf.map((request) => request.body)).includes(Buffer.from('placement'))).toBe(true);
   });
+
+  it('keeps every process\'s series bounded after 1,000 more VMs with distinct names and labels', async () => {
+    const client = createNovaCronClient({ url: gateway.url, headers: { authorization: `Bearer ${token}` } });
+    const catalog = loadCatalog();
+    const shapes = ['us-east-1', 'us-west-2', 'eu-west-1'].flatMap((region) => ['t3.micro', 't3.small'].map((instanceType) => ({ region, instanceType })));
+    const priced = shapes.filter((shape) => catalog.find('aws', shape.region, shape.instanceType));
+    expect(priced.length).toBeGreaterThanOrEqual(4);
+    const count = 1_000;
+    const created: string[] = [];
+    const batch = randomBytes(3).toString('hex');
+    // 20 clients at a time, like a busy team: each VM its own name and label values.
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        for (let index = next++; index < count; index = next++) {
+          const shape = priced[index % priced.length] as { region: string; instanceType: string };
+          const { createVM } = await client.request(CreateVmDocument, { input: createVmInput({ ...shape, name: `card-${batch}-${index}`, labels: { build: `${batch}-${index}` } }) });
+          created.push(createVM.vm?.id ?? '', createVM.id);
+        }
+      }),
+    );
+    const workerCreates = async () => (await scrapeMetrics(worker.metricsUrl)).sum('novacron_vm_operations_total', { operation: 'create' });
+    await waitFor(async () => (await workerCreates()) === count + 1, { timeoutMs: 400_000, intervalMs: 1_000, description: 'the worker to finish 1,000 creates' });
+    // Billing's projection follows: every live VM of every shape is billed.
+    const billing = others.get('billing') as ServiceProcess;
+    await waitFor(async () => (await scrapeMetrics(billing.metricsUrl)).samples.filter((sample) => sample.name === 'novacron_infrastructure_cost_usd' && sample.labels.cost_type === 'compute_hourly' && sample.value > 0).length === priced.length, { timeoutMs: 120_000, intervalMs: 500, description: 'billing to bill every shape' });
+
+    const ids = new Set(created);
+    const processes = [['gateway', gateway.metricsUrl], ['vms', vms.metricsUrl], ['worker', worker.metricsUrl], ...[...others].map(([name, service]) => [name, service.metricsUrl])] as const;
+    for (const [name, url] of processes) {
+      const scrape = await scrapeMetrics(url);
+      const own = scrape.samples.filter((sample) => sample.name.startsWith('novacron_'));
+      // One series per VM would be 1,000 at least; bounded labels keep each process far below.
+      expect(own.length, `novacron_ series in the ${name} scrape`).toBeLessThan(count / 2);
+      const leaked = own.filter((sample) => Object.values(sample.labels).some((value) => ids.has(value) || value.includes(`card-${batch}`) || value.includes(`${batch}-`)));
+      expect(leaked, `VM ids, names or label values as labels in the ${name} scrape`).toEqual([]);
+      const checked = await promtoolCheckMetrics(scrape.text);
+      expect(checked, `promtool check metrics on the ${name} scrape:\n${checked.output}`).toMatchObject({ code: 0 });
+      if (name === 'billing') {
+        expect(own.filter((sample) => sample.name === 'novacron_infrastructure_cost_usd')).toHaveLength(2 * priced.length);
+      }
+      if (name === 'worker') {
+        // One series per region and final status however many VMs: three regions, two statuses at most.
+        expect(own.filter((sample) => sample.name === 'novacron_vm_operations_total' && sample.labels.operation === 'create').length).toBeLessThanOrEqual(3 * 2);
+      }
+    }
+  }, 600_000);
 });
