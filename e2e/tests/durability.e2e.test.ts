@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateVmDocument, OperationDocument, StopVmDocument, waitForOperation } from '@novacron/sdk';
 import { clearFaults, injectFault } from '@novacron/providers';
-import { waitFor } from '@novacron/testing';
+import { scrapeMetrics, waitFor } from '@novacron/testing';
 import { createVmInput, instancesOfVm, startPlatform, type Platform } from '../src/index.ts';
 
 // Transitions take 0.6-1 s at the simulated cloud, so a worker can be killed in the middle of one.
@@ -17,6 +17,12 @@ async function operationState(id: string) {
   const { operation } = await platform.client.request(OperationDocument, { id });
   if (!operation) throw new Error(`operation ${id} not found`);
   return operation;
+}
+
+/** A metric summed over the live workers' Prometheus scrapes. */
+async function workersSum(name: string, labels: Record<string, string> = {}, workers = platform.workers): Promise<number> {
+  const scrapes = await Promise.all(workers.map((worker) => scrapeMetrics(worker.metricsUrl)));
+  return scrapes.reduce((sum, scrape) => sum + scrape.sum(name, labels), 0);
 }
 
 async function redriveCount(id: string): Promise<number> {
@@ -51,20 +57,26 @@ describe('durable operations', () => {
   it('re-drives an operation whose worker died holding its lease', async () => {
     const { createVM } = await platform.client.request(CreateVmDocument, { input: createVmInput() });
     await waitFor(async () => (await operationState(createVM.id)).status === 'RUNNING', { intervalMs: 10, description: 'a claim' });
+    const redrivenBefore = await workersSum('novacron_operation_redrives_total', {}, platform.workers.slice(1));
     await platform.workers.shift()?.kill();
     await platform.addWorker();
     const done = await waitForOperation(platform.client, createVM.id, { intervalMs: 50, timeoutMs: 60_000 });
     expect(done.status).toBe('SUCCEEDED');
     expect(await redriveCount(createVM.id)).toBeGreaterThanOrEqual(1);
+    // The sweeper that found the lapsed lease counted it (the killed worker's counts died with it).
+    expect(await workersSum('novacron_operation_redrives_total')).toBeGreaterThan(redrivenBefore);
+    expect(await workersSum('novacron_operation_lease_expiries_total', { outcome: 'redriven' })).toBeGreaterThan(redrivenBefore);
     expect(done.attempts).toBeGreaterThanOrEqual(2);
   });
 
   it('retries transient provider errors with backoff until the create succeeds', async () => {
     await injectFault(platform.database.sql, { provider: 'aws', action: 'create', kind: 'transient', count: 2, region: 'eu-west-1' });
     const { createVM } = await platform.client.request(CreateVmDocument, { input: createVmInput({ region: 'eu-west-1' }) });
+    const transientBefore = await workersSum('novacron_provider_api_errors_total', { provider: 'aws', call: 'create', transient: 'true' });
     const done = await waitForOperation(platform.client, createVM.id, { intervalMs: 50 });
     expect(done.status).toBe('SUCCEEDED');
     expect(done.attempts).toBe(3);
+    expect(await workersSum('novacron_provider_api_errors_total', { provider: 'aws', call: 'create', transient: 'true' })).toBe(transientBefore + 2);
     expect(await instancesOfVm(platform.database.sql, { id: done.vm?.id ?? '', name: done.vm?.name ?? '' })).toEqual({ tagged: 1, named: 1 });
   });
 

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateVmDocument, VmDocument, VmEventsDocument } from '@novacron/sdk';
-import { waitFor } from '@novacron/testing';
+import { scrapeMetrics, waitFor } from '@novacron/testing';
 import {
   auditCount,
   createVmInput,
@@ -291,6 +291,7 @@ describe('rate limit', () => {
     expect(error?.extensions?.code).toBe('RATE_LIMITED');
     expect(Number(error?.extensions?.retryAfterSeconds)).toBeGreaterThanOrEqual(1);
     expect(sixth.body?.data ?? null).toBeNull();
+    expect((await scrapeMetrics(platform.gateway.metricsUrl)).sum('novacron_rate_limit_refusals_total')).toBe(1);
   });
 
   it("counts each tenant apart: another tenant is served while one is limited", async () => {

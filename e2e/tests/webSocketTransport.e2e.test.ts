@@ -3,7 +3,7 @@ import { parse } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateVmDocument, waitForOperation } from '@novacron/sdk';
-import { waitFor } from '@novacron/testing';
+import { scrapeMetrics, waitFor } from '@novacron/testing';
 import { collect, createVmInput, openRawGraphQLSocket, startPlatform, subscriptionsClient, type Platform } from '../src/index.ts';
 
 let platform: Platform;
@@ -125,6 +125,7 @@ describe('slow consumers', () => {
       await Promise.all(operations.map((operation) => waitForOperation(platform.client, operation.createVM.id, { intervalMs: 20 })));
     }
     expect(engine.stats().slowConsumersDropped).toBe(dropsBefore + 1);
+    expect((await scrapeMetrics(platform.gateway.metricsUrl)).sum('novacron_slow_consumer_drops_total')).toBe(dropsBefore + 1);
     // Reading again, the slow client finds the close frame behind the data it had not read.
     transport.resume();
     const { code, reason } = await slow.closed;

@@ -1,4 +1,5 @@
 import postgres from 'postgres';
+import { traceSql } from './traceSql.ts';
 
 /** Options for {@link createSql}. */
 export interface SqlOptions {
@@ -30,10 +31,11 @@ export type Sql = postgres.Sql;
 /**
  * Creates a postgres.js pool with NovaCron's defaults: quiet notices and the timeouts above. An
  * operator changes the timeouts for a whole process through the database URL, whose query parameters
- * take precedence (`…/novacron?statement_timeout=5000&lock_timeout=2000`).
+ * take precedence (`…/novacron?statement_timeout=5000&lock_timeout=2000`). Its queries are traced
+ * ({@link traceSql}).
  */
 export function createSql(url: string, options: SqlOptions = {}): Sql {
-  return postgres(url, {
+  const sql = postgres(url, {
     max: options.max ?? 10,
     onnotice: () => {},
     connection: {
@@ -43,4 +45,6 @@ export function createSql(url: string, options: SqlOptions = {}): Sql {
       idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs ?? defaultPostgresTimeouts.idleInTransactionTimeoutMs,
     },
   });
+  // Queries made inside a span are traced (client spans); outside one they pass straight through.
+  return traceSql(sql);
 }

@@ -39,7 +39,7 @@ export const metricCatalog = {
   infrastructureCost: {
     name: 'novacron_infrastructure_cost_usd',
     type: 'gauge',
-    help: 'Infrastructure cost in US dollars by provider, region, instance type and cost type (hourly_rate: what the VMs in that state cost per hour now).',
+    help: 'What the VMs that are not deleted cost per hour now, in US dollars, from the billing projection: cost_type compute_hourly (running VMs) or disk_hourly (boot disks of running and stopped VMs).',
     labels: ['provider', 'region', 'instance_type', 'cost_type'],
   },
   healthScore: {

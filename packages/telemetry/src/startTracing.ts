@@ -52,6 +52,8 @@ export function enableInstrumentations(env: Env = process.env): void {
     // injection would add a second `traceparent` header, which W3C parsing rejects.
     // Resolver spans for root fields only: one span per field of every object drowns the trace.
     new GraphQLInstrumentation({ mergeItems: true, depth: 1, ignoreTrivialResolveSpans: true }),
+    // graphile-worker's queries (`pg`). NovaCron's own SQL goes through postgres.js, which this does
+    // not patch: every createSql pool makes its own client spans (@novacron/db traceSql.ts).
     new PgInstrumentation({ requireParentSpan: true }),
   ];
   registerInstrumentations({ instrumentations: registered });

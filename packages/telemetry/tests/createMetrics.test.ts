@@ -11,14 +11,14 @@ describe('createMetrics', () => {
     const metrics = createMetrics({ service: 'test', defaultMetrics: false });
     metrics.inc('vmOperations', { operation: 'create', provider: 'aws', status: 'succeeded', region: 'us-east-1' });
     metrics.observe('operationDuration', { operation: 'create', provider: 'aws' }, 3);
-    metrics.set('infrastructureCost', { provider: 'aws', region: 'us-east-1', instance_type: 't3.micro', cost_type: 'hourly_rate' }, 0.0104);
+    metrics.set('infrastructureCost', { provider: 'aws', region: 'us-east-1', instance_type: 't3.micro', cost_type: 'compute_hourly' }, 0.0104);
     metrics.set('healthScore', { component: 'vms' }, 100);
     const text = await metrics.scrape();
     expect(text).toContain('novacron_vm_operations_total{operation="create",provider="aws",status="succeeded",region="us-east-1"} 1');
     expect(text).toContain('novacron_operation_duration_seconds_bucket{le="5",operation="create",provider="aws"} 1');
     expect(text).toContain('novacron_operation_duration_seconds_bucket{le="2",operation="create",provider="aws"} 0');
     expect(text).toContain('novacron_operation_duration_seconds_count{operation="create",provider="aws"} 1');
-    expect(text).toContain('novacron_infrastructure_cost_usd{provider="aws",region="us-east-1",instance_type="t3.micro",cost_type="hourly_rate"} 0.0104');
+    expect(text).toContain('novacron_infrastructure_cost_usd{provider="aws",region="us-east-1",instance_type="t3.micro",cost_type="compute_hourly"} 0.0104');
     expect(text).toContain('novacron_system_health_score{component="vms"} 100');
     const buckets = [...text.matchAll(/novacron_operation_duration_seconds_bucket\{le="([^"]+)"/g)].map((match) => match[1]);
     expect(buckets).toEqual(['0.1', '0.5', '1', '2', '5', '10', '30', '60', '300', '+Inf']);

@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import { ApolloServer } from '@apollo/server';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '@novacron/errors';
@@ -74,6 +75,19 @@ describe('createLogger', () => {
     expect(logFormat({}, false)).toBe('json');
     expect(logFormat({ LOG_FORMAT: 'pretty' }, false)).toBe('pretty');
     expect(logFormat({ LOG_FORMAT: 'json' }, true)).toBe('json');
+  });
+
+  it('prints one line for people with time, service, level, message and key fields when pretty', () => {
+    const lines: string[] = [];
+    const logger = createLogger('vms', 'info', 'pretty', new Writable({ write: (chunk, _encoding, done) => (lines.push(String(chunk)), done()) }));
+    logger.info({ operation: 'op-1', provider: 'aws' }, 'operation accepted');
+    logger.debug('below the level');
+    expect(lines).toHaveLength(1);
+    const line = lines[0] ?? '';
+    expect(line).toMatch(/^\[\d{2}:\d{2}:\d{2}\.\d{3}\] INFO \(vms\): operation accepted /);
+    expect(line).toContain('"operation":"op-1"');
+    expect(line).toContain('"provider":"aws"');
+    expect(line.trim().split('\n')).toHaveLength(1);
   });
 
 });

@@ -15,7 +15,19 @@ export interface ReceivedSpan {
   spanId: string;
   parentSpanId: string;
   name: string;
+  /** OTLP span kind: 1 internal, 2 server, 3 client, 4 producer, 5 consumer. */
+  kind: number;
+  /** Its attributes, string, number and boolean values as they are. */
+  attributes: Record<string, string | number | boolean>;
   links: { traceId: string; spanId: string }[];
+}
+
+/** An OTLP/JSON attribute value (int64 values arrive as strings). */
+interface JsonAnyValue {
+  stringValue?: string;
+  intValue?: string | number;
+  doubleValue?: number;
+  boolValue?: boolean;
 }
 
 /** A loopback OTLP/HTTP collector for tests. */
@@ -31,7 +43,9 @@ export interface OtlpReceiver {
 interface JsonExport {
   resourceSpans?: {
     resource?: { attributes?: { key: string; value: { stringValue?: string } }[] };
-    scopeSpans?: { spans?: { traceId: string; spanId: string; parentSpanId?: string; name: string; links?: { traceId: string; spanId: string }[] }[] }[];
+    scopeSpans?: {
+      spans?: { traceId: string; spanId: string; parentSpanId?: string; name: string; kind?: number; attributes?: { key: string; value: JsonAnyValue }[]; links?: { traceId: string; spanId: string }[] }[];
+    }[];
   }[];
 }
 
@@ -70,6 +84,8 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
                 spanId: hex(span.spanId),
                 parentSpanId: hex(span.parentSpanId),
                 name: span.name,
+                kind: span.kind ?? 0,
+                attributes: Object.fromEntries((span.attributes ?? []).map(({ key, value }) => [key, value.stringValue ?? (value.intValue !== undefined ? Number(value.intValue) : (value.doubleValue ?? value.boolValue ?? ''))])),
                 links: (span.links ?? []).map((link) => ({ traceId: hex(link.traceId), spanId: hex(link.spanId) })),
               })),
             );

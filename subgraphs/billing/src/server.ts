@@ -8,6 +8,7 @@ import { createDatabase, type Transaction } from './db/createDatabase.ts';
 import { applyVmEvents } from './domain/applyVmEvents.ts';
 import { billingOutbox } from './domain/billingOutbox.ts';
 import type { FollowedVmEvent } from './domain/FollowedVmEvent.ts';
+import { observeInfrastructureCost } from './observeInfrastructureCost.ts';
 import { resolvers } from './resolvers/index.ts';
 import { encryptPlaintextWebhookSecrets } from './domain/webhookSecretCipher.ts';
 import { startBillingTasks } from './startBillingTasks.ts';
@@ -54,6 +55,7 @@ export function start(config: BillingConfig, logger?: Logger, options: StartOpti
     context: (request, services) => ({ ...request, services }),
     outbox: { outbox: billingOutbox, db: (services) => services.db },
     background: (kit, services) => {
+      observeInfrastructureCost(kit.metrics, services.db);
       const follower = startStreamFollower({
         name: 'billing.vm_costs',
         schema: 'billing',

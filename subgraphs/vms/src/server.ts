@@ -32,7 +32,7 @@ export async function start(config: VmsConfig, logger?: Logger): Promise<Running
     resolvers,
     migrate: migrateVms,
     services: ({ sql, metrics, subgraphs, logger: kitLogger }) => {
-      // Queue depth and the compute run rate, read at scrape time.
+      // Queue depth, read at scrape time.
       observeOperations(metrics, sql);
       const db = createDatabase(sql);
       return {
