@@ -59,10 +59,15 @@ describe('billing through the gateway', () => {
     expect((await stranger.request(BudgetsDocument)).budgets).toEqual([]);
   });
 
-  it('pushes a crossed budget threshold to budgetAlerts subscribers over graphql-ws, once', async () => {
+  it('pushes a crossed budget threshold to budgetAlerts subscribers over graphql-ws, once, and to no other tenant', async () => {
     const client = subscriptionsClient(platform.gateway.url, { token: platform.token });
+    const otherClient = subscriptionsClient(platform.gateway.url, { token: await platform.tokenFor({ tenant: 'billing-e2e-other', role: 'admin' }) });
     // Resumed from the start of the stream, so the alert arrives however late the subscription starts.
     const alerts = collect(client, BudgetAlertsDocument, { after: encodeEventCursor({ stream: 'billing.alert', txid: '0', seq: 0 }) });
+    const otherAlerts = collect(otherClient, BudgetAlertsDocument, { after: encodeEventCursor({ stream: 'billing.alert', txid: '0', seq: 0 }) });
+    let otherEnded = false;
+    void otherAlerts.error.then(() => (otherEnded = true));
+    void otherAlerts.completed.then(() => (otherEnded = true));
     try {
       const { createBudget } = await platform.client.request(CreateBudgetDocument, {
         input: { name: 'e2e-forecast', amount: '0.01', scope: { labels: [{ key: 'team', value: 'billing-e2e' }] }, thresholds: [{ percent: 100, basis: 'FORECAST' }], action: 'ALERT' },
@@ -73,9 +78,14 @@ describe('billing through the gateway', () => {
       // More passes run; the threshold does not fire again this period.
       await new Promise((resolve) => setTimeout(resolve, 1_500));
       expect(alerts.results).toHaveLength(1);
+      // The other tenant's subscription, replayed from the same start and still open, saw nothing of it.
+      expect(otherAlerts.results).toEqual([]);
+      expect(otherEnded).toBe(false);
     } finally {
       alerts.stop();
+      otherAlerts.stop();
       await client.dispose();
+      await otherClient.dispose();
     }
   });
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPlatform, type Platform } from '@novacron/e2e';
-import { CreateBudgetDocument, CreateVmDocument, ProvidersDocument, StartVmDocument, VMsDocument } from '@novacron/sdk';
+import { BudgetsDocument, CreateBudgetDocument, CreateVmDocument, ProvidersDocument, StartVmDocument, VMsDocument } from '@novacron/sdk';
 import type { Page } from 'playwright-core';
 import { buildDashboard } from './support/buildDashboard.ts';
 import { seriousViolations } from './support/checkAccessibility.ts';
@@ -164,13 +164,49 @@ describe('the web dashboard in Chromium against the real platform', () => {
     // A budget the running VMs have already outspent: billing's next check raises its alert, and the page shows it without reloading.
     await platform.client.request(CreateBudgetDocument, { input: { name: 'tiny', amount: '0.000001', scope: { providers: [choice.provider, 'aws', 'azure', 'gcp'].filter((name, index, all) => all.indexOf(name) === index) }, thresholds: [{ percent: 50, basis: 'ACTUAL' }] } });
     await page.getByTestId('budget-alerts').getByText('tiny').first().waitFor({ timeout: 90_000 });
-    await page.getByText(/tiny \(monthly\)/).waitFor();
+    await page.getByText(/tiny \(monthly, alerts\)/).waitFor();
     await page.getByLabel('Group by').selectOption('LABEL');
     await page.getByLabel('Label key').fill('team');
     await page.getByRole('table').filter({ hasText: 'Spend by label' }).waitFor();
     await inspect(page, 'costs');
     await page.getByRole('link', { name: 'Fleet' }).click();
     await page.getByRole('heading', { name: 'Fleet' }).waitFor();
+  });
+
+  it('creates, edits and deletes a budget from the Costs page, flagging a bad amount before sending', async () => {
+    await page.getByRole('link', { name: 'Costs' }).click();
+    await page.getByRole('button', { name: 'New budget' }).click();
+    const form = page.getByRole('form', { name: 'New budget' });
+    await form.getByLabel('Budget name').fill('ui-budget');
+    await form.getByLabel('Amount (USD per month)').fill('-5');
+    await form.getByLabel('Providers (comma-separated)').fill(choice.provider);
+    await form.getByLabel('Alert at (% of the amount, comma-separated)').fill('50, 90');
+    await form.getByRole('button', { name: 'Create budget' }).click();
+    await form.getByText('a USD amount with at most six decimals').waitFor();
+    expect(await form.getByLabel('Amount (USD per month)').getAttribute('aria-invalid')).toBe('true');
+    await form.getByLabel('Amount (USD per month)').fill('250');
+    await form.getByRole('button', { name: 'Create budget' }).click();
+    const item = page.getByTestId('budget').filter({ hasText: 'ui-budget' });
+    await item.getByText(/ui-budget \(monthly, alerts\)/).waitFor();
+    expect(await item.textContent()).toContain('$250.00');
+    await inspect(page, 'costs-budget-created');
+
+    await item.getByRole('button', { name: 'Edit budget ui-budget' }).click();
+    const edit = page.getByRole('form', { name: 'Edit budget ui-budget' });
+    expect(await edit.getByLabel('Amount (USD per month)').inputValue()).toBe('250');
+    await edit.getByLabel('Amount (USD per month)').fill('300');
+    await edit.getByLabel('When exceeded').selectOption('BLOCK_CREATE');
+    await edit.getByRole('button', { name: 'Save budget' }).click();
+    await item.getByText(/ui-budget \(monthly, blocks creates\)/).waitFor();
+    const stored = (await platform.client.request(BudgetsDocument)).budgets.find((budget) => budget.name === 'ui-budget');
+    expect(stored).toMatchObject({ amount: '300.000000', action: 'BLOCK_CREATE', scope: { providers: [choice.provider] } });
+    expect(stored?.thresholds.map((threshold) => threshold.percent)).toEqual([50, 90]);
+
+    await item.getByRole('button', { name: 'Edit budget ui-budget' }).click();
+    await page.getByRole('form', { name: 'Edit budget ui-budget' }).getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete budget' }).click();
+    await item.waitFor({ state: 'detached' });
+    expect((await platform.client.request(BudgetsDocument)).budgets.map((budget) => budget.name)).not.toContain('ui-budget');
   });
 
   it('keeps the pages usable in the dark theme', async () => {

@@ -6,6 +6,11 @@ import { readEnv } from '@novacron/server-kit';
 import { loadSubgraphConfig, type SubgraphConfig } from '@novacron/subgraph-kit';
 
 export interface BillingConfig extends SubgraphConfig {
+  security: SubgraphConfig['security'] & {
+    /** `CREDENTIALS_KEYS` (`kid:base64key,…`): webhook secrets at rest, the same ring as vms' provider credentials. */
+    credentialKeys: string | undefined;
+    credentialActiveKeyId: string | undefined;
+  };
   billing: {
     /** How often budgets are evaluated, holds expired, anomalies judged and webhooks delivered. */
     tasksIntervalMs: number;
@@ -20,8 +25,14 @@ export interface BillingConfig extends SubgraphConfig {
 
 /** Reads the configuration, with the embedded-default values. */
 export function loadConfig(): BillingConfig {
+  const shared = loadSubgraphConfig('billing');
   return Object.freeze({
-    ...loadSubgraphConfig('billing'),
+    ...shared,
+    security: {
+      ...shared.security,
+      credentialKeys: readEnv.optional('CREDENTIALS_KEYS'),
+      credentialActiveKeyId: readEnv.optional('CREDENTIALS_ACTIVE_KEY_ID'),
+    },
     billing: Object.freeze({
       tasksIntervalMs: readEnv.int('BILLING_TASKS_INTERVAL_MS', 30_000),
       reservationHoldSeconds: readEnv.int('BILLING_RESERVATION_HOLD_SECONDS', 900),

@@ -1,4 +1,5 @@
 import type { Catalog } from '@novacron/catalog';
+import type { CredentialKeys } from '@novacron/secrets';
 import type { RequestPrincipal } from '@novacron/subgraph-kit';
 import type { BillingConfig } from './config.ts';
 import type { Database } from './db/createDatabase.ts';
@@ -13,6 +14,8 @@ export interface BillingServices {
   now(): number;
   /** Reads the metrics subgraph as NovaCron; null when no metrics subgraph is configured. */
   metrics: MetricsRequester | null;
+  /** The key ring budget webhook secrets are encrypted with (`CREDENTIALS_KEYS`, shared with vms). */
+  secretKeys: CredentialKeys;
 }
 
 /** What every resolver receives. */

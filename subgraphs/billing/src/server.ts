@@ -1,4 +1,5 @@
 import { loadCatalog } from '@novacron/catalog';
+import { loadCredentialKeys } from '@novacron/secrets';
 import type { Logger } from '@novacron/server-kit';
 import { loadTypeDefs, startStreamFollower, startSubgraph, type RunningSubgraph } from '@novacron/subgraph-kit';
 import type { BillingConfig } from './config.ts';
@@ -8,6 +9,7 @@ import { applyVmEvents } from './domain/applyVmEvents.ts';
 import { billingOutbox } from './domain/billingOutbox.ts';
 import type { FollowedVmEvent } from './domain/FollowedVmEvent.ts';
 import { resolvers } from './resolvers/index.ts';
+import { encryptPlaintextWebhookSecrets } from './domain/webhookSecretCipher.ts';
 import { startBillingTasks } from './startBillingTasks.ts';
 
 /** The subgraph's SDL, loaded relative to this module. */
@@ -32,15 +34,23 @@ export function start(config: BillingConfig, logger?: Logger, options: StartOpti
     typeDefs,
     resolvers,
     migrationsFolder: new URL('../drizzle', import.meta.url),
-    services: ({ sql, subgraphs }) => ({
-      db: createDatabase(sql),
-      catalog: loadCatalog(),
-      config,
-      now: options.now ?? (() => Math.floor(Date.now() / 1000)),
-      metrics: config.subgraphUrls.metrics
-        ? (query, variables) => subgraphs.request('metrics', query, variables, { system: true, subject: 'billing/rightsizing' })
-        : null,
-    }),
+    services: async ({ sql, subgraphs }) => {
+      const db = createDatabase(sql);
+      const { security } = config;
+      const secretKeys = await loadCredentialKeys({ production: config.production, credentialKeys: security.credentialKeys, credentialActiveKeyId: security.credentialActiveKeyId, keysDir: security.keysDir });
+      // Rows from before migration 0001 hold their secret in plaintext until this start encrypts them.
+      await encryptPlaintextWebhookSecrets(db, secretKeys);
+      return {
+        db,
+        catalog: loadCatalog(),
+        config,
+        now: options.now ?? (() => Math.floor(Date.now() / 1000)),
+        metrics: config.subgraphUrls.metrics
+          ? (query, variables) => subgraphs.request('metrics', query, variables, { system: true, subject: 'billing/rightsizing' })
+          : null,
+        secretKeys,
+      };
+    },
     context: (request, services) => ({ ...request, services }),
     outbox: { outbox: billingOutbox, db: (services) => services.db },
     background: (kit, services) => {

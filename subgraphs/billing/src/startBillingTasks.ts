@@ -21,7 +21,7 @@ export function startBillingTasks(services: BillingServices, logger: Logger): { 
     const now = services.now();
     const today = startOfUtcDay(now);
     try {
-      const report = await runBillingTasks(services.db, { now, judgeAnomalies: judgedDay !== today, anomalyRule, deliveryPolicy });
+      const report = await runBillingTasks(services.db, { now, judgeAnomalies: judgedDay !== today, anomalyRule, deliveryPolicy, secretKeys: services.secretKeys });
       judgedDay = today;
       if (report.alerts + report.anomalies + report.deliveries + report.expiredHolds > 0) logger.info(report, 'billing tasks');
     } catch (error) {

@@ -131,9 +131,11 @@ describe('billable intervals from a VM state history', () => {
       { at: '2026-11-03T01:00:00Z', status: 'STOPPED' },
     ]);
     const items = lineItems(billableSegments(azure), window('2026-11-03T00:00:00Z', '2026-11-03T02:00:00Z'), asOf);
-    // 1 h of Standard_B2s at $0.0416; disk 32 GiB × $0.165 = $5.28/month → 5,280,000 × 7,200 / 2,628,000 = 14,465.75 → 14,466 µ$.
+    // 1 h of Standard_B2s at $0.0416; disk P4 32 GiB × $0.164984 = $5.279488/month → 5,279,488 × 7,200 / 2,628,000 = 14,464.35 → 14,464 µ$.
     expect(byKind(items, 'COMPUTE')).toBe(41_600n);
-    expect(byKind(items, 'DISK')).toBe(14_466n);
+    expect(byKind(items, 'DISK')).toBe(14_464n);
+    // A Windows image's 127 GiB OS disk is billed as its tier, P10: 128 GiB × $0.153984 = $19.709952/month (list $19.71).
+    expect(pricesFor(catalog, { provider: 'azure', region: 'eastus', instanceType: 'Standard_B2s', image: 'windows-2022', spot: false })).toMatchObject({ diskGb: 128, diskMicrosPerGbMonth: 153_984n });
   });
 
   it('uses the spot price for spot VMs, and on-demand where the catalog has no spot price', () => {

@@ -1,17 +1,20 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCatalog } from '@novacron/catalog';
+import { parseCredentialKeys } from '@novacron/secrets';
 import { applyVmEvents } from '../src/domain/applyVmEvents.ts';
 import { createBudget } from '../src/domain/budgets.ts';
 import { deliverDueWebhooks, listWebhookDeliveries, setBudgetWebhook, verifyWebhookSignature } from '../src/domain/budgetWebhooks.ts';
 import { evaluateBudgetAlerts } from '../src/domain/evaluateBudgetAlerts.ts';
+import { encryptPlaintextWebhookSecrets } from '../src/domain/webhookSecretCipher.ts';
 import { epochSeconds } from '../src/domain/utcCalendar.ts';
 import { createBillingDatabase } from './support/billingDatabase.ts';
 import { vmEventStream } from './support/vmEventStream.ts';
 
 const catalog = loadCatalog();
+const keys = parseCredentialKeys(`test-1:${randomBytes(32).toString('base64')}`);
 let database: Awaited<ReturnType<typeof createBillingDatabase>>;
 
 /** A webhook receiver that checks each signature itself (plain node:crypto) and answers 500 to the first request. */
@@ -49,7 +52,7 @@ describe('budget alerts', () => {
     vm.running('2026-11-01T00:00:00Z');
     await database.db.transaction((tx) => applyVmEvents(tx, vm.events, catalog));
     const { port } = receiver.address() as AddressInfo;
-    await setBudgetWebhook(database.db, tenant, { url: `http://127.0.0.1:${port}/hooks/budget`, secret });
+    await setBudgetWebhook(database.db, keys, tenant, { url: `http://127.0.0.1:${port}/hooks/budget`, secret });
     const budget = await createBudget(database.db, tenant, {
       name: 'prod',
       amount: '100',
@@ -83,11 +86,11 @@ describe('budget alerts', () => {
 
   it('delivers signed webhooks at least once, retrying after a 500 with backoff and the same delivery id', async () => {
     const now = new Date('2026-12-02T12:00:00Z');
-    expect(await deliverDueWebhooks(database.db, { now })).toBe(3);
+    expect(await deliverDueWebhooks(database.db, keys, { now })).toBe(3);
     expect(received.map((request) => request.signatureValid)).toEqual([true, true, true]);
     // The first request got a 500: not due again until 30 s later.
-    expect(await deliverDueWebhooks(database.db, { now: new Date(now.getTime() + 29_000) })).toBe(0);
-    expect(await deliverDueWebhooks(database.db, { now: new Date(now.getTime() + 30_000) })).toBe(1);
+    expect(await deliverDueWebhooks(database.db, keys, { now: new Date(now.getTime() + 29_000) })).toBe(0);
+    expect(await deliverDueWebhooks(database.db, keys, { now: new Date(now.getTime() + 30_000) })).toBe(1);
     expect(received).toHaveLength(4);
     expect(received[3]!.headers['x-novacron-delivery']).toBe(received[0]!.headers['x-novacron-delivery']);
     expect(received[3]!.body).toBe(received[0]!.body);
@@ -98,6 +101,58 @@ describe('budget alerts', () => {
     expect(history.map((delivery) => delivery.status)).toEqual(['DELIVERED', 'DELIVERED', 'DELIVERED']);
     expect(history.find((delivery) => delivery.id === received[0]!.headers['x-novacron-delivery'])).toMatchObject({ attempts: 2, lastStatusCode: 204 });
     expect(await listWebhookDeliveries(database.db, 'someone-else', 10)).toEqual([]);
+  });
+
+  it('stores the secret encrypted: no column holds it, and another tenant’s row cannot borrow its ciphertext to sign', async () => {
+    const [row] = await database.sql`select * from billing.budget_webhooks where tenant_id = ${tenant}`;
+    expect(row).toMatchObject({ secret_key_id: 'test-1', plaintext_secret: null });
+    expect(JSON.stringify(row)).not.toContain(secret);
+    expect(Buffer.from(String(row!.secret_ciphertext), 'base64').toString('latin1')).not.toContain(secret);
+    // The ciphertext copied onto another tenant's webhook no longer decrypts (the tenant is its associated data).
+    await database.sql`
+      insert into billing.budget_webhooks (tenant_id, url, secret_key_id, secret_nonce, secret_ciphertext, secret_auth_tag)
+      values ('thief', ${row!.url}, ${row!.secret_key_id}, ${row!.secret_nonce}, ${row!.secret_ciphertext}, ${row!.secret_auth_tag})`;
+    const [thief] = await database.sql`select id from billing.budget_webhooks where tenant_id = 'thief'`;
+    await database.sql`insert into billing.webhook_deliveries (tenant_id, webhook_id, url, event_type, body) values ('thief', ${thief!.id}, ${row!.url}, 'budget.test', '{}')`;
+    const sentBefore = received.length;
+    expect(await deliverDueWebhooks(database.db, keys, { now: new Date('2026-12-02T13:00:00Z') })).toBe(1);
+    expect(received).toHaveLength(sentBefore);
+    const [failed] = await listWebhookDeliveries(database.db, 'thief', 1);
+    expect(failed).toMatchObject({ status: 'PENDING', attempts: 1, lastStatusCode: null, lastError: 'the webhook secret cannot be decrypted (unknown key or altered row)' });
+    await database.sql`delete from billing.webhook_deliveries where tenant_id = 'thief'`;
+    await database.sql`delete from billing.budget_webhooks where tenant_id = 'thief'`;
+  });
+
+  it('encrypts a secret stored in plaintext before migration 0001, and its deliveries still verify', async () => {
+    const legacySecret = 'legacy-secret-0123456789abcdef';
+    const legacyReceived: Array<{ body: string; header: string }> = [];
+    const legacyReceiver = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        legacyReceived.push({ body: Buffer.concat(chunks).toString('utf8'), header: String(request.headers['x-novacron-signature'] ?? '') });
+        response.statusCode = 204;
+        response.end();
+      });
+    });
+    await new Promise<void>((resolve) => legacyReceiver.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = legacyReceiver.address() as AddressInfo;
+      // The row as migration 0001 leaves one written before it: the old column renamed, the secret in it.
+      await database.sql`insert into billing.budget_webhooks (tenant_id, url, plaintext_secret) values ('legacy', ${`http://127.0.0.1:${port}/hook`}, ${legacySecret})`;
+      expect(await encryptPlaintextWebhookSecrets(database.db, keys)).toBe(1);
+      expect(await encryptPlaintextWebhookSecrets(database.db, keys)).toBe(0);
+      const [row] = await database.sql`select * from billing.budget_webhooks where tenant_id = 'legacy'`;
+      expect(row).toMatchObject({ plaintext_secret: null, secret_key_id: 'test-1' });
+      expect(JSON.stringify(row)).not.toContain(legacySecret);
+      await database.sql`insert into billing.webhook_deliveries (tenant_id, webhook_id, url, event_type, body) values ('legacy', ${row!.id}, ${row!.url}, 'budget.test', '{"id":"x"}')`;
+      expect(await deliverDueWebhooks(database.db, keys, { now: new Date('2026-12-02T14:00:00Z') })).toBe(1);
+      expect(legacyReceived).toHaveLength(1);
+      const timestamp = Number(/t=(\d+)/.exec(legacyReceived[0]!.header)![1]);
+      expect(verifyWebhookSignature(legacySecret, legacyReceived[0]!.header, legacyReceived[0]!.body, { now: timestamp })).toBe(true);
+    } finally {
+      await new Promise((resolve) => legacyReceiver.close(resolve));
+    }
   });
 
   it('verifies signatures with the exported helper and rejects a replay outside the window', () => {
@@ -111,7 +166,7 @@ describe('budget alerts', () => {
 
   it('refuses webhook URLs that are not http(s), carry credentials, or (in production) are plain http or internal', async () => {
     const refusal = (url: string, production = false) =>
-      setBudgetWebhook(database.db, 'hooks', { url }, { production }).then(
+      setBudgetWebhook(database.db, keys, 'hooks', { url }, { production }).then(
         () => undefined,
         (error: { extensions: Record<string, unknown> }) => error.extensions,
       );

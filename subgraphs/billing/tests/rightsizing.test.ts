@@ -68,4 +68,27 @@ describe('utilization from the metrics subgraph’s 5-minute series', () => {
     const summary = summarizeUtilization([...values.slice(0, 360), ...Array.from({ length: 40 }, () => null)], null);
     expect(summary).toEqual({ cpuP995: 89.75, memoryP995: null, hoursOfData: 30 });
   });
+
+  it('reads the 14 days in pages of at most 2,016 buckets that start on bucket boundaries and never overlap', async () => {
+    const { readUtilization } = await import('../src/domain/readUtilization.ts');
+    const pages: Array<{ from: string; to: string; step: number }> = [];
+    // A stand-in for the metrics subgraph's answer: one 10 % CPU bucket per 5 minutes of each page.
+    const request = async <T,>(_query: string, variables: Record<string, unknown>): Promise<T> => {
+      const page = variables as { from: string; to: string; step: number };
+      pages.push({ from: page.from, to: page.to, step: page.step });
+      const buckets = Math.ceil((Date.parse(page.to) - Date.parse(page.from)) / (page.step * 1000));
+      const points = Array.from({ length: buckets }, () => ({ value: 10 }));
+      return { _entities: [{ cpu: { points }, memory: { points } }] } as T;
+    };
+    // Now is 2 min 30 s into a bucket: the window's first bucket starts 2 min 30 s before now − 14 d.
+    const now = Date.parse('2026-11-16T00:02:30Z') / 1000;
+    const summary = await readUtilization(request, '00000000-0000-4000-8000-000000000001', now);
+    expect(pages).toEqual([
+      { from: '2026-11-02T00:00:00.000Z', to: '2026-11-09T00:00:00.000Z', step: 300 },
+      { from: '2026-11-09T00:00:00.000Z', to: '2026-11-16T00:00:00.000Z', step: 300 },
+      { from: '2026-11-16T00:00:00.000Z', to: '2026-11-16T00:02:30.000Z', step: 300 },
+    ]);
+    // 2,016 + 2,016 + 1 buckets.
+    expect(summary).toEqual({ cpuP995: 10, memoryP995: 10, hoursOfData: (4033 * 300) / 3600 });
+  });
 });

@@ -116,7 +116,7 @@ describe('the billing subgraph', () => {
 
   it('keeps budgets, anomalies, webhooks, deliveries and alerts to their tenant', async () => {
     const db = running.services.db;
-    await setBudgetWebhook(db, 'acme', { url: 'http://127.0.0.1:1/hook', secret: 'acme-secret-0123456789' });
+    await setBudgetWebhook(db, running.services.secretKeys, 'acme', { url: 'http://127.0.0.1:1/hook', secret: 'acme-secret-0123456789' });
     await evaluateBudgetAlerts(db, 'acme', epochSeconds('2026-11-23T00:00:00Z'));
     await detectCostAnomalies(db, 'acme', epochSeconds('2026-11-15T00:00:00Z'));
     const [event] = await database.sql`select seq, txid::text as txid from billing.alert_events where tenant_id = 'acme' order by seq limit 1`;
@@ -194,5 +194,24 @@ describe('the billing subgraph', () => {
     expect((await as('acme')(`mutation($id: ID!) { deleteBudget(id: $id) }`, { id: budgetId })).data?.deleteBudget).toBe(true);
     expect((await as('acme')(`mutation($id: ID!) { deleteBudget(id: $id) }`, { id: budgetId })).errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
     expect((await as('acme', 'viewer')(`{ budgets { id } }`)).data?.budgets).toEqual([]);
+  });
+  it('sets a tenant’s webhook (admin only), shows its secret once, stores it encrypted and leaves other tenants’ webhooks alone', async () => {
+    const set = `mutation($input: BudgetWebhookInput!) { setBudgetWebhook(input: $input) { url secret } }`;
+    const operator = await as('globex', 'operator')(set, { input: { url: 'https://hooks.globex.example/budget' } });
+    expect(operator.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const bad = await as('globex')(set, { input: { url: 'ftp://hooks.globex.example/budget' } });
+    expect(bad.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.url' });
+    const short = await as('globex')(set, { input: { url: 'https://hooks.globex.example/budget', secret: 'short' } });
+    expect(short.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.secret' });
+    expect(await database.sql`select 1 from billing.budget_webhooks where tenant_id = 'globex'`).toHaveLength(0);
+
+    const made = await as('globex')(set, { input: { url: 'https://hooks.globex.example/budget' } });
+    expect(made.errors).toBeUndefined();
+    const secret: string = made.data?.setBudgetWebhook.secret;
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9_-]{32}$/);
+    expect((await as('globex')(`{ budgetWebhook { url secret } }`)).data?.budgetWebhook).toEqual({ url: 'https://hooks.globex.example/budget', secret: null });
+    const [row] = await database.sql`select * from billing.budget_webhooks where tenant_id = 'globex'`;
+    expect(JSON.stringify(row)).not.toContain(secret.slice('whsec_'.length));
+    expect((await as('acme')(`{ budgetWebhook { url } }`)).data?.budgetWebhook).toEqual({ url: 'http://127.0.0.1:1/hook' });
   });
 });

@@ -1,7 +1,7 @@
 import type DataLoader from 'dataloader';
 import type { ProviderRegistry } from '@novacron/providers';
 import type { RequestPrincipal, SubgraphClient } from '@novacron/subgraph-kit';
-import type { CredentialKeys } from './domain/credentialCipher.ts';
+import type { CredentialKeys } from '@novacron/secrets';
 import type { BudgetGuard } from './domain/reserveCreateBudget.ts';
 import type { VmsConfig } from './config.ts';
 import type { Database } from './db/createDatabase.ts';

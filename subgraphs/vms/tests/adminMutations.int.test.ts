@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@novacron/testing';
 import { createLogger } from '@novacron/server-kit';
 import { internalTokenHeader } from '@novacron/auth';
-import { decryptCredentials } from '../src/domain/credentialCipher.ts';
+import { decryptCredentials } from '@novacron/secrets';
 import { inputDigest } from '../src/domain/inputDigest.ts';
 import { start, type RunningVmsSubgraph } from '../src/server.ts';
 import { createTestKeys } from './support/internalTokens.ts';

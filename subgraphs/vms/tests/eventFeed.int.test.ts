@@ -6,7 +6,7 @@ import { createProviderRegistry } from '@novacron/providers';
 import { randomBytes } from 'node:crypto';
 import { createDatabase, type Database } from '../src/db/createDatabase.ts';
 import { migrateVms } from '../src/db/migrateVms.ts';
-import { parseCredentialKeys } from '../src/domain/credentialCipher.ts';
+import { parseCredentialKeys } from '@novacron/secrets';
 import { vmsOutbox } from '../src/domain/eventStreams.ts';
 import { requestCreate } from '../src/domain/requestOperation.ts';
 import type { VmsServices } from '../src/context.ts';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseCredentialKeys } from '../src/domain/credentialCipher.ts';
+import { parseCredentialKeys } from '@novacron/secrets';
 import { eq } from 'drizzle-orm';
 import { createTestDatabase, type TestDatabase } from '@novacron/testing';
 import { createSql } from '@novacron/db';

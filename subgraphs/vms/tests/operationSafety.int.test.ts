@@ -9,7 +9,7 @@ import type { VmsServices } from '../src/context.ts';
 import { createDatabase, type Database } from '../src/db/createDatabase.ts';
 import { migrateVms } from '../src/db/migrateVms.ts';
 import { operations, vms } from '../src/db/schema.ts';
-import { parseCredentialKeys } from '../src/domain/credentialCipher.ts';
+import { parseCredentialKeys } from '@novacron/secrets';
 import { requestAction, requestCreate } from '../src/domain/requestOperation.ts';
 import { claimOperation } from '../src/worker/claimOperation.ts';
 import { executeOperation } from '../src/worker/executeOperation.ts';

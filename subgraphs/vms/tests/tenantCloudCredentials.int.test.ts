@@ -10,7 +10,7 @@ import type { VmsServices } from '../src/context.ts';
 import { createDatabase, type Database } from '../src/db/createDatabase.ts';
 import { migrateVms } from '../src/db/migrateVms.ts';
 import { operations, vms } from '../src/db/schema.ts';
-import { parseCredentialKeys } from '../src/domain/credentialCipher.ts';
+import { parseCredentialKeys } from '@novacron/secrets';
 import { createCredentialsLoader } from '../src/domain/loadProviderCredentials.ts';
 import { requestCreate } from '../src/domain/requestOperation.ts';
 import { setProviderCredentials } from '../src/domain/setProviderCredentials.ts';

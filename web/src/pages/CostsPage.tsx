@@ -1,6 +1,7 @@
 import { BudgetAlertsDocument, BudgetsDocument, CostReportDocument, type BudgetAlertFieldsFragment, type CostGroupBy } from '@novacron/sdk';
 import { useId, useMemo, useState } from 'react';
 import { useQuery, useSubscription } from 'urql';
+import { BudgetEditor } from '../components/BudgetEditor.tsx';
 import { ErrorMessage } from '../components/ErrorMessage.tsx';
 import { TimeChart } from '../components/TimeChart.tsx';
 
@@ -10,6 +11,8 @@ const usd = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD',
 export function CostsPage() {
   const [groupBy, setGroupBy] = useState<CostGroupBy>('PROVIDER');
   const [labelKey, setLabelKey] = useState('team');
+  // The budget being edited: `new`, a budget id, or none.
+  const [editing, setEditing] = useState<string | null>(null);
   const ids = { groupBy: useId(), label: useId() };
   const range = useMemo(() => {
     const now = new Date();
@@ -27,6 +30,11 @@ export function CostsPage() {
     refetchBudgets({ requestPolicy: 'network-only' });
     return [result.budgetAlerts, ...previous].slice(0, 50);
   });
+
+  const closeEditor = () => {
+    setEditing(null);
+    refetchBudgets({ requestPolicy: 'network-only' });
+  };
 
   const report = data?.costReport;
   const keyOf = (key: { provider: string | null; region: string | null; instanceType: string | null; label: string | null }) => key.provider ?? key.region ?? key.instanceType ?? key.label ?? '(none)';
@@ -79,12 +87,26 @@ export function CostsPage() {
       ) : null}
       <h2>Budgets</h2>
       <ErrorMessage error={budgetError} />
+      {editing === 'new' ? (
+        <BudgetEditor onDone={closeEditor} />
+      ) : (
+        <button type="button" onClick={() => setEditing('new')}>
+          New budget
+        </button>
+      )}
       {(budgetData?.budgets ?? []).length === 0 ? <p>No budgets.</p> : null}
       <ul className="budgets">
         {(budgetData?.budgets ?? []).map((budget) => (
-          <li key={budget.id}>
-            <strong>{budget.name}</strong> ({budget.period.toLowerCase()}): {usd.format(Number(budget.spent))} of {usd.format(Number(budget.amount))}, forecast {usd.format(Number(budget.forecast))}
+          <li key={budget.id} data-testid="budget">
+            <strong>{budget.name}</strong> ({budget.period.toLowerCase()}, {budget.action === 'BLOCK_CREATE' ? 'blocks creates' : 'alerts'}): {usd.format(Number(budget.spent))} of {usd.format(Number(budget.amount))}, forecast {usd.format(Number(budget.forecast))}
             <progress max={Number(budget.amount)} value={Math.min(Number(budget.spent), Number(budget.amount))} aria-label={`${budget.name} spent`} />
+            {editing === budget.id ? (
+              <BudgetEditor budget={budget} onDone={closeEditor} />
+            ) : (
+              <button type="button" onClick={() => setEditing(budget.id)} aria-label={`Edit budget ${budget.name}`}>
+                Edit
+              </button>
+            )}
           </li>
         ))}
       </ul>

@@ -3,7 +3,8 @@
  * subgraph's tables: VMs arrive by following the vms event feed (`vms`, `vm_history` are that
  * projection), metrics through the metrics subgraph's API.
  */
-import { bigint, boolean, index, integer, jsonb, pgSchema, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, check, index, integer, jsonb, pgSchema, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
 import { eventRetentionTable, eventTable, streamCursorTable } from '@novacron/subgraph-kit';
 
 export const billingSchema = pgSchema('billing');
@@ -138,15 +139,27 @@ export const budgetThresholdCrossings = billingSchema.table(
 );
 
 /** A tenant's budget webhook (one per tenant; `setBudgetWebhook` replaces it). */
-export const budgetWebhooks = billingSchema.table('budget_webhooks', {
-  id: uuid('id').primaryKey().defaultRandom(),
-  tenantId: text('tenant_id').notNull().unique(),
-  url: text('url').notNull(),
-  /** HMAC-SHA256 key; shown to the admin once, when set. */
-  secret: text('secret').notNull(),
-  createdAt: moment('created_at').notNull().defaultNow(),
-  updatedAt: moment('updated_at').notNull().defaultNow(),
-});
+export const budgetWebhooks = billingSchema.table(
+  'budget_webhooks',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: text('tenant_id').notNull().unique(),
+    url: text('url').notNull(),
+    /**
+     * The HMAC-SHA256 key (shown to the admin once, when set), AES-256-GCM encrypted with
+     * `@novacron/secrets` under `CREDENTIALS_KEYS`, bound to the tenant (see webhookSecretCipher.ts).
+     */
+    secretKeyId: text('secret_key_id'),
+    secretNonce: text('secret_nonce'),
+    secretCiphertext: text('secret_ciphertext'),
+    secretAuthTag: text('secret_auth_tag'),
+    /** Only rows written before migration 0001, until the subgraph's start encrypts them (then null). */
+    plaintextSecret: text('plaintext_secret'),
+    createdAt: moment('created_at').notNull().defaultNow(),
+    updatedAt: moment('updated_at').notNull().defaultNow(),
+  },
+  () => [check('budget_webhooks_one_secret', sql`num_nonnulls(secret_ciphertext, plaintext_secret) = 1`)],
+);
 
 /** One event to deliver to a webhook, retried with backoff until delivered or out of attempts. */
 export const webhookDeliveries = billingSchema.table(

@@ -2,9 +2,11 @@
 // replicas); an in-memory retry library would lose them on a restart.
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { badInput } from '@novacron/errors';
+import type { CredentialKeys } from '@novacron/secrets';
 import { and, asc, desc, eq, inArray, lte, sql } from 'drizzle-orm';
 import type { Database, Executor } from '../db/createDatabase.ts';
 import { budgetWebhooks, webhookDeliveries } from '../db/schema.ts';
+import { openWebhookSecret, sealWebhookSecret } from './webhookSecretCipher.ts';
 
 /** Header carrying `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">` (Stripe's scheme: the timestamp is signed, so a replay is detectable). */
 export const signatureHeader = 'x-novacron-signature';
@@ -34,11 +36,11 @@ export function verifyWebhookSignature(secret: string, header: string, body: str
 const internalHost = /^(localhost|127\.\d+\.\d+\.\d+|10\.\d+\.\d+\.\d+|192\.168\.\d+\.\d+|172\.(1[6-9]|2\d|3[01])\.\d+\.\d+|169\.254\.\d+\.\d+|0\.0\.0\.0|\[(::1?|f[cd][0-9a-f:]*|fe80:[0-9a-f:]*)\])$/i;
 
 /**
- * Sets (or replaces) the tenant's budget webhook. The secret is generated unless given, and returned
- * only here. With `production`, the URL must be https and must not name an internal address literally
+ * Sets (or replaces) the tenant's budget webhook. The secret is generated unless given, stored
+ * encrypted under `keys`, and returned only here. With `production`, the URL must be https and must not name an internal address literally
  * (a name that resolves to one is not caught: see docs/billing.md).
  */
-export async function setBudgetWebhook(db: Executor, tenantId: string, input: { url: string; secret?: string | null }, options: { production?: boolean } = {}) {
+export async function setBudgetWebhook(db: Executor, keys: CredentialKeys, tenantId: string, input: { url: string; secret?: string | null }, options: { production?: boolean } = {}) {
   let url: URL;
   try {
     url = new URL(input.url);
@@ -51,11 +53,12 @@ export async function setBudgetWebhook(db: Executor, tenantId: string, input: { 
   if (url.username || url.password) throw badInput('input.url', 'url must not carry credentials; use the signing secret');
   if (input.secret != null && input.secret.length < 16) throw badInput('input.secret', 'a secret needs at least 16 characters');
   const secret = input.secret ?? `whsec_${randomBytes(24).toString('base64url')}`;
+  const sealed = sealWebhookSecret(keys, tenantId, secret);
   const [row] = await db
     .insert(budgetWebhooks)
-    .values({ tenantId, url: url.toString(), secret })
-    .onConflictDoUpdate({ target: budgetWebhooks.tenantId, set: { url: url.toString(), secret, updatedAt: sql`now()` } })
-    .returning();
+    .values({ tenantId, url: url.toString(), ...sealed })
+    .onConflictDoUpdate({ target: budgetWebhooks.tenantId, set: { url: url.toString(), ...sealed, updatedAt: sql`now()` } })
+    .returning({ id: budgetWebhooks.id, tenantId: budgetWebhooks.tenantId, url: budgetWebhooks.url, createdAt: budgetWebhooks.createdAt, updatedAt: budgetWebhooks.updatedAt });
   return { webhook: row!, secret };
 }
 
@@ -67,7 +70,7 @@ export async function findBudgetWebhook(db: Executor, tenantId: string) {
 
 /** Queues an event for the tenant's webhook, in the caller's transaction (no webhook: nothing queued). */
 export async function enqueueWebhookDelivery(tx: Executor, tenantId: string, eventType: string, data: Record<string, unknown>): Promise<string | undefined> {
-  const [webhook] = await tx.select().from(budgetWebhooks).where(eq(budgetWebhooks.tenantId, tenantId));
+  const [webhook] = await tx.select({ id: budgetWebhooks.id, url: budgetWebhooks.url }).from(budgetWebhooks).where(eq(budgetWebhooks.tenantId, tenantId));
   if (!webhook) return undefined;
   const id = randomUUID();
   const body = JSON.stringify({ id, type: eventType, tenantId, data });
@@ -97,7 +100,7 @@ export function retryDelaySeconds(attempts: number, policy: DeliveryPolicy): num
  * schedules a retry with exponential backoff until `maxAttempts`, then FAILED. At least once: a crash
  * after the POST and before the commit resends it, with the same delivery id. Returns attempts made.
  */
-export async function deliverDueWebhooks(db: Database, options: { now: Date; policy?: DeliveryPolicy; batchSize?: number }): Promise<number> {
+export async function deliverDueWebhooks(db: Database, keys: CredentialKeys, options: { now: Date; policy?: DeliveryPolicy; batchSize?: number }): Promise<number> {
   const policy = options.policy ?? defaultDeliveryPolicy;
   return db.transaction(async (tx) => {
     const due = await tx
@@ -111,13 +114,19 @@ export async function deliverDueWebhooks(db: Database, options: { now: Date; pol
     const secrets = new Map(
       webhookIds.length === 0
         ? []
-        : (await tx.select({ id: budgetWebhooks.id, secret: budgetWebhooks.secret }).from(budgetWebhooks).where(inArray(budgetWebhooks.id, webhookIds))).map((row) => [row.id, row.secret]),
+        : (await tx.select().from(budgetWebhooks).where(inArray(budgetWebhooks.id, webhookIds))).map((row) => [row.id, openSecretOrNull(keys, row)]),
     );
     for (const delivery of due) {
       const attempts = delivery.attempts + 1;
       const secret = secrets.get(delivery.webhookId);
-      // The webhook was replaced since this was queued: sign with nothing stale, mark it failed.
-      const result = secret ? await post(delivery, secret, options.now, policy.timeoutMs) : { status: undefined, error: 'webhook removed' };
+      // The webhook was replaced since this was queued: sign with nothing stale, mark it failed. A secret
+      // that does not decrypt (its key left the ring, or the row was altered) fails only its own deliveries.
+      const result =
+        secret === undefined
+          ? { status: undefined, error: 'webhook removed' }
+          : secret === null
+            ? { status: undefined, error: 'the webhook secret cannot be decrypted (unknown key or altered row)' }
+            : await post(delivery, secret, options.now, policy.timeoutMs);
       const delivered = result.status !== undefined && result.status >= 200 && result.status < 300;
       const failed = !delivered && attempts >= policy.maxAttempts;
       await tx
@@ -134,6 +143,14 @@ export async function deliverDueWebhooks(db: Database, options: { now: Date; pol
     }
     return due.length;
   });
+}
+
+function openSecretOrNull(keys: CredentialKeys, row: Parameters<typeof openWebhookSecret>[1]): string | null {
+  try {
+    return openWebhookSecret(keys, row);
+  } catch {
+    return null;
+  }
 }
 
 async function post(delivery: typeof webhookDeliveries.$inferSelect, secret: string, now: Date, timeoutMs: number): Promise<{ status?: number; error?: string }> {

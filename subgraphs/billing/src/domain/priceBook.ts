@@ -38,6 +38,6 @@ export function pricesFor(catalog: Catalog, key: VmPriceKey): VmPrices {
     computePriced: entry !== undefined,
     spot: useSpot,
     diskGb: disk?.gb ?? 0,
-    diskMicrosPerGbMonth: disk ? parseUsd(disk.price.usdPerGbMonth) : 0n,
+    diskMicrosPerGbMonth: disk ? parseUsd(disk.usdPerGbMonth) : 0n,
   };
 }

@@ -42,15 +42,34 @@ interface SeriesAnswer {
 }
 
 /**
- * Reads a VM's last 14 days of CPU and memory through the metrics subgraph's API (never its tables)
- * and summarizes them. A VM with no memory samples at all has no memory metric.
+ * Points billing asks for per request: 7 days of 5-minute buckets. The metrics API refuses a series
+ * of more than its `maxPoints` (11,000 by default, configurable), so the 4,032-point window is read in
+ * pages that stay valid down to a limit of 2,016.
+ */
+export const utilizationPagePoints = 2016;
+
+/**
+ * Reads a VM's last 14 days of CPU and memory through the metrics subgraph's API (never its tables),
+ * page by page (pages start on bucket boundaries, so no bucket is read twice), and summarizes them.
+ * A VM with no memory samples at all has no memory metric.
  */
 export async function readUtilization(request: MetricsRequester, vmId: string, now: number): Promise<UtilizationSummary> {
-  const from = new Date((now - rightsizingRule.windowDays * 86_400) * 1000).toISOString();
-  const to = new Date(now * 1000).toISOString();
-  const answer = await request<SeriesAnswer>(seriesQuery, { representations: [{ __typename: 'VM', id: vmId }], from, to, step: utilizationStepSeconds });
-  const entity = answer._entities[0];
-  const cpu = entity?.cpu?.points.map((point) => point.value) ?? [];
-  const memory = entity?.memory?.points.map((point) => point.value) ?? [];
+  const stepMs = utilizationStepSeconds * 1000;
+  const toMs = now * 1000;
+  const firstBucketMs = Math.floor((toMs - rightsizingRule.windowDays * 86_400_000) / stepMs) * stepMs;
+  const cpu: (number | null)[] = [];
+  const memory: (number | null)[] = [];
+  for (let pageStart = firstBucketMs; pageStart < toMs; pageStart += utilizationPagePoints * stepMs) {
+    const pageEnd = Math.min(toMs, pageStart + utilizationPagePoints * stepMs);
+    const answer = await request<SeriesAnswer>(seriesQuery, {
+      representations: [{ __typename: 'VM', id: vmId }],
+      from: new Date(pageStart).toISOString(),
+      to: new Date(pageEnd).toISOString(),
+      step: utilizationStepSeconds,
+    });
+    const entity = answer._entities[0];
+    for (const point of entity?.cpu?.points ?? []) cpu.push(point.value);
+    for (const point of entity?.memory?.points ?? []) memory.push(point.value);
+  }
   return summarizeUtilization(cpu, memory.some((value) => value !== null) ? memory : null);
 }

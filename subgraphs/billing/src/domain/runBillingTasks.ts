@@ -1,4 +1,5 @@
 import { gt, isNull, or } from 'drizzle-orm';
+import type { CredentialKeys } from '@novacron/secrets';
 import type { Database } from '../db/createDatabase.ts';
 import { budgets, vms } from '../db/schema.ts';
 import { deliverDueWebhooks, type DeliveryPolicy } from './budgetWebhooks.ts';
@@ -23,6 +24,8 @@ export interface BillingTaskOptions {
   judgeAnomalies: boolean;
   anomalyRule?: AnomalyRule;
   deliveryPolicy?: DeliveryPolicy;
+  /** The keys webhook secrets are encrypted with. */
+  secretKeys: CredentialKeys;
 }
 
 /**
@@ -43,7 +46,7 @@ export async function runBillingTasks(db: Database, options: BillingTaskOptions)
     for (const { tenantId } of tenants) report.anomalies += (await detectCostAnomalies(db, tenantId, yesterday, rule)).length;
   }
   for (;;) {
-    const sent = await deliverDueWebhooks(db, { now: dateOf(options.now), policy: options.deliveryPolicy });
+    const sent = await deliverDueWebhooks(db, options.secretKeys, { now: dateOf(options.now), policy: options.deliveryPolicy });
     report.deliveries += sent;
     if (sent === 0) break;
   }

@@ -38,7 +38,7 @@ export const Mutation = {
   },
   async setBudgetWebhook(_parent: unknown, args: { input: { url: string; secret?: string | null } }, context: BillingContext) {
     const identity = authorize(context, 'admin');
-    const { webhook, secret } = await setBudgetWebhook(context.services.db, identity.tenantId, args.input, { production: context.services.config.production });
+    const { webhook, secret } = await setBudgetWebhook(context.services.db, context.services.secretKeys, identity.tenantId, args.input, { production: context.services.config.production });
     return { ...webhook, secret };
   },
   reserveBudget(_parent: unknown, args: ReservationArgs, context: BillingContext) {

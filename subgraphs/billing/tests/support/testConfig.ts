@@ -9,7 +9,7 @@ export function testConfig(databaseUrl: string, keysDir: string, overrides: Part
     metricsPort: 0,
     databaseUrl,
     production: false,
-    security: { internalTokenPublicKeyPem: undefined, internalTokenPrivateKeyPem: undefined, internalTokenKeyId: 'internal-1', keysDir },
+    security: { internalTokenPublicKeyPem: undefined, internalTokenPrivateKeyPem: undefined, internalTokenKeyId: 'internal-1', keysDir, credentialKeys: undefined, credentialActiveKeyId: undefined },
     events: { redisUrl: undefined, redisPrefix: 'novacron-test', retentionSeconds: 86_400, pruneIntervalMs: 60_000 },
     // vms answers nowhere: the tests feed the projection themselves; the follower just retries.
     subgraphUrls: { billing: 'http://127.0.0.1:1/graphql', vms: 'http://127.0.0.1:1/graphql' },

@@ -1,5 +1,6 @@
 import type { VmResolvers } from '../__generated__/resolvers-types.ts';
 import { authorize } from '@novacron/subgraph-kit';
+import type { RequestContext } from '../context.ts';
 import { planSeriesQuery } from '../domain/planSeriesQuery.ts';
 import { readLatestSamples } from '../domain/readLatestSamples.ts';
 import { readSeries } from '../domain/readSeries.ts';
@@ -8,22 +9,32 @@ import { metricsOutbox } from '../domain/sampleStream.ts';
 import { toSeries } from './toSeries.ts';
 
 /**
+ * The tenant a VM read acts for: a viewer's own, or null for NovaCron itself (billing's rightsizing
+ * reads any tenant's VM with a system identity, which only another subgraph can mint).
+ */
+function readerTenant(context: RequestContext): string | null {
+  return context.principal.kind === 'system' ? null : authorize(context, 'viewer').tenantId;
+}
+
+/**
  * `VM.metrics` and `VM.latestMetrics`. The reference is checked against this subgraph's own
  * projection: a VM of another tenant resolves to null (an id alone grants nothing); a VM the
- * projection has not seen yet resolves with no samples, since none can have been stored for it.
+ * projection has not seen yet resolves with no samples, since none can have been stored for it
+ * (for a system caller, which has no tenant, it resolves to null).
  */
 export const VM: VmResolvers = {
   async __resolveReference(reference, context) {
-    const identity = authorize(context, 'viewer');
+    const tenantId = readerTenant(context);
     if (!isUuid(reference.id)) return null;
     const vmId = reference.id.toLowerCase();
     const known = (await findVms(context.services.sql, [vmId])).get(vmId);
-    if (known) return known.tenantId === identity.tenantId ? known : null;
-    return { vmId, tenantId: identity.tenantId, name: '', provider: '', region: '', status: 'UNKNOWN', providerId: null, labels: {}, deleted: false };
+    if (known) return tenantId === null || known.tenantId === tenantId ? known : null;
+    if (tenantId === null) return null;
+    return { vmId, tenantId, name: '', provider: '', region: '', status: 'UNKNOWN', providerId: null, labels: {}, deleted: false };
   },
   id: (vm) => vm.vmId,
   async metrics(vm, args, context) {
-    authorize(context, 'viewer');
+    readerTenant(context);
     const { services } = context;
     const plan = planSeriesQuery(
       { kind: args.kind, from: new Date(args.from), to: new Date(args.to), step: args.step, aggregate: args.aggregate },
@@ -33,7 +44,7 @@ export const VM: VmResolvers = {
     return toSeries(plan, series.get('')!);
   },
   async latestMetrics(vm, _args, context) {
-    authorize(context, 'viewer');
+    readerTenant(context);
     const samples = await readLatestSamples(context.services.sql, vm.vmId);
     // Every sample gets the sample stream's head: subscribing `vmMetrics(after:)` with it delivers
     // exactly the samples stored after this read.

@@ -2,7 +2,7 @@ import { and, eq } from 'drizzle-orm';
 import { ProviderError } from '@novacron/providers';
 import type { Database } from '../db/createDatabase.ts';
 import { providerCredentials } from '../db/schema.ts';
-import { decryptCredentials, type CredentialKeys } from './credentialCipher.ts';
+import { decryptCredentials, type CredentialKeys } from '@novacron/secrets';
 
 /**
  * The provider registry's `loadCredentials`: a tenant's stored credentials for a provider,

@@ -3,7 +3,7 @@ import { badInput } from '@novacron/errors';
 import { isCloudName, parseCloudCredentials, ProviderError, type ProviderRegistry } from '@novacron/providers';
 import type { Database } from '../db/createDatabase.ts';
 import { providerCredentials } from '../db/schema.ts';
-import { encryptCredentials, type CredentialKeys } from './credentialCipher.ts';
+import { encryptCredentials, type CredentialKeys } from '@novacron/secrets';
 import { validateLabels } from './validateLabels.ts';
 
 /** What the API shows of stored credentials: that they exist, never what they are. */

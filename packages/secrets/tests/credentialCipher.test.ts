@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { decryptCredentials, encryptCredentials, parseCredentialKeys } from '../src/domain/credentialCipher.ts';
+import { decryptCredentials, encryptCredentials, parseCredentialKeys } from '../src/credentialCipher.ts';
 
 const key = () => randomBytes(32).toString('base64');
 

@@ -1,0 +1,3 @@
+import { createVitestConfig } from '@novacron/testing/vitest';
+
+export default createVitestConfig({ globalSetup: false });
