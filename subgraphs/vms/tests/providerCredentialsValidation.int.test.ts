@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@novacron/testing';
 import { createLogger } from '@novacron/server-kit';
 import { internalTokenHeader } from '@novacron/auth';
-import { encryptCredentials } from '../src/domain/credentialCipher.ts';
+import { encryptCredentials } from '@novacron/secrets';
 import { start, type RunningVmsSubgraph } from '../src/server.ts';
 import { createTestKeys } from './support/internalTokens.ts';
 import { testConfig } from './support/testConfig.ts';
