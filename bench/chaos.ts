@@ -2,7 +2,7 @@
  * `npm run chaos`: breaks the real platform on purpose and checks what it promises. Prints each
  * scenario's figures and a markdown table for docs/reliability.md; exits 1 when a guarantee failed.
  *
- *   node bench/chaos.ts [--short] [--only R2,R3]
+ *   node bench/chaos.ts [--short] [--only R2,R3] [--operations N] [--kills N] [--keys N]
  *
  * R2 (PostgreSQL crash) and R3 (Redis outage) live here; R1 (worker SIGKILLs) and R4 (duplicate
  * keys) are imported from bench/src/chaos/workerKills.ts and duplicateKeys.ts when those exist.
@@ -15,11 +15,17 @@ const { values } = parseArgs({
   options: {
     short: { type: 'boolean', default: false },
     only: { type: 'string' },
+    operations: { type: 'string' },
+    kills: { type: 'string' },
+    keys: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
 if (values.help) {
-  console.log('node bench/chaos.ts [--short] [--only R1,R2,R3,R4]\n  --short  the CI-sized variant\n  --only   run these scenarios only');
+  console.log(
+    'node bench/chaos.ts [--short] [--only R1,R2,R3,R4] [--operations N] [--kills N] [--keys N]\n  --short  the CI-sized variant\n  --only   run these scenarios only\n' +
+      '  --operations, --kills  R1 sizes (default 2,000 and 200)\n  --keys   R4 size (default 2,000 keys × 5)',
+  );
   process.exit(0);
 }
 
@@ -35,6 +41,15 @@ const scenarios: { id: string; module: string; shortSizes?: Record<string, numbe
 ];
 const only = values.only ? new Set(values.only.split(',').map((id) => id.trim().toUpperCase())) : null;
 const options: ChaosOptions = { short: values.short, log: (line) => console.log(line) };
+/** Sizes given on the command line; they win over the short variant's. A module ignores sizes it does not take. */
+const sizes: Record<string, number> = {};
+for (const name of ['operations', 'kills', 'keys'] as const) {
+  const value = values[name];
+  if (value === undefined) continue;
+  const size = Number(value);
+  if (!Number.isInteger(size) || size < 1) throw new Error(`--${name} must be a positive integer, got "${value}"`);
+  sizes[name] = size;
+}
 const results: (ChaosResult & { id: string })[] = [];
 let missing = 0;
 
@@ -50,7 +65,7 @@ for (const scenario of scenarios) {
   const started = Date.now();
   try {
     const { run } = (await import(url.href)) as ChaosScenario;
-    const result = await run({ ...options, ...(options.short ? scenario.shortSizes : {}) });
+    const result = await run({ ...options, ...(options.short ? scenario.shortSizes : {}), ...sizes });
     results.push({ id: scenario.id, ...result });
     console.log(`${scenario.id}: ${result.passed ? 'PASSED' : 'FAILED'} in ${Math.round((Date.now() - started) / 1000)} s`);
     for (const [name, value] of Object.entries(result.figures)) console.log(`  ${name}: ${value}`);

@@ -145,7 +145,7 @@ const mutations: MutationCase[] = [
     field: 'setProviderCredentials',
     minimum: 'admin',
     refused: (c) => c.execute(SetProviderCredentialsDocument, { input: { provider: 'gcp', credentials: { serviceAccountKey: 'stolen' } } }),
-    allowed: (c) => c.execute(SetProviderCredentialsDocument, { input: { provider: 'azure', credentials: { clientSecret: 'secret' } } }),
+    allowed: (c) => c.execute(SetProviderCredentialsDocument, { input: { provider: 'azure', credentials: { tenantId: 't', clientId: 'c', clientSecret: 'secret', subscriptionId: 's', resourceGroup: 'rg', subnetId: 'subnet' } } }),
     allowedCode: undefined,
   },
   {

@@ -1,6 +1,7 @@
 /** The gateway's configuration, read from the environment once. */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { isProductionMode } from '@novacron/auth';
 import { readEnv } from '@novacron/server-kit';
 import { readSubgraphNames } from './subscriptions/readStreamDeclarations.ts';
 
@@ -97,18 +98,21 @@ export function loadConfig(): GatewayConfig {
     const url = readEnv.optional(`${name.toUpperCase()}_URL`);
     if (url) subgraphUrls[name] = url;
   }
+  // The platform's one rule (as every subgraph): development mode only with NOVACRON_DEV=1; any NODE_ENV
+  // other than exactly "production" used to turn on development keys, introspection and stack traces.
+  const production = isProductionMode(process.env);
   return Object.freeze({
     host: readEnv.string('GATEWAY_HOST', '127.0.0.1'),
     port: readEnv.int('GATEWAY_PORT', 4000),
     metricsPort: readEnv.int('GATEWAY_METRICS_PORT', 0),
     supergraphPath,
     subgraphUrls,
-    production: readEnv.string('NODE_ENV', 'development') === 'production',
+    production,
     maxBodyBytes: readEnv.int('GATEWAY_MAX_BODY_BYTES', 1_000_000),
     subgraphTimeoutMs: readEnv.int('SUBGRAPH_TIMEOUT_MS', 30_000),
     web: {
       root: readEnv.string('WEB_ROOT', fileURLToPath(new URL('../../web/dist', import.meta.url))),
-      devTokens: readEnv.string('NOVACRON_DEV', '') === '1' && readEnv.string('NODE_ENV', 'development') !== 'production',
+      devTokens: !production,
       oidcClientId: readEnv.optional('WEB_OIDC_CLIENT_ID'),
       oidcScope: readEnv.string('WEB_OIDC_SCOPE', 'openid profile'),
     },

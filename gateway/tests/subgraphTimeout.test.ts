@@ -38,6 +38,7 @@ async function startGateway(vmsUrl: string): Promise<RunningGateway> {
   const base = loadConfig();
   const config: GatewayConfig = {
     ...base,
+    production: false,
     port: 0,
     subgraphUrls: { vms: vmsUrl },
     subgraphTimeoutMs: 300,

@@ -143,6 +143,6 @@ describe('the gateway serves the dashboard and development sign-in', () => {
     expect(withEnv({ NOVACRON_DEV: '1', NODE_ENV: 'development' }, loadConfig).web.devTokens).toBe(true);
     expect(withEnv({ NOVACRON_DEV: undefined, NODE_ENV: 'development' }, loadConfig).web.devTokens).toBe(false);
     expect(withEnv({ NOVACRON_DEV: '0', NODE_ENV: undefined }, loadConfig).web.devTokens).toBe(false);
-    expect(withEnv({ NOVACRON_DEV: '1', NODE_ENV: 'production' }, loadConfig).web.devTokens).toBe(false);
+    expect(() => withEnv({ NOVACRON_DEV: '1', NODE_ENV: 'production' }, loadConfig)).toThrow(/NODE_ENV=production/);
   });
 });

@@ -20,6 +20,9 @@ const transientClientCodes = new Set([
   'ENETUNREACH',
 ]);
 
+/** node-postgres (graphile-worker's driver) reports a connection the server dropped without a code. */
+const codelessConnectionMessages = /^(Connection terminated( unexpectedly)?|Client has encountered a connection error and is not queryable)$/;
+
 /**
  * True when an error (or any error in its `cause` chain: drizzle wraps the driver's error) is a
  * database failure worth waiting out, so an operation resumes instead of failing.
@@ -28,6 +31,7 @@ export function isTransientDatabaseError(error: unknown): boolean {
   for (let current = error, depth = 0; current && typeof current === 'object' && depth < 8; depth += 1) {
     const code = (current as { code?: unknown }).code;
     if (typeof code === 'string' && (transientClientCodes.has(code) || transientSqlStates.has(code) || /^08[0-9A-Z]{3}$/.test(code))) return true;
+    if (code === undefined && current instanceof Error && codelessConnectionMessages.test(current.message)) return true;
     current = (current as { cause?: unknown }).cause;
   }
   return false;

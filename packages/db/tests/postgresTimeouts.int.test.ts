@@ -77,6 +77,10 @@ describe('isTransientDatabaseError', () => {
     }
     const wrapped = new Error('Failed query: update …', { cause: Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }) });
     expect(isTransientDatabaseError(wrapped)).toBe(true);
+    // node-postgres (graphile-worker's driver) reports a dropped connection without a code.
+    expect(isTransientDatabaseError(new Error('Connection terminated unexpectedly'))).toBe(true);
+    expect(isTransientDatabaseError(new Error('Connection terminated'))).toBe(true);
+    expect(isTransientDatabaseError(new Error('relation "x" does not exist: Connection terminated unexpectedly'))).toBe(false);
   });
 
   it('leaves real errors alone', () => {

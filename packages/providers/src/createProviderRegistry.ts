@@ -3,6 +3,7 @@ import { LRUCache } from 'lru-cache';
 import type { Catalog } from '@novacron/catalog';
 import type { Sql } from '@novacron/db';
 import type { ProviderDriver } from './ProviderDriver.ts';
+import { ProviderError } from './ProviderError.ts';
 import { createCloudDriver, isCloudName, type CloudDriverSettings } from './cloud/createCloudDriver.ts';
 import { createEmulatedCloudDrivers, type EmulatedClouds } from './cloud/emulatedClouds.ts';
 import { createSimulatedDriver } from './simulated/createSimulatedDriver.ts';
@@ -86,7 +87,14 @@ export function createProviderRegistry(options: ProviderRegistryOptions): Provid
   async function forTenant(tenantId: string, name: string): Promise<ProviderDriver | undefined> {
     const fallback = drivers.get(name);
     if (!fallback || !options.loadCredentials || !isCloudName(name)) return fallback;
-    const credentials = await options.loadCredentials(tenantId, name);
+    let credentials: Record<string, string> | null;
+    try {
+      credentials = await options.loadCredentials(tenantId, name);
+    } catch (error) {
+      // A stored record that cannot be read fails this provider's calls, not the tenant's whole list.
+      if (error instanceof ProviderError && !error.transient) return refusingDriver(fallback, error);
+      throw error;
+    }
     if (!credentials || Object.keys(credentials).length === 0) return fallback;
     const fingerprint = createHash('sha256').update(JSON.stringify(Object.entries(credentials).sort())).digest('base64url');
     const key = `${tenantId}\u0000${name}\u0000${fingerprint}`;

@@ -57,14 +57,14 @@ describe('provider credentials', () => {
   it('keeps no trace of the secret in the audit log, not even a digest of it', async () => {
     const admin = await keys.forUser('initech', 'admin');
     for (const secret of ['first-secret', 'second-secret']) {
-      const result = await post(admin, setCredentials, { input: { provider: 'gcp', credentials: { serviceAccountKey: secret } } });
+      const result = await post(admin, setCredentials, { input: { provider: 'gcp', credentials: { project: 'initech', clientEmail: 'sa@initech.iam.gserviceaccount.com', privateKey: secret } } });
       expect(result.errors).toBeUndefined();
     }
     const rows = await database.sql<{ input_digest: string }[]>`select input_digest from vms.audit_log where tenant_id = 'initech' and action = 'setProviderCredentials' order by created_at`;
     expect(rows).toHaveLength(2);
     // Two different secrets leave the same record: the digest is a function of the field names only.
     expect(rows[0]?.input_digest).toBe(rows[1]?.input_digest);
-    expect(rows[0]?.input_digest).not.toBe(inputDigest('setProviderCredentials', { input: { provider: 'gcp', credentials: { serviceAccountKey: 'first-secret' } } }));
+    expect(rows[0]?.input_digest).not.toBe(inputDigest('setProviderCredentials', { input: { provider: 'gcp', credentials: { project: 'initech', clientEmail: 'sa@initech.iam.gserviceaccount.com', privateKey: 'first-secret' } } }));
   });
 
   it('refuses credentials from an operator, and audits the refusal', async () => {

@@ -1,4 +1,5 @@
 import { and, eq } from 'drizzle-orm';
+import { ProviderError } from '@novacron/providers';
 import type { Database } from '../db/createDatabase.ts';
 import { providerCredentials } from '../db/schema.ts';
 import { decryptCredentials, type CredentialKeys } from '@novacron/secrets';
@@ -7,7 +8,9 @@ import { decryptCredentials, type CredentialKeys } from '@novacron/secrets';
  * The provider registry's `loadCredentials`: a tenant's stored credentials for a provider,
  * decrypted, or null when it stored none (the registry then keeps the simulated driver). `keys` may
  * be a loader, called (once) only when some tenant has credentials: a worker that never meets one
- * needs no key material.
+ * needs no key material. A record that cannot be read (its key retired, the row damaged or sealed
+ * for another tenant) is a PROVIDER_AUTH ProviderError: the registry fails that provider's calls with
+ * it, and the tenant's other providers and the `providers` list keep working.
  */
 export function createCredentialsLoader(db: Database, keys: CredentialKeys | (() => Promise<CredentialKeys>)) {
   let loaded: Promise<CredentialKeys> | undefined;
@@ -18,6 +21,18 @@ export function createCredentialsLoader(db: Database, keys: CredentialKeys | (()
       .from(providerCredentials)
       .where(and(eq(providerCredentials.tenantId, tenantId), eq(providerCredentials.provider, provider)));
     if (!row) return null;
-    return JSON.parse(decryptCredentials(await keysNow(), row, `${tenantId}:${provider}`)) as Record<string, string>;
+    const credentialKeys = await keysNow();
+    try {
+      const stored: unknown = JSON.parse(decryptCredentials(credentialKeys, row, `${tenantId}:${provider}`));
+      if (typeof stored !== 'object' || stored === null || Array.isArray(stored)) throw new Error('the decrypted record is not an object');
+      return stored as Record<string, string>;
+    } catch (error) {
+      // The cause stays for the logs; the message names neither key material nor contents.
+      throw new ProviderError('UnreadableCredentials', `the stored ${provider} credentials (key "${row.keyId}") cannot be read: store them again with setProviderCredentials`, {
+        code: 'PROVIDER_AUTH',
+        transient: false,
+        cause: error,
+      });
+    }
   };
 }

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { badInput } from '@novacron/errors';
-import type { ProviderRegistry } from '@novacron/providers';
+import { isCloudName, parseCloudCredentials, ProviderError, type ProviderRegistry } from '@novacron/providers';
 import type { Database } from '../db/createDatabase.ts';
 import { providerCredentials } from '../db/schema.ts';
 import { encryptCredentials, type CredentialKeys } from '@novacron/secrets';
@@ -25,6 +25,7 @@ export async function setProviderCredentials(
   if (!providers.get(request.provider)) throw badInput('input.provider', `unknown provider "${request.provider.slice(0, 80)}"`);
   const credentials = validateLabels('input.credentials', request.credentials);
   if (Object.keys(credentials).length === 0) throw badInput('input.credentials', 'credentials must not be empty');
+  assertDriverCanBeBuilt(request.provider, credentials);
   const encrypted = encryptCredentials(keys, JSON.stringify(credentials), `${request.tenantId}:${request.provider}`);
   const [row] = await db
     .insert(providerCredentials)
@@ -35,6 +36,20 @@ export async function setProviderCredentials(
     })
     .returning({ keyId: providerCredentials.keyId, updatedAt: providerCredentials.updatedAt, updatedBy: providerCredentials.updatedBy });
   return { provider: request.provider, configured: true, keyId: row?.keyId ?? null, updatedAt: row?.updatedAt ?? null, updatedBy: row?.updatedBy ?? null };
+}
+
+/**
+ * Runs the cloud driver's own credential parser, so a record no driver can be built from is refused
+ * here (it used to be stored, and the tenant's provider calls then failed on every use).
+ */
+function assertDriverCanBeBuilt(provider: string, credentials: Record<string, string>): void {
+  if (!isCloudName(provider)) return;
+  try {
+    parseCloudCredentials(provider, credentials);
+  } catch (error) {
+    if (error instanceof ProviderError) throw badInput(`input.${error.field ?? 'credentials'}`, error.message);
+    throw error;
+  }
 }
 
 /** Which providers have credentials for a tenant. */

@@ -14,6 +14,7 @@ import { executeOperation } from './executeOperation.ts';
 import { pruneEvents } from '../domain/pruneEvents.ts';
 import { sweepExpiredLeases } from './sweepExpiredLeases.ts';
 import { createWorkerTelemetry } from './createWorkerTelemetry.ts';
+import { survivePostgresOutage } from './survivePostgresOutage.ts';
 import type { WorkerContext } from './WorkerContext.ts';
 import { createSubgraphClient, loadSubgraphSecurity } from '@novacron/subgraph-kit';
 
@@ -58,6 +59,7 @@ export async function startWorker(config: VmsConfig, logger: Logger = createLogg
     transitionTimeoutSeconds: config.worker.transitionTimeoutSeconds,
     placement: config.subgraphUrls.placement ? createSubgraphClient(config.subgraphUrls, await loadSubgraphSecurity(config)) : undefined,
   };
+  const stopSurvivingOutages = survivePostgresOutage(logger);
   const runner = await run({
     connectionString: config.databaseUrl,
     concurrency: config.worker.concurrency,
@@ -125,6 +127,7 @@ export async function startWorker(config: VmsConfig, logger: Logger = createLogg
       stopping.abort(new Error('worker stopping'));
       await runner.stop();
       await sql.end({ timeout: 5 });
+      stopSurvivingOutages();
       logger.info({ workerId }, 'operation worker stopped');
     },
   };
