@@ -1,5 +1,5 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
-import { isErrorCode } from './errorCodes.ts';
+import { isErrorCode, type ErrorCode } from './errorCodes.ts';
 
 /** Options for {@link createErrorFormatter}. */
 export interface ErrorFormatterOptions {
@@ -7,6 +7,12 @@ export interface ErrorFormatterOptions {
   production: boolean;
   /** Called with every error that is masked, so the real cause reaches the logs. */
   onMasked?: (error: unknown) => void;
+  /**
+   * Recognises an unregistered error that is nevertheless a known condition (a database that is
+   * restarting: UNAVAILABLE), so the client gets that code and a generic message instead of
+   * INTERNAL_SERVER_ERROR. The cause still reaches `onMasked`.
+   */
+  classify?: (error: unknown) => { code: ErrorCode; message: string } | undefined;
 }
 
 const passThroughCodes = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE', 'BAD_REQUEST']);
@@ -21,6 +27,8 @@ export function createErrorFormatter(options: ErrorFormatterOptions) {
     if (isErrorCode(code) && code !== 'INTERNAL_SERVER_ERROR') return withoutStack(formatted, options.production);
     if (typeof code === 'string' && passThroughCodes.has(code)) return withoutStack(formatted, options.production);
     options.onMasked?.(unwrap(error));
+    const known = options.classify?.(unwrap(error));
+    if (known) return { message: known.message, locations: formatted.locations, path: formatted.path, extensions: { code: known.code } };
     if (!options.production) {
       return { ...formatted, extensions: { ...formatted.extensions, code: 'INTERNAL_SERVER_ERROR' } };
     }

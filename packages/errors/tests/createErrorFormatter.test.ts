@@ -27,6 +27,21 @@ describe('createErrorFormatter', () => {
     expect(formatted.extensions?.code).toBe('INTERNAL_SERVER_ERROR');
   });
 
+  it('answers a classified unregistered error with its code and a generic message, and still logs the cause', () => {
+    const masked: unknown[] = [];
+    const cause = Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
+    const formatter = createErrorFormatter({
+      production: true,
+      onMasked: (error) => masked.push(error),
+      classify: (error) => ((error as { code?: string }).code === '57P01' ? { code: 'UNAVAILABLE', message: 'The database is unavailable; retry shortly' } : undefined),
+    });
+    const error = new GraphQLError('Failed query: select 1', { originalError: cause, path: ['vms'] });
+    expect(formatter(error.toJSON(), error)).toEqual({ message: 'The database is unavailable; retry shortly', extensions: { code: 'UNAVAILABLE' }, locations: undefined, path: ['vms'] });
+    expect(masked).toEqual([cause]);
+    const other = new GraphQLError('boom', { originalError: new Error('boom') });
+    expect(formatter(other.toJSON(), other).extensions).toEqual({ code: 'INTERNAL_SERVER_ERROR' });
+  });
+
   it('removes stack traces in production even from typed errors', () => {
     const error = new AppError('CONFLICT', 'busy');
     const formatted = createErrorFormatter({ production: true })({ message: 'busy', extensions: { code: 'CONFLICT', stacktrace: ['at x'] } }, error);

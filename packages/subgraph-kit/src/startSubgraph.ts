@@ -13,7 +13,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/res
 import { concatAST, parse, type DocumentNode } from 'graphql';
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import { internalTokenHeader, type InternalPrincipal } from '@novacron/auth';
-import { createSql, migrate, type Sql } from '@novacron/db';
+import { createSql, isTransientDatabaseError, migrate, type Sql } from '@novacron/db';
 import { createErrorFormatter, requestError, type AppError } from '@novacron/errors';
 import { startEventRelay, type EventRelay } from '@novacron/events';
 import { inspectInputs } from '@novacron/guards';
@@ -144,6 +144,8 @@ export async function startSubgraph<TServices, TContext extends object>(options:
       formatError: createErrorFormatter({
         production: config.production,
         onMasked: (error) => logger.error({ err: error }, 'unexpected error in a resolver'),
+        // A database that is restarting or unreachable is a condition to retry, not a bug.
+        classify: (error) => (isTransientDatabaseError(error) ? { code: 'UNAVAILABLE', message: `the ${config.name} database is unavailable; retry shortly` } : undefined),
       }),
       plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), useInputInspection(), requestMetrics],
     });
