@@ -5,7 +5,7 @@ import { internalTokenHeader, type InternalPrincipal } from '@novacron/auth';
 import { AppError, appError, badInput, httpStatusFor } from '@novacron/errors';
 import type { Logger } from '@novacron/server-kit';
 import { authorize } from '@novacron/subgraph-kit';
-import type { IngestOptions } from '../domain/ingestSamples.ts';
+import { reportRefusals, type IngestOptions, type RefusalCounter } from '../domain/ingestSamples.ts';
 import type { Sql } from '@novacron/db';
 import { decodeOtlpProtobuf } from './decodeOtlpProtobuf.ts';
 import { ingestOtlpMetrics, type OtlpIngestResult } from './ingestOtlpMetrics.ts';
@@ -20,6 +20,8 @@ export interface OtlpEndpoint {
   /** Verifies an internal token (the endpoint, like every field, trusts only NovaCron's gateway). */
   verifyInternalToken(token: string): Promise<InternalPrincipal>;
   ingestOptions(): IngestOptions;
+  /** Told the refusals of every committed export (the Prometheus counter). */
+  countRefusals: RefusalCounter;
 }
 
 /**
@@ -58,6 +60,7 @@ export async function handleOtlpRequest(endpoint: OtlpEndpoint, request: Incomin
       }
     }
     const result = await ingestOtlpMetrics(endpoint.sql, identity.tenantId, decoded, endpoint.ingestOptions());
+    reportRefusals(endpoint.countRefusals, 'otlp', result);
     const rejected = Object.values(result.refused).reduce((sum, count) => sum + (count ?? 0), 0);
     const reasons = Object.entries(result.refused).map(([reason, count]) => `${count} ${reason}`).join(', ');
     send(response, 200, rejected > 0 ? { partialSuccess: { rejectedDataPoints: String(rejected), errorMessage: `refused: ${reasons}` } } : {});
