@@ -6,12 +6,18 @@
  * production) on a throw-away embedded PostgreSQL; requests carry the internal token the gateway
  * would sign. A script, not a test: it prints figures and exits non-zero only when a check fails.
  *
- *   node bench/metricsBench.ts [--vms 200] [--days 7] [--otlp-samples 400000] [--queries 300]
+ *   node bench/metricsBench.ts [--vms 200] [--days 7] [--otlp-samples 400000] [--queries 300] [--writers 2] [--cpu-prof DIR]
+ *
+ * With `--cpu-prof DIR` the subgraph runs under `node --cpu-prof` and the phases (bulk, rollups,
+ * otlp, vmMetrics, fleet) are written to DIR/bench-phases.json:
+ * `node bench/summarizeCpuProfiles.ts DIR --phase otlp`.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { writeFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { drizzle } from 'drizzle-orm/postgres-js';
@@ -20,6 +26,7 @@ import { applyVmEvents, writeSamples, type Sample, type VmEvent } from '@novacro
 import { generateSimulatedSamples } from '@novacron/providers';
 import { freePort } from '@novacron/testing';
 import { runLoad } from './src/runLoad.ts';
+import { monotonicMicros, type ProfilePhases } from './src/writeProfilePhases.ts';
 import { cpuBetween, snapshotProcessCpu, type CpuInterval } from './src/snapshotProcessCpu.ts';
 import { startBenchDatabase } from './src/startBenchDatabase.ts';
 import { summarizeLatencies, type LatencySummary } from './src/summarizeLatencies.ts';
@@ -31,8 +38,16 @@ const { values: flags } = parseArgs({
     'otlp-samples': { type: 'string', default: '400000' },
     queries: { type: 'string', default: '300' },
     writers: { type: 'string', default: '2' },
+    'cpu-prof': { type: 'string' },
   },
 });
+const profileDir = flags['cpu-prof'];
+const phases: ProfilePhases['phases'] = {};
+/** Starts a named phase of the CPU profile; call the result when it ends. */
+function phase(name: string): () => void {
+  const fromUs = monotonicMicros();
+  return () => void (phases[name] = { fromUs, toUs: monotonicMicros() });
+}
 const vmCount = Number(flags.vms);
 const days = Number(flags.days);
 const otlpTarget = Number(flags['otlp-samples']);
@@ -58,7 +73,8 @@ try {
   // Internal tokens live a minute (as the gateway's do): sign a fresh one for each phase.
   const freshToken = () => sign({ subject: 'bench@bench', tenantId: 'bench', roles: ['operator'], expiresAt: new Date(Date.now() + 60_000) });
   const port = await freePort();
-  const child = spawn(process.execPath, [`${root}subgraphs/metrics/src/index.ts`], {
+  if (profileDir) await mkdir(profileDir, { recursive: true });
+  const child = spawn(process.execPath, [...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []), `${root}subgraphs/metrics/src/index.ts`], {
     env: {
       ...process.env,
       DATABASE_URL: db.databaseUrl,
@@ -101,6 +117,7 @@ try {
   const batches = generateBatches(vmIds, start, new Date(now), 10_000);
   const bulkCpuBefore = snapshotProcessCpu();
   const bulkStarted = performance.now();
+  const endBulk = phase('bulk');
   let written = 0;
   await Promise.all(
     Array.from({ length: writers }, async () => {
@@ -110,10 +127,13 @@ try {
       }
     }),
   );
+  endBulk();
   const bulkSeconds = (performance.now() - bulkStarted) / 1000;
   log(`bulk: ${written.toLocaleString()} samples in ${bulkSeconds.toFixed(1)} s = ${Math.round(written / bulkSeconds).toLocaleString()} samples/s`);
   const drainStarted = performance.now();
+  const endDrain = phase('rollups');
   await waitForRollups(db.sql);
+  endDrain();
   const drainSeconds = (performance.now() - drainStarted) / 1000;
   const bulkCpu = cpuBetween(bulkCpuBefore, snapshotProcessCpu());
   log(`bulk CPU: ${describeCpu(bulkCpu, written)}`);
@@ -125,6 +145,7 @@ try {
   const exports = Math.ceil(otlpTarget / perExport);
   log(`OTLP ingest: ${exports} exports of ${perExport} data points (${resourcesPerExport} VMs × 2 directions × 20 s), 8 clients`);
   const otlpCpuBefore = snapshotProcessCpu();
+  const endOtlp = phase('otlp');
   const otlp = await runLoad({
     url: `${url}/v1/metrics`,
     count: exports,
@@ -134,6 +155,7 @@ try {
     body: (index) => otlpExport(vmIds, resourcesPerExport, index, start.getTime()),
     accept: (payload) => (payload && typeof payload === 'object' && !('errors' in payload) && !('partialSuccess' in payload) ? true : new Error(JSON.stringify(payload).slice(0, 200))),
   });
+  endOtlp();
   const otlpSeconds = otlp.wallMs / 1000;
   const otlpSamples = (exports - otlp.failedIndexes.length) * perExport;
   log(`OTLP: ${otlpSamples.toLocaleString()} samples in ${otlpSeconds.toFixed(1)} s = ${Math.round(otlpSamples / otlpSeconds).toLocaleString()} samples/s, ${otlp.failedIndexes.length} failed ${JSON.stringify([...otlp.errorSamples])}`);
@@ -160,12 +182,13 @@ try {
     query: 'query ($from: DateTime!, $to: DateTime!) { fleetMetrics(kind: CPU_PERCENT, from: $from, to: $to, step: 300, groupBy: REGION) { key vmCount series { points { t value } } } }',
     variables: { from: new Date(to.getTime() - 86_400_000).toISOString(), to: to.toISOString() },
   });
-  const measure = async (label: string, body: (index: number) => string, check: (payload: unknown) => true | Error): Promise<LatencySummary & { cpuMsPerRequest: number }> => {
+  const measure = async (label: string, body: (index: number) => string, check: (payload: unknown) => true | Error, phaseName?: string): Promise<LatencySummary & { cpuMsPerRequest: number }> => {
     const run = async (count: number, offset: number) =>
       runLoad({ url: graphql, count, concurrency: 1, requestTimeoutMs: 30_000, headers: { [internalTokenHeader]: await freshToken() }, body: (index) => body(offset + index), accept: check });
     await run(20, 0);
     // Chunks of 50, each with a fresh internal token (they live a minute, a slow phase outlives one).
     const latencies: number[] = [];
+    const endPhase = phaseName ? phase(phaseName) : () => {};
     const before = snapshotProcessCpu();
     for (let done = 0; done < queryCount; done += 50) {
       const result = await run(Math.min(50, queryCount - done), done);
@@ -173,6 +196,7 @@ try {
       latencies.push(...result.latenciesMs);
     }
     const cpu = cpuBetween(before, snapshotProcessCpu());
+    endPhase();
     // Requests go one at a time, so the platform's CPU per request is what latency would be on an
     // idle machine (plus waits), whatever else the shared machine runs.
     const platformSeconds = cpu.roles.filter((role) => !role.role.startsWith('bench')).reduce((sum, role) => sum + role.cpuSeconds, 0);
@@ -197,8 +221,8 @@ try {
     return groups.length === regions.length && groups.reduce((sum, group) => sum + group.vmCount, 0) === vmCount && groups.every((group) => group.series.points.length === 288) ? true : new Error('unexpected fleet groups');
   };
   const baselineBefore = await measure('{ __typename } (baseline)', () => typename, noErrors);
-  const vmSeries = await measure('VM.metrics 7 d, 5-min step (2016 points)', vmMetrics, vmPoints);
-  const fleetSeries = await measure(`fleetMetrics ${vmCount} VMs, 24 h by region, 5-min step`, () => fleet, fleetGroups);
+  const vmSeries = await measure('VM.metrics 7 d, 5-min step (2016 points)', vmMetrics, vmPoints, 'vmMetrics');
+  const fleetSeries = await measure(`fleetMetrics ${vmCount} VMs, 24 h by region, 5-min step`, () => fleet, fleetGroups, 'fleet');
   const baselineAfter = await measure('{ __typename } (baseline, again)', () => typename, noErrors);
 
   const row = (label: string, summary: LatencySummary & { cpuMsPerRequest: number }, target: string) =>
@@ -222,6 +246,10 @@ ${row('`VM.metrics` 7 d at 5-min step', vmSeries, '≤ 20 ms')}
 ${row(`\`fleetMetrics\` ${vmCount} VMs, 24 h, by region`, fleetSeries, '≤ 200 ms')}
 ${row('`{ __typename }` baseline (after)', baselineAfter, '')}
 `);
+  if (profileDir && child.pid) {
+    const roles: ProfilePhases['roles'] = { [child.pid]: 'metrics subgraph' };
+    await writeFile(join(profileDir, 'bench-phases.json'), `${JSON.stringify({ roles, phases } satisfies ProfilePhases, null, 2)}\n`);
+  }
 } catch (error) {
   console.error(error);
   process.exitCode = 1;
