@@ -34,6 +34,8 @@ export interface IngestOptions {
   retention: RetentionSettings;
   /** Samples stamped further than this ahead of `now` are refused (clock skew allowance). */
   maxFutureMs: number;
+  /** The tenant of each VM whose stored samples also become `sample` stream events (see `writeSamples`). */
+  liveTenantOf?: (vmId: string) => string | undefined;
 }
 
 /** Adds `count` refusals of `reason` to a result. */
@@ -57,7 +59,7 @@ export async function ingestSamples(sql: Queryable, samples: readonly Sample[], 
     else if (t > newest) countRefusal(result, 'IN_THE_FUTURE');
     else valid.push(sample);
   }
-  result.accepted += await writeSamples(sql, valid);
+  result.accepted += await writeSamples(sql, valid, options.liveTenantOf);
   result.stored = [...(result.stored ?? []), ...valid];
   return result;
 }

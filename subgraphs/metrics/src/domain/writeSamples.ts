@@ -1,3 +1,4 @@
+import { postgresEventChannel } from '@novacron/events';
 import type { Queryable } from './Queryable.ts';
 import type { Sample } from './Sample.ts';
 import { metricKindNames } from '../db/schema.ts';
@@ -17,8 +18,13 @@ const kindNames: ReadonlySet<string> = new Set(metricKindNames);
  * (postgres.js's per-element escaping was half the Node time), duplicates are found by a stable sort
  * instead of a map of string keys, and the distinct 5-minute buckets are found in the same pass in
  * Node instead of a `select distinct` over every row in PostgreSQL.
+ *
+ * With `liveTenantOf`, the same statement also appends one `sample` stream event per stored sample of
+ * a VM with a tenant (the live `vmMetrics` feed: the kit's outbox row shape, `version` = the sample's
+ * minute since the epoch), in key order, and signals the stream at commit: the collector's and the
+ * OTLP path's samples and events share one round trip and one copy of the arrays.
  */
-export async function writeSamples(sql: Queryable, samples: readonly Sample[]): Promise<number> {
+export async function writeSamples(sql: Queryable, samples: readonly Sample[], liveTenantOf?: (vmId: string) => string | undefined): Promise<number> {
   if (samples.length === 0) return 0;
   const rows = isInKeyOrder(samples) ? samples : lastOfEachKeyInOrder(samples);
   const count = rows.length;
@@ -31,6 +37,8 @@ export async function writeSamples(sql: Queryable, samples: readonly Sample[]): 
   const bucketVmIds: string[] = [];
   const bucketKinds: string[] = [];
   const bucketTimes: number[] = [];
+  const tenantVmIds: string[] = [];
+  const tenantIds: string[] = [];
   for (let index = 0; index < count; index++) {
     const sample = rows[index]!;
     const ms = sample.t.getTime();
@@ -43,25 +51,52 @@ export async function writeSamples(sql: Queryable, samples: readonly Sample[]): 
     const last = bucketTimes.length - 1;
     if (last < 0 || bucketTimes[last] !== bucket || bucketKinds[last] !== sample.kind || bucketVmIds[last] !== sample.vmId) {
       // The literals below are unquoted: check each distinct VM id and kind once.
-      if ((last < 0 || bucketVmIds[last] !== sample.vmId) && !isUuid(sample.vmId)) throw new Error(`not a VM id: ${JSON.stringify(sample.vmId)}`);
+      if (last < 0 || bucketVmIds[last] !== sample.vmId) {
+        if (!isUuid(sample.vmId)) throw new Error(`not a VM id: ${JSON.stringify(sample.vmId)}`);
+        const tenantId = liveTenantOf?.(sample.vmId);
+        if (tenantId !== undefined) {
+          tenantVmIds.push(sample.vmId);
+          tenantIds.push(tenantId);
+        }
+      }
       if ((last < 0 || bucketKinds[last] !== sample.kind) && !kindNames.has(sample.kind)) throw new Error(`not a metric kind: ${JSON.stringify(sample.kind)}`);
       bucketVmIds.push(sample.vmId);
       bucketKinds.push(sample.kind);
       bucketTimes.push(bucket);
     }
   }
-  await sql`
-    with written as (
-      insert into metrics.samples (vm_id, kind, ts, value)
-      select vm_id, kind, to_timestamp(ms / 1000), value
-      from unnest(${arrayLiteral(vmIds)}::text::uuid[], ${arrayLiteral(kinds)}::text::metrics.metric_kind[],
-                  ${arrayLiteral(times)}::text::float8[], ${arrayLiteral(values)}::text::float8[]) as u(vm_id, kind, ms, value)
-      on conflict (vm_id, kind, ts) do update set value = excluded.value
-    )
+  const columns = sql`unnest(${arrayLiteral(vmIds)}::text::uuid[], ${arrayLiteral(kinds)}::text::metrics.metric_kind[],
+                  ${arrayLiteral(times)}::text::float8[], ${arrayLiteral(values)}::text::float8[]) as u(vm_id, kind, ms, value)`;
+  const pending = sql`
     insert into metrics.rollup_pending_5m (vm_id, kind, bucket_start)
     select vm_id, kind, to_timestamp(ms / 1000)
     from unnest(${arrayLiteral(bucketVmIds)}::text::uuid[], ${arrayLiteral(bucketKinds)}::text::metrics.metric_kind[], ${arrayLiteral(bucketTimes)}::text::float8[]) as u(vm_id, kind, ms)
     on conflict do nothing`;
+  if (tenantIds.length > 0) {
+    await sql`
+      with input as (select * from ${columns}), written as (
+        insert into metrics.samples (vm_id, kind, ts, value)
+        select vm_id, kind, to_timestamp(ms / 1000), value from input
+        on conflict (vm_id, kind, ts) do update set value = excluded.value
+      ), pending as (${pending}), events as (
+        insert into metrics.sample_events (tenant_id, entity_id, keys, version, type, payload)
+        select t.tenant_id, i.vm_id::text, array[i.vm_id::text], floor(i.ms / 60000)::int, i.kind::text,
+               jsonb_build_object('vmId', i.vm_id::text, 'kind', i.kind::text, 'tMs', i.ms, 'value', i.value)
+        from input i join unnest(${arrayLiteral(tenantVmIds)}::text::uuid[], ${tenantIds}::text[]) as t(vm_id, tenant_id) on t.vm_id = i.vm_id
+        order by i.vm_id, i.kind, i.ms
+        returning 1
+      )
+      select pg_notify(${postgresEventChannel}, 'metrics.sample') where exists (select 1 from events)`;
+    return count;
+  }
+  await sql`
+    with written as (
+      insert into metrics.samples (vm_id, kind, ts, value)
+      select vm_id, kind, to_timestamp(ms / 1000), value
+      from ${columns}
+      on conflict (vm_id, kind, ts) do update set value = excluded.value
+    )
+    ${pending}`;
   return count;
 }
 

@@ -1,7 +1,6 @@
 import type { Sql } from '@novacron/db';
 import { countRefusal, ingestSamples, recordRefusals, type IngestOptions, type IngestResult } from '../domain/ingestSamples.ts';
 import type { Queryable } from '../domain/Queryable.ts';
-import { appendSampleEvents } from '../domain/sampleStream.ts';
 import type { Sample } from '../domain/Sample.ts';
 import { findVms, findVmsByProviderId, isUuid, type KnownVm } from '../domain/vmDirectory.ts';
 import { isMappedMetric, mapHostMetric, type CumulativePoint, type MappedPoint } from './hostMetricsMapping.ts';
@@ -59,8 +58,7 @@ export async function ingestOtlpMetrics(sql: Sql, tenantId: string, body: unknow
       if (existing) existing.value += point.value;
       else totals.set(key, { vmId: point.vmId, kind: point.kind, t: new Date(t), value: point.value });
     }
-    await ingestSamples(tx, [...totals.values()], options, result);
-    await appendSampleEvents(tx, result.stored ?? [], () => tenantId);
+    await ingestSamples(tx, [...totals.values()], { ...options, liveTenantOf: () => tenantId }, result);
     await recordRefusals(tx, tenantId, 'otlp', result, options.now);
     result.samples = result.stored ?? [];
   });
@@ -75,9 +73,12 @@ async function resolveVms(sql: Queryable, tenantId: string, resources: OtlpResou
   const hostIds = resources.filter((resource) => resource.resource['novacron.vm.id'] === undefined).map((resource) => resource.resource['host.id']).filter((id): id is string => id !== undefined);
   const byId = await findVms(sql, vmIds);
   const byHost = await findVmsByProviderId(sql, tenantId, hostIds);
+  const unmatchedHosts = hostIds.filter((id) => !byHost.has(id));
   const foreignHosts = new Set(
-    (await sql<{ provider_id: string }[]>`
-      select distinct provider_id from metrics.vms where tenant_id <> ${tenantId} and provider_id = any(${hostIds.filter((id) => !byHost.has(id))}::text[])`).map((row) => row.provider_id),
+    unmatchedHosts.length === 0
+      ? []
+      : (await sql<{ provider_id: string }[]>`
+          select distinct provider_id from metrics.vms where tenant_id <> ${tenantId} and provider_id = any(${unmatchedHosts}::text[])`).map((row) => row.provider_id),
   );
   return resources.map((resource): Resolution => {
     const vmId = resource.resource['novacron.vm.id'];
