@@ -76,12 +76,16 @@ try {
   if (profileDir) await mkdir(profileDir, { recursive: true });
   const child = spawn(process.execPath, [...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []), `${root}subgraphs/metrics/src/index.ts`], {
     env: {
-      ...process.env,
+      ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== 'NOVACRON_DEV')),
       DATABASE_URL: db.databaseUrl,
       METRICS_PORT: String(port),
       METRICS_METRICS_PORT: '0',
       NOVACRON_KEYS_DIR: keysDir,
       LOG_LEVEL: 'error',
+      // As production runs it (docs/security.md): graphql-js's development-mode `instanceOf` (every
+      // failed type test looks up Symbol.toStringTag) was the graphql package's hottest function on
+      // VM.metrics in the profile. (NOVACRON_DEV is dropped: with NODE_ENV=production it refuses to start.)
+      NODE_ENV: 'production',
       // No vms subgraph here: the fleet is written straight into the projection below.
       VMS_URL: 'http://127.0.0.1:9/graphql',
       // No simulated VMs here: the collector only lists an empty fleet. Rollups run every second.
