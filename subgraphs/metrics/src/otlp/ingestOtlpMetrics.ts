@@ -31,7 +31,11 @@ function toMs(nanos: string): number {
  * time add up. All writes happen in one transaction.
  */
 export async function ingestOtlpMetrics(sql: Sql, tenantId: string, body: unknown, options: IngestOptions): Promise<OtlpIngestResult> {
-  const resources = parseOtlpJson(body);
+  return ingestOtlpResources(sql, tenantId, parseOtlpJson(body), options);
+}
+
+/** {@link ingestOtlpMetrics} for an export already read and checked (`parseOtlpJson`, `readOtlpProtobuf`). */
+export async function ingestOtlpResources(sql: Sql, tenantId: string, resources: OtlpResourceMetrics[], options: IngestOptions): Promise<OtlpIngestResult> {
   const result: OtlpIngestResult = { accepted: 0, refused: {}, samples: [] };
   const vmsByResource = await resolveVms(sql, tenantId, resources);
   const totals = new SampleTotals();
