@@ -1,6 +1,6 @@
 /**
  * Metrics benchmark: ingest rate through the bulk path (the collector's multi-row insert) and the
- * OTLP/HTTP path with the rollup job running, then query latency on 200 VMs × 7 days × 1-minute ×
+ * OTLP/HTTP path (JSON, then protobuf) with the rollup job running, then query latency on 200 VMs × 7 days × 1-minute ×
  * 2 kinds: `VM.metrics` 7 days at 5-minute step and `fleetMetrics` 24 h by region, each next to a
  * same-run `{ __typename }` baseline. The metrics subgraph runs as its own process (as in
  * production) on a throw-away embedded PostgreSQL; requests carry the internal token the gateway
@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import { createInternalTokenSigner, ensureDevelopmentKeys, internalTokenAudience, internalTokenHeader } from '@novacron/auth';
-import { applyVmEvents, writeSamples, type Sample, type VmEvent } from '@novacron/metrics/storage';
+import { applyVmEvents, encodeOtlpProtobuf, writeSamples, type Sample, type VmEvent } from '@novacron/metrics/storage';
 import { generateSimulatedSamples } from '@novacron/providers';
 import { freePort } from '@novacron/testing';
 import { runLoad } from './src/runLoad.ts';
@@ -168,8 +168,22 @@ try {
   const otlpDrainSeconds = (performance.now() - otlpDrainStarted) / 1000;
   const otlpCpu = cpuBetween(otlpCpuBefore, snapshotProcessCpu());
   log(`OTLP CPU: ${describeCpu(otlpCpu, otlpSamples)}`);
+
+  // 2b. The same exports (later seconds) in protobuf, the OpenTelemetry Collector's default encoding.
+  const protobufBodies = Array.from({ length: exports }, (_, index) => encodeOtlpProtobuf(JSON.parse(otlpExport(vmIds, resourcesPerExport, exports + index, start.getTime()))));
+  log(`OTLP protobuf ingest: ${exports} exports of ${perExport} data points, 8 clients`);
+  const protobufCpuBefore = snapshotProcessCpu();
+  const endProtobuf = phase('otlpProtobuf');
+  const protobuf = await postProtobufExports(`${url}/v1/metrics`, await freshToken(), protobufBodies, 8);
+  endProtobuf();
+  const protobufSeconds = protobuf.wallMs / 1000;
+  const protobufSamples = protobuf.accepted * perExport;
+  log(`OTLP protobuf: ${protobufSamples.toLocaleString()} samples in ${protobufSeconds.toFixed(1)} s = ${Math.round(protobufSamples / protobufSeconds).toLocaleString()} samples/s, ${protobuf.failures.length} failed ${JSON.stringify(protobuf.failures.slice(0, 3))}`);
+  await waitForRollups(db.sql);
+  const protobufCpu = cpuBetween(protobufCpuBefore, snapshotProcessCpu());
+  log(`OTLP protobuf CPU: ${describeCpu(protobufCpu, protobufSamples)}`);
   const [stored] = await db.sql<{ n: number }[]>`select count(*)::int as n from metrics.samples where kind in ('NETWORK_IN_BYTES', 'NETWORK_OUT_BYTES')`;
-  if (stored!.n !== otlpSamples) throw new Error(`OTLP stored ${stored!.n} samples, expected ${otlpSamples}`);
+  if (stored!.n !== otlpSamples + protobufSamples) throw new Error(`OTLP stored ${stored!.n} samples, expected ${otlpSamples + protobufSamples}`);
   await db.sql`vacuum analyze metrics.samples`;
   await db.sql`vacuum analyze metrics.rollups_5m`;
 
@@ -240,8 +254,9 @@ try {
 | bulk including rollup catch-up (${drainSeconds.toFixed(1)} s after the last write) | ${written.toLocaleString()} | ${(bulkSeconds + drainSeconds).toFixed(1)} | ${Math.round(written / (bulkSeconds + drainSeconds)).toLocaleString()} | |
 | OTLP/HTTP JSON (8 clients, ${perExport} points per export) | ${otlpSamples.toLocaleString()} | ${otlpSeconds.toFixed(1)} | ${Math.round(otlpSamples / otlpSeconds).toLocaleString()} | ≥ 100,000 |
 | OTLP including rollup catch-up (${otlpDrainSeconds.toFixed(1)} s) | ${otlpSamples.toLocaleString()} | ${(otlpSeconds + otlpDrainSeconds).toFixed(1)} | ${Math.round(otlpSamples / (otlpSeconds + otlpDrainSeconds)).toLocaleString()} | |
+| OTLP/HTTP protobuf (8 clients, ${perExport} points per export) | ${protobufSamples.toLocaleString()} | ${protobufSeconds.toFixed(1)} | ${Math.round(protobufSamples / protobufSeconds).toLocaleString()} | ≥ 100,000 |
 
-CPU, ingest and rollups together: bulk ${describeCpu(bulkCpu, written)}; OTLP ${describeCpu(otlpCpu, otlpSamples)}.
+CPU, ingest and rollups together: bulk ${describeCpu(bulkCpu, written)}; OTLP JSON ${describeCpu(otlpCpu, otlpSamples)}; OTLP protobuf ${describeCpu(protobufCpu, protobufSamples)}.
 
 | Query (${queryCount} requests, one at a time, to the subgraph) | p50 ms | p95 ms | p99 ms | platform CPU ms / request | goal (p95) |
 |---|---|---|---|---|---|
@@ -287,6 +302,28 @@ function* generateBatches(vmIds: string[], from: Date, to: Date, size: number): 
     }
   }
   if (batch.length > 0) yield batch;
+}
+
+/**
+ * POSTs protobuf exports with `concurrency` clients (`runLoad` speaks JSON only); returns the wall
+ * time and how many were accepted whole.
+ */
+async function postProtobufExports(url: string, token: string, bodies: Uint8Array[], concurrency: number): Promise<{ wallMs: number; accepted: number; failures: string[] }> {
+  let next = 0;
+  let accepted = 0;
+  const failures: string[] = [];
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let index = next++; index < bodies.length; index = next++) {
+        const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-protobuf', [internalTokenHeader]: token }, body: Buffer.from(bodies[index]!) });
+        const text = await response.text();
+        if (response.status === 200 && text === '{}') accepted += 1;
+        else failures.push(`${response.status} ${text.slice(0, 200)}`);
+      }
+    }),
+  );
+  return { wallMs: performance.now() - started, accepted, failures };
 }
 
 /** One OTLP export: `resources` VMs, receive and transmit, 20 seconds a day after the bulk data starts (distinct per export index). */

@@ -45,6 +45,11 @@ export function decodeOtlpProtobuf(body: Uint8Array): unknown {
   return requestType.toObject(decodeRequest(body), { longs: String, enums: Number, defaults: false, oneofs: false });
 }
 
+/** Encodes an OTLP/JSON-shaped request as protobuf (benchmarks and tests play an OpenTelemetry Collector with it). */
+export function encodeOtlpProtobuf(request: unknown): Uint8Array {
+  return requestType.encode(requestType.fromObject(request as Record<string, unknown>)).finish();
+}
+
 function decodeRequest(body: Uint8Array): protobuf.Message {
   try {
     return requestType.decode(body);
