@@ -80,11 +80,14 @@ export async function readSeries(sql: Queryable, plan: SeriesPlan, vms: VmSet): 
       }[plan.aggregate];
       // At the rollup's own width the bucket is the rollup's start (no date_bin per row).
       const bucket = plan.step === rollupSeconds[plan.resolution] ? sql`r.bucket_start` : sql`date_bin(${stride}, r.bucket_start, timestamptz 'epoch')`;
+      // Grouped on the timestamp; converted to epoch ms once per bucket, not once per rollup row.
       rows = await sql`
         with vm_set as (${vmSet})
-        select v.group_key, date_part('epoch', ${bucket}) * 1000 as bucket, ${aggregate}::float8 as value
-        from vm_set v cross join lateral (${rollupRows(table, 'v.vm_id')}) r
-        group by 1, 2`;
+        select group_key, date_part('epoch', bucket_start) * 1000 as bucket, value from (
+          select v.group_key, ${bucket} as bucket_start, ${aggregate}::float8 as value
+          from vm_set v cross join lateral (${rollupRows(table, 'v.vm_id')}) r
+          group by 1, 2
+        ) g`;
     }
   }
   const stepMs = plan.step * 1000;
