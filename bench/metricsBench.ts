@@ -81,6 +81,10 @@ try {
       METRICS_PORT: String(port),
       METRICS_METRICS_PORT: '0',
       NOVACRON_KEYS_DIR: keysDir,
+      // Production mode, as deployed: the internal-token keys are configured, not generated.
+      INTERNAL_TOKEN_PUBLIC_KEY: keys.internal.publicKeyPem,
+      INTERNAL_TOKEN_PRIVATE_KEY: keys.internal.privateKeyPem,
+      INTERNAL_TOKEN_KEY_ID: keys.internal.keyId,
       LOG_LEVEL: 'error',
       // As production runs it (docs/security.md): graphql-js's development-mode `instanceOf` (every
       // failed type test looks up Symbol.toStringTag) was the graphql package's hottest function on
