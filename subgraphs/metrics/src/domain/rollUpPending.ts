@@ -21,7 +21,7 @@ export async function rollUp5mBuckets(sql: Queryable, limit: number, closedBefor
     ), bins as (
       -- LATERAL: one primary-key range scan per bucket (with partition pruning), never a merge join
       -- over every sample, which the planner picks for a large batch without it. The grouping is one
-      -- aggregate over the whole batch, not one per bucket inside the LATERAL (which cost ~30 µs a bucket).
+      -- aggregate over the whole batch, not one aggregate per bucket inside the LATERAL.
       select t.vm_id, t.kind, t.bucket_start, ${sql.unsafe(sketchKeySql('s.value'))} as key,
              count(*)::int as n, sum(s.value) as total, min(s.value) as low, max(s.value) as high
       from todo t cross join lateral (
