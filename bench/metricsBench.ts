@@ -150,6 +150,8 @@ try {
   // 2. OTLP ingest: exports of 50 VMs × 2 directions × 20 points (delta sums of system.network.io).
   const resourcesPerExport = Math.min(50, vmCount);
   const perExport = resourcesPerExport * 2 * 20;
+  // A day into the range (half of it for shorter runs, so `--days 1` does not push into the future).
+  const otlpFromMs = start.getTime() + Math.min(86_400_000, (days * 86_400_000) / 2);
   const exports = Math.ceil(otlpTarget / perExport);
   log(`OTLP ingest: ${exports} exports of ${perExport} data points (${resourcesPerExport} VMs × 2 directions × 20 s), 8 clients`);
   const otlpCpuBefore = snapshotProcessCpu();
@@ -160,7 +162,7 @@ try {
     concurrency: 8,
     requestTimeoutMs: 60_000,
     headers: { [internalTokenHeader]: await freshToken() },
-    body: (index) => otlpExport(vmIds, resourcesPerExport, index, start.getTime()),
+    body: (index) => otlpExport(vmIds, resourcesPerExport, index, otlpFromMs),
     accept: (payload) => (payload && typeof payload === 'object' && !('errors' in payload) && !('partialSuccess' in payload) ? true : new Error(JSON.stringify(payload).slice(0, 200))),
   });
   endOtlp();
@@ -174,7 +176,7 @@ try {
   log(`OTLP CPU: ${describeCpu(otlpCpu, otlpSamples)}`);
 
   // 2b. The same exports (later seconds) in protobuf, the OpenTelemetry Collector's default encoding.
-  const protobufBodies = Array.from({ length: exports }, (_, index) => encodeOtlpProtobuf(JSON.parse(otlpExport(vmIds, resourcesPerExport, exports + index, start.getTime()))));
+  const protobufBodies = Array.from({ length: exports }, (_, index) => encodeOtlpProtobuf(JSON.parse(otlpExport(vmIds, resourcesPerExport, exports + index, otlpFromMs))));
   log(`OTLP protobuf ingest: ${exports} exports of ${perExport} data points, 8 clients`);
   const protobufCpuBefore = snapshotProcessCpu();
   const endProtobuf = phase('otlpProtobuf');
@@ -330,10 +332,10 @@ async function postProtobufExports(url: string, token: string, bodies: Uint8Arra
   return { wallMs: performance.now() - started, accepted, failures };
 }
 
-/** One OTLP export: `resources` VMs, receive and transmit, 20 seconds a day after the bulk data starts (distinct per export index). */
-function otlpExport(vmIds: string[], resources: number, index: number, startMs: number): string {
+/** One OTLP export: `resources` VMs, receive and transmit, 20 seconds from `fromMs` on (distinct per export index). */
+function otlpExport(vmIds: string[], resources: number, index: number, fromMs: number): string {
   const first = (index * resources) % vmIds.length;
-  const secondBase = startMs + 86_400_000 + Math.floor((index * resources) / vmIds.length) * 20_000;
+  const secondBase = fromMs + Math.floor((index * resources) / vmIds.length) * 20_000;
   const resourceMetrics = Array.from({ length: resources }, (_, offset) => {
     const vmId = vmIds[(first + offset) % vmIds.length]!;
     const dataPoints = [];
