@@ -1,25 +1,32 @@
 /**
  * Metrics benchmark: ingest rate through the bulk path (the collector's multi-row insert) and the
- * OTLP/HTTP path with the rollup job running, then query latency on 200 VMs × 7 days × 1-minute ×
+ * OTLP/HTTP path (JSON, then protobuf) with the rollup job running, then query latency on 200 VMs × 7 days × 1-minute ×
  * 2 kinds: `VM.metrics` 7 days at 5-minute step and `fleetMetrics` 24 h by region, each next to a
  * same-run `{ __typename }` baseline. The metrics subgraph runs as its own process (as in
  * production) on a throw-away embedded PostgreSQL; requests carry the internal token the gateway
  * would sign. A script, not a test: it prints figures and exits non-zero only when a check fails.
  *
- *   node bench/metricsBench.ts [--vms 200] [--days 7] [--otlp-samples 400000] [--queries 300]
+ *   node bench/metricsBench.ts [--vms 200] [--days 7] [--otlp-samples 400000] [--queries 300] [--writers 2] [--cpu-prof DIR]
+ *
+ * With `--cpu-prof DIR` the subgraph runs under `node --cpu-prof` and the phases (bulk, rollups,
+ * otlp, vmMetrics, fleet) are written to DIR/bench-phases.json:
+ * `node bench/summarizeCpuProfiles.ts DIR --phase otlp`.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { writeFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import { createInternalTokenSigner, ensureDevelopmentKeys, internalTokenAudience, internalTokenHeader } from '@novacron/auth';
-import { applyVmEvents, writeSamples, type Sample, type VmEvent } from '@novacron/metrics/storage';
+import { applyVmEvents, encodeOtlpProtobuf, writeSamples, type Sample, type VmEvent } from '@novacron/metrics/storage';
 import { generateSimulatedSamples } from '@novacron/providers';
 import { freePort } from '@novacron/testing';
 import { runLoad } from './src/runLoad.ts';
+import { monotonicMicros, type ProfilePhases } from './src/writeProfilePhases.ts';
 import { cpuBetween, snapshotProcessCpu, type CpuInterval } from './src/snapshotProcessCpu.ts';
 import { startBenchDatabase } from './src/startBenchDatabase.ts';
 import { summarizeLatencies, type LatencySummary } from './src/summarizeLatencies.ts';
@@ -31,8 +38,16 @@ const { values: flags } = parseArgs({
     'otlp-samples': { type: 'string', default: '400000' },
     queries: { type: 'string', default: '300' },
     writers: { type: 'string', default: '2' },
+    'cpu-prof': { type: 'string' },
   },
 });
+const profileDir = flags['cpu-prof'];
+const phases: ProfilePhases['phases'] = {};
+/** Starts a named phase of the CPU profile; call the result when it ends. */
+function phase(name: string): () => void {
+  const fromUs = monotonicMicros();
+  return () => void (phases[name] = { fromUs, toUs: monotonicMicros() });
+}
 const vmCount = Number(flags.vms);
 const days = Number(flags.days);
 const otlpTarget = Number(flags['otlp-samples']);
@@ -58,14 +73,23 @@ try {
   // Internal tokens live a minute (as the gateway's do): sign a fresh one for each phase.
   const freshToken = () => sign({ subject: 'bench@bench', tenantId: 'bench', roles: ['operator'], expiresAt: new Date(Date.now() + 60_000) });
   const port = await freePort();
-  const child = spawn(process.execPath, [`${root}subgraphs/metrics/src/index.ts`], {
+  if (profileDir) await mkdir(profileDir, { recursive: true });
+  const child = spawn(process.execPath, [...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []), `${root}subgraphs/metrics/src/index.ts`], {
     env: {
-      ...process.env,
+      ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== 'NOVACRON_DEV')),
       DATABASE_URL: db.databaseUrl,
       METRICS_PORT: String(port),
       METRICS_METRICS_PORT: '0',
       NOVACRON_KEYS_DIR: keysDir,
+      // Production mode, as deployed: the internal-token keys are configured, not generated.
+      INTERNAL_TOKEN_PUBLIC_KEY: keys.internal.publicKeyPem,
+      INTERNAL_TOKEN_PRIVATE_KEY: keys.internal.privateKeyPem,
+      INTERNAL_TOKEN_KEY_ID: keys.internal.keyId,
       LOG_LEVEL: 'error',
+      // As production runs it (docs/security.md): graphql-js's development-mode `instanceOf` (every
+      // failed type test looks up Symbol.toStringTag) was the graphql package's hottest function on
+      // VM.metrics in the profile. (NOVACRON_DEV is dropped: with NODE_ENV=production it refuses to start.)
+      NODE_ENV: 'production',
       // No vms subgraph here: the fleet is written straight into the projection below.
       VMS_URL: 'http://127.0.0.1:9/graphql',
       // No simulated VMs here: the collector only lists an empty fleet. Rollups run every second.
@@ -101,6 +125,7 @@ try {
   const batches = generateBatches(vmIds, start, new Date(now), 10_000);
   const bulkCpuBefore = snapshotProcessCpu();
   const bulkStarted = performance.now();
+  const endBulk = phase('bulk');
   let written = 0;
   await Promise.all(
     Array.from({ length: writers }, async () => {
@@ -110,10 +135,13 @@ try {
       }
     }),
   );
+  endBulk();
   const bulkSeconds = (performance.now() - bulkStarted) / 1000;
   log(`bulk: ${written.toLocaleString()} samples in ${bulkSeconds.toFixed(1)} s = ${Math.round(written / bulkSeconds).toLocaleString()} samples/s`);
   const drainStarted = performance.now();
+  const endDrain = phase('rollups');
   await waitForRollups(db.sql);
+  endDrain();
   const drainSeconds = (performance.now() - drainStarted) / 1000;
   const bulkCpu = cpuBetween(bulkCpuBefore, snapshotProcessCpu());
   log(`bulk CPU: ${describeCpu(bulkCpu, written)}`);
@@ -122,18 +150,22 @@ try {
   // 2. OTLP ingest: exports of 50 VMs × 2 directions × 20 points (delta sums of system.network.io).
   const resourcesPerExport = Math.min(50, vmCount);
   const perExport = resourcesPerExport * 2 * 20;
+  // A day into the range (half of it for shorter runs, so `--days 1` does not push into the future).
+  const otlpFromMs = start.getTime() + Math.min(86_400_000, (days * 86_400_000) / 2);
   const exports = Math.ceil(otlpTarget / perExport);
   log(`OTLP ingest: ${exports} exports of ${perExport} data points (${resourcesPerExport} VMs × 2 directions × 20 s), 8 clients`);
   const otlpCpuBefore = snapshotProcessCpu();
+  const endOtlp = phase('otlp');
   const otlp = await runLoad({
     url: `${url}/v1/metrics`,
     count: exports,
     concurrency: 8,
     requestTimeoutMs: 60_000,
     headers: { [internalTokenHeader]: await freshToken() },
-    body: (index) => otlpExport(vmIds, resourcesPerExport, index, start.getTime()),
+    body: (index) => otlpExport(vmIds, resourcesPerExport, index, otlpFromMs),
     accept: (payload) => (payload && typeof payload === 'object' && !('errors' in payload) && !('partialSuccess' in payload) ? true : new Error(JSON.stringify(payload).slice(0, 200))),
   });
+  endOtlp();
   const otlpSeconds = otlp.wallMs / 1000;
   const otlpSamples = (exports - otlp.failedIndexes.length) * perExport;
   log(`OTLP: ${otlpSamples.toLocaleString()} samples in ${otlpSeconds.toFixed(1)} s = ${Math.round(otlpSamples / otlpSeconds).toLocaleString()} samples/s, ${otlp.failedIndexes.length} failed ${JSON.stringify([...otlp.errorSamples])}`);
@@ -142,8 +174,22 @@ try {
   const otlpDrainSeconds = (performance.now() - otlpDrainStarted) / 1000;
   const otlpCpu = cpuBetween(otlpCpuBefore, snapshotProcessCpu());
   log(`OTLP CPU: ${describeCpu(otlpCpu, otlpSamples)}`);
+
+  // 2b. The same exports (later seconds) in protobuf, the OpenTelemetry Collector's default encoding.
+  const protobufBodies = Array.from({ length: exports }, (_, index) => encodeOtlpProtobuf(JSON.parse(otlpExport(vmIds, resourcesPerExport, exports + index, otlpFromMs))));
+  log(`OTLP protobuf ingest: ${exports} exports of ${perExport} data points, 8 clients`);
+  const protobufCpuBefore = snapshotProcessCpu();
+  const endProtobuf = phase('otlpProtobuf');
+  const protobuf = await postProtobufExports(`${url}/v1/metrics`, await freshToken(), protobufBodies, 8);
+  endProtobuf();
+  const protobufSeconds = protobuf.wallMs / 1000;
+  const protobufSamples = protobuf.accepted * perExport;
+  log(`OTLP protobuf: ${protobufSamples.toLocaleString()} samples in ${protobufSeconds.toFixed(1)} s = ${Math.round(protobufSamples / protobufSeconds).toLocaleString()} samples/s, ${protobuf.failures.length} failed ${JSON.stringify(protobuf.failures.slice(0, 3))}`);
+  await waitForRollups(db.sql);
+  const protobufCpu = cpuBetween(protobufCpuBefore, snapshotProcessCpu());
+  log(`OTLP protobuf CPU: ${describeCpu(protobufCpu, protobufSamples)}`);
   const [stored] = await db.sql<{ n: number }[]>`select count(*)::int as n from metrics.samples where kind in ('NETWORK_IN_BYTES', 'NETWORK_OUT_BYTES')`;
-  if (stored!.n !== otlpSamples) throw new Error(`OTLP stored ${stored!.n} samples, expected ${otlpSamples}`);
+  if (stored!.n !== otlpSamples + protobufSamples) throw new Error(`OTLP stored ${stored!.n} samples, expected ${otlpSamples + protobufSamples}`);
   await db.sql`vacuum analyze metrics.samples`;
   await db.sql`vacuum analyze metrics.rollups_5m`;
 
@@ -160,12 +206,13 @@ try {
     query: 'query ($from: DateTime!, $to: DateTime!) { fleetMetrics(kind: CPU_PERCENT, from: $from, to: $to, step: 300, groupBy: REGION) { key vmCount series { points { t value } } } }',
     variables: { from: new Date(to.getTime() - 86_400_000).toISOString(), to: to.toISOString() },
   });
-  const measure = async (label: string, body: (index: number) => string, check: (payload: unknown) => true | Error): Promise<LatencySummary & { cpuMsPerRequest: number }> => {
+  const measure = async (label: string, body: (index: number) => string, check: (payload: unknown) => true | Error, phaseName?: string): Promise<LatencySummary & { cpuMsPerRequest: number }> => {
     const run = async (count: number, offset: number) =>
       runLoad({ url: graphql, count, concurrency: 1, requestTimeoutMs: 30_000, headers: { [internalTokenHeader]: await freshToken() }, body: (index) => body(offset + index), accept: check });
     await run(20, 0);
     // Chunks of 50, each with a fresh internal token (they live a minute, a slow phase outlives one).
     const latencies: number[] = [];
+    const endPhase = phaseName ? phase(phaseName) : () => {};
     const before = snapshotProcessCpu();
     for (let done = 0; done < queryCount; done += 50) {
       const result = await run(Math.min(50, queryCount - done), done);
@@ -173,6 +220,7 @@ try {
       latencies.push(...result.latenciesMs);
     }
     const cpu = cpuBetween(before, snapshotProcessCpu());
+    endPhase();
     // Requests go one at a time, so the platform's CPU per request is what latency would be on an
     // idle machine (plus waits), whatever else the shared machine runs.
     const platformSeconds = cpu.roles.filter((role) => !role.role.startsWith('bench')).reduce((sum, role) => sum + role.cpuSeconds, 0);
@@ -197,8 +245,8 @@ try {
     return groups.length === regions.length && groups.reduce((sum, group) => sum + group.vmCount, 0) === vmCount && groups.every((group) => group.series.points.length === 288) ? true : new Error('unexpected fleet groups');
   };
   const baselineBefore = await measure('{ __typename } (baseline)', () => typename, noErrors);
-  const vmSeries = await measure('VM.metrics 7 d, 5-min step (2016 points)', vmMetrics, vmPoints);
-  const fleetSeries = await measure(`fleetMetrics ${vmCount} VMs, 24 h by region, 5-min step`, () => fleet, fleetGroups);
+  const vmSeries = await measure('VM.metrics 7 d, 5-min step (2016 points)', vmMetrics, vmPoints, 'vmMetrics');
+  const fleetSeries = await measure(`fleetMetrics ${vmCount} VMs, 24 h by region, 5-min step`, () => fleet, fleetGroups, 'fleet');
   const baselineAfter = await measure('{ __typename } (baseline, again)', () => typename, noErrors);
 
   const row = (label: string, summary: LatencySummary & { cpuMsPerRequest: number }, target: string) =>
@@ -212,8 +260,9 @@ try {
 | bulk including rollup catch-up (${drainSeconds.toFixed(1)} s after the last write) | ${written.toLocaleString()} | ${(bulkSeconds + drainSeconds).toFixed(1)} | ${Math.round(written / (bulkSeconds + drainSeconds)).toLocaleString()} | |
 | OTLP/HTTP JSON (8 clients, ${perExport} points per export) | ${otlpSamples.toLocaleString()} | ${otlpSeconds.toFixed(1)} | ${Math.round(otlpSamples / otlpSeconds).toLocaleString()} | ≥ 100,000 |
 | OTLP including rollup catch-up (${otlpDrainSeconds.toFixed(1)} s) | ${otlpSamples.toLocaleString()} | ${(otlpSeconds + otlpDrainSeconds).toFixed(1)} | ${Math.round(otlpSamples / (otlpSeconds + otlpDrainSeconds)).toLocaleString()} | |
+| OTLP/HTTP protobuf (8 clients, ${perExport} points per export) | ${protobufSamples.toLocaleString()} | ${protobufSeconds.toFixed(1)} | ${Math.round(protobufSamples / protobufSeconds).toLocaleString()} | ≥ 100,000 |
 
-CPU, ingest and rollups together: bulk ${describeCpu(bulkCpu, written)}; OTLP ${describeCpu(otlpCpu, otlpSamples)}.
+CPU, ingest and rollups together: bulk ${describeCpu(bulkCpu, written)}; OTLP JSON ${describeCpu(otlpCpu, otlpSamples)}; OTLP protobuf ${describeCpu(protobufCpu, protobufSamples)}.
 
 | Query (${queryCount} requests, one at a time, to the subgraph) | p50 ms | p95 ms | p99 ms | platform CPU ms / request | goal (p95) |
 |---|---|---|---|---|---|
@@ -222,6 +271,10 @@ ${row('`VM.metrics` 7 d at 5-min step', vmSeries, '≤ 20 ms')}
 ${row(`\`fleetMetrics\` ${vmCount} VMs, 24 h, by region`, fleetSeries, '≤ 200 ms')}
 ${row('`{ __typename }` baseline (after)', baselineAfter, '')}
 `);
+  if (profileDir && child.pid) {
+    const roles: ProfilePhases['roles'] = { [child.pid]: 'metrics subgraph' };
+    await writeFile(join(profileDir, 'bench-phases.json'), `${JSON.stringify({ roles, phases } satisfies ProfilePhases, null, 2)}\n`);
+  }
 } catch (error) {
   console.error(error);
   process.exitCode = 1;
@@ -257,10 +310,32 @@ function* generateBatches(vmIds: string[], from: Date, to: Date, size: number): 
   if (batch.length > 0) yield batch;
 }
 
-/** One OTLP export: `resources` VMs, receive and transmit, 20 seconds a day after the bulk data starts (distinct per export index). */
-function otlpExport(vmIds: string[], resources: number, index: number, startMs: number): string {
+/**
+ * POSTs protobuf exports with `concurrency` clients (`runLoad` speaks JSON only); returns the wall
+ * time and how many were accepted whole.
+ */
+async function postProtobufExports(url: string, token: string, bodies: Uint8Array[], concurrency: number): Promise<{ wallMs: number; accepted: number; failures: string[] }> {
+  let next = 0;
+  let accepted = 0;
+  const failures: string[] = [];
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let index = next++; index < bodies.length; index = next++) {
+        const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-protobuf', [internalTokenHeader]: token }, body: Buffer.from(bodies[index]!) });
+        const text = await response.text();
+        if (response.status === 200 && text === '{}') accepted += 1;
+        else failures.push(`${response.status} ${text.slice(0, 200)}`);
+      }
+    }),
+  );
+  return { wallMs: performance.now() - started, accepted, failures };
+}
+
+/** One OTLP export: `resources` VMs, receive and transmit, 20 seconds from `fromMs` on (distinct per export index). */
+function otlpExport(vmIds: string[], resources: number, index: number, fromMs: number): string {
   const first = (index * resources) % vmIds.length;
-  const secondBase = startMs + 86_400_000 + Math.floor((index * resources) / vmIds.length) * 20_000;
+  const secondBase = fromMs + Math.floor((index * resources) / vmIds.length) * 20_000;
   const resourceMetrics = Array.from({ length: resources }, (_, offset) => {
     const vmId = vmIds[(first + offset) % vmIds.length]!;
     const dataPoints = [];

@@ -117,6 +117,12 @@ export const metricCatalog = {
     help: 'Requests refused by the per-tenant rate limit.',
     labels: [],
   },
+  metricsIngestRefusals: {
+    name: 'novacron_metrics_ingest_refusals_total',
+    type: 'counter',
+    help: 'Metric samples the metrics subgraph refused to store, by source (otlp, collector) and reason code (UNKNOWN_VM, OTHER_TENANT, …).',
+    labels: ['source', 'reason'],
+  },
   operationQueueDepth: {
     name: 'novacron_operation_queue_depth',
     type: 'gauge',

@@ -3,6 +3,7 @@ import type { Logger } from '@novacron/server-kit';
 import type { Sql } from '@novacron/db';
 import type { PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import type { MetricsConfig } from './config.ts';
+import type { RefusalCounter } from './domain/ingestSamples.ts';
 
 /** Long-lived services shared by every request. */
 export interface MetricsServices {
@@ -16,6 +17,8 @@ export interface MetricsServices {
   logger: Logger;
   /** Checks an internal token addressed to this subgraph (the OTLP endpoint's callers). */
   verifyInternalToken: InternalTokenVerifier;
+  /** Counts refused samples in the subgraph's Prometheus registry (committed refusals only). */
+  countRefusals: RefusalCounter;
 }
 
 /** What every resolver receives. */

@@ -7,7 +7,7 @@ import type { MetricsServices, RequestContext } from './context.ts';
 import { migrateMetrics } from './db/migrateMetrics.ts';
 import { applyVmEvents } from './domain/applyVmEvents.ts';
 import { collectSamples } from './domain/collectSamples.ts';
-import { recordRefusals } from './domain/ingestSamples.ts';
+import { recordRefusals, reportRefusals } from './domain/ingestSamples.ts';
 import { maintainPartitions } from './domain/retention.ts';
 import { rollUpPending } from './domain/rollUpPending.ts';
 import { metricsOutbox } from './domain/sampleStream.ts';
@@ -41,10 +41,12 @@ export async function start(config: MetricsConfig, logger?: Logger, options: Sta
     typeDefs,
     resolvers,
     migrate: migrateMetrics,
-    services: async ({ sql, security, logger: kitLogger }) => {
+    services: async ({ sql, security, logger: kitLogger, metrics }) => {
       const now = () => new Date();
       await maintainPartitions(sql, now(), config.retention);
-      return { sql, db: drizzle(sql), config, now, logger: kitLogger, verifyInternalToken: security.verifyInternalToken };
+      metrics.declare('metricsIngestRefusals');
+      const countRefusals: MetricsServices['countRefusals'] = (source, reason, count) => metrics.inc('metricsIngestRefusals', { source, reason }, count);
+      return { sql, db: drizzle(sql), config, now, logger: kitLogger, verifyInternalToken: security.verifyInternalToken, countRefusals };
     },
     context: ({ principal, tenantId }, services) => ({ principal, tenantId, services }),
     outbox: { outbox: metricsOutbox, db: (services) => services.db },
@@ -56,6 +58,7 @@ export async function start(config: MetricsConfig, logger?: Logger, options: Sta
             logger: services.logger,
             maxBodyBytes: config.otlpMaxBodyBytes,
             verifyInternalToken: services.verifyInternalToken,
+            countRefusals: services.countRefusals,
             ingestOptions: () => ({ now: services.now(), retention: config.retention, maxFutureMs: config.maxFutureMs }),
           },
           request,
@@ -101,6 +104,7 @@ function startMetricsTasks(kit: KitServices, services: MetricsServices, provider
               collectedThrough = to;
               for (const failed of result.failedProviders) kit.logger.warn({ err: failed.error, provider: failed.provider }, 'metrics collection failed for a provider');
               await recordRefusals(sql, '', 'collector', result, to);
+              reportRefusals(services.countRefusals, 'collector', result);
             } finally {
               await lock`select pg_advisory_unlock(hashtext('novacron:metrics:collect'))`;
             }

@@ -10,3 +10,4 @@ export { applyVmEvents } from './domain/applyVmEvents.ts';
 export type { VmEvent, VmPayload } from './domain/VmEvent.ts';
 export type { Sample } from './domain/Sample.ts';
 export { migrateMetrics } from './db/migrateMetrics.ts';
+export { encodeOtlpProtobuf } from './otlp/decodeOtlpProtobuf.ts';

@@ -5,6 +5,8 @@ import { project } from './support/project.ts';
 import { readRefusals } from '../src/domain/ingestSamples.ts';
 import { defaultRetention, maintainPartitions } from '../src/domain/retention.ts';
 import { ingestOtlpMetrics } from '../src/otlp/ingestOtlpMetrics.ts';
+import { findSampleEvent, metricsOutbox } from '../src/domain/sampleStream.ts';
+import { drizzle } from 'drizzle-orm/postgres-js';
 import { cumulativeSum, deltaSum, exportBody, gauge } from './support/otlpBody.ts';
 import { hoursAgo, plusSeconds } from './support/timeline.ts';
 import { vmHistory } from './support/vmEvents.ts';
@@ -125,6 +127,35 @@ describe('OTLP metrics ingest', () => {
       { source: 'otlp', reason: 'OTHER_TENANT', count: 2 },
       { source: 'otlp', reason: 'UNKNOWN_VM', count: 2 },
     ]);
+  });
+
+  it('appends one live sample event per stored sample, in key order, readable at its cursor', async () => {
+    const t = plusSeconds(base, 1200);
+    const feedDb = drizzle(database.sql);
+    const { endCursor: before } = await metricsOutbox.readFeed(feedDb, { stream: 'sample', first: 1 });
+    const result = await ingestOtlpMetrics(
+      database.sql,
+      'acme',
+      exportBody([
+        { resource: { 'novacron.vm.id': otherVm.id }, metrics: [gauge('system.cpu.utilization', [{ t, value: 0.5 }])] },
+        {
+          resource: { 'novacron.vm.id': acmeVm.id },
+          metrics: [
+            gauge('system.memory.utilization', [{ t: plusSeconds(t, 60), value: 0.25 }]),
+            gauge('system.cpu.utilization', [{ t: plusSeconds(t, 60), value: 0.75 }, { t, value: 0.5 }]),
+          ],
+        },
+      ]),
+      options,
+    );
+    expect(result).toMatchObject({ accepted: 3, refused: { OTHER_TENANT: 1 } });
+    const { entries: mine } = await metricsOutbox.readFeed(feedDb, { stream: 'sample', first: 100, after: before, withPayload: true });
+    expect(mine.map((entry) => [entry.tenantId, entry.entityId, entry.type, (entry.payload as { tMs: number }).tMs - t.getTime(), (entry.payload as { value: number }).value])).toEqual([
+      ['acme', acmeVm.id, 'CPU_PERCENT', 0, 50],
+      ['acme', acmeVm.id, 'CPU_PERCENT', 60_000, 75],
+      ['acme', acmeVm.id, 'MEMORY_PERCENT', 60_000, 25],
+    ]);
+    expect(await findSampleEvent(database.sql, mine[1]!.cursor)).toEqual({ tenantId: 'acme', sample: { vmId: acmeVm.id, kind: 'CPU_PERCENT', t: plusSeconds(t, 60), value: 75 } });
   });
 
   it('refuses a malformed export whole with BAD_USER_INPUT naming the path, storing nothing', async () => {

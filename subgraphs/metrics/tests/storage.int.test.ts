@@ -110,6 +110,42 @@ describe('writes', () => {
     expect(rollup).toMatchObject({ count: 1, sum: 3 });
   });
 
+  it('keeps the last write of each key in an unordered batch with duplicates, marking each bucket once', async () => {
+    const vmA = randomUUID();
+    const vmB = randomUUID();
+    const t = hoursAgo(2);
+    const minute = (n: number) => plusSeconds(t, n * 60);
+    const count = await writeSamples(database.sql, [
+      { vmId: vmB, kind: 'CPU_PERCENT', t: minute(1), value: 1 },
+      { vmId: vmA, kind: 'MEMORY_PERCENT', t: minute(0), value: 2 },
+      { vmId: vmA, kind: 'CPU_PERCENT', t: minute(2), value: 3 },
+      { vmId: vmB, kind: 'CPU_PERCENT', t: minute(1), value: 4 },
+      { vmId: vmA, kind: 'CPU_PERCENT', t: minute(0), value: 5 },
+      { vmId: vmB, kind: 'CPU_PERCENT', t: minute(1), value: 6 },
+    ]);
+    expect(count).toBe(4);
+    const rows = await database.sql<{ vm: string; kind: string; value: number }[]>`
+      select case when vm_id = ${vmA}::uuid then 'A' else 'B' end as vm, kind::text as kind, value from metrics.samples
+      where vm_id in (${vmA}::uuid, ${vmB}::uuid) order by 1, 2, ts`;
+    expect(rows.map((row) => [row.vm, row.kind, row.value])).toEqual([
+      ['A', 'CPU_PERCENT', 5],
+      ['A', 'CPU_PERCENT', 3],
+      ['A', 'MEMORY_PERCENT', 2],
+      ['B', 'CPU_PERCENT', 6],
+    ]);
+    const [pending] = await database.sql<{ n: number }[]>`select count(*)::int as n from metrics.rollup_pending_5m where vm_id in (${vmA}::uuid, ${vmB}::uuid)`;
+    expect(pending!.n).toBe(minute(0).getTime() % 300_000 <= 180_000 ? 3 : 4);
+  });
+
+  it('refuses a malformed VM id or kind before writing anything', async () => {
+    const t = hoursAgo(2);
+    await expect(writeSamples(database.sql, [{ vmId: 'x}, {y', kind: 'CPU_PERCENT', t, value: 1 }])).rejects.toThrow(/not a VM id/);
+    const vmId = randomUUID();
+    await expect(writeSamples(database.sql, [{ vmId, kind: 'CPU_PERCENT,X' as 'CPU_PERCENT', t, value: 1 }])).rejects.toThrow(/not a metric kind/);
+    const [row] = await database.sql<{ n: number }[]>`select count(*)::int as n from metrics.samples where vm_id = ${vmId}::uuid`;
+    expect(row!.n).toBe(0);
+  });
+
   it('rolls a bucket up only once it has closed (and its grace has passed)', async () => {
     const vmId = randomUUID();
     const bucketStart = new Date(Math.floor(now.getTime() / 300_000) * 300_000);

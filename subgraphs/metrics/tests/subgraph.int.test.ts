@@ -39,6 +39,22 @@ async function pushOtlp(body: string | Buffer, options: { token?: string | null;
   return { status: response.status, json: (await response.json()) as Record<string, unknown> & GraphQLResponse };
 }
 
+/** The refusal counter's samples on the metrics port, keyed by their labels (without `service`). */
+async function scrapeRefusals(): Promise<Record<string, number>> {
+  const text = await (await fetch(subgraph.metricsUrl)).text();
+  const counts: Record<string, number> = {};
+  for (const match of text.matchAll(/^novacron_metrics_ingest_refusals_total\{([^}]*)\} (\S+)$/gm)) {
+    const labels = match[1]!.split(',').filter((label) => !label.startsWith('service=')).join(',');
+    counts[labels] = Number(match[2]);
+  }
+  return counts;
+}
+
+/** What moved between two scrapes. */
+function delta(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(after).filter(([key, value]) => value !== (before[key] ?? 0)).map(([key, value]) => [key, value - (before[key] ?? 0)]));
+}
+
 const entityMetrics = (id: string, args = 'kind: CPU_PERCENT, from: $from, to: $to, step: 600') => ({
   query: `query ($representations: [_Any!]!, $from: DateTime!, $to: DateTime!) { _entities(representations: $representations) { ... on VM { id metrics(${args}) { kind step points { t value } } } } }`,
   variables: { representations: [{ __typename: 'VM', id }], from: hour.toISOString(), to: plusSeconds(hour, 1800).toISOString() },
@@ -143,6 +159,23 @@ describe('OTLP endpoint', () => {
     const { status, json } = await pushOtlp(foreign);
     expect(status).toBe(200);
     expect(json.partialSuccess).toMatchObject({ rejectedDataPoints: '1' });
+  });
+
+  it('counts refused samples in Prometheus by source and reason, without VM or tenant labels', async () => {
+    const before = await scrapeRefusals();
+    const foreign = JSON.stringify(
+      exportBody([
+        { resource: { 'novacron.vm.id': otherVm.id }, metrics: [gauge('system.cpu.utilization', [{ t, value: 0.5 }, { t: plusSeconds(t, 60), value: 0.5 }])] },
+        { resource: { 'host.id': 'i-nobody-knows-this-one' }, metrics: [gauge('system.cpu.utilization', [{ t, value: 0.5 }])] },
+      ]),
+    );
+    expect((await pushOtlp(foreign)).json.partialSuccess).toMatchObject({ rejectedDataPoints: '3' });
+    const after = await scrapeRefusals();
+    expect(delta(before, after)).toEqual({ 'source="otlp",reason="OTHER_TENANT"': 2, 'source="otlp",reason="UNKNOWN_VM"': 1 });
+    const exposition = await (await fetch(subgraph.metricsUrl)).text();
+    const refusalLines = exposition.split('\n').filter((line) => line.startsWith('novacron_metrics_ingest_refusals_total'));
+    expect(refusalLines.join('\n')).not.toContain(otherVm.id);
+    expect(refusalLines.join('\n')).not.toContain('tenant');
   });
 
   it('refuses viewers, callers without a token, and malformed bodies with coded errors', async () => {

@@ -2,7 +2,6 @@ import type { ProviderDriver } from '@novacron/providers';
 import { countRefusal, ingestSamples, type IngestOptions, type IngestResult } from './ingestSamples.ts';
 import type { Queryable } from './Queryable.ts';
 import type { Sample } from './Sample.ts';
-import { appendSampleEvents } from './sampleStream.ts';
 import { listRunningVms } from './vmDirectory.ts';
 
 /** The drivers the collector asks, by provider name (a `ProviderRegistry` fits). */
@@ -58,8 +57,7 @@ export async function collectSamples(sql: Queryable, drivers: MetricsDrivers, wi
   }
   const tenants = new Map(running.map((vm) => [vm.vmId, vm.tenantId]));
   const store = async (tx: Queryable) => {
-    await ingestSamples(tx, collected, options, result);
-    await appendSampleEvents(tx, result.stored ?? [], (vmId) => tenants.get(vmId));
+    await ingestSamples(tx, collected, { ...options, liveTenantOf: (vmId) => tenants.get(vmId) }, result);
   };
   if ('begin' in sql) await sql.begin(store);
   else await store(sql);

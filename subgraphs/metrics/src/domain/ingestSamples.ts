@@ -6,6 +6,20 @@ import { writeSamples } from './writeSamples.ts';
 /** Why a sample was not stored. */
 export type RefusalReason = 'UNKNOWN_VM' | 'OTHER_TENANT' | 'NOT_RUNNING' | 'INVALID_VALUE' | 'OUTSIDE_RETENTION' | 'IN_THE_FUTURE';
 
+/** Where samples come from. */
+export type IngestSource = 'otlp' | 'collector';
+
+/**
+ * Counts refused samples outside the database (the Prometheus counter
+ * `novacron_metrics_ingest_refusals_total{source,reason}`): bounded labels, never a VM or tenant.
+ */
+export type RefusalCounter = (source: IngestSource, reason: RefusalReason, count: number) => void;
+
+/** Reports a result's refusals to a {@link RefusalCounter}. */
+export function reportRefusals(counter: RefusalCounter, source: IngestSource, result: IngestResult): void {
+  for (const [reason, count] of Object.entries(result.refused) as [RefusalReason, number | undefined][]) if (count) counter(source, reason, count);
+}
+
 /** What an ingest did: samples written, and samples refused by reason. */
 export interface IngestResult {
   accepted: number;
@@ -20,6 +34,8 @@ export interface IngestOptions {
   retention: RetentionSettings;
   /** Samples stamped further than this ahead of `now` are refused (clock skew allowance). */
   maxFutureMs: number;
+  /** The tenant of each VM whose stored samples also become `sample` stream events (see `writeSamples`). */
+  liveTenantOf?: (vmId: string) => string | undefined;
 }
 
 /** Adds `count` refusals of `reason` to a result. */
@@ -43,13 +59,13 @@ export async function ingestSamples(sql: Queryable, samples: readonly Sample[], 
     else if (t > newest) countRefusal(result, 'IN_THE_FUTURE');
     else valid.push(sample);
   }
-  result.accepted += await writeSamples(sql, valid);
+  result.accepted += await writeSamples(sql, valid, options.liveTenantOf);
   result.stored = [...(result.stored ?? []), ...valid];
   return result;
 }
 
 /** Adds a result's refusals to the per-tenant counters. */
-export async function recordRefusals(sql: Queryable, tenantId: string, source: 'otlp' | 'collector', result: IngestResult, now: Date): Promise<void> {
+export async function recordRefusals(sql: Queryable, tenantId: string, source: IngestSource, result: IngestResult, now: Date): Promise<void> {
   const entries = Object.entries(result.refused).filter(([, count]) => (count ?? 0) > 0);
   if (entries.length === 0) return;
   const reasons = entries.map(([reason]) => reason);

@@ -20,14 +20,15 @@ export async function rollUp5mBuckets(sql: Queryable, limit: number, closedBefor
       returning p.vm_id, p.kind, p.bucket_start
     ), bins as (
       -- LATERAL: one primary-key range scan per bucket (with partition pruning), never a merge join
-      -- over every sample, which the planner picks for a large batch without it.
-      select t.vm_id, t.kind, t.bucket_start, b.key, b.n, b.total, b.low, b.high
+      -- over every sample, which the planner picks for a large batch without it. The grouping is one
+      -- aggregate over the whole batch, not one aggregate per bucket inside the LATERAL.
+      select t.vm_id, t.kind, t.bucket_start, ${sql.unsafe(sketchKeySql('s.value'))} as key,
+             count(*)::int as n, sum(s.value) as total, min(s.value) as low, max(s.value) as high
       from todo t cross join lateral (
-        select ${sql.unsafe(sketchKeySql('s.value'))} as key, count(*)::int as n, sum(s.value) as total, min(s.value) as low, max(s.value) as high
-        from metrics.samples s
-        where s.vm_id = t.vm_id and s.kind = t.kind and s.ts >= t.bucket_start and s.ts < t.bucket_start + interval '5 minutes'
-        group by 1
-      ) b
+        select value from metrics.samples
+        where vm_id = t.vm_id and kind = t.kind and ts >= t.bucket_start and ts < t.bucket_start + interval '5 minutes'
+      ) s
+      group by 1, 2, 3, 4
     ), rolled as (
       insert into metrics.rollups_5m (vm_id, kind, bucket_start, count, sum, min, max, sketch_keys, sketch_counts)
       select vm_id, kind, bucket_start, sum(n)::int, sum(total), min(low), max(high), array_agg(key order by key), array_agg(n order by key)

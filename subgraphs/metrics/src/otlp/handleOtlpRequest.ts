@@ -5,10 +5,11 @@ import { internalTokenHeader, type InternalPrincipal } from '@novacron/auth';
 import { AppError, appError, badInput, httpStatusFor } from '@novacron/errors';
 import type { Logger } from '@novacron/server-kit';
 import { authorize } from '@novacron/subgraph-kit';
-import type { IngestOptions } from '../domain/ingestSamples.ts';
+import { reportRefusals, type IngestOptions, type RefusalCounter } from '../domain/ingestSamples.ts';
 import type { Sql } from '@novacron/db';
-import { decodeOtlpProtobuf } from './decodeOtlpProtobuf.ts';
-import { ingestOtlpMetrics, type OtlpIngestResult } from './ingestOtlpMetrics.ts';
+import { readOtlpProtobuf } from './decodeOtlpProtobuf.ts';
+import { ingestOtlpResources } from './ingestOtlpMetrics.ts';
+import { parseOtlpJson, type OtlpResourceMetrics } from './parseOtlpJson.ts';
 
 const gunzipAsync = promisify(gunzip);
 
@@ -20,6 +21,8 @@ export interface OtlpEndpoint {
   /** Verifies an internal token (the endpoint, like every field, trusts only NovaCron's gateway). */
   verifyInternalToken(token: string): Promise<InternalPrincipal>;
   ingestOptions(): IngestOptions;
+  /** Told the refusals of every committed export (the Prometheus counter). */
+  countRefusals: RefusalCounter;
 }
 
 /**
@@ -48,16 +51,19 @@ export async function handleOtlpRequest(endpoint: OtlpEndpoint, request: Incomin
       throw badInput('body', 'the body is not valid gzip, or inflates beyond the size limit');
     });
     else if (encoding !== 'identity') throw badInput('content-encoding', `unsupported content-encoding "${encoding}"`);
-    let decoded: unknown;
-    if (contentType === 'application/x-protobuf') decoded = decodeOtlpProtobuf(body);
+    let resources: OtlpResourceMetrics[];
+    if (contentType === 'application/x-protobuf') resources = readOtlpProtobuf(body);
     else {
+      let decoded: unknown;
       try {
         decoded = JSON.parse(body.toString('utf8'));
       } catch {
         throw badInput('body', 'the body is not valid JSON');
       }
+      resources = parseOtlpJson(decoded);
     }
-    const result = await ingestOtlpMetrics(endpoint.sql, identity.tenantId, decoded, endpoint.ingestOptions());
+    const result = await ingestOtlpResources(endpoint.sql, identity.tenantId, resources, endpoint.ingestOptions());
+    reportRefusals(endpoint.countRefusals, 'otlp', result);
     const rejected = Object.values(result.refused).reduce((sum, count) => sum + (count ?? 0), 0);
     const reasons = Object.entries(result.refused).map(([reason, count]) => `${count} ${reason}`).join(', ');
     send(response, 200, rejected > 0 ? { partialSuccess: { rejectedDataPoints: String(rejected), errorMessage: `refused: ${reasons}` } } : {});
