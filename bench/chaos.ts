@@ -18,13 +18,17 @@ const { values } = parseArgs({
     operations: { type: 'string' },
     kills: { type: 'string' },
     keys: { type: 'string' },
+    'min-worker-lifetime-ms': { type: 'string' },
+    'sim-latency-ms': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
 if (values.help) {
   console.log(
     'node bench/chaos.ts [--short] [--only R1,R2,R3,R4] [--operations N] [--kills N] [--keys N]\n  --short  the CI-sized variant\n  --only   run these scenarios only\n' +
-      '  --operations, --kills  R1 sizes (default 2,000 and 200)\n  --keys   R4 size (default 2,000 keys × 5)',
+      '  --operations, --kills  R1 sizes (default 2,000 and 200)\n  --keys   R4 size (default 2,000 keys × 5)\n' +
+      '  --min-worker-lifetime-ms  R1: a worker becomes killable 1-2× this after it starts (default 3,000)\n' +
+      '  --sim-latency-ms  R1: simulated provider latency range, e.g. 400-1000 (default 100-400)',
   );
   process.exit(0);
 }
@@ -50,6 +54,17 @@ for (const name of ['operations', 'kills', 'keys'] as const) {
   if (!Number.isInteger(size) || size < 1) throw new Error(`--${name} must be a positive integer, got "${value}"`);
   sizes[name] = size;
 }
+/** R1's pacing: with more kills than its operations outlast, shorter lifetimes or slower operations let every kill land. */
+const pacing: Record<string, number | string> = {};
+if (values['min-worker-lifetime-ms'] !== undefined) {
+  const lifetime = Number(values['min-worker-lifetime-ms']);
+  if (!Number.isInteger(lifetime) || lifetime < 0) throw new Error(`--min-worker-lifetime-ms must be a non-negative integer, got "${values['min-worker-lifetime-ms']}"`);
+  pacing.minWorkerLifetimeMs = lifetime;
+}
+if (values['sim-latency-ms'] !== undefined) {
+  if (!/^\d+(-\d+)?$/.test(values['sim-latency-ms'])) throw new Error(`--sim-latency-ms must look like 400 or 400-1000, got "${values['sim-latency-ms']}"`);
+  pacing.simLatencyMs = values['sim-latency-ms'];
+}
 const results: (ChaosResult & { id: string })[] = [];
 let missing = 0;
 
@@ -65,7 +80,7 @@ for (const scenario of scenarios) {
   const started = Date.now();
   try {
     const { run } = (await import(url.href)) as ChaosScenario;
-    const result = await run({ ...options, ...(options.short ? scenario.shortSizes : {}), ...sizes });
+    const result = await run({ ...options, ...(options.short ? scenario.shortSizes : {}), ...sizes, ...(scenario.id === 'R1' ? pacing : {}) });
     results.push({ id: scenario.id, ...result });
     console.log(`${scenario.id}: ${result.passed ? 'PASSED' : 'FAILED'} in ${Math.round((Date.now() - started) / 1000)} s`);
     for (const [name, value] of Object.entries(result.figures)) console.log(`  ${name}: ${value}`);
