@@ -133,7 +133,8 @@ describe('VM entity fields', () => {
     const requirements = validateRequirements(catalog, { vcpus: 2, memoryGib: 8, providers: ['azure'], preferRegions: ['westus2'] });
     await placeForOperation(db, catalog, { tenantId: 'globex', operationId: randomUUID(), vmId, requirements, windows: config.placement, reservationTtlSeconds: 600 });
     const apply = createVmUsageProjection(catalog);
-    const payload = { id: vmId, tenantId: 'globex', name: 'web', provider: 'azure', region: 'westus2', instanceType: 'Standard_B2ms', status: 'RUNNING', version: 1 };
+    const at = new Date().toISOString();
+    const payload = { id: vmId, tenantId: 'globex', name: 'web', provider: 'azure', region: 'westus2', instanceType: 'Standard_B2ms', image: 'ubuntu-24.04', status: 'RUNNING', providerId: 'vm-1', labels: {}, version: 1, createdAt: at, updatedAt: at };
     await db.transaction((tx) => apply(tx, [{ cursor: 'c1', tenantId: 'globex', entityId: vmId, type: 'CREATED', version: 1, occurredAt: new Date().toISOString(), payload }]));
 
     const own = (await post({ query: entitiesQuery, variables: { representations: [{ __typename: 'VM', id: vmId }] } }, tokens['globex:viewer']!)).json;
