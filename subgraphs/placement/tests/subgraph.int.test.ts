@@ -124,6 +124,21 @@ describe('policies and quotas through the API', () => {
     const bad = await post({ query: setQuota, variables: { input: { provider: 'aws', region: 'westeurope', vcpus: 4 } } }, tokens['globex:admin']!);
     expect(bad.json.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.region' });
   });
+
+  it('answers placementOptions from cached tenant state, yet shows a policy or quota change right after its mutation', async () => {
+    const admin = await keys.forUser('hooli', 'admin');
+    const requirements = { vcpus: 2, memoryGib: 4, providers: ['aws'], regions: ['us-east-1'] };
+    const options = async () => (await post({ query: optionsQuery, variables: { requirements, first: 1 } }, admin)).json.data?.placementOptions;
+    const before = await options(); // loads and caches hooli's state
+    expect(before.candidates[0]).toMatchObject({ instanceType: 't3.medium' });
+    expect(await options()).toEqual(before);
+    await post({ query: setPolicy, variables: { input: { deniedInstanceFamilies: ['t3'] } } }, admin);
+    expect((await options()).candidates[0]?.instanceType).not.toMatch(/^t3\./);
+    await post({ query: setQuota, variables: { input: { provider: 'aws', region: 'us-east-1', vcpus: 1 } } }, admin);
+    const limited = await options();
+    expect(limited.candidates).toEqual([]);
+    expect(limited.rejected.find((r: { reason: string }) => r.reason === 'QUOTA')?.count).toBeGreaterThan(0);
+  });
 });
 
 describe('VM entity fields', () => {
