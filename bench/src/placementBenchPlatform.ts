@@ -72,8 +72,9 @@ export async function startPlacementBenchPlatform(log: (line: string) => void, c
       CREDENTIALS_KEYS: `bench-1:${randomBytes(32).toString('base64')}`,
     };
     const startChild = async (name: string, entry: string, readyUrl: string) => {
-      // With a profile folder, each process writes a V8 CPU profile there when it stops (adds overhead).
-      const flags = cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
+      // With a profile folder, each process writes a V8 CPU profile there when it stops (adds overhead),
+      // under V8's default name (it carries the pid summarizeCpuProfiles.ts maps to a role).
+      const flags = cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [];
       const child = spawn(process.execPath, [...flags, entry], { cwd: repositoryRoot, env, stdio: ['ignore', 'inherit', 'inherit'] });
       const exited = new Promise<void>((done) => child.once('exit', () => done()));
       cleanups.push(async () => {
