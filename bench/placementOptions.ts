@@ -6,11 +6,14 @@
  *
  *   npm run -w @novacron/bench bench:placement -- [--count 5000] [--concurrency 50] [--warmup 1000] [--rounds 2] [--cpu-profile-dir DIR]
  */
+import { writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startPlacementBenchPlatform } from './src/placementBenchPlatform.ts';
 import { runLoad } from './src/runLoad.ts';
 import { summarizeLatencies, type LatencySummary } from './src/summarizeLatencies.ts';
+import { monotonicMicros, type ProfilePhases } from './src/writeProfilePhases.ts';
 
 const { values } = parseArgs({
   options: {
@@ -42,9 +45,16 @@ function accept(payload: unknown): true | Error {
   return body.data ? true : new Error('no data');
 }
 
+/** The measured (post-warm-up) window of the last series, in V8 profiles' clock. */
+let lastWindow = { fromUs: 0, toUs: 0 };
+/** Each series' window, for `summarizeCpuProfiles.ts DIR --phase <round>-<at>-<query>` after a `--cpu-profile-dir` run. */
+const phases: ProfilePhases['phases'] = {};
+
 async function measure(url: string, headers: Record<string, string>, body: string): Promise<{ summary: LatencySummary; perSecond: number; failed: number }> {
   await runLoad({ url, count: warmup, concurrency, requestTimeoutMs: 30_000, headers, body: () => body, accept, primeBody: body });
+  const fromUs = monotonicMicros();
   const result = await runLoad({ url, count, concurrency, requestTimeoutMs: 30_000, headers, body: () => body, accept, primeBody: body });
+  lastWindow = { fromUs, toUs: monotonicMicros() };
   if (result.failedIndexes.length > 0) console.error('errors:', Object.fromEntries(result.errorSamples));
   return { summary: summarizeLatencies(result.latenciesMs), perSecond: (result.latenciesMs.length / result.wallMs) * 1000, failed: result.failedIndexes.length };
 }
@@ -67,6 +77,7 @@ try {
   for (let round = 1; round <= rounds; round += 1) {
     for (const [where, what, url, headers, body] of series) {
       const { summary, perSecond, failed } = await measure(url, headers, body);
+      phases[`${round}-${where}-${what === '{ __typename }' ? 'typename' : what}`] = lastWindow;
       const row = `| ${round} | ${where} | ${what} | ${summary.count} | ${summary.p50.toFixed(2)} | ${summary.p95.toFixed(2)} | ${summary.p99.toFixed(2)} | ${Math.round(perSecond)} | ${failed} |`;
       rows.push(row);
       log(row);
@@ -74,6 +85,12 @@ try {
   }
 } finally {
   await platform.stop();
+}
+const profileDir = values['cpu-profile-dir'];
+if (profileDir) {
+  const roles: ProfilePhases['roles'] = { [platform.pids.gateway]: 'gateway', [platform.pids.placement]: 'placement', [platform.pids.vms]: 'vms' };
+  await writeFile(join(profileDir, 'bench-phases.json'), `${JSON.stringify({ roles, phases } satisfies ProfilePhases, null, 2)}\n`);
+  log(`profiles in ${profileDir}: node summarizeCpuProfiles.ts ${profileDir} --phase 1-gateway-placementOptions`);
 }
 console.log(`\nplacementOptions benchmark: ${concurrency} concurrent clients, ${count} measured requests per series after ${warmup} warm-up, ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}\n`);
 console.log('| round | at | query | requests | p50 ms | p95 ms | p99 ms | req/s | failed |');

@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createInternalTokenSigner, ensureDevelopmentKeys, internalTokenAudience, internalTokenHeader, signDevelopmentToken } from '@novacron/auth';
+import { createInternalTokenSigner, developmentAudience, developmentIssuer, ensureDevelopmentKeys, internalTokenAudience, internalTokenHeader, signDevelopmentToken } from '@novacron/auth';
 import { freePort } from '@novacron/testing';
 import { startBenchDatabase } from './startBenchDatabase.ts';
 
@@ -57,12 +58,26 @@ export async function startPlacementBenchPlatform(log: (line: string) => void, c
       GATEWAY_PORT: String(gatewayPort),
       VMS_URL: vmsUrl,
       PLACEMENT_URL: placementUrl,
-      // The per-tenant rate limit would measure the limiter, not placement; it still runs on every request.
+      // The per-tenant and per-address rate limits would measure the limiters, not placement; they still run on every request.
       RATE_LIMIT_POINTS: '1000000000',
+      RATE_LIMIT_ADDRESS_POINTS: '1000000000',
+      // Production mode, as shipped (masked errors, no introspection; NODE_ENV=production as
+      // docs/security.md deploys it, which also turns off graphql-js's development-only checks, 7–11 %
+      // of the placement process's CPU in a profile without it): it refuses development keys, so
+      // the same keys are configured explicitly, as an operator would.
+      NODE_ENV: 'production',
+      AUTH_ISSUER: developmentIssuer,
+      AUTH_AUDIENCE: developmentAudience,
+      AUTH_PUBLIC_KEY: keys.user.publicKeyPem,
+      INTERNAL_TOKEN_PRIVATE_KEY: keys.internal.privateKeyPem,
+      INTERNAL_TOKEN_KEY_ID: keys.internal.keyId,
+      INTERNAL_TOKEN_PUBLIC_KEY: keys.internal.publicKeyPem,
+      CREDENTIALS_KEYS: `bench-1:${randomBytes(32).toString('base64')}`,
     };
     const startChild = async (name: string, entry: string, readyUrl: string) => {
-      // With a profile folder, each process writes a V8 CPU profile there when it stops (adds overhead).
-      const flags = cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
+      // With a profile folder, each process writes a V8 CPU profile there when it stops (adds overhead),
+      // under V8's default name (it carries the pid summarizeCpuProfiles.ts maps to a role).
+      const flags = cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [];
       const child = spawn(process.execPath, [...flags, entry], { cwd: repositoryRoot, env, stdio: ['ignore', 'inherit', 'inherit'] });
       const exited = new Promise<void>((done) => child.once('exit', () => done()));
       cleanups.push(async () => {
@@ -80,7 +95,9 @@ export async function startPlacementBenchPlatform(log: (line: string) => void, c
     // One at a time: vms and placement both migrate the same database at start.
     const vms = await startChild('vms', 'subgraphs/vms/src/index.ts', `http://127.0.0.1:${vmsPort}/ready`);
     const placement = await startChild('placement', 'subgraphs/placement/src/index.ts', `http://127.0.0.1:${placementPort}/ready`);
-    const gateway = await startChild('gateway', 'gateway/src/index.ts', `http://127.0.0.1:${gatewayPort}/ready`);
+    // /health, not /ready: the gateway is ready only when every subgraph of the supergraph answers, and
+    // this platform runs only the two the measured queries reach (placement, and vms for the VM type).
+    const gateway = await startChild('gateway', 'gateway/src/index.ts', `http://127.0.0.1:${gatewayPort}/health`);
 
     const userToken = await signDevelopmentToken({ keys, tenant: 'bench', roles: ['viewer'], subject: 'bench', ttlSeconds: 4 * 3600 });
     const signInternal = createInternalTokenSigner({ privateKeyPem: keys.internal.privateKeyPem, keyId: keys.internal.keyId, ttlSeconds: 4 * 3600, audience: internalTokenAudience('placement') });

@@ -102,9 +102,23 @@ describe('place and create in one mutation', () => {
     expect(operation.status).toBe('SUCCEEDED');
     expect(operation.steps[0]).toMatchObject({ name: 'place', status: 'SUCCEEDED' });
     expect(operation.steps[0]?.message).toContain('aws/us-east-1/t3.medium');
-    const provision = operation.steps.find((step) => step.name === 'provision');
-    expect(provision?.status).toBe('SUCCEEDED');
-    expect(provision?.message).toMatch(/in aws\/us-east-2\/t3\.medium after no capacity in aws\/us-east-1\/t3\.medium \(InsufficientInstanceCapacity\)/);
+    // Each attempt is a step of its own, named after its offering: the first FAILED with the capacity code.
+    expect(operation.steps.map((step) => [step.name, step.status])).toEqual([
+      ['place', 'SUCCEEDED'],
+      ['validate', 'SUCCEEDED'],
+      ['provision (aws us-east-1 t3.medium)', 'FAILED'],
+      ['provision (aws us-east-2 t3.medium)', 'SUCCEEDED'],
+      ['wait-running', 'SUCCEEDED'],
+      ['finalize', 'SUCCEEDED'],
+    ]);
+    expect(operation.steps[2]?.message).toMatch(/^InsufficientInstanceCapacity: /);
+    expect(operation.steps[3]?.message).toMatch(/^created /);
+    // Progress never went back while the plan grew: every operationUpdated snapshot, in version order.
+    const snapshots = await platform.database.sql<{ payload: { progress: number; steps: { name: string }[] } }[]>`
+      select payload from vms.operation_events where operation_id = ${createVM.id} order by operation_version`;
+    const progress = snapshots.map((snapshot) => snapshot.payload.progress);
+    expect(progress).toEqual([...progress].sort((a, b) => a - b));
+    expect(snapshots.some((snapshot) => snapshot.payload.steps.some((step) => step.name === 'provision (aws us-east-2 t3.medium)'))).toBe(true);
     const { vm } = await charlie.request(VmPlacementDocument, { id: createVM.vm?.id as string });
     expect(vm).toMatchObject({ provider: 'aws', region: 'us-east-2', instanceType: 't3.medium' });
     expect(vm?.placement?.attempts.map((attempt) => [attempt.region, attempt.outcome])).toEqual([

@@ -16,6 +16,8 @@ export interface PlacementConfig extends SubgraphConfig {
     reservationTtlSeconds: number;
     /** How often expired reservations are marked EXPIRED. */
     reservationSweepIntervalMs: number;
+    /** placementOptions ranks against a tenant state at most this old (see placementStateCache.ts); 0 loads it per request. */
+    stateMaxAgeMs: number;
     /** Follow the vms `vm` stream into the usage projection (off only in tests that feed it themselves). */
     followVms: boolean;
   };
@@ -30,6 +32,7 @@ export function loadConfig(): PlacementConfig {
       outcomeWindowSeconds: readEnv.int('PLACEMENT_OUTCOME_WINDOW_SECONDS', 86_400),
       reservationTtlSeconds: readEnv.int('PLACEMENT_RESERVATION_TTL_SECONDS', 900),
       reservationSweepIntervalMs: readEnv.int('PLACEMENT_RESERVATION_SWEEP_INTERVAL_MS', 30_000),
+      stateMaxAgeMs: readEnv.int('PLACEMENT_STATE_MAX_AGE_MS', 1000),
       followVms: readEnv.bool('PLACEMENT_FOLLOW_VMS', true),
     },
   });

@@ -2,12 +2,15 @@ import type { InternalPrincipal } from '@novacron/auth';
 import type { Catalog } from '@novacron/catalog';
 import type { PlacementConfig } from './config.ts';
 import type { Database } from './db/createDatabase.ts';
+import type { PlacementStateCache } from './domain/placementStateCache.ts';
 
 /** Long-lived services shared by every request. */
 export interface PlacementServices {
   db: Database;
   catalog: Catalog;
   config: PlacementConfig;
+  /** Tenant states and rankings for placementOptions; writes of this process invalidate it. */
+  stateCache: PlacementStateCache;
 }
 
 /** What every resolver receives. */

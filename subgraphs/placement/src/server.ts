@@ -5,6 +5,8 @@ import type { PlacementConfig } from './config.ts';
 import type { PlacementServices, RequestContext } from './context.ts';
 import { createDatabase } from './db/createDatabase.ts';
 import { createVmUsageProjection, toVmEvent } from './domain/applyVmEvents.ts';
+import { loadPlacementState } from './domain/loadPlacementState.ts';
+import { createPlacementStateCache } from './domain/placementStateCache.ts';
 import { expireReservations } from './domain/reserveCapacity.ts';
 import { resolvers } from './resolvers/index.ts';
 
@@ -32,7 +34,11 @@ function followVms(kit: KitServices, services: PlacementServices): Stoppable {
     db: services.db,
     source: { subgraph: 'vms', stream: 'vm' },
     feed: kit.subgraphs.feed('vms', 'placement/follower'),
-    apply: (tx, entries) => project(tx as never, entries.map(toVmEvent)),
+    // Usage and outcomes change: cached tenant states go (a request racing this commit may keep the old one for PLACEMENT_STATE_MAX_AGE_MS).
+    apply: async (tx, entries) => {
+      await project(tx as never, entries.map(toVmEvent));
+      services.stateCache.invalidate();
+    },
     logger: kit.logger,
     signals: { databaseUrl: kit.config.databaseUrl, redisUrl: kit.config.events.redisUrl, redisPrefix: kit.config.events.redisPrefix },
   });
@@ -46,7 +52,11 @@ export function start(config: PlacementConfig, logger?: Logger): Promise<Running
     typeDefs,
     resolvers,
     migrationsFolder: new URL('../drizzle', import.meta.url),
-    services: ({ sql }) => ({ db: createDatabase(sql), catalog: loadCatalog(), config }),
+    services: ({ sql }) => {
+      const db = createDatabase(sql);
+      const stateCache = createPlacementStateCache({ load: (tenantId) => loadPlacementState(db, tenantId, config.placement), maxAgeMs: config.placement.stateMaxAgeMs });
+      return { db, catalog: loadCatalog(), config, stateCache };
+    },
     context: ({ principal, tenantId }, services) => ({ principal, tenantId, services }),
     background: (kit, services) => [startReservationSweep(services, kit.logger), ...(config.placement.followVms ? [followVms(kit, services)] : [])],
   });

@@ -35,8 +35,10 @@ const tenant = () => `t-${randomUUID().slice(0, 8)}`;
 let version = 0;
 function vmEvent(vm: { id: string; tenantId: string; provider?: string; region?: string; instanceType?: string; status: string; version: number }, type: VmEvent['type'] = 'STATE_CHANGED'): VmEvent {
   version += 1;
-  const payload = { name: 'vm', provider: 'aws', region: 'us-east-1', instanceType: 't3.medium', ...vm };
-  return { cursor: `c${version}`, tenantId: vm.tenantId, entityId: vm.id, type, version: vm.version, occurredAt: new Date().toISOString(), payload };
+  const at = new Date().toISOString();
+  // The whole VM row, as vms sends it (the VmStreamEvent contract), not only what the projection reads.
+  const payload = { name: 'vm', provider: 'aws', region: 'us-east-1', instanceType: 't3.medium', image: 'ubuntu-24.04', providerId: null, labels: {}, createdAt: at, updatedAt: at, ...vm };
+  return { cursor: `c${version}`, tenantId: vm.tenantId, entityId: vm.id, type, version: vm.version, occurredAt: at, payload };
 }
 
 async function quotaExceeded(run: Promise<unknown>): Promise<AppError> {

@@ -124,6 +124,21 @@ describe('policies and quotas through the API', () => {
     const bad = await post({ query: setQuota, variables: { input: { provider: 'aws', region: 'westeurope', vcpus: 4 } } }, tokens['globex:admin']!);
     expect(bad.json.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.region' });
   });
+
+  it('answers placementOptions from cached tenant state, yet shows a policy or quota change right after its mutation', async () => {
+    const admin = await keys.forUser('hooli', 'admin');
+    const requirements = { vcpus: 2, memoryGib: 4, providers: ['aws'], regions: ['us-east-1'] };
+    const options = async () => (await post({ query: optionsQuery, variables: { requirements, first: 1 } }, admin)).json.data?.placementOptions;
+    const before = await options(); // loads and caches hooli's state
+    expect(before.candidates[0]).toMatchObject({ instanceType: 't3.medium' });
+    expect(await options()).toEqual(before);
+    await post({ query: setPolicy, variables: { input: { deniedInstanceFamilies: ['t3'] } } }, admin);
+    expect((await options()).candidates[0]?.instanceType).not.toMatch(/^t3\./);
+    await post({ query: setQuota, variables: { input: { provider: 'aws', region: 'us-east-1', vcpus: 1 } } }, admin);
+    const limited = await options();
+    expect(limited.candidates).toEqual([]);
+    expect(limited.rejected.find((r: { reason: string }) => r.reason === 'QUOTA')?.count).toBeGreaterThan(0);
+  });
 });
 
 describe('VM entity fields', () => {
@@ -133,7 +148,8 @@ describe('VM entity fields', () => {
     const requirements = validateRequirements(catalog, { vcpus: 2, memoryGib: 8, providers: ['azure'], preferRegions: ['westus2'] });
     await placeForOperation(db, catalog, { tenantId: 'globex', operationId: randomUUID(), vmId, requirements, windows: config.placement, reservationTtlSeconds: 600 });
     const apply = createVmUsageProjection(catalog);
-    const payload = { id: vmId, tenantId: 'globex', name: 'web', provider: 'azure', region: 'westus2', instanceType: 'Standard_B2ms', status: 'RUNNING', version: 1 };
+    const at = new Date().toISOString();
+    const payload = { id: vmId, tenantId: 'globex', name: 'web', provider: 'azure', region: 'westus2', instanceType: 'Standard_B2ms', image: 'ubuntu-24.04', status: 'RUNNING', providerId: 'vm-1', labels: {}, version: 1, createdAt: at, updatedAt: at };
     await db.transaction((tx) => apply(tx, [{ cursor: 'c1', tenantId: 'globex', entityId: vmId, type: 'CREATED', version: 1, occurredAt: new Date().toISOString(), payload }]));
 
     const own = (await post({ query: entitiesQuery, variables: { representations: [{ __typename: 'VM', id: vmId }] } }, tokens['globex:viewer']!)).json;

@@ -1,36 +1,25 @@
 import { inArray, sql } from 'drizzle-orm';
 import type { Catalog } from '@novacron/catalog';
+import type { EventFeedEntry, VmStreamEvent, VmStreamPayload } from '@novacron/events';
 import type { Executor } from '../db/createDatabase.ts';
 import { createOutcomes, vmUsage } from '../db/schema.ts';
 import { confirmReservations } from './reserveCapacity.ts';
 
-/** The VM row a vms event carries (the row after the change). */
-export interface VmEventPayload {
-  id: string;
-  tenantId: string;
-  name: string;
-  provider: string;
-  region: string;
-  instanceType: string;
-  status: string;
-  version: number;
-  [other: string]: unknown;
-}
-
-/** One followed event of the vms `vm` stream (the kit's stream follower hands these over in order). */
-export interface VmEvent {
-  cursor: string;
-  tenantId: string;
-  entityId: string;
-  type: 'CREATED' | 'STATE_CHANGED' | 'RESIZED' | 'DELETED' | 'UPDATED';
-  version: number;
-  occurredAt: string;
-  payload: VmEventPayload;
-}
+/** One followed event of the vms `vm` stream: the contract @novacron/events declares for every follower. */
+export type VmEvent = VmStreamEvent;
 
 /** A followed feed entry as the projection reads it (the kit's entries carry the VM row as `payload`). */
-export function toVmEvent(entry: { cursor: string; tenantId: string; entityId: string; type: string; version: number; occurredAt: string; payload?: unknown }): VmEvent {
-  return { cursor: entry.cursor, tenantId: entry.tenantId, entityId: entry.entityId, type: entry.type as VmEvent['type'], version: entry.version, occurredAt: entry.occurredAt, payload: entry.payload as VmEventPayload };
+export function toVmEvent(entry: EventFeedEntry): VmEvent {
+  if (!entry.payload) throw new Error(`vms event ${entry.cursor} came without its payload`);
+  return {
+    cursor: entry.cursor,
+    tenantId: entry.tenantId,
+    entityId: entry.entityId,
+    type: entry.type as VmEvent['type'],
+    version: entry.version,
+    occurredAt: entry.occurredAt,
+    payload: entry.payload as unknown as VmStreamPayload,
+  };
 }
 
 /** Statuses a create passes through before the VM runs; leaving them for RUNNING is a successful create. */

@@ -1,6 +1,7 @@
 import { badInput } from '@novacron/errors';
 import { authorize } from '@novacron/subgraph-kit';
 import type { MutationResolvers } from '../__generated__/resolvers-types.ts';
+import type { RequestContext } from '../context.ts';
 import { setQuota } from '../domain/capacityStore.ts';
 import { placeForOperation, reportPlacementAttempt } from '../domain/decisionStore.ts';
 import { internalCallTenant } from '../domain/internalCaller.ts';
@@ -16,28 +17,41 @@ function parseVmId(vmId: string | null | undefined): string | null {
   return vmId;
 }
 
+/** Runs a write, then drops cached tenant states (also when it failed: it may have written part), so the caller reads its own write. */
+async function invalidating<T>(context: RequestContext, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } finally {
+    context.services.stateCache.invalidate();
+  }
+}
+
 export const Mutation: MutationResolvers = {
-  setPlacementPolicy: (_, { input }, context) => (authorize(context, 'admin'), setPlacementPolicy(context.services.db, context.services.catalog, context.tenantId, input)),
-  setQuota: (_, { input }, context) => (authorize(context, 'admin'), setQuota(context.services.db, context.services.catalog, context.tenantId, { ...input, vcpus: input.vcpus ?? null })),
+  setPlacementPolicy: (_, { input }, context) => (authorize(context, 'admin'), invalidating(context, () => setPlacementPolicy(context.services.db, context.services.catalog, context.tenantId, input))),
+  setQuota: (_, { input }, context) =>
+    (authorize(context, 'admin'), invalidating(context, () => setQuota(context.services.db, context.services.catalog, context.tenantId, { ...input, vcpus: input.vcpus ?? null }))),
   _placeVm: (_, { operationId, vmId, requirements, tenantId }, context) => {
     const tenant = internalCallTenant(context, tenantId);
     const { db, catalog, config } = context.services;
     const validated = validateRequirements(catalog, requirements, 'input.placement');
-    return placeForOperation(db, catalog, { tenantId: tenant, operationId, vmId: parseVmId(vmId), requirements: validated, windows: config.placement, reservationTtlSeconds: config.placement.reservationTtlSeconds });
+    return invalidating(context, () => placeForOperation(db, catalog, { tenantId: tenant, operationId, vmId: parseVmId(vmId), requirements: validated, windows: config.placement, reservationTtlSeconds: config.placement.reservationTtlSeconds }));
   },
   _reportPlacementAttempt: (_, { operationId, outcome, message, tenantId }, context) => {
     const tenant = internalCallTenant(context, tenantId);
     if (outcome === 'PENDING') throw badInput('outcome', 'report how the attempt ended: SUCCEEDED, CAPACITY_FAILURE or FAILED');
     const { db, config } = context.services;
-    return reportPlacementAttempt(db, { tenantId: tenant, operationId, outcome, message }, config.placement, config.placement.reservationTtlSeconds);
+    return invalidating(context, () => reportPlacementAttempt(db, { tenantId: tenant, operationId, outcome, message }, config.placement, config.placement.reservationTtlSeconds));
   },
   _reserveCapacity: async (_, { operationId, vmId, provider, region, instanceType, tenantId }, context) => {
     const tenant = internalCallTenant(context, tenantId);
     const { db, catalog, config } = context.services;
     const offering = catalog.find(provider, region, instanceType);
     if (!offering) throw badInput('input.instanceType', `${provider} does not offer ${instanceType} in ${region}`);
-    await reserveCapacity(db, { tenantId: tenant, operationId, vmId: parseVmId(vmId), provider, region, vcpus: offering.vcpus, ttlSeconds: config.placement.reservationTtlSeconds });
+    await invalidating(context, () => reserveCapacity(db, { tenantId: tenant, operationId, vmId: parseVmId(vmId), provider, region, vcpus: offering.vcpus, ttlSeconds: config.placement.reservationTtlSeconds }));
     return true;
   },
-  _releaseCapacity: (_, { operationId, tenantId }, context) => releaseReservation(context.services.db, internalCallTenant(context, tenantId), operationId),
+  _releaseCapacity: (_, { operationId, tenantId }, context) => {
+    const tenant = internalCallTenant(context, tenantId);
+    return invalidating(context, () => releaseReservation(context.services.db, tenant, operationId));
+  },
 };

@@ -2,16 +2,15 @@ import type { QueryResolvers } from '../__generated__/resolvers-types.ts';
 import { authorize } from '@novacron/subgraph-kit';
 import { listQuotas } from '../domain/capacityStore.ts';
 import { listInstanceTypes } from '../domain/listInstanceTypes.ts';
-import { loadPlacementState } from '../domain/loadPlacementState.ts';
 import { placementOptions } from '../domain/placementOptions.ts';
 import { readPlacementPolicy } from '../domain/policyStore.ts';
 
 export const Query: QueryResolvers = {
   placementOptions: async (_, { requirements, first }, context) => {
     authorize(context, 'viewer');
-    const { db, catalog, config } = context.services;
-    const state = await loadPlacementState(db, context.tenantId, config.placement);
-    return placementOptions(catalog, state, requirements, first);
+    const { catalog, stateCache } = context.services;
+    const state = await stateCache.get(context.tenantId);
+    return placementOptions(catalog, state, requirements, first, stateCache);
   },
   instanceTypes: (_, { filter, first, after }, context) => (authorize(context, 'viewer'), listInstanceTypes(context.services.catalog, filter, first, after)),
   placementPolicy: (_, __, context) => (authorize(context, 'viewer'), readPlacementPolicy(context.services.db, context.tenantId)),

@@ -14,3 +14,12 @@ export const operationPlans: Record<OperationKind, readonly string[]> = {
 export function plannedSteps(kind: OperationKind): StoredStep[] {
   return operationPlans[kind].map((name) => ({ name, status: 'PENDING', startedAt: null, finishedAt: null, message: null }));
 }
+
+/**
+ * The plan step a recorded step runs: a placed create's provision attempts are named after their
+ * offering (`provision (aws us-east-2 t3.medium)`) and run the `provision` handler.
+ */
+export function planStepOf(name: string): string {
+  const open = name.indexOf(' (');
+  return open < 0 ? name : name.slice(0, open);
+}

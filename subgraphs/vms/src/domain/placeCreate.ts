@@ -109,3 +109,18 @@ export async function reportCreateAttempt(
     throw error;
   }
 }
+
+const releaseCapacity = `mutation ReleaseCapacity($operationId: ID!, $tenantId: String) {
+  _releaseCapacity(operationId: $operationId, tenantId: $tenantId)
+}`;
+
+/**
+ * Releases the quota a create holds (it failed, was cancelled, or was refused after the hold), as
+ * NovaCron for the tenant, so the quota is free at once instead of when the hold expires. Idempotent
+ * by operation id: placement releases only a HELD reservation and answers false when there is none
+ * (an explicit create on a platform without quotas, a hold already released or confirmed).
+ */
+export async function releaseCreateCapacity(client: SubgraphClient, hold: { tenantId: string; operationId: string }): Promise<boolean> {
+  const { _releaseCapacity: released } = await client.request<{ _releaseCapacity: boolean }>('placement', releaseCapacity, hold, { system: true, subject: 'vms/release-capacity' });
+  return released;
+}

@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
+import { eq } from 'drizzle-orm';
 import type { Identity } from '@novacron/auth';
 import { appError, badInput } from '@novacron/errors';
 import type { VmsServices } from '../context.ts';
 import type { OperationRow, VmRow } from '../db/rows.ts';
-import type { OperationKind } from '../db/schema.ts';
+import { operations, type OperationKind } from '../db/schema.ts';
 import { enqueueOperation } from './enqueueOperation.ts';
 import { assertTransitionAllowed } from './lifecyclePolicy.ts';
 import { parseId } from './parseId.ts';
-import { createIdsFor, placeCreate, reserveCreateCapacity, type Placement, type PlacementCall } from './placeCreate.ts';
+import { createIdsFor, placeCreate, releaseCreateCapacity, reserveCreateCapacity, type Placement, type PlacementCall } from './placeCreate.ts';
 import { validateCreateInput, validateVmName, type CreateVmInput, type ValidCreateInput } from './validateCreateInput.ts';
 import { validateLabels } from './validateLabels.ts';
 
@@ -26,8 +27,8 @@ function parseIdempotencyKey(key: string | null | undefined): string | null {
  * placement subgraph), quota is reserved first and a create with requirements is placed first (see
  * placeCreate.ts); without it, creates are neither quota-checked nor placeable. Then billing reserves
  * budget for it (when billing is configured and the caller is a user; see reserveCreateBudget.ts). A
- * refused check throws before anything is written here (a quota hold taken before a budget refusal is
- * released by placement's reservation expiry).
+ * refused check throws before anything is written here, and a quota hold taken before the refusal is
+ * released at once (see releaseRefusedHold).
  */
 export async function requestCreate(
   services: VmsServices,
@@ -58,20 +59,40 @@ export async function requestCreate(
     if (!placed) await reserveCreateCapacity(placement, create, ids);
   }
   const vmId = ids?.vmId ?? randomUUID();
-  // A replayed idempotency key reserves under the same key, so billing answers it from the first hold.
-  if (services.budgetGuard && caller) await services.budgetGuard({ identity: caller, reservationKey: key ? `idempotency:${key}` : `create:${vmId}`, vmId, create });
-  return enqueueOperation(services.db, {
-    tenantId,
-    kind: 'CREATE',
-    mutation: 'createVM',
-    args: placed ? { ...create, placement: input.placement } : create,
-    idempotencyKey: key,
-    create,
-    vmId,
-    ids,
-    doneSteps: placed ? [placed.step] : [],
-    queuedLeaseSeconds: services.config.worker.queuedLeaseSeconds,
-  });
+  try {
+    // A replayed idempotency key reserves under the same key, so billing answers it from the first hold.
+    if (services.budgetGuard && caller) await services.budgetGuard({ identity: caller, reservationKey: key ? `idempotency:${key}` : `create:${vmId}`, vmId, create });
+    return await enqueueOperation(services.db, {
+      tenantId,
+      kind: 'CREATE',
+      mutation: 'createVM',
+      args: placed ? { ...create, placement: input.placement } : create,
+      idempotencyKey: key,
+      create,
+      vmId,
+      ids,
+      doneSteps: placed ? [placed.step] : [],
+      queuedLeaseSeconds: services.config.worker.queuedLeaseSeconds,
+    });
+  } catch (error) {
+    if (placement && ids) await releaseRefusedHold(services, tenantId, placement.client, ids.operationId);
+    throw error;
+  }
+}
+
+/**
+ * Gives back the quota hold of a create refused after placement reserved it (BUDGET_EXCEEDED, an
+ * enqueue that failed), so the quota is free at once rather than when the hold expires. Not when the
+ * operation exists: then the hold is that operation's (an idempotent replay refused as a CONFLICT).
+ * Best effort: a hold left behind still expires.
+ */
+async function releaseRefusedHold(services: VmsServices, tenantId: string, client: PlacementCall['client'], operationId: string): Promise<void> {
+  try {
+    const [existing] = await services.db.select({ id: operations.id }).from(operations).where(eq(operations.id, operationId));
+    if (!existing) await releaseCreateCapacity(client, { tenantId, operationId });
+  } catch {
+    // The refusal is what the caller needs to hear; the hold expires on its own.
+  }
 }
 
 /** Options of an action on an existing VM. */

@@ -2,6 +2,7 @@ import type { MutationCreateVmArgs, MutationResolvers, MutationResizeVmArgs } fr
 import type { OperationRow } from '../db/rows.ts';
 import { cancelOperation } from '../domain/cancelOperation.ts';
 import { parseId } from '../domain/parseId.ts';
+import { releaseCreateCapacity } from '../domain/placeCreate.ts';
 import { requestAction, requestCreate } from '../domain/requestOperation.ts';
 import { setProviderCredentials } from '../domain/setProviderCredentials.ts';
 import { updateTenantSettings } from '../domain/tenantSettings.ts';
@@ -43,7 +44,14 @@ export const Mutation: MutationResolvers = {
   cancelOperation: audited(
     'cancelOperation',
     'operator',
-    (args: { id: string }, { services, tenantId }) => cancelOperation(services.db, tenantId, parseId('id', args.id)),
+    async (args: { id: string }, { services, tenantId }) => {
+      const operation = await cancelOperation(services.db, tenantId, parseId('id', args.id));
+      // A create cancelled while queued gives its quota hold back now (a running one is released by its worker).
+      if (operation.kind === 'CREATE' && operation.status === 'CANCELLED' && services.placement) {
+        await releaseCreateCapacity(services.placement, { tenantId, operationId: operation.id }).catch(() => false); // best effort: the hold expires
+      }
+      return operation;
+    },
     (args) => ({ targetId: args.id.slice(0, 64), operationId: null }),
   ),
   setProviderCredentials: audited(

@@ -3,6 +3,7 @@ import type { ProviderDriver } from '@novacron/providers';
 import type { Transaction } from '../db/createDatabase.ts';
 import type { OperationRow, VmRow } from '../db/rows.ts';
 import { operations, type StoredStep } from '../db/schema.ts';
+import { planStepOf } from '../domain/operationPlans.ts';
 import { LeaseLostError } from './LeaseLostError.ts';
 import type { LeaseHeartbeat } from './startLeaseHeartbeat.ts';
 import type { WorkerContext } from './WorkerContext.ts';
@@ -59,7 +60,7 @@ export class OperationRun {
   async fenced<T>(call: () => Promise<T>, marker?: { step: string; message: string }): Promise<T> {
     await this.guarded(async (tx) => {
       if (!marker) return;
-      const index = this.operation.steps.findIndex((step) => step.name === marker.step);
+      const index = this.operation.steps.findIndex((step) => planStepOf(step.name) === marker.step && step.status === 'RUNNING');
       if (index >= 0) await this.updateOperation(tx, { steps: this.stepsWith(index, { message: marker.message }) });
     });
     return call();

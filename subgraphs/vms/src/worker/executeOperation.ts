@@ -2,6 +2,8 @@ import { eq } from 'drizzle-orm';
 import { ProviderError, type ProviderDriver } from '@novacron/providers';
 import { passThroughOperationTelemetry } from '@novacron/telemetry';
 import { recordVmChange, type VmChange } from '../db/recordVmChange.ts';
+import { planStepOf } from '../domain/operationPlans.ts';
+import { releaseCreateCapacity } from '../domain/placeCreate.ts';
 import type { OperationKind, VmStatus } from '../db/schema.ts';
 import { vms } from '../db/schema.ts';
 import { claimOperation } from './claimOperation.ts';
@@ -12,7 +14,7 @@ import { OperationRun } from './OperationRun.ts';
 import { retryTransient } from './retryTransient.ts';
 import { sanitizeProviderMessage } from './sanitizeProviderMessage.ts';
 import { startLeaseHeartbeat } from './startLeaseHeartbeat.ts';
-import { finalVmChange, stepHandlers, vmStatusFor } from './stepHandlers.ts';
+import { finalVmChange, StepSuperseded, stepHandlers, vmStatusFor } from './stepHandlers.ts';
 import type { WorkerContext } from './WorkerContext.ts';
 
 /**
@@ -97,10 +99,11 @@ function unconfiguredProvider(name: string): ProviderDriver {
 async function runSteps(run: OperationRun): Promise<void> {
   const { kind } = run.operation;
   const handlers = stepHandlers[kind];
-  const total = run.operation.steps.length;
-  for (let index = 0; index < total; index += 1) {
+  // The plan can grow while it runs (a provision attempt that failed over adds the next one), so its length is read each time.
+  for (let index = 0; index < run.operation.steps.length; index += 1) {
     const step = run.operation.steps[index];
-    if (!step || step.status === 'SUCCEEDED' || step.status === 'SKIPPED') continue;
+    // A FAILED step in a running operation is an attempt that was superseded by the step after it.
+    if (!step || step.status === 'SUCCEEDED' || step.status === 'SKIPPED' || step.status === 'FAILED') continue;
     const started = await run.guarded(async (tx, operation) => {
       if (operation.cancelRequested) return false;
       await run.updateOperation(tx, {
@@ -111,7 +114,7 @@ async function runSteps(run: OperationRun): Promise<void> {
     if (!started) return cancelRunning(run, index);
     try {
       if (step.name === 'finalize') return await completeOperation(run, index);
-      const handler = handlers[step.name];
+      const handler = handlers[planStepOf(step.name)];
       if (!handler) throw new Error(`no handler for step ${kind}/${step.name}`);
       const message = await retryTransient(
         run.context.retry,
@@ -127,11 +130,12 @@ async function runSteps(run: OperationRun): Promise<void> {
       await run.guarded(async (tx) => {
         await run.updateOperation(tx, {
           steps: run.stepsWith(index, { status: 'SUCCEEDED', finishedAt: new Date().toISOString(), message }),
-          progress: Math.round(((index + 1) * 100) / total),
+          progress: Math.round(((index + 1) * 100) / run.operation.steps.length),
         });
       });
     } catch (error) {
       if (error instanceof LeaseLostError || isTransientDatabaseError(error)) throw error;
+      if (error instanceof StepSuperseded) continue;
       return failOperation(run, index, error);
     }
   }
@@ -154,7 +158,7 @@ async function completeOperation(run: OperationRun, index: number): Promise<void
 
 /** Fails an operation whose workers kept dying on it (re-driven more than `maxRedrives` times). */
 async function abandonOperation(run: OperationRun): Promise<void> {
-  const index = Math.max(0, run.operation.steps.findIndex((step) => step.status !== 'SUCCEEDED' && step.status !== 'SKIPPED'));
+  const index = Math.max(0, run.operation.steps.findIndex((step) => step.status !== 'SUCCEEDED' && step.status !== 'SKIPPED' && step.status !== 'FAILED'));
   run.context.logger.error({ operationId: run.operation.id, redrives: run.operation.redriveCount }, 'giving up on an operation whose workers kept dying');
   await failOperation(run, index, null, `gave up after ${run.context.maxRedrives} re-drives; see the worker logs`);
 }
@@ -193,6 +197,19 @@ async function failOperation(run: OperationRun, index: number, error: unknown, i
       leaseExpiresAt: null,
     });
   });
+  await releaseHeldCapacity(run);
+}
+
+/**
+ * A create that failed or was cancelled gives its quota hold back at once (placement would otherwise
+ * keep it until the hold expires or its follower sees the VM gone). Best effort after the operation
+ * is final: a hold left behind still expires.
+ */
+async function releaseHeldCapacity(run: OperationRun): Promise<void> {
+  if (run.operation.kind !== 'CREATE' || !run.context.placement) return;
+  await releaseCreateCapacity(run.context.placement, { tenantId: run.vm.tenantId, operationId: run.operation.id }).catch((error: unknown) =>
+    run.context.logger.warn({ err: error, operationId: run.operation.id }, 'could not release the quota hold of a create; it expires instead'),
+  );
 }
 
 /**
@@ -273,4 +290,5 @@ async function cancelRunning(run: OperationRun, index: number): Promise<void> {
       leaseExpiresAt: null,
     });
   });
+  await releaseHeldCapacity(run);
 }

@@ -6,10 +6,12 @@
  */
 import { ProviderError, type ProviderInstance, type ProviderInstanceState } from '@novacron/providers';
 import { recordVmChange, type VmChange } from '../db/recordVmChange.ts';
-import type { OperationKind, VmEventType, VmStatus } from '../db/schema.ts';
+import type { OperationKind, StoredStep, VmEventType, VmStatus } from '../db/schema.ts';
+import { planStepOf } from '../domain/operationPlans.ts';
 import { capacityErrorCodes, reportCreateAttempt } from '../domain/placeCreate.ts';
 import { findCreatedInstance } from './findCreatedInstance.ts';
 import type { OperationRun } from './OperationRun.ts';
+import { sanitizeProviderMessage } from './sanitizeProviderMessage.ts';
 
 /** The label every instance NovaCron creates carries: the id of the VM it belongs to. */
 export const vmIdTag = 'novacron-vm-id';
@@ -85,27 +87,49 @@ function targetInstanceType(run: OperationRun): string {
   return target;
 }
 
-/** The offerings a run's provision step failed over from, for the step's message (VM.placement keeps them durably). */
-const failoversOf = new WeakMap<OperationRun, string[]>();
+/**
+ * Thrown by a step that ended as a recorded attempt and added the step that replaces it (a placed
+ * create's provision that failed over to the next candidate): the runner moves on to that step
+ * instead of marking this one succeeded or failing the operation.
+ */
+export class StepSuperseded extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StepSuperseded';
+  }
+}
+
+/** How a provision attempt is named on the operation: after the offering it tries. */
+const provisionStepFor = (offering: { provider: string; region: string; instanceType: string }) => `provision (${offering.provider} ${offering.region} ${offering.instanceType})`;
 
 /**
  * A placed create that found no capacity: placement blocks that offering and names the next
- * candidate; the VM moves there and a transient `PlacementFailover` error makes the runner retry the
- * provision step on it (the step's message records the attempt). Anything else is returned as is.
+ * candidate. In one transaction the VM moves there and the running provision step becomes a FAILED
+ * attempt named after its offering, followed by a new pending attempt on the next candidate, so
+ * `Operation.steps` (and operationUpdated subscribers) show every attempt; `StepSuperseded` makes the
+ * runner go on with it. Anything else, or no candidate left, is returned as is (the create fails).
  */
 async function failOverOnCapacity(run: OperationRun, error: unknown): Promise<unknown> {
   const placement = run.context.placement;
   // A real driver classifies capacity errors as PROVIDER_CAPACITY; the simulated one keeps the clouds' own codes.
   if (!(error instanceof ProviderError) || !(error.code === 'PROVIDER_CAPACITY' || capacityErrorCodes.has(error.providerCode)) || !placement) return error;
-  const from = `${run.vm.provider}/${run.vm.region}/${run.vm.instanceType}`;
+  const from = { provider: run.vm.provider, region: run.vm.region, instanceType: run.vm.instanceType };
   const next = await reportCreateAttempt(placement, { tenantId: run.vm.tenantId, operationId: run.operation.id, outcome: 'CAPACITY_FAILURE', message: `${error.providerCode}: ${error.message}` });
   if (!next) return error;
   const driver = await run.context.providers.forTenant(run.vm.tenantId, next.provider);
   if (!driver) return error;
-  await setVmStatus(run, { provider: next.provider, region: next.region, instanceType: next.instanceType }, 'UPDATED');
+  await run.guarded(async (tx) => {
+    const index = run.operation.steps.findIndex((step) => planStepOf(step.name) === 'provision' && step.status === 'RUNNING');
+    if (index < 0) throw new Error(`operation ${run.operation.id} has no running provision step to fail over from`);
+    run.vm = await recordVmChange(tx, run.vm.id, { provider: next.provider, region: next.region, instanceType: next.instanceType }, 'UPDATED', run.operation.id);
+    const now = new Date().toISOString();
+    const failed: StoredStep = { ...run.operation.steps[index]!, name: provisionStepFor(from), status: 'FAILED', finishedAt: now, message: `${error.providerCode}: ${sanitizeProviderMessage(error.message)}` };
+    const attempt: StoredStep = { name: provisionStepFor(next), status: 'PENDING', startedAt: null, finishedAt: null, message: null };
+    const steps = [...run.operation.steps.slice(0, index), failed, attempt, ...run.operation.steps.slice(index + 1)];
+    await run.updateOperation(tx, { steps, progress: Math.round(((index + 1) * 100) / steps.length) });
+  });
   run.driver = driver;
-  failoversOf.set(run, [...(failoversOf.get(run) ?? []), `${from} (${error.providerCode})`]);
-  return new ProviderError('PlacementFailover', `${from}: ${error.providerCode}; next candidate ${next.provider}/${next.region}/${next.instanceType}`, { transient: true, cause: error });
+  return new StepSuperseded(`${from.provider}/${from.region}/${from.instanceType}: ${error.providerCode}; next candidate ${next.provider}/${next.region}/${next.instanceType}`);
 }
 
 /** Tells placement a placed create succeeded; a create placed explicitly has no decision and is left alone. */
@@ -156,9 +180,7 @@ export const stepHandlers: Record<OperationKind, Record<string, StepHandler>> = 
         await reportPlacedAttempt(run, 'SUCCEEDED', null);
       }
       await setVmStatus(run, { providerId: instance.providerId, status: vmStatusFor(instance.state) });
-      const failovers = failoversOf.get(run);
-      const where = failovers ? ` in ${run.vm.provider}/${run.vm.region}/${run.vm.instanceType} after no capacity in ${failovers.join(', ')}` : '';
-      return adopted ? `adopted existing instance ${instance.providerId}` : `created ${instance.providerId}${where}`;
+      return adopted ? `adopted existing instance ${instance.providerId}` : `created ${instance.providerId}`;
     },
     'wait-running': waitStep(['RUNNING'], 'the instance to run'),
   },
