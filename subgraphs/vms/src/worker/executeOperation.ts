@@ -32,7 +32,8 @@ export async function executeOperation(context: WorkerContext, operationId: stri
     const [vm] = await context.db.select().from(vms).where(eq(vms.id, claimed.vmId));
     if (!vm) throw new Error(`operation ${operationId} refers to a missing VM`);
     const telemetry = context.telemetry ?? passThroughOperationTelemetry;
-    const driver = telemetry.driver((await context.providers.forTenant(vm.tenantId, vm.provider)) ?? unconfiguredProvider(vm.provider), vm.provider);
+    const provided = (await context.providers.forTenant(vm.tenantId, vm.provider)) ?? unconfiguredProvider(vm.provider);
+    const driver = telemetry.driver(context.breakers ? context.breakers.wrap(provided, vm.provider) : provided, vm.provider);
     const run = new OperationRun(context, claimed, vm, driver, lease);
     log.debug({ redrive: claimed.redriveCount }, 'running operation');
     const traced = { id: claimed.id, kind: claimed.kind, provider: vm.provider, region: vm.region, createdAt: claimed.createdAt, traceContext: claimed.traceContext };
