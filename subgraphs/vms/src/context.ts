@@ -6,6 +6,7 @@ import type { BudgetGuard } from './domain/reserveCreateBudget.ts';
 import type { VmsConfig } from './config.ts';
 import type { Database } from './db/createDatabase.ts';
 import type { VmRow } from './db/rows.ts';
+import type { MutationAdmission } from './domain/createMutationAdmission.ts';
 
 /** Long-lived services shared by every request. */
 export interface VmsServices {
@@ -17,6 +18,8 @@ export interface VmsServices {
   placement?: SubgraphClient;
   /** Billing's BLOCK_CREATE check on createVM; absent when no billing subgraph is configured. */
   budgetGuard?: BudgetGuard | null;
+  /** Admission control on mutations (OVERLOADED beyond its limits); absent: every mutation runs. */
+  admission?: MutationAdmission | null;
 }
 
 /** What every resolver receives: the verified caller (from the gateway's internal token) and the services. */

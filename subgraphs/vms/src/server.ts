@@ -8,6 +8,7 @@ import { createCredentialsLoader } from './domain/loadProviderCredentials.ts';
 import { migrateVms } from './db/migrateVms.ts';
 import { createVmLoader } from './domain/createVmLoader.ts';
 import { createBudgetGuard } from './domain/reserveCreateBudget.ts';
+import { createMutationAdmission } from './domain/createMutationAdmission.ts';
 import { vmsOutbox } from './domain/eventStreams.ts';
 import { loadCredentialKeys } from './loadCredentialKeys.ts';
 import { observeOperations } from './observeOperations.ts';
@@ -38,6 +39,7 @@ export async function start(config: VmsConfig, logger?: Logger): Promise<Running
       return {
         placement: config.subgraphUrls.placement ? subgraphs : undefined,
         credentialKeys,
+        admission: config.admission ? createMutationAdmission(config.admission) : null,
         budgetGuard: config.subgraphUrls.billing ? createBudgetGuard({ subgraphs, failOpenTenants: config.budgetCheck?.failOpenTenants ?? [], logger: kitLogger }) : null,
         db,
         providers: createProviderRegistry({

@@ -27,9 +27,15 @@ function parseIdempotencyKey(key: string | null | undefined): string | null {
  * placeCreate.ts); without it, creates are neither quota-checked nor placeable. Then billing reserves
  * budget for it (when billing is configured and the caller is a user; see reserveCreateBudget.ts). A
  * refused check throws before anything is written here (a quota hold taken before a budget refusal is
- * released by placement's reservation expiry).
+ * released by placement's reservation expiry). Admission control comes first: beyond its limits the
+ * request is refused with OVERLOADED before anything is checked or written.
  */
-export async function requestCreate(
+export async function requestCreate(...args: Parameters<typeof admittedCreate>): Promise<OperationRow> {
+  const [services] = args;
+  return services.admission ? services.admission.run(() => admittedCreate(...args)) : admittedCreate(...args);
+}
+
+async function admittedCreate(
   services: VmsServices,
   tenantId: string,
   input: CreateVmInput,
@@ -83,8 +89,12 @@ export interface ActionRequest {
   instanceType?: string;
 }
 
-/** Validates a lifecycle action against the lifecycle policy and enqueues its operation. */
+/** Validates a lifecycle action against the lifecycle policy and enqueues its operation (admission control first). */
 export async function requestAction(services: VmsServices, tenantId: string, request: ActionRequest): Promise<OperationRow> {
+  return services.admission ? services.admission.run(() => admittedAction(services, tenantId, request)) : admittedAction(services, tenantId, request);
+}
+
+async function admittedAction(services: VmsServices, tenantId: string, request: ActionRequest): Promise<OperationRow> {
   const key = parseIdempotencyKey(request.idempotencyKey);
   const vmId = parseId('id', request.vmId);
   const input: Record<string, unknown> = request.instanceType === undefined ? {} : { instanceType: request.instanceType };
