@@ -57,12 +57,53 @@ export class OperationRun {
    * a durable trace of what may have happened at the provider (the pending-create marker).
    */
   async fenced<T>(call: () => Promise<T>, marker?: { step: string; message: string }): Promise<T> {
-    await this.guarded(async (tx) => {
-      if (!marker) return;
-      const index = this.operation.steps.findIndex((step) => step.name === marker.step);
-      if (index >= 0) await this.updateOperation(tx, { steps: this.stepsWith(index, { message: marker.message }) });
-    });
+    const index = marker ? this.operation.steps.findIndex((step) => step.name === marker.step) : -1;
+    if (marker && index >= 0) await this.updateUnderLease({ steps: this.stepsWith(index, { message: marker.message }) });
+    else await this.proveLease();
     return call();
+  }
+
+  /*
+   * The two helpers below prove the lease in the statement itself (`where lease_epoch = …`) instead
+   * of a transaction that locks the row first: one round trip instead of four (BEGIN, SELECT … FOR
+   * UPDATE, UPDATE, COMMIT) for each step's start and end, which were most of an executed create's
+   * Postgres CPU. The fencing is the same: a later claim bumped the epoch, so the write matches nothing.
+   */
+
+  /** Proves in the database that this run still holds the lease; throws LeaseLostError otherwise. */
+  async proveLease(): Promise<void> {
+    this.assertLease();
+    const [held] = await this.context.db
+      .select({ id: operations.id })
+      .from(operations)
+      .where(and(eq(operations.id, this.operation.id), eq(operations.leaseEpoch, this.operation.leaseEpoch), eq(operations.status, 'RUNNING')));
+    if (!held) throw new LeaseLostError(this.operation.id);
+  }
+
+  /**
+   * Writes operation fields in one statement guarded by the lease. With `unlessCancelled`, a
+   * cancellation requested meanwhile wins: nothing is written and null is returned.
+   */
+  async updateUnderLease(changes: Partial<Omit<OperationRow, 'id' | 'version'>>, options: { unlessCancelled?: boolean } = {}): Promise<OperationRow | null> {
+    this.assertLease();
+    const held = and(eq(operations.id, this.operation.id), eq(operations.leaseEpoch, this.operation.leaseEpoch), eq(operations.status, 'RUNNING'));
+    const [updated] = await this.context.db
+      .update(operations)
+      .set({ ...changes, version: sql`${operations.version} + 1`, updatedAt: sql`now()` })
+      .where(options.unlessCancelled ? and(held, eq(operations.cancelRequested, false)) : held)
+      .returning();
+    if (updated) {
+      this.operation = updated;
+      return updated;
+    }
+    if (options.unlessCancelled) {
+      const [current] = await this.context.db.select().from(operations).where(held);
+      if (current?.cancelRequested) {
+        this.operation = current;
+        return null;
+      }
+    }
+    throw new LeaseLostError(this.operation.id);
   }
 
   /** Writes new operation fields (steps, progress, attempts, status, …) under the lease. */

@@ -102,13 +102,7 @@ async function runSteps(run: OperationRun): Promise<void> {
   for (let index = 0; index < total; index += 1) {
     const step = run.operation.steps[index];
     if (!step || step.status === 'SUCCEEDED' || step.status === 'SKIPPED') continue;
-    const started = await run.guarded(async (tx, operation) => {
-      if (operation.cancelRequested) return false;
-      await run.updateOperation(tx, {
-        steps: run.stepsWith(index, { status: 'RUNNING', startedAt: step.startedAt ?? new Date().toISOString() }),
-      });
-      return true;
-    });
+    const started = await run.updateUnderLease({ steps: run.stepsWith(index, { status: 'RUNNING', startedAt: step.startedAt ?? new Date().toISOString() }) }, { unlessCancelled: true });
     if (!started) return cancelRunning(run, index);
     try {
       if (step.name === 'finalize') return await completeOperation(run, index);
@@ -117,19 +111,16 @@ async function runSteps(run: OperationRun): Promise<void> {
       const message = await retryTransient(
         run.context.retry,
         () => (run.context.telemetry ?? passThroughOperationTelemetry).step(step.name, () => handler(run)),
-        (error, nextAttempt) =>
-          run.guarded(async (tx) => {
-            await run.updateOperation(tx, {
-              attempts: run.operation.attempts + 1,
-              steps: run.stepsWith(index, { message: `attempt ${nextAttempt} after ${error.providerCode}: ${sanitizeProviderMessage(error.message)}` }),
-            });
-          }),
+        async (error, nextAttempt) => {
+          await run.updateUnderLease({
+            attempts: run.operation.attempts + 1,
+            steps: run.stepsWith(index, { message: `attempt ${nextAttempt} after ${error.providerCode}: ${sanitizeProviderMessage(error.message)}` }),
+          });
+        },
       );
-      await run.guarded(async (tx) => {
-        await run.updateOperation(tx, {
-          steps: run.stepsWith(index, { status: 'SUCCEEDED', finishedAt: new Date().toISOString(), message }),
-          progress: Math.round(((index + 1) * 100) / total),
-        });
+      await run.updateUnderLease({
+        steps: run.stepsWith(index, { status: 'SUCCEEDED', finishedAt: new Date().toISOString(), message }),
+        progress: Math.round(((index + 1) * 100) / total),
       });
     } catch (error) {
       if (error instanceof LeaseLostError || isTransientDatabaseError(error)) throw error;
