@@ -2,10 +2,25 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { ProviderDriver } from '@novacron/providers';
 import type { Transaction } from '../db/createDatabase.ts';
 import type { OperationRow, VmRow } from '../db/rows.ts';
+import { toOperationRow, type RawOperation } from '../db/toOperationRow.ts';
 import { operations, type StoredStep } from '../db/schema.ts';
 import { LeaseLostError } from './LeaseLostError.ts';
 import type { LeaseHeartbeat } from './startLeaseHeartbeat.ts';
 import type { WorkerContext } from './WorkerContext.ts';
+
+/** What {@link OperationRun.updateUnderLease} may change: a step's state, progress, attempts. */
+export type LeaseGuardedChanges = Partial<Pick<OperationRow, 'steps' | 'progress' | 'attempts'>>;
+
+/** Prepared: a step's start and end are the worker's most frequent writes. Unset values keep the column. */
+const updateUnderLeaseStatement = `
+update vms.operations set
+  steps = coalesce($4::jsonb, steps),
+  progress = coalesce($5::int, progress),
+  attempts = coalesce($6::int, attempts),
+  version = version + 1,
+  updated_at = now()
+where id = $1 and lease_epoch = $2 and status = 'RUNNING' and not ($3::boolean and cancel_requested)
+returning *`;
 
 /**
  * One worker's run of one claimed operation: the state step handlers read, and the only way they
@@ -84,20 +99,29 @@ export class OperationRun {
    * Writes operation fields in one statement guarded by the lease. With `unlessCancelled`, a
    * cancellation requested meanwhile wins: nothing is written and null is returned.
    */
-  async updateUnderLease(changes: Partial<Omit<OperationRow, 'id' | 'version'>>, options: { unlessCancelled?: boolean } = {}): Promise<OperationRow | null> {
+  async updateUnderLease(changes: LeaseGuardedChanges, options: { unlessCancelled?: boolean } = {}): Promise<OperationRow | null> {
     this.assertLease();
-    const held = and(eq(operations.id, this.operation.id), eq(operations.leaseEpoch, this.operation.leaseEpoch), eq(operations.status, 'RUNNING'));
-    const [updated] = await this.context.db
-      .update(operations)
-      .set({ ...changes, version: sql`${operations.version} + 1`, updatedAt: sql`now()` })
-      .where(options.unlessCancelled ? and(held, eq(operations.cancelRequested, false)) : held)
-      .returning();
+    const [updated] = await this.context.db.$client.unsafe<RawOperation[]>(
+      updateUnderLeaseStatement,
+      [
+        this.operation.id,
+        this.operation.leaseEpoch,
+        options.unlessCancelled === true,
+        changes.steps === undefined ? null : JSON.stringify(changes.steps),
+        changes.progress ?? null,
+        changes.attempts ?? null,
+      ],
+      { prepare: true },
+    );
     if (updated) {
-      this.operation = updated;
-      return updated;
+      this.operation = toOperationRow(updated);
+      return this.operation;
     }
     if (options.unlessCancelled) {
-      const [current] = await this.context.db.select().from(operations).where(held);
+      const [current] = await this.context.db
+        .select()
+        .from(operations)
+        .where(and(eq(operations.id, this.operation.id), eq(operations.leaseEpoch, this.operation.leaseEpoch), eq(operations.status, 'RUNNING')));
       if (current?.cancelRequested) {
         this.operation = current;
         return null;
