@@ -42,6 +42,8 @@ export interface BenchOptions {
   overloadSeconds: number;
   /** The vms subgraph's admission limits for the run (`concurrent,queued,queueMs`; `off`); the platform's defaults when unset. */
   admission: string | undefined;
+  /** CREATE_GUARD_CACHE_MS for the vms subgraph: skip quota/budget calls for tenants without either (0: off). */
+  guardCacheMs: number;
 }
 
 const usage = `Usage: node createVmThroughput.ts [options]
@@ -68,6 +70,7 @@ const usage = `Usage: node createVmThroughput.ts [options]
   --search-rates A,B,…      (default 100,200,300,400,500,600)   --search-step N (default 10)
   --burst-count N           (default 3000)     --overload-factor F (default 2)   --overload-seconds N (default 20)
   --admission C,Q,MS|off    the vms subgraph's MUTATION_MAX_CONCURRENT, _QUEUED, _QUEUE_MS for the run
+  --guard-cache MS          CREATE_GUARD_CACHE_MS: skip placement/billing calls of tenants without quota/budget
   --verbose                 forward all platform log lines
   --help`;
 
@@ -104,6 +107,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv = proce
       'overload-factor': { type: 'string' },
       'overload-seconds': { type: 'string' },
       admission: { type: 'string' },
+      'guard-cache': { type: 'string' },
       statements: { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -140,6 +144,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv = proce
     overloadFactor: Number(values['overload-factor'] ?? 2),
     overloadSeconds: positiveInt('--overload-seconds', values['overload-seconds'], 20),
     admission: values.admission,
+    guardCacheMs: positiveInt('--guard-cache', values['guard-cache'], 0),
   };
   if (options.admission !== undefined && options.admission !== 'off' && !/^\d+,\d+,\d+$/.test(options.admission)) throw new Error(`--admission must be C,Q,MS or off, got "${options.admission}"`);
   if (!(options.overloadFactor > 0)) throw new Error('--overload-factor must be positive');

@@ -22,6 +22,8 @@ export interface BenchPlatformOptions {
   log: (line: string) => void;
   /** The vms subgraph's admission limits (`concurrent,queued,queueMs` or `off`); its defaults when unset. */
   admission?: string | undefined;
+  /** CREATE_GUARD_CACHE_MS for the vms subgraph (0: the platform's default, off). */
+  guardCacheMs?: number;
 }
 
 /** The platform under test: its own Postgres, and `scripts/start.ts` supervising subgraph, workers and gateway. */
@@ -87,6 +89,7 @@ export async function startBenchPlatform(options: BenchPlatformOptions): Promise
       SIM_LATENCY_MS: options.simLatencyMs,
       LOG_LEVEL: 'warn',
       ...admissionEnv(options.admission),
+      ...(options.guardCacheMs ? { CREATE_GUARD_CACHE_MS: String(options.guardCacheMs) } : {}),
     };
     if (options.cpuProfileDir) {
       const profileDir = resolve(options.cpuProfileDir);

@@ -18,6 +18,11 @@ export interface VmsConfig extends SubgraphConfig {
     latencyMs: { min: number; max: number };
     capacityPerRegion: number;
   };
+  /**
+   * How long createVM may trust that a tenant has no quota / no BLOCK_CREATE budget and skip the
+   * placement / billing call (createCreateGuardScope.ts); 0 or absent: always call.
+   */
+  createGuardCacheMs?: number;
   /** Admission control on the mutation path (see createMutationAdmission.ts); absent or null: none. */
   admission?: MutationAdmissionOptions | null;
   /** createVM's budget check (billing): tenants whose creates go ahead when billing is unreachable. */
@@ -64,6 +69,7 @@ export function loadConfig(): VmsConfig {
       latencyMs: parseRange('SIM_LATENCY_MS', '1000-3000'),
       capacityPerRegion: readEnv.int('SIM_CAPACITY_PER_REGION', 100_000),
     },
+    createGuardCacheMs: readEnv.int('CREATE_GUARD_CACHE_MS', 0),
     admission:
       readEnv.int('MUTATION_MAX_CONCURRENT', 32) > 0
         ? {

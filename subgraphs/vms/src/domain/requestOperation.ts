@@ -27,7 +27,8 @@ function parseIdempotencyKey(key: string | null | undefined): string | null {
  * placeCreate.ts); without it, creates are neither quota-checked nor placeable. Then billing reserves
  * budget for it (when billing is configured and the caller is a user; see reserveCreateBudget.ts). A
  * refused check throws before anything is written here (a quota hold taken before a budget refusal is
- * released by placement's reservation expiry). Admission control comes first: beyond its limits the
+ * released by placement's reservation expiry). With `CREATE_GUARD_CACHE_MS`, a tenant known to have no
+ * quota there / no BLOCK_CREATE budget skips that call (createCreateGuardScope.ts). Admission control comes first: beyond its limits the
  * request is refused with OVERLOADED before anything is checked or written.
  */
 export async function requestCreate(...args: Parameters<typeof admittedCreate>): Promise<OperationRow> {
@@ -61,11 +62,14 @@ async function admittedCreate(
     ids = createIdsFor(tenantId, key);
     if (input.placement) placed = await placeCreate(placement, input, ids);
     create = validateCreateInput(placed ? { ...input, provider: placed.provider, region: placed.region, instanceType: placed.instanceType } : input, services.providers);
-    if (!placed) await reserveCreateCapacity(placement, create, ids);
+    if (!placed && (!services.createGuards || (await services.createGuards.needsQuotaReservation(tenantId, placement.caller, create.provider, create.region)))) {
+      await reserveCreateCapacity(placement, create, ids);
+    }
   }
   const vmId = ids?.vmId ?? randomUUID();
   // A replayed idempotency key reserves under the same key, so billing answers it from the first hold.
-  if (services.budgetGuard && caller) await services.budgetGuard({ identity: caller, reservationKey: key ? `idempotency:${key}` : `create:${vmId}`, vmId, create });
+  const budgetChecked = services.budgetGuard && caller && (!services.createGuards || (await services.createGuards.needsBudgetCheck(tenantId, caller)));
+  if (budgetChecked && services.budgetGuard && caller) await services.budgetGuard({ identity: caller, reservationKey: key ? `idempotency:${key}` : `create:${vmId}`, vmId, create });
   return enqueueOperation(services.db, {
     tenantId,
     kind: 'CREATE',
