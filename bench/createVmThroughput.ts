@@ -149,11 +149,26 @@ async function machineInfo(platform: BenchPlatform): Promise<MachineInfo> {
   };
 }
 
+/**
+ * Free ports are picked before the platform binds them; on a machine shared with other test runs one
+ * is sometimes taken in between (EADDRINUSE), so a start that failed that way is tried again.
+ */
+async function startPlatformRetryingPortRaces(attempts = 3): Promise<BenchPlatform> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startBenchPlatform({ ...options, log: (line) => process.stdout.write(`[platform] ${line}\n`) });
+    } catch (error) {
+      if (attempt >= attempts || !String(error instanceof Error ? error.message : error).includes('EADDRINUSE')) throw error;
+      log(`a port was taken while the platform started (EADDRINUSE); starting again (${attempt + 1} of ${attempts})`);
+    }
+  }
+}
+
 async function main(): Promise<number> {
   log(
     `starting Postgres and the platform (workers ${options.workerProcesses} × ${options.workerConcurrency}, SIM_LATENCY_MS=${options.simLatencyMs}${options.cpuProfileDir ? `, CPU profiles in ${options.cpuProfileDir}` : ''})`,
   );
-  const platform = await startBenchPlatform({ ...options, admission: options.admission, log: (line) => process.stdout.write(`[platform] ${line}\n`) });
+  const platform = await startPlatformRetryingPortRaces();
   let stopping = false;
   const interrupt = () => {
     if (stopping) return;
