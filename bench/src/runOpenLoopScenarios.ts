@@ -52,7 +52,7 @@ export interface OpenLoopResults {
   search: OpenLoopPhase[];
   /** Highest searched rate whose accept p95 was ≤ 50 ms (0: none). */
   highestRateMeetingP95: number;
-  burst: OpenLoopPhase & { pausedWorkers: number; cpuPerAcceptedMs: number; cpuByRole: RoleCpu[]; otherPercentOfCore: number };
+  burst: OpenLoopPhase & { pausedWorkers: number; cpuPerAcceptedMs: number; /** CPU ÷ every answered request (refusals included). */ cpuPerAnsweredMs: number; cpuByRole: RoleCpu[]; otherPercentOfCore: number };
   /** CPU per executed create: worker + its Postgres backends over the sustained phase and its drain, ÷ its accepted operations. */
   executeCpuPerOperationMs: number;
   /** CPU of every process over the sustained phase and its drain, ÷ its accepted operations (accept + execute). */
@@ -161,6 +161,7 @@ export async function runOpenLoopScenarios(context: ScenarioContext, options: Op
       terminalSeconds: null,
       pausedWorkers: paused.pids.length,
       cpuPerAcceptedMs: (acceptCpu * 1000) / Math.max(1, load.latenciesMs.length),
+      cpuPerAnsweredMs: (acceptCpu * 1000) / Math.max(1, load.latenciesMs.length + load.failedLatenciesMs.length),
       cpuByRole: burstCpu.roles,
       otherPercentOfCore: burstCpu.otherPercentOfCore,
     };
@@ -204,7 +205,9 @@ export function formatOpenLoopMarkdown(results: OpenLoopResults, baselineP95Ms: 
     `|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|---|---:|`,
     ...rows.map((row) => `| ${row} |`),
     '',
-    `CPU per accepted createVM with the workers frozen (every platform process incl. Postgres, load generator excluded): **${results.burst.cpuPerAcceptedMs.toFixed(2)} ms** (outside the bench: ${Math.round(results.burst.otherPercentOfCore)} % of a core). ` +
+    `CPU per accepted createVM with the workers frozen (every platform process incl. Postgres, load generator excluded): **${results.burst.cpuPerAcceptedMs.toFixed(2)} ms**` +
+      `${results.burst.overloaded ? ` (${results.burst.overloaded} refused: ${results.burst.cpuPerAnsweredMs.toFixed(2)} ms per answered request, refusals included; run with \`--admission off\` for the accept cost)` : ''}` +
+      ` (outside the bench: ${Math.round(results.burst.otherPercentOfCore)} % of a core). ` +
       `In the sustained phase and its drain: execution (worker + its Postgres backends + graphile-worker's pool) **${results.executeCpuPerOperationMs.toFixed(2)} ms** per operation, everything **${results.totalCpuPerOperationMs.toFixed(2)} ms** per accepted and executed create.`,
     '',
     `| Role (burst, workers frozen) | CPU s | % of one core |`,
