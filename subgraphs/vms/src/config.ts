@@ -74,8 +74,8 @@ export function loadConfig(): VmsConfig {
       readEnv.int('MUTATION_MAX_CONCURRENT', 32) > 0
         ? {
             maxConcurrent: readEnv.int('MUTATION_MAX_CONCURRENT', 32),
-            maxQueued: readEnv.int('MUTATION_MAX_QUEUED', 256),
-            maxQueueMs: readEnv.int('MUTATION_MAX_QUEUE_MS', 2_000),
+            maxQueued: readEnv.int('MUTATION_MAX_QUEUED', 1_024),
+            maxQueueMs: readEnv.int('MUTATION_MAX_QUEUE_MS', 10_000),
             retryAfterSeconds: readEnv.int('MUTATION_RETRY_AFTER_SECONDS', 1),
           }
         : null,
