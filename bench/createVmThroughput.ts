@@ -18,6 +18,7 @@ import { checkIntegrity, hasLossOrDuplication, type SentMutation } from './src/c
 import { formatMarkdown, formatResultsTable } from './src/formatReport.ts';
 import { parseBenchOptions } from './src/parseBenchOptions.ts';
 import { runLoad, type LoadResult } from './src/runLoad.ts';
+import { formatOpenLoopMarkdown, runOpenLoopScenarios, type OpenLoopResults } from './src/runOpenLoopScenarios.ts';
 import { readTopStatements, resetStatementStats } from './src/readTopStatements.ts';
 import { readPostgresRoles, samplePostgresActivity } from './src/samplePostgresActivity.ts';
 import { cpuBetween, snapshotProcessCpu } from './src/snapshotProcessCpu.ts';
@@ -131,6 +132,10 @@ function revision(): string {
   }
 }
 
+function baselineLoadP95(load: LoadResult<unknown>): number {
+  return summarizeLatencies(load.latenciesMs).p95;
+}
+
 async function machineInfo(platform: BenchPlatform): Promise<MachineInfo> {
   const [row] = await platform.sql<{ version: string }[]>`select current_setting('server_version') as version`;
   const processors = cpus();
@@ -144,11 +149,26 @@ async function machineInfo(platform: BenchPlatform): Promise<MachineInfo> {
   };
 }
 
+/**
+ * Free ports are picked before the platform binds them; on a machine shared with other test runs one
+ * is sometimes taken in between (EADDRINUSE), so a start that failed that way is tried again.
+ */
+async function startPlatformRetryingPortRaces(attempts = 3): Promise<BenchPlatform> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startBenchPlatform({ ...options, log: (line) => process.stdout.write(`[platform] ${line}\n`) });
+    } catch (error) {
+      if (attempt >= attempts || !String(error instanceof Error ? error.message : error).includes('EADDRINUSE')) throw error;
+      log(`a port was taken while the platform started (EADDRINUSE); starting again (${attempt + 1} of ${attempts})`);
+    }
+  }
+}
+
 async function main(): Promise<number> {
   log(
     `starting Postgres and the platform (workers ${options.workerProcesses} × ${options.workerConcurrency}, SIM_LATENCY_MS=${options.simLatencyMs}${options.cpuProfileDir ? `, CPU profiles in ${options.cpuProfileDir}` : ''})`,
   );
-  const platform = await startBenchPlatform({ ...options, log: (line) => process.stdout.write(`[platform] ${line}\n`) });
+  const platform = await startPlatformRetryingPortRaces();
   let stopping = false;
   const interrupt = () => {
     if (stopping) return;
@@ -223,6 +243,32 @@ async function main(): Promise<number> {
     }
     log(drain.drained ? `all operations terminal ${(drain.elapsedMs / 1000).toFixed(1)} s after the first mutation` : 'gave up waiting for operations');
 
+    let openLoop: OpenLoopResults | undefined;
+    if (options.openLoop) {
+      openLoop = await runOpenLoopScenarios(
+        {
+          sql: platform.sql,
+          runCreateVms: (prefix, count, rate) => runCreateVms(platform, prefix, count, rate),
+          record: (sent) => {
+            allSent.push(...sent);
+            return allSent.filter((mutation) => mutation.operationId !== null).length;
+          },
+          log,
+        },
+        {
+          rate: options.openRate,
+          seconds: options.openSeconds,
+          searchRates: options.searchRates,
+          stepSeconds: options.searchStepSeconds,
+          burstCount: options.burstCount,
+          overloadFactor: options.overloadFactor,
+          overloadSeconds: options.overloadSeconds,
+          simLatencyMaxMs: Number(options.simLatencyMs.split('-').at(-1)),
+        },
+      );
+      process.stdout.write(`\n--- open loop (markdown) ---\n${formatOpenLoopMarkdown(openLoop, baselineLoadP95(baselineLoad))}\n--- end open loop ---\n`);
+    }
+
     const integrity = await checkIntegrity(platform.sql, allSent);
     const { verbose: _verbose, jsonPath: _jsonPath, ...reportedOptions } = options;
     const results: BenchResults = {
@@ -241,6 +287,7 @@ async function main(): Promise<number> {
       postgresActivity: { sampleCount: activity.sampleCount, top: activity.activity.slice(0, 12) },
       ...(topStatements && topDrainStatements ? { topStatements: { mutations: topStatements, drain: topDrainStatements } } : {}),
       platformLogLines: platform.logLineCount(),
+      ...(openLoop ? { openLoop } : {}),
     };
     process.stdout.write(`${formatResultsTable(results)}\n\n--- markdown ---\n${formatMarkdown(results)}\n--- end markdown ---\n`);
     if (options.jsonPath) await writeFile(options.jsonPath, `${JSON.stringify(results, null, 2)}\n`);

@@ -1,3 +1,4 @@
+import type { OpenLoopResults } from './runOpenLoopScenarios.ts';
 import type { IntegrityReport } from './checkIntegrity.ts';
 import type { BenchOptions } from './parseBenchOptions.ts';
 import type { StatementStats } from './readTopStatements.ts';
@@ -45,6 +46,8 @@ export interface BenchResults {
   /** CPU seconds the load generator (this process) used during the mutation phase. */
   loadGeneratorCpuSeconds: number;
   drain: DrainResult & { afterLastMutationSeconds: number };
+  /** The open-loop scenarios (`--open-loop`). */
+  openLoop?: OpenLoopResults;
   integrity: IntegrityReport;
   cpu: { baseline: CpuInterval; mutations: CpuInterval; drain: CpuInterval };
   postgresActivity: { sampleCount: number; top: ActivityCount[] };

@@ -29,6 +29,21 @@ export interface BenchOptions {
   verbose: boolean;
   /** When set, the raw results are also written here as JSON. */
   jsonPath: string | undefined;
+  /** After the closed loop, run the open-loop scenarios (sustained rate, rate search, frozen-worker burst, overload). */
+  openLoop: boolean;
+  /** Sustained phase: rate and seconds (`300x60`). */
+  openRate: number;
+  openSeconds: number;
+  /** Rates of the p95 ≤ 50 ms search, and seconds per step. */
+  searchRates: number[];
+  searchStepSeconds: number;
+  burstCount: number;
+  overloadFactor: number;
+  overloadSeconds: number;
+  /** The vms subgraph's admission limits for the run (`concurrent,queued,queueMs`; `off`); the platform's defaults when unset. */
+  admission: string | undefined;
+  /** CREATE_GUARD_CACHE_MS for the vms subgraph: skip quota/budget calls for tenants without either (0: off). */
+  guardCacheMs: number;
 }
 
 const usage = `Usage: node createVmThroughput.ts [options]
@@ -47,6 +62,15 @@ const usage = `Usage: node createVmThroughput.ts [options]
   --cpu-prof DIR            write V8 CPU profiles of every platform process to DIR (adds overhead)
   --statements              load pg_stat_statements; print the top statements of the mutation phase
   --json FILE               also write the raw results as JSON
+  --open-loop               after the closed loop: open loop at --open-rate for --open-seconds (workers
+                            executing), a rate search for accept p95 ≤ 50 ms (--search-rates, --search-step
+                            seconds), a burst of --burst-count createVM with the workers frozen, and
+                            --overload-factor × the highest passing rate for --overload-seconds
+  --open-rate N             (default 300)      --open-seconds N   (default 60)
+  --search-rates A,B,…      (default 100,200,300,400,500,600)   --search-step N (default 10)
+  --burst-count N           (default 3000)     --overload-factor F (default 2)   --overload-seconds N (default 20)
+  --admission C,Q,MS|off    the vms subgraph's MUTATION_MAX_CONCURRENT, _QUEUED, _QUEUE_MS for the run
+  --guard-cache MS          CREATE_GUARD_CACHE_MS: skip placement/billing calls of tenants without quota/budget
   --verbose                 forward all platform log lines
   --help`;
 
@@ -74,6 +98,16 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv = proce
       'request-timeout': { type: 'string' },
       'cpu-prof': { type: 'string' },
       json: { type: 'string' },
+      'open-loop': { type: 'boolean', default: false },
+      'open-rate': { type: 'string' },
+      'open-seconds': { type: 'string' },
+      'search-rates': { type: 'string' },
+      'search-step': { type: 'string' },
+      'burst-count': { type: 'string' },
+      'overload-factor': { type: 'string' },
+      'overload-seconds': { type: 'string' },
+      admission: { type: 'string' },
+      'guard-cache': { type: 'string' },
       statements: { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -101,7 +135,19 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv = proce
     statementStats: values.statements,
     verbose: values.verbose,
     jsonPath: values.json,
+    openLoop: values['open-loop'],
+    openRate: positiveInt('--open-rate', values['open-rate'], 300),
+    openSeconds: positiveInt('--open-seconds', values['open-seconds'], 60),
+    searchRates: (values['search-rates'] ?? '100,200,300,400,500,600').split(',').map((rate) => positiveInt('--search-rates', rate, 0)).filter((rate) => rate > 0),
+    searchStepSeconds: positiveInt('--search-step', values['search-step'], 10),
+    burstCount: positiveInt('--burst-count', values['burst-count'], 3_000),
+    overloadFactor: Number(values['overload-factor'] ?? 2),
+    overloadSeconds: positiveInt('--overload-seconds', values['overload-seconds'], 20),
+    admission: values.admission,
+    guardCacheMs: positiveInt('--guard-cache', values['guard-cache'], 0),
   };
+  if (options.admission !== undefined && options.admission !== 'off' && !/^\d+,\d+,\d+$/.test(options.admission)) throw new Error(`--admission must be C,Q,MS or off, got "${options.admission}"`);
+  if (!(options.overloadFactor > 0)) throw new Error('--overload-factor must be positive');
   if (options.count < 1 || options.concurrency < 1) throw new Error('--count and --concurrency must be at least 1');
   if (options.workerProcesses < 1 || options.workerConcurrency < 1) throw new Error('--worker-processes and --worker-concurrency must be at least 1');
   return options;

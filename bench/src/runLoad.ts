@@ -37,6 +37,8 @@ export interface LoadResult<T> {
   outcomes: (T | undefined)[];
   /** Indexes of failed requests (HTTP error, GraphQL error, timeout, connection error). */
   failedIndexes: number[];
+  /** Latency of the failed requests that got an answer (a refusal's latency: OVERLOADED must be quick). */
+  failedLatenciesMs: number[];
   /** The first few distinct error messages, with how often each occurred. */
   errorSamples: Map<string, number>;
   /** From the first request sent to the last response received. */
@@ -63,9 +65,11 @@ export async function runLoad<T>(options: LoadOptions<T>): Promise<LoadResult<T>
   const latenciesMs: number[] = [];
   const outcomes: (T | undefined)[] = new Array(options.count);
   const failedIndexes: number[] = [];
+  const failedLatenciesMs: number[] = [];
   const errorSamples = new Map<string, number>();
-  const fail = (index: number, message: string) => {
+  const fail = (index: number, message: string, latencyMs?: number) => {
     failedIndexes.push(index);
+    if (latencyMs !== undefined) failedLatenciesMs.push(latencyMs);
     if (errorSamples.has(message) || errorSamples.size < maxDistinctErrors) errorSamples.set(message, (errorSamples.get(message) ?? 0) + 1);
   };
 
@@ -93,7 +97,7 @@ export async function runLoad<T>(options: LoadOptions<T>): Promise<LoadResult<T>
         }
         const outcome = status === 200 ? options.accept(payload, index) : new Error(`HTTP ${status}: ${text.slice(0, 200)}`);
         if (outcome instanceof Error) {
-          fail(index, outcome.message);
+          fail(index, outcome.message, elapsed);
           continue;
         }
         outcomes[index] = outcome;
@@ -112,5 +116,5 @@ export async function runLoad<T>(options: LoadOptions<T>): Promise<LoadResult<T>
   await Promise.all(Array.from({ length: Math.min(options.concurrency, options.count) }, client));
   const finishedAt = performance.now();
   agent.destroy();
-  return { latenciesMs, outcomes, failedIndexes, errorSamples, wallMs: finishedAt - startedAt, startedAt, finishedAt };
+  return { latenciesMs, outcomes, failedIndexes, failedLatenciesMs, errorSamples, wallMs: finishedAt - startedAt, startedAt, finishedAt };
 }

@@ -99,6 +99,8 @@ function roleOf(stat: ProcStat, rootPid: number, postgresRoles: ReadonlyMap<numb
   if (command.includes('gateway/src/index.ts')) return 'gateway';
   if (command.includes('subgraphs/vms/src/index.ts')) return 'vms subgraph';
   if (command.includes('workerMain.ts')) return 'worker';
+  // createVM calls placement (quota) and billing (budget) synchronously: their share is part of accepting one.
+  for (const subgraph of ['placement', 'billing', 'metrics']) if (command.includes(`subgraphs/${subgraph}/src/index.ts`)) return `${subgraph} subgraph`;
   if (command.includes('scripts/start.ts')) return 'supervisor';
   return stat.comm;
 }

@@ -20,6 +20,10 @@ export interface BenchPlatformOptions {
   verbose: boolean;
   /** Where platform log lines go. */
   log: (line: string) => void;
+  /** The vms subgraph's admission limits (`concurrent,queued,queueMs` or `off`); its defaults when unset. */
+  admission?: string | undefined;
+  /** CREATE_GUARD_CACHE_MS for the vms subgraph (0: the platform's default, off). */
+  guardCacheMs?: number;
 }
 
 /** The platform under test: its own Postgres, and `scripts/start.ts` supervising subgraph, workers and gateway. */
@@ -84,6 +88,8 @@ export async function startBenchPlatform(options: BenchPlatformOptions): Promise
       WORKER_CONCURRENCY: String(options.workerConcurrency),
       SIM_LATENCY_MS: options.simLatencyMs,
       LOG_LEVEL: 'warn',
+      ...admissionEnv(options.admission),
+      ...(options.guardCacheMs ? { CREATE_GUARD_CACHE_MS: String(options.guardCacheMs) } : {}),
     };
     if (options.cpuProfileDir) {
       const profileDir = resolve(options.cpuProfileDir);
@@ -125,4 +131,12 @@ export async function startBenchPlatform(options: BenchPlatformOptions): Promise
     await stop();
     throw error;
   }
+}
+
+/** MUTATION_MAX_* for the vms subgraph from `concurrent,queued,queueMs` (`off`: MUTATION_MAX_CONCURRENT=0). */
+function admissionEnv(admission: string | undefined): Record<string, string> {
+  if (admission === undefined) return {};
+  if (admission === 'off') return { MUTATION_MAX_CONCURRENT: '0' };
+  const [concurrent = '', queued = '', queueMs = ''] = admission.split(',');
+  return { MUTATION_MAX_CONCURRENT: concurrent, MUTATION_MAX_QUEUED: queued, MUTATION_MAX_QUEUE_MS: queueMs };
 }

@@ -30,6 +30,11 @@ export const errorCodes = {
   /** The tenant's account at the cloud is over a quota (vCPUs, instances, addresses). */
   PROVIDER_QUOTA: 409,
   UNAVAILABLE: 503,
+  /**
+   * The service is at its admission limit and refused the request at once instead of queueing it;
+   * nothing was written. Retry after `extensions.retryAfterSeconds` (also the `Retry-After` header).
+   */
+  OVERLOADED: 503,
   /** createVM refused because the budget check (billing) could not be reached and the tenant fails closed. */
   BUDGET_CHECK_UNAVAILABLE: 503,
   INTERNAL_SERVER_ERROR: 500,

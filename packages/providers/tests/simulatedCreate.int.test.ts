@@ -100,3 +100,30 @@ describe('capacity per region', () => {
     expect(await driver('azure', 1).create(instanceRequest({ region: 'westus', instanceType: 'Standard_B2s' }))).toMatchObject({ state: 'RUNNING' });
   });
 });
+
+describe('unlocked creates far below capacity', () => {
+  const roomy = 100_000;
+
+  it('makes exactly one instance from 20 concurrent creates with one token', async () => {
+    const aws = driver('aws', roomy, { min: 20, max: 40 });
+    const request = instanceRequest({ region: 'ca-central-1' });
+    const results = await Promise.all(Array.from({ length: 20 }, () => aws.create(request)));
+    expect(new Set(results.map((instance) => instance.providerId)).size).toBe(1);
+    expect(await rowsWithToken(request.clientToken)).toBe(1);
+  });
+
+  it('makes one instance when one token races in through two regions', async () => {
+    const gcp = driver('gcp', roomy);
+    const request = instanceRequest({ instanceType: 'e2-standard-2' });
+    const results = await Promise.all(Array.from({ length: 10 }, (_, index) => gcp.create({ ...request, region: index % 2 === 0 ? 'us-central1' : 'europe-west1' })));
+    expect(new Set(results.map((instance) => instance.providerId)).size).toBe(1);
+    expect(await rowsWithToken(request.clientToken)).toBe(1);
+  });
+
+  it('creates every one of many concurrent creates in one region', async () => {
+    const aws = driver('aws', roomy);
+    const results = await Promise.all(Array.from({ length: 30 }, () => aws.create(instanceRequest({ region: 'ap-northeast-3' }))));
+    expect(new Set(results.map((instance) => instance.providerId)).size).toBe(30);
+    expect(await aws.list({ region: 'ap-northeast-3' })).toHaveLength(30);
+  });
+});

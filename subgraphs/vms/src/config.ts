@@ -5,6 +5,7 @@
 import { emulatedCloudsFromEnvironment, type EmulatedClouds } from '@novacron/providers';
 import { readEnv } from '@novacron/server-kit';
 import { loadSubgraphConfig, type SubgraphConfig } from '@novacron/subgraph-kit';
+import type { MutationAdmissionOptions } from './domain/createMutationAdmission.ts';
 
 /** Parsed configuration: the kit's shared settings and the vms subgraph's own. */
 export interface VmsConfig extends SubgraphConfig {
@@ -17,6 +18,13 @@ export interface VmsConfig extends SubgraphConfig {
     latencyMs: { min: number; max: number };
     capacityPerRegion: number;
   };
+  /**
+   * How long createVM may trust that a tenant has no quota / no BLOCK_CREATE budget and skip the
+   * placement / billing call (createCreateGuardScope.ts); 0 or absent: always call.
+   */
+  createGuardCacheMs?: number;
+  /** Admission control on the mutation path (see createMutationAdmission.ts); absent or null: none. */
+  admission?: MutationAdmissionOptions | null;
   /** createVM's budget check (billing): tenants whose creates go ahead when billing is unreachable. */
   budgetCheck?: { failOpenTenants: readonly string[] };
   /** NOVACRON_CLOUDS=emulated: the real drivers against the cloud emulators (their descriptor); undefined: simulated. */
@@ -61,6 +69,16 @@ export function loadConfig(): VmsConfig {
       latencyMs: parseRange('SIM_LATENCY_MS', '1000-3000'),
       capacityPerRegion: readEnv.int('SIM_CAPACITY_PER_REGION', 100_000),
     },
+    createGuardCacheMs: readEnv.int('CREATE_GUARD_CACHE_MS', 0),
+    admission:
+      readEnv.int('MUTATION_MAX_CONCURRENT', 32) > 0
+        ? {
+            maxConcurrent: readEnv.int('MUTATION_MAX_CONCURRENT', 32),
+            maxQueued: readEnv.int('MUTATION_MAX_QUEUED', 1_024),
+            maxQueueMs: readEnv.int('MUTATION_MAX_QUEUE_MS', 10_000),
+            retryAfterSeconds: readEnv.int('MUTATION_RETRY_AFTER_SECONDS', 1),
+          }
+        : null,
     budgetCheck: {
       failOpenTenants: (readEnv.optional('BUDGET_CHECK_FAIL_OPEN_TENANTS') ?? '').split(',').map((tenant) => tenant.trim()).filter(Boolean),
     },

@@ -8,6 +8,8 @@ import { createCredentialsLoader } from './domain/loadProviderCredentials.ts';
 import { migrateVms } from './db/migrateVms.ts';
 import { createVmLoader } from './domain/createVmLoader.ts';
 import { createBudgetGuard } from './domain/reserveCreateBudget.ts';
+import { createMutationAdmission } from './domain/createMutationAdmission.ts';
+import { createCreateGuardScope } from './domain/createCreateGuardScope.ts';
 import { vmsOutbox } from './domain/eventStreams.ts';
 import { loadCredentialKeys } from './loadCredentialKeys.ts';
 import { observeOperations } from './observeOperations.ts';
@@ -38,6 +40,11 @@ export async function start(config: VmsConfig, logger?: Logger): Promise<Running
       return {
         placement: config.subgraphUrls.placement ? subgraphs : undefined,
         credentialKeys,
+        admission: config.admission ? createMutationAdmission(config.admission) : null,
+        createGuards:
+          config.createGuardCacheMs && (config.subgraphUrls.placement || config.subgraphUrls.billing)
+            ? createCreateGuardScope({ subgraphs, maxAgeMs: config.createGuardCacheMs, placement: Boolean(config.subgraphUrls.placement), billing: Boolean(config.subgraphUrls.billing) })
+            : null,
         budgetGuard: config.subgraphUrls.billing ? createBudgetGuard({ subgraphs, failOpenTenants: config.budgetCheck?.failOpenTenants ?? [], logger: kitLogger }) : null,
         db,
         providers: createProviderRegistry({

@@ -98,6 +98,8 @@ export function createSimulatedDriver(options: SimulatedDriverOptions): Provider
   }));
   const description: ProviderDescription = deepFreeze({ name: provider, displayName: flavour.displayName, simulated: true, regions, capabilities });
 
+  /** More creates than this in flight in one region could overshoot its capacity on the unlocked path. */
+  const unlockedCreateMargin = 1_000;
   const permanent = (code: string, message: string) => new ProviderError(code, message, { transient: false });
   const notFound = (providerId: string) => permanent(flavour.errorCodes.notFound, `${flavour.displayName}: instance '${providerId}' does not exist`);
   const drawLatencyMs = () => min + Math.random() * (max - min);
@@ -193,6 +195,76 @@ export function createSimulatedDriver(options: SimulatedDriverOptions): Provider
     return problems;
   }
 
+  /** The columns and values of a new instance row, shared by both create paths. */
+  function newInstanceValues(db: Queryable, request: CreateInstanceRequest, latencyMs: number) {
+    return db`
+      ${flavour.newProviderId(request.name)}, ${provider}, ${request.region}, ${request.instanceType}, ${request.image}, ${request.name},
+      ${JSON.stringify(request.labels ?? {})}::jsonb, 'PENDING', 'RUNNING', now() + ${latencyMs}::double precision * interval '1 millisecond', ${request.clientToken}`;
+  }
+
+  /** Live instances in a region (deletions whose time has come free their slot even before anyone settled them). */
+  function liveInRegion(db: Queryable, region: string) {
+    return db`
+      select count(*)::int from simcloud.instances
+      where provider = ${provider} and region = ${region} and state <> 'DELETED'
+        and (target_state is distinct from 'DELETED' or settles_at > now())`;
+  }
+
+  /*
+   * Creates far below the region's capacity take one statement and no lock: creates used to be
+   * serialised per provider+region by an advisory lock (six round trips each, queued behind one
+   * another), which capped a region at a few hundred creates a second and cost the worker's
+   * Postgres most of a create's CPU. A region within `unlockedCreateMargin` of its capacity takes
+   * the locked path, so concurrent creates (fewer than the margin in flight) never overshoot it.
+   */
+  async function createUnlocked(request: CreateInstanceRequest, latencyMs: number): Promise<{ row: SimulatedInstanceRow; created: boolean } | null> {
+    if (capacityPerRegion <= unlockedCreateMargin) return null;
+    const [inserted] = await sql<SimulatedInstanceRow[]>`
+      insert into simcloud.instances (provider_id, provider, region, instance_type, image, name, labels, state, target_state, settles_at, client_token)
+      select ${newInstanceValues(sql, request, latencyMs)}
+      where case
+        -- The table's live-tuple count (statistics, behind by well under the margin) bounds the region's
+        -- instances from above: far below capacity, the O(n) count of the region is not needed.
+        when pg_stat_get_live_tuples('simcloud.instances'::regclass) < ${capacityPerRegion - unlockedCreateMargin} then true
+        else (${liveInRegion(sql, request.region)}) < ${capacityPerRegion - unlockedCreateMargin}
+      end
+      on conflict (provider, client_token) do nothing
+      returning ${sql.unsafe(instanceColumns)}`;
+    if (inserted) return { row: inserted, created: true };
+    // The token exists (a retried create; the unique index waited for a concurrent one), or the region is nearly full.
+    const [existing] = await sql<SimulatedInstanceRow[]>`
+      select ${sql.unsafe(instanceColumns)} from simcloud.instances where provider = ${provider} and client_token = ${request.clientToken}`;
+    return existing ? { row: existing, created: false } : null;
+  }
+
+  /** The exact path near capacity: the count and the insert are one decision under a per-region lock. */
+  async function createLocked(request: CreateInstanceRequest, latencyMs: number): Promise<{ row: SimulatedInstanceRow; created: boolean }> {
+    return sql.begin(async (tx) => {
+      await tx`select pg_advisory_xact_lock(hashtext(${`simcloud:create:${provider}:${request.region}`}))`;
+      const [existing] = await tx<SimulatedInstanceRow[]>`
+        select ${tx.unsafe(instanceColumns)} from simcloud.instances where provider = ${provider} and client_token = ${request.clientToken}`;
+      if (existing) return { row: existing, created: false };
+      const [{ count: live } = { count: 0 }] = await tx<{ count: number }[]>`${liveInRegion(tx, request.region)}`;
+      if (live >= capacityPerRegion) {
+        throw new ProviderError(
+          'InsufficientInstanceCapacity',
+          `${flavour.displayName}: insufficient capacity in ${request.region} for ${request.instanceType} (${live} of ${capacityPerRegion} in use)`,
+          { transient: false, code: 'PROVIDER_CAPACITY' },
+        );
+      }
+      const [inserted] = await tx<SimulatedInstanceRow[]>`
+        insert into simcloud.instances (provider_id, provider, region, instance_type, image, name, labels, state, target_state, settles_at, client_token)
+        values (${newInstanceValues(tx, request, latencyMs)})
+        on conflict (provider, client_token) do nothing
+        returning ${tx.unsafe(instanceColumns)}`;
+      if (inserted) return { row: inserted, created: true };
+      // The same token raced in from another region's lock; the unique index kept one, return it.
+      const [winner] = await tx<SimulatedInstanceRow[]>`
+        select ${tx.unsafe(instanceColumns)} from simcloud.instances where provider = ${provider} and client_token = ${request.clientToken}`;
+      return { row: winner!, created: false };
+    });
+  }
+
   async function create(request: CreateInstanceRequest): Promise<ProviderInstance> {
     return withFaults('create', { region: request.region }, async () => {
       const problems = validate(request);
@@ -201,38 +273,7 @@ export function createSimulatedDriver(options: SimulatedDriverOptions): Provider
         throw permanent(flavour.errorCodes.invalidParameter, problems.map((problem) => `${problem.field}: ${problem.message}`).join('; '));
       }
       const latencyMs = drawLatencyMs();
-      const { row, created } = await sql.begin(async (tx) => {
-        // Serialises creates per provider+region so the capacity count and the insert are one decision.
-        await tx`select pg_advisory_xact_lock(hashtext(${`simcloud:create:${provider}:${request.region}`}))`;
-        const [existing] = await tx<SimulatedInstanceRow[]>`
-          select ${tx.unsafe(instanceColumns)} from simcloud.instances where provider = ${provider} and client_token = ${request.clientToken}`;
-        if (existing) return { row: existing, created: false };
-        // Deletions whose time has come free their slot even before anyone settled them.
-        const [{ live } = { live: 0 }] = await tx<{ live: number }[]>`
-          select count(*)::int as live from simcloud.instances
-          where provider = ${provider} and region = ${request.region} and state <> 'DELETED'
-            and (target_state is distinct from 'DELETED' or settles_at > now())`;
-        if (live >= capacityPerRegion) {
-          throw new ProviderError(
-            'InsufficientInstanceCapacity',
-            `${flavour.displayName}: insufficient capacity in ${request.region} for ${request.instanceType} (${live} of ${capacityPerRegion} in use)`,
-            { transient: false, code: 'PROVIDER_CAPACITY' },
-          );
-        }
-        const [inserted] = await tx<SimulatedInstanceRow[]>`
-          insert into simcloud.instances (provider_id, provider, region, instance_type, image, name, labels, state, target_state, settles_at, client_token)
-          values (
-            ${flavour.newProviderId(request.name)}, ${provider}, ${request.region}, ${request.instanceType}, ${request.image}, ${request.name},
-            ${JSON.stringify(request.labels ?? {})}::jsonb, 'PENDING', 'RUNNING', now() + ${latencyMs}::double precision * interval '1 millisecond', ${request.clientToken}
-          )
-          on conflict (provider, client_token) do nothing
-          returning ${tx.unsafe(instanceColumns)}`;
-        if (inserted) return { row: inserted, created: true };
-        // The same token raced in from another region's lock; the unique index kept one, return it.
-        const [winner] = await tx<SimulatedInstanceRow[]>`
-          select ${tx.unsafe(instanceColumns)} from simcloud.instances where provider = ${provider} and client_token = ${request.clientToken}`;
-        return { row: winner!, created: false };
-      });
+      const { row, created } = (await createUnlocked(request, latencyMs)) ?? (await createLocked(request, latencyMs));
       if (created) return afterTransition(row, latencyMs);
       return toProviderInstance((await current(row.provider_id)) ?? row);
     });

@@ -1,9 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { isTransientDatabaseError } from '@novacron/db';
 import { appError, notFound } from '@novacron/errors';
 import { currentTraceContext, withSpan } from '@novacron/telemetry';
 import type { Database } from '../db/createDatabase.ts';
-import { insertVmEvent } from '../db/recordVmChange.ts';
+import { insertCreateOperation } from '../db/insertCreateOperation.ts';
 import type { OperationRow, VmRow } from '../db/rows.ts';
 import { operations, vms, type OperationKind, type StoredStep } from '../db/schema.ts';
 import { inputDigest } from './inputDigest.ts';
@@ -51,6 +52,11 @@ export type EnqueueRequest = {
  */
 export async function enqueueOperation(db: Database, request: EnqueueRequest): Promise<OperationRow> {
   const digest = inputDigest(request.mutation, request.args);
+  if (request.kind === 'CREATE') {
+    const create = request;
+    return withSpan('enqueue CREATE', { 'novacron.operation.kind': 'CREATE' }, () => enqueueCreate(db, create, digest)).catch(unavailableOnDatabaseTrouble);
+  }
+  const action = request;
   return withSpan(`enqueue ${request.kind}`, { 'novacron.operation.kind': request.kind }, () => db.transaction(async (tx) => {
     if (request.idempotencyKey !== null) {
       // Serialize requests that share a key, so five concurrent replays make one operation.
@@ -59,50 +65,27 @@ export async function enqueueOperation(db: Database, request: EnqueueRequest): P
         .select()
         .from(operations)
         .where(and(eq(operations.tenantId, request.tenantId), eq(operations.idempotencyKey, request.idempotencyKey)));
-      if (existing) {
-        if (existing.inputDigest !== digest) {
-          throw appError('CONFLICT', 'this idempotency key was already used with a different request', {
-            field: 'idempotencyKey',
-            reason: 'IDEMPOTENCY_KEY_REUSED',
-            operationId: existing.id,
-          });
-        }
-        return existing;
-      }
+      if (existing) return replayed(existing, digest);
     }
 
-    let vm: VmRow;
-    let input: Record<string, unknown>;
-    if (request.kind === 'CREATE') {
-      const [created] = await tx
-        .insert(vms)
-        .values({ ...((request.ids?.vmId ?? request.vmId) ? { id: request.ids?.vmId ?? request.vmId } : {}), tenantId: request.tenantId, ...request.create, status: 'PENDING' })
-        .returning();
-      if (!created) throw new Error('insert into vms returned no row');
-      vm = created;
-      input = { ...request.create };
-      await insertVmEvent(tx, vm, 'CREATED', null);
-    } else {
-      const [locked] = await tx
-        .select()
-        .from(vms)
-        .where(and(eq(vms.id, request.vmId), eq(vms.tenantId, request.tenantId)))
-        .for('update');
-      if (!locked) throw notFound('VM', request.vmId);
-      vm = locked;
-      const [active] = await tx
-        .select({ id: operations.id, kind: operations.kind })
-        .from(operations)
-        .where(and(eq(operations.vmId, vm.id), inArray(operations.status, [...activeOperationStatuses])));
-      if (active) {
-        throw appError('CONFLICT', `the VM has an unfinished ${active.kind} operation; wait for it or cancel it`, {
-          reason: 'OPERATION_IN_PROGRESS',
-          operationId: active.id,
-        });
-      }
-      request.check(vm);
-      input = request.input;
+    const [vm] = await tx
+      .select()
+      .from(vms)
+      .where(and(eq(vms.id, action.vmId), eq(vms.tenantId, action.tenantId)))
+      .for('update');
+    if (!vm) throw notFound('VM', action.vmId);
+    const [active] = await tx
+      .select({ id: operations.id, kind: operations.kind })
+      .from(operations)
+      .where(and(eq(operations.vmId, vm.id), inArray(operations.status, [...activeOperationStatuses])));
+    if (active) {
+      throw appError('CONFLICT', `the VM has an unfinished ${active.kind} operation; wait for it or cancel it`, {
+        reason: 'OPERATION_IN_PROGRESS',
+        operationId: active.id,
+      });
     }
+    action.check(vm);
+    const input = action.input;
 
     const [operation] = await tx
       .insert(operations)
@@ -126,6 +109,55 @@ export async function enqueueOperation(db: Database, request: EnqueueRequest): P
     );
     return operation;
   })).catch(unavailableOnDatabaseTrouble);
+}
+
+/** A replay whose first attempt is still uncommitted waits for it inside the insert; one that rolled back is retried once. */
+const createAttempts = 2;
+
+/**
+ * Enqueues a create in one statement (see insertCreateOperation.ts). A replayed idempotency key
+ * inserts nothing; the operation it names is then read (no lock: the unique index already made the
+ * insert wait for a concurrent first attempt to commit or roll back).
+ */
+async function enqueueCreate(db: Database, request: EnqueueRequest & { kind: 'CREATE' }, digest: string): Promise<OperationRow> {
+  const operationId = request.ids?.operationId ?? randomUUID();
+  const vmId = request.ids?.vmId ?? request.vmId ?? randomUUID();
+  for (let attempt = 1; ; attempt += 1) {
+    const inserted = await insertCreateOperation(db, {
+      operationId,
+      vmId,
+      tenantId: request.tenantId,
+      vm: request.create,
+      input: { ...request.create },
+      inputDigest: digest,
+      idempotencyKey: request.idempotencyKey,
+      steps: [...(request.doneSteps ?? []), ...plannedSteps('CREATE')],
+      queuedLeaseSeconds: request.queuedLeaseSeconds,
+      traceContext: currentTraceContext(),
+      task: runOperationTask,
+      jobKey: operationJobKey(operationId),
+    });
+    if (inserted) return inserted;
+    if (request.idempotencyKey === null) throw new Error(`operation ${operationId} or VM ${vmId} already exists`);
+    const [existing] = await db
+      .select()
+      .from(operations)
+      .where(and(eq(operations.tenantId, request.tenantId), eq(operations.idempotencyKey, request.idempotencyKey)));
+    if (existing) return replayed(existing, digest);
+    if (attempt >= createAttempts) throw new Error(`operation ${operationId} conflicts but no operation has its idempotency key`);
+  }
+}
+
+/** The operation a replayed key names, unless the key was first used with a different request. */
+function replayed(existing: OperationRow, digest: string): OperationRow {
+  if (existing.inputDigest !== digest) {
+    throw appError('CONFLICT', 'this idempotency key was already used with a different request', {
+      field: 'idempotencyKey',
+      reason: 'IDEMPOTENCY_KEY_REUSED',
+      operationId: existing.id,
+    });
+  }
+  return existing;
 }
 
 /**

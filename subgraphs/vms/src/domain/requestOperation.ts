@@ -28,9 +28,17 @@ function parseIdempotencyKey(key: string | null | undefined): string | null {
  * placeCreate.ts); without it, creates are neither quota-checked nor placeable. Then billing reserves
  * budget for it (when billing is configured and the caller is a user; see reserveCreateBudget.ts). A
  * refused check throws before anything is written here, and a quota hold taken before the refusal is
- * released at once (see releaseRefusedHold).
+ * released at once (see releaseRefusedHold). With `CREATE_GUARD_CACHE_MS`, a tenant known to have no
+ * quota there / no BLOCK_CREATE budget skips that call (createCreateGuardScope.ts). Admission control
+ * comes first: beyond its limits the request is refused with OVERLOADED before anything is checked or
+ * written.
  */
-export async function requestCreate(
+export async function requestCreate(...args: Parameters<typeof admittedCreate>): Promise<OperationRow> {
+  const [services] = args;
+  return services.admission ? services.admission.run(() => admittedCreate(...args)) : admittedCreate(...args);
+}
+
+async function admittedCreate(
   services: VmsServices,
   tenantId: string,
   input: CreateVmInput,
@@ -56,12 +64,15 @@ export async function requestCreate(
     ids = createIdsFor(tenantId, key);
     if (input.placement) placed = await placeCreate(placement, input, ids);
     create = validateCreateInput(placed ? { ...input, provider: placed.provider, region: placed.region, instanceType: placed.instanceType } : input, services.providers);
-    if (!placed) await reserveCreateCapacity(placement, create, ids);
+    if (!placed && (!services.createGuards || (await services.createGuards.needsQuotaReservation(tenantId, placement.caller, create.provider, create.region)))) {
+      await reserveCreateCapacity(placement, create, ids);
+    }
   }
   const vmId = ids?.vmId ?? randomUUID();
   try {
     // A replayed idempotency key reserves under the same key, so billing answers it from the first hold.
-    if (services.budgetGuard && caller) await services.budgetGuard({ identity: caller, reservationKey: key ? `idempotency:${key}` : `create:${vmId}`, vmId, create });
+    const budgetChecked = services.budgetGuard && caller && (!services.createGuards || (await services.createGuards.needsBudgetCheck(tenantId, caller)));
+    if (budgetChecked && services.budgetGuard && caller) await services.budgetGuard({ identity: caller, reservationKey: key ? `idempotency:${key}` : `create:${vmId}`, vmId, create });
     return await enqueueOperation(services.db, {
       tenantId,
       kind: 'CREATE',
@@ -104,8 +115,12 @@ export interface ActionRequest {
   instanceType?: string;
 }
 
-/** Validates a lifecycle action against the lifecycle policy and enqueues its operation. */
+/** Validates a lifecycle action against the lifecycle policy and enqueues its operation (admission control first). */
 export async function requestAction(services: VmsServices, tenantId: string, request: ActionRequest): Promise<OperationRow> {
+  return services.admission ? services.admission.run(() => admittedAction(services, tenantId, request)) : admittedAction(services, tenantId, request);
+}
+
+async function admittedAction(services: VmsServices, tenantId: string, request: ActionRequest): Promise<OperationRow> {
   const key = parseIdempotencyKey(request.idempotencyKey);
   const vmId = parseId('id', request.vmId);
   const input: Record<string, unknown> = request.instanceType === undefined ? {} : { instanceType: request.instanceType };

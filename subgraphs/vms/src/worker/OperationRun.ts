@@ -2,11 +2,26 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { ProviderDriver } from '@novacron/providers';
 import type { Transaction } from '../db/createDatabase.ts';
 import type { OperationRow, VmRow } from '../db/rows.ts';
+import { toOperationRow, type RawOperation } from '../db/toOperationRow.ts';
 import { operations, type StoredStep } from '../db/schema.ts';
 import { planStepOf } from '../domain/operationPlans.ts';
 import { LeaseLostError } from './LeaseLostError.ts';
 import type { LeaseHeartbeat } from './startLeaseHeartbeat.ts';
 import type { WorkerContext } from './WorkerContext.ts';
+
+/** What {@link OperationRun.updateUnderLease} may change: a step's state, progress, attempts. */
+export type LeaseGuardedChanges = Partial<Pick<OperationRow, 'steps' | 'progress' | 'attempts'>>;
+
+/** Prepared: a step's start and end are the worker's most frequent writes. Unset values keep the column. */
+const updateUnderLeaseStatement = `
+update vms.operations set
+  steps = coalesce($4::jsonb, steps),
+  progress = coalesce($5::int, progress),
+  attempts = coalesce($6::int, attempts),
+  version = version + 1,
+  updated_at = now()
+where id = $1 and lease_epoch = $2 and status = 'RUNNING' and not ($3::boolean and cancel_requested)
+returning *`;
 
 /**
  * One worker's run of one claimed operation: the state step handlers read, and the only way they
@@ -58,12 +73,62 @@ export class OperationRun {
    * a durable trace of what may have happened at the provider (the pending-create marker).
    */
   async fenced<T>(call: () => Promise<T>, marker?: { step: string; message: string }): Promise<T> {
-    await this.guarded(async (tx) => {
-      if (!marker) return;
-      const index = this.operation.steps.findIndex((step) => planStepOf(step.name) === marker.step && step.status === 'RUNNING');
-      if (index >= 0) await this.updateOperation(tx, { steps: this.stepsWith(index, { message: marker.message }) });
-    });
+    const index = marker ? this.operation.steps.findIndex((step) => planStepOf(step.name) === marker.step && step.status === 'RUNNING') : -1;
+    if (marker && index >= 0) await this.updateUnderLease({ steps: this.stepsWith(index, { message: marker.message }) });
+    else await this.proveLease();
     return call();
+  }
+
+  /*
+   * The two helpers below prove the lease in the statement itself (`where lease_epoch = …`) instead
+   * of a transaction that locks the row first: one round trip instead of four (BEGIN, SELECT … FOR
+   * UPDATE, UPDATE, COMMIT) for each step's start and end, which were most of an executed create's
+   * Postgres CPU. The fencing is the same: a later claim bumped the epoch, so the write matches nothing.
+   */
+
+  /** Proves in the database that this run still holds the lease; throws LeaseLostError otherwise. */
+  async proveLease(): Promise<void> {
+    this.assertLease();
+    const [held] = await this.context.db
+      .select({ id: operations.id })
+      .from(operations)
+      .where(and(eq(operations.id, this.operation.id), eq(operations.leaseEpoch, this.operation.leaseEpoch), eq(operations.status, 'RUNNING')));
+    if (!held) throw new LeaseLostError(this.operation.id);
+  }
+
+  /**
+   * Writes operation fields in one statement guarded by the lease. With `unlessCancelled`, a
+   * cancellation requested meanwhile wins: nothing is written and null is returned.
+   */
+  async updateUnderLease(changes: LeaseGuardedChanges, options: { unlessCancelled?: boolean } = {}): Promise<OperationRow | null> {
+    this.assertLease();
+    const [updated] = await this.context.db.$client.unsafe<RawOperation[]>(
+      updateUnderLeaseStatement,
+      [
+        this.operation.id,
+        this.operation.leaseEpoch,
+        options.unlessCancelled === true,
+        changes.steps === undefined ? null : JSON.stringify(changes.steps),
+        changes.progress ?? null,
+        changes.attempts ?? null,
+      ],
+      { prepare: true },
+    );
+    if (updated) {
+      this.operation = toOperationRow(updated);
+      return this.operation;
+    }
+    if (options.unlessCancelled) {
+      const [current] = await this.context.db
+        .select()
+        .from(operations)
+        .where(and(eq(operations.id, this.operation.id), eq(operations.leaseEpoch, this.operation.leaseEpoch), eq(operations.status, 'RUNNING')));
+      if (current?.cancelRequested) {
+        this.operation = current;
+        return null;
+      }
+    }
+    throw new LeaseLostError(this.operation.id);
   }
 
   /** Writes new operation fields (steps, progress, attempts, status, …) under the lease. */

@@ -3,6 +3,7 @@ import type { Logger } from '@novacron/server-kit';
 import type { OperationTelemetry } from '@novacron/telemetry';
 import type { SubgraphClient } from '@novacron/subgraph-kit';
 import type { Database } from '../db/createDatabase.ts';
+import type { ProviderBreakers } from './createProviderBreakers.ts';
 import type { RetryPolicy } from './retryTransient.ts';
 
 /** What every part of a worker shares. */
@@ -14,6 +15,8 @@ export interface WorkerContext {
   workerId: string;
   leaseSeconds: number;
   retry: RetryPolicy;
+  /** Circuit breakers on provider API calls (none: every call goes through). */
+  breakers?: ProviderBreakers;
   /** An operation re-driven more often than this (its workers keep dying) is failed by the next claim. */
   maxRedrives: number;
   /** Aborted when the worker stops: waits for the database to come back end early. */

@@ -34,7 +34,8 @@ export async function executeOperation(context: WorkerContext, operationId: stri
     const [vm] = await context.db.select().from(vms).where(eq(vms.id, claimed.vmId));
     if (!vm) throw new Error(`operation ${operationId} refers to a missing VM`);
     const telemetry = context.telemetry ?? passThroughOperationTelemetry;
-    const driver = telemetry.driver((await context.providers.forTenant(vm.tenantId, vm.provider)) ?? unconfiguredProvider(vm.provider), vm.provider);
+    const provided = (await context.providers.forTenant(vm.tenantId, vm.provider)) ?? unconfiguredProvider(vm.provider);
+    const driver = telemetry.driver(context.breakers ? context.breakers.wrap(provided, vm.provider) : provided, vm.provider);
     const run = new OperationRun(context, claimed, vm, driver, lease);
     log.debug({ redrive: claimed.redriveCount }, 'running operation');
     const traced = { id: claimed.id, kind: claimed.kind, provider: vm.provider, region: vm.region, createdAt: claimed.createdAt, traceContext: claimed.traceContext };
@@ -104,13 +105,7 @@ async function runSteps(run: OperationRun): Promise<void> {
     const step = run.operation.steps[index];
     // A FAILED step in a running operation is an attempt that was superseded by the step after it.
     if (!step || step.status === 'SUCCEEDED' || step.status === 'SKIPPED' || step.status === 'FAILED') continue;
-    const started = await run.guarded(async (tx, operation) => {
-      if (operation.cancelRequested) return false;
-      await run.updateOperation(tx, {
-        steps: run.stepsWith(index, { status: 'RUNNING', startedAt: step.startedAt ?? new Date().toISOString() }),
-      });
-      return true;
-    });
+    const started = await run.updateUnderLease({ steps: run.stepsWith(index, { status: 'RUNNING', startedAt: step.startedAt ?? new Date().toISOString() }) }, { unlessCancelled: true });
     if (!started) return cancelRunning(run, index);
     try {
       if (step.name === 'finalize') return await completeOperation(run, index);
@@ -119,19 +114,16 @@ async function runSteps(run: OperationRun): Promise<void> {
       const message = await retryTransient(
         run.context.retry,
         () => (run.context.telemetry ?? passThroughOperationTelemetry).step(step.name, () => handler(run)),
-        (error, nextAttempt) =>
-          run.guarded(async (tx) => {
-            await run.updateOperation(tx, {
-              attempts: run.operation.attempts + 1,
-              steps: run.stepsWith(index, { message: `attempt ${nextAttempt} after ${error.providerCode}: ${sanitizeProviderMessage(error.message)}` }),
-            });
-          }),
+        async (error, nextAttempt) => {
+          await run.updateUnderLease({
+            attempts: run.operation.attempts + 1,
+            steps: run.stepsWith(index, { message: `attempt ${nextAttempt} after ${error.providerCode}: ${sanitizeProviderMessage(error.message)}` }),
+          });
+        },
       );
-      await run.guarded(async (tx) => {
-        await run.updateOperation(tx, {
-          steps: run.stepsWith(index, { status: 'SUCCEEDED', finishedAt: new Date().toISOString(), message }),
-          progress: Math.round(((index + 1) * 100) / run.operation.steps.length),
-        });
+      await run.updateUnderLease({
+        steps: run.stepsWith(index, { status: 'SUCCEEDED', finishedAt: new Date().toISOString(), message }),
+        progress: Math.round(((index + 1) * 100) / run.operation.steps.length),
       });
     } catch (error) {
       if (error instanceof LeaseLostError || isTransientDatabaseError(error)) throw error;

@@ -16,7 +16,15 @@ import { sweepExpiredLeases } from './sweepExpiredLeases.ts';
 import { createWorkerTelemetry } from './createWorkerTelemetry.ts';
 import { survivePostgresOutage } from './survivePostgresOutage.ts';
 import type { WorkerContext } from './WorkerContext.ts';
+import { createProviderBreakers } from './createProviderBreakers.ts';
 import { createSubgraphClient, loadSubgraphSecurity } from '@novacron/subgraph-kit';
+
+/**
+ * Five consecutive failing calls open a provider's breaker for five seconds: long enough to stop
+ * hammering a provider in trouble, shorter than retryTransient's backoff ceiling, so a waiting
+ * operation's next attempt is usually the probe.
+ */
+const providerBreakerOptions = { consecutiveFailures: 5, halfOpenAfterMs: 5_000 };
 
 /** A running worker process's handle. */
 export interface RunningWorker {
@@ -54,6 +62,7 @@ export async function startWorker(config: VmsConfig, logger: Logger = createLogg
     workerId,
     leaseSeconds: config.worker.leaseSeconds,
     retry: config.worker.retry,
+    breakers: createProviderBreakers(providerBreakerOptions),
     maxRedrives: config.worker.maxRedrives,
     signal: stopping.signal,
     transitionTimeoutSeconds: config.worker.transitionTimeoutSeconds,
