@@ -8,7 +8,7 @@ import type { VmsServices } from '../src/context.ts';
 import { createDatabase, type Database } from '../src/db/createDatabase.ts';
 import { migrateVms } from '../src/db/migrateVms.ts';
 import { vmEvents, vms } from '../src/db/schema.ts';
-import { parseCredentialKeys } from '../src/domain/credentialCipher.ts';
+import { parseCredentialKeys } from '@novacron/secrets';
 import { requestCreate } from '../src/domain/requestOperation.ts';
 import { testConfig } from './support/testConfig.ts';
 

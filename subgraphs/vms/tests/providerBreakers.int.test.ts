@@ -6,7 +6,7 @@ import { createLogger } from '@novacron/server-kit';
 import { createTestDatabase, type TestDatabase } from '@novacron/testing';
 import { createDatabase, type Database } from '../src/db/createDatabase.ts';
 import { migrateVms } from '../src/db/migrateVms.ts';
-import { parseCredentialKeys } from '../src/domain/credentialCipher.ts';
+import { parseCredentialKeys } from '@novacron/secrets';
 import { requestCreate } from '../src/domain/requestOperation.ts';
 import { createProviderBreakers } from '../src/worker/createProviderBreakers.ts';
 import { executeOperation } from '../src/worker/executeOperation.ts';
