@@ -1,6 +1,4 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
-import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCloudEmulators, type CloudEmulatorsDescriptor, type RunningCloudEmulators } from '@novacron/cloud-emulators';
 import {
@@ -15,14 +13,7 @@ import {
   waitForOperation,
   type NovaCronClient,
 } from '@novacron/sdk';
-import { SetProviderCredentialsDocument } from '../src/adminDocuments.ts';
-import { startPlatform, type Platform } from '../src/index.ts';
-
-const ReconcileProviderDocument = parse(`
-  mutation ReconcileProvider($provider: String!) { reconcileProvider(provider: $provider) { provider drifted vanished orphans deletedOrphans } }`) as TypedDocumentNode<
-  { reconcileProvider: { provider: string; drifted: string[]; vanished: string[]; orphans: string[]; deletedOrphans: string[] } },
-  { provider: string }
->;
+import { ReconcileProviderDocument, SetProviderCredentialsDocument, startPlatform, type Platform } from '../src/index.ts';
 
 type Cloud = 'aws' | 'azure' | 'gcp';
 
