@@ -63,3 +63,23 @@ export const OperationAtDocument = parse(`
   { operationAt: { id: string; kind: string; status: string; vm: { id: string; name: string } | null } | null },
   { cursor: string }
 >;
+
+export const ReconcileProviderDocument = parse(`
+  mutation ReconcileProvider($provider: String!) { reconcileProvider(provider: $provider) { provider drifted vanished orphans deletedOrphans } }`) as TypedDocumentNode<
+  { reconcileProvider: { provider: string; drifted: string[]; vanished: string[]; orphans: string[]; deletedOrphans: string[] } },
+  { provider: string }
+>;
+
+export const OrphanInstancesDocument = parse(`
+  query OrphanInstances($provider: String, $first: Int, $after: String) {
+    orphanInstances(provider: $provider, first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { providerId provider region state } } }
+  }`) as TypedDocumentNode<
+  { orphanInstances: { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string | null }; edges: { node: { providerId: string; provider: string; region: string; state: string } }[] } },
+  { provider?: string; first?: number; after?: string }
+>;
+
+export const SetOrphanCleanupDocument = parse(`
+  mutation SetOrphanCleanup($input: OrphanCleanupInput!) { setOrphanCleanup(input: $input) { enabled graceMinutes updatedBy } }`) as TypedDocumentNode<
+  { setOrphanCleanup: { enabled: boolean; graceMinutes: number; updatedBy: string | null } },
+  { input: { enabled: boolean; graceMinutes?: number | null } }
+>;

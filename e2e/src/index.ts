@@ -24,7 +24,10 @@ export type { EventFeedEntry, InternalCaller } from './internalTokens.ts';
 export {
   AuditLogDocument,
   OperationAtDocument,
+  OrphanInstancesDocument,
   ProviderCredentialsDocument,
+  ReconcileProviderDocument,
+  SetOrphanCleanupDocument,
   SetProviderCredentialsDocument,
   TenantSettingsDocument,
   UpdateTenantSettingsDocument,

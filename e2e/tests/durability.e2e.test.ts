@@ -103,7 +103,7 @@ describe('durable operations', () => {
     const done = await waitForOperation(platform.client, createVM.id, { intervalMs: 50 });
     expect(done.status).toBe('FAILED');
     expect(done.error).toEqual({
-      code: 'PROVIDER_ERROR',
+      code: 'PROVIDER_CAPACITY',
       providerCode: 'InsufficientInstanceCapacity',
       message: 'We currently do not have sufficient t3.micro capacity in the zone you requested.',
     });

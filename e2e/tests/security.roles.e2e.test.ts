@@ -25,7 +25,10 @@ import { waitFor } from '@novacron/testing';
 import {
   AuditLogDocument,
   OperationAtDocument,
+  OrphanInstancesDocument,
   ProviderCredentialsDocument,
+  ReconcileProviderDocument,
+  SetOrphanCleanupDocument,
   SetProviderCredentialsDocument,
   TenantSettingsDocument,
   UpdateTenantSettingsDocument,
@@ -101,6 +104,7 @@ const queries: QueryCase[] = [
   { field: 'operationAt', minimum: 'viewer', run: (c) => c.execute(OperationAtDocument, { cursor: targets.operationCursor }), expectData: (data) => expect(data).toMatchObject({ operationAt: { id: targets.finishedOperation } }) },
   { field: 'auditLog', minimum: 'admin', run: (c) => c.execute(AuditLogDocument, {}), expectData: (data) => expect((data as { auditLog: { totalCount: number } }).auditLog.totalCount).toBeGreaterThan(0) },
   { field: 'providerCredentials', minimum: 'admin', run: (c) => c.execute(ProviderCredentialsDocument, {}), expectData: (data) => expect(data.providerCredentials).toHaveLength(3) },
+  { field: 'orphanInstances', minimum: 'admin', run: (c) => c.execute(OrphanInstancesDocument, {}), expectData: (data) => expect(data.orphanInstances).toMatchObject({ totalCount: 0, edges: [] }) },
 ];
 
 interface MutationCase {
@@ -153,6 +157,20 @@ const mutations: MutationCase[] = [
     minimum: 'admin',
     refused: (c) => c.execute(UpdateTenantSettingsDocument, { input: { displayName: 'Taken over' } }),
     allowed: (c) => c.execute(UpdateTenantSettingsDocument, { input: { displayName: 'Default Tenant', contactEmail: 'ops@default.example' } }),
+    allowedCode: undefined,
+  },
+  {
+    field: 'reconcileProvider',
+    minimum: 'admin',
+    refused: (c) => c.execute(ReconcileProviderDocument, { provider: 'aws' }),
+    allowed: (c) => c.execute(ReconcileProviderDocument, { provider: 'aws' }),
+    allowedCode: undefined,
+  },
+  {
+    field: 'setOrphanCleanup',
+    minimum: 'admin',
+    refused: (c) => c.execute(SetOrphanCleanupDocument, { input: { enabled: true, graceMinutes: 0 } }),
+    allowed: (c) => c.execute(SetOrphanCleanupDocument, { input: { enabled: false, graceMinutes: 60 } }),
     allowedCode: undefined,
   },
 ];

@@ -20,6 +20,16 @@ export interface VmPayload {
   version: number;
   createdAt: string;
   updatedAt: string;
+  /**
+   * On DRIFTED events only: what the reconciler found changed outside NovaCron. The rest of the
+   * payload is already the VM's real state, so a follower projecting the VM needs nothing else.
+   */
+  drift?: {
+    before: { status: string; instanceType: string };
+    after: { status: string; instanceType: string };
+    /** Set when the instance vanished (the VM is then ERROR). */
+    reason?: string;
+  };
 }
 
 /** One followed event of the vms `vm` stream. */
@@ -28,7 +38,8 @@ export interface VmStreamEvent {
   tenantId: string;
   /** The VM's id. */
   entityId: string;
-  type: 'CREATED' | 'STATE_CHANGED' | 'RESIZED' | 'DELETED' | 'UPDATED';
+  /** DRIFTED: the reconciler gave the VM its provider's real state (status, type, addresses). */
+  type: 'CREATED' | 'STATE_CHANGED' | 'RESIZED' | 'DELETED' | 'UPDATED' | 'DRIFTED';
   version: number;
   /** ISO date-time. */
   occurredAt: string;

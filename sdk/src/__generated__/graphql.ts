@@ -284,6 +284,8 @@ export type VmEventFilter = {
 export type VmEventType =
   | 'CREATED'
   | 'DELETED'
+  /** The reconciler found the instance changed (or gone) outside NovaCron; `drift` says how. */
+  | 'DRIFTED'
   | 'RESIZED'
   | 'STATE_CHANGED'
   | 'UPDATED';

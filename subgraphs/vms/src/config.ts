@@ -27,6 +27,8 @@ export interface VmsConfig extends SubgraphConfig {
   admission?: MutationAdmissionOptions | null;
   /** createVM's budget check (billing): tenants whose creates go ahead when billing is unreachable. */
   budgetCheck?: { failOpenTenants: readonly string[] };
+  /** The reconciler: how often every tenant's providers are compared with the database (0: only on demand). */
+  reconcile: { intervalMs: number };
   /** NOVACRON_CLOUDS=emulated: the real drivers against the cloud emulators (their descriptor); undefined: simulated. */
   clouds?: EmulatedClouds;
   worker: {
@@ -82,6 +84,8 @@ export function loadConfig(): VmsConfig {
     budgetCheck: {
       failOpenTenants: (readEnv.optional('BUDGET_CHECK_FAIL_OPEN_TENANTS') ?? '').split(',').map((tenant) => tenant.trim()).filter(Boolean),
     },
+    // Off unless set outside production, so tests and development see drift only when they ask (reconcileProvider).
+    reconcile: { intervalMs: readEnv.int('RECONCILE_INTERVAL_MS', shared.production ? 300_000 : 0) },
     clouds: emulatedCloudsFromEnvironment({ NOVACRON_CLOUDS: readEnv.optional('NOVACRON_CLOUDS'), NOVACRON_CLOUD_EMULATORS: readEnv.optional('NOVACRON_CLOUD_EMULATORS') }),
     worker: {
       healthPort: readEnv.int('WORKER_HEALTH_PORT', 0),

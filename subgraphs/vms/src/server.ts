@@ -14,6 +14,7 @@ import { vmsOutbox } from './domain/eventStreams.ts';
 import { loadCredentialKeys } from './loadCredentialKeys.ts';
 import { observeOperations } from './observeOperations.ts';
 import { resolvers } from './resolvers/index.ts';
+import { startReconcileLoop } from './reconcile/startReconcileLoop.ts';
 
 /** A running vms subgraph. */
 export type RunningVmsSubgraph = RunningSubgraph<VmsServices>;
@@ -58,6 +59,9 @@ export async function start(config: VmsConfig, logger?: Logger): Promise<Running
       };
     },
     context: ({ principal, tenantId }, services) => ({ principal, tenantId, services, vmById: createVmLoader(services.db, tenantId) }),
+    // The reconciler runs beside the API (every replica; its changes are conditional on the VM's version).
+    background: ({ logger: kitLogger }, services) =>
+      config.reconcile.intervalMs > 0 ? [startReconcileLoop({ db: services.db, providers: services.providers, intervalMs: config.reconcile.intervalMs, logger: kitLogger })] : [],
     outbox: { outbox: vmsOutbox, db: (services) => services.db, prune: false },
   });
 }

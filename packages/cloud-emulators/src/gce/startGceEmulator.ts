@@ -199,7 +199,7 @@ export async function startGceEmulator(options: GceEmulatorOptions): Promise<Gce
     if (!emulatedGceImages.includes(sourceImage)) throw new GceFailure(404, 'notFound', `The resource '${sourceImage}' was not found`);
     const id = String(randomInt(1, 2 ** 47));
     const live = [...instances.values()].filter((instance) => instance.project === project && instance.zone === zone).length;
-    if (live >= capacity) {
+    if (live >= capacity || exhausted) {
       return operationJson(startOperation({ project, zone, name, id }, 'insert', requestId, { code: 'ZONE_RESOURCE_POOL_EXHAUSTED', message: `The zone 'projects/${project}/zones/${zone}' does not have enough resources available to fulfill the request. Try a different zone, or try again later.` }));
     }
     const metadataItems = ((body.metadata as { items?: { key: string; value: string }[] } | undefined)?.items ?? []);
@@ -284,6 +284,8 @@ export async function startGceEmulator(options: GceEmulatorOptions): Promise<Gce
     callers.add(claims.iss!);
   }
 
+  /** Set while an insert runs under an injected capacity fault. */
+  let exhausted = false;
   const faultFailure = (kind: string): GceFailure => {
     switch (kind) {
       case 'throttle':
@@ -387,7 +389,9 @@ export async function startGceEmulator(options: GceEmulatorOptions): Promise<Gce
       await authenticate(request);
       if (!route) throw new GceFailure(404, 'notFound', `No route for ${request.method} ${url.pathname}`);
       const fault = faults.take(action);
-      if (fault && fault.kind !== 'lost_response') throw faultFailure(fault.kind);
+      // Compute Engine reports no capacity in the insert's zone operation, not as an HTTP error.
+      exhausted = fault?.kind === 'capacity' && action === 'instances.insert';
+      if (fault && fault.kind !== 'lost_response' && !exhausted) throw faultFailure(fault.kind);
       const parsed = body.length > 0 ? (JSON.parse(body.toString('utf8')) as Record<string, unknown>) : {};
       const result = await route.candidate.run(route.match!.slice(1), url, parsed);
       if (fault?.kind === 'lost_response') return loseResponse(response);

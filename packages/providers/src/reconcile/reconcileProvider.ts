@@ -56,8 +56,12 @@ export async function reconcileProvider(options: ReconcileOptions): Promise<Reco
       if (finding.kind !== 'ORPHAN') continue;
       const firstSeen = options.deleteOrphans.firstSeen.get(finding.providerId);
       if (!firstSeen || now - firstSeen.getTime() < options.deleteOrphans.graceMs) continue;
-      await driver.delete(finding.providerId);
-      deletedOrphans.push(finding.providerId);
+      try {
+        await driver.delete(finding.providerId);
+        deletedOrphans.push(finding.providerId);
+      } catch {
+        // Still an orphan (deleted meanwhile, or refused): the next reconciliation sees it again.
+      }
     }
   }
   return { provider: driver.name, tenantId, findings, deletedOrphans, checkedAt };

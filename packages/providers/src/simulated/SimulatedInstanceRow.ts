@@ -1,4 +1,5 @@
 import type { ProviderInstance, ProviderInstanceState } from '../ProviderDriver.ts';
+import { managedTags } from '../cloud/managedTags.ts';
 
 /**
  * The columns of `simcloud.instances` the driver reads, as {@link instanceColumns} selects them.
@@ -18,11 +19,12 @@ export interface SimulatedInstanceRow {
   client_token: string;
   private_ip: string | null;
   public_ip: string | null;
+  labels: Record<string, string> | null;
 }
 
 /** The select/returning list that produces a {@link SimulatedInstanceRow}. */
 export const instanceColumns =
-  'provider_id, provider, region, instance_type, image, name, state, target_state, client_token, private_ip, public_ip, ' +
+  'provider_id, provider, region, instance_type, image, name, state, target_state, client_token, private_ip, public_ip, labels, ' +
   '(extract(epoch from settles_at) * 1000)::float8 as settles_at_ms';
 
 /** What the simulated cloud reports for a row. */
@@ -38,5 +40,7 @@ export function toProviderInstance(row: SimulatedInstanceRow): ProviderInstance 
     publicIp: row.public_ip,
     clientToken: row.client_token,
     settlesAt: row.settles_at_ms === null ? null : new Date(row.settles_at_ms),
+    // Only instances created with the managed tags report tags: older ones (untagged) stay every tenant's, as before.
+    ...(row.labels?.[managedTags.managedBy] === managedTags.managedByValue ? { tags: { ...row.labels } } : {}),
   };
 }

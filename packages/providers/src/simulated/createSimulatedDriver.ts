@@ -21,6 +21,7 @@ import type {
   RegionInfo,
   ValidationProblem,
 } from '../ProviderDriver.ts';
+import { managedTags } from '../cloud/managedTags.ts';
 import { ProviderError } from '../ProviderError.ts';
 import { consumeFault, faultError, type FaultTarget } from './consumeFault.ts';
 import type { SimulatedFaultAction } from './SimulatedFault.ts';
@@ -199,7 +200,7 @@ export function createSimulatedDriver(options: SimulatedDriverOptions): Provider
   function newInstanceValues(db: Queryable, request: CreateInstanceRequest, latencyMs: number) {
     return db`
       ${flavour.newProviderId(request.name)}, ${provider}, ${request.region}, ${request.instanceType}, ${request.image}, ${request.name},
-      ${JSON.stringify(request.labels ?? {})}::jsonb, 'PENDING', 'RUNNING', now() + ${latencyMs}::double precision * interval '1 millisecond', ${request.clientToken}`;
+      ${JSON.stringify(simulatedTags(request))}::jsonb, 'PENDING', 'RUNNING', now() + ${latencyMs}::double precision * interval '1 millisecond', ${request.clientToken}`;
   }
 
   /** Live instances in a region (deletions whose time has come free their slot even before anyone settled them). */
@@ -345,4 +346,15 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
+}
+
+/** The labels a simulated instance carries: the request's, plus the managed tags real drivers set, so the reconciler can tie it to its tenant and VM. */
+function simulatedTags(request: CreateInstanceRequest): Record<string, string> {
+  if (!request.vmId) return { ...request.labels };
+  return {
+    ...request.labels,
+    [managedTags.managedBy]: managedTags.managedByValue,
+    [managedTags.vmId]: request.vmId,
+    ...(request.tenantId ? { [managedTags.tenant]: request.tenantId } : {}),
+  };
 }

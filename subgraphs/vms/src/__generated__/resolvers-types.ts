@@ -3,6 +3,8 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { VmRow, OperationRow, AuditRow } from '../db/rows.ts';
 import type { StoredStep } from '../db/schema.ts';
+import type { OrphanInstanceRow } from '../reconcile/orphanInstances.ts';
+import type { TenantSettingsView } from '../domain/tenantSettings.ts';
 import type { RequestContext } from '../context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -142,7 +144,15 @@ export type Mutation = {
   createVM: Operation;
   deleteVM: Operation;
   rebootVM: Operation;
+  /**
+   * Compares your VMs on a provider with the instances it reports tagged managed-by=novacron, now
+   * (admin): drifted VMs take their real state, VMs whose instance vanished become ERROR (both with a
+   * DRIFTED event), untracked instances are listed by `orphanInstances`.
+   */
+  reconcileProvider: ReconcileResult;
   resizeVM: Operation;
+  /** Enables or disables deleting your orphan instances once they have been orphans for `graceMinutes` (admin). */
+  setOrphanCleanup: OrphanCleanup;
   /** Stores a provider's credentials for your tenant, encrypted at rest (admin). */
   setProviderCredentials: ProviderCredentialsStatus;
   startVM: Operation;
@@ -175,10 +185,20 @@ export type MutationRebootVmArgs = {
 };
 
 
+export type MutationReconcileProviderArgs = {
+  provider: Scalars['String']['input'];
+};
+
+
 export type MutationResizeVmArgs = {
   id: Scalars['ID']['input'];
   idempotencyKey?: InputMaybe<Scalars['String']['input']>;
   instanceType: Scalars['String']['input'];
+};
+
+
+export type MutationSetOrphanCleanupArgs = {
+  input: OrphanCleanupInput;
 };
 
 
@@ -279,6 +299,52 @@ export type OperationStep = {
   status: StepStatus;
 };
 
+/** A tenant's orphan clean-up setting; off unless enabled. */
+export type OrphanCleanup = {
+  __typename?: 'OrphanCleanup';
+  enabled: Scalars['Boolean']['output'];
+  /** How long an instance must have been an orphan before it is deleted. */
+  graceMinutes: Scalars['Int']['output'];
+  updatedAt?: Maybe<Scalars['DateTime']['output']>;
+  updatedBy?: Maybe<Scalars['String']['output']>;
+};
+
+export type OrphanCleanupInput = {
+  enabled: Scalars['Boolean']['input'];
+  /** 0 to 43200 (30 days); 60 by default. */
+  graceMinutes?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** A managed instance no live VM owns (its VM was deleted, or its create never recorded it). */
+export type OrphanInstance = {
+  __typename?: 'OrphanInstance';
+  /** When the reconciler first saw it unowned; clean-up counts the grace period from here. */
+  firstSeenAt: Scalars['DateTime']['output'];
+  id: Scalars['ID']['output'];
+  instanceType: Scalars['String']['output'];
+  lastSeenAt: Scalars['DateTime']['output'];
+  provider: Scalars['String']['output'];
+  providerId: Scalars['String']['output'];
+  region: Scalars['String']['output'];
+  /** The provider's state, in NovaCron's terms (`RUNNING`, `STOPPED`, …). */
+  state: Scalars['String']['output'];
+  /** The VM its tags name, when they name one. */
+  vmId?: Maybe<Scalars['String']['output']>;
+};
+
+export type OrphanInstanceConnection = {
+  __typename?: 'OrphanInstanceConnection';
+  edges: Array<OrphanInstanceEdge>;
+  pageInfo: PageInfo;
+  totalCount: Scalars['Int']['output'];
+};
+
+export type OrphanInstanceEdge = {
+  __typename?: 'OrphanInstanceEdge';
+  cursor: Scalars['String']['output'];
+  node: OrphanInstance;
+};
+
 export type PageInfo = {
   __typename?: 'PageInfo';
   endCursor?: Maybe<Scalars['String']['output']>;
@@ -349,6 +415,8 @@ export type Query = {
   /** The operation as it was at a stored operation event (what `operationUpdated` delivers); null when it is not operation `id`. */
   operationAt?: Maybe<Operation>;
   operations: OperationConnection;
+  /** Instances tagged managed-by=novacron that no live VM of your tenant owns, oldest first (admin). */
+  orphanInstances: OrphanInstanceConnection;
   /** Which providers have credentials for your tenant (admin). Never returns the secrets. */
   providerCredentials: Array<ProviderCredentialsStatus>;
   providers: Array<Provider>;
@@ -399,6 +467,13 @@ export type QueryOperationsArgs = {
 };
 
 
+export type QueryOrphanInstancesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  provider?: InputMaybe<Scalars['String']['input']>;
+};
+
+
 export type QueryVmArgs = {
   id: Scalars['ID']['input'];
 };
@@ -415,6 +490,21 @@ export type QueryVmsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<VmFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** What `reconcileProvider` did. */
+export type ReconcileResult = {
+  __typename?: 'ReconcileResult';
+  checkedAt: Scalars['DateTime']['output'];
+  /** Orphans deleted because clean-up is enabled and their grace period passed. */
+  deletedOrphans: Array<Scalars['String']['output']>;
+  /** VMs that took their instance's real state. */
+  drifted: Array<Scalars['ID']['output']>;
+  /** Provider ids of managed instances no live VM owns. */
+  orphans: Array<Scalars['String']['output']>;
+  provider: Scalars['String']['output'];
+  /** VMs whose instance is gone, now ERROR. */
+  vanished: Array<Scalars['ID']['output']>;
 };
 
 export type Region = {
@@ -472,6 +562,8 @@ export type TenantSettings = {
   __typename?: 'TenantSettings';
   contactEmail?: Maybe<Scalars['String']['output']>;
   displayName: Scalars['String']['output'];
+  /** Whether the reconciler deletes orphan instances, and after how long. */
+  orphanCleanup: OrphanCleanup;
   tenantId: Scalars['String']['output'];
   updatedAt?: Maybe<Scalars['DateTime']['output']>;
 };
@@ -521,6 +613,15 @@ export type VmConnection = {
   totalCount: Scalars['Int']['output'];
 };
 
+/** What a DRIFTED event found: the VM as NovaCron had it, and as the provider reports it. */
+export type VmDrift = {
+  __typename?: 'VMDrift';
+  after: VmFacts;
+  before: VmFacts;
+  /** Why, when the instance vanished (the VM is then ERROR). */
+  reason?: Maybe<Scalars['String']['output']>;
+};
+
 export type VmEdge = {
   __typename?: 'VMEdge';
   cursor: Scalars['String']['output'];
@@ -532,6 +633,8 @@ export type VmEvent = {
   __typename?: 'VMEvent';
   /** Pass to `vmEvents(after:)` to resume right after this event. */
   cursor: Scalars['String']['output'];
+  /** Set on DRIFTED events. */
+  drift?: Maybe<VmDrift>;
   occurredAt: Scalars['DateTime']['output'];
   /** The operation that made the change, if any. */
   operationId?: Maybe<Scalars['ID']['output']>;
@@ -553,9 +656,18 @@ export type VmEventFilter = {
 export type VmEventType =
   | 'CREATED'
   | 'DELETED'
+  /** The reconciler found the instance changed (or gone) outside NovaCron; `drift` says how. */
+  | 'DRIFTED'
   | 'RESIZED'
   | 'STATE_CHANGED'
   | 'UPDATED';
+
+/** A VM's facts a change outside NovaCron can alter. */
+export type VmFacts = {
+  __typename?: 'VMFacts';
+  instanceType: Scalars['String']['output'];
+  status: VmStatus;
+};
 
 export type VmFilter = {
   /** Include DELETED VMs (left out by default unless `status` names DELETED). */
@@ -714,6 +826,11 @@ export type ResolversTypes = ResolversObject<{
   OperationKind: OperationKind;
   OperationStatus: OperationStatus;
   OperationStep: ResolverTypeWrapper<StoredStep>;
+  OrphanCleanup: ResolverTypeWrapper<OrphanCleanup>;
+  OrphanCleanupInput: OrphanCleanupInput;
+  OrphanInstance: ResolverTypeWrapper<OrphanInstanceRow>;
+  OrphanInstanceConnection: ResolverTypeWrapper<Omit<OrphanInstanceConnection, 'edges'> & { edges: Array<ResolversTypes['OrphanInstanceEdge']> }>;
+  OrphanInstanceEdge: ResolverTypeWrapper<Omit<OrphanInstanceEdge, 'node'> & { node: ResolversTypes['OrphanInstance'] }>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   PlacementRequirements: PlacementRequirements;
   Provider: ResolverTypeWrapper<Provider>;
@@ -721,17 +838,20 @@ export type ResolversTypes = ResolversObject<{
   ProviderCredentialsInput: ProviderCredentialsInput;
   ProviderCredentialsStatus: ResolverTypeWrapper<ProviderCredentialsStatus>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  ReconcileResult: ResolverTypeWrapper<ReconcileResult>;
   Region: ResolverTypeWrapper<Region>;
   StepStatus: StepStatus;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
-  TenantSettings: ResolverTypeWrapper<TenantSettings>;
+  TenantSettings: ResolverTypeWrapper<TenantSettingsView>;
   TenantSettingsInput: TenantSettingsInput;
   VM: ResolverTypeWrapper<VmRow>;
   VMConnection: ResolverTypeWrapper<Omit<VmConnection, 'edges'> & { edges: Array<ResolversTypes['VMEdge']> }>;
+  VMDrift: ResolverTypeWrapper<VmDrift>;
   VMEdge: ResolverTypeWrapper<Omit<VmEdge, 'node'> & { node: ResolversTypes['VM'] }>;
   VMEvent: ResolverTypeWrapper<Omit<VmEvent, 'vm'> & { vm: ResolversTypes['VM'] }>;
   VMEventFilter: VmEventFilter;
   VMEventType: VmEventType;
+  VMFacts: ResolverTypeWrapper<VmFacts>;
   VMFilter: VmFilter;
   VMStatus: VmStatus;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
@@ -763,6 +883,11 @@ export type ResolversParentTypes = ResolversObject<{
   OperationError: OperationError;
   OperationFilter: OperationFilter;
   OperationStep: StoredStep;
+  OrphanCleanup: OrphanCleanup;
+  OrphanCleanupInput: OrphanCleanupInput;
+  OrphanInstance: OrphanInstanceRow;
+  OrphanInstanceConnection: Omit<OrphanInstanceConnection, 'edges'> & { edges: Array<ResolversParentTypes['OrphanInstanceEdge']> };
+  OrphanInstanceEdge: Omit<OrphanInstanceEdge, 'node'> & { node: ResolversParentTypes['OrphanInstance'] };
   PageInfo: PageInfo;
   PlacementRequirements: PlacementRequirements;
   Provider: Provider;
@@ -770,15 +895,18 @@ export type ResolversParentTypes = ResolversObject<{
   ProviderCredentialsInput: ProviderCredentialsInput;
   ProviderCredentialsStatus: ProviderCredentialsStatus;
   Query: Record<PropertyKey, never>;
+  ReconcileResult: ReconcileResult;
   Region: Region;
   Subscription: Record<PropertyKey, never>;
-  TenantSettings: TenantSettings;
+  TenantSettings: TenantSettingsView;
   TenantSettingsInput: TenantSettingsInput;
   VM: VmRow;
   VMConnection: Omit<VmConnection, 'edges'> & { edges: Array<ResolversParentTypes['VMEdge']> };
+  VMDrift: VmDrift;
   VMEdge: Omit<VmEdge, 'node'> & { node: ResolversParentTypes['VM'] };
   VMEvent: Omit<VmEvent, 'vm'> & { vm: ResolversParentTypes['VM'] };
   VMEventFilter: VmEventFilter;
+  VMFacts: VmFacts;
   VMFilter: VmFilter;
   Boolean: Scalars['Boolean']['output'];
   String: Scalars['String']['output'];
@@ -862,7 +990,9 @@ export type MutationResolvers<ContextType = RequestContext, ParentType extends R
   createVM?: Resolver<ResolversTypes['Operation'], ParentType, ContextType, RequireFields<MutationCreateVmArgs, 'input'>>;
   deleteVM?: Resolver<ResolversTypes['Operation'], ParentType, ContextType, RequireFields<MutationDeleteVmArgs, 'id'>>;
   rebootVM?: Resolver<ResolversTypes['Operation'], ParentType, ContextType, RequireFields<MutationRebootVmArgs, 'id'>>;
+  reconcileProvider?: Resolver<ResolversTypes['ReconcileResult'], ParentType, ContextType, RequireFields<MutationReconcileProviderArgs, 'provider'>>;
   resizeVM?: Resolver<ResolversTypes['Operation'], ParentType, ContextType, RequireFields<MutationResizeVmArgs, 'id' | 'instanceType'>>;
+  setOrphanCleanup?: Resolver<ResolversTypes['OrphanCleanup'], ParentType, ContextType, RequireFields<MutationSetOrphanCleanupArgs, 'input'>>;
   setProviderCredentials?: Resolver<ResolversTypes['ProviderCredentialsStatus'], ParentType, ContextType, RequireFields<MutationSetProviderCredentialsArgs, 'input'>>;
   startVM?: Resolver<ResolversTypes['Operation'], ParentType, ContextType, RequireFields<MutationStartVmArgs, 'id'>>;
   stopVM?: Resolver<ResolversTypes['Operation'], ParentType, ContextType, RequireFields<MutationStopVmArgs, 'id'>>;
@@ -911,6 +1041,36 @@ export type OperationStepResolvers<ContextType = RequestContext, ParentType exte
   status?: Resolver<ResolversTypes['StepStatus'], ParentType, ContextType>;
 }>;
 
+export type OrphanCleanupResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['OrphanCleanup'] = ResolversParentTypes['OrphanCleanup']> = ResolversObject<{
+  enabled?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  graceMinutes?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  updatedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  updatedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
+export type OrphanInstanceResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['OrphanInstance'] = ResolversParentTypes['OrphanInstance']> = ResolversObject<{
+  firstSeenAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  instanceType?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  lastSeenAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  provider?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  providerId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  region?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  state?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  vmId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
+export type OrphanInstanceConnectionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['OrphanInstanceConnection'] = ResolversParentTypes['OrphanInstanceConnection']> = ResolversObject<{
+  edges?: Resolver<Array<ResolversTypes['OrphanInstanceEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type OrphanInstanceEdgeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['OrphanInstanceEdge'] = ResolversParentTypes['OrphanInstanceEdge']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['OrphanInstance'], ParentType, ContextType>;
+}>;
+
 export type PageInfoResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
   endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
@@ -945,12 +1105,22 @@ export type QueryResolvers<ContextType = RequestContext, ParentType extends Reso
   operation?: Resolver<Maybe<ResolversTypes['Operation']>, ParentType, ContextType, RequireFields<QueryOperationArgs, 'id'>>;
   operationAt?: Resolver<Maybe<ResolversTypes['Operation']>, ParentType, ContextType, RequireFields<QueryOperationAtArgs, 'cursor'>>;
   operations?: Resolver<ResolversTypes['OperationConnection'], ParentType, ContextType, RequireFields<QueryOperationsArgs, 'first'>>;
+  orphanInstances?: Resolver<ResolversTypes['OrphanInstanceConnection'], ParentType, ContextType, RequireFields<QueryOrphanInstancesArgs, 'first'>>;
   providerCredentials?: Resolver<Array<ResolversTypes['ProviderCredentialsStatus']>, ParentType, ContextType>;
   providers?: Resolver<Array<ResolversTypes['Provider']>, ParentType, ContextType>;
   tenantSettings?: Resolver<ResolversTypes['TenantSettings'], ParentType, ContextType>;
   vm?: Resolver<Maybe<ResolversTypes['VM']>, ParentType, ContextType, RequireFields<QueryVmArgs, 'id'>>;
   vmEventAt?: Resolver<Maybe<ResolversTypes['VMEvent']>, ParentType, ContextType, RequireFields<QueryVmEventAtArgs, 'cursor'>>;
   vms?: Resolver<ResolversTypes['VMConnection'], ParentType, ContextType, RequireFields<QueryVmsArgs, 'first'>>;
+}>;
+
+export type ReconcileResultResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ReconcileResult'] = ResolversParentTypes['ReconcileResult']> = ResolversObject<{
+  checkedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  deletedOrphans?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  drifted?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
+  orphans?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  provider?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  vanished?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
 }>;
 
 export type RegionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Region'] = ResolversParentTypes['Region']> = ResolversObject<{
@@ -966,6 +1136,7 @@ export type SubscriptionResolvers<ContextType = RequestContext, ParentType exten
 export type TenantSettingsResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['TenantSettings'] = ResolversParentTypes['TenantSettings']> = ResolversObject<{
   contactEmail?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   displayName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  orphanCleanup?: Resolver<ResolversTypes['OrphanCleanup'], ParentType, ContextType>;
   tenantId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   updatedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
 }>;
@@ -995,6 +1166,12 @@ export type VmConnectionResolvers<ContextType = RequestContext, ParentType exten
   totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
+export type VmDriftResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['VMDrift'] = ResolversParentTypes['VMDrift']> = ResolversObject<{
+  after?: Resolver<ResolversTypes['VMFacts'], ParentType, ContextType>;
+  before?: Resolver<ResolversTypes['VMFacts'], ParentType, ContextType>;
+  reason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
 export type VmEdgeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['VMEdge'] = ResolversParentTypes['VMEdge']> = ResolversObject<{
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<ResolversTypes['VM'], ParentType, ContextType>;
@@ -1002,11 +1179,17 @@ export type VmEdgeResolvers<ContextType = RequestContext, ParentType extends Res
 
 export type VmEventResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['VMEvent'] = ResolversParentTypes['VMEvent']> = ResolversObject<{
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  drift?: Resolver<Maybe<ResolversTypes['VMDrift']>, ParentType, ContextType>;
   occurredAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   operationId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   type?: Resolver<ResolversTypes['VMEventType'], ParentType, ContextType>;
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   vm?: Resolver<ResolversTypes['VM'], ParentType, ContextType>;
+}>;
+
+export type VmFactsResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['VMFacts'] = ResolversParentTypes['VMFacts']> = ResolversObject<{
+  instanceType?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['VMStatus'], ParentType, ContextType>;
 }>;
 
 export type Resolvers<ContextType = RequestContext> = ResolversObject<{
@@ -1025,18 +1208,25 @@ export type Resolvers<ContextType = RequestContext> = ResolversObject<{
   OperationEdge?: OperationEdgeResolvers<ContextType>;
   OperationError?: OperationErrorResolvers<ContextType>;
   OperationStep?: OperationStepResolvers<ContextType>;
+  OrphanCleanup?: OrphanCleanupResolvers<ContextType>;
+  OrphanInstance?: OrphanInstanceResolvers<ContextType>;
+  OrphanInstanceConnection?: OrphanInstanceConnectionResolvers<ContextType>;
+  OrphanInstanceEdge?: OrphanInstanceEdgeResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Provider?: ProviderResolvers<ContextType>;
   ProviderCapabilities?: ProviderCapabilitiesResolvers<ContextType>;
   ProviderCredentialsStatus?: ProviderCredentialsStatusResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  ReconcileResult?: ReconcileResultResolvers<ContextType>;
   Region?: RegionResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
   TenantSettings?: TenantSettingsResolvers<ContextType>;
   VM?: VmResolvers<ContextType>;
   VMConnection?: VmConnectionResolvers<ContextType>;
+  VMDrift?: VmDriftResolvers<ContextType>;
   VMEdge?: VmEdgeResolvers<ContextType>;
   VMEvent?: VmEventResolvers<ContextType>;
+  VMFacts?: VmFactsResolvers<ContextType>;
 }>;
 
 export type DirectiveResolvers<ContextType = RequestContext> = ResolversObject<{

@@ -32,7 +32,7 @@ export const stepStatuses = ['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'SKIPP
 export type StepStatus = (typeof stepStatuses)[number];
 
 /** What happened to a VM (GraphQL `VMEventType`). */
-export const vmEventTypes = ['CREATED', 'STATE_CHANGED', 'RESIZED', 'DELETED', 'UPDATED'] as const;
+export const vmEventTypes = ['CREATED', 'STATE_CHANGED', 'RESIZED', 'DELETED', 'UPDATED', 'DRIFTED'] as const;
 export type VmEventType = (typeof vmEventTypes)[number];
 
 /** One step of an operation, as stored in `operations.steps`. */
@@ -185,6 +185,37 @@ export const tenantSettings = vmsSchema.table('tenant_settings', {
   tenantId: text('tenant_id').primaryKey(),
   displayName: text('display_name').notNull(),
   contactEmail: text('contact_email'),
+  updatedBy: text('updated_by').notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+});
+
+/**
+ * Instances tagged managed-by=novacron that no live VM owns, as the reconciler last saw them. A row
+ * goes when the instance does (or is deleted after the tenant's grace period); `firstSeenAt` starts it.
+ */
+export const orphanInstances = vmsSchema.table(
+  'orphan_instances',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: text('tenant_id').notNull(),
+    provider: text('provider').notNull(),
+    providerId: text('provider_id').notNull(),
+    region: text('region').notNull(),
+    instanceType: text('instance_type').notNull(),
+    state: text('state').notNull(),
+    /** The VM its tags name, when they name one. */
+    vmId: text('vm_id'),
+    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    lastSeenAt: timestamp('last_seen_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (table) => [uniqueIndex('orphan_instances_instance_idx').on(table.tenantId, table.provider, table.providerId), index('orphan_instances_tenant_created_idx').on(table.tenantId, table.createdAt, table.id)],
+);
+
+/** A tenant's opt-in to deleting orphan instances once they have been orphans for `graceSeconds`. */
+export const orphanCleanup = vmsSchema.table('orphan_cleanup', {
+  tenantId: text('tenant_id').primaryKey(),
+  enabled: boolean('enabled').notNull(),
+  graceSeconds: integer('grace_seconds').notNull(),
   updatedBy: text('updated_by').notNull(),
   updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
 });

@@ -3,6 +3,7 @@ import type { Database } from '../db/createDatabase.ts';
 import type { OperationRow, VmRow } from '../db/rows.ts';
 import { operationKinds, operationStatuses, type StoredStep, type VmEventType } from '../db/schema.ts';
 import { vmsOutbox } from './eventStreams.ts';
+import type { VmDrift } from '../reconcile/recordDrift.ts';
 
 /** A VM event as the API shows it. */
 export interface VmEventView {
@@ -12,6 +13,8 @@ export interface VmEventView {
   occurredAt: Date;
   cursor: string;
   operationId: string | null;
+  /** What the reconciler found on a DRIFTED event; null on others. */
+  drift: VmDrift | null;
 }
 
 /** The VM event a cursor points at, if it belongs to the tenant and is still retained. */
@@ -20,7 +23,8 @@ export async function findVmEvent(db: Database, tenantId: string, cursor: string
   const [row] = await db.execute<{ type: VmEventType; payload: Record<string, unknown>; vm_version: number; created_at: string; operation_id: string | null }>(sql`
     select type, payload, vm_version, created_at, operation_id from vms.vm_events where seq = ${seq} and tenant_id = ${tenantId}`);
   if (!row) return null;
-  return { type: row.type, vm: vmFromSnapshot(row.payload), version: row.vm_version, occurredAt: new Date(row.created_at), cursor, operationId: row.operation_id };
+  const { drift, ...vm } = row.payload;
+  return { type: row.type, vm: vmFromSnapshot(vm), version: row.vm_version, occurredAt: new Date(row.created_at), cursor, operationId: row.operation_id, drift: (drift as VmDrift | undefined) ?? null };
 }
 
 /** The operation as it was at the operation event a cursor points at. */

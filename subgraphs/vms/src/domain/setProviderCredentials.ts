@@ -4,7 +4,7 @@ import { isCloudName, parseCloudCredentials, ProviderError, type ProviderRegistr
 import type { Database } from '../db/createDatabase.ts';
 import { providerCredentials } from '../db/schema.ts';
 import { encryptCredentials, type CredentialKeys } from '@novacron/secrets';
-import { validateLabels } from './validateLabels.ts';
+import { validateProviderCredentials } from './validateProviderCredentials.ts';
 
 /** What the API shows of stored credentials: that they exist, never what they are. */
 export interface CredentialsStatus {
@@ -23,7 +23,7 @@ export async function setProviderCredentials(
   request: { tenantId: string; actor: string; provider: string; credentials: unknown },
 ): Promise<CredentialsStatus> {
   if (!providers.get(request.provider)) throw badInput('input.provider', `unknown provider "${request.provider.slice(0, 80)}"`);
-  const credentials = validateLabels('input.credentials', request.credentials);
+  const credentials = validateProviderCredentials('input.credentials', request.provider, request.credentials);
   if (Object.keys(credentials).length === 0) throw badInput('input.credentials', 'credentials must not be empty');
   assertDriverCanBeBuilt(request.provider, credentials);
   const encrypted = encryptCredentials(keys, JSON.stringify(credentials), `${request.tenantId}:${request.provider}`);

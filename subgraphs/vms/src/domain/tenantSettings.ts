@@ -3,6 +3,14 @@ import { badInput } from '@novacron/errors';
 import type { Database } from '../db/createDatabase.ts';
 import { tenantSettings } from '../db/schema.ts';
 
+/** A tenant's settings as stored (the GraphQL `TenantSettings` parent; its orphan clean-up resolves apart). */
+export interface TenantSettingsView {
+  tenantId: string;
+  displayName: string;
+  contactEmail: string | null;
+  updatedAt: Date | null;
+}
+
 /** A tenant's settings, with defaults for a tenant that never set any. */
 export async function readTenantSettings(db: Database, tenantId: string) {
   const [row] = await db.select().from(tenantSettings).where(eq(tenantSettings.tenantId, tenantId));

@@ -181,7 +181,8 @@ async function failOperation(run: OperationRun, index: number, error: unknown, i
     await run.updateOperation(tx, {
       status: 'FAILED',
       steps: run.stepsWith(index, { status: 'FAILED', finishedAt: new Date().toISOString(), message: `${providerError ? clientMessage : 'internal error'}${cleanUp}` }),
-      errorCode: providerError ? 'PROVIDER_ERROR' : 'INTERNAL_SERVER_ERROR',
+      // The driver's classification (PROVIDER_CAPACITY, PROVIDER_AUTH, …), so clients act on the meaning.
+      errorCode: providerError ? providerError.code : 'INTERNAL_SERVER_ERROR',
       errorMessage: clientMessage,
       errorProviderCode: providerError?.providerCode ?? null,
       finishedAt: new Date(),

@@ -19,6 +19,7 @@ export async function findCreatedInstance(run: OperationRun): Promise<ProviderIn
     clientToken = create?.id ?? null;
   }
   if (!clientToken) return null;
-  const instance = await run.driver.findByClientToken(clientToken);
+  // The VM's region: a real driver otherwise searches every region it knows, one call each.
+  const instance = await run.driver.findByClientToken(clientToken, { region: run.vm.region });
   return instance && instance.state !== 'DELETED' && instance.state !== 'DELETING' ? instance : null;
 }

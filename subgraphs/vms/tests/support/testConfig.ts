@@ -13,6 +13,7 @@ export function testConfig(databaseUrl: string, overrides: Partial<VmsConfig> = 
     events: { redisUrl: undefined, redisPrefix: 'novacron-test', retentionSeconds: 86_400, pruneIntervalMs: 60_000 },
     subgraphUrls: { vms: 'http://127.0.0.1:0/graphql' },
     simulated: { latencyMs: { min: 0, max: 0 }, capacityPerRegion: 1_000 },
+    reconcile: { intervalMs: 0 },
     worker: {
       healthPort: 0,
       metricsPort: 0,
