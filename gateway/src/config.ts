@@ -24,6 +24,15 @@ export interface GatewayConfig {
   maxBodyBytes: number;
   /** How long one gateway→subgraph fetch may take before the request fails with UNAVAILABLE. */
   subgraphTimeoutMs: number;
+  /** One circuit breaker per subgraph (see createSubgraphBreaker.ts). */
+  subgraphBreaker: {
+    /** Consecutive failed fetches that open a subgraph's circuit (0: no breakers). */
+    failures: number;
+    /** How long an open circuit refuses fetches before one probe is let through. */
+    halfOpenAfterMs: number;
+    /** A fetch slower than this counts as failed. */
+    slowCallMs: number;
+  };
   web: {
     /** The built web dashboard (web/dist), served on the public port next to /graphql. */
     root: string;
@@ -106,6 +115,11 @@ export function loadConfig(): GatewayConfig {
     production: readEnv.string('NODE_ENV', 'development') === 'production',
     maxBodyBytes: readEnv.int('GATEWAY_MAX_BODY_BYTES', 1_000_000),
     subgraphTimeoutMs: readEnv.int('SUBGRAPH_TIMEOUT_MS', 30_000),
+    subgraphBreaker: {
+      failures: readEnv.int('SUBGRAPH_BREAKER_FAILURES', 5),
+      halfOpenAfterMs: readEnv.int('SUBGRAPH_BREAKER_HALF_OPEN_MS', 5_000),
+      slowCallMs: readEnv.int('SUBGRAPH_BREAKER_SLOW_MS', 5_000),
+    },
     web: {
       root: readEnv.string('WEB_ROOT', fileURLToPath(new URL('../../web/dist', import.meta.url))),
       devTokens: readEnv.string('NOVACRON_DEV', '') === '1' && readEnv.string('NODE_ENV', 'development') !== 'production',

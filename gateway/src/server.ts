@@ -7,6 +7,7 @@ import { createGraphQLHttpServer, createLogger, listen, type Logger } from '@nov
 import { injectTraceHeaders } from '@novacron/telemetry';
 import type { GatewayConfig } from './config.ts';
 import { createGatewayTelemetry } from './createGatewayTelemetry.ts';
+import { createSubgraphBreaker, type SubgraphBreaker } from './createSubgraphBreaker.ts';
 import { createSubgraphDataSource } from './createSubgraphDataSource.ts';
 import type { GatewayContext } from './GatewayContext.ts';
 import { createOperationGuard } from './security/createOperationGuard.ts';
@@ -43,6 +44,7 @@ const tokenLimitMessage = /Document contains more th\w+ \d+ tokens/;
 export async function start(config: GatewayConfig, logger: Logger = createLogger('gateway')): Promise<RunningGateway> {
   const security = await loadGatewaySecurity(config);
   const subgraphUrls = new Map<string, string>();
+  const breakers = new Map<string, SubgraphBreaker>();
   const supergraphSdl = readFileSync(config.supergraphPath, 'utf8');
   const apiSchema = apiSchemaOf(supergraphSdl);
   const ready = async () => {
@@ -59,7 +61,11 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
       const resolved = config.subgraphUrls[name] ?? url;
       if (!resolved) throw new Error(`subgraph ${name} has no URL`);
       subgraphUrls.set(name, resolved);
+      const { failures, halfOpenAfterMs, slowCallMs } = config.subgraphBreaker;
+      const breaker = failures > 0 ? createSubgraphBreaker({ name, failures, halfOpenAfterMs, slowCallMs, logger }) : undefined;
+      if (breaker) breakers.set(name, breaker);
       return createSubgraphDataSource({
+        breaker,
         name,
         url: resolved,
         timeoutMs: config.subgraphTimeoutMs,
@@ -139,6 +145,7 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
     eventSignals: subscriptions.signals?.kind ?? 'polling',
     eventSignalsConnected: subscriptions.signals?.connected ?? false,
     rateLimiter: limits.kind,
+    subgraphCircuits: Object.fromEntries([...breakers].map(([name, breaker]) => [name, breaker.stats()])),
     memory: process.memoryUsage(),
     cpu: process.cpuUsage(),
   });
