@@ -24,6 +24,8 @@ export interface GatewayConfig {
   maxBodyBytes: number;
   /** How long one gateway→subgraph fetch may take before the request fails with UNAVAILABLE. */
   subgraphTimeoutMs: number;
+  /** Concurrent identical subgraph queries of one caller share a fetch (SUBGRAPH_FETCH_DEDUP, on by default). */
+  subgraphFetchDedup: boolean;
   /** One circuit breaker per subgraph (see createSubgraphBreaker.ts). */
   subgraphBreaker: {
     /** Consecutive failed fetches that open a subgraph's circuit (0: no breakers). */
@@ -115,6 +117,7 @@ export function loadConfig(): GatewayConfig {
     production: readEnv.string('NODE_ENV', 'development') === 'production',
     maxBodyBytes: readEnv.int('GATEWAY_MAX_BODY_BYTES', 1_000_000),
     subgraphTimeoutMs: readEnv.int('SUBGRAPH_TIMEOUT_MS', 30_000),
+    subgraphFetchDedup: readEnv.bool('SUBGRAPH_FETCH_DEDUP', true),
     subgraphBreaker: {
       failures: readEnv.int('SUBGRAPH_BREAKER_FAILURES', 5),
       halfOpenAfterMs: readEnv.int('SUBGRAPH_BREAKER_HALF_OPEN_MS', 5_000),

@@ -17,6 +17,8 @@ export interface SubgraphDataSourceOptions {
   injectHeaders?: (set: (header: string, value: string) => void) => void;
   /** The subgraph's circuit breaker: while open, its fetches fail at once with reason CIRCUIT_OPEN. */
   breaker?: SubgraphBreaker;
+  /** Shares one fetch among concurrent identical queries of the same caller (outermost wrapper). */
+  dedupe?: (fetcher: typeof fetch) => typeof fetch;
 }
 
 /**
@@ -30,7 +32,8 @@ export function createSubgraphDataSource(options: SubgraphDataSourceOptions): Re
   const seconds = Math.round(options.timeoutMs / 100) / 10;
   const base = options.fetcher ?? fetch;
   const deadlined: typeof fetch = (input, init) => base(input, { ...init, signal: AbortSignal.timeout(options.timeoutMs) });
-  const fetcher = options.breaker ? options.breaker.wrap(deadlined) : deadlined;
+  const guarded = options.breaker ? options.breaker.wrap(deadlined) : deadlined;
+  const fetcher = options.dedupe ? options.dedupe(guarded) : guarded;
   return new RemoteGraphQLDataSource<GatewayContext>({
     url: options.url,
     fetcher: fetcher as never,

@@ -9,6 +9,7 @@ import type { GatewayConfig } from './config.ts';
 import { createGatewayTelemetry } from './createGatewayTelemetry.ts';
 import { createSubgraphBreaker, type SubgraphBreaker } from './createSubgraphBreaker.ts';
 import { createSubgraphDataSource } from './createSubgraphDataSource.ts';
+import { createSubgraphFetchDedup } from './createSubgraphFetchDedup.ts';
 import type { GatewayContext } from './GatewayContext.ts';
 import { createOperationGuard } from './security/createOperationGuard.ts';
 import { clientAddress, createRequestLimits } from './security/createRequestLimits.ts';
@@ -45,6 +46,7 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
   const security = await loadGatewaySecurity(config);
   const subgraphUrls = new Map<string, string>();
   const breakers = new Map<string, SubgraphBreaker>();
+  const dedup = config.subgraphFetchDedup ? createSubgraphFetchDedup() : undefined;
   const supergraphSdl = readFileSync(config.supergraphPath, 'utf8');
   const apiSchema = apiSchemaOf(supergraphSdl);
   const ready = async () => {
@@ -66,6 +68,7 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
       if (breaker) breakers.set(name, breaker);
       return createSubgraphDataSource({
         breaker,
+        dedupe: dedup?.wrap,
         name,
         url: resolved,
         timeoutMs: config.subgraphTimeoutMs,
@@ -145,6 +148,7 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
     eventSignals: subscriptions.signals?.kind ?? 'polling',
     eventSignalsConnected: subscriptions.signals?.connected ?? false,
     rateLimiter: limits.kind,
+    subgraphFetches: dedup?.stats() ?? null,
     subgraphCircuits: Object.fromEntries([...breakers].map(([name, breaker]) => [name, breaker.stats()])),
     memory: process.memoryUsage(),
     cpu: process.cpuUsage(),

@@ -63,7 +63,9 @@ async function query() {
 }
 
 function circuit() {
-  return (gateway.stats().subgraphCircuits as Record<string, { state: string; opened: number; refused: number }>).vms;
+  const vms = (gateway.stats().subgraphCircuits as Record<string, { state: string; opened: number; refused: number }>).vms;
+  if (!vms) throw new Error('the vms subgraph has no circuit');
+  return vms;
 }
 
 /** Queries until `done` holds for an answer; the breaker's half-open delay is the only wait. */
