@@ -8,7 +8,8 @@ export interface TimedLoadOptions {
   /** Closed-loop clients, each on its own keep-alive connection. */
   connections: number;
   durationMs: number;
-  headers: Record<string, string>;
+  /** Headers of client `index`'s requests (each client may act as a different caller). */
+  headers: (index: number) => Record<string, string>;
   body: string;
   /** Whether an answer counts as served (called on the raw body text). */
   accept: (text: string) => boolean;
@@ -31,7 +32,6 @@ export interface TimedLoadResult {
 export async function runTimedLoad(options: TimedLoadOptions): Promise<TimedLoadResult> {
   const target = new URL(options.url);
   const pool = new Pool(target.origin, { connections: options.connections, pipelining: 1, keepAliveTimeout: 30_000 });
-  const headers = { 'content-type': 'application/json', ...options.headers };
   const latenciesMs: number[] = [];
   const errorSamples: string[] = [];
   let errors = 0;
@@ -41,7 +41,8 @@ export async function runTimedLoad(options: TimedLoadOptions): Promise<TimedLoad
   };
   const startedAt = performance.now();
   const endsAt = startedAt + options.durationMs;
-  const client = async () => {
+  const client = async (_: unknown, index: number) => {
+    const headers = { 'content-type': 'application/json', ...options.headers(index) };
     while (performance.now() < endsAt) {
       const sent = performance.now();
       try {
