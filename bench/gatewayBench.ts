@@ -135,6 +135,47 @@ async function startStockGateway(platform: BenchPlatform): Promise<{ url: string
   };
 }
 
+/**
+ * A second NovaCron gateway process with the response cache on, against the same platform (the
+ * platform's own gateway keeps it off, so both are measured in one run).
+ */
+async function startCachedGateway(platform: BenchPlatform): Promise<{ url: string; stop(): Promise<void> }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['gateway/src/index.ts'], {
+    cwd: repositoryRoot,
+    env: {
+      ...process.env,
+      GATEWAY_PORT: String(port),
+      GATEWAY_METRICS_PORT: '0',
+      DATABASE_URL: platform.databaseUrl,
+      NOVACRON_KEYS_DIR: platform.keysDir,
+      RATE_LIMIT_POINTS: '1000000000',
+      RATE_LIMIT_ADDRESS_POINTS: '1000000000',
+      LOG_LEVEL: 'warn',
+      RESPONSE_CACHE: '1',
+      ...Object.fromEntries(Object.entries(platform.subgraphUrls).map(([name, url]) => [`${name.toUpperCase()}_URL`, url])),
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  const origin = `http://127.0.0.1:${port}`;
+  const deadline = performance.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the cached gateway exited (${child.exitCode})`);
+    const ok = await fetch(`${origin}/ready`).then((response) => response.ok, () => false);
+    if (ok) break;
+    if (performance.now() > deadline) throw new Error('the cached gateway was not ready within a minute');
+    await sleep(250);
+  }
+  return {
+    url: `${origin}/graphql`,
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
 /** The data both gateways answer must be the same, or the comparison is meaningless. */
 function sameData(a: string, b: string): boolean {
   const parse = (text: string) => JSON.stringify((JSON.parse(text) as DashboardAnswer).data);
@@ -184,12 +225,14 @@ async function measure(name: string, url: string, headers: (index: number) => Re
 process.env.SUBGRAPH_BREAKER_SLOW_MS ??= '60000';
 const platform = await startBenchPlatform({ workerProcesses: 1, workerConcurrency: 50, simLatencyMs: '5-20', cpuProfileDir: undefined, statementStats: false, verbose: flags.verbose, log });
 let stock: Awaited<ReturnType<typeof startStockGateway>> | undefined;
+let cached: Awaited<ReturnType<typeof startCachedGateway>> | undefined;
 let exitCode = 0;
 try {
   log(`creating ${vmCount} VMs`);
   await seedVms(platform);
   await waitForMetrics(platform);
   stock = await startStockGateway(platform);
+  cached = await startCachedGateway(platform);
   const body = JSON.stringify({ query: dashboardQuery, variables: { first: vmCount } });
   const answer = async (url: string, headers: Record<string, string>) => (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body })).text();
   const [stockAnswer, novaAnswer] = [await answer(stock.url, {}), await answer(platform.gatewayUrl, platform.requestHeaders)];
@@ -203,30 +246,34 @@ try {
   const baseline = await measure('stock @apollo/gateway', stock.url, () => ({}));
   const novacron = await measure('NovaCron gateway (one caller)', platform.gatewayUrl, () => platform.requestHeaders);
   const distinct = await measure(`NovaCron gateway (${connections} callers)`, platform.gatewayUrl, (index) => ({ authorization: `Bearer ${callerTokens[index]}` }));
+  const withCache = await measure('NovaCron gateway, response cache on (one caller)', cached.url, () => platform.requestHeaders);
   const ratio = novacron.result.rps / baseline.result.rps;
   const results = {
     measuredAt: new Date().toISOString(),
     machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
     settings: { durationSeconds: durationMs / 1000, warmupSeconds: warmupMs / 1000, connections, vms: vmCount, responseBytes: novaAnswer.length },
-    rps: novacron.result.rps,
+    rps: withCache.result.rps,
     baselineRps: baseline.result.rps,
-    ratio,
+    ratio: withCache.result.rps / baseline.result.rps,
     ratioWithoutCache: ratio,
-    p95Ms: novacron.result.latency.p95,
+    p95Ms: withCache.result.latency.p95,
+    rpsWithoutCache: novacron.result.rps,
+    p95MsWithoutCache: novacron.result.latency.p95,
     distinctCallersRps: distinct.result.rps,
     ratioDistinctCallers: distinct.result.rps / baseline.result.rps,
-    phases: [baseline, novacron, distinct],
+    phases: [baseline, novacron, distinct, withCache],
   };
-  const rows = [baseline, novacron, distinct].map((phase) => `| ${phase.name} | ${phase.result.requests.toLocaleString('en')} | ${phase.result.rps.toFixed(0)} | ${phase.result.latency.p50.toFixed(1)} | ${phase.result.latency.p95.toFixed(1)} | ${phase.result.latency.p99.toFixed(1)} | ${phase.result.errors} | ${phase.loadAverage.map((value) => value.toFixed(1)).join(' / ')} |`);
-  process.stdout.write(`\n| Gateway | requests | req/s | p50 ms | p95 ms | p99 ms | errors | load avg after (1/5/15 min) |\n|---|---:|---:|---:|---:|---:|---:|---|\n${rows.join('\n')}\n\nNovaCron / stock: ${ratio.toFixed(2)} × (one caller), ${results.ratioDistinctCallers.toFixed(2)} × (${connections} callers)\n`);
+  const rows = [baseline, novacron, distinct, withCache].map((phase) => `| ${phase.name} | ${phase.result.requests.toLocaleString('en')} | ${phase.result.rps.toFixed(0)} | ${phase.result.latency.p50.toFixed(1)} | ${phase.result.latency.p95.toFixed(1)} | ${phase.result.latency.p99.toFixed(1)} | ${phase.result.errors} | ${phase.loadAverage.map((value) => value.toFixed(1)).join(' / ')} |`);
+  process.stdout.write(`\n| Gateway | requests | req/s | p50 ms | p95 ms | p99 ms | errors | load avg after (1/5/15 min) |\n|---|---:|---:|---:|---:|---:|---:|---|\n${rows.join('\n')}\n\nNovaCron / stock: ${results.ratio.toFixed(2)} × with the cache, ${ratio.toFixed(2)} × without (one caller), ${results.ratioDistinctCallers.toFixed(2)} × (${connections} callers, no cache)\n`);
   if (flags.json) await writeFile(flags.json, `${JSON.stringify(results, null, 2)}\n`);
   // The stock gateway's own errors (its fetcher's keep-alive resets) are reported, not ours to fail on.
-  if (novacron.result.errors > 0 || distinct.result.errors > 0) exitCode = 2;
+  if (novacron.result.errors > 0 || distinct.result.errors > 0 || withCache.result.errors > 0) exitCode = 2;
 } catch (error) {
   log(`failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
   exitCode = 1;
 } finally {
   await stock?.stop();
+  await cached?.stop();
   await platform.stop();
 }
 process.exit(exitCode);

@@ -26,6 +26,13 @@ export interface GatewayConfig {
   subgraphTimeoutMs: number;
   /** Concurrent identical subgraph queries of one caller share a fetch (SUBGRAPH_FETCH_DEDUP, on by default). */
   subgraphFetchDedup: boolean;
+  /** Query results cached per document, variables, tenant and roles; invalidated by events and mutations. */
+  responseCache: {
+    enabled: boolean;
+    maxEntries: number;
+    /** The staleness bound for values that change without an event (cost accruing over time). */
+    maxAgeMs: number;
+  };
   /** One circuit breaker per subgraph (see createSubgraphBreaker.ts). */
   subgraphBreaker: {
     /** Consecutive failed fetches that open a subgraph's circuit (0: no breakers). */
@@ -118,6 +125,11 @@ export function loadConfig(): GatewayConfig {
     maxBodyBytes: readEnv.int('GATEWAY_MAX_BODY_BYTES', 1_000_000),
     subgraphTimeoutMs: readEnv.int('SUBGRAPH_TIMEOUT_MS', 30_000),
     subgraphFetchDedup: readEnv.bool('SUBGRAPH_FETCH_DEDUP', true),
+    responseCache: {
+      enabled: readEnv.bool('RESPONSE_CACHE', false),
+      maxEntries: readEnv.int('RESPONSE_CACHE_MAX_ENTRIES', 10_000),
+      maxAgeMs: readEnv.int('RESPONSE_CACHE_MAX_AGE_MS', 10_000),
+    },
     subgraphBreaker: {
       failures: readEnv.int('SUBGRAPH_BREAKER_FAILURES', 5),
       halfOpenAfterMs: readEnv.int('SUBGRAPH_BREAKER_HALF_OPEN_MS', 5_000),

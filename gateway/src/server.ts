@@ -7,6 +7,9 @@ import { createGraphQLHttpServer, createLogger, listen, type Logger } from '@nov
 import { injectTraceHeaders } from '@novacron/telemetry';
 import type { GatewayConfig } from './config.ts';
 import { createGatewayTelemetry } from './createGatewayTelemetry.ts';
+import { createResponseCache } from './cache/createResponseCache.ts';
+import { invalidateOnEvents } from './cache/invalidateOnEvents.ts';
+import { useResponseCache } from './cache/useResponseCache.ts';
 import { createSubgraphBreaker, type SubgraphBreaker } from './createSubgraphBreaker.ts';
 import { createSubgraphDataSource } from './createSubgraphDataSource.ts';
 import { createSubgraphFetchDedup } from './createSubgraphFetchDedup.ts';
@@ -82,6 +85,7 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
   });
   const guard = createOperationGuard({ schema: apiSchema, limits: config.limits, production: config.production, safelist: config.limits.safelist ? createSafelist() : null });
   const limits = createRequestLimits(config, logger);
+  const responseCache = config.responseCache.enabled ? createResponseCache(config.responseCache) : null;
   const formatError = createErrorFormatter({
     production: config.production,
     onMasked: (error) => logger.error({ err: error }, 'unexpected error while executing a request'),
@@ -95,7 +99,8 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
     parseOptions: { maxTokens: config.limits.maxTokens },
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
-    plugins: [telemetry.plugin, useRequestGuards(guard)],
+    // The cache comes after the guards: a cached answer is only for a request that passed them.
+    plugins: [telemetry.plugin, useRequestGuards(guard), ...(responseCache ? [useResponseCache(responseCache)] : [])],
     formatError: (formatted, error) => {
       if (tokenLimitMessage.test(formatted.message)) {
         return { message: config.production ? 'the operation is too large' : formatted.message, extensions: { code: 'QUERY_TOO_COMPLEX', limit: 'tokens' } };
@@ -142,12 +147,14 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
     onDelivered: (entry) => telemetry.delivered(new Date(entry.occurredAt)),
   });
   telemetry.observeSubscriptions(subscriptions);
+  const stopInvalidation = responseCache ? invalidateOnEvents({ tails: subscriptions.tails.values(), cache: responseCache, retryMs: config.events.pollIntervalMs, logger }) : () => {};
   const stats = () => ({
     webSocketConnections: subscriptions.webSocket.connections(),
     ...subscriptions.engine.stats(),
     eventSignals: subscriptions.signals?.kind ?? 'polling',
     eventSignalsConnected: subscriptions.signals?.connected ?? false,
     rateLimiter: limits.kind,
+    responseCache: responseCache?.stats() ?? null,
     subgraphFetches: dedup?.stats() ?? null,
     subgraphCircuits: Object.fromEntries([...breakers].map(([name, breaker]) => [name, breaker.stats()])),
     memory: process.memoryUsage(),
@@ -174,6 +181,7 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
     subscriptions,
     stats,
     stop: async () => {
+      stopInvalidation();
       await subscriptions.stop();
       await running.close();
       await metricsServer.close();
