@@ -8,6 +8,7 @@ import { injectTraceHeaders } from '@novacron/telemetry';
 import type { GatewayConfig } from './config.ts';
 import { createGatewayTelemetry } from './createGatewayTelemetry.ts';
 import { createResponseCache } from './cache/createResponseCache.ts';
+import { createRedisResponseCache } from './cache/createRedisResponseCache.ts';
 import { invalidateOnEvents } from './cache/invalidateOnEvents.ts';
 import { useResponseCache } from './cache/useResponseCache.ts';
 import { createSubgraphBreaker, type SubgraphBreaker } from './createSubgraphBreaker.ts';
@@ -85,7 +86,11 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
   });
   const guard = createOperationGuard({ schema: apiSchema, limits: config.limits, production: config.production, safelist: config.limits.safelist ? createSafelist() : null });
   const limits = createRequestLimits(config, logger);
-  const responseCache = config.responseCache.enabled ? createResponseCache(config.responseCache) : null;
+  const responseCache = !config.responseCache.enabled
+    ? null
+    : config.events.redisUrl
+      ? createRedisResponseCache({ ...config.responseCache, logger, url: config.events.redisUrl, prefix: config.events.redisPrefix })
+      : createResponseCache(config.responseCache);
   const formatError = createErrorFormatter({
     production: config.production,
     onMasked: (error) => logger.error({ err: error }, 'unexpected error while executing a request'),
@@ -183,6 +188,7 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
     stop: async () => {
       stopInvalidation();
       await subscriptions.stop();
+      await responseCache?.close();
       await running.close();
       await metricsServer.close();
       await apollo.stop();

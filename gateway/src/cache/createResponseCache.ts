@@ -9,25 +9,31 @@ export interface ResponseCacheOptions {
 
 /** Counts of a response cache, for the gateway's `stats()`. */
 export interface ResponseCacheStats {
-  entries: number;
+  kind: 'memory' | 'redis';
   hits: number;
   misses: number;
   stored: number;
   /** Results not stored because their tenant was invalidated while they were being executed. */
   refused: number;
   invalidations: number;
+  /** Cache operations that failed (Redis unavailable): served as misses, nothing stored. */
+  failures: number;
 }
+
+/** What a look-up found: the cached result, or the tenant's generation to store a fresh result under. */
+export type CacheLookup = { hit: true; result: unknown } | { hit: false; generation: number };
 
 /** Query results by key, each belonging to one tenant, invalidated a tenant at a time. */
 export interface ResponseCache {
-  get(key: string): unknown;
-  /** The current invalidation sequence: read before executing, pass to {@link ResponseCache.set}. */
-  sequence(): number;
-  /** Stores a result unless its tenant was invalidated after `startSequence` (the result may predate the change). */
-  set(key: string, tenantId: string, result: unknown, startSequence: number): boolean;
+  lookup(key: string, tenantId: string): Promise<CacheLookup>;
+  /** Stores a result unless its tenant was invalidated after `generation` was read (the result may predate the change). */
+  store(key: string, tenantId: string, result: unknown, generation: number): Promise<void>;
   /** Drops every cached result of a tenant (an event about one of its entities, or one of its mutations). */
-  invalidateTenant(tenantId: string): void;
+  invalidateTenant(tenantId: string): Promise<void>;
   stats(): ResponseCacheStats;
+  /** Resolves once the store is reachable (at once in process; Redis' first connection). Look-ups before it miss. */
+  ready: Promise<void>;
+  close(): Promise<void>;
 }
 
 interface Entry {
@@ -54,33 +60,40 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
   // The sequence number of each tenant's latest invalidation (a counter, not a clock: no ties).
   const invalidatedAt = new LRUCache<string, number>({ max: 100_000 });
   let sequence = 0;
-  const stats = { hits: 0, misses: 0, stored: 0, refused: 0, invalidations: 0 };
+  const stats: ResponseCacheStats = { kind: 'memory', hits: 0, misses: 0, stored: 0, refused: 0, invalidations: 0, failures: 0 };
   return {
-    get(key) {
-      const entry = entries.get(key);
-      if (entry) stats.hits += 1;
-      else stats.misses += 1;
-      return entry?.result;
-    },
-    sequence: () => sequence,
-    set(key, tenantId, result, startSequence) {
-      if ((invalidatedAt.get(tenantId) ?? -1) > startSequence) {
-        stats.refused += 1;
-        return false;
+    ready: Promise.resolve(),
+    async lookup(key, tenantId) {
+      const entry = entries.get(`${tenantId}\n${key}`);
+      if (entry) {
+        stats.hits += 1;
+        return { hit: true, result: entry.result };
       }
-      entries.set(key, { tenantId, result });
+      stats.misses += 1;
+      return { hit: false, generation: sequence };
+    },
+    async store(key, tenantId, result, generation) {
+      if ((invalidatedAt.get(tenantId) ?? -1) > generation) {
+        stats.refused += 1;
+        return;
+      }
+      // Keyed by tenant too, so no key a caller builds can reach another tenant's entry.
+      const tenantKey = `${tenantId}\n${key}`;
+      entries.set(tenantKey, { tenantId, result });
       let keys = byTenant.get(tenantId);
       if (!keys) byTenant.set(tenantId, (keys = new Set()));
-      keys.add(key);
+      keys.add(tenantKey);
       stats.stored += 1;
-      return true;
     },
-    invalidateTenant(tenantId) {
+    async invalidateTenant(tenantId) {
       sequence += 1;
       invalidatedAt.set(tenantId, sequence);
       stats.invalidations += 1;
       for (const key of [...(byTenant.get(tenantId) ?? [])]) entries.delete(key);
     },
-    stats: () => ({ entries: entries.size, ...stats }),
+    stats: () => ({ ...stats }),
+    close: async () => {
+      entries.clear();
+    },
   };
 }

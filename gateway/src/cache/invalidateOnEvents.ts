@@ -14,7 +14,7 @@ export function invalidateOnEvents(options: { tails: Iterable<StreamTail>; cache
   const follow = (tail: StreamTail) => {
     tail
       .follow((entries) => {
-        for (const tenantId of new Set(entries.map((entry) => entry.tenantId))) options.cache.invalidateTenant(tenantId);
+        for (const tenantId of new Set(entries.map((entry) => entry.tenantId))) void options.cache.invalidateTenant(tenantId);
       })
       .then(
         (following) => {

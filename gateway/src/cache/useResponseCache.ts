@@ -16,7 +16,7 @@ export function useResponseCache(cache: ResponseCache): ApolloServerPlugin<Gatew
     async requestDidStart() {
       let key: string | undefined;
       let tenantId: string | undefined;
-      let startSequence = 0;
+      let generation = 0;
       let mutation = false;
       let hit = false;
       return {
@@ -30,25 +30,25 @@ export function useResponseCache(cache: ResponseCache): ApolloServerPlugin<Gatew
           }
           if (requestContext.operation.operation !== 'query') return null;
           key = JSON.stringify([requestContext.queryHash, requestContext.operationName ?? null, requestContext.request.variables ?? {}, identity.tenantId, [...identity.roles].sort()]);
-          const cached = cache.get(key);
-          if (cached === undefined) {
-            startSequence = cache.sequence();
+          const found = await cache.lookup(key, identity.tenantId);
+          if (!found.hit) {
+            generation = found.generation;
             return null;
           }
           hit = true;
           requestContext.response.http.headers.set(cacheStatusHeader, 'hit');
-          return { http: requestContext.response.http, body: { kind: 'single', singleResult: cached as { data: Record<string, unknown> } } };
+          return { http: requestContext.response.http, body: { kind: 'single', singleResult: found.result as { data: Record<string, unknown> } } };
         },
         async willSendResponse(requestContext) {
           if (mutation && tenantId) {
-            cache.invalidateTenant(tenantId);
+            await cache.invalidateTenant(tenantId);
             return;
           }
           if (!key || hit || !tenantId) return;
           requestContext.response.http.headers.set(cacheStatusHeader, 'miss');
           const { body } = requestContext.response;
           if (body.kind !== 'single' || body.singleResult.errors || !body.singleResult.data) return;
-          cache.set(key, tenantId, { data: body.singleResult.data }, startSequence);
+          await cache.store(key, tenantId, { data: body.singleResult.data }, generation);
         },
       };
     },
