@@ -223,7 +223,19 @@ async function measure(name: string, url: string, headers: (index: number) => Re
 // The stock gateway has no breakers; ours would count calls slower than 5 s as failures, which on a
 // saturated shared machine measures the breaker rather than the pipeline.
 process.env.SUBGRAPH_BREAKER_SLOW_MS ??= '60000';
-const platform = await startBenchPlatform({ workerProcesses: 1, workerConcurrency: 50, simLatencyMs: '5-20', cpuProfileDir: undefined, statementStats: false, verbose: flags.verbose, log });
+/** Starts the platform; again (up to three times) when a free port was taken meanwhile by another process on a shared machine. */
+async function startPlatformRetryingPorts(): Promise<BenchPlatform> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startBenchPlatform({ workerProcesses: 1, workerConcurrency: 50, simLatencyMs: '5-20', cpuProfileDir: undefined, statementStats: false, verbose: flags.verbose, log });
+    } catch (error) {
+      if (attempt >= 3 || !String(error).includes('EADDRINUSE')) throw error;
+      log(`a port was taken meanwhile (EADDRINUSE); starting the platform again`);
+    }
+  }
+}
+
+const platform = await startPlatformRetryingPorts();
 let stock: Awaited<ReturnType<typeof startStockGateway>> | undefined;
 let cached: Awaited<ReturnType<typeof startCachedGateway>> | undefined;
 let exitCode = 0;
