@@ -1,3 +1,4 @@
+// Hand-rolled: @apollo/server-plugin-response-cache expires entries by cache hints (TTL) only; this cache is invalidated by events and mutations.
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { GatewayContext } from '../GatewayContext.ts';
 import type { ResponseCache } from './createResponseCache.ts';
