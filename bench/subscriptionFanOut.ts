@@ -189,6 +189,26 @@ async function connect(platform: FanOutPlatform, clients: Clients, assignments: 
   }
 }
 
+/** RSS growth below this after warm-up counts as flat in soak mode (a tenth of the 6.5 MB/s seen before). */
+const flatMbPerMinute = 1;
+
+/** Least-squares slope of (second, MB) points, in MB per minute. */
+function slopePerMinute(points: [number, number][]): number {
+  if (points.length < 2) return NaN;
+  const meanX = points.reduce((sum, [x]) => sum + x, 0) / points.length;
+  const meanY = points.reduce((sum, [, y]) => sum + y, 0) / points.length;
+  const covariance = points.reduce((sum, [x, y]) => sum + (x - meanX) * (y - meanY), 0);
+  const variance = points.reduce((sum, [x]) => sum + (x - meanX) ** 2, 0);
+  return (covariance / variance) * 60;
+}
+
+/** Soak mode's verdict: the memory trend after `fromSecond` (the warm-up is left out). */
+function memoryTrend(rss: [number, number][], heap: [number, number][], fromSecond: number) {
+  const rssMbPerMinute = slopePerMinute(rss.filter(([second]) => second >= fromSecond));
+  const heapMbPerMinute = slopePerMinute(heap.filter(([second]) => second >= fromSecond));
+  return { fromSecond, rssMbPerMinute, heapMbPerMinute, flat: rssMbPerMinute < flatMbPerMinute };
+}
+
 async function countEvents(platform: FanOutPlatform, fromEpochMs: number, toEpochMs: number): Promise<Map<string, number>> {
   const rows = await platform.sql<{ vmId: string; events: number }[]>`
     select vm_id as "vmId", count(*)::int as events from vms.vm_events
@@ -305,13 +325,19 @@ async function main(): Promise<number> {
     const metricsBefore = await readGatewayMetrics(platform.gatewayMetricsUrl);
     const cpuBefore = snapshotProcessCpu(await readPostgresRoles(platform.sql));
     const rssTimeline: [number, number][] = [];
+    const heapTimeline: [number, number][] = [];
     while (Date.now() - fromEpochMs < options.durationSeconds * 1000) {
       await sleep(Math.min(5_000, Math.max(0, options.durationSeconds * 1000 - (Date.now() - fromEpochMs))));
       const metrics = await readGatewayMetrics(platform.gatewayMetricsUrl);
       rssTimeline.push([(Date.now() - fromEpochMs) / 1000, metrics.memory.rss / 1024 / 1024]);
+      heapTimeline.push([(Date.now() - fromEpochMs) / 1000, metrics.memory.heapUsed / 1024 / 1024]);
       log(`  ${((Date.now() - fromEpochMs) / 1000).toFixed(0)} s: ${metrics.deliveries - metricsBefore.deliveries} deliveries, RSS ${(metrics.memory.rss / 1024 / 1024).toFixed(0)} MB, ${metrics.subscribers} subscribers, ${metrics.slowConsumersDropped} dropped`);
     }
     const toEpochMs = Date.now();
+    const soak = options.soak ? memoryTrend(rssTimeline, heapTimeline, options.durationSeconds / 5) : undefined;
+    if (soak) {
+      log(`  soak: after ${soak.fromSecond.toFixed(0)} s, gateway RSS ${soak.rssMbPerMinute.toFixed(2)} MB/min, heap ${soak.heapMbPerMinute.toFixed(2)} MB/min: ${soak.flat ? 'flat' : 'GROWING'} (flat: RSS under ${flatMbPerMinute} MB/min)`);
+    }
     const fanOutToUs = monotonicMicros();
     const metricsAfter = await readGatewayMetrics(platform.gatewayMetricsUrl);
     const cpuAfter = snapshotProcessCpu(await readPostgresRoles(platform.sql));
@@ -429,6 +455,8 @@ async function main(): Promise<number> {
         clientRssMb: reports.reduce((sum, report) => sum + report.rssMb, 0),
         cpu: cpuBetween(cpuBefore, cpuAfter),
         rssTimeline,
+        heapTimeline,
+        ...(soak ? { soak } : {}),
       },
       driver: driverStats,
       problems: {

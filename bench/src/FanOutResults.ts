@@ -69,6 +69,10 @@ export interface FanOutResults {
     cpu: CpuInterval;
     /** Gateway RSS every few seconds during the phase. */
     rssTimeline: [number, number][];
+    /** Gateway V8 heap used every few seconds during the phase. */
+    heapTimeline: [number, number][];
+    /** Soak mode: least-squares growth after the first fifth of the phase (warm-up), MB per minute. */
+    soak?: { fromSecond: number; rssMbPerMinute: number; heapMbPerMinute: number; flat: boolean };
   };
   driver: { sent: number; accepted: number; succeeded: number; unsuccessful: number; mutationErrors: number; errorSamples: string[]; starved: number };
   problems: { connectionErrors: number; closedUnexpectedly: number; closes: Record<string, number>; errorMessages: number; errorSamples: string[]; platformWarnings: number; platformWarningSamples: string[] };

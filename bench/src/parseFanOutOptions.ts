@@ -35,6 +35,8 @@ export interface FanOutOptions {
   jsonPath: string | undefined;
   /** Forward every platform log line instead of the first few. */
   verbose: boolean;
+  /** Soak mode: a 10-minute measured phase (unless --duration says otherwise) and the memory trend after warm-up. */
+  soak: boolean;
 }
 
 const usage = `Usage: node subscriptionFanOut.ts [options]
@@ -57,6 +59,8 @@ const usage = `Usage: node subscriptionFanOut.ts [options]
                             node summarizeCpuProfiles.ts DIR --phase fanOut (or idle)
   --json FILE               also write the raw results as JSON
   --verbose                 forward all platform log lines
+  --soak                    soak mode: 600 s measured (unless --duration is given), then the gateway's
+                            RSS and heap trend (MB/min) after the first fifth of the phase
   --help
 
 Gateway settings pass through the environment: WS_KEEP_ALIVE_MS, EVENT_POLL_INTERVAL_MS,
@@ -90,6 +94,7 @@ export function parseFanOutOptions(argv: string[], env: NodeJS.ProcessEnv = proc
       'cpu-prof': { type: 'string' },
       json: { type: 'string' },
       verbose: { type: 'boolean', default: false },
+      soak: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -105,7 +110,7 @@ export function parseFanOutOptions(argv: string[], env: NodeJS.ProcessEnv = proc
     vmPool: count('--vms', values.vms ?? env.BENCH_VMS, 200),
     unfiltered: count('--unfiltered', values.unfiltered ?? env.BENCH_UNFILTERED, 0),
     eventsPerSecond: count('--rate', values.rate ?? env.BENCH_RATE, 100),
-    durationSeconds: count('--duration', values.duration ?? env.BENCH_DURATION, 60),
+    durationSeconds: count('--duration', values.duration ?? env.BENCH_DURATION, values.soak ? 600 : 60),
     warmupSeconds: count('--warmup', values.warmup ?? env.BENCH_WARMUP, 10),
     fanOutWarmupSeconds: count('--fan-out-warmup', values['fan-out-warmup'], 5),
     connectPerSecond: count('--connect-rate', values['connect-rate'] ?? env.BENCH_CONNECT_RATE, 500),
@@ -115,6 +120,7 @@ export function parseFanOutOptions(argv: string[], env: NodeJS.ProcessEnv = proc
     cpuProfileDir: values['cpu-prof'],
     jsonPath: values.json,
     verbose: values.verbose,
+    soak: values.soak,
   };
   if (options.subscribers < 1 || options.clientProcesses < 1 || options.vmPool < 1) throw new Error('--subscribers, --client-processes and --vms must be at least 1');
   if (options.unfiltered > options.subscribers) throw new Error('--unfiltered cannot exceed --subscribers');

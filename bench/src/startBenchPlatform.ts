@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureDevelopmentKeys, signDevelopmentToken } from '@novacron/auth';
 import type { Sql } from '@novacron/db';
+import { envPrefix, readSubgraphManifest } from '@novacron/subgraph-kit';
 import { freePort } from '@novacron/testing';
 import { startBenchDatabase } from './startBenchDatabase.ts';
 import { childPidsOf, createLogTail, platformPortEnv, stopSupervisor, waitUntilReady } from './supervisePlatform.ts';
@@ -32,6 +33,10 @@ export interface BenchPlatform {
   /** Headers every GraphQL request needs: a development-key bearer token (tenant `bench`, role admin). */
   requestHeaders: Record<string, string>;
   databaseUrl: string;
+  /** The run's development keys folder (NOVACRON_KEYS_DIR). */
+  keysDir: string;
+  /** Each subgraph's URL by name, as the platform's gateway reaches it. */
+  subgraphUrls: Record<string, string>;
   /** A small pool on the bench database, for polling and integrity checks. */
   sql: Sql;
   /** The `npm start` supervisor's pid; the platform's processes are its children. */
@@ -70,6 +75,7 @@ export async function startBenchPlatform(options: BenchPlatformOptions): Promise
     const token = await signDevelopmentToken({ keys, tenant: 'bench', roles: ['admin'], subject: 'bench', ttlSeconds: 12 * 3600 });
 
     const gatewayPort = await freePort();
+    const portEnv = await platformPortEnv(parent);
     const childEnv: NodeJS.ProcessEnv = {
       ...process.env,
       NOVACRON_KEYS_DIR: keysDir,
@@ -83,7 +89,7 @@ export async function startBenchPlatform(options: BenchPlatformOptions): Promise
       DATABASE_URL: databaseUrl,
       GATEWAY_PORT: String(gatewayPort),
       // Every subgraph and metrics port free, away from a platform a developer runs on 4001…, 9464….
-      ...(await platformPortEnv(parent)),
+      ...portEnv,
       WORKER_PROCESSES: String(options.workerProcesses),
       WORKER_CONCURRENCY: String(options.workerConcurrency),
       SIM_LATENCY_MS: options.simLatencyMs,
@@ -122,6 +128,8 @@ export async function startBenchPlatform(options: BenchPlatformOptions): Promise
       gatewayUrl: `${gatewayOrigin}/graphql`,
       requestHeaders: { authorization: `Bearer ${token}` },
       databaseUrl,
+      keysDir,
+      subgraphUrls: Object.fromEntries(readSubgraphManifest().subgraphs.map(({ name }) => [name, portEnv[`${envPrefix(name)}_URL`]!])),
       sql,
       supervisorPid: supervisor.pid!,
       logLineCount: () => lines,

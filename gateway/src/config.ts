@@ -25,6 +25,24 @@ export interface GatewayConfig {
   maxBodyBytes: number;
   /** How long one gateway→subgraph fetch may take before the request fails with UNAVAILABLE. */
   subgraphTimeoutMs: number;
+  /** Concurrent identical subgraph queries of one caller share a fetch (SUBGRAPH_FETCH_DEDUP, on by default). */
+  subgraphFetchDedup: boolean;
+  /** Query results cached per document, variables, tenant and roles; invalidated by events and mutations. */
+  responseCache: {
+    enabled: boolean;
+    maxEntries: number;
+    /** The staleness bound for values that change without an event (cost accruing over time). */
+    maxAgeMs: number;
+  };
+  /** One circuit breaker per subgraph (see createSubgraphBreaker.ts). */
+  subgraphBreaker: {
+    /** Consecutive failed fetches that open a subgraph's circuit (0: no breakers). */
+    failures: number;
+    /** How long an open circuit refuses fetches before one probe is let through. */
+    halfOpenAfterMs: number;
+    /** A fetch slower than this counts as failed. */
+    slowCallMs: number;
+  };
   web: {
     /** The built web dashboard (web/dist), served on the public port next to /graphql. */
     root: string;
@@ -110,6 +128,17 @@ export function loadConfig(): GatewayConfig {
     production,
     maxBodyBytes: readEnv.int('GATEWAY_MAX_BODY_BYTES', 1_000_000),
     subgraphTimeoutMs: readEnv.int('SUBGRAPH_TIMEOUT_MS', 30_000),
+    subgraphFetchDedup: readEnv.bool('SUBGRAPH_FETCH_DEDUP', true),
+    responseCache: {
+      enabled: readEnv.bool('RESPONSE_CACHE', false),
+      maxEntries: readEnv.int('RESPONSE_CACHE_MAX_ENTRIES', 10_000),
+      maxAgeMs: readEnv.int('RESPONSE_CACHE_MAX_AGE_MS', 10_000),
+    },
+    subgraphBreaker: {
+      failures: readEnv.int('SUBGRAPH_BREAKER_FAILURES', 5),
+      halfOpenAfterMs: readEnv.int('SUBGRAPH_BREAKER_HALF_OPEN_MS', 5_000),
+      slowCallMs: readEnv.int('SUBGRAPH_BREAKER_SLOW_MS', 5_000),
+    },
     web: {
       root: readEnv.string('WEB_ROOT', fileURLToPath(new URL('../../web/dist', import.meta.url))),
       devTokens: !production,

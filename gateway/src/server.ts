@@ -7,7 +7,13 @@ import { createGraphQLHttpServer, createLogger, listen, type Logger } from '@nov
 import { injectTraceHeaders } from '@novacron/telemetry';
 import type { GatewayConfig } from './config.ts';
 import { createGatewayTelemetry } from './createGatewayTelemetry.ts';
+import { createResponseCache } from './cache/createResponseCache.ts';
+import { createRedisResponseCache } from './cache/createRedisResponseCache.ts';
+import { invalidateOnEvents } from './cache/invalidateOnEvents.ts';
+import { useResponseCache } from './cache/useResponseCache.ts';
+import { createSubgraphBreaker, type SubgraphBreaker } from './createSubgraphBreaker.ts';
 import { createSubgraphDataSource } from './createSubgraphDataSource.ts';
+import { createSubgraphFetchDedup } from './createSubgraphFetchDedup.ts';
 import type { GatewayContext } from './GatewayContext.ts';
 import { createOperationGuard } from './security/createOperationGuard.ts';
 import { clientAddress, createRequestLimits } from './security/createRequestLimits.ts';
@@ -43,6 +49,8 @@ const tokenLimitMessage = /Document contains more th\w+ \d+ tokens/;
 export async function start(config: GatewayConfig, logger: Logger = createLogger('gateway')): Promise<RunningGateway> {
   const security = await loadGatewaySecurity(config);
   const subgraphUrls = new Map<string, string>();
+  const breakers = new Map<string, SubgraphBreaker>();
+  const dedup = config.subgraphFetchDedup ? createSubgraphFetchDedup() : undefined;
   const supergraphSdl = readFileSync(config.supergraphPath, 'utf8');
   const apiSchema = apiSchemaOf(supergraphSdl);
   const ready = async () => {
@@ -59,7 +67,12 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
       const resolved = config.subgraphUrls[name] ?? url;
       if (!resolved) throw new Error(`subgraph ${name} has no URL`);
       subgraphUrls.set(name, resolved);
+      const { failures, halfOpenAfterMs, slowCallMs } = config.subgraphBreaker;
+      const breaker = failures > 0 ? createSubgraphBreaker({ name, failures, halfOpenAfterMs, slowCallMs, logger }) : undefined;
+      if (breaker) breakers.set(name, breaker);
       return createSubgraphDataSource({
+        breaker,
+        dedupe: dedup?.wrap,
         name,
         url: resolved,
         timeoutMs: config.subgraphTimeoutMs,
@@ -73,6 +86,11 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
   });
   const guard = createOperationGuard({ schema: apiSchema, limits: config.limits, production: config.production, safelist: config.limits.safelist ? createSafelist() : null });
   const limits = createRequestLimits(config, logger);
+  const responseCache = !config.responseCache.enabled
+    ? null
+    : config.events.redisUrl
+      ? createRedisResponseCache({ ...config.responseCache, logger, url: config.events.redisUrl, prefix: config.events.redisPrefix })
+      : createResponseCache(config.responseCache);
   const formatError = createErrorFormatter({
     production: config.production,
     onMasked: (error) => logger.error({ err: error }, 'unexpected error while executing a request'),
@@ -86,7 +104,8 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
     parseOptions: { maxTokens: config.limits.maxTokens },
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
-    plugins: [telemetry.plugin, useRequestGuards(guard)],
+    // The cache comes after the guards: a cached answer is only for a request that passed them.
+    plugins: [telemetry.plugin, useRequestGuards(guard), ...(responseCache ? [useResponseCache(responseCache)] : [])],
     formatError: (formatted, error) => {
       if (tokenLimitMessage.test(formatted.message)) {
         return { message: config.production ? 'the operation is too large' : formatted.message, extensions: { code: 'QUERY_TOO_COMPLEX', limit: 'tokens' } };
@@ -133,12 +152,16 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
     onDelivered: (entry) => telemetry.delivered(new Date(entry.occurredAt)),
   });
   telemetry.observeSubscriptions(subscriptions);
+  const stopInvalidation = responseCache ? invalidateOnEvents({ tails: subscriptions.tails.values(), cache: responseCache, retryMs: config.events.pollIntervalMs, logger }) : () => {};
   const stats = () => ({
     webSocketConnections: subscriptions.webSocket.connections(),
     ...subscriptions.engine.stats(),
     eventSignals: subscriptions.signals?.kind ?? 'polling',
     eventSignalsConnected: subscriptions.signals?.connected ?? false,
     rateLimiter: limits.kind,
+    responseCache: responseCache?.stats() ?? null,
+    subgraphFetches: dedup?.stats() ?? null,
+    subgraphCircuits: Object.fromEntries([...breakers].map(([name, breaker]) => [name, breaker.stats()])),
     memory: process.memoryUsage(),
     cpu: process.cpuUsage(),
   });
@@ -163,7 +186,9 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
     subscriptions,
     stats,
     stop: async () => {
+      stopInvalidation();
       await subscriptions.stop();
+      await responseCache?.close();
       await running.close();
       await metricsServer.close();
       await apollo.stop();

@@ -24,6 +24,8 @@ export interface RunningSubscriptions {
   /** Serves subscriptions as GraphQL over Server-Sent Events (requests with `Accept: text/event-stream`). */
   serverSentEvents: ServerSentEventsHandler;
   signals: EventSignalSource | null;
+  /** One tail per event stream (`vms.vm`, …), for other followers than subscribers (the response cache). */
+  tails: ReadonlyMap<string, StreamTail>;
   stop(): Promise<void>;
 }
 
@@ -160,6 +162,7 @@ export async function startSubscriptions(options: {
     webSocket,
     serverSentEvents,
     signals,
+    tails,
     stop: async () => {
       await webSocket.close();
       engine.close();

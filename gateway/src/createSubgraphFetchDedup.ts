@@ -1,0 +1,62 @@
+// Hand-rolled: coalescing identical in-flight fetches is a map of promises; no library fits a fetch wrapper this thin.
+import { LRUCache } from 'lru-cache';
+import { internalTokenHeader } from '@novacron/auth';
+
+/** Counts of {@link createSubgraphFetchDedup}, for the gateway's `stats()`. */
+export interface FetchDedupStats {
+  /** Fetches sent to the subgraph. */
+  sent: number;
+  /** Fetches answered by joining an identical one already in flight. */
+  joined: number;
+}
+
+interface InFlight {
+  startedAt: number;
+  answer: Promise<{ status: number; statusText: string; headers: [string, string][]; body: string }>;
+}
+
+/**
+ * Lets concurrent identical subgraph queries share one fetch: same URL, same body (query and
+ * variables) and same caller (the internal token, which carries tenant, roles and subject). Each
+ * joiner gets its own copy of the response. Mutations are never shared. A caller's query never joins
+ * a fetch that started before that caller's last mutation finished, so a client reads its own writes.
+ */
+export function createSubgraphFetchDedup(): { wrap(fetcher: typeof fetch): typeof fetch; stats(): FetchDedupStats } {
+  const inFlight = new Map<string, InFlight>();
+  // When each caller's latest mutation (through any subgraph) finished.
+  const lastMutationAt = new LRUCache<string, number>({ max: 10_000 });
+  const stats: FetchDedupStats = { sent: 0, joined: 0 };
+  const wrap = (fetcher: typeof fetch): typeof fetch => async (input, init) => {
+    const body = typeof init?.body === 'string' ? init.body : undefined;
+    const headers = (init?.headers ?? {}) as Record<string, string>;
+    const caller = headers[internalTokenHeader] ?? '';
+    if (body === undefined || !body.startsWith('{"query":"') || body.startsWith('{"query":"mutation')) {
+      stats.sent += 1;
+      try {
+        return await fetcher(input, init);
+      } finally {
+        if (body?.startsWith('{"query":"mutation')) lastMutationAt.set(caller, performance.now());
+      }
+    }
+    const key = `${String(input)}\n${caller}\n${body}`;
+    const existing = inFlight.get(key);
+    if (existing && existing.startedAt >= (lastMutationAt.get(caller) ?? -Infinity)) {
+      stats.joined += 1;
+      const answer = await existing.answer;
+      return new Response(answer.body, { status: answer.status, statusText: answer.statusText, headers: answer.headers });
+    }
+    stats.sent += 1;
+    const entry: InFlight = {
+      startedAt: performance.now(),
+      answer: fetcher(input, init).then(async (response) => ({ status: response.status, statusText: response.statusText, headers: [...response.headers], body: await response.text() })),
+    };
+    inFlight.set(key, entry);
+    try {
+      const answer = await entry.answer;
+      return new Response(answer.body, { status: answer.status, statusText: answer.statusText, headers: answer.headers });
+    } finally {
+      if (inFlight.get(key) === entry) inFlight.delete(key);
+    }
+  };
+  return { wrap, stats: () => ({ ...stats }) };
+}
