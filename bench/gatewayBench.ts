@@ -149,6 +149,8 @@ async function startCachedGateway(platform: BenchPlatform): Promise<{ url: strin
       GATEWAY_METRICS_PORT: '0',
       DATABASE_URL: platform.databaseUrl,
       NOVACRON_KEYS_DIR: platform.keysDir,
+      // The platform's development keys, as `npm start` runs it (without this the gateway runs hardened).
+      NOVACRON_DEV: '1',
       RATE_LIMIT_POINTS: '1000000000',
       RATE_LIMIT_ADDRESS_POINTS: '1000000000',
       LOG_LEVEL: 'warn',

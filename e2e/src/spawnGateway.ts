@@ -13,9 +13,13 @@ export interface GatewayProcess {
 
 const gatewayEntry = fileURLToPath(new URL('../../gateway/src/index.ts', import.meta.url));
 
-/** Starts `gateway/src/index.ts` on a free port with the given environment and waits until it listens. */
+/**
+ * Starts `gateway/src/index.ts` on a free port with the given environment and waits until it listens.
+ * Development mode (`NOVACRON_DEV=1`, as `npm start` and the in-process harness run it) unless `env`
+ * says otherwise: without it the gateway runs hardened and refuses to start without configured keys.
+ */
 export async function spawnGateway(env: Record<string, string>): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, [gatewayEntry], { env: { ...process.env, LOG_LEVEL: 'info', ...env, GATEWAY_PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [gatewayEntry], { env: { ...process.env, LOG_LEVEL: 'info', NOVACRON_DEV: '1', ...env, GATEWAY_PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const url = await new Promise<string>((resolve, reject) => {
     const onData = (chunk: Buffer) => {

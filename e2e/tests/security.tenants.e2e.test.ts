@@ -51,6 +51,8 @@ let alpha: NovaCronClient;
 let bravo: NovaCronClient;
 
 const bravoKey = 'bravo-create-key';
+/** Azure credentials the driver's parser accepts (never used against Azure: the tenants' VMs run on aws). */
+const azureCredentials = (tenant: string) => ({ tenantId: `${tenant}-entra`, clientId: `${tenant}-client`, clientSecret: `${tenant}-secret`, subscriptionId: `${tenant}-subscription`, resourceGroup: 'rg', subnetId: 'subnet' });
 const unknownId = '00000000-0000-4000-8000-000000000000';
 const bravoThings = {
   runningVm: '',
@@ -83,8 +85,8 @@ beforeAll(async () => {
   alphaOperation = own.createVM.id;
   await waitForIdleOperations(platform.database.sql);
   await waitForOperation(bravo, (await bravo.request(StopVmDocument, { id: bravoThings.stoppedVm })).stopVM.id, { intervalMs: 20 });
-  // gcp, not the VMs' aws: a tenant with stored credentials gets the real driver for that provider.
-  await bravo.request(SetProviderCredentialsDocument, { input: { provider: 'gcp', credentials: { accessKeyId: 'AKIABRAVO', secretAccessKey: 'bravo-secret' } } });
+  // azure, not the VMs' aws: a tenant with stored credentials gets the real driver for that provider.
+  await bravo.request(SetProviderCredentialsDocument, { input: { provider: 'azure', credentials: azureCredentials('bravo') } });
   await bravo.request(UpdateTenantSettingsDocument, { input: { displayName: 'Bravo Corp', contactEmail: 'ops@bravo.example' } });
   // With no worker left, a new operation stays QUEUED (cancellable) and the database holds still
   // between a fingerprint and the next.
@@ -168,8 +170,8 @@ describe('reads of another tenant', () => {
 
   it("shows its own provider credentials and settings, never the other tenant's", async () => {
     const { providerCredentials } = await alpha.request(ProviderCredentialsDocument, {});
-    expect(providerCredentials.find((status) => status.provider === 'gcp')).toMatchObject({ configured: false, updatedBy: null });
-    expect((await bravo.request(ProviderCredentialsDocument, {})).providerCredentials.find((status) => status.provider === 'gcp')).toMatchObject({ configured: true, updatedBy: 'admin@bravo' });
+    expect(providerCredentials.find((status) => status.provider === 'azure')).toMatchObject({ configured: false, updatedBy: null });
+    expect((await bravo.request(ProviderCredentialsDocument, {})).providerCredentials.find((status) => status.provider === 'azure')).toMatchObject({ configured: true, updatedBy: 'admin@bravo' });
     expect((await alpha.request(TenantSettingsDocument, {})).tenantSettings).toEqual({ tenantId: 'alpha', displayName: 'alpha', contactEmail: null });
   });
 
@@ -264,10 +266,10 @@ describe('writes on another tenant', () => {
 
   it("changes only its own tenant's settings and credentials", async () => {
     await alpha.request(UpdateTenantSettingsDocument, { input: { displayName: 'Alpha Inc', contactEmail: 'ops@alpha.example' } });
-    await alpha.request(SetProviderCredentialsDocument, { input: { provider: 'gcp', credentials: { accessKeyId: 'AKIAALPHA' } } });
+    await alpha.request(SetProviderCredentialsDocument, { input: { provider: 'azure', credentials: azureCredentials('alpha') } });
     expect((await alpha.request(TenantSettingsDocument, {})).tenantSettings).toMatchObject({ tenantId: 'alpha', displayName: 'Alpha Inc' });
     expect((await bravo.request(TenantSettingsDocument, {})).tenantSettings).toEqual({ tenantId: 'bravo', displayName: 'Bravo Corp', contactEmail: 'ops@bravo.example' });
-    expect((await bravo.request(ProviderCredentialsDocument, {})).providerCredentials.find((status) => status.provider === 'gcp')).toMatchObject({ configured: true, updatedBy: 'admin@bravo' });
+    expect((await bravo.request(ProviderCredentialsDocument, {})).providerCredentials.find((status) => status.provider === 'azure')).toMatchObject({ configured: true, updatedBy: 'admin@bravo' });
   });
 });
 
