@@ -74,6 +74,20 @@ describe('the sample stream (one row per VM and statement, one feed entry per sa
     expect(onlyAcme.entries.map((entry) => entry.tenantId)).toEqual(['acme', 'acme', 'acme', 'acme']);
   });
 
+  it('reads across many rows in one page (rows are fetched a few at a time, more each round)', async () => {
+    const feedDb = drizzle(database.sql);
+    const { endCursor: head } = await metricsOutbox.readFeed(feedDb, { stream: 'sample', first: 1 });
+    for (let statement = 0; statement < 9; statement++) {
+      await database.sql.begin((tx) => writeSamples(tx, [cpu(vmA.id, 300 + statement * 60, statement), cpu(vmB.id, 300 + statement * 60, 100 + statement)], tenantOf));
+    }
+    const page = await metricsOutbox.readFeed(feedDb, { stream: 'sample', first: 100, after: head, withPayload: true });
+    expect(page.entries.map((entry) => (entry.payload as { value: number }).value).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 100, 101, 102, 103, 104, 105, 106, 107, 108]);
+    const short = await metricsOutbox.readFeed(feedDb, { stream: 'sample', first: 13, after: head, withPayload: true });
+    expect(short.entries.map((entry) => entry.cursor)).toEqual(page.entries.slice(0, 13).map((entry) => entry.cursor));
+    const rest = await metricsOutbox.readFeed(feedDb, { stream: 'sample', first: 100, after: short.endCursor });
+    expect(rest.entries.map((entry) => entry.cursor)).toEqual(page.entries.slice(13).map((entry) => entry.cursor));
+  });
+
   it('prunes whole rows and refuses a cursor inside them with RESYNC_REQUIRED, accepting the last pruned sample', async () => {
     const feedDb = drizzle(database.sql);
     const { endCursor: head } = await metricsOutbox.readFeed(feedDb, { stream: 'sample', first: 1 });

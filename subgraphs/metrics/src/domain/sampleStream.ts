@@ -89,36 +89,45 @@ export const metricsOutbox: Outbox = {
     const { rowSeq, index: fromIndex } = rowOf(from.seq);
     const onlyEntity = request.entityId ? sql`and e.entity_id = ${request.entityId}` : sql``;
     const onlyTenant = request.tenantId ? sql`and e.tenant_id = ${request.tenantId}` : sql``;
-    // Every row has at least one sample; the first may be read up to its last one already.
-    const found = await rows<SampleRow>(
-      db,
-      sql`select e.seq, e.txid::text as txid, e.tenant_id, e.entity_id, e.keys, e.created_at as occurred_at, e.payload
-          from metrics.sample_events e
-          where (e.txid, e.seq) >= (${from.txid}::xid8, ${rowSeq}) and e.txid < pg_snapshot_xmin(pg_current_snapshot()) ${onlyEntity} ${onlyTenant}
-          order by e.txid, e.seq limit ${first + 1}`,
-    );
     const entries: OutboxFeedEntry[] = [];
-    for (const row of found) {
-      const seq = Number(row.seq);
-      const occurredAt = new Date(row.occurred_at).toISOString();
-      const samples = samplesOf(row.payload);
-      const start = row.txid === from.txid && seq === rowSeq ? fromIndex + 1 : 0;
-      for (let index = start; index < samples.length && entries.length < first; index++) {
-        const sample = samples[index]!;
-        const tMs = sample.t.getTime();
-        entries.push({
-          cursor: encodeEventCursor(position(row.txid, seq, index)),
-          tenantId: row.tenant_id,
-          entityId: row.entity_id,
-          keys: row.keys,
-          version: Math.floor(tMs / 60_000),
-          type: sample.kind,
-          terminal: false,
-          occurredAt,
-          payload: request.withPayload ? { vmId: sample.vmId, kind: sample.kind, tMs, value: sample.value } : null,
-        });
+    // Rows are read a few at a time, more each round: a row can hold thousands of samples, and a page
+    // of `first` entries should not fetch and parse `first` rows. The first row may be read up to its
+    // last sample already (then it yields nothing).
+    let next = { txid: from.txid, seq: rowSeq, inclusive: true };
+    for (let limit = Math.min(4, first + 1); entries.length < first; limit = Math.min(limit * 4, first + 1)) {
+      const found = await rows<SampleRow>(
+        db,
+        sql`select e.seq, e.txid::text as txid, e.tenant_id, e.entity_id, e.keys, e.created_at as occurred_at, e.payload
+            from metrics.sample_events e
+            where (e.txid, e.seq) ${sql.raw(next.inclusive ? '>=' : '>')} (${next.txid}::xid8, ${next.seq})
+              and e.txid < pg_snapshot_xmin(pg_current_snapshot()) ${onlyEntity} ${onlyTenant}
+            order by e.txid, e.seq limit ${limit}`,
+      );
+      for (const row of found) {
+        const seq = Number(row.seq);
+        const occurredAt = new Date(row.occurred_at).toISOString();
+        const samples = samplesOf(row.payload);
+        const start = row.txid === from.txid && seq === rowSeq ? fromIndex + 1 : 0;
+        for (let index = start; index < samples.length && entries.length < first; index++) {
+          const sample = samples[index]!;
+          const tMs = sample.t.getTime();
+          entries.push({
+            cursor: encodeEventCursor(position(row.txid, seq, index)),
+            tenantId: row.tenant_id,
+            entityId: row.entity_id,
+            keys: row.keys,
+            version: Math.floor(tMs / 60_000),
+            type: sample.kind,
+            terminal: false,
+            occurredAt,
+            payload: request.withPayload ? { vmId: sample.vmId, kind: sample.kind, tMs, value: sample.value } : null,
+          });
+        }
+        if (entries.length >= first) break;
       }
-      if (entries.length >= first) break;
+      const last = found.at(-1);
+      if (found.length < limit || !last) break;
+      next = { txid: last.txid, seq: Number(last.seq), inclusive: false };
     }
     return { entries, endCursor: entries.at(-1)?.cursor ?? after };
   },
