@@ -6,7 +6,7 @@
  * production) on a throw-away embedded PostgreSQL; requests carry the internal token the gateway
  * would sign. A script, not a test: it prints figures and exits non-zero only when a check fails.
  *
- *   node bench/metricsBench.ts [--vms 200] [--days 7] [--otlp-samples 400000] [--queries 300] [--writers 2] [--cpu-prof DIR]
+ *   node bench/metricsBench.ts [--vms 200] [--days 7] [--otlp-samples 400000] [--queries 300] [--writers 2] [--bulk-live-events] [--cpu-prof DIR]
  *
  * With `--cpu-prof DIR` the subgraph runs under `node --cpu-prof` and the phases (bulk, rollups,
  * otlp, vmMetrics, fleet) are written to DIR/bench-phases.json:
@@ -39,6 +39,7 @@ const { values: flags } = parseArgs({
     queries: { type: 'string', default: '300' },
     writers: { type: 'string', default: '2' },
     'cpu-prof': { type: 'string' },
+    'bulk-live-events': { type: 'boolean', default: false },
   },
 });
 const profileDir = flags['cpu-prof'];
@@ -51,6 +52,8 @@ function phase(name: string): () => void {
 const vmCount = Number(flags.vms);
 const days = Number(flags.days);
 const otlpTarget = Number(flags['otlp-samples']);
+/** Bulk writes with the collector's live `sample` stream rows (off: the bulk path alone, as a backfill). */
+const bulkLiveEvents = flags['bulk-live-events'];
 const queryCount = Number(flags.queries);
 const writers = Number(flags.writers);
 const regions = ['us-east-1', 'eu-west-1', 'ap-southeast-1', 'us-west-2'];
@@ -130,7 +133,8 @@ try {
   await Promise.all(
     Array.from({ length: writers }, async () => {
       for (let next = batches.next(); !next.done; next = batches.next()) {
-        const count = await writeSamples(db.sql, next.value);
+        // `--bulk-live-events`: with the live `sample` events, as the collector writes them (one stream row per VM and batch).
+        const count = await writeSamples(db.sql, next.value, bulkLiveEvents ? () => 'bench' : undefined);
         written += count;
       }
     }),

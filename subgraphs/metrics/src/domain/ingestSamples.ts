@@ -60,7 +60,7 @@ export async function ingestSamples(sql: Queryable, samples: readonly Sample[], 
     else valid.push(sample);
   }
   result.accepted += await writeSamples(sql, valid, options.liveTenantOf);
-  result.stored = [...(result.stored ?? []), ...valid];
+  result.stored = result.stored ? [...result.stored, ...valid] : valid;
   return result;
 }
 

@@ -2,6 +2,7 @@ import { postgresEventChannel } from '@novacron/events';
 import type { Queryable } from './Queryable.ts';
 import type { Sample } from './Sample.ts';
 import { metricKindNames } from '../db/schema.ts';
+import { samplesPerEvent } from './sampleStream.ts';
 import { isUuid } from './vmDirectory.ts';
 
 const fiveMinutesMs = 300_000;
@@ -19,14 +20,20 @@ const kindNames: ReadonlySet<string> = new Set(metricKindNames);
  * instead of a map of string keys, and the distinct 5-minute buckets are found in the same pass in
  * Node instead of a `select distinct` over every row in PostgreSQL.
  *
- * With `liveTenantOf`, the same statement also appends one `sample` stream event per stored sample of
- * a VM with a tenant (the live `vmMetrics` feed: the kit's outbox row shape, `version` = the sample's
- * minute since the epoch), in key order, and signals the stream at commit: the collector's and the
- * OTLP path's samples and events share one round trip and one copy of the arrays.
+ * With `liveTenantOf`, the same statement also appends one `sample` stream row per VM with a tenant,
+ * carrying that VM's stored samples in key order (the live `vmMetrics` feed hands each out as its own
+ * event, see `metricsOutbox`; a row per sample was most of PostgreSQL's cost of an OTLP export), and
+ * signals the stream at commit: samples and events share one round trip and one copy of the arrays.
+ * Batches over `samplesPerEvent` samples are written in slices of that size.
  */
 export async function writeSamples(sql: Queryable, samples: readonly Sample[], liveTenantOf?: (vmId: string) => string | undefined): Promise<number> {
   if (samples.length === 0) return 0;
   const rows = isInKeyOrder(samples) ? samples : lastOfEachKeyInOrder(samples);
+  if (liveTenantOf && rows.length > samplesPerEvent) {
+    let written = 0;
+    for (let from = 0; from < rows.length; from += samplesPerEvent) written += await writeSamples(sql, rows.slice(from, from + samplesPerEvent), liveTenantOf);
+    return written;
+  }
   const count = rows.length;
   const vmIds = new Array<string>(count);
   const kinds = new Array<string>(count);
@@ -80,10 +87,12 @@ export async function writeSamples(sql: Queryable, samples: readonly Sample[], l
         on conflict (vm_id, kind, ts) do update set value = excluded.value
       ), pending as (${pending}), events as (
         insert into metrics.sample_events (tenant_id, entity_id, keys, version, type, payload)
-        select t.tenant_id, i.vm_id::text, array[i.vm_id::text], floor(i.ms / 60000)::int, i.kind::text,
-               jsonb_build_object('vmId', i.vm_id::text, 'kind', i.kind::text, 'tMs', i.ms, 'value', i.value)
+        select t.tenant_id, i.vm_id::text, array[i.vm_id::text], floor(min(i.ms) / 60000)::int, 'samples',
+               jsonb_build_object('vmId', i.vm_id::text, 'kinds', jsonb_agg(i.kind::text order by i.kind::text, i.ms),
+                                  'tMs', jsonb_agg(i.ms order by i.kind::text, i.ms), 'values', jsonb_agg(i.value order by i.kind::text, i.ms))
         from input i join unnest(${arrayLiteral(tenantVmIds)}::text::uuid[], ${tenantIds}::text[]) as t(vm_id, tenant_id) on t.vm_id = i.vm_id
-        order by i.vm_id, i.kind, i.ms
+        group by t.tenant_id, i.vm_id
+        order by i.vm_id
         returning 1
       )
       select pg_notify(${postgresEventChannel}, 'metrics.sample') where exists (select 1 from events)`;

@@ -82,11 +82,20 @@ class SampleTotals {
     else samples.set(key, { vmId, kind: point.kind, t: new Date(t), value: point.value });
   }
 
+  /** The samples in `writeSamples`' key order (VM id, kind name, time), so it need not sort them all. */
   samples(): Sample[] {
     const all: Sample[] = [];
-    for (const samples of this.#byVm.values()) for (const sample of samples.values()) all.push(sample);
+    for (const vmId of [...this.#byVm.keys()].sort()) {
+      const samples = [...this.#byVm.get(vmId)!.values()].sort(byKindThenTime);
+      for (const sample of samples) all.push(sample);
+    }
     return all;
   }
+}
+
+function byKindThenTime(a: Sample, b: Sample): number {
+  if (a.kind !== b.kind) return a.kind < b.kind ? -1 : 1;
+  return a.t.getTime() - b.t.getTime();
 }
 
 type Resolution = { vm: KnownVm } | { refused: 'UNKNOWN_VM' | 'OTHER_TENANT' };

@@ -55,14 +55,17 @@ function objectAt(value: unknown, path: string): Json {
 
 const nanosPattern = /^\d{1,20}$/;
 
-function nanosAt(value: unknown, path: string, required: boolean): string {
+/** A JSON path, built only when an error names it (a string per data point was measurable garbage). */
+type LazyPath = () => string;
+
+function nanosAt(value: unknown, pathOf: LazyPath, field: string, required: boolean): string {
   if (value === undefined || value === null || value === '' || value === 0 || value === '0') {
-    if (required) throw badInput(path, `${path} is required`);
+    if (required) throw badInput(`${pathOf()}.${field}`, `${pathOf()}.${field} is required`);
     return '0';
   }
   const text = typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : value;
-  if (typeof text !== 'string' || !nanosPattern.test(text)) throw badInput(path, `${path} must be a non-negative integer of nanoseconds`);
-  return text.replace(/^0+(?=\d)/, '');
+  if (typeof text !== 'string' || !nanosPattern.test(text)) throw badInput(`${pathOf()}.${field}`, `${pathOf()}.${field} must be a non-negative integer of nanoseconds`);
+  return text.charCodeAt(0) === 48 ? text.replace(/^0+(?=\d)/, '') : text;
 }
 
 function attributeValue(value: unknown): string | undefined {
@@ -74,37 +77,49 @@ function attributeValue(value: unknown): string | undefined {
   return undefined;
 }
 
-function attributesAt(value: unknown, path: string): OtlpAttributes {
+function attributesAt(value: unknown, pathOf: LazyPath): OtlpAttributes {
   const attributes: OtlpAttributes = {};
-  arrayAt(value, path).forEach((entry, index) => {
-    const item = objectAt(entry, `${path}[${index}]`);
-    if (typeof item.key !== 'string') throw badInput(`${path}[${index}].key`, 'an attribute needs a string key');
+  if (value === undefined || value === null) return attributes;
+  if (!Array.isArray(value)) throw badInput(pathOf(), `${pathOf()} must be an array`);
+  for (let index = 0; index < value.length; index++) {
+    const item: unknown = value[index];
+    if (!isObject(item)) throw badInput(`${pathOf()}[${index}]`, `${pathOf()}[${index}] must be an object`);
+    if (typeof item.key !== 'string') throw badInput(`${pathOf()}[${index}].key`, 'an attribute needs a string key');
     const text = attributeValue(item.value);
     if (text !== undefined) attributes[item.key] = text;
-  });
+  }
   return attributes;
 }
 
-function pointAt(value: unknown, path: string): OtlpPoint {
-  const point = objectAt(value, path);
+function pointAt(value: unknown, pointsPath: string, index: number): OtlpPoint {
+  const pathOf = () => `${pointsPath}[${index}]`;
+  if (!isObject(value)) throw badInput(pathOf(), `${pathOf()} must be an object`);
+  const point = value;
   let numeric: number;
   if (point.asDouble !== undefined) {
     // OTLP/JSON writes NaN and infinities as strings; they are refused later as invalid values.
     numeric = typeof point.asDouble === 'string' ? Number(point.asDouble) : (point.asDouble as number);
-    if (typeof numeric !== 'number') throw badInput(`${path}.asDouble`, `${path}.asDouble must be a number`);
+    if (typeof numeric !== 'number') throw badInput(`${pathOf()}.asDouble`, `${pathOf()}.asDouble must be a number`);
   } else if (point.asInt !== undefined) {
     const text = String(point.asInt);
-    if (!/^-?\d{1,20}$/.test(text)) throw badInput(`${path}.asInt`, `${path}.asInt must be an integer`);
+    if (!/^-?\d{1,20}$/.test(text)) throw badInput(`${pathOf()}.asInt`, `${pathOf()}.asInt must be an integer`);
     numeric = Number(text);
   } else {
-    throw badInput(path, `${path} needs asDouble or asInt`);
+    throw badInput(pathOf(), `${pathOf()} needs asDouble or asInt`);
   }
   return {
-    attributes: attributesAt(point.attributes, `${path}.attributes`),
-    startTimeUnixNano: nanosAt(point.startTimeUnixNano, `${path}.startTimeUnixNano`, false),
-    timeUnixNano: nanosAt(point.timeUnixNano, `${path}.timeUnixNano`, true),
+    attributes: attributesAt(point.attributes, () => `${pathOf()}.attributes`),
+    startTimeUnixNano: nanosAt(point.startTimeUnixNano, pathOf, 'startTimeUnixNano', false),
+    timeUnixNano: nanosAt(point.timeUnixNano, pathOf, 'timeUnixNano', true),
     value: numeric,
   };
+}
+
+function pointsAt(value: unknown, path: string): OtlpPoint[] {
+  const points = arrayAt(value, path);
+  const result = new Array<OtlpPoint>(points.length);
+  for (let index = 0; index < points.length; index++) result[index] = pointAt(points[index], path, index);
+  return result;
 }
 
 function metricAt(value: unknown, path: string): OtlpMetric | null {
@@ -112,14 +127,14 @@ function metricAt(value: unknown, path: string): OtlpMetric | null {
   if (typeof metric.name !== 'string' || metric.name === '') throw badInput(`${path}.name`, `${path}.name must be a non-empty string`);
   if (metric.gauge !== undefined) {
     const gauge = objectAt(metric.gauge, `${path}.gauge`);
-    return { name: metric.name, type: 'gauge', temporality: null, points: arrayAt(gauge.dataPoints, `${path}.gauge.dataPoints`).map((point, index) => pointAt(point, `${path}.gauge.dataPoints[${index}]`)) };
+    return { name: metric.name, type: 'gauge', temporality: null, points: pointsAt(gauge.dataPoints, `${path}.gauge.dataPoints`) };
   }
   if (metric.sum !== undefined) {
     const sum = objectAt(metric.sum, `${path}.sum`);
     const temporality = sum.aggregationTemporality === 1 || sum.aggregationTemporality === 'AGGREGATION_TEMPORALITY_DELTA' ? 'DELTA'
       : sum.aggregationTemporality === 2 || sum.aggregationTemporality === 'AGGREGATION_TEMPORALITY_CUMULATIVE' ? 'CUMULATIVE' : null;
     if (!temporality) throw badInput(`${path}.sum.aggregationTemporality`, 'a sum needs aggregationTemporality 1 (DELTA) or 2 (CUMULATIVE)');
-    return { name: metric.name, type: 'sum', temporality, points: arrayAt(sum.dataPoints, `${path}.sum.dataPoints`).map((point, index) => pointAt(point, `${path}.sum.dataPoints[${index}]`)) };
+    return { name: metric.name, type: 'sum', temporality, points: pointsAt(sum.dataPoints, `${path}.sum.dataPoints`) };
   }
   // Histograms and summaries carry nothing the six kinds use.
   return null;
@@ -139,6 +154,6 @@ export function parseOtlpJson(body: unknown): OtlpResourceMetrics[] {
         if (parsed) metrics.push(parsed);
       });
     });
-    return { resource: attributesAt(resource.attributes, `resourceMetrics[${r}].resource.attributes`), metrics };
+    return { resource: attributesAt(resource.attributes, () => `resourceMetrics[${r}].resource.attributes`), metrics };
   });
 }
