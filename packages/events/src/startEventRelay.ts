@@ -1,6 +1,6 @@
 import postgres from 'postgres';
 import { createPrefixedRedis } from '@novacron/redis';
-import { eventSignalTopics, isEventStreamName, postgresEventChannel, type EventSignalTopics } from './eventSignals.ts';
+import { eventSignalTopics, isEventStreamName, postgresEventChannel, type EventSignalTopics, type EventStreamName } from './eventSignals.ts';
 
 /** A running relay. */
 export interface EventRelay {
@@ -34,6 +34,19 @@ export function startEventRelay(options: EventRelayOptions): EventRelay {
     connection: { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy: (times) => Math.min(times * 200, 2_000) },
   });
   const redis = publisher.client;
+  // Streams whose signal could not be sent while Redis was unreachable: signalled once it is back, so a
+  // gateway that is already listening (and not polling often) hears of what was committed meanwhile.
+  const missed = new Set<EventStreamName>();
+  const signal = (stream: EventStreamName) => {
+    if (redis.status !== 'ready') {
+      missed.add(stream);
+      return;
+    }
+    publisher.publish('events', stream).catch((error: unknown) => {
+      missed.add(stream);
+      unhealthy(error);
+    });
+  };
   let healthy = true;
   const unhealthy = (error: unknown) => {
     if (!healthy) return;
@@ -42,6 +55,9 @@ export function startEventRelay(options: EventRelayOptions): EventRelay {
   };
   redis.on('error', unhealthy);
   redis.on('ready', () => {
+    const pending = [...missed];
+    missed.clear();
+    for (const stream of pending) signal(stream);
     if (healthy) return;
     healthy = true;
     options.onRecovered?.();
@@ -50,9 +66,10 @@ export function startEventRelay(options: EventRelayOptions): EventRelay {
   const ready = Promise.all([
     redis.connect().catch(unhealthy),
     sql.listen(postgresEventChannel, (payload) => {
-      // While Redis is down, signals are dropped on purpose: readers poll, and read by cursor anyway.
-      if (!isEventStreamName(payload) || redis.status !== 'ready' || options.relays?.(payload) === false) return;
-      publisher.publish('events', payload).catch(unhealthy);
+      // While Redis is down a stream's signals collapse into one, sent when it is back (readers read by
+      // cursor, so one signal covers any number of events; they also poll in the meantime).
+      if (!isEventStreamName(payload) || options.relays?.(payload) === false) return;
+      signal(payload);
     }),
   ]).then(() => undefined);
   return {
