@@ -14,8 +14,6 @@ import { buildDashboard } from '@novacron/web/buildDashboard';
 import { launchChromium } from '@novacron/web/launchChromium';
 import { fleetEventsApplied, measureFleetScroll, recordLongTasks } from '@novacron/web/measureFleetPage';
 import type { Page } from 'playwright-core';
-import { envPrefix, readSubgraphManifest } from '@novacron/subgraph-kit/manifest';
-import { freePort } from '@novacron/testing';
 import { createVmPool, startStateChangeDriver } from './src/driveVmStateChanges.ts';
 import { startBenchPlatform } from './src/startBenchPlatform.ts';
 
@@ -57,13 +55,6 @@ async function measureLoad(page: Page, origin: string): Promise<{ firstRows: num
 
 const started = new Date();
 const loadAtStart = loadavg()[0]!;
-// startBenchPlatform moves the vms subgraph to a free port; move the others too (other platforms may hold 4002…).
-for (const { name } of readSubgraphManifest().subgraphs) {
-  if (name === 'vms') continue;
-  const port = await freePort();
-  process.env[`${envPrefix(name)}_PORT`] = String(port);
-  process.env[`${envPrefix(name)}_URL`] = `http://127.0.0.1:${port}/graphql`;
-}
 const webRoot = await buildDashboard();
 process.env.WEB_ROOT = webRoot;
 log(`dashboard built into ${webRoot}`);
@@ -93,6 +84,15 @@ try {
     }
   };
   await Promise.all(Array.from({ length: 50 }, createRest));
+  // Wait for the fleet's creates to finish: the live phase's stop/start operations would otherwise queue
+  // behind thousands of them (the first 10,000-VM run gave up that way), and the events of the live
+  // phase would be the creates' rather than the driver's.
+  const unfinishedNow = async () => Number((await platform.sql<{ count: string }[]>`select count(*)::text as count from vms.operations where status not in ('SUCCEEDED', 'FAILED', 'CANCELLED')`)[0]?.count ?? 0);
+  const drainDeadline = performance.now() + 20 * 60_000;
+  for (let left = await unfinishedNow(); left > 0 && performance.now() < drainDeadline; left = await unfinishedNow()) {
+    log(`${left} creates still being provisioned…`);
+    await new Promise((done) => setTimeout(done, 10_000));
+  }
   const [{ count: inTable } = { count: '0' }] = await platform.sql<{ count: string }[]>`select count(*)::text as count from vms.vms where tenant_id = 'bench'`;
   const [{ count: unfinished } = { count: '0' }] = await platform.sql<{ count: string }[]>`select count(*)::text as count from vms.operations where status not in ('SUCCEEDED', 'FAILED', 'CANCELLED')`;
   log(`${inTable} VMs after ${((performance.now() - createdAt) / 1000).toFixed(0)} s; ${unfinished} creates still being provisioned while the page is measured`);
