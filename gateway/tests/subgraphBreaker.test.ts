@@ -38,6 +38,8 @@ beforeAll(async () => {
   const base = loadConfig();
   const config: GatewayConfig = {
     ...base,
+    // Development keys (the production switch needs NOVACRON_DEV=1, which this process does not set).
+    production: false,
     port: 0,
     subgraphUrls: { vms: `http://127.0.0.1:${(subgraph.address() as AddressInfo).port}/graphql` },
     subgraphBreaker: { failures: 3, halfOpenAfterMs: 300, slowCallMs: 5_000 },
