@@ -46,12 +46,13 @@ describe('novacron CLI against a running platform', () => {
   });
 
   it('exits non-zero with the error code when the operation FAILS', async () => {
+    // The simulated cloud's permanent create fault is a capacity refusal; the operation carries the driver's code.
     await injectFault(platform.database.sql, { provider: 'aws', action: 'create', kind: 'permanent', count: 1, region: 'ap-south-1' });
     const input = createVmInput({ region: 'ap-south-1' });
     const result = await novacron(['vm', 'create', '--name', input.name, '--provider', 'aws', '--region', 'ap-south-1', '--type', input.instanceType, '--wait']);
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/FAILED/);
-    expect(result.stderr).toMatch(/error operation [0-9a-f-]{36} FAILED: PROVIDER_ERROR/);
+    expect(result.stderr).toMatch(/error operation [0-9a-f-]{36} FAILED: PROVIDER_CAPACITY/);
   });
 
   it('lists VMs as a plain table for a pipe (no colour codes) and as JSON with --json', async () => {

@@ -70,9 +70,10 @@ describe('durable operations', () => {
   });
 
   it('retries transient provider errors with backoff until the create succeeds', async () => {
+    // The baseline before the create: a worker may meet the first fault before the create's answer arrives.
+    const transientBefore = await workersSum('novacron_provider_api_errors_total', { provider: 'aws', call: 'create', transient: 'true' });
     await injectFault(platform.database.sql, { provider: 'aws', action: 'create', kind: 'transient', count: 2, region: 'eu-west-1' });
     const { createVM } = await platform.client.request(CreateVmDocument, { input: createVmInput({ region: 'eu-west-1' }) });
-    const transientBefore = await workersSum('novacron_provider_api_errors_total', { provider: 'aws', call: 'create', transient: 'true' });
     const done = await waitForOperation(platform.client, createVM.id, { intervalMs: 50 });
     expect(done.status).toBe('SUCCEEDED');
     expect(done.attempts).toBe(3);

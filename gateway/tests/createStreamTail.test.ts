@@ -32,6 +32,31 @@ describe('stream tail', () => {
     tail.close();
   });
 
+  it('reads again by itself while the feed holds committed events back behind an older transaction (their signal has already come)', async () => {
+    const feed = createFeedFixture('vms.vm');
+    let holding = false;
+    let heldReads = 0;
+    // While holding, the feed answers as a subgraph does when an older transaction is still in flight.
+    const fetchFeed: typeof feed.fetch = async (read) => {
+      if (holding && read.after !== null) {
+        heldReads += 1;
+        return { entries: [], endCursor: read.after, heldBack: true };
+      }
+      return feed.fetch(read);
+    };
+    const tail = createStreamTail({ stream: 'vm', name: 'vms.vm', fetchFeed, pollIntervalMs: 60_000, logger });
+    const received: FeedEntry[] = [];
+    await tail.follow((entries) => received.push(...entries));
+    feed.append({ tenantId: 't', entityId: 'late' });
+    holding = true;
+    tail.wake(); // the one signal
+    await waitFor(() => heldReads >= 3);
+    holding = false;
+    await waitFor(() => received.length === 1);
+    expect(received.map((entry) => entry.entityId)).toEqual(['late']);
+    tail.close();
+  });
+
   it('keeps its position through a failed read and delivers everything once the feed answers again', async () => {
     const feed = createFeedFixture('vms.vm');
     const tail = createStreamTail({ stream: 'vm', name: 'vms.vm', fetchFeed: feed.fetch, pollIntervalMs: 60_000, logger });

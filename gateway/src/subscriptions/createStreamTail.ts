@@ -28,6 +28,9 @@ export interface StreamTailOptions {
   logger: Logger;
 }
 
+/** The first re-read of events held back by the commit horizon; it doubles up to the poll interval. */
+const heldBackMinDelayMs = 25;
+
 /**
  * Tails a stream for one gateway process. Reads happen one at a time, from the last position read,
  * whenever a signal or the poll timer wakes it; followers get batches in stream order.
@@ -56,9 +59,14 @@ export function createStreamTail(options: StreamTailOptions): StreamTail {
     return headRead;
   };
 
+  // Events committed behind an older transaction still in flight are not readable yet, and their
+  // signal has already come: re-read after a short, growing delay until the feed holds nothing back.
+  let heldBackDelayMs = 0;
+  let heldBackTimer: NodeJS.Timeout | null = null;
   const drain = async () => {
     if (reading || closed || position === null) return;
     reading = true;
+    let heldBack = false;
     try {
       while (wanted && !closed) {
         wanted = false;
@@ -66,7 +74,10 @@ export function createStreamTail(options: StreamTailOptions): StreamTail {
           const page = await options.fetchFeed({ stream: options.stream, after: position, first: pageSize });
           position = page.endCursor;
           if (page.entries.length > 0) for (const follower of followers) follower(page.entries);
-          if (page.entries.length < pageSize) break;
+          if (page.entries.length < pageSize) {
+            heldBack = page.heldBack ?? false;
+            break;
+          }
         }
       }
     } catch (error) {
@@ -74,6 +85,16 @@ export function createStreamTail(options: StreamTailOptions): StreamTail {
     } finally {
       reading = false;
     }
+    if (!heldBack || closed) {
+      heldBackDelayMs = 0;
+      return;
+    }
+    heldBackDelayMs = Math.min(Math.max(heldBackDelayMs * 2, heldBackMinDelayMs), Math.max(heldBackMinDelayMs, options.pollIntervalMs));
+    if (heldBackTimer) clearTimeout(heldBackTimer);
+    heldBackTimer = setTimeout(() => {
+      heldBackTimer = null;
+      wake();
+    }, heldBackDelayMs);
   };
 
   const wake = () => {
@@ -103,6 +124,7 @@ export function createStreamTail(options: StreamTailOptions): StreamTail {
     close: () => {
       closed = true;
       if (timer) clearInterval(timer);
+      if (heldBackTimer) clearTimeout(heldBackTimer);
       followers.clear();
     },
   };

@@ -10,6 +10,8 @@ export interface FeedEntry extends EventFeedEntry {
 export interface FeedPage {
   entries: FeedEntry[];
   endCursor: string;
+  /** Committed events after `endCursor` wait behind an older transaction still in flight: read again soon. */
+  heldBack?: boolean;
 }
 
 /** What to read: entries after `after` (the head without it); with `entityId` that entity's, from its first. */
@@ -38,6 +40,7 @@ export class FeedError extends Error {
 const feedQuery = `query NovaCronEventFeed($stream: String!, $after: String, $first: Int, $entityId: ID, $tenantId: String, $withPayload: Boolean) {
   _eventFeed(stream: $stream, after: $after, first: $first, entityId: $entityId, tenantId: $tenantId, withPayload: $withPayload) {
     endCursor
+    heldBack
     entries { cursor tenantId entityId keys version type terminal occurredAt payload }
   }
 }`;
@@ -63,6 +66,6 @@ export function createFeedFetcher(subgraph: string, subgraphUrl: string, headers
     if (!body.data) throw new FeedError('UNAVAILABLE', `${subgraph}'s event feed answered HTTP ${response.status} without data`);
     const page = body.data._eventFeed as Omit<FeedPage, 'entries'> & { entries: EventFeedEntry[] };
     const name = `${subgraph}.${read.stream}`;
-    return { endCursor: page.endCursor, entries: page.entries.map((entry) => ({ ...entry, position: decodeEventCursor(entry.cursor, name, 'cursor') })) };
+    return { endCursor: page.endCursor, heldBack: page.heldBack ?? false, entries: page.entries.map((entry) => ({ ...entry, position: decodeEventCursor(entry.cursor, name, 'cursor') })) };
   };
 }

@@ -36,11 +36,14 @@ describe('outbox', () => {
       ['alpha', 'n-1', 2, true, ['n-1', 'folder-9']],
     ]);
     expect(page.entries[1]?.payload).toEqual({ entityId: 'n-1', version: 2 });
+    // n-3 is committed, and its signal sent, but it waits behind n-2's open transaction: the page says so.
+    expect(page.heldBack).toBe(true);
     await open`commit`;
     open.release();
     const rest = await stream.outbox.readFeed(stream.db, { stream: 'note', after: page.endCursor, first: 100 });
     expect(rest.entries.map((entry) => entry.entityId)).toEqual(['n-2', 'n-3']);
     expect(rest.entries[0]?.payload).toBeNull();
+    expect(rest.heldBack).toBe(false);
   });
 
   it('filters by tenant and by entity at the source', async () => {

@@ -35,7 +35,7 @@ export interface Outbox {
   readonly schema: string;
   readonly streams: ReadonlyMap<string, EventStream>;
   /** Events after a cursor in (txid, seq) order, only those below the commit horizon. */
-  readFeed(db: SqlExecutor, request: FeedRequest): Promise<{ entries: FeedEntry[]; endCursor: string }>;
+  readFeed(db: SqlExecutor, request: FeedRequest): Promise<{ entries: FeedEntry[]; endCursor: string; heldBack?: boolean }>;
   /** Writes an event of a kit-made stream and signals it at commit; call inside the changing transaction. */
   append(tx: SqlExecutor, stream: string, event: NewEvent): Promise<void>;
   /** Deletes events older than the retention window, recording a watermark per stream. */
@@ -131,7 +131,20 @@ export function createOutbox(schema: string, streams: readonly EventStream[]): O
         occurredAt: new Date(row.occurred_at).toISOString(),
         payload: row.payload,
       }));
-      return { entries, endCursor: entries.at(-1)?.cursor ?? after };
+      const endCursor = entries.at(-1)?.cursor ?? after;
+      // A page that is not full may still leave committed events behind it: those of transactions that
+      // committed while an older one is still in flight (above the commit horizon). Their signal has
+      // already been sent, so the reader must know to read again soon rather than wait for the next one.
+      let heldBack = false;
+      if (entries.length < first) {
+        const end = decodeEventCursor(endCursor, name);
+        const [row] = await queryRows<{ held: boolean }>(
+          db,
+          sql`select exists (select 1 from ${table} e where (e.txid, e.seq) > (${end.txid}::xid8, ${end.seq}) ${onlyEntity} ${onlyTenant}) as held`,
+        );
+        heldBack = Boolean(row?.held);
+      }
+      return { entries, endCursor, heldBack };
     },
 
     async append(tx, key, event) {

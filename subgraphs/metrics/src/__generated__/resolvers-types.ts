@@ -43,6 +43,8 @@ export type EventFeedPage = {
   /** Where the next read starts; also the head of the stream when read without `after`. */
   endCursor: Scalars['String']['output'];
   entries: Array<EventFeedEntry>;
+  /** Committed events after `endCursor` are held back by an older transaction still in flight: read again soon. */
+  heldBack?: Maybe<Scalars['Boolean']['output']>;
 };
 
 /** Which of your VMs `fleetMetrics` covers; every given criterion must hold. */
@@ -383,6 +385,7 @@ export type EventFeedEntryResolvers<ContextType = RequestContext, ParentType ext
 export type EventFeedPageResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['EventFeedPage'] = ResolversParentTypes['EventFeedPage']> = ResolversObject<{
   endCursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   entries?: Resolver<Array<ResolversTypes['EventFeedEntry']>, ParentType, ContextType>;
+  heldBack?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
 }>;
 
 export interface JsonScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['JSON'], any> {

@@ -51,6 +51,8 @@ export type EventFeedPage = {
   /** Where the next read starts; also the head of the stream when read without `after`. */
   endCursor: Scalars['String']['output'];
   entries: Array<EventFeedEntry>;
+  /** Committed events after `endCursor` are held back by an older transaction still in flight: read again soon. */
+  heldBack?: Maybe<Scalars['Boolean']['output']>;
 };
 
 export type Gpu = {
@@ -659,6 +661,7 @@ export type EventFeedEntryResolvers<ContextType = RequestContext, ParentType ext
 export type EventFeedPageResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['EventFeedPage'] = ResolversParentTypes['EventFeedPage']> = ResolversObject<{
   endCursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   entries?: Resolver<Array<ResolversTypes['EventFeedEntry']>, ParentType, ContextType>;
+  heldBack?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
 }>;
 
 export type GpuResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Gpu'] = ResolversParentTypes['Gpu']> = ResolversObject<{

@@ -112,6 +112,8 @@ export type EventFeedPage = {
   /** Where the next read starts; also the head of the stream when read without `after`. */
   endCursor: Scalars['String']['output'];
   entries: Array<EventFeedEntry>;
+  /** Committed events after `endCursor` are held back by an older transaction still in flight: read again soon. */
+  heldBack?: Maybe<Scalars['Boolean']['output']>;
 };
 
 /** An accelerator requirement (the placement subgraph's input type, repeated so createVM can take it). */
@@ -966,6 +968,7 @@ export type EventFeedEntryResolvers<ContextType = RequestContext, ParentType ext
 export type EventFeedPageResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['EventFeedPage'] = ResolversParentTypes['EventFeedPage']> = ResolversObject<{
   endCursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   entries?: Resolver<Array<ResolversTypes['EventFeedEntry']>, ParentType, ContextType>;
+  heldBack?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
 }>;
 
 export type InstanceTypeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['InstanceType'] = ResolversParentTypes['InstanceType']> = ResolversObject<{
