@@ -13,6 +13,7 @@ const binaries: Record<string, string> = {
   turbo: 'turbo',
   'graphql-codegen': '@graphql-codegen/cli',
   'drizzle-kit': 'drizzle-kit',
+  'patch-package': 'patch-package',
 };
 
 /**

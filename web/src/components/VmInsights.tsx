@@ -14,6 +14,14 @@ export function VmCost({ id, version }: { id: string; version: number }) {
     refetch({ requestPolicy: 'network-only' });
   }, [version, refetch]);
   const cost = data?.vm?.cost;
+  // Billing follows the vms event stream, a moment behind the event this page saw: until its cost is of
+  // this VM version (a stop not yet applied still shows the running rate), read it again shortly.
+  const behind = cost !== undefined && cost.vmVersion < version;
+  useEffect(() => {
+    if (!behind) return;
+    const timer = setTimeout(() => refetch({ requestPolicy: 'network-only' }), 500);
+    return () => clearTimeout(timer);
+  }, [behind, data, refetch]);
   const advice = sizing?.vm?.rightsizing;
   return (
     <section aria-labelledby="cost-title">

@@ -469,6 +469,8 @@ export type VmCost = {
   projectedMonth: Scalars['Money']['output'];
   /** Priced at the catalog's spot price. */
   spot: Scalars['Boolean']['output'];
+  /** The VM version billing has applied (it follows the vms event stream; 0 before it has heard of the VM): the cost reflects a change once this reaches the VM's `version`. */
+  vmVersion: Scalars['Int']['output'];
 };
 
 /** One event sent (or being retried) to the budget webhook. */
@@ -885,6 +887,7 @@ export type VmCostResolvers<ContextType = RequestContext, ParentType extends Res
   priced?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   projectedMonth?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   spot?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  vmVersion?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
 export type WebhookDeliveryResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['WebhookDelivery'] = ResolversParentTypes['WebhookDelivery']> = ResolversObject<{

@@ -24,10 +24,12 @@ export interface VmCost {
   spot: boolean;
   /** False when the catalog has no price for its type (compute billed as 0). */
   priced: boolean;
+  /** The VM version billing has applied (0: not heard of yet); a change shows once this reaches it. */
+  vmVersion: number;
 }
 
 /** A VM billing has not heard of yet (the projection lags the vms feed by a moment) costs nothing so far. */
-const unknownVmCost: VmCost = { hourlyRate: 0n, computeHourly: 0n, diskMonthly: 0n, accruedMonthToDate: 0n, projectedMonth: 0n, currency: 'USD', spot: false, priced: true };
+const unknownVmCost: VmCost = { hourlyRate: 0n, computeHourly: 0n, diskMonthly: 0n, accruedMonthToDate: 0n, projectedMonth: 0n, currency: 'USD', spot: false, priced: true, vmVersion: 0 };
 
 /**
  * The cost of one of the tenant's VMs as of `now` (epoch seconds). A VM of another tenant is NOT_FOUND:
@@ -60,5 +62,6 @@ export function costOfBilledVm(billed: BilledVm, month: { from: number; to: numb
     currency: 'USD',
     spot: latest.spot,
     priced: latest.computePriced !== false,
+    vmVersion: Math.max(...billed.history.map((entry) => entry.version)),
   };
 }
