@@ -1,10 +1,10 @@
-import { eq, isNull } from 'drizzle-orm';
+import { isNull } from 'drizzle-orm';
 import type { KitServices } from '@novacron/subgraph-kit';
 import type { Executor } from './db/createDatabase.ts';
-import { vmHistory, vms } from './db/schema.ts';
-import { billableSegments, computeBilledStatuses, type VmHistoryEntry } from './domain/billableSegments.ts';
+import { vms } from './db/schema.ts';
+import { billableSegments, computeBilledStatuses } from './domain/billableSegments.ts';
+import { loadHistories } from './domain/loadBilledVms.ts';
 import { perHour, sumMicros, type Micros } from './domain/money.ts';
-import { epochSeconds } from './domain/utcCalendar.ts';
 
 /** `cost_type` values: what the live VMs of a label set cost per hour now, compute and boot disks apart. */
 export const infrastructureCostTypes = ['compute_hourly', 'disk_hourly'] as const;
@@ -25,32 +25,7 @@ export interface InfrastructureCost {
  * stopped VM reports its disk only. Per VM, `computeHourly + diskHourly` is its `VM.cost.hourlyRate`.
  */
 export async function infrastructureCostByLabels(db: Executor): Promise<InfrastructureCost[]> {
-  const rows = await db
-    .select({
-      vmId: vmHistory.vmId,
-      version: vmHistory.version,
-      occurredAt: vmHistory.occurredAt,
-      status: vmHistory.status,
-      provider: vmHistory.provider,
-      region: vmHistory.region,
-      instanceType: vmHistory.instanceType,
-      image: vmHistory.image,
-      hasProviderResource: vmHistory.hasProviderResource,
-      spot: vmHistory.spot,
-      computeMicrosPerHour: vmHistory.computeMicrosPerHour,
-      computePriced: vmHistory.computePriced,
-      diskGb: vmHistory.diskGb,
-      diskMicrosPerGbMonth: vmHistory.diskMicrosPerGbMonth,
-    })
-    .from(vmHistory)
-    .innerJoin(vms, eq(vms.vmId, vmHistory.vmId))
-    .where(isNull(vms.deletedAt));
-  const histories = new Map<string, VmHistoryEntry[]>();
-  for (const { vmId, occurredAt, ...entry } of rows) {
-    let history = histories.get(vmId);
-    if (!history) histories.set(vmId, (history = []));
-    history.push({ ...entry, at: epochSeconds(occurredAt) });
-  }
+  const histories = await loadHistories(db, isNull(vms.deletedAt));
   const byLabels = new Map<string, InfrastructureCost>();
   for (const history of histories.values()) {
     const latest = history.reduce((newest, entry) => (entry.version > newest.version ? entry : newest));

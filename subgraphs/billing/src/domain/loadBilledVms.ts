@@ -1,4 +1,4 @@
-import { and, asc, eq, gte, inArray, isNull, lt, or } from 'drizzle-orm';
+import { and, asc, eq, gte, inArray, isNull, lt, or, type SQL } from 'drizzle-orm';
 import type { Executor } from '../db/createDatabase.ts';
 import { vmHistory, vms } from '../db/schema.ts';
 import { billableSegments, type BillableSegment, type VmHistoryEntry } from './billableSegments.ts';
@@ -27,8 +27,20 @@ export async function loadBilledVms(db: Executor, tenantId: string, window: { fr
   );
   const rows = await db.select().from(vms).where(existedInWindow).orderBy(asc(vms.createdAt), asc(vms.vmId));
   if (rows.length === 0) return [];
-  // One join instead of a list of ids: the same VMs' history, only the columns billing needs.
-  const historyRows = await db
+  // One join instead of a list of ids: the same VMs' history.
+  const byVm = await loadHistories(db, and(eq(vmHistory.tenantId, tenantId), existedInWindow));
+  return rows.map((vm) => {
+    const history = byVm.get(vm.vmId) ?? [];
+    return { vm, history, segments: billableSegments(history) };
+  });
+}
+
+/**
+ * The history of every VM matching `where` (over `vm_history` joined with `vms`), grouped by VM id,
+ * with only the columns billing needs.
+ */
+export async function loadHistories(db: Executor, where: SQL | undefined): Promise<Map<string, VmHistoryEntry[]>> {
+  const rows = await db
     .select({
       vmId: vmHistory.vmId,
       version: vmHistory.version,
@@ -47,29 +59,12 @@ export async function loadBilledVms(db: Executor, tenantId: string, window: { fr
     })
     .from(vmHistory)
     .innerJoin(vms, eq(vms.vmId, vmHistory.vmId))
-    .where(and(eq(vmHistory.tenantId, tenantId), existedInWindow));
-  const byVm = new Map<string, VmHistoryEntry[]>();
-  for (const row of historyRows) {
-    let list = byVm.get(row.vmId);
-    if (!list) byVm.set(row.vmId, (list = []));
-    list.push({
-      version: row.version,
-      at: epochSeconds(row.occurredAt),
-      status: row.status,
-      provider: row.provider,
-      region: row.region,
-      instanceType: row.instanceType,
-      image: row.image,
-      hasProviderResource: row.hasProviderResource,
-      spot: row.spot,
-      computeMicrosPerHour: row.computeMicrosPerHour,
-      computePriced: row.computePriced,
-      diskGb: row.diskGb,
-      diskMicrosPerGbMonth: row.diskMicrosPerGbMonth,
-    });
+    .where(where);
+  const histories = new Map<string, VmHistoryEntry[]>();
+  for (const { vmId, occurredAt, ...entry } of rows) {
+    let history = histories.get(vmId);
+    if (!history) histories.set(vmId, (history = []));
+    history.push({ ...entry, at: epochSeconds(occurredAt) });
   }
-  return rows.map((vm) => {
-    const history = byVm.get(vm.vmId) ?? [];
-    return { vm, history, segments: billableSegments(history) };
-  });
+  return histories;
 }
