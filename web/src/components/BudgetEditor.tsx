@@ -1,7 +1,7 @@
 import { CreateBudgetDocument, DeleteBudgetDocument, UpdateBudgetDocument, type BudgetAction, type BudgetFieldsFragment, type ThresholdBasis } from '@novacron/sdk';
 import { useId, useState, type FormEvent } from 'react';
 import { useMutation } from 'urql';
-import { describeErrors, ErrorMessage } from './ErrorMessage.tsx';
+import { ErrorMessage, fieldErrorsOf } from './ErrorMessage.tsx';
 import { ConfirmDialog } from './ConfirmDialog.tsx';
 import { parseBudgetForm, type BudgetFormValues } from '../graphql/budgetForm.ts';
 import type { FieldErrors } from '../graphql/validation.ts';
@@ -54,9 +54,7 @@ export function BudgetEditor({ budget, onDone }: BudgetEditorProps) {
     const result = budget ? await updateBudget({ id: budget.id, input }) : await createBudget({ input });
     if (result.error) {
       setServerError(result.error);
-      const byField: FieldErrors = {};
-      for (const entry of describeErrors(result.error)) if (entry.field) byField[entry.field] = `${entry.code}: ${entry.message}`;
-      setFieldErrors(byField);
+      setFieldErrors(fieldErrorsOf(result.error));
       return;
     }
     onDone();

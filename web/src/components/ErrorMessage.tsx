@@ -23,6 +23,13 @@ export function describeErrors(error: unknown): ShownError[] {
   return [{ message: error instanceof Error ? error.message : String(error), code: 'INTERNAL_SERVER_ERROR' }];
 }
 
+/** The errors that name a field, keyed by it (`CODE: message`), to show beside the form's fields. */
+export function fieldErrorsOf(error: unknown): Partial<Record<string, string>> {
+  const byField: Partial<Record<string, string>> = {};
+  for (const entry of describeErrors(error)) if (entry.field) byField[entry.field] = `${entry.code}: ${entry.message}`;
+  return byField;
+}
+
 /** An alert listing each error with its code (and the field it names). */
 export function ErrorMessage({ error }: { error: unknown }) {
   const errors = describeErrors(error);

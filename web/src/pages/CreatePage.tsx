@@ -2,7 +2,7 @@ import { CreateVmDocument, ProvidersDocument, type OperationFieldsFragment } fro
 import { useId, useMemo, useRef, useState, type FormEvent } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { Link } from 'wouter';
-import { describeErrors, ErrorMessage } from '../components/ErrorMessage.tsx';
+import { ErrorMessage, fieldErrorsOf } from '../components/ErrorMessage.tsx';
 import { OperationProgress } from '../components/OperationProgress.tsx';
 import { StatusBadge } from '../components/StatusBadge.tsx';
 import { SuggestPlacement } from '../components/SuggestPlacement.tsx';
@@ -68,9 +68,7 @@ export function CreatePage() {
     if (result.error) {
       setServerError(result.error);
       // Show the server's field errors next to their fields too.
-      const byField: FieldErrors = {};
-      for (const entry of describeErrors(result.error)) if (entry.field) byField[entry.field] = `${entry.code}: ${entry.message}`;
-      setFieldErrors(byField);
+      setFieldErrors(fieldErrorsOf(result.error));
       return;
     }
     if (result.data) setOperation(result.data.createVM);
