@@ -10,3 +10,4 @@ export type { EventFeedEntry } from './EventFeedEntry.ts';
 export { createFeedFetcher, FeedError } from './fetchEventFeed.ts';
 export type { FeedEntry, FeedFetcher, FeedPage, FeedRead } from './fetchEventFeed.ts';
 export type { VmPayload as VmStreamPayload, VmStreamEvent } from './vmStream.ts';
+export { toVmStreamEvent } from './vmStream.ts';

@@ -2,6 +2,7 @@
  * The vms subgraph's `vm` stream as followers receive it (`_eventFeed(stream: "vm", withPayload: true)`):
  * the contract between vms and every subgraph that projects VM facts (placement, metrics, billing).
  */
+import type { EventFeedEntry } from './EventFeedEntry.ts';
 
 /** The VM row right after a change. */
 export interface VmPayload {
@@ -44,4 +45,18 @@ export interface VmStreamEvent {
   /** ISO date-time. */
   occurredAt: string;
   payload: VmPayload;
+}
+
+/** A followed vms `vm` feed entry (read with its payload) as the contract above: the VM after the change. */
+export function toVmStreamEvent(entry: EventFeedEntry): VmStreamEvent {
+  if (!entry.payload) throw new Error(`vms event ${entry.cursor} came without its payload`);
+  return {
+    cursor: entry.cursor,
+    tenantId: entry.tenantId,
+    entityId: entry.entityId,
+    type: entry.type as VmStreamEvent['type'],
+    version: entry.version,
+    occurredAt: entry.occurredAt,
+    payload: entry.payload as unknown as VmPayload,
+  };
 }

@@ -12,7 +12,7 @@ import { maintainPartitions } from './domain/retention.ts';
 import { rollUpPending } from './domain/rollUpPending.ts';
 import { metricsOutbox } from './domain/sampleStream.ts';
 import { startBackgroundJobs } from './domain/startBackgroundJobs.ts';
-import { toVmEvent } from './domain/toVmEvent.ts';
+import { toVmStreamEvent } from '@novacron/events';
 import { handleOtlpRequest } from './otlp/handleOtlpRequest.ts';
 import { resolvers } from './resolvers/index.ts';
 
@@ -78,7 +78,7 @@ function startMetricsTasks(kit: KitServices, services: MetricsServices, provider
     db: services.db,
     source: { subgraph: 'vms', stream: 'vm' },
     feed: kit.subgraphs.feed('vms', 'metrics/follower'),
-    apply: (tx, entries) => applyVmEvents(tx, entries.map(toVmEvent)),
+    apply: (tx, entries) => applyVmEvents(tx, entries.map(toVmStreamEvent)),
     logger: kit.logger,
     pollIntervalMs: config.collector.followPollIntervalMs,
     signals: config.events.redisUrl ? { redisUrl: config.events.redisUrl, redisPrefix: config.events.redisPrefix } : { databaseUrl: config.databaseUrl },

@@ -4,7 +4,8 @@ import { loadTypeDefs, startStreamFollower, startSubgraph, type KitServices, typ
 import type { PlacementConfig } from './config.ts';
 import type { PlacementServices, RequestContext } from './context.ts';
 import { createDatabase } from './db/createDatabase.ts';
-import { createVmUsageProjection, toVmEvent } from './domain/applyVmEvents.ts';
+import { toVmStreamEvent } from '@novacron/events';
+import { createVmUsageProjection } from './domain/applyVmEvents.ts';
 import { loadPlacementState } from './domain/loadPlacementState.ts';
 import { createPlacementStateCache } from './domain/placementStateCache.ts';
 import { expireReservations } from './domain/reserveCapacity.ts';
@@ -36,7 +37,7 @@ function followVms(kit: KitServices, services: PlacementServices): Stoppable {
     feed: kit.subgraphs.feed('vms', 'placement/follower'),
     // Usage and outcomes change: cached tenant states go (a request racing this commit may keep the old one for PLACEMENT_STATE_MAX_AGE_MS).
     apply: async (tx, entries) => {
-      await project(tx as never, entries.map(toVmEvent));
+      await project(tx as never, entries.map(toVmStreamEvent));
       services.stateCache.invalidate();
     },
     logger: kit.logger,

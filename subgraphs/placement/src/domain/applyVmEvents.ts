@@ -1,26 +1,12 @@
 import { inArray, sql } from 'drizzle-orm';
 import type { Catalog } from '@novacron/catalog';
-import type { EventFeedEntry, VmStreamEvent, VmStreamPayload } from '@novacron/events';
+import type { VmStreamEvent, VmStreamPayload } from '@novacron/events';
 import type { Executor } from '../db/createDatabase.ts';
 import { createOutcomes, vmUsage } from '../db/schema.ts';
 import { confirmReservations } from './reserveCapacity.ts';
 
 /** One followed event of the vms `vm` stream: the contract @novacron/events declares for every follower. */
 export type VmEvent = VmStreamEvent;
-
-/** A followed feed entry as the projection reads it (the kit's entries carry the VM row as `payload`). */
-export function toVmEvent(entry: EventFeedEntry): VmEvent {
-  if (!entry.payload) throw new Error(`vms event ${entry.cursor} came without its payload`);
-  return {
-    cursor: entry.cursor,
-    tenantId: entry.tenantId,
-    entityId: entry.entityId,
-    type: entry.type as VmEvent['type'],
-    version: entry.version,
-    occurredAt: entry.occurredAt,
-    payload: entry.payload as unknown as VmStreamPayload,
-  };
-}
 
 /** Statuses a create passes through before the VM runs; leaving them for RUNNING is a successful create. */
 const creatingStatuses = new Set(['PENDING', 'PROVISIONING']);
