@@ -93,4 +93,40 @@ describe('stream follower', () => {
     await Promise.all(replicas.map((replica) => replica.stop()));
     expect((await projection('shared')).reduce((sum, row) => sum + row.applied, 0)).toBe(320);
   });
+
+  it('is not caught up while committed events wait behind an older open transaction, and applies them soon after it commits', async () => {
+    await stream.sql.unsafe(`create table ${schema}.held (entity_id text primary key, applied integer not null, last_version integer not null)`);
+    const feed = inProcessFeed(stream.outbox, stream.db);
+    let heldBackReads = 0;
+    const counting: FeedFetcher = async (read) => {
+      const page = await feed(read);
+      if (page.heldBack) heldBackReads += 1;
+      return page;
+    };
+    // A long poll interval: only the held-back re-reads can bring the events in while the test waits.
+    const follower = startStreamFollower({ name: 'held', schema, db: stream.db, source: { subgraph: schema, stream: 'note' }, feed: counting, apply: countInto(`${schema}.held`), logger, pollIntervalMs: 60_000 });
+    await follower.caughtUp();
+    const open = await stream.sql.reserve();
+    try {
+      await open`begin`;
+      await open.unsafe(`insert into ${schema}.note_events (tenant_id, entity_id, keys, version, type, payload) values ('alpha', 'h-1', '{h-1}', 1, 'WRITTEN', '{}')`);
+      await stream.db.transaction((tx) => stream.outbox.append(tx, 'note', { tenantId: 'alpha', entityId: 'h-2', version: 1, type: 'WRITTEN', payload: {} }));
+      let caught = false;
+      const caughtUp = follower.caughtUp().then(() => {
+        caught = true;
+      });
+      await waitFor(() => heldBackReads >= 2);
+      expect(caught).toBe(false);
+      await open`commit`;
+      await caughtUp;
+    } finally {
+      open.release();
+    }
+    await follower.stop();
+    const held = (await projection('held')).filter((row) => row.entity_id.startsWith('h-'));
+    expect(held).toEqual([
+      { entity_id: 'h-1', applied: 1, last_version: 1 },
+      { entity_id: 'h-2', applied: 1, last_version: 1 },
+    ]);
+  });
 });

@@ -53,6 +53,8 @@ export interface StreamFollower {
   stop(): Promise<void>;
 }
 
+const heldBackMinDelayMs = 25;
+
 /** Starts following; returns at once (the first read happens in the background). */
 export function startStreamFollower(options: StreamFollowerOptions): StreamFollower {
   const batchSize = options.batchSize ?? 500;
@@ -62,6 +64,12 @@ export function startStreamFollower(options: StreamFollowerOptions): StreamFollo
   let stopped = false;
   let appliedCount = 0;
   let wake: (() => void) | null = null;
+  // A signal or caughtUp() that arrives while a read is under way must not wait for the next poll.
+  let wokenDuringRead = false;
+  const poke = () => {
+    if (wake) wake();
+    else wokenDuringRead = true;
+  };
   let waiters: (() => void)[] = [];
   let failures = 0;
   let signals: EventSignalSource | null = null;
@@ -71,11 +79,15 @@ export function startStreamFollower(options: StreamFollowerOptions): StreamFollo
     return row?.cursor ?? null;
   };
 
-  /** Reads and applies one batch; true when the source has more right now. */
-  const step = async (): Promise<boolean> => {
+  /**
+   * Reads and applies one batch. `more`: the source has more right now; `heldBack`: committed events wait
+   * behind an older transaction still in flight (their signal is already spent, so read again soon).
+   */
+  const step = async (): Promise<'more' | 'heldBack' | 'idle'> => {
     const cursor = (await readCursor(options.db, false)) ?? origin;
     const page = await options.feed({ stream: options.source.stream, after: cursor, first: batchSize, withPayload: true });
-    if (page.entries.length === 0) return false;
+    const rest = page.heldBack ? 'heldBack' : 'idle';
+    if (page.entries.length === 0) return rest;
     await options.db.transaction(async (tx) => {
       await tx.execute(sql`insert into ${table} (name, cursor) values (${options.name}, ${origin}) on conflict (name) do nothing`);
       // Another replica may have applied this batch meanwhile: apply only from where the cursor stands.
@@ -84,27 +96,32 @@ export function startStreamFollower(options: StreamFollowerOptions): StreamFollo
       await tx.execute(sql`update ${table} set cursor = ${page.endCursor}, updated_at = now() where name = ${options.name}`);
     });
     appliedCount += page.entries.length;
-    return page.entries.length === batchSize;
+    return page.entries.length === batchSize ? 'more' : rest;
   };
 
   const loop = async () => {
+    let heldBackDelayMs = 0;
     while (!stopped) {
-      let more = false;
+      let result: Awaited<ReturnType<typeof step>> = 'idle';
       // Only a read that started after caughtUp() was called can prove the follower caught up.
       const pending = waiters;
       waiters = [];
+      wokenDuringRead = false;
       try {
-        more = await step();
+        result = await step();
         if (failures > 0) options.logger.info({ follower: options.name }, 'stream follower recovered');
         failures = 0;
       } catch (error) {
         failures += 1;
         if (failures === 1 || failures % 30 === 0) options.logger.warn({ err: error, follower: options.name, failures }, 'stream follower cannot read or apply; retrying');
       }
-      if (more || failures > 0) waiters.push(...pending);
+      // Held-back events are committed: the follower has not caught up until it has applied them.
+      if (result !== 'idle' || failures > 0) waiters.push(...pending);
       else for (const resolve of pending) resolve();
-      if (more) continue;
-      const delay = failures === 0 ? pollIntervalMs : Math.min(pollIntervalMs * 2 ** Math.min(failures, 5), 30_000);
+      if (result === 'more' || (wokenDuringRead && failures === 0)) continue;
+      // Held back: re-read after 25 ms, doubling up to the poll interval while the old transaction lasts.
+      heldBackDelayMs = result === 'heldBack' ? Math.min(Math.max(heldBackDelayMs * 2, heldBackMinDelayMs), pollIntervalMs) : 0;
+      const delay = failures > 0 ? Math.min(pollIntervalMs * 2 ** Math.min(failures, 5), 30_000) : heldBackDelayMs || pollIntervalMs;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, delay);
         wake = () => {
@@ -121,7 +138,7 @@ export function startStreamFollower(options: StreamFollowerOptions): StreamFollo
     signals = createEventSignalSource({
       ...options.signals,
       onSignal: (stream) => {
-        if (stream === streamName) wake?.();
+        if (stream === streamName) poke();
       },
     });
     signals.ready.catch((error: unknown) => options.logger.warn({ err: error, follower: options.name }, 'no event signals; polling'));
@@ -131,7 +148,7 @@ export function startStreamFollower(options: StreamFollowerOptions): StreamFollo
     caughtUp: () =>
       new Promise<void>((resolve) => {
         waiters.push(resolve);
-        wake?.();
+        poke();
       }),
     applied: () => appliedCount,
     stop: async () => {
