@@ -1,17 +1,12 @@
+import { testSubgraphConfig } from '@novacron/subgraph-kit/testing';
 import type { VmsConfig } from '../../src/config.ts';
 
 /** A configuration for tests: port 0, no simulated latency, short leases. */
 export function testConfig(databaseUrl: string, overrides: Partial<VmsConfig> = {}): VmsConfig {
+  const base = testSubgraphConfig('vms', databaseUrl, overrides.security?.keysDir ?? '');
   return {
-    name: 'vms',
-    host: '127.0.0.1',
-    port: 0,
-    metricsPort: 0,
-    databaseUrl,
-    production: false,
-    security: { internalTokenPublicKeyPem: undefined, internalTokenPrivateKeyPem: undefined, internalTokenKeyId: 'internal-1', credentialKeys: undefined, credentialActiveKeyId: undefined, keysDir: overrides.security?.keysDir ?? '' },
-    events: { redisUrl: undefined, redisPrefix: 'novacron-test', retentionSeconds: 86_400, pruneIntervalMs: 60_000 },
-    subgraphUrls: { vms: 'http://127.0.0.1:0/graphql' },
+    ...base,
+    security: { ...base.security, credentialKeys: undefined, credentialActiveKeyId: undefined },
     simulated: { latencyMs: { min: 0, max: 0 }, capacityPerRegion: 1_000 },
     reconcile: { intervalMs: 0 },
     worker: {
