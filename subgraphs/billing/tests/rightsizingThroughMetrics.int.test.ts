@@ -6,6 +6,7 @@ import { start as startMetrics, type RunningMetricsSubgraph } from '@novacron/me
 import type { MetricsConfig } from '@novacron/metrics/config';
 import { applyVmEvents as projectIntoMetrics, defaultRetention, rollUpPending } from '@novacron/metrics/storage';
 import { createLogger } from '@novacron/server-kit';
+import { testSubgraphConfig } from '@novacron/subgraph-kit/testing';
 import { createTestDatabase, type TestDatabase } from '@novacron/testing';
 import { createDatabase } from '../src/db/createDatabase.ts';
 import { applyVmEvents } from '../src/domain/applyVmEvents.ts';
@@ -95,14 +96,7 @@ async function ingest(vmId: string, sampling: Sampling): Promise<number> {
 
 function metricsConfig(databaseUrl: string, keysDir: string): MetricsConfig {
   return {
-    name: 'metrics',
-    host: '127.0.0.1',
-    port: 0,
-    metricsPort: 0,
-    databaseUrl,
-    production: false,
-    security: { internalTokenPublicKeyPem: undefined, internalTokenPrivateKeyPem: undefined, internalTokenKeyId: 'internal-1', keysDir },
-    events: { redisUrl: undefined, redisPrefix: 'novacron-test', retentionSeconds: 86_400, pruneIntervalMs: 60_000 },
+    ...testSubgraphConfig('metrics', databaseUrl, keysDir),
     subgraphUrls: { metrics: 'http://127.0.0.1:1/graphql', vms: 'http://127.0.0.1:1/graphql' },
     collector: { intervalMs: 60_000, simulatedIntervalMs: 60_000, followPollIntervalMs: 60_000 },
     rollupIntervalMs: 60_000,
