@@ -4,7 +4,14 @@
  * 50 concurrent closed-loop clients, with `{ __typename }` against the same process as the same-run
  * baseline. Goal: p95 ≤ 5 ms at the subgraph, ≤ 15 ms through the gateway.
  *
- *   npm run -w @novacron/bench bench:placement -- [--count 5000] [--concurrency 50] [--warmup 1000] [--rounds 2] [--cpu-profile-dir DIR]
+ *   npm run -w @novacron/bench bench:placement -- [--count 5000] [--concurrency 50] [--warmup 1000] [--rounds 2]
+ *     [--placement-response-cache on|off] [--cpu-profile-dir DIR]
+ *
+ * Caches: the placement subgraph's tenant-state cache (PLACEMENT_STATE_MAX_AGE_MS, default 1 s) is on in
+ * every run; its placementOptions response cache (PLACEMENT_RESPONSE_CACHE, answered before Apollo) is
+ * on unless `--placement-response-cache off`; the gateway's response cache (RESPONSE_CACHE) is off: it
+ * is invalidated per tenant on the tenant's events and mutations, but placementOptions also changes with
+ * other tenants' create outcomes, which reach no gateway stream (docs/benchmarks.md).
  */
 import { writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
@@ -21,9 +28,13 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '50' },
     warmup: { type: 'string', default: '1000' },
     rounds: { type: 'string', default: '2' },
+    'placement-response-cache': { type: 'string', default: 'on' },
     'cpu-profile-dir': { type: 'string' },
   },
 });
+const placementResponseCache = values['placement-response-cache'] === 'on';
+if (!['on', 'off'].includes(values['placement-response-cache'])) throw new Error('--placement-response-cache is on or off');
+const caches = `placement state cache on (1 s), placement response cache ${placementResponseCache ? 'on' : 'off'}, gateway response cache off`;
 const count = Number(values.count);
 const concurrency = Number(values.concurrency);
 const warmup = Number(values.warmup);
@@ -60,7 +71,7 @@ async function measure(url: string, headers: Record<string, string>, body: strin
 }
 
 const log = (line: string) => console.error(line);
-const platform = await startPlacementBenchPlatform(log, values['cpu-profile-dir']);
+const platform = await startPlacementBenchPlatform(log, values['cpu-profile-dir'], { PLACEMENT_RESPONSE_CACHE: String(placementResponseCache), RESPONSE_CACHE: 'false' });
 const rows: string[] = [];
 try {
   const sample = await fetch(platform.gatewayUrl, { method: 'POST', headers: { ...platform.gatewayHeaders, 'content-type': 'application/json' }, body: placementQuery });
@@ -92,7 +103,7 @@ if (profileDir) {
   await writeFile(join(profileDir, 'bench-phases.json'), `${JSON.stringify({ roles, phases } satisfies ProfilePhases, null, 2)}\n`);
   log(`profiles in ${profileDir}: node summarizeCpuProfiles.ts ${profileDir} --phase 1-gateway-placementOptions`);
 }
-console.log(`\nplacementOptions benchmark: ${concurrency} concurrent clients, ${count} measured requests per series after ${warmup} warm-up, ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}\n`);
+console.log(`\nplacementOptions benchmark: ${concurrency} concurrent clients, ${count} measured requests per series after ${warmup} warm-up, ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}; ${caches}\n`);
 console.log('| round | at | query | requests | p50 ms | p95 ms | p99 ms | req/s | failed |');
 console.log('|---|---|---|---|---|---|---|---|---|');
 for (const row of rows) console.log(row);

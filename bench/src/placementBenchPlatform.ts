@@ -35,7 +35,7 @@ async function waitForReady(url: string, child: ChildProcess, name: string): Pro
  * processes (the shipped topology, without the vms workers: no VM is created), the gateway planning
  * over the committed supergraph with both subgraphs' URLs overridden.
  */
-export async function startPlacementBenchPlatform(log: (line: string) => void, cpuProfileDir?: string): Promise<PlacementBenchPlatform> {
+export async function startPlacementBenchPlatform(log: (line: string) => void, cpuProfileDir?: string, extraEnv: Record<string, string> = {}): Promise<PlacementBenchPlatform> {
   const cleanups: (() => Promise<void>)[] = [];
   const stop = async () => {
     while (cleanups.length > 0) await cleanups.pop()!().catch((error: unknown) => log(`clean-up failed: ${String(error)}`));
@@ -73,6 +73,8 @@ export async function startPlacementBenchPlatform(log: (line: string) => void, c
       INTERNAL_TOKEN_KEY_ID: keys.internal.keyId,
       INTERNAL_TOKEN_PUBLIC_KEY: keys.internal.publicKeyPem,
       CREDENTIALS_KEYS: `bench-1:${randomBytes(32).toString('base64')}`,
+      // Which caches run is the caller's choice (the bench prints it).
+      ...extraEnv,
     };
     const startChild = async (name: string, entry: string, readyUrl: string) => {
       // With a profile folder, each process writes a V8 CPU profile there when it stops (adds overhead),

@@ -18,6 +18,11 @@ export interface GraphQLHttpServerOptions<TContext extends BaseContext> {
   /** Extra raw endpoints by path (`/v1/metrics`), each handling the request itself (method, body, answer). */
   routes?: Record<string, (request: IncomingMessage, response: ServerResponse) => Promise<void>>;
   path?: string;
+  /**
+   * Answers a POST before Apollo Server parses, validates and executes it (a response cache), given the
+   * JSON body; null lets Apollo serve it. It must apply the same caller checks as `context`.
+   */
+  answerEarly?: (request: IncomingMessage, body: unknown) => Promise<string | null>;
   /** Serves a request for any other path (a web app, …); answering false leaves the 404. */
   handleOther?: (request: IncomingMessage, response: ServerResponse, url: URL) => Promise<boolean>;
 }
@@ -80,8 +85,18 @@ async function serveGraphQL<TContext extends BaseContext>(
   for (const [key, value] of Object.entries(request.headers)) {
     if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
   }
+  const parsed = parseBody(body, headers);
+  if (options.answerEarly && request.method === 'POST' && typeof parsed === 'object' && parsed !== null) {
+    const answer = await options.answerEarly(request, parsed);
+    if (answer !== null) {
+      response.statusCode = 200;
+      response.setHeader('content-type', 'application/json; charset=utf-8');
+      response.end(answer);
+      return;
+    }
+  }
   const result = await options.apollo.executeHTTPGraphQLRequest({
-    httpGraphQLRequest: { method: request.method?.toUpperCase() ?? 'GET', headers, search: url.search, body: parseBody(body, headers) },
+    httpGraphQLRequest: { method: request.method?.toUpperCase() ?? 'GET', headers, search: url.search, body: parsed },
     context: () => options.context(request),
   });
   for (const [key, value] of result.headers) response.setHeader(key, value);

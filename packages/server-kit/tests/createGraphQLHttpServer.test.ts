@@ -44,4 +44,29 @@ describe('createGraphQLHttpServer', () => {
     expect((await fetch(new URL('/nope', running.url))).status).toBe(404);
     expect((await post('{not json')).status).toBe(400);
   });
+
+  it('lets answerEarly answer a JSON POST before Apollo, and Apollo serve what it declines', async () => {
+    const seen: unknown[] = [];
+    const server = createGraphQLHttpServer({
+      apollo,
+      logger: createLogger('test', 'silent'),
+      context: async () => ({}),
+      ready: async () => true,
+      answerEarly: async (_request, body) => (seen.push(body), (body as { query: string }).query.includes('early') ? '{"data":{"hello":"from the cache"}}' : null),
+    });
+    const early = await listen(server, 0);
+    try {
+      const send = (query: string, contentType = 'application/json') => fetch(early.url, { method: 'POST', headers: { 'content-type': contentType }, body: JSON.stringify({ query }) });
+      const cached = await send('query early { hello(name: "x") }');
+      expect(cached.headers.get('content-type')).toBe('application/json; charset=utf-8');
+      expect(await cached.json()).toEqual({ data: { hello: 'from the cache' } });
+      expect(await (await send('{ hello(name: "apollo") }')).json()).toEqual({ data: { hello: 'hello apollo' } });
+      // A body that is not JSON never reaches it (Apollo answers it, here refusing the content type).
+      expect((await send('query early { hello(name: "x") }', 'text/plain')).status).toBe(400);
+      expect(seen).toEqual([{ query: 'query early { hello(name: "x") }' }, { query: '{ hello(name: "apollo") }' }]);
+    } finally {
+      await early.close();
+    }
+  });
 });
+

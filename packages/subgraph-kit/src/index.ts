@@ -7,7 +7,7 @@ export type { Stoppable } from '@novacron/server-kit';
 export { loadSubgraphConfig, readPem } from './SubgraphConfig.ts';
 export type { SubgraphConfig } from './SubgraphConfig.ts';
 export { kitTypeDefs, loadTypeDefs, startSubgraph } from './startSubgraph.ts';
-export type { KitServices, RequestPrincipal, RunningSubgraph, StartSubgraphOptions } from './startSubgraph.ts';
+export type { EarlyResponses, KitServices, PostedRequest, RequestPrincipal, RunningSubgraph, StartSubgraphOptions } from './startSubgraph.ts';
 export { loadSubgraphSecurity } from './loadSubgraphSecurity.ts';
 export type { SubgraphSecurity } from './loadSubgraphSecurity.ts';
 export { createSubgraphClient } from './createSubgraphClient.ts';

@@ -10,7 +10,7 @@ import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
-import { concatAST, parse, type DocumentNode } from 'graphql';
+import { concatAST, parse, type DocumentNode, type OperationDefinitionNode } from 'graphql';
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import { internalTokenHeader, type InternalPrincipal } from '@novacron/auth';
 import { createSql, isTransientDatabaseError, migrate, type Sql } from '@novacron/db';
@@ -78,8 +78,30 @@ export interface StartSubgraphOptions<TServices, TContext> {
   ready?(services: TServices): Promise<boolean>;
   /** Largest accepted request body; default 1 MB. */
   maxBodyBytes?: number;
+  /** A response cache answered before Apollo Server parses a request (see {@link EarlyResponses}). */
+  earlyResponses?(services: TServices): EarlyResponses<TContext> | null;
   /** Extra HTTP endpoints beside GraphQL (metrics' OTLP `/v1/metrics`); each checks its own caller. */
   routes?(services: TServices): Record<string, (request: IncomingMessage, response: ServerResponse) => Promise<void>>;
+}
+
+/** A GraphQL request as posted (`query`, `operationName`, `variables`; no `extensions`). */
+export interface PostedRequest {
+  query: string;
+  operationName?: string | null;
+  variables?: Record<string, unknown> | null;
+}
+
+/**
+ * A subgraph's response cache, served before Apollo Server parses, validates and executes (Apollo's own
+ * per-request cost was above the placement benchmark's goal). `lookup` runs after the internal token is
+ * verified, so only a verified caller reaches it; `store` sees every query Apollo answered without
+ * errors and decides itself what may be served again, to whom and for how long.
+ */
+export interface EarlyResponses<TContext> {
+  /** The response body to send for this request of this caller, or null to let Apollo serve it. */
+  lookup(caller: RequestPrincipal, request: PostedRequest): string | null;
+  /** Offers what Apollo answered (the serialized body) for a query without errors. */
+  store(context: TContext, operation: OperationDefinitionNode, request: PostedRequest, body: string): void;
 }
 
 /** A running subgraph. */
@@ -104,6 +126,30 @@ function useInputInspection(): ApolloServerPlugin {
         async didResolveOperation({ document, request }) {
           const error = inspectInputs(document, request.variables, { maxVariableNodes: 10_000, revealThresholds: false });
           if (error) throw error;
+        },
+      };
+    },
+  };
+}
+
+/** The posted request, when it is a plain one a response cache may key on (a query string, no extensions). */
+function postedRequest(body: unknown): PostedRequest | null {
+  const posted = body as { query?: unknown; operationName?: unknown; variables?: unknown; extensions?: unknown };
+  if (typeof posted.query !== 'string' || posted.extensions !== undefined) return null;
+  if (posted.operationName !== undefined && posted.operationName !== null && typeof posted.operationName !== 'string') return null;
+  if (posted.variables !== undefined && posted.variables !== null && (typeof posted.variables !== 'object' || Array.isArray(posted.variables))) return null;
+  return posted as PostedRequest;
+}
+
+/** Offers each error-free query result to the subgraph's early responses. */
+function useEarlyResponseStore<TContext extends object>(responses: EarlyResponses<TContext>): ApolloServerPlugin<TContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ contextValue, operation, request, response }) {
+          if (operation?.operation !== 'query' || response.body.kind !== 'single' || response.body.singleResult.errors) return;
+          const posted = postedRequest(request);
+          if (posted) responses.store(contextValue, operation, posted, JSON.stringify(response.body.singleResult));
         },
       };
     },
@@ -137,6 +183,7 @@ export async function startSubgraph<TServices, TContext extends object>(options:
     };
     // Request duration and errors; the health score reads readiness and the server-side error ratio.
     const requestMetrics = useRequestMetrics({ metrics, health: createHealthScore({ metrics, component: config.name, ready }) });
+    const earlyResponses = options.earlyResponses?.(services) ?? null;
     const apollo = new ApolloServer<TContext>({
       schema: buildSubgraphSchema({ typeDefs: concatAST([options.typeDefs, kitTypeDefs]), resolvers: resolvers as GraphQLResolverMap<unknown> }),
       introspection: !config.production,
@@ -150,7 +197,7 @@ export async function startSubgraph<TServices, TContext extends object>(options:
       // Cache control off: no subgraph sets cache hints, and its per-field hook made Apollo wrap every
       // resolver (among the hottest functions of the metrics bench's `VM.metrics` profile, and about a
       // tenth of the placement subgraph's CPU in its benchmark).
-      plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled(), useInputInspection(), requestMetrics],
+      plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled(), useInputInspection(), requestMetrics, ...(earlyResponses ? [useEarlyResponseStore(earlyResponses)] : [])],
     });
     await apollo.start();
     stack.push(() => apollo.stop());
@@ -161,16 +208,16 @@ export async function startSubgraph<TServices, TContext extends object>(options:
       routes: options.routes?.(services),
       // A subgraph trusts only NovaCron: every request, `_service` and `_entities` included, must carry
       // an internal token addressed to this subgraph; there is no other way in.
-      context: async (request) => {
-        const header = request.headers[internalTokenHeader];
-        const token = Array.isArray(header) ? header[0] : header;
-        if (!token) throw unauthenticated('this subgraph accepts requests from the NovaCron gateway only');
-        const principal = await security.verifyInternalToken(token).catch(() => {
-          throw unauthenticated('invalid internal token');
-        });
-        const tenantId = principal.kind === 'user' ? principal.identity.tenantId : '';
-        return options.context({ principal, tenantId }, services);
-      },
+      context: async (request) => options.context(await verifyCaller(security, request), services),
+      // The same check first (verified tokens are memoized); a refused caller falls through to Apollo, which refuses it with its code.
+      answerEarly: earlyResponses
+        ? async (request, body) => {
+            const posted = postedRequest(body);
+            if (!posted) return null;
+            const caller = await verifyCaller(security, request).catch(() => null);
+            return caller ? earlyResponses.lookup(caller, posted) : null;
+          }
+        : undefined,
       ready,
     });
     const running = await listen(server, config.port, config.host);
@@ -210,6 +257,17 @@ export async function startSubgraph<TServices, TContext extends object>(options:
     await stopAll();
     throw error;
   }
+}
+
+/** The caller of a request, from its internal token addressed to this subgraph; throws UNAUTHENTICATED. */
+async function verifyCaller(security: SubgraphSecurity, request: IncomingMessage): Promise<RequestPrincipal> {
+  const header = request.headers[internalTokenHeader];
+  const token = Array.isArray(header) ? header[0] : header;
+  if (!token) throw unauthenticated('this subgraph accepts requests from the NovaCron gateway only');
+  const principal = await security.verifyInternalToken(token).catch(() => {
+    throw unauthenticated('invalid internal token');
+  });
+  return { principal, tenantId: principal.kind === 'user' ? principal.identity.tenantId : '' };
 }
 
 /** Refused before any resolver runs, with the registry's HTTP status. */

@@ -18,6 +18,8 @@ export interface PlacementConfig extends SubgraphConfig {
     reservationSweepIntervalMs: number;
     /** placementOptions ranks against a tenant state at most this old (see placementStateCache.ts); 0 loads it per request. */
     stateMaxAgeMs: number;
+    /** Serve repeated placementOptions queries from a response cache before Apollo parses them (needs stateMaxAgeMs > 0). */
+    responseCache: boolean;
     /** Follow the vms `vm` stream into the usage projection (off only in tests that feed it themselves). */
     followVms: boolean;
   };
@@ -33,6 +35,7 @@ export function loadConfig(): PlacementConfig {
       reservationTtlSeconds: readEnv.int('PLACEMENT_RESERVATION_TTL_SECONDS', 900),
       reservationSweepIntervalMs: readEnv.int('PLACEMENT_RESERVATION_SWEEP_INTERVAL_MS', 30_000),
       stateMaxAgeMs: readEnv.int('PLACEMENT_STATE_MAX_AGE_MS', 1000),
+      responseCache: readEnv.bool('PLACEMENT_RESPONSE_CACHE', true),
       followVms: readEnv.bool('PLACEMENT_FOLLOW_VMS', true),
     },
   });

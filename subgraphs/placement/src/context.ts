@@ -2,7 +2,8 @@ import type { InternalPrincipal } from '@novacron/auth';
 import type { Catalog } from '@novacron/catalog';
 import type { PlacementConfig } from './config.ts';
 import type { Database } from './db/createDatabase.ts';
-import type { PlacementStateCache } from './domain/placementStateCache.ts';
+import type { PlacementStateCache, StateLease } from './domain/placementStateCache.ts';
+import type { PlacementResponseCache } from './responseCache/createPlacementResponseCache.ts';
 
 /** Long-lived services shared by every request. */
 export interface PlacementServices {
@@ -11,6 +12,8 @@ export interface PlacementServices {
   config: PlacementConfig;
   /** Tenant states and rankings for placementOptions; writes of this process invalidate it. */
   stateCache: PlacementStateCache;
+  /** placementOptions answers served before Apollo (null when PLACEMENT_RESPONSE_CACHE is off). */
+  responseCache: PlacementResponseCache | null;
 }
 
 /** What every resolver receives. */
@@ -20,4 +23,6 @@ export interface RequestContext {
   /** The caller's tenant: every read and write is scoped to it ('' for the gateway's own system calls). */
   tenantId: string;
   services: PlacementServices;
+  /** The tenant states this request's placementOptions fields ranked against (the response cache keys on their version). */
+  stateLeases: StateLease[];
 }

@@ -1,15 +1,16 @@
 import { loadCatalog } from '@novacron/catalog';
 import type { Logger, Stoppable } from '@novacron/server-kit';
-import { loadTypeDefs, startStreamFollower, startSubgraph, type KitServices, type RunningSubgraph } from '@novacron/subgraph-kit';
+import { loadTypeDefs, startStreamFollower, startSubgraph, type KitServices, type RunningSubgraph, type StreamFollower, type StreamFollowerOptions } from '@novacron/subgraph-kit';
 import type { PlacementConfig } from './config.ts';
 import type { PlacementServices, RequestContext } from './context.ts';
 import { createDatabase } from './db/createDatabase.ts';
-import { toVmStreamEvent } from '@novacron/events';
-import { createVmUsageProjection } from './domain/applyVmEvents.ts';
+import { toVmStreamEvent, type FeedFetcher } from '@novacron/events';
+import { createVmUsageProjection, type UsageChanges } from './domain/applyVmEvents.ts';
 import { loadPlacementState } from './domain/loadPlacementState.ts';
 import { createPlacementStateCache } from './domain/placementStateCache.ts';
 import { expireReservations } from './domain/reserveCapacity.ts';
 import { resolvers } from './resolvers/index.ts';
+import { createPlacementResponseCache } from './responseCache/createPlacementResponseCache.ts';
 
 /** A running placement subgraph. */
 export type RunningPlacementSubgraph = RunningSubgraph<PlacementServices>;
@@ -26,20 +27,49 @@ function startReservationSweep(services: PlacementServices, logger: Logger): Sto
   return { stop: async () => clearInterval(timer) };
 }
 
-/** Follows the vms `vm` stream into the usage projection (per-tenant vCPUs, create outcomes, reservation confirmations). */
-function followVms(kit: KitServices, services: PlacementServices): Stoppable {
+/** Raises the state versions a batch changed: its tenants' usage, every tenant's when create outcomes changed. */
+function invalidateChanged(services: PlacementServices, changes: UsageChanges): void {
+  if (changes.outcomes) services.stateCache.invalidate();
+  else for (const tenantId of changes.tenants) services.stateCache.invalidate(tenantId);
+}
+
+/**
+ * Follows the vms `vm` stream (`feed`) into the usage projection (per-tenant vCPUs, create outcomes,
+ * reservation confirmations), raising the state versions each batch changed.
+ */
+export function followVmUsage(services: PlacementServices, options: { feed: FeedFetcher; logger: Logger; signals?: StreamFollowerOptions['signals'] }): StreamFollower {
   const project = createVmUsageProjection(services.catalog);
+  let committing: UsageChanges | null = null;
   return startStreamFollower({
     name: 'placement.vm_usage',
     schema: 'placement',
-    db: services.db,
-    source: { subgraph: 'vms', stream: 'vm' },
-    feed: kit.subgraphs.feed('vms', 'placement/follower'),
-    // Usage and outcomes change: cached tenant states go (a request racing this commit may keep the old one for PLACEMENT_STATE_MAX_AGE_MS).
-    apply: async (tx, entries) => {
-      await project(tx as never, entries.map(toVmStreamEvent));
-      services.stateCache.invalidate();
+    // The changed states are invalidated in the batch's transaction and again once it committed: a
+    // request loading between the two would otherwise keep the old rows under the new version.
+    db: {
+      execute: (query) => services.db.execute(query),
+      transaction: async (run) => {
+        try {
+          return await services.db.transaction(run);
+        } finally {
+          if (committing) invalidateChanged(services, committing);
+          committing = null;
+        }
+      },
     },
+    source: { subgraph: 'vms', stream: 'vm' },
+    feed: options.feed,
+    apply: async (tx, entries) => {
+      committing = await project(tx as never, entries.map(toVmStreamEvent));
+      invalidateChanged(services, committing);
+    },
+    logger: options.logger,
+    signals: options.signals,
+  });
+}
+
+function followVms(kit: KitServices, services: PlacementServices): Stoppable {
+  return followVmUsage(services, {
+    feed: kit.subgraphs.feed('vms', 'placement/follower'),
     logger: kit.logger,
     signals: { databaseUrl: kit.config.databaseUrl, redisUrl: kit.config.events.redisUrl, redisPrefix: kit.config.events.redisPrefix },
   });
@@ -56,9 +86,11 @@ export function start(config: PlacementConfig, logger?: Logger): Promise<Running
     services: ({ sql }) => {
       const db = createDatabase(sql);
       const stateCache = createPlacementStateCache({ load: (tenantId) => loadPlacementState(db, tenantId, config.placement), maxAgeMs: config.placement.stateMaxAgeMs });
-      return { db, catalog: loadCatalog(), config, stateCache };
+      const responseCache = config.placement.responseCache && config.placement.stateMaxAgeMs > 0 ? createPlacementResponseCache(stateCache) : null;
+      return { db, catalog: loadCatalog(), config, stateCache, responseCache };
     },
-    context: ({ principal, tenantId }, services) => ({ principal, tenantId, services }),
+    context: ({ principal, tenantId }, services) => ({ principal, tenantId, services, stateLeases: [] }),
+    earlyResponses: (services) => services.responseCache,
     background: (kit, services) => [startReservationSweep(services, kit.logger), ...(config.placement.followVms ? [followVms(kit, services)] : [])],
   });
 }

@@ -91,4 +91,31 @@ describe('createPlacementStateCache', () => {
     cache.rank(state, requirements, 5, () => (computed += 1, emptyResult()));
     expect([loads, computed]).toEqual([2, 2]);
   });
+
+  it('raises a tenant’s version on its own invalidation and every version on a shared one, never lowering one', async () => {
+    const cache = createPlacementStateCache({ load: async (tenantId) => stateFor(tenantId), maxAgeMs: 60_000 });
+    const acme = await cache.lease('acme');
+    const globex = await cache.lease('globex');
+    cache.invalidate('acme');
+    expect(cache.version('acme')).toBeGreaterThan(acme.version);
+    expect(cache.version('globex')).toBe(globex.version);
+    expect(await cache.lease('globex')).toMatchObject({ version: globex.version, state: globex.state });
+    const reloaded = await cache.lease('acme');
+    expect(reloaded.state).not.toBe(acme.state);
+    expect(reloaded.version).toBe(cache.version('acme'));
+    const before = cache.version('acme');
+    cache.invalidate(); // a create outcome: every tenant ranks by it
+    expect(cache.version('acme')).toBeGreaterThan(before);
+    expect(cache.version('globex')).toBeGreaterThan(globex.version);
+    expect((await cache.lease('globex')).state).not.toBe(globex.state);
+  });
+
+  it('leases a state until maxAgeMs after its load started', async () => {
+    const cache = createPlacementStateCache({ load: async () => stateFor('x'), maxAgeMs: 5_000 });
+    const before = Date.now();
+    const lease = await cache.lease('acme');
+    expect(lease.validUntil).toBeGreaterThanOrEqual(before + 5_000);
+    expect(lease.validUntil).toBeLessThanOrEqual(Date.now() + 5_000);
+    expect((await cache.lease('acme')).validUntil).toBe(lease.validUntil);
+  });
 });

@@ -8,6 +8,12 @@ import { confirmReservations } from './reserveCapacity.ts';
 /** One followed event of the vms `vm` stream: the contract @novacron/events declares for every follower. */
 export type VmEvent = VmStreamEvent;
 
+/** What a batch changed: whose usage, and whether the create outcomes every tenant's ranking reads. */
+export interface UsageChanges {
+  tenants: Set<string>;
+  outcomes: boolean;
+}
+
 /** Statuses a create passes through before the VM runs; leaving them for RUNNING is a successful create. */
 const creatingStatuses = new Set(['PENDING', 'PROVISIONING']);
 
@@ -19,8 +25,9 @@ const creatingStatuses = new Set(['PENDING', 'PROVISIONING']);
  * RUNNING records a successful create outcome for the offering (reliability scores).
  */
 export function createVmUsageProjection(catalog: Catalog) {
-  return async function apply(tx: Executor, events: readonly VmEvent[]): Promise<void> {
-    if (events.length === 0) return;
+  return async function apply(tx: Executor, events: readonly VmEvent[]): Promise<UsageChanges> {
+    const changed: UsageChanges = { tenants: new Set(), outcomes: false };
+    if (events.length === 0) return changed;
     const ids = [...new Set(events.map((event) => event.payload.id))];
     const stored = await tx.select({ vmId: vmUsage.vmId, status: vmUsage.status, version: vmUsage.version }).from(vmUsage).where(inArray(vmUsage.vmId, ids));
     const known = new Map(stored.map((row) => [row.vmId, row]));
@@ -44,10 +51,14 @@ export function createVmUsageProjection(catalog: Catalog) {
         outcomes.push({ provider: vm.provider, region: vm.region, instanceType: vm.instanceType, outcome: 'SUCCEEDED', occurredAt: row.updatedAt });
       }
       known.set(vm.id, { vmId: vm.id, status: vm.status, version: vm.version });
+      changed.tenants.add(vm.tenantId);
       const { vmId: _id, ...changes } = row;
       await tx.insert(vmUsage).values(row).onConflictDoUpdate({ target: vmUsage.vmId, set: changes, setWhere: sql`${vmUsage.version} < excluded.version` });
     }
     if (outcomes.length > 0) await tx.insert(createOutcomes).values(outcomes);
+    changed.outcomes = outcomes.length > 0;
+    // A confirmed reservation stops counting once its VM does: the VM's tenant is already in `tenants`.
     await confirmReservations(tx, ids);
+    return changed;
   };
 }

@@ -9,8 +9,9 @@ export const Query: QueryResolvers = {
   placementOptions: async (_, { requirements, first }, context) => {
     authorize(context, 'viewer');
     const { catalog, stateCache } = context.services;
-    const state = await stateCache.get(context.tenantId);
-    return placementOptions(catalog, state, requirements, first, stateCache);
+    const lease = await stateCache.lease(context.tenantId);
+    context.stateLeases.push(lease);
+    return placementOptions(catalog, lease.state, requirements, first, stateCache);
   },
   instanceTypes: (_, { filter, first, after }, context) => (authorize(context, 'viewer'), listInstanceTypes(context.services.catalog, filter, first, after)),
   placementPolicy: (_, __, context) => (authorize(context, 'viewer'), readPlacementPolicy(context.services.db, context.tenantId)),

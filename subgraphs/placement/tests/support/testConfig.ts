@@ -6,6 +6,6 @@ export function testConfig(databaseUrl: string, keysDir: string, vmsUrl?: string
   return {
     ...testSubgraphConfig('placement', databaseUrl, keysDir),
     subgraphUrls: { placement: 'http://127.0.0.1:0/graphql', ...(vmsUrl ? { vms: vmsUrl } : {}) },
-    placement: { capacityBlockSeconds: 600, outcomeWindowSeconds: 86_400, reservationTtlSeconds: 600, reservationSweepIntervalMs: 60_000, stateMaxAgeMs: 1000, followVms: vmsUrl !== undefined },
+    placement: { capacityBlockSeconds: 600, outcomeWindowSeconds: 86_400, reservationTtlSeconds: 600, reservationSweepIntervalMs: 60_000, stateMaxAgeMs: 1000, responseCache: true, followVms: vmsUrl !== undefined },
   };
 }
