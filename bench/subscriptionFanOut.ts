@@ -233,9 +233,14 @@ async function takeHeapSnapshot(platform: FanOutPlatform, dir: string, label: st
   process.kill(platform.gatewayPid, 'SIGUSR2');
   for (let attempt = 0; attempt < 120; attempt += 1) {
     await sleep(1_000);
-    await readGatewayMetrics(platform.gatewayMetricsUrl);
+    // The first scrape after the pause may meet a keep-alive socket the gateway closes as it wakes
+    // ("fetch failed"): only an answer counts.
+    const answered = await readGatewayMetrics(platform.gatewayMetricsUrl).then(
+      () => true,
+      () => false,
+    );
     const written = readdirSync(dir).find((name) => !before.has(name) && name.endsWith('.heapsnapshot'));
-    if (written) {
+    if (answered && written) {
       log(`  ${join(dir, written)}`);
       return join(dir, written);
     }
