@@ -32,8 +32,8 @@ export interface FanOutOptions {
   /** When set, every platform process writes a V8 CPU profile here (adds overhead; not for headline numbers). */
   cpuProfileDir: string | undefined;
   /**
-   * When set, the gateway writes a V8 heap snapshot here with every subscriber idle and again after
-   * the fan-out (each pauses the gateway for seconds: not for headline numbers); compare them with
+   * When set, the gateway writes a V8 heap snapshot here with every subscriber idle (not in soak
+   * mode) and again after the fan-out (each pauses the gateway for seconds: not for headline numbers); compare them with
    * `node compareHeapSnapshots.ts A B`.
    */
   heapSnapshotDir: string | undefined;
@@ -63,8 +63,8 @@ const usage = `Usage: node subscriptionFanOut.ts [options]
                             (BENCH_PLATFORM_ROOT; e.g. a snapshot of one commit with its node_modules)
   --cpu-prof DIR            V8 CPU profiles of every platform process in DIR (adds overhead); then
                             node summarizeCpuProfiles.ts DIR --phase fanOut (or idle)
-  --heap-snapshots DIR      gateway heap snapshots in DIR with all subscribers idle and after the
-                            fan-out (pauses the gateway); then node compareHeapSnapshots.ts A B
+  --heap-snapshots DIR      gateway heap snapshots in DIR with all subscribers idle (not with --soak)
+                            and after the fan-out (pauses the gateway); then node compareHeapSnapshots.ts A B
   --json FILE               also write the raw results as JSON
   --verbose                 forward all platform log lines
   --soak                    soak mode: 600 s measured (unless --duration is given), then the gateway's
