@@ -18,7 +18,8 @@ import { cpus, release, totalmem, type } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createVmPool, startStateChangeDriver, type StateChangeDriver } from './src/driveVmStateChanges.ts';
-import type { FanOutResults, MemoryPoint, MemorySample, SoakTrend } from './src/FanOutResults.ts';
+import type { FanOutResults, MemoryPoint, MemorySample } from './src/FanOutResults.ts';
+import { flatMbPerMinute, memoryTrend } from './src/memoryTrend.ts';
 import { formatFanOutMarkdown, formatFanOutTable, hasDeliveryProblems } from './src/formatFanOutReport.ts';
 import { parseFanOutOptions } from './src/parseFanOutOptions.ts';
 import { gatewayCpuSeconds, readGatewayMetrics, sampleGatewayMemory } from './src/readGatewayMetrics.ts';
@@ -189,39 +190,6 @@ async function connect(platform: FanOutPlatform, clients: Clients, assignments: 
   }
 }
 
-/** RSS growth below this after warm-up counts as flat in soak mode (a tenth of the 6.5 MB/s seen before). */
-const flatMbPerMinute = 1;
-
-/** Least-squares slope of (second, MB) points, in MB per minute. */
-function slopePerMinute(points: [number, number][]): number {
-  if (points.length < 2) return NaN;
-  const meanX = points.reduce((sum, [x]) => sum + x, 0) / points.length;
-  const meanY = points.reduce((sum, [, y]) => sum + y, 0) / points.length;
-  const covariance = points.reduce((sum, [x, y]) => sum + (x - meanX) * (y - meanY), 0);
-  const variance = points.reduce((sum, [x]) => sum + (x - meanX) ** 2, 0);
-  return (covariance / variance) * 60;
-}
-
-/** Soak mode's verdict: the memory trend after `fromSecond` (the warm-up is left out), and the ranges before and after. */
-function memoryTrend(timeline: MemoryPoint[], fromSecond: number): SoakTrend {
-  const rest = timeline.filter((point) => point.second >= fromSecond);
-  const warmup = timeline.filter((point) => point.second < fromSecond);
-  const trend = (pick: (point: MemoryPoint) => number) => slopePerMinute(rest.map((point) => [point.second, pick(point)]));
-  const range = (points: MemoryPoint[], pick: (point: MemoryPoint) => number): [number, number] => [Math.min(...points.map(pick)), Math.max(...points.map(pick))];
-  const rssMbPerMinute = trend((point) => point.rssMb);
-  return {
-    fromSecond,
-    rssMbPerMinute,
-    heapMbPerMinute: trend((point) => point.heapUsedMb),
-    externalMbPerMinute: trend((point) => point.externalMb),
-    warmupRssMb: range(warmup, (point) => point.rssMb),
-    restRssMb: range(rest, (point) => point.rssMb),
-    warmupHeapMb: range(warmup, (point) => point.heapUsedMb),
-    restHeapMb: range(rest, (point) => point.heapUsedMb),
-    flat: rssMbPerMinute < flatMbPerMinute,
-  };
-}
-
 /**
  * Makes the gateway write a heap snapshot (it runs with `--heapsnapshot-signal=SIGUSR2`) and returns
  * the new file. Writing blocks the gateway's event loop, so a `/metrics` answer means it is done.
@@ -390,7 +358,7 @@ async function main(): Promise<number> {
     const soak = options.soak ? memoryTrend(memoryTimeline, options.durationSeconds / 5) : undefined;
     if (soak) {
       log(
-        `  soak: after ${soak.fromSecond.toFixed(0)} s, gateway RSS ${soak.rssMbPerMinute.toFixed(2)} MB/min, heap ${soak.heapMbPerMinute.toFixed(2)} MB/min, external ${soak.externalMbPerMinute.toFixed(2)} MB/min: ${soak.flat ? 'flat' : 'GROWING'} (flat: RSS under ${flatMbPerMinute} MB/min)`,
+        `  soak: after ${soak.fromSecond.toFixed(0)} s, gateway RSS ${soak.rssMbPerMinute.toFixed(2)} MB/min, heap ${soak.heapMbPerMinute.toFixed(2)} MB/min, external ${soak.externalMbPerMinute.toFixed(2)} MB/min; just after its ${soak.afterCollections.count} major collections RSS ${soak.afterCollections.rssMbPerMinute.toFixed(2)}, heap ${soak.afterCollections.heapMbPerMinute.toFixed(2)} MB/min: ${soak.flat ? 'flat' : 'GROWING'} (flat: RSS under ${flatMbPerMinute} MB/min)`,
       );
     }
     const fanOutToUs = monotonicMicros();

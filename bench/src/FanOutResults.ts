@@ -25,7 +25,7 @@ export interface MemoryPoint {
   oldSpaceMb: number;
 }
 
-/** Soak verdict: the trend after the warm-up (MB per minute) and the ranges of the warm-up and of the rest. */
+/** Soak verdict: the trends after the warm-up (MB per minute), of every sample and of those just after major collections, and the ranges of the warm-up and of the rest. */
 export interface SoakTrend {
   fromSecond: number;
   rssMbPerMinute: number;
@@ -36,6 +36,8 @@ export interface SoakTrend {
   restRssMb: [number, number];
   warmupHeapMb: [number, number];
   restHeapMb: [number, number];
+  /** The samples just after each major garbage collection past the warm-up, (second, MB), and their trends. */
+  afterCollections: { count: number; rssMb: [number, number][]; heapUsedMb: [number, number][]; rssMbPerMinute: number; heapMbPerMinute: number };
   flat: boolean;
 }
 

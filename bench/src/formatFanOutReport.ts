@@ -21,7 +21,9 @@ function soakLine(soak: SoakTrend): string {
   const range = ([min, max]: [number, number]) => `${min.toFixed(0)}–${max.toFixed(0)}`;
   return (
     `RSS ${range(soak.warmupRssMb)} MB in the first ${soak.fromSecond.toFixed(0)} s, ${range(soak.restRssMb)} MB after; heap used ${range(soak.warmupHeapMb)} then ${range(soak.restHeapMb)} MB; ` +
-    `trend after ${soak.fromSecond.toFixed(0)} s: RSS ${soak.rssMbPerMinute.toFixed(2)}, heap ${soak.heapMbPerMinute.toFixed(2)}, external ${soak.externalMbPerMinute.toFixed(2)} MB/min (${soak.flat ? 'flat' : 'GROWING'})`
+    `trend after ${soak.fromSecond.toFixed(0)} s: RSS ${soak.rssMbPerMinute.toFixed(2)}, heap ${soak.heapMbPerMinute.toFixed(2)}, external ${soak.externalMbPerMinute.toFixed(2)} MB/min; ` +
+    `just after each of ${soak.afterCollections.count} major collections RSS ${soak.afterCollections.rssMb.map(([, mb]) => mb.toFixed(0)).join(', ')} MB (${soak.afterCollections.rssMbPerMinute.toFixed(2)} MB/min), ` +
+    `heap ${soak.afterCollections.heapUsedMb.map(([, mb]) => mb.toFixed(0)).join(', ')} MB (${soak.afterCollections.heapMbPerMinute.toFixed(2)} MB/min) (${soak.flat ? 'flat' : 'GROWING'})`
   );
 }
 
