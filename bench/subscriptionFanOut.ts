@@ -12,13 +12,14 @@
  */
 import { execFileSync, fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { cpus, release, totalmem, type } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createVmPool, startStateChangeDriver, type StateChangeDriver } from './src/driveVmStateChanges.ts';
-import type { FanOutResults, MemorySample } from './src/FanOutResults.ts';
+import type { FanOutResults, MemoryPoint, MemorySample } from './src/FanOutResults.ts';
+import { flatMbPerMinute, memoryTrend } from './src/memoryTrend.ts';
 import { formatFanOutMarkdown, formatFanOutTable, hasDeliveryProblems } from './src/formatFanOutReport.ts';
 import { parseFanOutOptions } from './src/parseFanOutOptions.ts';
 import { gatewayCpuSeconds, readGatewayMetrics, sampleGatewayMemory } from './src/readGatewayMetrics.ts';
@@ -189,24 +190,31 @@ async function connect(platform: FanOutPlatform, clients: Clients, assignments: 
   }
 }
 
-/** RSS growth below this after warm-up counts as flat in soak mode (a tenth of the 6.5 MB/s seen before). */
-const flatMbPerMinute = 1;
-
-/** Least-squares slope of (second, MB) points, in MB per minute. */
-function slopePerMinute(points: [number, number][]): number {
-  if (points.length < 2) return NaN;
-  const meanX = points.reduce((sum, [x]) => sum + x, 0) / points.length;
-  const meanY = points.reduce((sum, [, y]) => sum + y, 0) / points.length;
-  const covariance = points.reduce((sum, [x, y]) => sum + (x - meanX) * (y - meanY), 0);
-  const variance = points.reduce((sum, [x]) => sum + (x - meanX) ** 2, 0);
-  return (covariance / variance) * 60;
-}
-
-/** Soak mode's verdict: the memory trend after `fromSecond` (the warm-up is left out). */
-function memoryTrend(rss: [number, number][], heap: [number, number][], fromSecond: number) {
-  const rssMbPerMinute = slopePerMinute(rss.filter(([second]) => second >= fromSecond));
-  const heapMbPerMinute = slopePerMinute(heap.filter(([second]) => second >= fromSecond));
-  return { fromSecond, rssMbPerMinute, heapMbPerMinute, flat: rssMbPerMinute < flatMbPerMinute };
+/**
+ * Makes the gateway write a heap snapshot (it runs with `--heapsnapshot-signal=SIGUSR2`) and returns
+ * the new file. Writing blocks the gateway's event loop, so a `/metrics` answer means it is done.
+ */
+async function takeHeapSnapshot(platform: FanOutPlatform, dir: string, label: string): Promise<string | null> {
+  if (!platform.gatewayPid) return null;
+  const before = new Set(readdirSync(dir));
+  log(`heap snapshot of the gateway (${label}); the gateway pauses while it writes`);
+  process.kill(platform.gatewayPid, 'SIGUSR2');
+  for (let attempt = 0; attempt < 120; attempt += 1) {
+    await sleep(1_000);
+    // The first scrape after the pause may meet a keep-alive socket the gateway closes as it wakes
+    // ("fetch failed"): only an answer counts.
+    const answered = await readGatewayMetrics(platform.gatewayMetricsUrl).then(
+      () => true,
+      () => false,
+    );
+    const written = readdirSync(dir).find((name) => !before.has(name) && name.endsWith('.heapsnapshot'));
+    if (answered && written) {
+      log(`  ${join(dir, written)}`);
+      return join(dir, written);
+    }
+  }
+  log('  no heap snapshot appeared');
+  return null;
 }
 
 async function countEvents(platform: FanOutPlatform, fromEpochMs: number, toEpochMs: number): Promise<Map<string, number>> {
@@ -220,7 +228,7 @@ async function main(): Promise<number> {
   const raised = ensureOpenFilesLimit();
   if (raised !== null) return raised;
   log(`starting Postgres and the platform (SIM_LATENCY_MS=${options.simLatencyMs})`);
-  const platform = await startFanOutPlatform({ simLatencyMs: options.simLatencyMs, root: options.platformRoot, cpuProfileDir: options.cpuProfileDir, verbose: options.verbose, log: (line) => process.stdout.write(`[platform] ${line}\n`) });
+  const platform = await startFanOutPlatform({ simLatencyMs: options.simLatencyMs, root: options.platformRoot, cpuProfileDir: options.cpuProfileDir, heapSnapshotDir: options.heapSnapshotDir, verbose: options.verbose, log: (line) => process.stdout.write(`[platform] ${line}\n`) });
   let clients: Clients | undefined;
   const drivers: StateChangeDriver[] = [];
   let stopping = false;
@@ -309,6 +317,14 @@ async function main(): Promise<number> {
     const idleToUs = monotonicMicros();
     const idleGatewayCpuPercent = (gatewayCpuSeconds(idleFrom, await readGatewayMetrics(platform.gatewayMetricsUrl)) / ((Date.now() - idleFromAt) / 1000)) * 100;
     const groupsAtIdle = (await readGatewayMetrics(platform.gatewayMetricsUrl)).groups;
+    const heapSnapshots: string[] = [];
+    const snapshot = async (label: string) => {
+      const file = options.heapSnapshotDir ? await takeHeapSnapshot(platform, options.heapSnapshotDir, label) : null;
+      if (file) heapSnapshots.push(file);
+    };
+    // Writing a snapshot holds a copy of the heap graph in native memory that the allocator may keep:
+    // in soak mode that would sit in the RSS trend, so only the snapshot after the fan-out is taken.
+    if (!options.soak) await snapshot('all subscribers idle');
     const first = memorySamples[0]!;
     const middle = memorySamples[1]!;
     const perConnectionKb = (fromMb: number, toMb: number, connections: number) => ((toMb - fromMb) * 1024) / Math.max(1, connections);
@@ -324,19 +340,26 @@ async function main(): Promise<number> {
     const fanOutFromUs = monotonicMicros();
     const metricsBefore = await readGatewayMetrics(platform.gatewayMetricsUrl);
     const cpuBefore = snapshotProcessCpu(await readPostgresRoles(platform.sql));
-    const rssTimeline: [number, number][] = [];
-    const heapTimeline: [number, number][] = [];
+    const memoryTimeline: MemoryPoint[] = [];
+    const mb = (bytes: number) => bytes / 1024 / 1024;
     while (Date.now() - fromEpochMs < options.durationSeconds * 1000) {
       await sleep(Math.min(5_000, Math.max(0, options.durationSeconds * 1000 - (Date.now() - fromEpochMs))));
       const metrics = await readGatewayMetrics(platform.gatewayMetricsUrl);
-      rssTimeline.push([(Date.now() - fromEpochMs) / 1000, metrics.memory.rss / 1024 / 1024]);
-      heapTimeline.push([(Date.now() - fromEpochMs) / 1000, metrics.memory.heapUsed / 1024 / 1024]);
-      log(`  ${((Date.now() - fromEpochMs) / 1000).toFixed(0)} s: ${metrics.deliveries - metricsBefore.deliveries} deliveries, RSS ${(metrics.memory.rss / 1024 / 1024).toFixed(0)} MB, ${metrics.subscribers} subscribers, ${metrics.slowConsumersDropped} dropped`);
+      const { memory } = metrics;
+      const point = { second: (Date.now() - fromEpochMs) / 1000, rssMb: mb(memory.rss), heapUsedMb: mb(memory.heapUsed), heapTotalMb: mb(memory.heapTotal), externalMb: mb(memory.external), oldSpaceMb: mb(memory.oldSpaceUsed) };
+      memoryTimeline.push(point);
+      log(
+        `  ${point.second.toFixed(0)} s: ${metrics.deliveries - metricsBefore.deliveries} deliveries, RSS ${point.rssMb.toFixed(0)} MB (heap used ${point.heapUsedMb.toFixed(0)} of ${point.heapTotalMb.toFixed(0)}, old space ${point.oldSpaceMb.toFixed(0)}, external ${point.externalMb.toFixed(0)}), ${metrics.subscribers} subscribers, ${metrics.slowConsumersDropped} dropped`,
+      );
     }
     const toEpochMs = Date.now();
-    const soak = options.soak ? memoryTrend(rssTimeline, heapTimeline, options.durationSeconds / 5) : undefined;
+    const rssTimeline = memoryTimeline.map((point): [number, number] => [point.second, point.rssMb]);
+    const heapTimeline = memoryTimeline.map((point): [number, number] => [point.second, point.heapUsedMb]);
+    const soak = options.soak ? memoryTrend(memoryTimeline, options.durationSeconds / 5) : undefined;
     if (soak) {
-      log(`  soak: after ${soak.fromSecond.toFixed(0)} s, gateway RSS ${soak.rssMbPerMinute.toFixed(2)} MB/min, heap ${soak.heapMbPerMinute.toFixed(2)} MB/min: ${soak.flat ? 'flat' : 'GROWING'} (flat: RSS under ${flatMbPerMinute} MB/min)`);
+      log(
+        `  soak: after ${soak.fromSecond.toFixed(0)} s, gateway RSS ${soak.rssMbPerMinute.toFixed(2)} MB/min, heap ${soak.heapMbPerMinute.toFixed(2)} MB/min, external ${soak.externalMbPerMinute.toFixed(2)} MB/min; just after its ${soak.afterCollections.count} major collections RSS ${soak.afterCollections.rssMbPerMinute.toFixed(2)}, heap ${soak.afterCollections.heapMbPerMinute.toFixed(2)} MB/min: ${soak.flat ? 'flat' : 'GROWING'} (flat: RSS under ${flatMbPerMinute} MB/min)`,
+      );
     }
     const fanOutToUs = monotonicMicros();
     const metricsAfter = await readGatewayMetrics(platform.gatewayMetricsUrl);
@@ -362,6 +385,7 @@ async function main(): Promise<number> {
     const drainSeconds = (Date.now() - toEpochMs) / 1000;
     log(`  clients hold ${clients.total().recorded} of ${expectedAll} deliveries due, ${drainSeconds.toFixed(1)} s after the window closed`);
     const afterFanOut = await sampleGatewayMemory(platform.gatewayMetricsUrl, 'after fan-out', 1);
+    await snapshot('after the fan-out');
     const finalMetrics = await readGatewayMetrics(platform.gatewayMetricsUrl);
     const reports = await clients.report(toEpochMs);
 
@@ -410,7 +434,7 @@ async function main(): Promise<number> {
     const total = clients.total();
     const warnings = platform.warnings();
     const filteredCounts = [...perVm.values()];
-    const { verbose: _verbose, jsonPath: _jsonPath, cpuProfileDir: _cpuProfileDir, ...reportedOptions } = options;
+    const { verbose: _verbose, jsonPath: _jsonPath, cpuProfileDir: _cpuProfileDir, heapSnapshotDir: _heapSnapshotDir, ...reportedOptions } = options;
 
     const results: FanOutResults = {
       date: new Date().toISOString(),
@@ -456,8 +480,10 @@ async function main(): Promise<number> {
         cpu: cpuBetween(cpuBefore, cpuAfter),
         rssTimeline,
         heapTimeline,
+        memoryTimeline,
         ...(soak ? { soak } : {}),
       },
+      heapSnapshots,
       driver: driverStats,
       problems: {
         connectionErrors: total.failed,

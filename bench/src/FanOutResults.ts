@@ -15,6 +15,32 @@ export interface MemorySample {
   externalMb: number;
 }
 
+/** One sample of the gateway's memory during the fan-out phase (MB, seconds since the window opened). */
+export interface MemoryPoint {
+  second: number;
+  rssMb: number;
+  heapUsedMb: number;
+  heapTotalMb: number;
+  externalMb: number;
+  oldSpaceMb: number;
+}
+
+/** Soak verdict: the trends after the warm-up (MB per minute), of every sample and of those just after major collections, and the ranges of the warm-up and of the rest. */
+export interface SoakTrend {
+  fromSecond: number;
+  rssMbPerMinute: number;
+  heapMbPerMinute: number;
+  externalMbPerMinute: number;
+  /** RSS and heap used: [min, max] MB during the warm-up and after it. */
+  warmupRssMb: [number, number];
+  restRssMb: [number, number];
+  warmupHeapMb: [number, number];
+  restHeapMb: [number, number];
+  /** The samples just after each major garbage collection past the warm-up, (second, MB), and their trends. */
+  afterCollections: { count: number; rssMb: [number, number][]; heapUsedMb: [number, number][]; rssMbPerMinute: number; heapMbPerMinute: number };
+  flat: boolean;
+}
+
 /** Everything one run of the fan-out benchmark measured. */
 export interface FanOutResults {
   date: string;
@@ -22,7 +48,7 @@ export interface FanOutResults {
   /** The commit measured, and whether files outside bench/ had uncommitted changes. */
   revision: string;
   machine: { cpuCount: number; cpuModel: string; memoryGiB: number; os: string; node: string; postgres: string };
-  options: Omit<FanOutOptions, 'verbose' | 'jsonPath' | 'cpuProfileDir'>;
+  options: Omit<FanOutOptions, 'verbose' | 'jsonPath' | 'cpuProfileDir' | 'heapSnapshotDir'>;
   /** How subscribers spread over the VM pool. */
   spread: { filteredPerVm: { min: number; max: number }; unfiltered: number; groups: number };
   connect: { seconds: number; subscribed: number; failed: number };
@@ -71,9 +97,13 @@ export interface FanOutResults {
     rssTimeline: [number, number][];
     /** Gateway V8 heap used every few seconds during the phase. */
     heapTimeline: [number, number][];
+    /** Gateway memory every few seconds during the phase, MB: RSS, heap used and reserved, external, old space used. */
+    memoryTimeline: MemoryPoint[];
     /** Soak mode: least-squares growth after the first fifth of the phase (warm-up), MB per minute. */
-    soak?: { fromSecond: number; rssMbPerMinute: number; heapMbPerMinute: number; flat: boolean };
+    soak?: SoakTrend;
   };
+  /** Heap snapshots of the gateway (`--heap-snapshots`): files written at idle and after the fan-out. */
+  heapSnapshots: string[];
   driver: { sent: number; accepted: number; succeeded: number; unsuccessful: number; mutationErrors: number; errorSamples: string[]; starved: number };
   problems: { connectionErrors: number; closedUnexpectedly: number; closes: Record<string, number>; errorMessages: number; errorSamples: string[]; platformWarnings: number; platformWarningSamples: string[] };
 }

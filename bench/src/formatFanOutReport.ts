@@ -1,10 +1,31 @@
-import { fanOutTargets, type FanOutResults, type MemorySample } from './FanOutResults.ts';
+import { fanOutTargets, type FanOutResults, type MemoryPoint, type MemorySample, type SoakTrend } from './FanOutResults.ts';
 import type { CpuInterval } from './snapshotProcessCpu.ts';
 
 const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 const ms = (value: number) => (Number.isFinite(value) ? value.toFixed(0) : '–');
 const pad = (text: string, width: number) => text.padStart(width);
 const mark = (met: boolean) => (met ? 'met' : 'MISSED');
+
+/** About one memory point every `everySeconds` of the phase, as `second: RSS/heap used/external` in MB. */
+function memoryOverTime(timeline: MemoryPoint[], everySeconds: number): string {
+  let next = 0;
+  const picked = timeline.filter((point, index) => {
+    if (point.second < next && index !== timeline.length - 1) return false;
+    next = point.second + everySeconds;
+    return true;
+  });
+  return picked.map((point) => `${point.second.toFixed(0)}s ${point.rssMb.toFixed(0)}/${point.heapUsedMb.toFixed(0)}/${point.externalMb.toFixed(0)}`).join(', ');
+}
+
+function soakLine(soak: SoakTrend): string {
+  const range = ([min, max]: [number, number]) => `${min.toFixed(0)}–${max.toFixed(0)}`;
+  return (
+    `RSS ${range(soak.warmupRssMb)} MB in the first ${soak.fromSecond.toFixed(0)} s, ${range(soak.restRssMb)} MB after; heap used ${range(soak.warmupHeapMb)} then ${range(soak.restHeapMb)} MB; ` +
+    `trend after ${soak.fromSecond.toFixed(0)} s: RSS ${soak.rssMbPerMinute.toFixed(2)}, heap ${soak.heapMbPerMinute.toFixed(2)}, external ${soak.externalMbPerMinute.toFixed(2)} MB/min; ` +
+    `just after each of ${soak.afterCollections.count} major collections RSS ${soak.afterCollections.rssMb.map(([, mb]) => mb.toFixed(0)).join(', ')} MB (${soak.afterCollections.rssMbPerMinute.toFixed(2)} MB/min), ` +
+    `heap ${soak.afterCollections.heapUsedMb.map(([, mb]) => mb.toFixed(0)).join(', ')} MB (${soak.afterCollections.heapMbPerMinute.toFixed(2)} MB/min) (${soak.flat ? 'flat' : 'GROWING'})`
+  );
+}
 
 /** Whether the run met the issue's targets. */
 export function targetVerdicts(results: FanOutResults): { latency: boolean; memory: boolean } {
@@ -75,6 +96,9 @@ export function formatFanOutTable(results: FanOutResults): string {
     `    gateway CPU               ${fanOut.gatewayCpuPercent.toFixed(1)} % of one core (${fanOut.gatewayCpuMsPerEvent.toFixed(2)} ms per committed event)`,
     `    subscriber clients CPU    ${fanOut.clientCpuPercent.toFixed(1)} % of one core (all ${options.clientProcesses} processes; they share the cores), RSS ${fanOut.clientRssMb.toFixed(0)} MB`,
     `    gateway RSS over the phase ${fanOut.rssTimeline.map(([second, rss]) => `${second.toFixed(0)}s:${rss.toFixed(0)}`).join(' ')} MB`,
+    `    gateway memory (s RSS/heap/external MB) ${memoryOverTime(fanOut.memoryTimeline, 30)}`,
+    ...(fanOut.soak ? [`    soak                      ${soakLine(fanOut.soak)}`] : []),
+    ...(results.heapSnapshots.length ? [`    heap snapshots            ${results.heapSnapshots.join(' ')}`] : []),
     '',
     '  CPU by process over the recorded window (from /proc)       CPU s   % core       RSS',
     ...cpuRows(fanOut.cpu),
@@ -111,6 +135,8 @@ export function formatFanOutMarkdown(results: FanOutResults): string {
     `| gateway CPU while fanning out | ${fanOut.gatewayCpuPercent.toFixed(0)} % of one core (${fanOut.gatewayCpuMsPerEvent.toFixed(2)} ms per event; ${warmup.gatewayCpuPercent.toFixed(0)} % with the same mutations and no subscribers) | |`,
     `| subscriber clients CPU (same machine) | ${fanOut.clientCpuPercent.toFixed(0)} % of one core | |`,
     `| payload executions | ${integer.format(fanOut.payloadExecutions)} (${(fanOut.payloadExecutions / Math.max(1, fanOut.events)).toFixed(2)} per event) | |`,
+    `| gateway memory over the phase (s: RSS / heap used / external MB) | ${memoryOverTime(fanOut.memoryTimeline, 60)} | |`,
+    ...(fanOut.soak ? [`| soak: gateway memory after warm-up | ${soakLine(fanOut.soak)} | RSS flat (< 1 MB/min): **${mark(fanOut.soak.flat)}** |`] : []),
     '',
     'CPU over the recorded window (% of one core; 200 % = both cores):',
     '',

@@ -31,6 +31,12 @@ export interface FanOutOptions {
   platformRoot: string | undefined;
   /** When set, every platform process writes a V8 CPU profile here (adds overhead; not for headline numbers). */
   cpuProfileDir: string | undefined;
+  /**
+   * When set, the gateway writes a V8 heap snapshot here with every subscriber idle (not in soak
+   * mode) and again after the fan-out (each pauses the gateway for seconds: not for headline numbers); compare them with
+   * `node compareHeapSnapshots.ts A B`.
+   */
+  heapSnapshotDir: string | undefined;
   /** When set, the raw results are also written here as JSON. */
   jsonPath: string | undefined;
   /** Forward every platform log line instead of the first few. */
@@ -57,6 +63,8 @@ const usage = `Usage: node subscriptionFanOut.ts [options]
                             (BENCH_PLATFORM_ROOT; e.g. a snapshot of one commit with its node_modules)
   --cpu-prof DIR            V8 CPU profiles of every platform process in DIR (adds overhead); then
                             node summarizeCpuProfiles.ts DIR --phase fanOut (or idle)
+  --heap-snapshots DIR      gateway heap snapshots in DIR with all subscribers idle (not with --soak)
+                            and after the fan-out (pauses the gateway); then node compareHeapSnapshots.ts A B
   --json FILE               also write the raw results as JSON
   --verbose                 forward all platform log lines
   --soak                    soak mode: 600 s measured (unless --duration is given), then the gateway's
@@ -92,6 +100,7 @@ export function parseFanOutOptions(argv: string[], env: NodeJS.ProcessEnv = proc
       'sim-latency': { type: 'string' },
       'platform-root': { type: 'string' },
       'cpu-prof': { type: 'string' },
+      'heap-snapshots': { type: 'string' },
       json: { type: 'string' },
       verbose: { type: 'boolean', default: false },
       soak: { type: 'boolean', default: false },
@@ -118,6 +127,7 @@ export function parseFanOutOptions(argv: string[], env: NodeJS.ProcessEnv = proc
     simLatencyMs,
     platformRoot: values['platform-root'] ?? env.BENCH_PLATFORM_ROOT,
     cpuProfileDir: values['cpu-prof'],
+    heapSnapshotDir: values['heap-snapshots'],
     jsonPath: values.json,
     verbose: values.verbose,
     soak: values.soak,

@@ -9,8 +9,11 @@ export interface GatewayMetrics {
   payloadExecutions: number;
   deliveries: number;
   slowConsumersDropped: number;
-  /** Bytes: resident set, V8 heap in use, memory outside the V8 heap. */
-  memory: { rss: number; heapUsed: number; external: number };
+  /**
+   * Bytes: resident set, V8 heap in use and reserved, memory outside the V8 heap (Buffers, socket
+   * buffers of `ws`), and the old space in use (what survives scavenges: a leak shows there).
+   */
+  memory: { rss: number; heapUsed: number; heapTotal: number; external: number; oldSpaceUsed: number };
   /** Cumulative CPU seconds (user + system) since the gateway started. */
   cpuSeconds: number;
 }
@@ -25,7 +28,13 @@ export async function readGatewayMetrics(metricsUrl: string): Promise<GatewayMet
     payloadExecutions: scrape.sum('novacron_subscription_payload_executions_total'),
     deliveries: scrape.sum('novacron_subscription_deliveries_total'),
     slowConsumersDropped: scrape.sum('novacron_slow_consumer_drops_total'),
-    memory: { rss: scrape.sum('process_resident_memory_bytes'), heapUsed: scrape.sum('nodejs_heap_size_used_bytes'), external: scrape.sum('nodejs_external_memory_bytes') },
+    memory: {
+      rss: scrape.sum('process_resident_memory_bytes'),
+      heapUsed: scrape.sum('nodejs_heap_size_used_bytes'),
+      heapTotal: scrape.sum('nodejs_heap_size_total_bytes'),
+      external: scrape.sum('nodejs_external_memory_bytes'),
+      oldSpaceUsed: scrape.sum('nodejs_heap_space_size_used_bytes', { space: 'old' }),
+    },
     cpuSeconds: scrape.sum('process_cpu_seconds_total'),
   };
 }

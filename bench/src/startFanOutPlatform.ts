@@ -16,6 +16,8 @@ export interface FanOutPlatformOptions {
   root?: string | undefined;
   /** When set, every platform process writes a V8 CPU profile into this folder when it exits. */
   cpuProfileDir?: string | undefined;
+  /** When set, every platform process writes a heap snapshot here on SIGUSR2 (the bench signals the gateway only). */
+  heapSnapshotDir?: string | undefined;
   /** Forward every platform log line (otherwise the first {@link quietLogLimit}). */
   verbose: boolean;
   log: (line: string) => void;
@@ -90,6 +92,11 @@ export async function startFanOutPlatform(options: FanOutPlatformOptions): Promi
       const profileDir = resolve(options.cpuProfileDir);
       await mkdir(profileDir, { recursive: true });
       env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${profileDir}`.trim();
+    }
+    if (options.heapSnapshotDir) {
+      const snapshotDir = resolve(options.heapSnapshotDir);
+      await mkdir(snapshotDir, { recursive: true });
+      env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${snapshotDir}`.trim();
     }
     const supervisor = spawn(process.execPath, ['scripts/start.ts'], {
       cwd: options.root ?? repositoryRoot,
