@@ -5,7 +5,7 @@
 import { and, asc, count, eq, type SQL } from 'drizzle-orm';
 import type { Identity, InternalPrincipal, Role } from '@novacron/auth';
 import { toAppError } from '@novacron/errors';
-import { index, text, timestamp, uuid, type PgSchema } from 'drizzle-orm/pg-core';
+import { getTableConfig, index, text, timestamp, uuid, type PgSchema } from 'drizzle-orm/pg-core';
 import type { PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import { authorize } from './authorize.ts';
 import { afterPosition, toConnection, type Connection, type PageRequest } from './pagination.ts';
@@ -50,19 +50,31 @@ export interface AuditRecord {
 
 // A drizzle database of any schema (the audit table is the caller's).
 type AnyDatabase = PostgresJsDatabase<any>;
+// What drizzle's postgres.js database also carries: its client (postgres.js `Sql`), for prepared statements.
+type AuditDatabase = AnyDatabase & { $client: { unsafe(query: string, parameters: (string | null)[], options: { prepare: boolean }): PromiseLike<unknown> } };
 
-/** Writes an audit record. */
-export async function recordAudit(db: AnyDatabase, table: AuditLogTable, record: AuditRecord): Promise<void> {
-  await db.insert(table).values({
-    tenantId: record.tenantId,
-    actor: record.actor,
-    action: record.action,
-    targetId: record.targetId ?? null,
-    operationId: record.operationId ?? null,
-    outcome: record.outcome,
-    errorCode: record.errorCode ?? null,
-    inputDigest: record.inputDigest,
-  });
+// The insert of each table, built once: every audited mutation writes one row, and building it with
+// drizzle's query builder per call was ~10 % of the vms subgraph's CPU per createVM (docs/benchmarks.md).
+const auditInserts = new WeakMap<AuditLogTable, string>();
+
+function auditInsertOf(table: AuditLogTable): string {
+  let statement = auditInserts.get(table);
+  if (!statement) {
+    const { schema, name } = getTableConfig(table);
+    const target = schema ? `"${schema}"."${name}"` : `"${name}"`;
+    statement = `insert into ${target} (tenant_id, actor, action, target_id, operation_id, outcome, error_code, input_digest) values ($1, $2, $3, $4, $5, $6, $7, $8)`;
+    auditInserts.set(table, statement);
+  }
+  return statement;
+}
+
+/** Writes an audit record (a prepared statement). */
+export async function recordAudit(db: AuditDatabase, table: AuditLogTable, record: AuditRecord): Promise<void> {
+  await db.$client.unsafe(
+    auditInsertOf(table),
+    [record.tenantId, record.actor, record.action, record.targetId ?? null, record.operationId ?? null, record.outcome, record.errorCode ?? null, record.inputDigest],
+    { prepare: true },
+  );
 }
 
 /** Which entries to list. */
@@ -102,7 +114,7 @@ export interface AuditTargets {
  * mutation, and writes its audit record (who, tenant, what, when, outcome, digest of the arguments),
  * for failures too. An unauthorized call is audited as well.
  */
-export function createAudited<TContext extends AuditContext>(options: { db(context: TContext): AnyDatabase; table: AuditLogTable; digest(action: string, args: unknown): string }) {
+export function createAudited<TContext extends AuditContext>(options: { db(context: TContext): AuditDatabase; table: AuditLogTable; digest(action: string, args: unknown): string }) {
   return function audited<TArgs, TResult>(
     action: string,
     role: Role,

@@ -40,6 +40,13 @@ export interface StreamFollowerOptions {
   batchSize?: number;
   /** Reads at least this often; signals (LISTEN or Redis) wake it sooner. */
   pollIntervalMs?: number;
+  /**
+   * Reads at most this often (default 50 ms): signals that arrive sooner after the last read are
+   * folded into the next one. Without it a busy source (one NOTIFY per committed event) woke every
+   * follower for every event: a feed request, a cursor read and a transaction each, several ms of
+   * CPU across the processes per event (docs/benchmarks.md, issue 14). Bounds the lag it adds.
+   */
+  minIntervalMs?: number;
   /** Signals of committed events: `DATABASE_URL` (LISTEN/NOTIFY) or a Redis URL. */
   signals?: { databaseUrl?: string; redisUrl?: string; redisPrefix?: string };
 }
@@ -59,6 +66,8 @@ const heldBackMinDelayMs = 25;
 export function startStreamFollower(options: StreamFollowerOptions): StreamFollower {
   const batchSize = options.batchSize ?? 500;
   const pollIntervalMs = options.pollIntervalMs ?? 1_000;
+  const minIntervalMs = options.minIntervalMs ?? 50;
+  let lastReadAt = 0;
   const table = sql.raw(`"${options.schema}"."stream_cursors"`);
   const origin = encodeEventCursor({ stream: `${options.source.subgraph}.${options.source.stream}`, txid: '0', seq: 0 });
   let stopped = false;
@@ -107,6 +116,7 @@ export function startStreamFollower(options: StreamFollowerOptions): StreamFollo
       const pending = waiters;
       waiters = [];
       wokenDuringRead = false;
+      lastReadAt = Date.now();
       try {
         result = await step();
         if (failures > 0) options.logger.info({ follower: options.name }, 'stream follower recovered');
@@ -118,15 +128,21 @@ export function startStreamFollower(options: StreamFollowerOptions): StreamFollo
       // Held-back events are committed: the follower has not caught up until it has applied them.
       if (result !== 'idle' || failures > 0) waiters.push(...pending);
       else for (const resolve of pending) resolve();
-      if (result === 'more' || (wokenDuringRead && failures === 0)) continue;
+      if (result === 'more') continue;
       // Held back: re-read after 25 ms, doubling up to the poll interval while the old transaction lasts.
       heldBackDelayMs = result === 'heldBack' ? Math.min(Math.max(heldBackDelayMs * 2, heldBackMinDelayMs), pollIntervalMs) : 0;
-      const delay = failures > 0 ? Math.min(pollIntervalMs * 2 ** Math.min(failures, 5), 30_000) : heldBackDelayMs || pollIntervalMs;
+      let delay = failures > 0 ? Math.min(pollIntervalMs * 2 ** Math.min(failures, 5), 30_000) : heldBackDelayMs || pollIntervalMs;
+      // Woken while reading: read again as soon as the minimum interval allows.
+      if (wokenDuringRead && failures === 0) delay = Math.min(delay, Math.max(0, lastReadAt + minIntervalMs - Date.now()));
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, delay);
+        let timer = setTimeout(resolve, delay);
         wake = () => {
           clearTimeout(timer);
-          resolve();
+          const early = lastReadAt + minIntervalMs - Date.now();
+          if (early <= 0 || stopped) return resolve();
+          // Woken too soon after the last read: read once the interval is up (later signals change nothing).
+          timer = setTimeout(resolve, early);
+          wake = () => {};
         };
       });
       wake = null;

@@ -2,6 +2,7 @@ import type { Database } from './createDatabase.ts';
 import type { OperationRow } from './rows.ts';
 import { toOperationRow, type RawOperation } from './toOperationRow.ts';
 import type { StoredStep } from './schema.ts';
+import { vmEventPayloadSql } from './vmEventPayloadSql.ts';
 
 /** What one create writes: the new VM, its operation (with the operation's job) and the VM's CREATED event. */
 export interface CreateOperationValues {
@@ -19,9 +20,6 @@ export interface CreateOperationValues {
   task: string;
   jobKey: string;
 }
-
-/** `JSON.stringify(new Date(...))` of a `timestamptz`, so the event payload matches what drizzle rows serialise to. */
-const isoTimestamp = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
 /*
  * One statement instead of a transaction of five (BEGIN, lock, VM, event, operation, job, COMMIT):
@@ -44,11 +42,7 @@ with op as (
   returning *
 ), event as (
   insert into vms.vm_events (tenant_id, vm_id, vm_version, type, operation_id, payload)
-  select vm.tenant_id, vm.id, vm.version, 'CREATED', null, jsonb_build_object(
-    'id', vm.id, 'tenantId', vm.tenant_id, 'name', vm.name, 'provider', vm.provider, 'region', vm.region,
-    'instanceType', vm.instance_type, 'image', vm.image, 'status', vm.status, 'providerId', vm.provider_id,
-    'privateIp', vm.private_ip, 'publicIp', vm.public_ip, 'labels', vm.labels, 'version', vm.version,
-    'createdAt', ${isoTimestamp('vm.created_at')}, 'updatedAt', ${isoTimestamp('vm.updated_at')})
+  select vm.tenant_id, vm.id, vm.version, 'CREATED', null, ${vmEventPayloadSql('vm')}
   from vm
   returning seq
 ), job as (

@@ -1,8 +1,8 @@
-import { and, eq } from 'drizzle-orm';
 import { ProviderError } from '@novacron/providers';
 import type { Database } from '../db/createDatabase.ts';
-import { providerCredentials } from '../db/schema.ts';
-import { decryptCredentials, type CredentialKeys } from '@novacron/secrets';
+import { decryptCredentials, type CredentialKeys, type EncryptedCredentials } from '@novacron/secrets';
+
+const selectCredentials = 'select key_id as "keyId", nonce, ciphertext, auth_tag as "authTag" from vms.provider_credentials where tenant_id = $1 and provider = $2';
 
 /**
  * The provider registry's `loadCredentials`: a tenant's stored credentials for a provider,
@@ -16,10 +16,8 @@ export function createCredentialsLoader(db: Database, keys: CredentialKeys | (()
   let loaded: Promise<CredentialKeys> | undefined;
   const keysNow = () => (loaded ??= typeof keys === 'function' ? keys() : Promise.resolve(keys));
   return async (tenantId: string, provider: string): Promise<Record<string, string> | null> => {
-    const [row] = await db
-      .select()
-      .from(providerCredentials)
-      .where(and(eq(providerCredentials.tenantId, tenantId), eq(providerCredentials.provider, provider)));
+    // Prepared: the worker asks once per executed operation (most tenants have no row).
+    const [row] = await db.$client.unsafe<EncryptedCredentials[]>(selectCredentials, [tenantId, provider], { prepare: true });
     if (!row) return null;
     const credentialKeys = await keysNow();
     try {

@@ -3,7 +3,9 @@ import type { ProviderDriver } from '@novacron/providers';
 import type { Transaction } from '../db/createDatabase.ts';
 import type { OperationRow, VmRow } from '../db/rows.ts';
 import { toOperationRow, type RawOperation } from '../db/toOperationRow.ts';
-import { operations, type StoredStep } from '../db/schema.ts';
+import type { VmChange } from '../db/recordVmChange.ts';
+import { operations, type StoredStep, type VmEventType } from '../db/schema.ts';
+import { changeVmUnderLease, succeedUnderLease, type LeasedTarget } from './leasedVmWrites.ts';
 import { planStepOf } from '../domain/operationPlans.ts';
 import { LeaseLostError } from './LeaseLostError.ts';
 import type { LeaseHeartbeat } from './startLeaseHeartbeat.ts';
@@ -129,6 +131,27 @@ export class OperationRun {
       }
     }
     throw new LeaseLostError(this.operation.id);
+  }
+
+  /** Changes the VM and writes its event under the lease, in one statement (see leasedVmWrites.ts). */
+  async changeVm(change: VmChange, event: VmEventType): Promise<void> {
+    this.assertLease();
+    const vm = await changeVmUnderLease(this.context.db, this.leasedTarget(), change, event);
+    if (!vm) throw new LeaseLostError(this.operation.id);
+    this.vm = vm;
+  }
+
+  /** Finishes the operation as SUCCEEDED with `steps` and the VM's final change, in one statement under the lease. */
+  async succeed(steps: StoredStep[], change: VmChange, event: VmEventType): Promise<void> {
+    this.assertLease();
+    const done = await succeedUnderLease(this.context.db, this.leasedTarget(), steps, change, event);
+    if (!done) throw new LeaseLostError(this.operation.id);
+    this.operation = done.operation;
+    this.vm = done.vm;
+  }
+
+  private leasedTarget(): LeasedTarget {
+    return { operationId: this.operation.id, leaseEpoch: this.operation.leaseEpoch, vmId: this.vm.id };
   }
 
   /** Writes new operation fields (steps, progress, attempts, status, …) under the lease. */

@@ -1,11 +1,10 @@
-import { eq } from 'drizzle-orm';
 import { ProviderError, type ProviderDriver } from '@novacron/providers';
 import { passThroughOperationTelemetry } from '@novacron/telemetry';
 import { recordVmChange, type VmChange } from '../db/recordVmChange.ts';
 import { planStepOf } from '../domain/operationPlans.ts';
 import { releaseCreateCapacity } from '../domain/placeCreate.ts';
 import type { OperationKind, VmStatus } from '../db/schema.ts';
-import { vms } from '../db/schema.ts';
+import { findVm } from './leasedVmWrites.ts';
 import { claimOperation } from './claimOperation.ts';
 import { findCreatedInstance } from './findCreatedInstance.ts';
 import { isTransientDatabaseError } from '@novacron/db';
@@ -31,7 +30,7 @@ export async function executeOperation(context: WorkerContext, operationId: stri
   const lease = startLeaseHeartbeat(context.db, claimed.id, claimed.leaseEpoch, context.leaseSeconds, context.logger);
   const log = context.logger.child({ operationId, kind: claimed.kind });
   try {
-    const [vm] = await context.db.select().from(vms).where(eq(vms.id, claimed.vmId));
+    const vm = await findVm(context.db, claimed.vmId);
     if (!vm) throw new Error(`operation ${operationId} refers to a missing VM`);
     const telemetry = context.telemetry ?? passThroughOperationTelemetry;
     const provided = (await context.providers.forTenant(vm.tenantId, vm.provider)) ?? unconfiguredProvider(vm.provider);
@@ -100,13 +99,17 @@ function unconfiguredProvider(name: string): ProviderDriver {
 async function runSteps(run: OperationRun): Promise<void> {
   const { kind } = run.operation;
   const handlers = stepHandlers[kind];
+  // The step the previous step's end already started (written in the same statement), if any.
+  let startedWithPrevious = -1;
   // The plan can grow while it runs (a provision attempt that failed over adds the next one), so its length is read each time.
   for (let index = 0; index < run.operation.steps.length; index += 1) {
     const step = run.operation.steps[index];
     // A FAILED step in a running operation is an attempt that was superseded by the step after it.
     if (!step || step.status === 'SUCCEEDED' || step.status === 'SKIPPED' || step.status === 'FAILED') continue;
-    const started = await run.updateUnderLease({ steps: run.stepsWith(index, { status: 'RUNNING', startedAt: step.startedAt ?? new Date().toISOString() }) }, { unlessCancelled: true });
-    if (!started) return cancelRunning(run, index);
+    if (startedWithPrevious !== index) {
+      const started = await run.updateUnderLease({ steps: run.stepsWith(index, { status: 'RUNNING', startedAt: step.startedAt ?? new Date().toISOString() }) }, { unlessCancelled: true });
+      if (!started) return cancelRunning(run, index);
+    }
     try {
       if (step.name === 'finalize') return await completeOperation(run, index);
       const handler = handlers[planStepOf(step.name)];
@@ -121,10 +124,7 @@ async function runSteps(run: OperationRun): Promise<void> {
           });
         },
       );
-      await run.updateUnderLease({
-        steps: run.stepsWith(index, { status: 'SUCCEEDED', finishedAt: new Date().toISOString(), message }),
-        progress: Math.round(((index + 1) * 100) / run.operation.steps.length),
-      });
+      startedWithPrevious = await finishStep(run, index, message);
     } catch (error) {
       if (error instanceof LeaseLostError || isTransientDatabaseError(error)) throw error;
       if (error instanceof StepSuperseded) continue;
@@ -133,19 +133,29 @@ async function runSteps(run: OperationRun): Promise<void> {
   }
 }
 
+/**
+ * Records step `index` as SUCCEEDED and, in the same statement, starts the step after it unless a
+ * cancellation was requested meanwhile (one write and one operation event per step boundary instead
+ * of two; a cancellation is still honoured between the steps). Returns the index of the step it
+ * started, or -1 when the next step is left for the loop to start (or to cancel).
+ */
+async function finishStep(run: OperationRun, index: number, message: string | null): Promise<number> {
+  const finishedAt = new Date().toISOString();
+  const progress = Math.round(((index + 1) * 100) / run.operation.steps.length);
+  const next = run.operation.steps[index + 1];
+  if (next?.status === 'PENDING') {
+    const steps = run.stepsWith(index, { status: 'SUCCEEDED', finishedAt, message }).map((step, position) =>
+      position === index + 1 ? { ...step, status: 'RUNNING' as const, startedAt: step.startedAt ?? finishedAt } : step,
+    );
+    if (await run.updateUnderLease({ steps, progress }, { unlessCancelled: true })) return index + 1;
+  }
+  await run.updateUnderLease({ steps: run.stepsWith(index, { status: 'SUCCEEDED', finishedAt, message }), progress });
+  return -1;
+}
+
 async function completeOperation(run: OperationRun, index: number): Promise<void> {
   const final = await retryTransient(run.context.retry, () => finalVmChange(run), async () => {});
-  await run.guarded(async (tx) => {
-    run.vm = await recordVmChange(tx, run.vm.id, final.change, final.event, run.operation.id);
-    await run.updateOperation(tx, {
-      status: 'SUCCEEDED',
-      progress: 100,
-      steps: run.stepsWith(index, { status: 'SUCCEEDED', finishedAt: new Date().toISOString() }),
-      finishedAt: new Date(),
-      leaseOwner: null,
-      leaseExpiresAt: null,
-    });
-  });
+  await run.succeed(run.stepsWith(index, { status: 'SUCCEEDED', finishedAt: new Date().toISOString() }), final.change, final.event);
 }
 
 /** Fails an operation whose workers kept dying on it (re-driven more than `maxRedrives` times). */

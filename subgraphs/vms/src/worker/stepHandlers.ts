@@ -31,9 +31,7 @@ export function vmStatusFor(state: ProviderInstanceState): VmStatus {
 }
 
 async function setVmStatus(run: OperationRun, change: VmChange, event: VmEventType = 'STATE_CHANGED'): Promise<void> {
-  await run.guarded(async (tx) => {
-    run.vm = await recordVmChange(tx, run.vm.id, change, event, run.operation.id);
-  });
+  await run.changeVm(change, event);
 }
 
 function requireProviderId(run: OperationRun): string {

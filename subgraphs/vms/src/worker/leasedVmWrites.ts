@@ -1,0 +1,110 @@
+import type { Database } from '../db/createDatabase.ts';
+import type { VmChange } from '../db/recordVmChange.ts';
+import type { OperationRow, VmRow } from '../db/rows.ts';
+import type { StoredStep, VmEventType } from '../db/schema.ts';
+import { toOperationRow, type RawOperation } from '../db/toOperationRow.ts';
+import { toVmRow, type RawVm } from '../db/toVmRow.ts';
+import { vmEventPayloadSql } from '../db/vmEventPayloadSql.ts';
+
+/*
+ * Hand-written, prepared statements for the worker's VM changes (a create makes two, then finishes):
+ * each was a transaction of five or six round trips built by drizzle (BEGIN, SELECT … FOR UPDATE on
+ * the operation, UPDATE vm, INSERT event, [UPDATE operation,] COMMIT), the largest remaining part of
+ * an executed create's CPU (docs/benchmarks.md, issue 14). One statement is atomic, so the VM change,
+ * its event and the operation write still commit together or not at all, fenced by the lease epoch.
+ */
+
+/** The VM columns a change may set, by VmChange key; a key present in `$n::jsonb` sets its column (null included). */
+const vmChangeColumns: Record<keyof VmChange, string> = {
+  status: 'status',
+  providerId: 'provider_id',
+  privateIp: 'private_ip',
+  publicIp: 'public_ip',
+  instanceType: 'instance_type',
+  provider: 'provider',
+  region: 'region',
+};
+
+const setVmColumns = (change: string) =>
+  Object.entries(vmChangeColumns)
+    .map(([key, column]) => `${column} = case when ${change}::jsonb ? '${key}' then ${change}::jsonb->>'${key}' else ${column} end`)
+    .join(',\n    ');
+
+const vmChangeAndEvent = (guard: string) => `vm as (
+  update vms.vms set
+    ${setVmColumns('$4')},
+    version = version + 1,
+    updated_at = now()
+  where id = $3 and exists (select 1 from ${guard})
+  returning *
+), event as (
+  insert into vms.vm_events (tenant_id, vm_id, vm_version, type, operation_id, payload)
+  select vm.tenant_id, vm.id, vm.version, $5, $1, ${vmEventPayloadSql('vm')} from vm
+)`;
+
+/** A VM change under the lease: locks the operation row (as `guarded` did) and writes only while the lease holds. */
+const changeVmStatement = `
+with held as (
+  select id from vms.operations where id = $1 and lease_epoch = $2 and status = 'RUNNING' for update
+), ${vmChangeAndEvent('held')}
+select (select to_jsonb(vm) from vm) as vm from held`;
+
+/** The operation's success with the VM's final change: the operation update (its lease guard) comes first. */
+const succeedWithVmChange = `
+with op as (
+  update vms.operations set
+    status = 'SUCCEEDED', progress = 100, steps = $6::jsonb, finished_at = now(),
+    lease_owner = null, lease_expires_at = null, version = version + 1, updated_at = now()
+  where id = $1 and lease_epoch = $2 and status = 'RUNNING' and exists (select 1 from vms.vms where id = $3)
+  returning *
+), ${vmChangeAndEvent('op')}
+select op.*, (select to_jsonb(vm) from vm) as vm_row from op`;
+
+/** Where a leased write applies: the operation, the epoch of its lease, the VM it changes. */
+export interface LeasedTarget {
+  operationId: string;
+  leaseEpoch: number;
+  vmId: string;
+}
+
+/**
+ * Changes the VM and writes its event if the lease is still held. Returns the VM as it now is, or
+ * null when the lease is gone (nothing written). Throws when the VM row vanished.
+ */
+export async function changeVmUnderLease(db: Database, target: LeasedTarget, change: VmChange, type: VmEventType): Promise<VmRow | null> {
+  const [row] = await db.$client.unsafe<{ vm: RawVm | null }[]>(changeVmStatement, [target.operationId, target.leaseEpoch, target.vmId, JSON.stringify(change), type], {
+    prepare: true,
+  });
+  if (!row) return null;
+  if (!row.vm) throw new Error(`VM ${target.vmId} vanished while recording a change`);
+  return toVmRow(row.vm);
+}
+
+/**
+ * Marks the operation SUCCEEDED with `steps`, releases its lease and records the VM's final change
+ * with its event, in one statement. Returns null when the lease is gone (nothing written).
+ */
+export async function succeedUnderLease(
+  db: Database,
+  target: LeasedTarget,
+  steps: StoredStep[],
+  change: VmChange,
+  type: VmEventType,
+): Promise<{ operation: OperationRow; vm: VmRow } | null> {
+  const [row] = await db.$client.unsafe<(RawOperation & { vm_row: RawVm | null })[]>(
+    succeedWithVmChange,
+    [target.operationId, target.leaseEpoch, target.vmId, JSON.stringify(change), type, JSON.stringify(steps)],
+    { prepare: true },
+  );
+  if (!row) return null;
+  if (!row.vm_row) throw new Error(`VM ${target.vmId} vanished while recording a change`);
+  return { operation: toOperationRow(row), vm: toVmRow(row.vm_row) };
+}
+
+const selectVm = 'select * from vms.vms where id = $1';
+
+/** The VM an operation acts on (prepared; null when the row is missing). */
+export async function findVm(db: Database, vmId: string): Promise<VmRow | null> {
+  const [raw] = await db.$client.unsafe<RawVm[]>(selectVm, [vmId], { prepare: true });
+  return raw ? toVmRow(raw) : null;
+}
