@@ -165,9 +165,11 @@ describe('database errors inside a step', () => {
     try {
       const operation = await requestCreate(services, 'default', input(), null);
       const running = executeOperation(workerContext('victim', { db: victimDb, providers: victimProviders }), operation.id);
-      await waitFor(async () => (await operationRow(operation.id)).steps.find((step) => step.name === 'wait-running')?.status === 'RUNNING', { intervalMs: 10, description: 'the wait step' });
-      // Hold the instance's row at the (simulated) provider: the worker's next poll waits on it and
-      // times out, again and again, while the row stays locked.
+      // Hold the instance's row at the (simulated) provider as soon as it exists, long before its 800 ms
+      // boot is over (waiting for the wait step first lost that race on a loaded machine: the VM was
+      // running before the row was locked): the worker's next read of it waits and times out, again and
+      // again, while the row stays locked.
+      await waitFor(async () => (await sql`select 1 from simcloud.instances where client_token = ${operation.id}`).length > 0, { intervalMs: 5, description: 'the instance' });
       await holder`begin`;
       await holder`select provider_id from simcloud.instances where client_token = ${operation.id} for update`;
       await waitFor(async () => (await sql`select 1 from pg_stat_activity where application_name = 'victim-worker' and wait_event_type = 'Lock'`).length > 0, { intervalMs: 10, description: 'the worker to wait on the row' });
