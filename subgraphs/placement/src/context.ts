@@ -1,7 +1,9 @@
+import type DataLoader from 'dataloader';
 import type { InternalPrincipal } from '@novacron/auth';
 import type { Catalog } from '@novacron/catalog';
 import type { PlacementConfig } from './config.ts';
 import type { Database } from './db/createDatabase.ts';
+import type { PlacementDecision } from './domain/decisionStore.ts';
 import type { PlacementStateCache } from './domain/placementStateCache.ts';
 
 /** Long-lived services shared by every request. */
@@ -20,4 +22,6 @@ export interface RequestContext {
   /** The caller's tenant: every read and write is scoped to it ('' for the gateway's own system calls). */
   tenantId: string;
   services: PlacementServices;
+  /** `VM.placement` of the caller's tenant, batched per request (one statement per `_entities` batch). */
+  decisionByVm: DataLoader<string, PlacementDecision | null>;
 }

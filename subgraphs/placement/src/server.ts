@@ -6,6 +6,7 @@ import type { PlacementServices, RequestContext } from './context.ts';
 import { createDatabase } from './db/createDatabase.ts';
 import { toVmStreamEvent } from '@novacron/events';
 import { createVmUsageProjection } from './domain/applyVmEvents.ts';
+import { createDecisionLoader } from './domain/createDecisionLoader.ts';
 import { loadPlacementState } from './domain/loadPlacementState.ts';
 import { createPlacementStateCache } from './domain/placementStateCache.ts';
 import { expireReservations } from './domain/reserveCapacity.ts';
@@ -58,7 +59,8 @@ export function start(config: PlacementConfig, logger?: Logger): Promise<Running
       const stateCache = createPlacementStateCache({ load: (tenantId) => loadPlacementState(db, tenantId, config.placement), maxAgeMs: config.placement.stateMaxAgeMs });
       return { db, catalog: loadCatalog(), config, stateCache };
     },
-    context: ({ principal, tenantId }, services) => ({ principal, tenantId, services }),
+    // Loaders are per request and bound to the caller's tenant: nothing cached is ever shared.
+    context: ({ principal, tenantId }, services) => ({ principal, tenantId, services, decisionByVm: createDecisionLoader(services.db, tenantId) }),
     background: (kit, services) => [startReservationSweep(services, kit.logger), ...(config.placement.followVms ? [followVms(kit, services)] : [])],
   });
 }
