@@ -19,7 +19,9 @@ import { createInternalTokenSigner, ensureDevelopmentKeys, internalTokenAudience
 import { freePort } from '@novacron/testing';
 import { runTimedLoad, type TimedLoadResult } from './src/gatewayLoad.ts';
 import { startBenchPlatform, type BenchPlatform } from './src/startBenchPlatform.ts';
+import { snapshotProcessCpu } from './src/snapshotProcessCpu.ts';
 import { waitForOperationsTerminal } from './src/waitForOperationsTerminal.ts';
+import { monotonicMicros, writeProfilePhases, type ProfilePhases } from './src/writeProfilePhases.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -28,18 +30,23 @@ const { values: flags } = parseArgs({
     connections: { type: 'string', default: '50' },
     vms: { type: 'string', default: '50' },
     json: { type: 'string' },
+    'cpu-prof': { type: 'string' },
     verbose: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
 if (flags.help) {
-  process.stdout.write(`node bench/gatewayBench.ts [--duration S=30] [--warmup S=5] [--connections C=50] [--vms N=50] [--json FILE] [--verbose]\n`);
+  process.stdout.write(`node bench/gatewayBench.ts [--duration S=30] [--warmup S=5] [--connections C=50] [--vms N=50] [--json FILE] [--cpu-prof DIR] [--verbose]\n`);
   process.exit(0);
 }
 const durationMs = Number(flags.duration) * 1000;
 const warmupMs = Number(flags.warmup) * 1000;
 const connections = Number(flags.connections);
 const vmCount = Number(flags.vms);
+/** With `--cpu-prof DIR`, every platform process (not the stock gateway) writes V8 CPU profiles there; `summarizeCpuProfiles.ts DIR --phase callers`. */
+const cpuProfileDir = flags['cpu-prof'];
+/** Each measured phase's window, for the profiles. */
+const profilePhases: ProfilePhases['phases'] = {};
 
 const log = (line: string) => process.stdout.write(`[gateway-bench] ${line}\n`);
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
@@ -210,13 +217,15 @@ interface Phase {
   loadAverage: number[];
 }
 
-async function measure(name: string, url: string, headers: (index: number) => Record<string, string>): Promise<Phase> {
+async function measure(name: string, url: string, headers: (index: number) => Record<string, string>, profilePhase: string): Promise<Phase> {
   const body = JSON.stringify({ query: dashboardQuery, variables: { first: vmCount } });
   const accept = (text: string) => !text.includes('"errors"') && text.startsWith('{"data":{"vms"');
   log(`${name}: warm-up ${warmupMs / 1000} s`);
   await runTimedLoad({ url, connections, durationMs: warmupMs, headers, body, accept });
   log(`${name}: ${connections} clients for ${durationMs / 1000} s`);
+  const fromUs = monotonicMicros();
   const result = await runTimedLoad({ url, connections, durationMs, headers, body, accept });
+  profilePhases[profilePhase] = { fromUs, toUs: monotonicMicros() };
   const phase = { name, result, loadAverage: loadavg() };
   log(`${name}: ${result.rps.toFixed(0)} req/s, p50 ${result.latency.p50.toFixed(1)} ms, p95 ${result.latency.p95.toFixed(1)} ms, p99 ${result.latency.p99.toFixed(1)} ms, ${result.errors} errors ${result.errorSamples.join(' | ')}`);
   return phase;
@@ -233,7 +242,7 @@ process.env.SIM_METRICS_INTERVAL_MS ??= '5000';
 async function startPlatformRetryingPorts(): Promise<BenchPlatform> {
   for (let attempt = 1; ; attempt += 1) {
     try {
-      return await startBenchPlatform({ workerProcesses: 1, workerConcurrency: 50, simLatencyMs: '5-20', cpuProfileDir: undefined, statementStats: false, verbose: flags.verbose, log });
+      return await startBenchPlatform({ workerProcesses: 1, workerConcurrency: 50, simLatencyMs: '5-20', cpuProfileDir, statementStats: false, verbose: flags.verbose, log });
     } catch (error) {
       if (attempt >= 3 || !String(error).includes('EADDRINUSE')) throw error;
       log(`a port was taken meanwhile (EADDRINUSE); starting the platform again`);
@@ -261,10 +270,11 @@ try {
   // One caller per client: concurrent identical queries are no longer one caller's, so none share a fetch.
   const keys = await ensureDevelopmentKeys(platform.keysDir);
   const callerTokens = await Promise.all(Array.from({ length: connections }, (_, index) => signDevelopmentToken({ keys, tenant: 'bench', roles: ['admin'], subject: `bench-${index}`, ttlSeconds: 6 * 3600 })));
-  const baseline = await measure('stock @apollo/gateway', stock.url, () => ({}));
-  const novacron = await measure('NovaCron gateway (one caller)', platform.gatewayUrl, () => platform.requestHeaders);
-  const distinct = await measure(`NovaCron gateway (${connections} callers)`, platform.gatewayUrl, (index) => ({ authorization: `Bearer ${callerTokens[index]}` }));
-  const withCache = await measure('NovaCron gateway, response cache on (one caller)', cached.url, () => platform.requestHeaders);
+  const baseline = await measure('stock @apollo/gateway', stock.url, () => ({}), 'stock');
+  const novacron = await measure('NovaCron gateway (one caller)', platform.gatewayUrl, () => platform.requestHeaders, 'one-caller');
+  const distinct = await measure(`NovaCron gateway (${connections} callers)`, platform.gatewayUrl, (index) => ({ authorization: `Bearer ${callerTokens[index]}` }), 'callers');
+  const withCache = await measure('NovaCron gateway, response cache on (one caller)', cached.url, () => platform.requestHeaders, 'cached');
+  if (cpuProfileDir) await writeProfilePhases(cpuProfileDir, snapshotProcessCpu(), profilePhases);
   const ratio = novacron.result.rps / baseline.result.rps;
   const results = {
     measuredAt: new Date().toISOString(),

@@ -9,3 +9,5 @@ export { startOtlpReceiver } from './startOtlpReceiver.ts';
 export type { OtlpReceiver, OtlpRequest, ReceivedSpan } from './startOtlpReceiver.ts';
 export { parseMetrics, scrapeMetrics } from './scrapeMetrics.ts';
 export type { MetricSample, Scrape } from './scrapeMetrics.ts';
+export { captureStatements } from './captureStatements.ts';
+export type { StatementCapture } from './captureStatements.ts';

@@ -1,9 +1,11 @@
+import type DataLoader from 'dataloader';
 import type { Catalog } from '@novacron/catalog';
 import type { CredentialKeys } from '@novacron/secrets';
 import type { RequestPrincipal } from '@novacron/subgraph-kit';
 import type { BillingConfig } from './config.ts';
 import type { Database } from './db/createDatabase.ts';
 import type { MetricsRequester } from './domain/readUtilization.ts';
+import type { VmCost } from './domain/vmCost.ts';
 
 /** Long-lived services shared by every request. */
 export interface BillingServices {
@@ -21,6 +23,8 @@ export interface BillingServices {
 /** What every resolver receives. */
 export interface BillingContext extends RequestPrincipal {
   services: BillingServices;
+  /** `VM.cost` of the caller's tenant, batched per request (one query set per `_entities` batch). */
+  vmCost: DataLoader<string, VmCost>;
 }
 
 /** The name codegen's resolver types use for the context. */

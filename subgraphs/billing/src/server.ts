@@ -7,6 +7,7 @@ import type { BillingContext, BillingServices } from './context.ts';
 import { createDatabase, type Transaction } from './db/createDatabase.ts';
 import { applyVmEvents } from './domain/applyVmEvents.ts';
 import { billingOutbox } from './domain/billingOutbox.ts';
+import { createVmCostLoader } from './domain/createVmCostLoader.ts';
 import type { FollowedVmEvent } from './domain/FollowedVmEvent.ts';
 import { observeInfrastructureCost } from './observeInfrastructureCost.ts';
 import { resolvers } from './resolvers/index.ts';
@@ -52,7 +53,8 @@ export function start(config: BillingConfig, logger?: Logger, options: StartOpti
         secretKeys,
       };
     },
-    context: (request, services) => ({ ...request, services }),
+    // Loaders are per request and bound to the caller's tenant: nothing cached is ever shared.
+    context: (request, services) => ({ ...request, services, vmCost: createVmCostLoader(services.db, request.tenantId, services.now) }),
     outbox: { outbox: billingOutbox, db: (services) => services.db },
     background: (kit, services) => {
       observeInfrastructureCost(kit.metrics, services.db);

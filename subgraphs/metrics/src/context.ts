@@ -3,6 +3,7 @@ import type { Logger } from '@novacron/server-kit';
 import type { Sql } from '@novacron/db';
 import type { PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import type { MetricsConfig } from './config.ts';
+import type { RequestLoaders } from './domain/createRequestLoaders.ts';
 import type { RefusalCounter } from './domain/ingestSamples.ts';
 
 /** Long-lived services shared by every request. */
@@ -28,4 +29,6 @@ export interface RequestContext {
   /** The caller's tenant ('' for NovaCron's own system calls). */
   tenantId: string;
   services: MetricsServices;
+  /** Batched reads of this request (one statement per `_entities` batch, not per VM). */
+  loaders: RequestLoaders;
 }

@@ -7,6 +7,7 @@ import type { MetricsServices, RequestContext } from './context.ts';
 import { migrateMetrics } from './db/migrateMetrics.ts';
 import { applyVmEvents } from './domain/applyVmEvents.ts';
 import { collectSamples } from './domain/collectSamples.ts';
+import { createRequestLoaders } from './domain/createRequestLoaders.ts';
 import { recordRefusals, reportRefusals } from './domain/ingestSamples.ts';
 import { maintainPartitions } from './domain/retention.ts';
 import { rollUpPending } from './domain/rollUpPending.ts';
@@ -48,7 +49,8 @@ export async function start(config: MetricsConfig, logger?: Logger, options: Sta
       const countRefusals: MetricsServices['countRefusals'] = (source, reason, count) => metrics.inc('metricsIngestRefusals', { source, reason }, count);
       return { sql, db: drizzle(sql), config, now, logger: kitLogger, verifyInternalToken: security.verifyInternalToken, countRefusals };
     },
-    context: ({ principal, tenantId }, services) => ({ principal, tenantId, services }),
+    // Loaders are per request: nothing loaded for one caller is seen by another.
+    context: ({ principal, tenantId }, services) => ({ principal, tenantId, services, loaders: createRequestLoaders(services) }),
     outbox: { outbox: metricsOutbox, db: (services) => services.db },
     routes: (services) => ({
       '/v1/metrics': (request, response) =>

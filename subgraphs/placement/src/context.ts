@@ -1,7 +1,9 @@
+import type DataLoader from 'dataloader';
 import type { InternalPrincipal } from '@novacron/auth';
 import type { Catalog } from '@novacron/catalog';
 import type { PlacementConfig } from './config.ts';
 import type { Database } from './db/createDatabase.ts';
+import type { PlacementDecision } from './domain/decisionStore.ts';
 import type { PlacementStateCache, StateLease } from './domain/placementStateCache.ts';
 import type { PlacementResponseCache } from './responseCache/createPlacementResponseCache.ts';
 
@@ -25,4 +27,6 @@ export interface RequestContext {
   services: PlacementServices;
   /** The tenant states this request's placementOptions fields ranked against (the response cache keys on their version). */
   stateLeases: StateLease[];
+  /** `VM.placement` of the caller's tenant, batched per request (one statement per `_entities` batch). */
+  decisionByVm: DataLoader<string, PlacementDecision | null>;
 }

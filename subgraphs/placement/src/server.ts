@@ -6,6 +6,7 @@ import type { PlacementServices, RequestContext } from './context.ts';
 import { createDatabase } from './db/createDatabase.ts';
 import { toVmStreamEvent, type FeedFetcher } from '@novacron/events';
 import { createVmUsageProjection, type UsageChanges } from './domain/applyVmEvents.ts';
+import { createDecisionLoader } from './domain/createDecisionLoader.ts';
 import { loadPlacementState } from './domain/loadPlacementState.ts';
 import { createPlacementStateCache } from './domain/placementStateCache.ts';
 import { expireReservations } from './domain/reserveCapacity.ts';
@@ -89,7 +90,8 @@ export function start(config: PlacementConfig, logger?: Logger): Promise<Running
       const responseCache = config.placement.responseCache && config.placement.stateMaxAgeMs > 0 ? createPlacementResponseCache(stateCache) : null;
       return { db, catalog: loadCatalog(), config, stateCache, responseCache };
     },
-    context: ({ principal, tenantId }, services) => ({ principal, tenantId, services, stateLeases: [] }),
+    // Loaders are per request and bound to the caller's tenant: nothing cached is ever shared.
+    context: ({ principal, tenantId }, services) => ({ principal, tenantId, services, stateLeases: [], decisionByVm: createDecisionLoader(services.db, tenantId) }),
     earlyResponses: (services) => services.responseCache,
     background: (kit, services) => [startReservationSweep(services, kit.logger), ...(config.placement.followVms ? [followVms(kit, services)] : [])],
   });

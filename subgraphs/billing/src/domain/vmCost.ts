@@ -1,5 +1,5 @@
-import { appError } from '@novacron/errors';
-import { eq } from 'drizzle-orm';
+import { appError, type AppError } from '@novacron/errors';
+import { inArray } from 'drizzle-orm';
 import type { Executor } from '../db/createDatabase.ts';
 import { vms } from '../db/schema.ts';
 import { computeBilledStatuses } from './billableSegments.ts';
@@ -36,12 +36,35 @@ const unknownVmCost: VmCost = { hourlyRate: 0n, computeHourly: 0n, diskMonthly: 
  * an id alone grants nothing.
  */
 export async function vmCost(db: Executor, tenantId: string, vmId: string, now: number): Promise<VmCost> {
-  const [owner] = await db.select({ tenantId: vms.tenantId }).from(vms).where(eq(vms.vmId, vmId));
-  if (!owner) return unknownVmCost;
-  if (owner.tenantId !== tenantId) throw appError('NOT_FOUND', `VM ${vmId} was not found`, { kind: 'VM', id: vmId });
+  const [cost] = await vmCosts(db, tenantId, [vmId], now);
+  if (cost instanceof Error) throw cost;
+  return cost!;
+}
+
+/** VM ids are UUIDs; anything else can never be a VM (and would fail the whole statement). */
+const isUuid = (value: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
+
+/**
+ * {@link vmCost} of many VMs in three statements whatever their number (owners, VM rows, histories):
+ * one entry per id, in order, a NOT_FOUND error for a VM of another tenant. A dashboard's `_entities`
+ * batch of 50 VMs used to cost 150 statements.
+ */
+export async function vmCosts(db: Executor, tenantId: string, vmIds: readonly string[], now: number): Promise<(VmCost | AppError)[]> {
+  const wanted = [...new Set(vmIds.filter(isUuid).map((id) => id.toLowerCase()))];
+  const owners = wanted.length === 0 ? [] : await db.select({ vmId: vms.vmId, tenantId: vms.tenantId }).from(vms).where(inArray(vms.vmId, wanted));
+  const ownerOf = new Map(owners.map((owner) => [owner.vmId, owner.tenantId]));
+  const owned = owners.filter((owner) => owner.tenantId === tenantId).map((owner) => owner.vmId);
   const month = { from: startOfUtcMonth(now), to: startOfNextUtcMonth(now) };
-  const [billed] = await loadBilledVms(db, tenantId, month, [vmId]);
-  return billed ? costOfBilledVm(billed, month, now) : unknownVmCost;
+  const billed = owned.length === 0 ? [] : await loadBilledVms(db, tenantId, month, owned);
+  const billedById = new Map(billed.map((entry) => [entry.vm.vmId, entry]));
+  return vmIds.map((vmId) => {
+    const id = vmId.toLowerCase();
+    const owner = ownerOf.get(id);
+    if (owner === undefined) return unknownVmCost;
+    if (owner !== tenantId) return appError('NOT_FOUND', `VM ${vmId} was not found`, { kind: 'VM', id: vmId });
+    const entry = billedById.get(id);
+    return entry ? costOfBilledVm(entry, month, now) : unknownVmCost;
+  });
 }
 
 /** {@link VmCost} of a loaded VM for a month window. */

@@ -1,6 +1,5 @@
 import { authorize } from '@novacron/subgraph-kit';
 import type { BillingContext } from '../context.ts';
-import { vmCost } from '../domain/vmCost.ts';
 import { vmRightsizing } from '../domain/vmRightsizing.ts';
 
 export interface VmReference {
@@ -17,8 +16,9 @@ export const VM = {
     return { id: reference.id };
   },
   cost(vm: VmReference, _args: unknown, context: BillingContext) {
-    const identity = authorize(context, 'viewer');
-    return vmCost(context.services.db, identity.tenantId, vm.id, context.services.now());
+    authorize(context, 'viewer');
+    // Batched: the 50 VMs of a dashboard's `_entities` call are one load, not 50.
+    return context.vmCost.load(vm.id);
   },
   rightsizing(vm: VmReference, _args: unknown, context: BillingContext) {
     const identity = authorize(context, 'viewer');

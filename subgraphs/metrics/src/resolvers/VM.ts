@@ -2,10 +2,8 @@ import type { VmResolvers } from '../__generated__/resolvers-types.ts';
 import { authorize } from '@novacron/subgraph-kit';
 import type { RequestContext } from '../context.ts';
 import { planSeriesQuery } from '../domain/planSeriesQuery.ts';
-import { readLatestSamples } from '../domain/readLatestSamples.ts';
 import { readSeries } from '../domain/readSeries.ts';
-import { findVms, isUuid } from '../domain/vmDirectory.ts';
-import { metricsOutbox } from '../domain/sampleStream.ts';
+import { isUuid } from '../domain/vmDirectory.ts';
 import { toSeries } from './toSeries.ts';
 
 /**
@@ -27,7 +25,7 @@ export const VM: VmResolvers = {
     const tenantId = readerTenant(context);
     if (!isUuid(reference.id)) return null;
     const vmId = reference.id.toLowerCase();
-    const known = (await findVms(context.services.sql, [vmId])).get(vmId);
+    const known = await context.loaders.vmById.load(vmId);
     if (known) return tenantId === null || known.tenantId === tenantId ? known : null;
     if (tenantId === null) return null;
     return { vmId, tenantId, name: '', provider: '', region: '', status: 'UNKNOWN', providerId: null, labels: {}, deleted: false };
@@ -45,10 +43,7 @@ export const VM: VmResolvers = {
   },
   async latestMetrics(vm, _args, context) {
     readerTenant(context);
-    const samples = await readLatestSamples(context.services.sql, vm.vmId);
-    // Every sample gets the sample stream's head: subscribing `vmMetrics(after:)` with it delivers
-    // exactly the samples stored after this read.
-    const { endCursor } = await metricsOutbox.readFeed(context.services.db, { stream: 'sample', first: 1 });
-    return samples.map((sample) => ({ ...sample, cursor: endCursor }));
+    // Every sample gets the sample stream's head (read once per batch, after the samples).
+    return context.loaders.latestSamples.load(vm.vmId);
   },
 };

@@ -1,4 +1,4 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Catalog } from '@novacron/catalog';
 import { appError, badInput } from '@novacron/errors';
 import type { Database, Executor } from '../db/createDatabase.ts';
@@ -61,6 +61,25 @@ function toDecision(row: DecisionRow): PlacementDecision {
 export async function findDecisionForVm(db: Executor, tenantId: string, vmId: string): Promise<PlacementDecision | null> {
   const [row] = await db.select().from(decisions).where(and(eq(decisions.tenantId, tenantId), eq(decisions.vmId, vmId))).orderBy(decisions.createdAt).limit(1);
   return row ? toDecision(row) : null;
+}
+
+/** VM ids are UUIDs; anything else can never have a decision (and would fail the whole statement). */
+const isUuid = (value: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
+
+/**
+ * {@link findDecisionForVm} of many VMs in one statement: one entry per id, in order (null for a VM of
+ * another tenant, one placed explicitly or an id that is not a VM's).
+ */
+export async function findDecisionsForVms(db: Executor, tenantId: string, vmIds: readonly string[]): Promise<(PlacementDecision | null)[]> {
+  const wanted = [...new Set(vmIds.filter(isUuid).map((id) => id.toLowerCase()))];
+  const rows = wanted.length === 0 ? [] : await db.select().from(decisions).where(and(eq(decisions.tenantId, tenantId), inArray(decisions.vmId, wanted))).orderBy(decisions.createdAt);
+  // The first decision of each VM, as findDecisionForVm reads it (rows come oldest first).
+  const firstByVm = new Map<string, DecisionRow>();
+  for (const row of rows) if (row.vmId && !firstByVm.has(row.vmId)) firstByVm.set(row.vmId, row);
+  return vmIds.map((vmId) => {
+    const row = firstByVm.get(vmId.toLowerCase());
+    return row ? toDecision(row) : null;
+  });
 }
 
 /** The decision of an operation, in the caller's tenant only. */

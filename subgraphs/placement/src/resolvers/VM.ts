@@ -1,7 +1,6 @@
 import type { VmResolvers } from '../__generated__/resolvers-types.ts';
 import { alternativesFor } from '../domain/alternativesFor.ts';
 import { authorize } from '@novacron/subgraph-kit';
-import { findDecisionForVm } from '../domain/decisionStore.ts';
 
 /** A VM as this subgraph knows it: its id. Every field reads the caller's tenant's rows only. */
 export interface VmReference {
@@ -12,7 +11,8 @@ export const VM: VmResolvers = {
   // An id alone grants nothing: each field below is scoped to the caller's tenant (a decision or a
   // usage row of another tenant's VM is simply not found).
   __resolveReference: (reference, context) => (authorize(context, 'viewer'), { id: reference.id }),
-  placement: (vm, _, context) => (authorize(context, 'viewer'), findDecisionForVm(context.services.db, context.tenantId, vm.id)),
+  // Batched: the VMs of one `_entities` call are one statement, not one each.
+  placement: (vm, _, context) => (authorize(context, 'viewer'), context.decisionByVm.load(vm.id)),
   alternatives: (vm, { first }, context) => {
     authorize(context, 'viewer');
     const { db, catalog, config } = context.services;
