@@ -263,6 +263,7 @@ async function main(): Promise<number> {
           burstCount: options.burstCount,
           overloadFactor: options.overloadFactor,
           overloadSeconds: options.overloadSeconds,
+          overloadRate: options.overloadRate,
           simLatencyMaxMs: Number(options.simLatencyMs.split('-').at(-1)),
         },
       );

@@ -40,6 +40,10 @@ export interface BenchOptions {
   burstCount: number;
   overloadFactor: number;
   overloadSeconds: number;
+  /** The overload phase's rate; undefined: --overload-factor × the highest rate meeting p95 ≤ 50 ms. */
+  overloadRate: number | undefined;
+  /** The gateway's admission limits for the run (`inFlight,queued,queueMs`; `off`); the gateway's defaults when unset. */
+  gatewayAdmission: string | undefined;
   /** The vms subgraph's admission limits for the run (`concurrent,queued,queueMs`; `off`); the platform's defaults when unset. */
   admission: string | undefined;
   /** CREATE_GUARD_CACHE_MS for the vms subgraph: skip quota/budget calls for tenants without either (0: off). */
@@ -69,7 +73,9 @@ const usage = `Usage: node createVmThroughput.ts [options]
   --open-rate N             (default 300)      --open-seconds N   (default 60)
   --search-rates A,B,…      (default 100,200,300,400,500,600)   --search-step N (default 10)
   --burst-count N           (default 3000)     --overload-factor F (default 2)   --overload-seconds N (default 20)
+  --overload-rate N         the overload phase's rate (default: --overload-factor × the highest passing rate)
   --admission C,Q,MS|off    the vms subgraph's MUTATION_MAX_CONCURRENT, _QUEUED, _QUEUE_MS for the run
+  --gateway-admission C,Q,MS|off  the gateway's GATEWAY_MAX_IN_FLIGHT, _QUEUED, _QUEUE_MS for the run
   --guard-cache MS          CREATE_GUARD_CACHE_MS: skip placement/billing calls of tenants without quota/budget
   --verbose                 forward all platform log lines
   --help`;
@@ -106,7 +112,9 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv = proce
       'burst-count': { type: 'string' },
       'overload-factor': { type: 'string' },
       'overload-seconds': { type: 'string' },
+      'overload-rate': { type: 'string' },
       admission: { type: 'string' },
+      'gateway-admission': { type: 'string' },
       'guard-cache': { type: 'string' },
       statements: { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
@@ -143,10 +151,15 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv = proce
     burstCount: positiveInt('--burst-count', values['burst-count'], 3_000),
     overloadFactor: Number(values['overload-factor'] ?? 2),
     overloadSeconds: positiveInt('--overload-seconds', values['overload-seconds'], 20),
+    overloadRate: positiveInt('--overload-rate', values['overload-rate'], 0) || undefined,
     admission: values.admission,
+    gatewayAdmission: values['gateway-admission'],
     guardCacheMs: positiveInt('--guard-cache', values['guard-cache'], 0),
   };
   if (options.admission !== undefined && options.admission !== 'off' && !/^\d+,\d+,\d+$/.test(options.admission)) throw new Error(`--admission must be C,Q,MS or off, got "${options.admission}"`);
+  if (options.gatewayAdmission !== undefined && options.gatewayAdmission !== 'off' && !/^\d+,\d+,\d+$/.test(options.gatewayAdmission)) {
+    throw new Error(`--gateway-admission must be C,Q,MS or off, got "${options.gatewayAdmission}"`);
+  }
   if (!(options.overloadFactor > 0)) throw new Error('--overload-factor must be positive');
   if (options.count < 1 || options.concurrency < 1) throw new Error('--count and --concurrency must be at least 1');
   if (options.workerProcesses < 1 || options.workerConcurrency < 1) throw new Error('--worker-processes and --worker-concurrency must be at least 1');

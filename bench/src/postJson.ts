@@ -1,7 +1,13 @@
 import { request, type Agent } from 'node:http';
 
-/** POSTs a JSON body on a keep-alive agent and reads the whole answer as text; rejects on timeout or connection errors. */
-export function postJson(agent: Agent, url: URL, body: string, timeoutMs: number, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
+/** POSTs a JSON body on a keep-alive agent and reads the whole answer as text (and its `Retry-After`); rejects on timeout or connection errors. */
+export function postJson(
+  agent: Agent,
+  url: URL,
+  body: string,
+  timeoutMs: number,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; text: string; retryAfter: string | undefined }> {
   return new Promise((resolve, reject) => {
     const outgoing = request(
       {
@@ -16,7 +22,7 @@ export function postJson(agent: Agent, url: URL, body: string, timeoutMs: number
       (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), retryAfter: response.headers['retry-after'] }));
         response.on('error', reject);
       },
     );

@@ -50,6 +50,15 @@ export interface LoadResult<T> {
 const maxDistinctErrors = 10;
 
 /**
+ * A non-200 answer as an error: its GraphQL error (so an HTTP 503 OVERLOADED still reads `OVERLOADED: …`)
+ * with the status and `Retry-After` appended, or the status and body when it carries none.
+ */
+function refusal(accepted: unknown, status: number, retryAfter: string | undefined, text: string): Error {
+  const suffix = ` [HTTP ${status}${retryAfter === undefined ? ', no Retry-After' : `, Retry-After ${retryAfter}`}]`;
+  return accepted instanceof Error ? new Error(`${accepted.message}${suffix}`) : new Error(`HTTP ${status}: ${text.slice(0, 200)}${suffix}`);
+}
+
+/**
  * A closed-loop (or, with `ratePerSecond`, open-loop) load generator on `node:http` with keep-alive sockets, one per client: far cheaper
  * per request than `fetch`, so less of the shared CPU goes to the generator. Latency is measured
  * with `performance.now()` from just before the request is written (open loop: from when it was
@@ -86,7 +95,7 @@ export async function runLoad<T>(options: LoadOptions<T>): Promise<LoadResult<T>
       if (wait > 0) await new Promise((done) => setTimeout(done, wait));
       const sentAt = dueAt ?? performance.now();
       try {
-        const { status, text } = await postJson(agent, url, body, options.requestTimeoutMs, options.headers);
+        const { status, text, retryAfter } = await postJson(agent, url, body, options.requestTimeoutMs, options.headers);
         const elapsed = performance.now() - sentAt;
         let payload: unknown;
         try {
@@ -95,7 +104,7 @@ export async function runLoad<T>(options: LoadOptions<T>): Promise<LoadResult<T>
           fail(index, `HTTP ${status}: unparseable body ${text.slice(0, 120)}`);
           continue;
         }
-        const outcome = status === 200 ? options.accept(payload, index) : new Error(`HTTP ${status}: ${text.slice(0, 200)}`);
+        const outcome = status === 200 ? options.accept(payload, index) : refusal(options.accept(payload, index), status, retryAfter, text);
         if (outcome instanceof Error) {
           fail(index, outcome.message, elapsed);
           continue;

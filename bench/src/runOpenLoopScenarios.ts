@@ -21,6 +21,8 @@ export interface OpenLoopOptions {
   /** Offered load of the overload phase, as a multiple of the highest rate that met p95 ≤ 50 ms. */
   overloadFactor: number;
   overloadSeconds: number;
+  /** The overload phase's rate when given; otherwise `overloadFactor` × the highest passing rate. */
+  overloadRate?: number | undefined;
   /** Upper bound of the simulated provider latency (ms): an operation is late when it takes 5 s more. */
   simLatencyMaxMs: number;
 }
@@ -171,14 +173,18 @@ export async function runOpenLoopScenarios(context: ScenarioContext, options: Op
   context.log(`burst done in ${((performance.now() - burstStarted) / 1000).toFixed(1)} s; workers resumed, draining`);
   await waitForOperationsTerminal(context.sql, { expected: 0, since: performance.now(), timeoutMs: 600_000, log: (line) => context.log(`burst drain ${line}`) }).catch(() => undefined);
 
-  const overloadRate = Math.max(1, Math.round((highestRateMeetingP95 || options.rate) * options.overloadFactor));
-  context.log(`overload: ${overloadRate}/s (${options.overloadFactor} × ${highestRateMeetingP95 || options.rate}/s) for ${options.overloadSeconds} s`);
+  const overloadRate = options.overloadRate ?? Math.max(1, Math.round((highestRateMeetingP95 || options.rate) * options.overloadFactor));
+  context.log(`overload: ${overloadRate}/s (${options.overloadRate ? 'given' : `${options.overloadFactor} × ${highestRateMeetingP95 || options.rate}/s`}) for ${options.overloadSeconds} s`);
   const overload = await phase(context, options, `overload ${overloadRate}/s`, 'overload', overloadRate * options.overloadSeconds, overloadRate);
   const perSustained = (seconds: number) => (seconds * 1000) / Math.max(1, sustained.accepted);
   return { sustained, search, highestRateMeetingP95, burst, overload, executeCpuPerOperationMs: perSustained(executing), totalCpuPerOperationMs: perSustained(platformCpu) };
 }
 
 const ms = (value: number) => value.toFixed(1);
+
+/** OVERLOADED refusals of a phase that came as HTTP 503 with `Retry-After` (runLoad appends both to the message). */
+const withRetryAfter = (phase: OpenLoopPhase) =>
+  phase.errorSamples.filter(([message]) => isOverloaded(message) && message.includes('[HTTP 503, Retry-After ')).reduce((sum, [, n]) => sum + n, 0);
 
 /** The scenarios as markdown rows for docs/benchmarks.md, next to the same run's baseline p95. */
 export function formatOpenLoopMarkdown(results: OpenLoopResults, baselineP95Ms: number): string {
@@ -213,6 +219,10 @@ export function formatOpenLoopMarkdown(results: OpenLoopResults, baselineP95Ms: 
     `| Role (burst, workers frozen) | CPU s | % of one core |`,
     `|---|---:|---:|`,
     ...results.burst.cpuByRole.filter((role) => role.cpuSeconds > 0.05).map((role) => `| ${role.role} | ${role.cpuSeconds.toFixed(1)} | ${Math.round(role.percentOfCore)} % |`),
+    '',
+    `Overload phase refusals: ${results.overload.overloaded} OVERLOADED, of which ${withRetryAfter(results.overload)} answered HTTP 503 with \`Retry-After\`; refusal latency p50 / p95 / p99 ${
+      results.overload.overloadedLatency ? `${ms(results.overload.overloadedLatency.p50)} / ${ms(results.overload.overloadedLatency.p95)} / ${ms(results.overload.overloadedLatency.p99)} ms` : '–'
+    } (from when each request was due).`,
     '',
     `Highest searched rate with accept p95 ≤ 50 ms: **${results.highestRateMeetingP95 || 'none'}${results.highestRateMeetingP95 ? '/s' : ''}**; burst accept rate with ${results.burst.pausedWorkers} worker process(es) frozen: **${Math.round(results.burst.acceptedPerSecond)}/s**.`,
   ].join('\n');

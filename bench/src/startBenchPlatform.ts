@@ -23,6 +23,8 @@ export interface BenchPlatformOptions {
   log: (line: string) => void;
   /** The vms subgraph's admission limits (`concurrent,queued,queueMs` or `off`); its defaults when unset. */
   admission?: string | undefined;
+  /** The gateway's admission limits (`inFlight,queued,queueMs` or `off`); its defaults when unset. */
+  gatewayAdmission?: string | undefined;
   /** CREATE_GUARD_CACHE_MS for the vms subgraph (0: the platform's default, off). */
   guardCacheMs?: number;
 }
@@ -95,6 +97,7 @@ export async function startBenchPlatform(options: BenchPlatformOptions): Promise
       SIM_LATENCY_MS: options.simLatencyMs,
       LOG_LEVEL: 'warn',
       ...admissionEnv(options.admission),
+      ...gatewayAdmissionEnv(options.gatewayAdmission),
       ...(options.guardCacheMs ? { CREATE_GUARD_CACHE_MS: String(options.guardCacheMs) } : {}),
     };
     if (options.cpuProfileDir) {
@@ -139,6 +142,14 @@ export async function startBenchPlatform(options: BenchPlatformOptions): Promise
     await stop();
     throw error;
   }
+}
+
+/** GATEWAY_MAX_* for the gateway from `inFlight,queued,queueMs` (`off`: GATEWAY_MAX_IN_FLIGHT=0). */
+function gatewayAdmissionEnv(admission: string | undefined): Record<string, string> {
+  if (admission === undefined) return {};
+  if (admission === 'off') return { GATEWAY_MAX_IN_FLIGHT: '0' };
+  const [inFlight = '', queued = '', queueMs = ''] = admission.split(',');
+  return { GATEWAY_MAX_IN_FLIGHT: inFlight, GATEWAY_MAX_QUEUED: queued, GATEWAY_MAX_QUEUE_MS: queueMs };
 }
 
 /** MUTATION_MAX_* for the vms subgraph from `concurrent,queued,queueMs` (`off`: MUTATION_MAX_CONCURRENT=0). */

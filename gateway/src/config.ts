@@ -34,6 +34,17 @@ export interface GatewayConfig {
     /** The staleness bound for values that change without an event (cost accruing over time). */
     maxAgeMs: number;
   };
+  /** Admission control on the GraphQL endpoint (see admission/createRequestAdmission.ts). */
+  admission: {
+    /** GraphQL requests served at once (0: no admission control). */
+    maxInFlight: number;
+    /** Requests waiting for a slot; one more is refused at once with OVERLOADED (HTTP 503). */
+    maxQueued: number;
+    /** A request waiting longer than this for a slot is refused with OVERLOADED. */
+    maxQueueMs: number;
+    /** `Retry-After` of a refusal. */
+    retryAfterSeconds: number;
+  };
   /** One circuit breaker per subgraph (see createSubgraphBreaker.ts). */
   subgraphBreaker: {
     /** Consecutive failed fetches that open a subgraph's circuit (0: no breakers). */
@@ -133,6 +144,14 @@ export function loadConfig(): GatewayConfig {
       enabled: readEnv.bool('RESPONSE_CACHE', false),
       maxEntries: readEnv.int('RESPONSE_CACHE_MAX_ENTRIES', 10_000),
       maxAgeMs: readEnv.int('RESPONSE_CACHE_MAX_AGE_MS', 10_000),
+    },
+    // Loose by default, like the vms subgraph's mutation admission: the e2e suites send hundreds of
+    // requests at once on a loaded machine. A deployment that wants "refused at once" sets them tight.
+    admission: {
+      maxInFlight: readEnv.int('GATEWAY_MAX_IN_FLIGHT', 256),
+      maxQueued: readEnv.int('GATEWAY_MAX_QUEUED', 1_024),
+      maxQueueMs: readEnv.int('GATEWAY_MAX_QUEUE_MS', 10_000),
+      retryAfterSeconds: readEnv.int('GATEWAY_RETRY_AFTER_SECONDS', 1),
     },
     subgraphBreaker: {
       failures: readEnv.int('SUBGRAPH_BREAKER_FAILURES', 5),

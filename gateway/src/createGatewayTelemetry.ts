@@ -15,6 +15,8 @@ export interface GatewayTelemetry {
   fetcherFor(subgraph: string): typeof fetch;
   /** Counts a request refused by the per-tenant rate limit. */
   rateLimited(): void;
+  /** Counts a request answered with OVERLOADED (HTTP 503), by reason. */
+  overloaded(reason: string): void;
   /** Reads subscriptions, sockets and slow-consumer drops from the subscription engine at scrape time. */
   observeSubscriptions(subscriptions: RunningSubscriptions): void;
   /** Observes one event's delivery lag (commit → sent). */
@@ -37,7 +39,7 @@ function sdkOperationNames(): Set<string> {
 /** Creates the gateway's telemetry; `ready` is the same check `/ready` answers with. */
 export function createGatewayTelemetry(config: GatewayConfig, ready: () => Promise<boolean>): GatewayTelemetry {
   const metrics = createMetrics({ service: 'gateway' });
-  metrics.declare('subgraphFetchDuration', 'rateLimitRefusals', 'eventDeliveryLag');
+  metrics.declare('subgraphFetchDuration', 'rateLimitRefusals', 'overloadRefusals', 'eventDeliveryLag');
   // The worst delivery lag since the last scrape feeds the health score.
   let worstLagSeconds = 0;
   const health = createHealthScore({
@@ -62,6 +64,7 @@ export function createGatewayTelemetry(config: GatewayConfig, ready: () => Promi
       }
     },
     rateLimited: () => metrics.inc('rateLimitRefusals', {}),
+    overloaded: (reason) => metrics.inc('overloadRefusals', { reason }),
     observeSubscriptions(subscriptions) {
       metrics.gaugeFromCollect('activeSubscriptions', () => [{ labels: {}, value: subscriptions.engine.stats().subscribers }]);
       metrics.gaugeFromCollect('webSocketConnections', () => [{ labels: {}, value: subscriptions.webSocket.connections() }]);

@@ -5,6 +5,8 @@ import { ApolloServer } from '@apollo/server';
 import { AppError, createErrorFormatter } from '@novacron/errors';
 import { createGraphQLHttpServer, createLogger, listen, type Logger } from '@novacron/server-kit';
 import { injectTraceHeaders } from '@novacron/telemetry';
+import { createRequestAdmission } from './admission/createRequestAdmission.ts';
+import { useOverloadedStatus } from './admission/useOverloadedStatus.ts';
 import type { GatewayConfig } from './config.ts';
 import { createGatewayTelemetry } from './createGatewayTelemetry.ts';
 import { createResponseCache } from './cache/createResponseCache.ts';
@@ -36,6 +38,13 @@ export interface RunningGateway {
   /** Counts of this process (subscription engine, connections, memory, CPU). Not served on the public port. */
   stats(): Record<string, unknown>;
   stop(): Promise<void>;
+}
+
+/** Whether a request is for the GraphQL endpoint (`/graphql`, any query string). */
+function isGraphQLPath(request: IncomingMessage): boolean {
+  const url = request.url ?? '/';
+  const end = url.indexOf('?');
+  return (end === -1 ? url : url.slice(0, end)) === '/graphql';
 }
 
 // graphql-js words it "more than" or, in newer 16.x, "more that".
@@ -105,7 +114,12 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
     // The cache comes after the guards: a cached answer is only for a request that passed them.
-    plugins: [telemetry.plugin, useRequestGuards(guard), ...(responseCache ? [useResponseCache(responseCache)] : [])],
+    plugins: [
+      telemetry.plugin,
+      useRequestGuards(guard),
+      ...(responseCache ? [useResponseCache(responseCache)] : []),
+      useOverloadedStatus({ retryAfterSeconds: config.admission.retryAfterSeconds, onRelayed: () => telemetry.overloaded('SUBGRAPH') }),
+    ],
     formatError: (formatted, error) => {
       if (tokenLimitMessage.test(formatted.message)) {
         return { message: config.production ? 'the operation is too large' : formatted.message, extensions: { code: 'QUERY_TOO_COMPLEX', limit: 'tokens' } };
@@ -153,7 +167,9 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
   });
   telemetry.observeSubscriptions(subscriptions);
   const stopInvalidation = responseCache ? invalidateOnEvents({ tails: subscriptions.tails.values(), cache: responseCache, retryMs: config.events.pollIntervalMs, logger }) : () => {};
+  const admission = createRequestAdmission({ ...config.admission, onRefused: (reason) => telemetry.overloaded(reason) });
   const stats = () => ({
+    admission: admission.stats(),
     webSocketConnections: subscriptions.webSocket.connections(),
     ...subscriptions.engine.stats(),
     eventSignals: subscriptions.signals?.kind ?? 'polling',
@@ -167,10 +183,14 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
   });
   // GraphQL over Server-Sent Events shares the path: requests asking for an event stream go to it,
   // everything else to Apollo (server-kit owns the one request listener, so it is wrapped here).
+  // Admission control covers the GraphQL endpoint only: /health, /ready, the dashboard, sign-in and
+  // OTLP ingest (its own budgets) are never refused, nor are subscriptions, which are long-lived and
+  // limited per connection, address and tenant (graphql-ws, SSE) instead of by a slot each.
   const [serveHttp] = server.listeners('request') as ((request: IncomingMessage, response: ServerResponse) => void)[];
   server.removeAllListeners('request');
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
     if (wantsEventStream(request, '/graphql')) void subscriptions.serverSentEvents(request, response);
+    else if (isGraphQLPath(request)) admission.handle(request, response, () => serveHttp?.call(server, request, response));
     else serveHttp?.call(server, request, response);
   });
   const running = await listen(server, config.port, config.host);

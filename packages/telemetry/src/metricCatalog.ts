@@ -117,6 +117,12 @@ export const metricCatalog = {
     help: 'Requests refused by the per-tenant rate limit.',
     labels: [],
   },
+  overloadRefusals: {
+    name: 'novacron_overload_refusals_total',
+    type: 'counter',
+    help: 'Requests the gateway answered with OVERLOADED (HTTP 503), by reason: QUEUE_FULL and QUEUE_TIMEOUT (its own admission limit), SUBGRAPH (a subgraph refused).',
+    labels: ['reason'],
+  },
   metricsIngestRefusals: {
     name: 'novacron_metrics_ingest_refusals_total',
     type: 'counter',
