@@ -93,6 +93,11 @@ interface Subscriber {
   /** The buffer passed its limit during the replay: the subscription is answered RESYNC_REQUIRED. */
   overflowed: boolean;
   pending: FeedEntry[];
+  /**
+   * Replayed entries still at the head of `pending`: read from the feed and bounded by the replay
+   * limit, they do not count as falling behind (a dashboard resuming after a drop would be dropped again).
+   */
+  replayBacklog: number;
   /** Entries whose payloads are being resolved, in stream order (at most `resolveAhead`). */
   resolving: { entry: FeedEntry; result: Promise<ExecutionResult | null> }[];
   last: EventPosition | null;
@@ -147,13 +152,14 @@ export function createSubscriptionEngine(options: SubscriptionEngineOptions): Su
     void subscriber.channel?.return();
   };
 
-  const enqueue = (subscriber: Subscriber, entry: FeedEntry) => {
+  const enqueue = (subscriber: Subscriber, entry: FeedEntry, replayed = false) => {
     if (subscriber.closed) return;
     // Replay and live reading overlap at the hand-over: skip what this subscriber already has.
     if (subscriber.last && compareEventPositions(entry.position, subscriber.last) <= 0) return;
     subscriber.last = entry.position;
     subscriber.pending.push(entry);
-    if (subscriber.pending.length > queueLimit * 4) return drop(subscriber);
+    if (replayed) subscriber.replayBacklog += 1;
+    if (subscriber.pending.length - subscriber.replayBacklog > queueLimit * 4) return drop(subscriber);
     void pump(subscriber);
   };
 
@@ -163,6 +169,7 @@ export function createSubscriptionEngine(options: SubscriptionEngineOptions): Su
   const resolveNext = (subscriber: Subscriber, group: PayloadGroup) => {
     while (subscriber.resolving.length < resolveAhead && subscriber.pending.length > 0) {
       const entry = subscriber.pending.shift() as FeedEntry;
+      if (subscriber.replayBacklog > 0) subscriber.replayBacklog -= 1;
       const result = group.resolve(entry.cursor);
       // Awaited in order by the pump; a failure after the subscriber stopped must not go unhandled.
       result.catch(() => {});
@@ -236,6 +243,7 @@ export function createSubscriptionEngine(options: SubscriptionEngineOptions): Su
         buffer: [],
         overflowed: false,
         pending: [],
+        replayBacklog: 0,
         resolving: [],
         last: null,
         pumping: false,
@@ -276,7 +284,8 @@ export function createSubscriptionEngine(options: SubscriptionEngineOptions): Su
             channel.end();
             return channel;
           }
-          for (const entry of [...replayed, ...live]) enqueue(subscriber, entry);
+          for (const entry of replayed) enqueue(subscriber, entry, true);
+          for (const entry of live) enqueue(subscriber, entry);
           return channel;
         },
       };
