@@ -140,6 +140,7 @@ try {
     await new Promise((done) => setTimeout(done, 500));
     await sample();
   }
+  const committedInWindow = samples.at(-1)!.committed;
   const appliedAfter = await fleetEventsApplied(page);
   const windowSeconds = (performance.now() - windowStart) / 1000;
   const longTasks = await longTaskRecorder.read();
@@ -194,7 +195,7 @@ try {
     `| Scroll frames over 16.7 ms / over 50 ms | ${frames.filter((frame) => frame > 16.7).length} / ${frames.filter((frame) => frame > 50).length} |`,
     `| Long tasks while scrolling | ${scroll.longTasks.length}${scroll.longTasks.length ? ` (max ${ms(Math.max(...scroll.longTasks))} ms)` : ''} |`,
     `| Live window | ${windowSeconds.toFixed(1)} s, ${driverStats.accepted} stop/start operations accepted (${driverStats.mutationErrors} refused) |`,
-    `| VM events applied in the page during the window | ${applied} (${(applied / windowSeconds).toFixed(1)} per second) |`,
+    `| VM events applied in the page during the window / committed in it | ${applied} (${(applied / windowSeconds).toFixed(1)} per second) / ${committedInWindow} |`,
     `| VM events applied by the end / committed | ${drained - appliedBefore} / ${committed}, the last ${drainSeconds.toFixed(1)} s after the driver stopped |`,
     `| Longest stretch with events committed and none applied (max gap) | ${(maxGapMs / 1000).toFixed(1)} s (limit ${maxGapSeconds} s) |`,
     `| Live stream reconnects (resumed after the last cursor) | ${resumes}; stream ${liveStatus} at the end |`,
