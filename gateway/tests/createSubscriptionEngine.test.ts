@@ -27,7 +27,7 @@ const scope = (tenantId: string, roles = 'viewer'): SubscriberScope => ({
  * The engine over a real stream tail and an in-memory feed; the payload executor stands in for the
  * gateway's planner and the owning subgraph (whose payload field answers null for a refused filter).
  */
-function setUp(options: { queueLimit?: number; refuse?: (variables: Record<string, unknown>) => GraphQLError | null } = {}) {
+function setUp(options: { queueLimit?: number; refuse?: (variables: Record<string, unknown>) => GraphQLError | null; hold?: (cursor: string) => Promise<void> } = {}) {
   const feed = createFeedFixture('things.item');
   const entityByCursor = new Map<string, string>();
   const executions: { cursor: string; tenantId: string }[] = [];
@@ -45,6 +45,7 @@ function setUp(options: { queueLimit?: number; refuse?: (variables: Record<strin
       const cursor = String(variables[cursorVariable]);
       if (cursor === '') return { data: { probe: null } };
       executions.push({ cursor, tenantId: subscriber.tenantId });
+      await options.hold?.(cursor);
       const root = (document.definitions[0] as OperationDefinitionNode).selectionSet.selections[0] as FieldNode;
       return { data: { [root.alias?.value ?? root.name.value]: { id: entityByCursor.get(cursor) } } };
     },
@@ -144,6 +145,25 @@ describe('subscription engine', () => {
       const refused = await engine.prepare({ document: parse(query), scope: scope('alpha') });
       expect(Array.isArray(refused) && refused[0]?.extensions.code).toBe('BAD_USER_INPUT');
     }
+    engine.close();
+  });
+
+  it("resolves a subscriber's next payloads concurrently and still delivers them in stream order", async () => {
+    // Payload executions complete only when released: one at a time, a subscriber got at most one
+    // event per payload round trip, and the fleet page fell behind 100 events/s and was dropped.
+    const releases = new Map<string, () => void>();
+    const { engine, append, executions } = setUp({ hold: (cursor) => new Promise((resolve) => releases.set(cursor, resolve)) });
+    const reader = await subscribe(engine, 'subscription { items { id } }', scope('alpha'));
+    const appended = Array.from({ length: 6 }, (_, index) => append({ tenantId: 'alpha', entityId: `e${index}` }));
+    await waitFor(() => executions.length === 6, { timeoutMs: 5_000 });
+    expect(reader.ids).toEqual([]);
+    // Released last to first: nothing may overtake the first event.
+    for (const entry of [...appended].reverse().slice(0, 5)) releases.get(entry.cursor)?.();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(reader.ids).toEqual([]);
+    releases.get(appended[0]!.cursor)?.();
+    await waitFor(() => reader.ids.length === 6);
+    expect(reader.ids).toEqual(['e0', 'e1', 'e2', 'e3', 'e4', 'e5']);
     engine.close();
   });
 

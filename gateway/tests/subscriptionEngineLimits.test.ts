@@ -26,7 +26,7 @@ const member = (subject: string, expiresInMs: number): SubscriberScope => ({
 });
 
 /** An engine over a real tail; `replayFeed` may differ from the tail's feed (to hold a replay back). */
-function setUp(options: { replayLimit?: number; replayFeed?: (feed: FeedFetcher) => FeedFetcher } = {}) {
+function setUp(options: { replayLimit?: number; queueLimit?: number; replayFeed?: (feed: FeedFetcher) => FeedFetcher } = {}) {
   const feed = createFeedFixture('things.item');
   const executedAs: string[] = [];
   const entityByCursor = new Map<string, string>();
@@ -38,6 +38,7 @@ function setUp(options: { replayLimit?: number; replayFeed?: (feed: FeedFetcher)
     feeds: new Map([['things', options.replayFeed ? options.replayFeed(feed.fetch) : feed.fetch]]),
     logger: createLogger('test', 'silent'),
     replayLimit: options.replayLimit,
+    queueLimit: options.queueLimit,
     executePayload: async (document, variables, scope): Promise<ExecutionResult> => {
       const cursor = String(variables[cursorVariable]);
       if (cursor === '') return { data: { probe: null } };
@@ -110,6 +111,22 @@ describe('replay bounds', () => {
     for (let index = 1; index <= 10; index += 1) append(`e${index}`);
     const resumed = await subscribe(engine, member('reader', 3_600_000), { after: from.cursor });
     await waitFor(() => resumed.results.length === 10);
+    engine.close();
+  });
+
+  it('replays a resumed cursor far beyond the slow-consumer queue without dropping it, then continues live', async () => {
+    // A dashboard dropped as a slow consumer reconnects behind by more than its queue holds: the replay
+    // (bounded by the replay limit) must not count as falling behind, or it is dropped again at once.
+    const { engine, append } = setUp({ replayLimit: 1_000, queueLimit: 4 });
+    const from = append('e0');
+    for (let index = 1; index <= 200; index += 1) append(`e${index}`);
+    const resumed = await subscribe(engine, member('reader', 3_600_000), { after: from.cursor });
+    await waitFor(() => resumed.results.length === 200);
+    append('e201');
+    await waitFor(() => resumed.results.length === 201);
+    const ids = resumed.results.map((result) => (result.data?.items as { id: string }).id);
+    expect(ids).toEqual(Array.from({ length: 201 }, (_, index) => `e${index + 1}`));
+    expect(engine.stats().slowConsumersDropped).toBe(0);
     engine.close();
   });
 

@@ -35,6 +35,8 @@ export interface SubscriptionEngineOptions {
   logger: Logger;
   /** Results a subscriber may have waiting before it is dropped as a slow consumer. */
   queueLimit?: number;
+  /** Payloads of one subscriber resolved concurrently (delivered in order). Default 16. */
+  resolveAhead?: number;
   /**
    * Most events a subscription may replay after its `after` cursor, and most live events held for it
    * while it replays; beyond either it is answered RESYNC_REQUIRED. Bounds the memory one old cursor
@@ -91,6 +93,13 @@ interface Subscriber {
   /** The buffer passed its limit during the replay: the subscription is answered RESYNC_REQUIRED. */
   overflowed: boolean;
   pending: FeedEntry[];
+  /**
+   * Replayed entries still at the head of `pending`: read from the feed and bounded by the replay
+   * limit, they do not count as falling behind (a dashboard resuming after a drop would be dropped again).
+   */
+  replayBacklog: number;
+  /** Entries whose payloads are being resolved, in stream order (at most `resolveAhead`). */
+  resolving: { entry: FeedEntry; result: Promise<ExecutionResult | null> }[];
   last: EventPosition | null;
   pumping: boolean;
   closed: boolean;
@@ -101,6 +110,7 @@ interface Subscriber {
 /** Creates the engine. */
 export function createSubscriptionEngine(options: SubscriptionEngineOptions): SubscriptionEngine {
   const queueLimit = options.queueLimit ?? 256;
+  const resolveAhead = Math.max(1, options.resolveAhead ?? 16);
   const replayLimit = options.replayLimit ?? 10_000;
   const index = createSubscriberIndex<Subscriber>();
   const groups = createPayloadGroups(options.executePayload);
@@ -142,23 +152,43 @@ export function createSubscriptionEngine(options: SubscriptionEngineOptions): Su
     void subscriber.channel?.return();
   };
 
-  const enqueue = (subscriber: Subscriber, entry: FeedEntry) => {
+  const enqueue = (subscriber: Subscriber, entry: FeedEntry, replayed = false) => {
     if (subscriber.closed) return;
     // Replay and live reading overlap at the hand-over: skip what this subscriber already has.
     if (subscriber.last && compareEventPositions(entry.position, subscriber.last) <= 0) return;
     subscriber.last = entry.position;
     subscriber.pending.push(entry);
-    if (subscriber.pending.length > queueLimit * 4) return drop(subscriber);
+    if (replayed) subscriber.replayBacklog += 1;
+    if (subscriber.pending.length - subscriber.replayBacklog > queueLimit * 4) return drop(subscriber);
     void pump(subscriber);
   };
 
+  // Up to `resolveAhead` payloads of a subscriber resolve at once and are delivered in stream order:
+  // resolving one at a time capped every subscriber at one payload round trip per event (about 27
+  // events/s on a loaded machine), so the fleet page was dropped as a slow consumer at 100 events/s.
+  const resolveNext = (subscriber: Subscriber, group: PayloadGroup) => {
+    while (subscriber.resolving.length < resolveAhead && subscriber.pending.length > 0) {
+      const entry = subscriber.pending.shift() as FeedEntry;
+      if (subscriber.replayBacklog > 0) subscriber.replayBacklog -= 1;
+      const result = group.resolve(entry.cursor);
+      // Awaited in order by the pump; a failure after the subscriber stopped must not go unhandled.
+      result.catch(() => {});
+      subscriber.resolving.push({ entry, result });
+    }
+  };
+
   const pump = async (subscriber: Subscriber) => {
-    if (subscriber.pumping || !subscriber.group || !subscriber.channel) return;
+    if (!subscriber.group || !subscriber.channel) return;
+    resolveNext(subscriber, subscriber.group);
+    if (subscriber.pumping) return;
     subscriber.pumping = true;
     try {
-      while (subscriber.pending.length > 0 && !subscriber.closed) {
-        const entry = subscriber.pending.shift() as FeedEntry;
-        const result = await subscriber.group.resolve(entry.cursor);
+      while (!subscriber.closed && subscriber.group) {
+        resolveNext(subscriber, subscriber.group);
+        const next = subscriber.resolving.shift();
+        if (!next) break;
+        const { entry } = next;
+        const result = await next.result;
         if (subscriber.closed) break;
         if (result) {
           if (subscriber.isCongested() || !subscriber.channel.push(result)) return drop(subscriber);
@@ -213,6 +243,8 @@ export function createSubscriptionEngine(options: SubscriptionEngineOptions): Su
         buffer: [],
         overflowed: false,
         pending: [],
+        replayBacklog: 0,
+        resolving: [],
         last: null,
         pumping: false,
         closed: false,
@@ -252,7 +284,8 @@ export function createSubscriptionEngine(options: SubscriptionEngineOptions): Su
             channel.end();
             return channel;
           }
-          for (const entry of [...replayed, ...live]) enqueue(subscriber, entry);
+          for (const entry of replayed) enqueue(subscriber, entry, true);
+          for (const entry of live) enqueue(subscriber, entry);
           return channel;
         },
       };

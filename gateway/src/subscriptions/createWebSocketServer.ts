@@ -75,6 +75,13 @@ interface OperationContext {
 /** The close reason sent to a slow consumer; clients reconnect and resume from their last cursor. */
 export const slowConsumerReason = 'Slow consumer: reconnect and resume from your last cursor';
 
+/**
+ * The close code sent to a slow consumer: RFC 6455's 1013 "Try Again Later" (a temporary condition).
+ * graphql-ws clients treat its 4500 as fatal and never reconnect, which left a dropped dashboard
+ * stalled for good; on 1013 they reconnect, and a resumable subscription resumes after its cursor.
+ */
+export const slowConsumerCloseCode = 1013;
+
 /** The close reason when a tenant holds its maximum of connections. */
 export const tenantConnectionsReason = 'Too many connections for this tenant';
 
@@ -82,7 +89,7 @@ export const tenantConnectionsReason = 'Too many connections for this tenant';
  * graphql-ws (`graphql-transport-ws`) on the gateway's HTTP server and path. A thin adapter over
  * graphql-ws's protocol core that adds NovaCron's limits: message size, subscriptions per connection
  * and a slow-consumer policy (a socket whose unsent data passes the limit is closed with
- * `CloseCode.InternalServerError` and a reason saying why, instead of buffering without bound;
+ * {@link slowConsumerCloseCode} and a reason saying why, instead of buffering without bound;
  * graphql-ws defines no dedicated code for it and we do not invent one).
  */
 export function createWebSocketServer(options: WebSocketServerOptions): RunningWebSocketServer {
@@ -124,7 +131,7 @@ export function createWebSocketServer(options: WebSocketServerOptions): RunningW
   };
 
   const closeSlow = (socket: WebSocket) => {
-    if (socket.readyState === socket.OPEN) socket.close(CloseCode.InternalServerError, slowConsumerReason);
+    if (socket.readyState === socket.OPEN) socket.close(slowConsumerCloseCode, slowConsumerReason);
   };
 
   const server = makeServer<Record<string, unknown> | undefined, ConnectionExtra>({

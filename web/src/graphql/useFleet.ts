@@ -9,6 +9,16 @@ export interface FleetState {
   loading: boolean;
   /** Live events applied so far. */
   eventsApplied: number;
+  /**
+   * The live stream: `connecting` until the socket is up, `live` while it is, `reconnecting` after it
+   * dropped (the gateway closes a slow consumer with 1013; graphql-ws reconnects and `vmEvents`
+   * resumes after the last cursor applied, replaying what was missed).
+   */
+  liveStatus: 'connecting' | 'live' | 'reconnecting';
+  /** How many times the stream reconnected and resumed. */
+  resumes: number;
+  /** The cursor of the last event received: where a resumed stream continues. */
+  lastCursor: string | null;
   error: unknown;
 }
 
@@ -23,9 +33,9 @@ const pageSize = 500;
  */
 export function useFleet(): FleetState {
   const { client, subscriptions } = useTransport();
-  const [state, setState] = useState<FleetState>({ vms: new Map(), revision: 0, loading: true, eventsApplied: 0, error: null });
+  const [state, setState] = useState<FleetState>({ vms: new Map(), revision: 0, loading: true, eventsApplied: 0, liveStatus: 'connecting', resumes: 0, lastCursor: null, error: null });
   const vms = useRef(new Map<string, VmFieldsFragment>());
-  const pending = useRef<{ type: string; vm: VmFieldsFragment }[]>([]);
+  const pending = useRef<{ type: string; vm: VmFieldsFragment; cursor: string }[]>([]);
   const frame = useRef<number | null>(null);
   // Versions of deleted VMs, so a page loaded before the deletion cannot bring a row back.
   const deleted = useRef(new Map<string, number>());
@@ -51,14 +61,26 @@ export function useFleet(): FleetState {
         } else next.set(vm.id, vm);
       }
       vms.current = next;
-      setState((previous) => ({ ...previous, vms: next, revision: previous.revision + 1, eventsApplied: previous.eventsApplied + batch.length }));
+      const lastCursor = batch.at(-1)?.cursor ?? null;
+      setState((previous) => ({ ...previous, vms: next, revision: previous.revision + 1, eventsApplied: previous.eventsApplied + batch.length, lastCursor: lastCursor ?? previous.lastCursor }));
     };
+    // The socket's state, for the page's live indicator; a connection after a drop is a resume.
+    let connectedBefore = false;
+    const offConnected = subscriptions.client.on('connected', () => {
+      if (cancelled) return;
+      const resumed = connectedBefore;
+      connectedBefore = true;
+      setState((previous) => ({ ...previous, liveStatus: 'live', resumes: previous.resumes + (resumed ? 1 : 0) }));
+    });
+    const offClosed = subscriptions.client.on('closed', () => {
+      if (!cancelled && connectedBefore) setState((previous) => ({ ...previous, liveStatus: 'reconnecting' }));
+    });
     const unsubscribe = subscriptions.subscribeResumable(VmEventsDocument, {}, (data) => data.vmEvents.cursor, {
       next: (result) => {
         if (result.errors?.length) return publish({ error: { graphQLErrors: result.errors } });
         const event = result.data?.vmEvents;
         if (!event) return;
-        pending.current.push({ type: event.type, vm: event.vm });
+        pending.current.push({ type: event.type, vm: event.vm, cursor: event.cursor });
         frame.current ??= requestAnimationFrame(flush);
       },
       error: (error) => publish({ error }),
@@ -84,6 +106,8 @@ export function useFleet(): FleetState {
     return () => {
       cancelled = true;
       unsubscribe();
+      offConnected();
+      offClosed();
       if (frame.current !== null) cancelAnimationFrame(frame.current);
     };
   }, [client, subscriptions]);

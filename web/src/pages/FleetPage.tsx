@@ -90,7 +90,7 @@ export function FleetPage() {
   const set = (key: keyof Filters) => (event: { target: { value: string } }) => setFilters((previous) => ({ ...previous, [key]: event.target.value }));
 
   return (
-    <section aria-labelledby="fleet-title" data-events-applied={fleet.eventsApplied} data-loading={fleet.loading}>
+    <section aria-labelledby="fleet-title" data-events-applied={fleet.eventsApplied} data-loading={fleet.loading} data-live-status={fleet.liveStatus} data-resumes={fleet.resumes}>
       <h1 id="fleet-title">Fleet</h1>
       <form className="filters" role="search" aria-label="Filter VMs" onSubmit={(event) => event.preventDefault()}>
         <label htmlFor={ids.name}>Name</label>
@@ -122,6 +122,10 @@ export function FleetPage() {
       <div className="toolbar" role="toolbar" aria-label="Bulk actions">
         <span aria-live="polite" data-testid="fleet-count">
           {rows.length} of {fleet.vms.size} VMs{fleet.loading ? ' (loading…)' : ''} · {selectedVisible.length} selected
+        </span>
+        <span aria-live="polite" data-testid="fleet-live">
+          {fleet.liveStatus === 'live' ? 'Live' : fleet.liveStatus === 'reconnecting' ? 'Reconnecting…' : 'Connecting…'} · {fleet.eventsApplied} events
+          {fleet.resumes > 0 ? ` · resumed ${fleet.resumes}× after the last event` : ''}
         </span>
         <button type="button" disabled={selectedVisible.length === 0} onClick={() => setPendingAction('start')}>
           Start

@@ -1,0 +1,138 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { buildSchema, parse, type ExecutionResult, type FieldNode, type OperationDefinitionNode } from 'graphql';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { createNovaCronSubscriptions } from '@novacron/sdk';
+import { createLogger } from '@novacron/server-kit';
+import { waitFor } from '@novacron/testing';
+import { createStreamTail } from '../src/subscriptions/createStreamTail.ts';
+import { createSubscriptionEngine, type SubscriptionEngine } from '../src/subscriptions/createSubscriptionEngine.ts';
+import { createWebSocketServer, slowConsumerCloseCode } from '../src/subscriptions/createWebSocketServer.ts';
+import type { StreamDeclaration, SubscriberScope } from '../src/subscriptions/readStreamDeclarations.ts';
+import { cursorVariable } from '../src/subscriptions/rewriteToPayloadQuery.ts';
+import { createFeedFixture } from './support/feedFixture.ts';
+
+const schema = buildSchema(`
+  type Item { id: ID! cursor: String! }
+  type Query { itemAt(cursor: String!, after: String): Item }
+  type Subscription { items(after: String): Item! }
+`);
+const declarations = new Map<string, StreamDeclaration>([
+  ['items', { field: 'items', subgraph: 'things', stream: 'item', payloadField: 'itemAt', cursorArg: 'after', entityArg: null, routeBy: null, completeOnTerminal: false }],
+]);
+const scope: SubscriberScope = {
+  tenantId: 'alpha',
+  scopeKey: 'alpha|viewer',
+  identity: { subject: 'viewer@alpha', tenantId: 'alpha', roles: ['viewer'], expiresAt: new Date(Date.now() + 3_600_000) },
+};
+const itemsDocument = parse('subscription Items($after: String) { items(after: $after) { id cursor } }') as never;
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/**
+ * The real WebSocket transport and subscription engine over an in-memory feed; `congestOnce` makes
+ * the next delivery find the socket congested, as a page that reads too slowly would.
+ */
+async function startGateway() {
+  const feed = createFeedFixture('things.item');
+  const entityByCursor = new Map<string, string>();
+  const tail = createStreamTail({ stream: 'item', name: 'things.item', fetchFeed: feed.fetch, pollIntervalMs: 60_000, logger: createLogger('test', 'silent') });
+  const engine = createSubscriptionEngine({
+    schema,
+    declarations,
+    tails: new Map([['things.item', tail]]),
+    feeds: new Map([['things', feed.fetch]]),
+    logger: createLogger('test', 'silent'),
+    executePayload: async (document, variables): Promise<ExecutionResult> => {
+      const cursor = String(variables[cursorVariable]);
+      if (cursor === '') return { data: { probe: null } };
+      const root = (document.definitions[0] as OperationDefinitionNode).selectionSet.selections[0] as FieldNode;
+      return { data: { [root.alias?.value ?? root.name.value]: { id: entityByCursor.get(cursor), cursor } } };
+    },
+  });
+  let congest = false;
+  const congestible: SubscriptionEngine = {
+    ...engine,
+    prepare: async (request) => {
+      const prepared = await engine.prepare(request);
+      if (!('start' in prepared)) return prepared;
+      return {
+        ...prepared,
+        field: prepared.field,
+        start: (onSlowConsumer, isCongested) =>
+          prepared.start(onSlowConsumer, () => {
+            if (congest) {
+              congest = false;
+              return true;
+            }
+            return isCongested?.() ?? false;
+          }),
+      };
+    },
+  };
+  const httpServer = createServer();
+  await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
+  const transport = createWebSocketServer({
+    httpServer,
+    path: '/graphql',
+    schema,
+    engine: congestible,
+    guard: () => null,
+    admitAddress: async () => {},
+    admitTenant: async () => {},
+    executeOperation: async () => ({ data: null }),
+    authenticate: async () => scope,
+    limits: { maxSubscriptionsPerConnection: 10, maxConnectionsPerAddress: 10, maxConnectionsPerTenant: 10, maxMessageBytes: 64 * 1024, maxBufferedBytes: 1024 * 1024, connectionInitTimeoutMs: 5_000, keepAliveMs: 60_000 },
+    logger: createLogger('test', 'silent'),
+    production: false,
+  });
+  cleanups.push(async () => {
+    engine.close();
+    tail.close();
+    await transport.close();
+    await new Promise((resolve) => httpServer.close(resolve));
+  });
+  const append = (entityId: string) => {
+    const appended = feed.append({ tenantId: 'alpha', entityId });
+    entityByCursor.set(appended.cursor, entityId);
+    tail.wake();
+  };
+  return { url: `ws://127.0.0.1:${(httpServer.address() as AddressInfo).port}/graphql`, engine, append, congestOnce: () => (congest = true) };
+}
+
+describe('a subscriber dropped as a slow consumer', () => {
+  it('is closed with Try Again Later, reconnects, and resumes after its last cursor with no gap and no repeat', async () => {
+    const gateway = await startGateway();
+    const subscriptions = createNovaCronSubscriptions({ url: gateway.url, webSocketImpl: WebSocket, retryAttempts: 5 });
+    cleanups.push(() => subscriptions.dispose());
+    const closes: number[] = [];
+    subscriptions.client.on('closed', (event) => closes.push((event as { code: number }).code));
+    const ids: string[] = [];
+    const errors: unknown[] = [];
+    const unsubscribe = subscriptions.subscribeResumable<{ items: { id: string; cursor: string } }, { after?: string | null }>(itemsDocument, {}, (data) => data.items.cursor, {
+      next: (result) => ids.push(result.data!.items.id),
+      error: (error) => errors.push(error),
+    });
+    cleanups.push(unsubscribe);
+    await waitFor(() => gateway.engine.stats().subscribers === 1);
+    gateway.append('e0');
+    gateway.append('e1');
+    await waitFor(() => ids.length === 2);
+
+    gateway.congestOnce();
+    gateway.append('e2'); // finds the socket congested: the subscriber is dropped
+    await waitFor(() => gateway.engine.stats().slowConsumersDropped === 1);
+    gateway.append('e3'); // committed while the client is away
+    await waitFor(() => ids.length === 4, { timeoutMs: 30_000 });
+
+    expect(closes[0]).toBe(slowConsumerCloseCode);
+    expect(errors).toEqual([]);
+    expect(ids).toEqual(['e0', 'e1', 'e2', 'e3']);
+    gateway.append('e4');
+    await waitFor(() => ids.length === 5);
+    expect(ids.at(-1)).toBe('e4');
+  });
+});
