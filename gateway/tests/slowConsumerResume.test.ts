@@ -36,7 +36,7 @@ afterEach(async () => {
  * The real WebSocket transport and subscription engine over an in-memory feed; `congestOnce` makes
  * the next delivery find the socket congested, as a page that reads too slowly would.
  */
-async function startGateway() {
+async function startGateway(replayLimit?: number) {
   const feed = createFeedFixture('things.item');
   const entityByCursor = new Map<string, string>();
   const tail = createStreamTail({ stream: 'item', name: 'things.item', fetchFeed: feed.fetch, pollIntervalMs: 60_000, logger: createLogger('test', 'silent') });
@@ -46,6 +46,7 @@ async function startGateway() {
     tails: new Map([['things.item', tail]]),
     feeds: new Map([['things', feed.fetch]]),
     logger: createLogger('test', 'silent'),
+    replayLimit,
     executePayload: async (document, variables): Promise<ExecutionResult> => {
       const cursor = String(variables[cursorVariable]);
       if (cursor === '') return { data: { probe: null } };
@@ -134,5 +135,39 @@ describe('a subscriber dropped as a slow consumer', () => {
     gateway.append('e4');
     await waitFor(() => ids.length === 5);
     expect(ids.at(-1)).toBe('e4');
+  });
+
+  it('that missed more than the replay limit is answered RESYNC_REQUIRED: the SDK asks for a reload and follows the head again', async () => {
+    const gateway = await startGateway(2);
+    const subscriptions = createNovaCronSubscriptions({ url: gateway.url, webSocketImpl: WebSocket, retryAttempts: 5 });
+    cleanups.push(() => subscriptions.dispose());
+    const ids: string[] = [];
+    const errors: unknown[] = [];
+    let resyncs = 0;
+    const unsubscribe = subscriptions.subscribeResumable<{ items: { id: string; cursor: string } }, { after?: string | null }>(itemsDocument, {}, (data) => data.items.cursor, {
+      next: (result) => ids.push(result.data!.items.id),
+      error: (error) => errors.push(error),
+      resync: () => {
+        resyncs += 1;
+      },
+    });
+    cleanups.push(unsubscribe);
+    await waitFor(() => gateway.engine.stats().subscribers === 1);
+    gateway.append('e0');
+    await waitFor(() => ids.length === 1);
+
+    gateway.congestOnce();
+    gateway.append('e1'); // dropped here; then five more while the client is away, over the limit of 2
+    await waitFor(() => gateway.engine.stats().slowConsumersDropped === 1);
+    for (const id of ['e2', 'e3', 'e4', 'e5', 'e6']) gateway.append(id);
+    await waitFor(() => resyncs === 1, { timeoutMs: 30_000 });
+    await waitFor(() => gateway.engine.stats().subscribers === 1);
+    gateway.append('e7');
+    await waitFor(() => ids.at(-1) === 'e7');
+
+    expect(errors).toEqual([]);
+    expect(resyncs).toBe(1);
+    // The missed events are not replayed: the caller reloads the state instead.
+    expect(ids).toEqual(['e0', 'e7']);
   });
 });

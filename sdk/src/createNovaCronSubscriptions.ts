@@ -19,6 +19,18 @@ export interface SubscriptionSink<TData> {
   next(result: FormattedExecutionResult<TData>): void;
   error?(error: unknown): void;
   complete?(): void;
+  /**
+   * A resumable stream only: the gateway answered `RESYNC_REQUIRED` (the client missed more events
+   * than it replays). With this set, the subscription starts again from the head of the stream and
+   * this is called: reload the current state (events racing the reload carry versions to compare).
+   * Without it, the answer reaches `error` (or `next`) like any other.
+   */
+  resync?(): void;
+}
+
+/** Whether a subscription's errors include `RESYNC_REQUIRED`. */
+export function isResyncRequired(errors: unknown): boolean {
+  return Array.isArray(errors) && errors.some((error) => (error as { extensions?: { code?: unknown } } | null)?.extensions?.code === 'RESYNC_REQUIRED');
 }
 
 /** Typed subscriptions over graphql-ws. */
@@ -70,15 +82,43 @@ export function createNovaCronSubscriptions(options: NovaCronSubscriptionsOption
       // graphql-ws sends this same payload again when it reconnects: keeping `after` current in it
       // is what makes the resubscription resume right after the last event seen.
       const payload = { query: print(document), variables: { ...variables } as Record<string, unknown> };
-      return client.subscribe(payload, {
-        next: (result) => {
-          const cursor = result.data ? cursorOf(result.data as never) : null;
-          if (cursor) payload.variables.after = cursor;
-          sink.next(result as never);
-        },
-        error: (error) => sink.error?.(error),
-        complete: () => sink.complete?.(),
-      });
+      // Each (re)subscription has its generation; a retired one's late messages are ignored.
+      let generation = 0;
+      let unsubscribe = () => {};
+      const start = () => {
+        const own = ++generation;
+        const resync = (errors: unknown) => {
+          if (!sink.resync || !isResyncRequired(errors)) return false;
+          generation += 1;
+          const retired = unsubscribe;
+          payload.variables.after = null;
+          sink.resync();
+          queueMicrotask(() => {
+            retired();
+            start();
+          });
+          return true;
+        };
+        unsubscribe = client.subscribe(payload, {
+          next: (result) => {
+            if (own !== generation || (result.errors && resync(result.errors))) return;
+            const cursor = result.data ? cursorOf(result.data as never) : null;
+            if (cursor) payload.variables.after = cursor;
+            sink.next(result as never);
+          },
+          error: (error) => {
+            if (own === generation && !resync(error)) sink.error?.(error);
+          },
+          complete: () => {
+            if (own === generation) sink.complete?.();
+          },
+        });
+      };
+      start();
+      return () => {
+        generation += 1;
+        unsubscribe();
+      };
     },
     dispose: async () => {
       await client.dispose();

@@ -3,5 +3,5 @@ export type { GraphQLResponse, NovaCronClient, NovaCronClientOptions } from './c
 export { waitForOperation } from './waitForOperation.ts';
 export type { WaitForOperationOptions } from './waitForOperation.ts';
 export * from './__generated__/graphql.ts';
-export { createNovaCronSubscriptions } from './createNovaCronSubscriptions.ts';
+export { createNovaCronSubscriptions, isResyncRequired } from './createNovaCronSubscriptions.ts';
 export type { NovaCronSubscriptions, NovaCronSubscriptionsOptions, SubscriptionSink } from './createNovaCronSubscriptions.ts';

@@ -17,6 +17,8 @@ export interface FleetState {
   liveStatus: 'connecting' | 'live' | 'reconnecting';
   /** How many times the stream reconnected and resumed. */
   resumes: number;
+  /** How many times the page fell too far behind (`RESYNC_REQUIRED`) and reloaded the fleet. */
+  reloads: number;
   /** The cursor of the last event received: where a resumed stream continues. */
   lastCursor: string | null;
   error: unknown;
@@ -33,7 +35,7 @@ const pageSize = 500;
  */
 export function useFleet(): FleetState {
   const { client, subscriptions } = useTransport();
-  const [state, setState] = useState<FleetState>({ vms: new Map(), revision: 0, loading: true, eventsApplied: 0, liveStatus: 'connecting', resumes: 0, lastCursor: null, error: null });
+  const [state, setState] = useState<FleetState>({ vms: new Map(), revision: 0, loading: true, eventsApplied: 0, liveStatus: 'connecting', resumes: 0, reloads: 0, lastCursor: null, error: null });
   const vms = useRef(new Map<string, VmFieldsFragment>());
   const pending = useRef<{ type: string; vm: VmFieldsFragment; cursor: string }[]>([]);
   const frame = useRef<number | null>(null);
@@ -84,12 +86,23 @@ export function useFleet(): FleetState {
         frame.current ??= requestAnimationFrame(flush);
       },
       error: (error) => publish({ error }),
+      // Too far behind to replay: the SDK follows the head again; the fleet is loaded afresh.
+      resync: () => {
+        if (cancelled) return;
+        vms.current = new Map();
+        deleted.current = new Map();
+        setState((previous) => ({ ...previous, reloads: previous.reloads + 1 }));
+        void load();
+      },
     });
+    // A reload supersedes a load still under way.
+    let loads = 0;
     const load = async () => {
+      const own = ++loads;
       let after = null as string | null;
       do {
         const result = await client.query(VMsDocument, { first: pageSize, after }, { requestPolicy: 'network-only' }).toPromise();
-        if (cancelled) return;
+        if (cancelled || own !== loads) return;
         if (result.error || !result.data) return publish({ loading: false, error: result.error });
         const next = new Map(vms.current);
         for (const { node } of result.data.vms.edges) {

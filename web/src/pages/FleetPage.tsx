@@ -90,7 +90,7 @@ export function FleetPage() {
   const set = (key: keyof Filters) => (event: { target: { value: string } }) => setFilters((previous) => ({ ...previous, [key]: event.target.value }));
 
   return (
-    <section aria-labelledby="fleet-title" data-events-applied={fleet.eventsApplied} data-loading={fleet.loading} data-live-status={fleet.liveStatus} data-resumes={fleet.resumes}>
+    <section aria-labelledby="fleet-title" data-events-applied={fleet.eventsApplied} data-loading={fleet.loading} data-live-status={fleet.liveStatus} data-resumes={fleet.resumes} data-reloads={fleet.reloads}>
       <h1 id="fleet-title">Fleet</h1>
       <form className="filters" role="search" aria-label="Filter VMs" onSubmit={(event) => event.preventDefault()}>
         <label htmlFor={ids.name}>Name</label>
@@ -126,6 +126,7 @@ export function FleetPage() {
         <span aria-live="polite" data-testid="fleet-live">
           {fleet.liveStatus === 'live' ? 'Live' : fleet.liveStatus === 'reconnecting' ? 'Reconnecting…' : 'Connecting…'} · {fleet.eventsApplied} events
           {fleet.resumes > 0 ? ` · resumed ${fleet.resumes}× after the last event` : ''}
+          {fleet.reloads > 0 ? ` · reloaded ${fleet.reloads}× after falling too far behind` : ''}
         </span>
         <button type="button" disabled={selectedVisible.length === 0} onClick={() => setPendingAction('start')}>
           Start
