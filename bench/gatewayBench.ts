@@ -238,19 +238,7 @@ process.env.SUBGRAPH_BREAKER_SLOW_MS ??= '60000';
 // keep arriving during the run (each one invalidates the tenant's cached responses, as in production).
 process.env.METRICS_COLLECT_INTERVAL_MS ??= '5000';
 process.env.SIM_METRICS_INTERVAL_MS ??= '5000';
-/** Starts the platform; again (up to three times) when a free port was taken meanwhile by another process on a shared machine. */
-async function startPlatformRetryingPorts(): Promise<BenchPlatform> {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return await startBenchPlatform({ workerProcesses: 1, workerConcurrency: 50, simLatencyMs: '5-20', cpuProfileDir, statementStats: false, verbose: flags.verbose, log });
-    } catch (error) {
-      if (attempt >= 3 || !String(error).includes('EADDRINUSE')) throw error;
-      log(`a port was taken meanwhile (EADDRINUSE); starting the platform again`);
-    }
-  }
-}
-
-const platform = await startPlatformRetryingPorts();
+const platform = await startBenchPlatform({ workerProcesses: 1, workerConcurrency: 50, simLatencyMs: '5-20', cpuProfileDir, statementStats: false, verbose: flags.verbose, log });
 let stock: Awaited<ReturnType<typeof startStockGateway>> | undefined;
 let cached: Awaited<ReturnType<typeof startCachedGateway>> | undefined;
 let exitCode = 0;

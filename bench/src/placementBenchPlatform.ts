@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { createInternalTokenSigner, developmentAudience, developmentIssuer, ensureDevelopmentKeys, internalTokenAudience, internalTokenHeader, signDevelopmentToken } from '@novacron/auth';
 import { freePort } from '@novacron/testing';
 import { startBenchDatabase } from './startBenchDatabase.ts';
+import { retryWhenPortTaken } from './supervisePlatform.ts';
 
 /** The processes the placement benchmark measures, each on its own port. */
 export interface PlacementBenchPlatform {
@@ -36,6 +37,10 @@ async function waitForReady(url: string, child: ChildProcess, name: string): Pro
  * over the committed supergraph with both subgraphs' URLs overridden.
  */
 export async function startPlacementBenchPlatform(log: (line: string) => void, cpuProfileDir?: string, extraEnv: Record<string, string> = {}): Promise<PlacementBenchPlatform> {
+  return retryWhenPortTaken(() => startPlacementBenchPlatformOnce(log, cpuProfileDir, extraEnv), log);
+}
+
+async function startPlacementBenchPlatformOnce(log: (line: string) => void, cpuProfileDir?: string, extraEnv: Record<string, string> = {}): Promise<PlacementBenchPlatform> {
   const cleanups: (() => Promise<void>)[] = [];
   const stop = async () => {
     while (cleanups.length > 0) await cleanups.pop()!().catch((error: unknown) => log(`clean-up failed: ${String(error)}`));

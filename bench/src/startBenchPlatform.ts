@@ -7,7 +7,7 @@ import type { Sql } from '@novacron/db';
 import { envPrefix, readSubgraphManifest } from '@novacron/subgraph-kit';
 import { freePort } from '@novacron/testing';
 import { startBenchDatabase } from './startBenchDatabase.ts';
-import { childPidsOf, createLogTail, platformPortEnv, stopSupervisor, waitUntilReady } from './supervisePlatform.ts';
+import { childPidsOf, createLogTail, platformPortEnv, retryWhenPortTaken, stopSupervisor, waitUntilReady } from './supervisePlatform.ts';
 
 /** Options for {@link startBenchPlatform}. */
 export interface BenchPlatformOptions {
@@ -58,6 +58,10 @@ const quietLogLimit = 100;
  * `/ready`. On any failure everything started so far is stopped before the error propagates.
  */
 export async function startBenchPlatform(options: BenchPlatformOptions): Promise<BenchPlatform> {
+  return retryWhenPortTaken(() => startBenchPlatformOnce(options), options.log);
+}
+
+async function startBenchPlatformOnce(options: BenchPlatformOptions): Promise<BenchPlatform> {
   const cleanups: (() => Promise<void>)[] = [];
   const stop = async () => {
     while (cleanups.length > 0) await cleanups.pop()!().catch((error: unknown) => options.log(`clean-up failed: ${String(error)}`));

@@ -7,7 +7,7 @@ import { ensureDevelopmentKeys, signDevelopmentToken } from '@novacron/auth';
 import type { Sql } from '@novacron/db';
 import { freePort } from '@novacron/testing';
 import { startBenchDatabase } from './startBenchDatabase.ts';
-import { childPidsOf, createLogTail, platformPortEnv, stopSupervisor, waitUntilReady } from './supervisePlatform.ts';
+import { childPidsOf, createLogTail, platformPortEnv, retryWhenPortTaken, stopSupervisor, waitUntilReady } from './supervisePlatform.ts';
 
 /** Options for {@link startFanOutPlatform}. */
 export interface FanOutPlatformOptions {
@@ -53,6 +53,10 @@ const quietLogLimit = 100;
  * environment passes through, so gateway settings (`WS_KEEP_ALIVE_MS`, …) reach it.
  */
 export async function startFanOutPlatform(options: FanOutPlatformOptions): Promise<FanOutPlatform> {
+  return retryWhenPortTaken(() => startFanOutPlatformOnce(options), options.log);
+}
+
+async function startFanOutPlatformOnce(options: FanOutPlatformOptions): Promise<FanOutPlatform> {
   const cleanups: (() => Promise<void>)[] = [];
   const stop = async () => {
     while (cleanups.length > 0) await cleanups.pop()!().catch((error: unknown) => options.log(`clean-up failed: ${String(error)}`));

@@ -106,3 +106,19 @@ export async function stopSupervisor(supervisor: ChildProcess, exited: Promise<v
     if (isAlive(pid)) process.kill(pid, 'SIGKILL');
   }
 }
+
+/**
+ * Starts a platform, and again (up to `attempts` times) when the start failed because a port picked
+ * free was taken by another process before the platform bound it (EADDRINUSE: a shared machine, or the
+ * test suite running beside a bench). Any other failure is thrown at once. Each start picks new ports.
+ */
+export async function retryWhenPortTaken<T>(start: () => Promise<T>, log: (line: string) => void, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await start();
+    } catch (error) {
+      if (attempt >= attempts || !String(error).includes('EADDRINUSE')) throw error;
+      log(`a port picked for the platform was taken meanwhile (EADDRINUSE); starting it again (attempt ${attempt + 1} of ${attempts})`);
+    }
+  }
+}

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { ensureDevelopmentKeys, signDevelopmentToken } from '@novacron/auth';
 import { createSql, ensureDatabase, startEmbeddedPostgres, type RunningPostgres, type Sql } from '@novacron/db';
 import { freePort } from '@novacron/testing';
-import { childPidsOf, isAlive, stopSupervisor, waitUntilReady } from '../supervisePlatform.ts';
+import { childPidsOf, isAlive, retryWhenPortTaken, stopSupervisor, waitUntilReady } from '../supervisePlatform.ts';
 
 /** The platform a chaos scenario breaks: its own PostgreSQL (which can crash) and `npm start`'s supervisor. */
 export interface ChaosPlatform {
@@ -36,6 +36,10 @@ const repositoryRoot = fileURLToPath(new URL('../../../', import.meta.url));
  * already acknowledged, by design of that setting, and R2 asks that none be lost.
  */
 export async function startChaosPlatform(options: { env: Record<string, string>; log: (line: string) => void }): Promise<ChaosPlatform> {
+  return retryWhenPortTaken(() => startChaosPlatformOnce(options), options.log);
+}
+
+async function startChaosPlatformOnce(options: { env: Record<string, string>; log: (line: string) => void }): Promise<ChaosPlatform> {
   const cleanups: (() => Promise<void>)[] = [];
   const stop = async () => {
     while (cleanups.length > 0) await cleanups.pop()!().catch((error: unknown) => options.log(`clean-up failed: ${String(error)}`));

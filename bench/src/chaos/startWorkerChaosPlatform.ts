@@ -42,28 +42,15 @@ const repositoryRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
 /** Starts the platform with `workerProcesses` worker processes and waits until each has started. */
 export async function startWorkerChaosPlatform(options: WorkerChaosPlatformOptions): Promise<WorkerChaosPlatform> {
-  const start = () =>
-    startBenchPlatform({
-      workerProcesses: 0,
-      workerConcurrency: options.workerConcurrency,
-      simLatencyMs: options.simLatencyMs,
-      cpuProfileDir: undefined,
-      statementStats: false,
-      verbose: false,
-      log: options.log,
-    });
-  // The platform's ports are picked free and bound later; on a shared machine another process can take
-  // one in between (EADDRINUSE, the platform stops before it is ready). That start is retried; any other
-  // start failure is not.
-  let platform: Awaited<ReturnType<typeof startBenchPlatform>> | undefined;
-  for (let attempt = 1; !platform; attempt += 1) {
-    try {
-      platform = await start();
-    } catch (error) {
-      if (attempt >= 3 || !String(error).includes('EADDRINUSE')) throw error;
-      options.log(`the platform did not start (a port was taken meanwhile: EADDRINUSE); starting it again (attempt ${attempt + 1} of 3)`);
-    }
-  }
+  const platform = await startBenchPlatform({
+    workerProcesses: 0,
+    workerConcurrency: options.workerConcurrency,
+    simLatencyMs: options.simLatencyMs,
+    cpuProfileDir: undefined,
+    statementStats: false,
+    verbose: false,
+    log: options.log,
+  });
   const workerEnv: NodeJS.ProcessEnv = {
     ...process.env,
     DATABASE_URL: platform.databaseUrl,
