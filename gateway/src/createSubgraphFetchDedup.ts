@@ -16,20 +16,41 @@ interface InFlight {
 }
 
 /**
+ * Who may share a fetch: callers of the same tenant with the same roles (read from the internal token
+ * the gateway itself signed), as the response cache already shares answers. No subgraph read depends on
+ * more of the caller than that (the subject is only written, to audit records, by mutations, which are
+ * never shared). System tokens share only with themselves.
+ */
+function sharingScope(token: string, decoded: LRUCache<string, string>): string {
+  const known = decoded.get(token);
+  if (known !== undefined) return known;
+  let scope = `token:${token}`;
+  try {
+    const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { tenant?: unknown; roles?: unknown; system?: unknown };
+    if (claims.system !== true && typeof claims.tenant === 'string' && Array.isArray(claims.roles)) scope = `tenant:${JSON.stringify([claims.tenant, [...claims.roles].map(String).sort()])}`;
+  } catch {
+    // Not a token this gateway signed: it shares with nobody.
+  }
+  decoded.set(token, scope);
+  return scope;
+}
+
+/**
  * Lets concurrent identical subgraph queries share one fetch: same URL, same body (query and
- * variables) and same caller (the internal token, which carries tenant, roles and subject). Each
- * joiner gets its own copy of the response. Mutations are never shared. A caller's query never joins
- * a fetch that started before that caller's last mutation finished, so a client reads its own writes.
+ * variables) and same tenant and roles ({@link sharingScope}). Each joiner gets its own copy of the
+ * response. Mutations are never shared. A query never joins a fetch that started before the last
+ * mutation of its tenant and roles finished, so a client reads its own writes.
  */
 export function createSubgraphFetchDedup(): { wrap(fetcher: typeof fetch): typeof fetch; stats(): FetchDedupStats } {
   const inFlight = new Map<string, InFlight>();
-  // When each caller's latest mutation (through any subgraph) finished.
+  // When the latest mutation of each sharing scope (through any subgraph) finished.
   const lastMutationAt = new LRUCache<string, number>({ max: 10_000 });
+  const scopes = new LRUCache<string, string>({ max: 10_000 });
   const stats: FetchDedupStats = { sent: 0, joined: 0 };
   const wrap = (fetcher: typeof fetch): typeof fetch => async (input, init) => {
     const body = typeof init?.body === 'string' ? init.body : undefined;
     const headers = (init?.headers ?? {}) as Record<string, string>;
-    const caller = headers[internalTokenHeader] ?? '';
+    const caller = sharingScope(headers[internalTokenHeader] ?? '', scopes);
     if (body === undefined || !body.startsWith('{"query":"') || body.startsWith('{"query":"mutation')) {
       stats.sent += 1;
       try {

@@ -28,6 +28,9 @@ function heldSubgraph() {
   return { fetcher, releaseAll, releaseOne, calls: () => calls };
 }
 
+/** An internal token's shape (the signature is not checked by the dedup: the gateway signed it). */
+const token = (claims: Record<string, unknown>) => `e30.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`;
+
 const as = (token: string, body: string): RequestInit => ({ method: 'POST', headers: { [internalTokenHeader]: token, 'content-type': 'application/json' }, body });
 
 describe('createSubgraphFetchDedup', () => {
@@ -52,6 +55,43 @@ describe('createSubgraphFetchDedup', () => {
     subgraph.releaseAll();
     await Promise.all(answers);
     expect(subgraph.calls()).toBe(4);
+  });
+
+  it('shares between callers of the same tenant and roles only: never across tenants, roles or with a system caller', async () => {
+    const subgraph = heldSubgraph();
+    const dedup = createSubgraphFetchDedup();
+    const fetcher = dedup.wrap(subgraph.fetcher);
+    const alice = token({ sub: 'alice', tenant: 'acme', roles: ['viewer', 'operator'] });
+    const bob = token({ sub: 'bob', tenant: 'acme', roles: ['operator', 'viewer'] });
+    const carol = token({ sub: 'carol', tenant: 'acme', roles: ['admin'] });
+    const dave = token({ sub: 'dave', tenant: 'globex', roles: ['viewer', 'operator'] });
+    const system = token({ sub: 'vms/worker', system: true });
+    const answers = [alice, bob, carol, dave, system].map((caller) => fetcher(url, as(caller, query)));
+    await Promise.resolve();
+    subgraph.releaseAll();
+    const bodies = await Promise.all((await Promise.all(answers)).map((response) => response.text()));
+    // alice and bob (acme, same roles) share the first fetch; carol, dave and the system caller each send their own.
+    expect(bodies).toEqual(['{"data":{"n":1}}', '{"data":{"n":1}}', '{"data":{"n":2}}', '{"data":{"n":3}}', '{"data":{"n":4}}']);
+    expect(dedup.stats()).toEqual({ sent: 4, joined: 1 });
+  });
+
+  it('does not let a query join a fetch that started before a mutation of its tenant and roles finished', async () => {
+    const subgraph = heldSubgraph();
+    const fetcher = createSubgraphFetchDedup().wrap(subgraph.fetcher);
+    const alice = token({ sub: 'alice', tenant: 'acme', roles: ['operator'] });
+    const bob = token({ sub: 'bob', tenant: 'acme', roles: ['operator'] });
+    const before = fetcher(url, as(alice, query));
+    await Promise.resolve();
+    const write = fetcher(url, as(bob, mutation));
+    await Promise.resolve();
+    subgraph.releaseOne(1);
+    await write;
+    // bob wrote after alice's read started: bob's read must not join it.
+    const after = fetcher(url, as(bob, query));
+    await Promise.resolve();
+    subgraph.releaseAll();
+    expect(await (await before).text()).toBe('{"data":{"n":1}}');
+    expect(await (await after).text()).toBe('{"data":{"n":3}}');
   });
 
   it('does not let a query join a fetch that started before the same caller’s mutation finished', async () => {
