@@ -1,7 +1,27 @@
 import { request, type Agent } from 'node:http';
 
-/** POSTs a JSON body on a keep-alive agent and reads the whole answer as text (and its `Retry-After`); rejects on timeout or connection errors. */
-export function postJson(
+/**
+ * POSTs a JSON body on a keep-alive agent and reads the whole answer as text (and its `Retry-After`);
+ * rejects on timeout or connection errors. A request written on a reused socket that the server closed
+ * for idling at that very moment fails with ECONNRESET before any answer: it is sent again once on a
+ * fresh socket, as Node's documentation advises (`request.reusedSocket`); nothing reached the server.
+ */
+export async function postJson(
+  agent: Agent,
+  url: URL,
+  body: string,
+  timeoutMs: number,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; text: string; retryAfter: string | undefined }> {
+  try {
+    return await postJsonOnce(agent, url, body, timeoutMs, headers);
+  } catch (error) {
+    if ((error as { code?: string; reusedSocket?: boolean }).code !== 'ECONNRESET' || !(error as { reusedSocket?: boolean }).reusedSocket) throw error;
+    return postJsonOnce(agent, url, body, timeoutMs, headers);
+  }
+}
+
+function postJsonOnce(
   agent: Agent,
   url: URL,
   body: string,
@@ -27,7 +47,7 @@ export function postJson(
       },
     );
     outgoing.on('timeout', () => outgoing.destroy(Object.assign(new Error(`no response within ${timeoutMs} ms`), { code: 'TIMEOUT' })));
-    outgoing.on('error', reject);
+    outgoing.on('error', (error) => reject(Object.assign(error, { reusedSocket: outgoing.reusedSocket })));
     outgoing.end(body);
   });
 }
