@@ -4,7 +4,8 @@ import { request, type Agent } from 'node:http';
  * POSTs a JSON body on a keep-alive agent and reads the whole answer as text (and its `Retry-After`);
  * rejects on timeout or connection errors. A request written on a reused socket that the server closed
  * for idling at that very moment fails with ECONNRESET before any answer: it is sent again once on a
- * fresh socket, as Node's documentation advises (`request.reusedSocket`); nothing reached the server.
+ * fresh socket, as Node's documentation advises (`request.reusedSocket`); the benches' mutations carry
+ * idempotency keys, so a retry is safe even if the first one did reach the server.
  */
 export async function postJson(
   agent: Agent,
