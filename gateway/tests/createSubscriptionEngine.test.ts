@@ -1,12 +1,10 @@
 import { buildSchema, GraphQLError, parse, type ExecutionResult, type OperationDefinitionNode, type FieldNode } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '@novacron/server-kit';
 import { waitFor } from '@novacron/testing';
-import { createStreamTail } from '../src/subscriptions/createStreamTail.ts';
 import { createSubscriptionEngine, type PreparedSubscription } from '../src/subscriptions/createSubscriptionEngine.ts';
 import type { StreamDeclaration, SubscriberScope } from '../src/subscriptions/readStreamDeclarations.ts';
 import { cursorVariable } from '../src/subscriptions/rewriteToPayloadQuery.ts';
-import { createFeedFixture } from './support/feedFixture.ts';
+import { createFeedFixture, fixtureEngineParts } from './support/feedFixture.ts';
 
 const schema = buildSchema(`
   type Item { id: ID! }
@@ -31,13 +29,11 @@ function setUp(options: { queueLimit?: number; refuse?: (variables: Record<strin
   const feed = createFeedFixture('things.item');
   const entityByCursor = new Map<string, string>();
   const executions: { cursor: string; tenantId: string }[] = [];
-  const tail = createStreamTail({ stream: 'item', name: 'things.item', fetchFeed: feed.fetch, pollIntervalMs: 60_000, logger: createLogger('test', 'silent') });
+  const { tail, ...parts } = fixtureEngineParts(feed);
   const engine = createSubscriptionEngine({
     schema,
     declarations,
-    tails: new Map([['things.item', tail]]),
-    feeds: new Map([['things', feed.fetch]]),
-    logger: createLogger('test', 'silent'),
+    ...parts,
     queueLimit: options.queueLimit ?? 16,
     executePayload: async (document, variables, subscriber): Promise<ExecutionResult> => {
       const refused = options.refuse?.(variables);

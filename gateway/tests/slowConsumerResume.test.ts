@@ -6,12 +6,11 @@ import { WebSocket } from 'ws';
 import { createNovaCronSubscriptions } from '@novacron/sdk';
 import { createLogger } from '@novacron/server-kit';
 import { waitFor } from '@novacron/testing';
-import { createStreamTail } from '../src/subscriptions/createStreamTail.ts';
 import { createSubscriptionEngine, type SubscriptionEngine } from '../src/subscriptions/createSubscriptionEngine.ts';
 import { createWebSocketServer, slowConsumerCloseCode } from '../src/subscriptions/createWebSocketServer.ts';
 import type { StreamDeclaration, SubscriberScope } from '../src/subscriptions/readStreamDeclarations.ts';
 import { cursorVariable } from '../src/subscriptions/rewriteToPayloadQuery.ts';
-import { createFeedFixture } from './support/feedFixture.ts';
+import { createFeedFixture, fixtureEngineParts } from './support/feedFixture.ts';
 
 const schema = buildSchema(`
   type Item { id: ID! cursor: String! }
@@ -39,13 +38,11 @@ afterEach(async () => {
 async function startGateway(replayLimit?: number) {
   const feed = createFeedFixture('things.item');
   const entityByCursor = new Map<string, string>();
-  const tail = createStreamTail({ stream: 'item', name: 'things.item', fetchFeed: feed.fetch, pollIntervalMs: 60_000, logger: createLogger('test', 'silent') });
+  const { tail, ...parts } = fixtureEngineParts(feed);
   const engine = createSubscriptionEngine({
     schema,
     declarations,
-    tails: new Map([['things.item', tail]]),
-    feeds: new Map([['things', feed.fetch]]),
-    logger: createLogger('test', 'silent'),
+    ...parts,
     replayLimit,
     executePayload: async (document, variables): Promise<ExecutionResult> => {
       const cursor = String(variables[cursorVariable]);

@@ -1,13 +1,11 @@
 import { buildSchema, parse, type ExecutionResult, type FieldNode, type OperationDefinitionNode } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import type { FeedFetcher } from '@novacron/events';
-import { createLogger } from '@novacron/server-kit';
 import { waitFor } from '@novacron/testing';
-import { createStreamTail } from '../src/subscriptions/createStreamTail.ts';
 import { createSubscriptionEngine } from '../src/subscriptions/createSubscriptionEngine.ts';
 import type { StreamDeclaration, SubscriberScope } from '../src/subscriptions/readStreamDeclarations.ts';
 import { cursorVariable } from '../src/subscriptions/rewriteToPayloadQuery.ts';
-import { createFeedFixture } from './support/feedFixture.ts';
+import { createFeedFixture, fixtureEngineParts } from './support/feedFixture.ts';
 
 // What a member leaving, an expiring token and an old cursor may cost the others: nothing.
 
@@ -30,13 +28,11 @@ function setUp(options: { replayLimit?: number; queueLimit?: number; replayFeed?
   const feed = createFeedFixture('things.item');
   const executedAs: string[] = [];
   const entityByCursor = new Map<string, string>();
-  const tail = createStreamTail({ stream: 'item', name: 'things.item', fetchFeed: feed.fetch, pollIntervalMs: 60_000, logger: createLogger('test', 'silent') });
+  const { tail, ...parts } = fixtureEngineParts(feed, options.replayFeed ? options.replayFeed(feed.fetch) : feed.fetch);
   const engine = createSubscriptionEngine({
     schema,
     declarations,
-    tails: new Map([['things.item', tail]]),
-    feeds: new Map([['things', options.replayFeed ? options.replayFeed(feed.fetch) : feed.fetch]]),
-    logger: createLogger('test', 'silent'),
+    ...parts,
     replayLimit: options.replayLimit,
     queueLimit: options.queueLimit,
     executePayload: async (document, variables, scope): Promise<ExecutionResult> => {

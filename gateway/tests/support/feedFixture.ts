@@ -1,3 +1,5 @@
+import { createLogger } from '@novacron/server-kit';
+import { createStreamTail } from '../../src/subscriptions/createStreamTail.ts';
 import { compareEventPositions, decodeEventCursor, encodeEventCursor, type FeedEntry, type FeedFetcher } from '@novacron/events';
 
 /**
@@ -50,4 +52,14 @@ export function createFeedFixture(stream: string) {
       return full;
     },
   };
+}
+
+/**
+ * The parts of a subscription engine over a fixture feed of stream `things.item`: a real stream tail
+ * reading it (polling only when woken) and the feed for replays (`replayFeed` may wrap it).
+ */
+export function fixtureEngineParts(feed: ReturnType<typeof createFeedFixture>, replayFeed: FeedFetcher = feed.fetch) {
+  const logger = createLogger('test', 'silent');
+  const tail = createStreamTail({ stream: 'item', name: 'things.item', fetchFeed: feed.fetch, pollIntervalMs: 60_000, logger });
+  return { tail, tails: new Map([['things.item', tail]]), feeds: new Map([['things', replayFeed]]), logger };
 }
