@@ -7,18 +7,16 @@ import { createAwsDriver, createProviderRegistry } from '@novacron/providers';
 import { createLogger } from '@novacron/server-kit';
 import { createTestDatabase, type TestDatabase } from '@novacron/testing';
 import type { VmsServices } from '../src/context.ts';
-import { createDatabase, type Database } from '../src/db/createDatabase.ts';
+import type { Database } from '../src/db/createDatabase.ts';
 import { migrateVms } from '../src/db/migrateVms.ts';
 import { operations, vms } from '../src/db/schema.ts';
-import { parseCredentialKeys } from '@novacron/secrets';
-import { createCredentialsLoader } from '../src/domain/loadProviderCredentials.ts';
 import { requestCreate } from '../src/domain/requestOperation.ts';
 import { setProviderCredentials } from '../src/domain/setProviderCredentials.ts';
 import { executeOperation } from '../src/worker/executeOperation.ts';
 import { findCreatedInstance } from '../src/worker/findCreatedInstance.ts';
 import { OperationRun } from '../src/worker/OperationRun.ts';
 import type { WorkerContext } from '../src/worker/WorkerContext.ts';
-import { testConfig } from './support/testConfig.ts';
+import { testServices } from './support/testServices.ts';
 
 const key = { accessKeyId: 'AKIAFAILURES0000001', secretAccessKey: randomBytes(24).toString('base64url') };
 let database: TestDatabase;
@@ -31,18 +29,13 @@ beforeAll(async () => {
   database = await createTestDatabase();
   await migrateVms(database.url);
   const sql = createSql(database.url, { max: 5 });
-  db = createDatabase(sql);
-  const credentialKeys = parseCredentialKeys(`test:${randomBytes(32).toString('base64')}`);
-  const providers = createProviderRegistry({
-    sql,
-    latencyMs: { min: 0, max: 0 },
-    capacityPerRegion: 100,
-    loadCredentials: createCredentialsLoader(db, credentialKeys),
-    // The driver searches eu-west-1 only when a call names no region: findCreatedInstance must name the VM's.
-    cloud: { aws: { endpoint: emulator.url, regions: ['eu-west-1'], pollHintMs: 10 } },
+  services = testServices(sql, database.url, {
+    providers: (loadCredentials) =>
+      // The driver searches eu-west-1 only when a call names no region: findCreatedInstance must name the VM's.
+      createProviderRegistry({ sql, latencyMs: { min: 0, max: 0 }, capacityPerRegion: 100, loadCredentials, cloud: { aws: { endpoint: emulator.url, regions: ['eu-west-1'], pollHintMs: 10 } } }),
   });
-  services = { db, providers, config: testConfig(database.url), credentialKeys };
-  await setProviderCredentials(db, providers, credentialKeys, { tenantId: 'acme', actor: 'admin@acme', provider: 'aws', credentials: key });
+  db = services.db;
+  await setProviderCredentials(db, services.providers, services.credentialKeys, { tenantId: 'acme', actor: 'admin@acme', provider: 'aws', credentials: key });
 });
 afterAll(async () => {
   await emulator?.close();

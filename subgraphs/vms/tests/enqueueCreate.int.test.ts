@@ -2,15 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { createSql, type Sql } from '@novacron/db';
-import { createProviderRegistry } from '@novacron/providers';
 import { createTestDatabase, type TestDatabase } from '@novacron/testing';
 import type { VmsServices } from '../src/context.ts';
-import { createDatabase, type Database } from '../src/db/createDatabase.ts';
+import type { Database } from '../src/db/createDatabase.ts';
 import { migrateVms } from '../src/db/migrateVms.ts';
 import { vmEvents, vms } from '../src/db/schema.ts';
-import { parseCredentialKeys } from '@novacron/secrets';
 import { requestCreate } from '../src/domain/requestOperation.ts';
-import { testConfig } from './support/testConfig.ts';
+import { testServices } from './support/testServices.ts';
 
 let database: TestDatabase;
 let sql: Sql;
@@ -22,13 +20,8 @@ beforeAll(async () => {
   database = await createTestDatabase();
   await migrateVms(database.url);
   sql = createSql(database.url, { max: 10 });
-  db = createDatabase(sql);
-  services = {
-    db,
-    providers: createProviderRegistry({ sql, latencyMs: { min: 0, max: 0 }, capacityPerRegion: 1_000 }),
-    config: testConfig(database.url),
-    credentialKeys: parseCredentialKeys(`test:${randomBytes(32).toString('base64')}`),
-  };
+  services = testServices(sql, database.url);
+  db = services.db;
 });
 afterAll(async () => {
   await sql?.end();

@@ -1,10 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseCredentialKeys } from '@novacron/secrets';
 import { eq } from 'drizzle-orm';
 import { createTestDatabase, type TestDatabase } from '@novacron/testing';
 import { createSql } from '@novacron/db';
-import { createProviderRegistry } from '@novacron/providers';
 import { createLogger } from '@novacron/server-kit';
 import { createDatabase, type Database } from '../src/db/createDatabase.ts';
 import { migrateVms } from '../src/db/migrateVms.ts';
@@ -17,7 +14,7 @@ import { LeaseLostError } from '../src/worker/LeaseLostError.ts';
 import { OperationRun } from '../src/worker/OperationRun.ts';
 import { sweepExpiredLeases } from '../src/worker/sweepExpiredLeases.ts';
 import type { WorkerContext } from '../src/worker/WorkerContext.ts';
-import { testConfig } from './support/testConfig.ts';
+import { testServices } from './support/testServices.ts';
 
 let database: TestDatabase;
 let db: Database;
@@ -37,9 +34,8 @@ beforeAll(async () => {
   database = await createTestDatabase();
   await migrateVms(database.url);
   const sql = createSql(database.url, { max: 5 });
-  db = createDatabase(sql);
-  const config = testConfig(database.url);
-  services = { db, providers: createProviderRegistry({ sql, latencyMs: { min: 0, max: 0 }, capacityPerRegion: 100 }), config, credentialKeys: parseCredentialKeys(`test:${randomBytes(32).toString('base64')}`) };
+  services = testServices(sql, database.url, { capacityPerRegion: 100 });
+  db = services.db;
 });
 afterAll(async () => {
   await database?.drop();

@@ -9,7 +9,6 @@ import type { VmsServices } from '../src/context.ts';
 import { createDatabase, type Database } from '../src/db/createDatabase.ts';
 import { migrateVms } from '../src/db/migrateVms.ts';
 import { operations, vms } from '../src/db/schema.ts';
-import { parseCredentialKeys } from '@novacron/secrets';
 import { requestAction, requestCreate } from '../src/domain/requestOperation.ts';
 import { claimOperation } from '../src/worker/claimOperation.ts';
 import { executeOperation } from '../src/worker/executeOperation.ts';
@@ -17,7 +16,7 @@ import { LeaseLostError } from '../src/worker/LeaseLostError.ts';
 import { OperationRun } from '../src/worker/OperationRun.ts';
 import { stepHandlers, vmIdTag } from '../src/worker/stepHandlers.ts';
 import type { WorkerContext } from '../src/worker/WorkerContext.ts';
-import { testConfig } from './support/testConfig.ts';
+import { testServices } from './support/testServices.ts';
 
 let database: TestDatabase;
 let sql: Sql;
@@ -63,13 +62,8 @@ beforeAll(async () => {
   database = await createTestDatabase();
   await migrateVms(database.url);
   sql = createSql(database.url, { max: 5 });
-  db = createDatabase(sql);
-  services = {
-    db,
-    providers: createProviderRegistry({ sql, latencyMs: { min: 0, max: 0 }, capacityPerRegion: 1_000 }),
-    config: testConfig(database.url),
-    credentialKeys: parseCredentialKeys(`test:${randomBytes(32).toString('base64')}`),
-  };
+  services = testServices(sql, database.url);
+  db = services.db;
 });
 afterAll(async () => {
   await sql?.end();

@@ -6,13 +6,13 @@ import { createLogger } from '@novacron/server-kit';
 import { createTestDatabase, type TestDatabase } from '@novacron/testing';
 import { createDatabase, type Database } from '../src/db/createDatabase.ts';
 import { migrateVms } from '../src/db/migrateVms.ts';
-import { parseCredentialKeys } from '@novacron/secrets';
 import { requestCreate } from '../src/domain/requestOperation.ts';
 import { createProviderBreakers } from '../src/worker/createProviderBreakers.ts';
 import { executeOperation } from '../src/worker/executeOperation.ts';
 import type { WorkerContext } from '../src/worker/WorkerContext.ts';
 import type { VmsServices } from '../src/context.ts';
 import { testConfig } from './support/testConfig.ts';
+import { testCredentialKeys } from './support/testServices.ts';
 import { randomBytes } from 'node:crypto';
 
 let database: TestDatabase;
@@ -73,7 +73,7 @@ describe('circuit breakers on provider calls', () => {
   });
 
   it('backs a create off while its provider is failing and finishes it once the provider recovers', async () => {
-    const services: VmsServices = { db, providers, config: testConfig(database.url), credentialKeys: parseCredentialKeys(`test:${randomBytes(32).toString('base64')}`) };
+    const services: VmsServices = { db, providers, config: testConfig(database.url), credentialKeys: testCredentialKeys() };
     const breakers = createProviderBreakers({ consecutiveFailures: 2, halfOpenAfterMs: 200 });
     const context: WorkerContext = {
       db,

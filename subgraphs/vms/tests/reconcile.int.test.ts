@@ -12,7 +12,6 @@ import type { VmsServices } from '../src/context.ts';
 import { createDatabase, type Database } from '../src/db/createDatabase.ts';
 import { migrateVms } from '../src/db/migrateVms.ts';
 import { operations, vmEvents, vms } from '../src/db/schema.ts';
-import { parseCredentialKeys } from '@novacron/secrets';
 import { findVmEvent } from '../src/domain/findEventPayload.ts';
 import { requestAction, requestCreate } from '../src/domain/requestOperation.ts';
 import { listOrphanInstances, setOrphanCleanup } from '../src/reconcile/orphanInstances.ts';
@@ -20,6 +19,7 @@ import { reconcileTenantProvider } from '../src/reconcile/reconcileTenantProvide
 import { executeOperation } from '../src/worker/executeOperation.ts';
 import type { WorkerContext } from '../src/worker/WorkerContext.ts';
 import { testConfig } from './support/testConfig.ts';
+import { testCredentialKeys } from './support/testServices.ts';
 
 let database: TestDatabase;
 let sql: Sql;
@@ -97,7 +97,7 @@ describe.each(cases)('the reconciler on $label', ({ provider, registry, console:
 
   beforeAll(() => {
     const providers = registry();
-    services = { db, providers, config: testConfig(database.url), credentialKeys: parseCredentialKeys(`test:${randomBytes(32).toString('base64')}`) };
+    services = { db, providers, config: testConfig(database.url), credentialKeys: testCredentialKeys() };
     const description = providers.get(provider)!.describe();
     const region = description.regions.find((candidate) => candidate.instanceTypes.length >= 2)!;
     spec = { region: region.name, instanceType: region.instanceTypes[0]!.name, otherType: region.instanceTypes[1]!.name, image: description.capabilities.images[0]! };

@@ -1,22 +1,20 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inArray } from 'drizzle-orm';
 import { createSql } from '@novacron/db';
-import { createProviderRegistry } from '@novacron/providers';
 import { createLogger } from '@novacron/server-kit';
 import { createTestDatabase, waitFor, type TestDatabase } from '@novacron/testing';
 import type { VmsConfig } from '../src/config.ts';
 import type { VmsServices } from '../src/context.ts';
-import { createDatabase, type Database } from '../src/db/createDatabase.ts';
+import type { Database } from '../src/db/createDatabase.ts';
 import { migrateVms } from '../src/db/migrateVms.ts';
 import { operations } from '../src/db/schema.ts';
-import { parseCredentialKeys } from '@novacron/secrets';
 import { requestCreate } from '../src/domain/requestOperation.ts';
 import { startWorker, workerPoolSize } from '../src/worker/startWorker.ts';
 import { testConfig } from './support/testConfig.ts';
+import { testServices } from './support/testServices.ts';
 
 // Real worker runners (graphile-worker, sweeper, heartbeats) in this process against a fresh database.
 let database: TestDatabase;
@@ -41,13 +39,8 @@ beforeAll(async () => {
   database = await createTestDatabase();
   await migrateVms(database.url);
   const sql = createSql(database.url, { max: 5 });
-  db = createDatabase(sql);
-  services = {
-    db,
-    providers: createProviderRegistry({ sql, latencyMs: { min: 0, max: 0 }, capacityPerRegion: 1_000 }),
-    config: testConfig(database.url),
-    credentialKeys: parseCredentialKeys(`test:${randomBytes(32).toString('base64')}`),
-  };
+  services = testServices(sql, database.url);
+  db = services.db;
 });
 afterAll(async () => {
   await rm(keysDir, { recursive: true, force: true });
