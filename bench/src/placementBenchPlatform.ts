@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createInternalTokenSigner, developmentAudience, developmentIssuer, ensureDevelopmentKeys, internalTokenAudience, internalTokenHeader, signDevelopmentToken } from '@novacron/auth';
+import { configuredKeyEnvironment, createInternalTokenSigner, ensureDevelopmentKeys, internalTokenAudience, internalTokenHeader, signDevelopmentToken } from '@novacron/auth';
 import { freePort } from '@novacron/testing';
 import { startBenchDatabase } from './startBenchDatabase.ts';
 import { retryWhenPortTaken } from './supervisePlatform.ts';
@@ -71,12 +71,7 @@ async function startPlacementBenchPlatformOnce(log: (line: string) => void, cpuP
       // of the placement process's CPU in a profile without it): it refuses development keys, so
       // the same keys are configured explicitly, as an operator would.
       NODE_ENV: 'production',
-      AUTH_ISSUER: developmentIssuer,
-      AUTH_AUDIENCE: developmentAudience,
-      AUTH_PUBLIC_KEY: keys.user.publicKeyPem,
-      INTERNAL_TOKEN_PRIVATE_KEY: keys.internal.privateKeyPem,
-      INTERNAL_TOKEN_KEY_ID: keys.internal.keyId,
-      INTERNAL_TOKEN_PUBLIC_KEY: keys.internal.publicKeyPem,
+      ...configuredKeyEnvironment(keys),
       CREDENTIALS_KEYS: `bench-1:${randomBytes(32).toString('base64')}`,
       // Which caches run is the caller's choice (the bench prints it).
       ...extraEnv,

@@ -2,7 +2,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { developmentAudience, developmentIssuer, ensureDevelopmentKeys, signDevelopmentToken, type DevelopmentKeys, type Role } from '@novacron/auth';
+import { configuredKeyEnvironment, ensureDevelopmentKeys, signDevelopmentToken, type DevelopmentKeys, type Role } from '@novacron/auth';
 import { createTestDatabase, type TestDatabase } from '@novacron/testing';
 import { createNovaCronClient, type NovaCronClient } from '@novacron/sdk';
 import { start as startGateway, type RunningGateway } from '@novacron/gateway';
@@ -93,12 +93,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     // Production refuses development keys: configure the same keys explicitly, as an operator would.
     ...(options.production
       ? {
-          AUTH_ISSUER: developmentIssuer,
-          AUTH_AUDIENCE: developmentAudience,
-          AUTH_PUBLIC_KEY: keys.user.publicKeyPem,
-          INTERNAL_TOKEN_PRIVATE_KEY: keys.internal.privateKeyPem,
-          INTERNAL_TOKEN_KEY_ID: keys.internal.keyId,
-          INTERNAL_TOKEN_PUBLIC_KEY: keys.internal.publicKeyPem,
+          ...configuredKeyEnvironment(keys),
           CREDENTIALS_KEYS: `prod-1:${randomBytes(32).toString('base64')}`,
         }
       : {}),

@@ -2,6 +2,7 @@ import { createPrivateKey, createPublicKey, randomUUID } from 'node:crypto';
 import { chmod, link, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { calculateJwkThumbprint, exportPKCS8, generateKeyPair, type JWK } from 'jose';
+import { developmentAudience, developmentIssuer } from './developmentIssuer.ts';
 
 /** One ES256 key pair, PEM-encoded, with its `kid` (the RFC 7638 thumbprint of the public key). */
 export interface DevelopmentKeyPair {
@@ -85,4 +86,20 @@ async function readIfExists(path: string): Promise<string | undefined> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
+}
+
+/**
+ * The environment that configures `keys` explicitly (issuer, audience, user-token public key, the
+ * internal-token pair), as an operator would: production mode refuses development keys, so tests and
+ * benchmarks that run it pass these. Credential keys are not among them.
+ */
+export function configuredKeyEnvironment(keys: DevelopmentKeys): Record<string, string> {
+  return {
+    AUTH_ISSUER: developmentIssuer,
+    AUTH_AUDIENCE: developmentAudience,
+    AUTH_PUBLIC_KEY: keys.user.publicKeyPem,
+    INTERNAL_TOKEN_PRIVATE_KEY: keys.internal.privateKeyPem,
+    INTERNAL_TOKEN_KEY_ID: keys.internal.keyId,
+    INTERNAL_TOKEN_PUBLIC_KEY: keys.internal.publicKeyPem,
+  };
 }

@@ -15,7 +15,7 @@ export type { InternalTokenSigner, InternalTokenSignerOptions } from './createIn
 export { createInternalTokenVerifier } from './createInternalTokenVerifier.ts';
 export type { InternalTokenVerifier, InternalTokenVerifierOptions } from './createInternalTokenVerifier.ts';
 export { developmentAudience, developmentIssuer } from './developmentIssuer.ts';
-export { ensureDevelopmentKeys } from './ensureDevelopmentKeys.ts';
+export { configuredKeyEnvironment, ensureDevelopmentKeys } from './ensureDevelopmentKeys.ts';
 export type { DevelopmentKeyPair, DevelopmentKeys } from './ensureDevelopmentKeys.ts';
 export { developmentJwks } from './developmentJwks.ts';
 export { signDevelopmentToken } from './signDevelopmentToken.ts';
