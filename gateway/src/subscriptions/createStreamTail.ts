@@ -1,5 +1,5 @@
 import type { Logger } from '@novacron/server-kit';
-import type { FeedEntry, FeedFetcher } from '@novacron/events';
+import { heldBackRetryDelay, type FeedEntry, type FeedFetcher } from '@novacron/events';
 
 /** A live reader of one event stream, shared by every subscriber in this gateway process. */
 export interface StreamTail {
@@ -28,7 +28,7 @@ export interface StreamTailOptions {
   logger: Logger;
 }
 
-/** The first re-read of events held back by the commit horizon; it doubles up to the poll interval. */
+/** Held-back re-reads wait at most the poll interval, but never less than their first wait (25 ms). */
 const heldBackMinDelayMs = 25;
 
 /**
@@ -89,7 +89,7 @@ export function createStreamTail(options: StreamTailOptions): StreamTail {
       heldBackDelayMs = 0;
       return;
     }
-    heldBackDelayMs = Math.min(Math.max(heldBackDelayMs * 2, heldBackMinDelayMs), Math.max(heldBackMinDelayMs, options.pollIntervalMs));
+    heldBackDelayMs = heldBackRetryDelay(heldBackDelayMs, Math.max(heldBackMinDelayMs, options.pollIntervalMs));
     if (heldBackTimer) clearTimeout(heldBackTimer);
     heldBackTimer = setTimeout(() => {
       heldBackTimer = null;

@@ -14,6 +14,15 @@ export interface FeedPage {
   heldBack?: boolean;
 }
 
+/**
+ * How long to wait before reading a feed again while its page said `heldBack`: 25 ms after the first
+ * such page, doubling while the older transaction lasts, never above `maxMs`. `previousMs` is the last
+ * wait (0 after a page that held nothing back).
+ */
+export function heldBackRetryDelay(previousMs: number, maxMs: number): number {
+  return Math.min(Math.max(previousMs * 2, 25), maxMs);
+}
+
 /** What to read: entries after `after` (the head without it); with `entityId` that entity's, from its first. */
 export interface FeedRead {
   stream: string;

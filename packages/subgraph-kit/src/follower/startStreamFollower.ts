@@ -6,7 +6,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { text, timestamp, type PgSchema } from 'drizzle-orm/pg-core';
-import { createEventSignalSource, encodeEventCursor, type EventSignalSource, type FeedEntry, type FeedFetcher } from '@novacron/events';
+import { createEventSignalSource, encodeEventCursor, heldBackRetryDelay, type EventSignalSource, type FeedEntry, type FeedFetcher } from '@novacron/events';
 import type { Logger } from '@novacron/server-kit';
 import { queryRows, type SqlExecutor } from '../outbox/SqlExecutor.ts';
 
@@ -59,8 +59,6 @@ export interface StreamFollower {
   applied(): number;
   stop(): Promise<void>;
 }
-
-const heldBackMinDelayMs = 25;
 
 /** Starts following; returns at once (the first read happens in the background). */
 export function startStreamFollower(options: StreamFollowerOptions): StreamFollower {
@@ -130,7 +128,7 @@ export function startStreamFollower(options: StreamFollowerOptions): StreamFollo
       else for (const resolve of pending) resolve();
       if (result === 'more') continue;
       // Held back: re-read after 25 ms, doubling up to the poll interval while the old transaction lasts.
-      heldBackDelayMs = result === 'heldBack' ? Math.min(Math.max(heldBackDelayMs * 2, heldBackMinDelayMs), pollIntervalMs) : 0;
+      heldBackDelayMs = result === 'heldBack' ? heldBackRetryDelay(heldBackDelayMs, pollIntervalMs) : 0;
       let delay = failures > 0 ? Math.min(pollIntervalMs * 2 ** Math.min(failures, 5), 30_000) : heldBackDelayMs || pollIntervalMs;
       // Woken while reading: read again as soon as the minimum interval allows.
       if (wokenDuringRead && failures === 0) delay = Math.min(delay, Math.max(0, lastReadAt + minIntervalMs - Date.now()));
