@@ -16,11 +16,13 @@ export interface FeedPage {
 
 /**
  * How long to wait before reading a feed again while its page said `heldBack`: 25 ms after the first
- * such page, doubling while the older transaction lasts, never above `maxMs`. `previousMs` is the last
- * wait (0 after a page that held nothing back).
+ * such page, doubling while the older transaction lasts, never above `maxMs` nor above 1 s. The events
+ * are committed and their signal spent: with a long poll interval an unbounded doubling left them
+ * unread for twice as long as the transaction that held them back (any write transaction in the
+ * cluster holds the commit horizon). `previousMs` is the last wait (0 after a page that held nothing back).
  */
 export function heldBackRetryDelay(previousMs: number, maxMs: number): number {
-  return Math.min(Math.max(previousMs * 2, 25), maxMs);
+  return Math.min(Math.max(previousMs * 2, 25), maxMs, 1_000);
 }
 
 /** What to read: entries after `after` (the head without it); with `entityId` that entity's, from its first. */
