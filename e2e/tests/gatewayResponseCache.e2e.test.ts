@@ -10,7 +10,8 @@ import { collect, createVmInput, internalTokenFor, postGraphQL, postToSubgraph, 
 let platform: Platform;
 
 beforeAll(async () => {
-  platform = await startPlatform({ simLatencyMs: '20-60', gatewayEnv: { RESPONSE_CACHE: '1', RESPONSE_CACHE_MAX_AGE_MS: '600000' } });
+  // Placement states too are kept ten minutes: a placementOptions answer's reuse bound is what is left of one.
+  platform = await startPlatform({ simLatencyMs: '20-60', gatewayEnv: { RESPONSE_CACHE: '1', RESPONSE_CACHE_MAX_AGE_MS: '600000' }, subgraphEnv: { PLACEMENT_STATE_MAX_AGE_MS: '600000' } });
 });
 afterAll(async () => {
   await platform?.stop();
@@ -122,5 +123,29 @@ describe('the response cache', () => {
     const bravoIds = (bravoAnswer.data.vms as { edges: { node: { id: string } }[] }).edges.map((edge) => edge.node.id);
     expect(bravoIds).not.toContain(createVM.vm?.id);
     expect((await ask(listQuery, {}, alphaViewer)).cache).toBe('miss');
+  });
+
+  it('serves placementOptions within placement’s bound until a write of the tenant, and never VM.alternatives', async () => {
+    const admin = await platform.tokenFor({ tenant: 'gamma', role: 'admin' });
+    const optionsQuery = 'query CachedOptions($requirements: PlacementRequirements!) { placementOptions(requirements: $requirements, first: 1) { candidates { provider region instanceType } } }';
+    const requirements = { requirements: { vcpus: 2, memoryGib: 4, providers: ['aws'], regions: ['us-east-1'] } };
+    const first = await ask(optionsQuery, requirements, admin);
+    expect(first.cache).toBe('miss');
+    const cached = await ask(optionsQuery, requirements, admin);
+    expect(cached).toEqual({ ...first, cache: 'hit' });
+    const cheapest = (first.data.placementOptions as { candidates: { instanceType: string }[] }).candidates[0]?.instanceType ?? '';
+    expect(cheapest).toMatch(/^t3/);
+    // A policy write is a mutation of the tenant: the next answer is executed, and honours it.
+    const policy = await postGraphQL(platform.gateway.url, { query: 'mutation ($input: PlacementPolicyInput!) { setPlacementPolicy(input: $input) { deniedInstanceFamilies } }', variables: { input: { deniedInstanceFamilies: ['t3'] } } }, { token: admin });
+    expect(policy.body?.errors).toBeUndefined();
+    const after = await ask(optionsQuery, requirements, admin);
+    expect(after.cache).toBe('miss');
+    expect((after.data.placementOptions as { candidates: { instanceType: string }[] }).candidates[0]?.instanceType).not.toMatch(/^t3/);
+
+    // VM.alternatives reads placement state outside a lease: placement says not to reuse it.
+    const vmId = await runningVm();
+    const alternativesQuery = 'query CachedAlternatives($id: ID!) { vm(id: $id) { id alternatives(first: 1) { monthlyDifference } } }';
+    expect((await ask(alternativesQuery, { id: vmId })).cache).toBe('miss');
+    expect((await ask(alternativesQuery, { id: vmId })).cache).toBe('miss');
   });
 });

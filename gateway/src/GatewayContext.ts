@@ -8,4 +8,9 @@ export interface GatewayContext {
    * the guards (safelist, limits) when it was subscribed: they are not client documents.
    */
   subscriptionPayload?: true;
+  /**
+   * The shortest `x-novacron-max-age-ms` the subgraphs answered this request with: how long its result
+   * may be served from the response cache (0: not at all). Unset: no subgraph bounded it.
+   */
+  reuseMaxAgeMs?: number;
 }

@@ -1,7 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { Kind, type DocumentNode } from 'graphql';
 import * as sdk from '@novacron/sdk';
-import { createHealthScore, createMetrics, startMetricsServer, useRequestMetrics, type Metrics, type RunningMetricsServer } from '@novacron/telemetry';
+import { boundedOperationName, createHealthScore, createMetrics, startMetricsServer, useRequestMetrics, type Metrics, type RunningMetricsServer } from '@novacron/telemetry';
 import type { GatewayConfig } from './config.ts';
 import type { GatewayContext } from './GatewayContext.ts';
 import type { RunningSubscriptions } from './subscriptions/startSubscriptions.ts';
@@ -13,6 +13,8 @@ export interface GatewayTelemetry {
   plugin: ApolloServerPlugin<GatewayContext>;
   /** `fetch` for one subgraph, timed into `novacron_subgraph_fetch_duration_seconds`. */
   fetcherFor(subgraph: string): typeof fetch;
+  /** Observes a query answered from the response cache before Apollo (its plugin never sees it). */
+  servedFromCache(operationName: string | undefined, seconds: number): void;
   /** Counts a request refused by the per-tenant rate limit. */
   rateLimited(): void;
   /** Counts a request answered with OVERLOADED (HTTP 503), by reason. */
@@ -52,9 +54,15 @@ export function createGatewayTelemetry(config: GatewayConfig, ready: () => Promi
       return lag;
     },
   });
+  const knownOperationNames = sdkOperationNames();
   return {
     metrics,
-    plugin: useRequestMetrics<GatewayContext>({ metrics, knownOperationNames: sdkOperationNames(), health }),
+    plugin: useRequestMetrics<GatewayContext>({ metrics, knownOperationNames, health }),
+    servedFromCache: (operationName, seconds) => {
+      // Only query results are cached, and only error-free ones.
+      metrics.observe('graphqlRequestDuration', { operation_type: 'query', operation_name: boundedOperationName(operationName, knownOperationNames) }, seconds);
+      health.record(true);
+    },
     fetcherFor: (subgraph) => async (input, init) => {
       const started = performance.now();
       try {

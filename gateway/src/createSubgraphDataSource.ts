@@ -1,6 +1,7 @@
 import { RemoteGraphQLDataSource } from '@apollo/gateway';
 import { internalTokenHeader, type InternalTokenSigner } from '@novacron/auth';
 import { AppError } from '@novacron/errors';
+import { responseMaxAgeHeader } from '@novacron/server-kit';
 import { CircuitOpenError, type SubgraphBreaker } from './createSubgraphBreaker.ts';
 import type { GatewayContext } from './GatewayContext.ts';
 
@@ -40,6 +41,15 @@ export function createSubgraphDataSource(options: SubgraphDataSourceOptions): Re
     willSendRequest: async ({ request, context }) => {
       request.http?.headers.set(internalTokenHeader, await options.signInternalToken(context.identity));
       options.injectHeaders?.((header, value) => request.http?.headers.set(header, value));
+    },
+    // A subgraph's reuse bound for its answer (placementOptions: its state lease); the request keeps the shortest.
+    didReceiveResponse: async ({ response, context }) => {
+      const bound = response.http?.headers.get(responseMaxAgeHeader);
+      if (bound !== null && bound !== undefined) {
+        const ms = Number(bound);
+        context.reuseMaxAgeMs = Math.min(context.reuseMaxAgeMs ?? Infinity, Number.isFinite(ms) ? ms : 0);
+      }
+      return response;
     },
     didEncounterError: (error: Error) => {
       if (error instanceof AppError) throw error;

@@ -11,6 +11,7 @@ import type { GatewayConfig } from './config.ts';
 import { createGatewayTelemetry } from './createGatewayTelemetry.ts';
 import { createResponseCache } from './cache/createResponseCache.ts';
 import { createRedisResponseCache } from './cache/createRedisResponseCache.ts';
+import { answerFromCache } from './cache/answerFromCache.ts';
 import { invalidateOnEvents } from './cache/invalidateOnEvents.ts';
 import { useResponseCache } from './cache/useResponseCache.ts';
 import { createSubgraphBreaker, type SubgraphBreaker } from './createSubgraphBreaker.ts';
@@ -128,23 +129,36 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
     },
   });
   await apollo.start();
+  // The caller's checks run once per request, whether the response cache answers it before Apollo or
+  // Apollo's context asks: a refused request is refused (and counted) once, and pays its rate limit once.
+  const admitted = new WeakMap<IncomingMessage, Promise<GatewayContext>>();
+  const admit = (request: IncomingMessage): Promise<GatewayContext> => {
+    let checks = admitted.get(request);
+    if (!checks) {
+      checks = (async () => {
+        try {
+          // The address pays before the token is verified, so a flood of invalid tokens is limited too.
+          await limits.admitAddress(clientAddress(request));
+          const identity = await security.identify(request.headers.authorization);
+          await limits.admitTenant(identity.tenantId);
+          return { identity };
+        } catch (error) {
+          if (error instanceof AppError && error.code === 'RATE_LIMITED') telemetry.rateLimited();
+          throw error;
+        }
+      })();
+      admitted.set(request, checks);
+    }
+    return checks;
+  };
   const server = createGraphQLHttpServer<GatewayContext>({
     apollo,
     logger,
     maxBodyBytes: config.maxBodyBytes,
     // No /metrics here: this port is public, and the counts describe the whole process.
-    context: async (request) => {
-      try {
-        // The address pays before the token is verified, so a flood of invalid tokens is limited too.
-        await limits.admitAddress(clientAddress(request));
-        const identity = await security.identify(request.headers.authorization);
-        await limits.admitTenant(identity.tenantId);
-        return { identity };
-      } catch (error) {
-        if (error instanceof AppError && error.code === 'RATE_LIMITED') telemetry.rateLimited();
-        throw error;
-      }
-    },
+    // A context of its own per request: the data sources record the subgraphs' reuse bounds in it.
+    context: async (request) => ({ identity: (await admit(request)).identity }),
+    answerEarly: responseCache ? answerFromCache({ cache: responseCache, admit, onServed: telemetry.servedFromCache }) : undefined,
     ready,
     // The dashboard (web/dist) and its sign-in endpoints share the public port with /graphql.
     handleOther: createWebHandler({

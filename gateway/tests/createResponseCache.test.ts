@@ -32,6 +32,9 @@ const kinds: [string, (options: ResponseCacheOptions) => Promise<ResponseCache>]
   ['in Redis', (options) => ready(redisCache(options, `rc-test-${randomBytes(4).toString('hex')}`))],
 ];
 
+/** A hit on `result`, with the JSON an answer before Apollo sends. */
+const hitOf = (result: unknown) => ({ hit: true, result, body: JSON.stringify(result) });
+
 async function fill(cache: ResponseCache, key: string, tenantId: string, result: unknown) {
   const found = await cache.lookup(key, tenantId);
   if (found.hit) throw new Error(`${key} was already cached`);
@@ -43,10 +46,10 @@ describe.each(kinds)('the response cache %s', (_kind, create) => {
     const cache = await create({ maxEntries: 100, maxAgeMs: 60_000 });
     await fill(cache, 'list', 'alpha', { data: { n: 1 } });
     await fill(cache, 'list', 'bravo', { data: { n: 2 } });
-    expect(await cache.lookup('list', 'alpha')).toEqual({ hit: true, result: { data: { n: 1 } } });
+    expect(await cache.lookup('list', 'alpha')).toEqual(hitOf({ data: { n: 1 } }));
     await cache.invalidateTenant('alpha');
     expect((await cache.lookup('list', 'alpha')).hit).toBe(false);
-    expect(await cache.lookup('list', 'bravo')).toEqual({ hit: true, result: { data: { n: 2 } } });
+    expect(await cache.lookup('list', 'bravo')).toEqual(hitOf({ data: { n: 2 } }));
   });
 
   it('never serves a result executed while its tenant was invalidated', async () => {
@@ -61,7 +64,7 @@ describe.each(kinds)('the response cache %s', (_kind, create) => {
     if (fresh.hit) throw new Error('unexpected hit');
     await cache.invalidateTenant('bravo');
     await cache.store('list', 'alpha', { data: { fresh: true } }, fresh.generation);
-    expect(await cache.lookup('list', 'alpha')).toEqual({ hit: true, result: { data: { fresh: true } } });
+    expect(await cache.lookup('list', 'alpha')).toEqual(hitOf({ data: { fresh: true } }));
   });
 
   it('serves nothing older than maxAgeMs', async () => {
@@ -70,6 +73,23 @@ describe.each(kinds)('the response cache %s', (_kind, create) => {
     expect((await cache.lookup('list', 'alpha')).hit).toBe(true);
     await new Promise((resolve) => setTimeout(resolve, 80));
     expect((await cache.lookup('list', 'alpha')).hit).toBe(false);
+  });
+
+  it('keeps a result no longer than the bound its subgraphs gave, and none they said not to reuse', async () => {
+    const cache = await create({ maxEntries: 100, maxAgeMs: 60_000 });
+    const bounded = await cache.lookup('bounded', 'alpha');
+    const unbounded = await cache.lookup('unbounded', 'alpha');
+    const never = await cache.lookup('never', 'alpha');
+    if (bounded.hit || unbounded.hit || never.hit) throw new Error('unexpected hit');
+    await cache.store('bounded', 'alpha', { data: { n: 1 } }, bounded.generation, 40);
+    await cache.store('unbounded', 'alpha', { data: { n: 2 } }, unbounded.generation);
+    await cache.store('never', 'alpha', { data: { n: 3 } }, never.generation, 0);
+    expect((await cache.lookup('never', 'alpha')).hit).toBe(false);
+    expect(cache.stats().notReusable).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    // Gone after its 40 ms although the cache keeps entries a minute; the unbounded one is still served.
+    expect((await cache.lookup('bounded', 'alpha')).hit).toBe(false);
+    expect(await cache.lookup('unbounded', 'alpha')).toEqual(hitOf({ data: { n: 2 } }));
   });
 });
 
@@ -80,7 +100,7 @@ describe('the response cache in Redis, shared by replicas', () => {
     const second = await ready(redisCache({ maxEntries: 100, maxAgeMs: 60_000 }, prefix));
     const otherDeployment = await ready(redisCache({ maxEntries: 100, maxAgeMs: 60_000 }, `${prefix}-other`));
     await fill(first, 'list', 'alpha', { data: { n: 1 } });
-    expect(await second.lookup('list', 'alpha')).toEqual({ hit: true, result: { data: { n: 1 } } });
+    expect(await second.lookup('list', 'alpha')).toEqual(hitOf({ data: { n: 1 } }));
     expect((await otherDeployment.lookup('list', 'alpha')).hit).toBe(false);
     await second.invalidateTenant('alpha');
     expect((await first.lookup('list', 'alpha')).hit).toBe(false);

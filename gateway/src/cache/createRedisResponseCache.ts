@@ -17,7 +17,7 @@ export function createRedisResponseCache(options: ResponseCacheOptions & { url: 
   const { client } = createPrefixedRedis({ url: options.url, prefix: options.prefix, topics: {}, connection: { maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: (times) => Math.min(times * 200, 2_000) } });
   // Failed commands are counted and logged (once a minute) below; connection errors too would be noise.
   client.on('error', () => {});
-  const stats: ResponseCacheStats = { kind: 'redis', hits: 0, misses: 0, stored: 0, refused: 0, invalidations: 0, failures: 0 };
+  const stats: ResponseCacheStats = { kind: 'redis', hits: 0, misses: 0, stored: 0, refused: 0, invalidations: 0, notReusable: 0, failures: 0 };
   const generationKey = (tenantId: string) => `rc:gen:${tenantId}`;
   const entryKey = (tenantId: string, generation: number, key: string) => `rc:${tenantId}:${generation}:${createHash('sha256').update(key).digest('base64url')}`;
   let lastWarning = 0;
@@ -38,7 +38,7 @@ export function createRedisResponseCache(options: ResponseCacheOptions & { url: 
         const cached = await client.get(entryKey(tenantId, generation, key));
         if (cached !== null) {
           stats.hits += 1;
-          return { hit: true, result: JSON.parse(cached) as unknown };
+          return { hit: true, result: JSON.parse(cached) as unknown, body: cached };
         }
         stats.misses += 1;
         return { hit: false, generation };
@@ -48,10 +48,14 @@ export function createRedisResponseCache(options: ResponseCacheOptions & { url: 
         return { hit: false, generation: -1 };
       }
     },
-    async store(key, tenantId, result, generation) {
+    async store(key, tenantId, result, generation, maxAgeMs) {
       if (generation < 0) return;
+      if (maxAgeMs !== undefined && !(maxAgeMs > 0)) {
+        stats.notReusable += 1;
+        return;
+      }
       try {
-        await client.set(entryKey(tenantId, generation, key), JSON.stringify(result), 'PX', options.maxAgeMs);
+        await client.set(entryKey(tenantId, generation, key), JSON.stringify(result), 'PX', Math.ceil(Math.min(options.maxAgeMs, maxAgeMs ?? Infinity)));
         stats.stored += 1;
       } catch (error) {
         failed(error);

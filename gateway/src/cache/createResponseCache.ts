@@ -16,18 +16,23 @@ export interface ResponseCacheStats {
   /** Results not stored because their tenant was invalidated while they were being executed. */
   refused: number;
   invalidations: number;
+  /** Results not stored because a subgraph said they may not be served again (`x-novacron-max-age-ms: 0`). */
+  notReusable: number;
   /** Cache operations that failed (Redis unavailable): served as misses, nothing stored. */
   failures: number;
 }
 
-/** What a look-up found: the cached result, or the tenant's generation to store a fresh result under. */
-export type CacheLookup = { hit: true; result: unknown } | { hit: false; generation: number };
+/** What a look-up found: the cached result (and its JSON), or the tenant's generation to store a fresh result under. */
+export type CacheLookup = { hit: true; result: unknown; body: string } | { hit: false; generation: number };
 
 /** Query results by key, each belonging to one tenant, invalidated a tenant at a time. */
 export interface ResponseCache {
   lookup(key: string, tenantId: string): Promise<CacheLookup>;
-  /** Stores a result unless its tenant was invalidated after `generation` was read (the result may predate the change). */
-  store(key: string, tenantId: string, result: unknown, generation: number): Promise<void>;
+  /**
+   * Stores a result unless its tenant was invalidated after `generation` was read (the result may
+   * predate the change), for at most `maxAgeMs` (the subgraphs' bound, when shorter than the cache's).
+   */
+  store(key: string, tenantId: string, result: unknown, generation: number, maxAgeMs?: number): Promise<void>;
   /** Drops every cached result of a tenant (an event about one of its entities, or one of its mutations). */
   invalidateTenant(tenantId: string): Promise<void>;
   stats(): ResponseCacheStats;
@@ -39,6 +44,8 @@ export interface ResponseCache {
 interface Entry {
   tenantId: string;
   result: unknown;
+  /** The result as JSON, what an answer served before Apollo sends. */
+  body: string;
 }
 
 /**
@@ -60,26 +67,30 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
   // The sequence number of each tenant's latest invalidation (a counter, not a clock: no ties).
   const invalidatedAt = new LRUCache<string, number>({ max: 100_000 });
   let sequence = 0;
-  const stats: ResponseCacheStats = { kind: 'memory', hits: 0, misses: 0, stored: 0, refused: 0, invalidations: 0, failures: 0 };
+  const stats: ResponseCacheStats = { kind: 'memory', hits: 0, misses: 0, stored: 0, refused: 0, invalidations: 0, notReusable: 0, failures: 0 };
   return {
     ready: Promise.resolve(),
     async lookup(key, tenantId) {
       const entry = entries.get(`${tenantId}\n${key}`);
       if (entry) {
         stats.hits += 1;
-        return { hit: true, result: entry.result };
+        return { hit: true, result: entry.result, body: entry.body };
       }
       stats.misses += 1;
       return { hit: false, generation: sequence };
     },
-    async store(key, tenantId, result, generation) {
+    async store(key, tenantId, result, generation, maxAgeMs) {
       if ((invalidatedAt.get(tenantId) ?? -1) > generation) {
         stats.refused += 1;
         return;
       }
+      if (maxAgeMs !== undefined && !(maxAgeMs > 0)) {
+        stats.notReusable += 1;
+        return;
+      }
       // Keyed by tenant too, so no key a caller builds can reach another tenant's entry.
       const tenantKey = `${tenantId}\n${key}`;
-      entries.set(tenantKey, { tenantId, result });
+      entries.set(tenantKey, { tenantId, result, body: JSON.stringify(result) }, { ttl: Math.min(options.maxAgeMs, maxAgeMs ?? Infinity) });
       let keys = byTenant.get(tenantId);
       if (!keys) byTenant.set(tenantId, (keys = new Set()));
       keys.add(tenantKey);

@@ -2,6 +2,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { GatewayContext } from '../GatewayContext.ts';
 import type { ResponseCache } from './createResponseCache.ts';
+import { responseCacheKey } from './responseCacheKey.ts';
 
 /** The response header that tells a cached answer (`hit`) from an executed one (`miss`). */
 export const cacheStatusHeader = 'x-novacron-cache';
@@ -29,8 +30,9 @@ export function useResponseCache(cache: ResponseCache): ApolloServerPlugin<Gatew
             mutation = true;
             return null;
           }
-          if (requestContext.operation.operation !== 'query') return null;
-          key = JSON.stringify([requestContext.queryHash, requestContext.operationName ?? null, requestContext.request.variables ?? {}, identity.tenantId, [...identity.roles].sort()]);
+          if (requestContext.operation.operation !== 'query' || !requestContext.queryHash) return null;
+          // The operation name as posted (not as resolved from the document): what answerFromCache sees.
+          key = responseCacheKey(requestContext.queryHash, requestContext.request.operationName, requestContext.request.variables, identity);
           const found = await cache.lookup(key, identity.tenantId);
           if (!found.hit) {
             generation = found.generation;
@@ -49,7 +51,8 @@ export function useResponseCache(cache: ResponseCache): ApolloServerPlugin<Gatew
           requestContext.response.http.headers.set(cacheStatusHeader, 'miss');
           const { body } = requestContext.response;
           if (body.kind !== 'single' || body.singleResult.errors || !body.singleResult.data) return;
-          await cache.store(key, tenantId, { data: body.singleResult.data }, generation);
+          // A subgraph's bound (placementOptions: its state lease) shortens the entry's life, or forbids it.
+          await cache.store(key, tenantId, { data: body.singleResult.data }, generation, requestContext.contextValue.reuseMaxAgeMs);
         },
       };
     },

@@ -31,6 +31,25 @@ describe('createGraphQLHttpServer', () => {
     expect(await response.json()).toEqual({ errors: [{ message: 'Request body too large', extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
   });
 
+  it('refuses a streamed body (no content-length) once it passes the limit, and still reads one within it', async () => {
+    const stream = (parts: string[]) =>
+      fetch(running.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: new ReadableStream({
+          start(controller) {
+            for (const part of parts) controller.enqueue(new TextEncoder().encode(part));
+            controller.close();
+          },
+        }),
+        duplex: 'half',
+      } as RequestInit);
+    const over = await stream(['{"query":"{ hello(name: \\"x\\") }","padding":"', 'x'.repeat(600), 'x'.repeat(600), '"}']);
+    expect(over.status).toBe(413);
+    const within = await stream(['{"query":"{ hello(', 'name: \\"chunks\\") }"}']);
+    expect(await within.json()).toEqual({ data: { hello: 'hello chunks' } });
+  });
+
   it('answers /health always and /ready only while ready', async () => {
     const base = new URL(running.url);
     expect((await fetch(new URL('/health', base))).status).toBe(200);
@@ -52,7 +71,12 @@ describe('createGraphQLHttpServer', () => {
       logger: createLogger('test', 'silent'),
       context: async () => ({}),
       ready: async () => true,
-      answerEarly: async (_request, body) => (seen.push(body), (body as { query: string }).query.includes('early') ? '{"data":{"hello":"from the cache"}}' : null),
+      answerEarly: async (_request, body) => {
+        seen.push(body);
+        const { query } = body as { query: string };
+        if (query.includes('headed')) return { body: '{"data":{"hello":"with a header"}}', headers: { 'x-answered': 'early' } };
+        return query.includes('early') ? '{"data":{"hello":"from the cache"}}' : null;
+      },
     });
     const early = await listen(server, 0);
     try {
@@ -64,6 +88,9 @@ describe('createGraphQLHttpServer', () => {
       // A body that is not JSON never reaches it (Apollo answers it, here refusing the content type).
       expect((await send('query early { hello(name: "x") }', 'text/plain')).status).toBe(400);
       expect(seen).toEqual([{ query: 'query early { hello(name: "x") }' }, { query: '{ hello(name: "apollo") }' }]);
+      const headed = await send('query headed { hello(name: "x") }');
+      expect(headed.headers.get('x-answered')).toBe('early');
+      expect(await headed.json()).toEqual({ data: { hello: 'with a header' } });
     } finally {
       await early.close();
     }

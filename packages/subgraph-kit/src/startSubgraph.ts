@@ -17,7 +17,7 @@ import { createSql, isTransientDatabaseError, migrate, type Sql } from '@novacro
 import { createErrorFormatter, requestError, type AppError } from '@novacron/errors';
 import { startEventRelay, type EventRelay } from '@novacron/events';
 import { inspectInputs } from '@novacron/guards';
-import { createGraphQLHttpServer, createLogger, listen, type Logger, type Stoppable } from '@novacron/server-kit';
+import { createGraphQLHttpServer, createLogger, listen, responseMaxAgeHeader, type EarlyAnswer, type Logger, type Stoppable } from '@novacron/server-kit';
 import { createHealthScore, createMetrics, startMetricsServer, useRequestMetrics, type Metrics } from '@novacron/telemetry';
 import { createSubgraphClient, type SubgraphClient } from './createSubgraphClient.ts';
 import { loadSubgraphSecurity, type SubgraphSecurity } from './loadSubgraphSecurity.ts';
@@ -80,6 +80,13 @@ export interface StartSubgraphOptions<TServices, TContext> {
   maxBodyBytes?: number;
   /** A response cache answered before Apollo Server parses a request (see {@link EarlyResponses}). */
   earlyResponses?(services: TServices): EarlyResponses<TContext> | null;
+  /**
+   * How long (ms) the answer to this request may be served again by a cache in front of the subgraph
+   * (the gateway's response cache), sent as `x-novacron-max-age-ms`; undefined sends nothing, which
+   * leaves the answer to the gateway's invalidation by the tenant's events and mutations alone. For
+   * answers that also change without any event of the asking tenant.
+   */
+  responseMaxAgeMs?(context: TContext): number | undefined;
   /** Extra HTTP endpoints beside GraphQL (metrics' OTLP `/v1/metrics`); each checks its own caller. */
   routes?(services: TServices): Record<string, (request: IncomingMessage, response: ServerResponse) => Promise<void>>;
 }
@@ -98,8 +105,8 @@ export interface PostedRequest {
  * errors and decides itself what may be served again, to whom and for how long.
  */
 export interface EarlyResponses<TContext> {
-  /** The response body to send for this request of this caller, or null to let Apollo serve it. */
-  lookup(caller: RequestPrincipal, request: PostedRequest): string | null;
+  /** The response body (or body and headers) to send for this request of this caller, or null to let Apollo serve it. */
+  lookup(caller: RequestPrincipal, request: PostedRequest): EarlyAnswer | string | null;
   /** Offers what Apollo answered (the serialized body) for a query without errors. */
   store(context: TContext, operation: OperationDefinitionNode, request: PostedRequest, body: string): void;
 }
@@ -156,6 +163,20 @@ function useEarlyResponseStore<TContext extends object>(responses: EarlyResponse
   };
 }
 
+/** Sends each answer's reuse bound ({@link StartSubgraphOptions.responseMaxAgeMs}) in `x-novacron-max-age-ms`. */
+function useResponseMaxAge<TContext extends object>(maxAgeMs: (context: TContext) => number | undefined): ApolloServerPlugin<TContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ contextValue, response }) {
+          const ms = maxAgeMs(contextValue);
+          if (ms !== undefined) response.http.headers.set(responseMaxAgeHeader, String(Math.max(0, Math.floor(ms))));
+        },
+      };
+    },
+  };
+}
+
 /** Migrates the database and serves the subgraph over HTTP. */
 export async function startSubgraph<TServices, TContext extends object>(options: StartSubgraphOptions<TServices, TContext>): Promise<RunningSubgraph<TServices>> {
   const { config } = options;
@@ -197,7 +218,7 @@ export async function startSubgraph<TServices, TContext extends object>(options:
       // Cache control off: no subgraph sets cache hints, and its per-field hook made Apollo wrap every
       // resolver (among the hottest functions of the metrics bench's `VM.metrics` profile, and about a
       // tenth of the placement subgraph's CPU in its benchmark).
-      plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled(), useInputInspection(), requestMetrics, ...(earlyResponses ? [useEarlyResponseStore(earlyResponses)] : [])],
+      plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled(), useInputInspection(), requestMetrics, ...(earlyResponses ? [useEarlyResponseStore(earlyResponses)] : []), ...(options.responseMaxAgeMs ? [useResponseMaxAge(options.responseMaxAgeMs)] : [])],
     });
     await apollo.start();
     stack.push(() => apollo.stop());

@@ -27,6 +27,11 @@ export interface RequestContext {
   services: PlacementServices;
   /** The tenant states this request's placementOptions fields ranked against (the response cache keys on their version). */
   stateLeases: StateLease[];
+  /**
+   * Set by fields that read placement state fresh, outside a lease (`VM.alternatives`): their answer can
+   * change with other tenants' create outcomes at any time, so no cache in front may serve it again.
+   */
+  readsUnleasedState: boolean;
   /** `VM.placement` of the caller's tenant, batched per request (one statement per `_entities` batch). */
   decisionByVm: DataLoader<string, PlacementDecision | null>;
 }

@@ -76,6 +76,17 @@ function followVms(kit: KitServices, services: PlacementServices): Stoppable {
   });
 }
 
+/**
+ * How long the gateway may serve this answer again (`x-novacron-max-age-ms`): 0 when a field read
+ * state outside a lease, until the earliest lease's `validUntil` when placementOptions ranked, and no
+ * bound (the gateway's event and mutation invalidation) for everything else.
+ */
+export function reuseBoundOf(context: RequestContext): number | undefined {
+  if (context.readsUnleasedState) return 0;
+  if (context.stateLeases.length === 0) return undefined;
+  return Math.min(...context.stateLeases.map((lease) => lease.validUntil)) - Date.now();
+}
+
 /** Migrates schema `placement` and serves the placement subgraph through the platform kit. */
 export function start(config: PlacementConfig, logger?: Logger): Promise<RunningPlacementSubgraph> {
   return startSubgraph<PlacementServices, RequestContext>({
@@ -91,8 +102,11 @@ export function start(config: PlacementConfig, logger?: Logger): Promise<Running
       return { db, catalog: loadCatalog(), config, stateCache, responseCache };
     },
     // Loaders are per request and bound to the caller's tenant: nothing cached is ever shared.
-    context: ({ principal, tenantId }, services) => ({ principal, tenantId, services, stateLeases: [], decisionByVm: createDecisionLoader(services.db, tenantId) }),
+    context: ({ principal, tenantId }, services) => ({ principal, tenantId, services, stateLeases: [], readsUnleasedState: false, decisionByVm: createDecisionLoader(services.db, tenantId) }),
     earlyResponses: (services) => services.responseCache,
+    // placementOptions changes with other tenants' create outcomes and with time, which no event of the
+    // asking tenant tells the gateway: a cache in front may serve it only while its state lease is fresh.
+    responseMaxAgeMs: reuseBoundOf,
     background: (kit, services) => [startReservationSweep(services, kit.logger), ...(config.placement.followVms ? [followVms(kit, services)] : [])],
   });
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { internalTokenHeader } from '@novacron/auth';
 import { encodeEventCursor, type FeedEntry, type FeedFetcher } from '@novacron/events';
-import { createLogger } from '@novacron/server-kit';
+import { createLogger, responseMaxAgeHeader } from '@novacron/server-kit';
 import { createTestDatabase, type TestDatabase } from '@novacron/testing';
 import { followVmUsage, start, type RunningPlacementSubgraph } from '../src/server.ts';
 import { createTestKeys } from './support/internalTokens.ts';
@@ -14,11 +14,11 @@ let keys: Awaited<ReturnType<typeof createTestKeys>>;
 
 type Body = { data?: Record<string, any> | null; errors?: { message: string; extensions?: Record<string, unknown> }[] };
 
-async function post(body: { query: string; variables?: Record<string, unknown> }, token: string | null): Promise<{ status: number; json: Body }> {
+async function post(body: { query: string; variables?: Record<string, unknown> }, token: string | null): Promise<{ status: number; json: Body; maxAge: string | null }> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (token) headers[internalTokenHeader] = token;
   const response = await fetch(subgraph.url, { method: 'POST', headers, body: JSON.stringify(body) });
-  return { status: response.status, json: (await response.json()) as Body };
+  return { status: response.status, json: (await response.json()) as Body, maxAge: response.headers.get(responseMaxAgeHeader) };
 }
 
 beforeAll(async () => {
@@ -151,5 +151,27 @@ describe('placementOptions response cache', () => {
     const mixed = { query: `query ($requirements: PlacementRequirements!) { quotas { vcpus } placementOptions(requirements: $requirements) { feasibleCount } }`, variables: { requirements: inUsEast1 } };
     expect((await post(mixed, viewer)).json.data?.quotas).toEqual([]);
     expect(stats().stored).toBe(stored);
+  });
+
+  it('tells a cache in front how long an answer stays fresh: the state lease for placementOptions, never for VM.alternatives', async () => {
+    const viewer = await keys.forUser(tenant(), 'viewer');
+    const body = { query: optionsQuery, variables: { requirements: { ...inUsEast1, vcpus: 8 } } };
+    const executed = await post(body, viewer);
+    const cached = await post(body, viewer);
+    expect(cached.json).toEqual(executed.json);
+    // The state is kept 60 s in this suite: both carry what is left of it, the cached one no more than the executed one.
+    const [executedMs, cachedMs] = [Number(executed.maxAge), Number(cached.maxAge)];
+    expect(executedMs).toBeGreaterThan(0);
+    expect(executedMs).toBeLessThanOrEqual(60_000);
+    expect(cachedMs).toBeGreaterThan(0);
+    expect(cachedMs).toBeLessThanOrEqual(executedMs);
+    // Fields that do not rank against a lease: no bound (the gateway's invalidation by events and mutations decides).
+    expect((await post({ query: '{ quotas { vcpus } }' }, viewer)).maxAge).toBeNull();
+    // VM.alternatives reads state fresh, outside a lease: not to be served again.
+    const alternatives = await post(
+      { query: 'query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on VM { alternatives(first: 1) { monthlyDifference } } } }', variables: { representations: [{ __typename: 'VM', id: randomUUID() }] } },
+      viewer,
+    );
+    expect(alternatives.maxAge).toBe('0');
   });
 });

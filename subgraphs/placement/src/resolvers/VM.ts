@@ -15,6 +15,7 @@ export const VM: VmResolvers = {
   placement: (vm, _, context) => (authorize(context, 'viewer'), context.decisionByVm.load(vm.id)),
   alternatives: (vm, { first }, context) => {
     authorize(context, 'viewer');
+    context.readsUnleasedState = true;
     const { db, catalog, config } = context.services;
     return alternativesFor(db, catalog, config.placement, context.tenantId, vm.id, first ?? 3);
   },

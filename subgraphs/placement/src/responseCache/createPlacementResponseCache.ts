@@ -1,6 +1,7 @@
 // Hand-rolled: Apollo's response-cache plugin expires by cache hints only and runs after parse and validation; this one is keyed by the tenant's placement-state version and answered before Apollo.
 import type { OperationDefinitionNode } from 'graphql';
 import { LRUCache } from 'lru-cache';
+import { responseMaxAgeHeader } from '@novacron/server-kit';
 import type { EarlyResponses, PostedRequest, RequestPrincipal } from '@novacron/subgraph-kit';
 import type { RequestContext } from '../context.ts';
 import type { PlacementStateCache, StateLease } from '../domain/placementStateCache.ts';
@@ -24,6 +25,8 @@ interface Entry {
   body: string;
   /** The tenant's placement-state version the answer was computed from. */
   version: number;
+  /** When the state it ranked against stops being fresh (`Date.now()` ms): the bound sent to the gateway too. */
+  validUntil: number;
 }
 
 /** Whether the operation selects only cacheable root fields, directly (no fragments at the root). */
@@ -69,7 +72,8 @@ export function createPlacementResponseCache(stateCache: PlacementStateCache, op
         return null;
       }
       stats.hits += 1;
-      return entry.body;
+      // The same reuse bound Apollo's answer carried (see reuseBoundOf), for the gateway's cache.
+      return { body: entry.body, headers: { [responseMaxAgeHeader]: String(Math.max(0, Math.floor(entry.validUntil - Date.now()))) } };
     },
     store(context, operation, request, body) {
       const leases: StateLease[] = context.stateLeases;
@@ -77,9 +81,10 @@ export function createPlacementResponseCache(stateCache: PlacementStateCache, op
       const who = callerKey(context);
       const version = leases[0]!.version;
       if (who === null || leases.some((lease) => lease.version !== version) || version !== stateCache.version(context.tenantId)) return;
-      const ttl = Math.min(...leases.map((lease) => lease.validUntil)) - Date.now();
+      const validUntil = Math.min(...leases.map((lease) => lease.validUntil));
+      const ttl = validUntil - Date.now();
       if (ttl <= 0) return;
-      entries.set(`${who}\n${requestKey(request)}`, { body, version }, { ttl });
+      entries.set(`${who}\n${requestKey(request)}`, { body, version, validUntil }, { ttl });
       stats.stored += 1;
     },
     stats: () => ({ ...stats }),
