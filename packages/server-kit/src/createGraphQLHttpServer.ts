@@ -180,8 +180,11 @@ function readBody(request: IncomingMessage, limit: number): Promise<string | typ
     request.on('data', onData);
     request.once('end', () => resolve(size > limit ? tooLarge : chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')));
     request.once('error', reject);
-    // After `end` this is a no-op; before it, the client went away mid-body.
-    request.once('close', () => reject(new Error('request closed before its body was read')));
+    // The client went away mid-body. (Checked first: an Error per request, stack and all, was about
+    // a tenth of a cached answer's CPU.)
+    request.once('close', () => {
+      if (!request.complete) reject(new Error('request closed before its body was read'));
+    });
   });
 }
 

@@ -1,9 +1,19 @@
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Link } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Link, type ProxyTracerProvider } from '@opentelemetry/api';
 
 const tracer = () => trace.getTracer('novacron');
 
+/**
+ * Whether a tracer provider is registered (tracing started, or a test's in-memory one). Without one,
+ * every span is a no-op, and making it (header extraction, a non-recording span, a context) was about
+ * 7 % of the CPU of an answer a subgraph serves from its response cache.
+ */
+function tracing(): boolean {
+  return (trace.getTracerProvider() as ProxyTracerProvider).getDelegate().constructor.name !== 'NoopTracerProvider';
+}
+
 /** Runs `work` inside a new active span; an error marks the span failed and is rethrown. */
 export async function withSpan<T>(name: string, attributes: Attributes, work: () => Promise<T>, options: { kind?: SpanKind; links?: Link[]; parent?: Context } = {}): Promise<T> {
+  if (!tracing()) return work();
   const parent = options.parent ?? context.active();
   return tracer().startActiveSpan(name, { kind: options.kind ?? SpanKind.INTERNAL, attributes, links: options.links ?? [] }, parent, async (span) => {
     try {
@@ -43,6 +53,7 @@ export function linkToTraceContext(stored: string | null | undefined): Link[] {
  * `traceparent` sent by a client (or the gateway) carries on through this process.
  */
 export function withServerSpan<T>(name: string, headers: Record<string, string | string[] | undefined>, attributes: Attributes, work: () => Promise<T>): Promise<T> {
+  if (!tracing()) return work();
   const parent = propagation.extract(ROOT_CONTEXT, headers);
   return withSpan(name, attributes, work, { kind: SpanKind.SERVER, parent });
 }
