@@ -106,7 +106,7 @@ async function serveGraphQL<TContext extends BaseContext>(
     return sendError(response, 'PAYLOAD_TOO_LARGE', 'Request body too large');
   }
   const parsed = parseBody(body, request.headers['content-type']);
-  if (options.answerEarly && request.method === 'POST' && typeof parsed === 'object' && parsed !== null) {
+  if (options.answerEarly && request.method === 'POST' && typeof parsed === 'object' && parsed !== null && acceptsJson(request.headers.accept)) {
     const answer = await options.answerEarly(request, parsed);
     if (answer !== null) {
       response.statusCode = 200;
@@ -197,6 +197,11 @@ function readBody(request: IncomingMessage, limit: number): Promise<string | typ
       if (!request.complete) reject(new Error('request closed before its body was read'));
     });
   });
+}
+
+/** Whether an early answer's `application/json` is acceptable (else Apollo negotiates the media type). */
+function acceptsJson(accept: string | undefined): boolean {
+  return accept === undefined || accept.includes('application/json') || accept.includes('*/*');
 }
 
 function parseBody(body: string, contentType: string | undefined): unknown {

@@ -88,6 +88,10 @@ describe('createGraphQLHttpServer', () => {
       // A body that is not JSON never reaches it (Apollo answers it, here refusing the content type).
       expect((await send('query early { hello(name: "x") }', 'text/plain')).status).toBe(400);
       expect(seen).toEqual([{ query: 'query early { hello(name: "x") }' }, { query: '{ hello(name: "apollo") }' }]);
+      // A client that accepts only graphql-response+json is left to Apollo, which answers in that type.
+      const strict = await fetch(early.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' }, body: JSON.stringify({ query: 'query early { hello(name: "strict") }' }) });
+      expect(strict.headers.get('content-type')).toMatch(/^application\/graphql-response\+json/);
+      expect(await strict.json()).toEqual({ data: { hello: 'hello strict' } });
       const headed = await send('query headed { hello(name: "x") }');
       expect(headed.headers.get('x-answered')).toBe('early');
       expect(await headed.json()).toEqual({ data: { hello: 'with a header' } });
