@@ -116,6 +116,16 @@ export function createSubscriptionEngine(options: SubscriptionEngineOptions): Su
   const groups = createPayloadGroups(options.executePayload);
   const liveStops = new Map<string, Promise<() => void>>();
   const counters = { deliveries: 0, slowConsumersDropped: 0, subscribers: 0 };
+  // One string per stream, not one per subscriber (each subscription's closures keep its stream's name).
+  const streamNames = new Map<StreamDeclaration, string>();
+  const streamNameOf = (declaration: StreamDeclaration) => {
+    let name = streamNames.get(declaration);
+    if (!name) {
+      name = `${declaration.subgraph}.${declaration.stream}`;
+      streamNames.set(declaration, name);
+    }
+    return name;
+  };
 
   // Entries are taken in stream order and each goes to the subscribers of its tenant and entities
   // only, so a subscriber still sees its events in order.
@@ -224,7 +234,7 @@ export function createSubscriptionEngine(options: SubscriptionEngineOptions): Su
         return [toGraphQLError(error)];
       }
       const { declaration, args } = parsed;
-      const stream = `${declaration.subgraph}.${declaration.stream}`;
+      const stream = streamNameOf(declaration);
       const feed = options.feeds.get(declaration.subgraph);
       if (!feed) return [appError('INTERNAL_SERVER_ERROR', `no event feed for ${declaration.subgraph}`)];
       // The owning subgraph checks the caller and the arguments: an empty cursor asks only that.
@@ -278,13 +288,16 @@ export function createSubscriptionEngine(options: SubscriptionEngineOptions): Su
           subscriber.channel = channel;
           const live = subscriber.buffer ?? [];
           subscriber.buffer = null;
+          // This closure lives as long as the subscription: it must not keep up to `replayLimit` replayed entries.
+          const missed = replayed;
+          replayed = [];
           if (subscriber.overflowed) {
             // The live buffer overflowed between the replay and this start.
             channel.push({ errors: [tooFarBehind(replayLimit)] });
             channel.end();
             return channel;
           }
-          for (const entry of replayed) enqueue(subscriber, entry, true);
+          for (const entry of missed) enqueue(subscriber, entry, true);
           for (const entry of live) enqueue(subscriber, entry);
           return channel;
         },

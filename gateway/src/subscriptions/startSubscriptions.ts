@@ -6,7 +6,7 @@ import type { OperationGuard } from '../security/createOperationGuard.ts';
 import type { RequestLimits } from '../security/createRequestLimits.ts';
 import type { GatewaySecurity } from '../security/loadGatewaySecurity.ts';
 import { Supergraph } from '@apollo/federation-internals';
-import { internalTokenHeader } from '@novacron/auth';
+import { internalTokenHeader, type Identity } from '@novacron/auth';
 import { createEventSignalSource, createFeedFetcher, type EventSignalSource, type FeedEntry, type FeedFetcher } from '@novacron/events';
 import type { Logger } from '@novacron/server-kit';
 import { GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
@@ -120,10 +120,18 @@ export async function startSubscriptions(options: {
     logger.warn('neither REDIS_URL nor DATABASE_URL is set: subscriptions rely on polling alone');
   }
 
+  // The verifier answers the same identity for the same token until it expires: its connections share
+  // one scope (and scope key string) instead of one each.
+  const scopes = new WeakMap<Identity, SubscriberScope>();
   const authenticate = async (authorization: unknown): Promise<SubscriberScope | null> => {
     try {
       const identity = await security.identify(typeof authorization === 'string' ? authorization : undefined);
-      return { tenantId: identity.tenantId, identity, scopeKey: `${identity.tenantId}|${[...identity.roles].sort().join(',')}` };
+      let scope = scopes.get(identity);
+      if (!scope) {
+        scope = { tenantId: identity.tenantId, identity, scopeKey: `${identity.tenantId}|${[...identity.roles].sort().join(',')}` };
+        scopes.set(identity, scope);
+      }
+      return scope;
     } catch (error) {
       if (!(error instanceof AppError)) logger.warn({ err: error }, 'subscription authentication failed unexpectedly');
       return null;
