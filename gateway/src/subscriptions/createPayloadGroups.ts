@@ -44,7 +44,7 @@ export function createPayloadGroups(execute: PayloadExecutor): PayloadGroups {
   let payloadExecutions = 0;
   return {
     join(document, variables, scope) {
-      const key = `${scope.scopeKey}\n${JSON.stringify(sortKeys(variables))}\n${print(document)}`;
+      const key = `${scope.scopeKey}\n${JSON.stringify(sortKeys(variables))}\n${printed(document)}`;
       let group = groups.get(key);
       if (!group) {
         const members = new Map<SubscriberScope, number>();
@@ -82,6 +82,17 @@ export function createPayloadGroups(execute: PayloadExecutor): PayloadGroups {
     },
     stats: () => ({ groups: groups.size, payloadExecutions, cachedResults: results.size }),
   };
+}
+
+// Payload documents are shared by identical subscriptions (parseSubscription): print each once, not at every join.
+const printedDocuments = new WeakMap<DocumentNode, string>();
+function printed(document: DocumentNode): string {
+  let text = printedDocuments.get(document);
+  if (text === undefined) {
+    text = print(document);
+    printedDocuments.set(document, text);
+  }
+  return text;
 }
 
 /** The member whose token expires last (all members share tenant and roles, so any may read for the group). */
