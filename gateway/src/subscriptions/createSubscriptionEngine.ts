@@ -83,6 +83,8 @@ export interface SubscriptionEngine {
 
 interface Subscriber {
   declaration: StreamDeclaration;
+  /** Its stream's signal name (`vms.vm`), shared by the stream's subscribers. */
+  stream: string;
   scope: SubscriberScope;
   tenantId: string;
   keys: string[] | null;
@@ -219,10 +221,17 @@ export function createSubscriptionEngine(options: SubscriptionEngineOptions): Su
     }
   };
 
-  const release = (subscriber: Subscriber, stream: string) => {
-    index.remove(stream, subscriber);
+  const release = (subscriber: Subscriber) => {
+    index.remove(subscriber.stream, subscriber);
     if (subscriber.group) groups.leave(subscriber.group, subscriber.scope);
     subscriber.group = null;
+  };
+
+  /** What a subscriber's channel runs when it ends. */
+  const endOf = (subscriber: Subscriber) => () => {
+    subscriber.closed = true;
+    counters.subscribers -= 1;
+    release(subscriber);
   };
 
   return {
@@ -245,6 +254,7 @@ export function createSubscriptionEngine(options: SubscriptionEngineOptions): Su
 
       const subscriber: Subscriber = {
         declaration,
+        stream,
         scope: request.scope,
         tenantId: request.scope.tenantId,
         keys: routingKeysOf(declaration, args),
@@ -269,22 +279,19 @@ export function createSubscriptionEngine(options: SubscriptionEngineOptions): Su
         replayed = await replayMissedEvents(feed, declaration, args, request.scope.tenantId, replayLimit);
         if (subscriber.overflowed) throw tooFarBehind(replayLimit);
       } catch (error) {
-        release(subscriber, stream);
+        release(subscriber);
         return [toGraphQLError(error)];
       }
       return {
         field: declaration.field,
-        discard: () => release(subscriber, stream),
+        discard: () => release(subscriber),
         start(onSlowConsumer, isCongested) {
           subscriber.onSlowConsumer = onSlowConsumer;
           if (isCongested) subscriber.isCongested = isCongested;
           subscriber.group = groups.join(parsed.payloadDocument, parsed.payloadVariables, request.scope);
           counters.subscribers += 1;
-          const channel = createEventChannel<ExecutionResult>(queueLimit, () => {
-            subscriber.closed = true;
-            counters.subscribers -= 1;
-            release(subscriber, stream);
-          });
+          // Made apart from this closure, whose context (the request, its parsed form) the channel would keep.
+          const channel = createEventChannel<ExecutionResult>(queueLimit, endOf(subscriber));
           subscriber.channel = channel;
           const live = subscriber.buffer ?? [];
           subscriber.buffer = null;

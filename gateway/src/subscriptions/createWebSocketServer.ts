@@ -207,10 +207,13 @@ export function createWebSocketServer(options: WebSocketServerOptions): RunningW
     },
     subscribe: (args) => {
       const context = args.contextValue as OperationContext;
-      if (!context.prepared) return { errors: [new AppError('BAD_USER_INPUT', 'not a subscription')] };
+      const { prepared } = context;
+      if (!prepared) return { errors: [new AppError('BAD_USER_INPUT', 'not a subscription')] };
+      // graphql-ws keeps the context for the subscription's life; the prepared form is needed only to start.
+      context.prepared = undefined;
       // graphql-ws waits for each send to flush before taking the next result, so a stalled socket
       // shows up as unsent bytes: the engine checks them before queueing more.
-      return context.prepared.start(
+      return prepared.start(
         () => closeSlow(context.socket),
         () => context.socket.bufferedAmount > limits.maxBufferedBytes,
       );
