@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { buildSchema, parse, type ExecutionResult } from 'graphql';
+import { CloseCode } from 'graphql-ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { createLogger } from '@novacron/server-kit';
@@ -39,7 +40,7 @@ function collectGarbage(): void {
 }
 
 /** The real WebSocket transport and engine over an in-memory feed; records what `authenticate` was handed. */
-async function startGateway() {
+async function startGateway(connectionInitTimeoutMs = 5_000) {
   const feed = createFeedFixture('things.item');
   const { tail, ...parts } = fixtureEngineParts(feed);
   const engine = createSubscriptionEngine({ schema, declarations, ...parts, executePayload: async (): Promise<ExecutionResult> => ({ data: { probe: null } }) });
@@ -61,7 +62,7 @@ async function startGateway() {
       return scope;
     },
     onConnected: (extra) => connected.push(extra),
-    limits: { maxSubscriptionsPerConnection: 10, maxConnectionsPerAddress: 10, maxConnectionsPerTenant: 10, maxMessageBytes: 64 * 1024, maxBufferedBytes: 1024 * 1024, connectionInitTimeoutMs: 5_000, keepAliveMs: 60_000 },
+    limits: { maxSubscriptionsPerConnection: 10, maxConnectionsPerAddress: 10, maxConnectionsPerTenant: 10, maxMessageBytes: 64 * 1024, maxBufferedBytes: 1024 * 1024, connectionInitTimeoutMs, keepAliveMs: 60_000 },
     logger: createLogger('test', 'silent'),
     production: false,
   });
@@ -100,6 +101,19 @@ describe('an idle subscribed connection', () => {
     expect(gateway.handed).toHaveLength(1);
     expect(gateway.handed[0]!.request.deref()).toBeUndefined();
     expect(gateway.handed[0]!.connectionParams.deref()).toBeUndefined();
+  });
+
+  it('is not closed by the connection_init timeout, while a socket that never sent it is (4408)', async () => {
+    const gateway = await startGateway(200);
+    const initialised = await subscribe(gateway.url);
+    await waitFor(() => gateway.engine.stats().subscribers === 1);
+    const silent = new WebSocket(gateway.url, 'graphql-transport-ws');
+    cleanups.push(() => silent.close());
+    const closed = new Promise<number>((resolve) => silent.once('close', (code) => resolve(code)));
+    // The silent socket opened after the initialised one: when its timer fires, the other's has too.
+    expect(await closed).toBe(CloseCode.ConnectionInitialisationTimeout);
+    expect(initialised.readyState).toBe(WebSocket.OPEN);
+    expect(gateway.engine.stats().subscribers).toBe(1);
   });
 
   it('shares one payload query among identical subscriptions', () => {

@@ -64,7 +64,10 @@ export interface ConnectionExtra {
   /** The upgrade request, until `connection_init` has been handled: nothing reads it later, and it held ≈ 1 KB of headers per socket. */
   request: IncomingMessage | null;
   scope: SubscriberScope | null;
-  subscriptions: Set<string>;
+  /** Ids of its subscriptions (an array: a connection holds few, and a Set's table cost more than its one id). */
+  subscriptions: string[];
+  /** Closes it unless `connection_init` arrives in time; cleared (and forgotten) when it does. */
+  initTimer: NodeJS.Timeout | null;
   /** When the connection's token expires (its place in the shared expiry timers). */
   expiresAtMs: number | null;
   /** The tenant whose connection count this socket holds. */
@@ -109,18 +112,19 @@ export function createWebSocketServer(options: WebSocketServerOptions): RunningW
 
   // Dashboards open thousands of identical subscriptions: parse and validate each distinct text once
   // and share the document (it was a third of the memory per idle connection).
-  const parsedDocuments = new LRUCache<string, { document: DocumentNode } | { errors: readonly GraphQLError[] }>({ max: 1_000 });
+  type Parsed = { query: string } & ({ document: DocumentNode } | { errors: readonly GraphQLError[] });
+  const parsedDocuments = new LRUCache<string, Parsed>({ max: 1_000 });
   const parseAndValidate = (query: string) => {
     const cached = parsedDocuments.get(query);
     if (cached) return cached;
-    let result: { document: DocumentNode } | { errors: readonly GraphQLError[] };
+    let result: Parsed;
     // Coded as over HTTP (GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED): an uncoded error reads as a server fault.
     try {
       const document = parse(query, { noLocation: true });
       const errors = validate(options.schema, document);
-      result = errors.length > 0 ? { errors: errors.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED')) } : { document };
+      result = errors.length > 0 ? { query, errors: errors.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED')) } : { query, document };
     } catch (error) {
-      result = { errors: [withCode(error instanceof GraphQLError ? error : new GraphQLError('could not parse the operation'), 'GRAPHQL_PARSE_FAILED')] };
+      result = { query, errors: [withCode(error instanceof GraphQLError ? error : new GraphQLError('could not parse the operation'), 'GRAPHQL_PARSE_FAILED')] };
     }
     // Only ordinary-sized texts are kept, so the cache cannot be inflated with large distinct queries.
     if (query.length <= 8_192) parsedDocuments.set(query, result);
@@ -142,10 +146,17 @@ export function createWebSocketServer(options: WebSocketServerOptions): RunningW
 
   const server = makeServer<Record<string, unknown> | undefined, ConnectionExtra>({
     schema: options.schema,
-    connectionInitWaitTimeout: limits.connectionInitTimeoutMs,
+    // graphql-ws keeps each subscribe message for the subscription's life: a known operation text is
+    // swapped for the cached copy, so identical subscriptions hold one string instead of one each.
+    jsonMessageReviver: (key, value: unknown) => (key === 'query' && typeof value === 'string' ? (parsedDocuments.peek(value)?.query ?? value) : value),
+    // Ours (set per connection below): graphql-ws keeps its timer for the connection's life, cleared or not.
+    connectionInitWaitTimeout: 0,
     onConnect: async (ctx) => {
       // graphql-ws keeps its context (with the `connection_init` payload: the bearer token, ≈ 0.5 KB)
       // and ours for the connection's life; once the caller is identified neither is needed.
+      // graphql-ws calls this as soon as the message arrives (as its own timer would have been satisfied).
+      if (ctx.extra.initTimer) clearTimeout(ctx.extra.initTimer);
+      ctx.extra.initTimer = null;
       const { request } = ctx.extra;
       const connectionParams = ctx.connectionParams;
       ctx.extra.request = null;
@@ -191,14 +202,14 @@ export function createWebSocketServer(options: WebSocketServerOptions): RunningW
       const operation = document.definitions.find((definition) => definition.kind === 'OperationDefinition' && (!operationName || definition.name?.value === operationName));
       const contextValue: OperationContext = { scope, socket: ctx.extra.socket };
       if (operation?.kind === 'OperationDefinition' && operation.operation === 'subscription') {
-        if (ctx.extra.subscriptions.size >= limits.maxSubscriptionsPerConnection) {
+        if (ctx.extra.subscriptions.length >= limits.maxSubscriptionsPerConnection) {
           return [new AppError('RATE_LIMITED', `at most ${limits.maxSubscriptionsPerConnection} subscriptions per connection`, { limit: limits.maxSubscriptionsPerConnection })];
         }
         // Take the slot before preparing: subscribe messages are handled concurrently.
-        ctx.extra.subscriptions.add(id);
+        ctx.extra.subscriptions.push(id);
         const prepared = await options.engine.prepare({ document, variables, operationName, scope });
         if (!('start' in prepared)) {
-          ctx.extra.subscriptions.delete(id);
+          forget(ctx.extra.subscriptions, id);
           return prepared;
         }
         contextValue.prepared = prepared;
@@ -223,7 +234,7 @@ export function createWebSocketServer(options: WebSocketServerOptions): RunningW
       return options.executeOperation(args.document, (args.variableValues ?? {}) as Record<string, unknown>, args.operationName ?? undefined, context.scope);
     },
     onComplete: (ctx, id) => {
-      ctx.extra.subscriptions.delete(id);
+      forget(ctx.extra.subscriptions, id);
     },
   });
 
@@ -292,12 +303,18 @@ export function createWebSocketServer(options: WebSocketServerOptions): RunningW
   }
 
   wss.on('connection', (socket: WebSocket, request: IncomingMessage) => {
-    const extra: ConnectionExtra = { socket, request, scope: null, subscriptions: new Set(), expiresAtMs: null, countedTenant: null };
+    const extra: ConnectionExtra = { socket, request, scope: null, subscriptions: [], initTimer: null, expiresAtMs: null, countedTenant: null };
+    if (limits.connectionInitTimeoutMs > 0 && Number.isFinite(limits.connectionInitTimeoutMs)) {
+      extra.initTimer = setTimeout(() => {
+        if (extra.initTimer) socket.close(CloseCode.ConnectionInitialisationTimeout, 'Connection initialisation timeout');
+      }, limits.connectionInitTimeoutMs);
+    }
     socket.on('error', closeOnError);
     alive.set(socket, true);
     socket.on('pong', markAlive);
     const closed = server.opened(new ProtocolSocket(socket), extra);
     socket.on('close', (code, reason) => {
+      if (extra.initTimer) clearTimeout(extra.initTimer);
       if (extra.expiresAtMs !== null) expiries.remove(socket, extra.expiresAtMs);
       if (extra.countedTenant) decrement(openByTenant, extra.countedTenant);
       void closed(code, String(reason));
@@ -356,6 +373,11 @@ function refuseUpgrade(socket: Duplex, message: string, retryAfterSeconds: numbe
 
 function withCode(error: GraphQLError, code: string): GraphQLError {
   return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, extensions: { ...error.extensions, code } });
+}
+
+function forget(ids: string[], id: string): void {
+  const at = ids.indexOf(id);
+  if (at >= 0) ids.splice(at, 1);
 }
 
 function messageSize(data: RawData): number {
