@@ -1,6 +1,7 @@
-import { print, type DocumentNode, type ExecutionResult } from 'graphql';
+import type { DocumentNode, ExecutionResult } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import type { SubscriberScope } from './readStreamDeclarations.ts';
+import { printOnce } from './printOnce.ts';
 import { cursorVariable } from './rewriteToPayloadQuery.ts';
 
 /** Runs a payload query through the gateway under a subscriber's identity. */
@@ -44,7 +45,7 @@ export function createPayloadGroups(execute: PayloadExecutor): PayloadGroups {
   let payloadExecutions = 0;
   return {
     join(document, variables, scope) {
-      const key = `${scope.scopeKey}\n${JSON.stringify(sortKeys(variables))}\n${printed(document)}`;
+      const key = `${scope.scopeKey}\n${JSON.stringify(sortKeys(variables))}\n${printOnce(document)}`;
       let group = groups.get(key);
       if (!group) {
         const members = new Map<SubscriberScope, number>();
@@ -82,17 +83,6 @@ export function createPayloadGroups(execute: PayloadExecutor): PayloadGroups {
     },
     stats: () => ({ groups: groups.size, payloadExecutions, cachedResults: results.size }),
   };
-}
-
-// Payload documents are shared by identical subscriptions (parseSubscription): print each once, not at every join.
-const printedDocuments = new WeakMap<DocumentNode, string>();
-function printed(document: DocumentNode): string {
-  let text = printedDocuments.get(document);
-  if (text === undefined) {
-    text = print(document);
-    printedDocuments.set(document, text);
-  }
-  return text;
 }
 
 /** The member whose token expires last (all members share tenant and roles, so any may read for the group). */

@@ -15,6 +15,7 @@ import { createStreamTail, type StreamTail } from './createStreamTail.ts';
 import { createSubscriptionEngine, type SubscriptionEngine } from './createSubscriptionEngine.ts';
 import { createServerSentEvents, type ServerSentEventsHandler } from './createServerSentEvents.ts';
 import { createWebSocketServer, type RunningWebSocketServer } from './createWebSocketServer.ts';
+import { printOnce } from './printOnce.ts';
 import type { StreamDeclaration, SubscriberScope } from './readStreamDeclarations.ts';
 
 /** The running real-time side of the gateway. */
@@ -82,7 +83,7 @@ export async function startSubscriptions(options: {
   const execute = async (document: DocumentNode, variables: Record<string, unknown>, operationName: string | undefined, scope: SubscriberScope, subscriptionPayload = false): Promise<ExecutionResult> => {
     // Under the subscriber's identity, exactly as an HTTP request of theirs would run.
     const contextValue = subscriptionPayload ? { identity: scope.identity, subscriptionPayload: true as const } : { identity: scope.identity };
-    const response = await options.apollo.executeOperation({ query: document, variables, operationName }, { contextValue });
+    const response = await options.apollo.executeOperation({ query: printOnce(document), variables, operationName }, { contextValue });
     if (response.body.kind !== 'single') throw new Error('incremental delivery is not supported over WebSocket');
     const { errors, ...rest } = response.body.singleResult;
     // Apollo hands back formatted errors (plain objects); graphql-ws serializes GraphQLErrors.
