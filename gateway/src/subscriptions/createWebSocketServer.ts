@@ -152,11 +152,11 @@ export function createWebSocketServer(options: WebSocketServerOptions): RunningW
     // Ours (set per connection below): graphql-ws keeps its timer for the connection's life, cleared or not.
     connectionInitWaitTimeout: 0,
     onConnect: async (ctx) => {
-      // graphql-ws keeps its context (with the `connection_init` payload: the bearer token, ≈ 0.5 KB)
-      // and ours for the connection's life; once the caller is identified neither is needed.
-      // graphql-ws calls this as soon as the message arrives (as its own timer would have been satisfied).
+      // Called as soon as `connection_init` arrives, which is when graphql-ws's own timer was satisfied.
       if (ctx.extra.initTimer) clearTimeout(ctx.extra.initTimer);
       ctx.extra.initTimer = null;
+      // graphql-ws keeps its context (with the `connection_init` payload: the bearer token, ≈ 0.5 KB)
+      // and ours for the connection's life; once the caller is identified neither is needed.
       const { request } = ctx.extra;
       const connectionParams = ctx.connectionParams;
       ctx.extra.request = null;
@@ -321,6 +321,13 @@ export function createWebSocketServer(options: WebSocketServerOptions): RunningW
     });
   });
 
+  // Not a closure in onUpgrade: its context (with the request) would live as long as the socket.
+  const emitConnection = (client: WebSocket, request: IncomingMessage) => wss.emit('connection', client, request);
+  /** Takes one of the address's slots, released when the TCP socket closes, whichever way: refused, failed handshake or a WebSocket's end. */
+  const countAddress = (socket: Duplex, address: string) => {
+    openByAddress.set(address, (openByAddress.get(address) ?? 0) + 1);
+    socket.on('close', () => decrement(openByAddress, address));
+  };
   const onUpgrade = async (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const { pathname } = new URL(request.url ?? '/', 'http://localhost');
     if (pathname !== options.path) {
@@ -340,13 +347,6 @@ export function createWebSocketServer(options: WebSocketServerOptions): RunningW
     }
     if (socket.destroyed) return;
     wss.handleUpgrade(request, socket, head, emitConnection);
-  };
-  // Not a closure in onUpgrade: its context (with the request) would live as long as the socket.
-  const emitConnection = (client: WebSocket, request: IncomingMessage) => wss.emit('connection', client, request);
-  /** Takes one of the address's slots, released when the TCP socket closes, whichever way: refused, failed handshake or a WebSocket's end. */
-  const countAddress = (socket: Duplex, address: string) => {
-    openByAddress.set(address, (openByAddress.get(address) ?? 0) + 1);
-    socket.on('close', () => decrement(openByAddress, address));
   };
   options.httpServer.on('upgrade', onUpgrade);
 
