@@ -293,6 +293,15 @@ async function main(): Promise<number> {
     log('gateway memory before any client connects');
     await sleep(3_000);
     const memorySamples: MemorySample[] = [await sampleGatewayMemory(platform.gatewayMetricsUrl, 'no clients')];
+    const heapSnapshots: string[] = [];
+    const snapshot = async (label: string) => {
+      const file = options.heapSnapshotDir ? await takeHeapSnapshot(platform, options.heapSnapshotDir, label) : null;
+      if (file) heapSnapshots.push(file);
+    };
+    // Writing a snapshot holds a copy of the heap graph in native memory that the allocator may keep:
+    // in soak mode that would sit in the RSS trend, so only the snapshot after the fan-out is taken.
+    // Against this one, the idle snapshot shows what the connections retain (taken after the memory sample).
+    if (!options.soak) await snapshot('no clients');
     const processCount = Math.min(options.clientProcesses, options.subscribers);
     clients = startClients(processCount);
     const half = Math.floor(options.subscribers / 2);
@@ -317,13 +326,6 @@ async function main(): Promise<number> {
     const idleToUs = monotonicMicros();
     const idleGatewayCpuPercent = (gatewayCpuSeconds(idleFrom, await readGatewayMetrics(platform.gatewayMetricsUrl)) / ((Date.now() - idleFromAt) / 1000)) * 100;
     const groupsAtIdle = (await readGatewayMetrics(platform.gatewayMetricsUrl)).groups;
-    const heapSnapshots: string[] = [];
-    const snapshot = async (label: string) => {
-      const file = options.heapSnapshotDir ? await takeHeapSnapshot(platform, options.heapSnapshotDir, label) : null;
-      if (file) heapSnapshots.push(file);
-    };
-    // Writing a snapshot holds a copy of the heap graph in native memory that the allocator may keep:
-    // in soak mode that would sit in the RSS trend, so only the snapshot after the fan-out is taken.
     if (!options.soak) await snapshot('all subscribers idle');
     const first = memorySamples[0]!;
     const middle = memorySamples[1]!;

@@ -63,7 +63,7 @@ const usage = `Usage: node subscriptionFanOut.ts [options]
                             (BENCH_PLATFORM_ROOT; e.g. a snapshot of one commit with its node_modules)
   --cpu-prof DIR            V8 CPU profiles of every platform process in DIR (adds overhead); then
                             node summarizeCpuProfiles.ts DIR --phase fanOut (or idle)
-  --heap-snapshots DIR      gateway heap snapshots in DIR with all subscribers idle (not with --soak)
+  --heap-snapshots DIR      gateway heap snapshots in DIR with no client and with all subscribers idle (not with --soak)
                             and after the fan-out (pauses the gateway); then node compareHeapSnapshots.ts A B
   --json FILE               also write the raw results as JSON
   --verbose                 forward all platform log lines

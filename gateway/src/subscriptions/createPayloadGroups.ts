@@ -1,6 +1,7 @@
-import { print, type DocumentNode, type ExecutionResult } from 'graphql';
+import type { DocumentNode, ExecutionResult } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import type { SubscriberScope } from './readStreamDeclarations.ts';
+import { printOnce } from './printOnce.ts';
 import { cursorVariable } from './rewriteToPayloadQuery.ts';
 
 /** Runs a payload query through the gateway under a subscriber's identity. */
@@ -44,7 +45,7 @@ export function createPayloadGroups(execute: PayloadExecutor): PayloadGroups {
   let payloadExecutions = 0;
   return {
     join(document, variables, scope) {
-      const key = `${scope.scopeKey}\n${JSON.stringify(sortKeys(variables))}\n${print(document)}`;
+      const key = `${scope.scopeKey}\n${JSON.stringify(sortKeys(variables))}\n${printOnce(document)}`;
       let group = groups.get(key);
       if (!group) {
         const members = new Map<SubscriberScope, number>();

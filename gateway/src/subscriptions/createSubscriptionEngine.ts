@@ -83,6 +83,8 @@ export interface SubscriptionEngine {
 
 interface Subscriber {
   declaration: StreamDeclaration;
+  /** Its stream's signal name (`vms.vm`), shared by the stream's subscribers. */
+  stream: string;
   scope: SubscriberScope;
   tenantId: string;
   keys: string[] | null;
@@ -116,6 +118,16 @@ export function createSubscriptionEngine(options: SubscriptionEngineOptions): Su
   const groups = createPayloadGroups(options.executePayload);
   const liveStops = new Map<string, Promise<() => void>>();
   const counters = { deliveries: 0, slowConsumersDropped: 0, subscribers: 0 };
+  // One string per stream, not one per subscriber (each subscription's closures keep its stream's name).
+  const streamNames = new Map<StreamDeclaration, string>();
+  const streamNameOf = (declaration: StreamDeclaration) => {
+    let name = streamNames.get(declaration);
+    if (!name) {
+      name = `${declaration.subgraph}.${declaration.stream}`;
+      streamNames.set(declaration, name);
+    }
+    return name;
+  };
 
   // Entries are taken in stream order and each goes to the subscribers of its tenant and entities
   // only, so a subscriber still sees its events in order.
@@ -209,10 +221,17 @@ export function createSubscriptionEngine(options: SubscriptionEngineOptions): Su
     }
   };
 
-  const release = (subscriber: Subscriber, stream: string) => {
-    index.remove(stream, subscriber);
+  const release = (subscriber: Subscriber) => {
+    index.remove(subscriber.stream, subscriber);
     if (subscriber.group) groups.leave(subscriber.group, subscriber.scope);
     subscriber.group = null;
+  };
+
+  /** What a subscriber's channel runs when it ends. */
+  const endOf = (subscriber: Subscriber) => () => {
+    subscriber.closed = true;
+    counters.subscribers -= 1;
+    release(subscriber);
   };
 
   return {
@@ -224,7 +243,7 @@ export function createSubscriptionEngine(options: SubscriptionEngineOptions): Su
         return [toGraphQLError(error)];
       }
       const { declaration, args } = parsed;
-      const stream = `${declaration.subgraph}.${declaration.stream}`;
+      const stream = streamNameOf(declaration);
       const feed = options.feeds.get(declaration.subgraph);
       if (!feed) return [appError('INTERNAL_SERVER_ERROR', `no event feed for ${declaration.subgraph}`)];
       // The owning subgraph checks the caller and the arguments: an empty cursor asks only that.
@@ -235,6 +254,7 @@ export function createSubscriptionEngine(options: SubscriptionEngineOptions): Su
 
       const subscriber: Subscriber = {
         declaration,
+        stream,
         scope: request.scope,
         tenantId: request.scope.tenantId,
         keys: routingKeysOf(declaration, args),
@@ -259,32 +279,32 @@ export function createSubscriptionEngine(options: SubscriptionEngineOptions): Su
         replayed = await replayMissedEvents(feed, declaration, args, request.scope.tenantId, replayLimit);
         if (subscriber.overflowed) throw tooFarBehind(replayLimit);
       } catch (error) {
-        release(subscriber, stream);
+        release(subscriber);
         return [toGraphQLError(error)];
       }
       return {
         field: declaration.field,
-        discard: () => release(subscriber, stream),
+        discard: () => release(subscriber),
         start(onSlowConsumer, isCongested) {
           subscriber.onSlowConsumer = onSlowConsumer;
           if (isCongested) subscriber.isCongested = isCongested;
           subscriber.group = groups.join(parsed.payloadDocument, parsed.payloadVariables, request.scope);
           counters.subscribers += 1;
-          const channel = createEventChannel<ExecutionResult>(queueLimit, () => {
-            subscriber.closed = true;
-            counters.subscribers -= 1;
-            release(subscriber, stream);
-          });
+          // Made apart from this closure, whose context (the request, its parsed form) the channel would keep.
+          const channel = createEventChannel<ExecutionResult>(queueLimit, endOf(subscriber));
           subscriber.channel = channel;
           const live = subscriber.buffer ?? [];
           subscriber.buffer = null;
+          // This closure lives as long as the subscription: it must not keep up to `replayLimit` replayed entries.
+          const missed = replayed;
+          replayed = [];
           if (subscriber.overflowed) {
             // The live buffer overflowed between the replay and this start.
             channel.push({ errors: [tooFarBehind(replayLimit)] });
             channel.end();
             return channel;
           }
-          for (const entry of replayed) enqueue(subscriber, entry, true);
+          for (const entry of missed) enqueue(subscriber, entry, true);
           for (const entry of live) enqueue(subscriber, entry);
           return channel;
         },

@@ -10,7 +10,7 @@ import type { OperationGuard } from '../security/createOperationGuard.ts';
 import { clientAddress, withoutHttp } from '../security/createRequestLimits.ts';
 import type { PreparedSubscription, SubscriptionEngine } from './createSubscriptionEngine.ts';
 import type { SubscriberScope } from './readStreamDeclarations.ts';
-import { setLongTimeout, type LongTimeout } from './setLongTimeout.ts';
+import { createExpiryTimers } from './createExpiryTimers.ts';
 
 /** Limits of the WebSocket transport. */
 export interface WebSocketLimits {
@@ -48,6 +48,8 @@ export interface WebSocketServerOptions {
   limits: WebSocketLimits;
   logger: Logger;
   production: boolean;
+  /** Called with each connection's context once its `connection_init` has been accepted (tests look at what it keeps). */
+  onConnected?: (extra: Readonly<ConnectionExtra>) => void;
 }
 
 /** A running WebSocket transport. */
@@ -56,12 +58,18 @@ export interface RunningWebSocketServer {
   close(): Promise<void>;
 }
 
-interface ConnectionExtra {
+/** What the gateway keeps per connection, for as long as it is open (10,000 idle ones must stay cheap). */
+export interface ConnectionExtra {
   socket: WebSocket;
-  request: IncomingMessage;
+  /** The upgrade request, until `connection_init` has been handled: nothing reads it later, and it held ≈ 1 KB of headers per socket. */
+  request: IncomingMessage | null;
   scope: SubscriberScope | null;
-  subscriptions: Set<string>;
-  expiry: LongTimeout | null;
+  /** Ids of its subscriptions (an array: a connection holds few, and a Set's table cost more than its one id). */
+  subscriptions: string[];
+  /** Closes it unless `connection_init` arrives in time; cleared (and forgotten) when it does. */
+  initTimer: NodeJS.Timeout | null;
+  /** When the connection's token expires (its place in the shared expiry timers). */
+  expiresAtMs: number | null;
   /** The tenant whose connection count this socket holds. */
   countedTenant: string | null;
 }
@@ -104,18 +112,19 @@ export function createWebSocketServer(options: WebSocketServerOptions): RunningW
 
   // Dashboards open thousands of identical subscriptions: parse and validate each distinct text once
   // and share the document (it was a third of the memory per idle connection).
-  const parsedDocuments = new LRUCache<string, { document: DocumentNode } | { errors: readonly GraphQLError[] }>({ max: 1_000 });
+  type Parsed = { query: string } & ({ document: DocumentNode } | { errors: readonly GraphQLError[] });
+  const parsedDocuments = new LRUCache<string, Parsed>({ max: 1_000 });
   const parseAndValidate = (query: string) => {
     const cached = parsedDocuments.get(query);
     if (cached) return cached;
-    let result: { document: DocumentNode } | { errors: readonly GraphQLError[] };
+    let result: Parsed;
     // Coded as over HTTP (GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED): an uncoded error reads as a server fault.
     try {
       const document = parse(query, { noLocation: true });
       const errors = validate(options.schema, document);
-      result = errors.length > 0 ? { errors: errors.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED')) } : { document };
+      result = errors.length > 0 ? { query, errors: errors.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED')) } : { query, document };
     } catch (error) {
-      result = { errors: [withCode(error instanceof GraphQLError ? error : new GraphQLError('could not parse the operation'), 'GRAPHQL_PARSE_FAILED')] };
+      result = { query, errors: [withCode(error instanceof GraphQLError ? error : new GraphQLError('could not parse the operation'), 'GRAPHQL_PARSE_FAILED')] };
     }
     // Only ordinary-sized texts are kept, so the cache cannot be inflated with large distinct queries.
     if (query.length <= 8_192) parsedDocuments.set(query, result);
@@ -133,12 +142,27 @@ export function createWebSocketServer(options: WebSocketServerOptions): RunningW
   const closeSlow = (socket: WebSocket) => {
     if (socket.readyState === socket.OPEN) socket.close(slowConsumerCloseCode, slowConsumerReason);
   };
+  const expiries = createExpiryTimers<WebSocket>((socket) => socket.close(CloseCode.Forbidden, 'Token expired'));
 
   const server = makeServer<Record<string, unknown> | undefined, ConnectionExtra>({
     schema: options.schema,
-    connectionInitWaitTimeout: limits.connectionInitTimeoutMs,
+    // graphql-ws keeps each subscribe message for the subscription's life: a known operation text is
+    // swapped for the cached copy, so identical subscriptions hold one string instead of one each.
+    jsonMessageReviver: (key, value: unknown) => (key === 'query' && typeof value === 'string' ? (parsedDocuments.peek(value)?.query ?? value) : value),
+    // Ours (set per connection below): graphql-ws keeps its timer for the connection's life, cleared or not.
+    connectionInitWaitTimeout: 0,
     onConnect: async (ctx) => {
-      const scope = await options.authenticate(ctx.connectionParams, ctx.extra.request);
+      // Called as soon as `connection_init` arrives, which is when graphql-ws's own timer was satisfied.
+      if (ctx.extra.initTimer) clearTimeout(ctx.extra.initTimer);
+      ctx.extra.initTimer = null;
+      // graphql-ws keeps its context (with the `connection_init` payload: the bearer token, ≈ 0.5 KB)
+      // and ours for the connection's life; once the caller is identified neither is needed.
+      const { request } = ctx.extra;
+      const connectionParams = ctx.connectionParams;
+      ctx.extra.request = null;
+      (ctx as { connectionParams?: unknown }).connectionParams = undefined;
+      if (!request) return false;
+      const scope = await options.authenticate(connectionParams, request);
       // graphql-ws closes a refused connection with 4403 Forbidden.
       if (!scope) return false;
       const { socket } = ctx.extra;
@@ -153,9 +177,10 @@ export function createWebSocketServer(options: WebSocketServerOptions): RunningW
       ctx.extra.countedTenant = scope.tenantId;
       ctx.extra.scope = scope;
       // The token is checked again when it expires: the connection ends with it, and the client
-      // reconnects with a fresh token (graphql-ws clients retry on 4403). Tokens may outlive
-      // setTimeout's 24.8-day maximum, hence the long timer.
-      ctx.extra.expiry = setLongTimeout(() => socket.close(CloseCode.Forbidden, 'Token expired'), scope.identity.expiresAt.getTime() - Date.now());
+      // reconnects with a fresh token (graphql-ws clients retry on 4403).
+      ctx.extra.expiresAtMs = scope.identity.expiresAt.getTime();
+      expiries.add(socket, ctx.extra.expiresAtMs);
+      options.onConnected?.(ctx.extra);
       return true;
     },
     onSubscribe: async (ctx, id, payload) => {
@@ -177,14 +202,14 @@ export function createWebSocketServer(options: WebSocketServerOptions): RunningW
       const operation = document.definitions.find((definition) => definition.kind === 'OperationDefinition' && (!operationName || definition.name?.value === operationName));
       const contextValue: OperationContext = { scope, socket: ctx.extra.socket };
       if (operation?.kind === 'OperationDefinition' && operation.operation === 'subscription') {
-        if (ctx.extra.subscriptions.size >= limits.maxSubscriptionsPerConnection) {
+        if (ctx.extra.subscriptions.length >= limits.maxSubscriptionsPerConnection) {
           return [new AppError('RATE_LIMITED', `at most ${limits.maxSubscriptionsPerConnection} subscriptions per connection`, { limit: limits.maxSubscriptionsPerConnection })];
         }
         // Take the slot before preparing: subscribe messages are handled concurrently.
-        ctx.extra.subscriptions.add(id);
+        ctx.extra.subscriptions.push(id);
         const prepared = await options.engine.prepare({ document, variables, operationName, scope });
         if (!('start' in prepared)) {
-          ctx.extra.subscriptions.delete(id);
+          forget(ctx.extra.subscriptions, id);
           return prepared;
         }
         contextValue.prepared = prepared;
@@ -193,10 +218,13 @@ export function createWebSocketServer(options: WebSocketServerOptions): RunningW
     },
     subscribe: (args) => {
       const context = args.contextValue as OperationContext;
-      if (!context.prepared) return { errors: [new AppError('BAD_USER_INPUT', 'not a subscription')] };
+      const { prepared } = context;
+      if (!prepared) return { errors: [new AppError('BAD_USER_INPUT', 'not a subscription')] };
+      // graphql-ws keeps the context for the subscription's life; the prepared form is needed only to start.
+      context.prepared = undefined;
       // graphql-ws waits for each send to flush before taking the next result, so a stalled socket
       // shows up as unsent bytes: the engine checks them before queueing more.
-      return context.prepared.start(
+      return prepared.start(
         () => closeSlow(context.socket),
         () => context.socket.bufferedAmount > limits.maxBufferedBytes,
       );
@@ -206,7 +234,7 @@ export function createWebSocketServer(options: WebSocketServerOptions): RunningW
       return options.executeOperation(args.document, (args.variableValues ?? {}) as Record<string, unknown>, args.operationName ?? undefined, context.scope);
     },
     onComplete: (ctx, id) => {
-      ctx.extra.subscriptions.delete(id);
+      forget(ctx.extra.subscriptions, id);
     },
   });
 
@@ -224,51 +252,82 @@ export function createWebSocketServer(options: WebSocketServerOptions): RunningW
     }
   }, limits.keepAliveMs);
   keepAlive.unref();
+  // Listeners shared by every socket (`this` is the socket): a closure each cost memory per idle connection.
+  function markAlive(this: WebSocket) {
+    alive.set(this, true);
+  }
+  function closeOnError(this: WebSocket, error: Error) {
+    options.logger.warn({ err: error }, 'WebSocket error');
+    this.close(CloseCode.InternalServerError, 'Internal server error');
+  }
+
+  /**
+   * The socket graphql-ws talks to. Its methods are shared by every connection (three closures per
+   * socket before), and a message is handed on without awaiting it: an awaiting listener stayed
+   * suspended for the subscription's whole life, holding the raw `subscribe` message's buffer.
+   */
+  class ProtocolSocket {
+    readonly protocol: string;
+    readonly socket: WebSocket;
+    constructor(socket: WebSocket) {
+      this.protocol = socket.protocol;
+      this.socket = socket;
+    }
+    send(data: string): Promise<void> {
+      const { socket } = this;
+      return new Promise<void>((resolve, reject) => {
+        if (socket.readyState !== socket.OPEN) return resolve();
+        if (socket.bufferedAmount > limits.maxBufferedBytes) {
+          closeSlow(socket);
+          return resolve();
+        }
+        socket.send(data, (error) => (error ? reject(error) : resolve()));
+      });
+    }
+    close(code?: number, reason?: string): void {
+      this.socket.close(code, reason);
+    }
+    onMessage(handle: (data: string) => Promise<void>): void {
+      const { socket } = this;
+      socket.on('message', (data: RawData) => {
+        if (messageSize(data) > limits.maxMessageBytes) {
+          socket.close(CloseCode.BadRequest, `Message larger than ${options.production ? 'the limit' : `${limits.maxMessageBytes} bytes`}`);
+          return;
+        }
+        handle(String(data)).catch((error: unknown) => {
+          options.logger.error({ err: error }, 'handling a WebSocket message failed');
+          socket.close(CloseCode.InternalServerError, 'Internal server error');
+        });
+      });
+    }
+  }
 
   wss.on('connection', (socket: WebSocket, request: IncomingMessage) => {
-    const extra: ConnectionExtra = { socket, request, scope: null, subscriptions: new Set(), expiry: null, countedTenant: null };
-    socket.once('error', (error) => {
-      options.logger.warn({ err: error }, 'WebSocket error');
-      socket.close(CloseCode.InternalServerError, 'Internal server error');
-    });
+    const extra: ConnectionExtra = { socket, request, scope: null, subscriptions: [], initTimer: null, expiresAtMs: null, countedTenant: null };
+    if (limits.connectionInitTimeoutMs > 0 && Number.isFinite(limits.connectionInitTimeoutMs)) {
+      extra.initTimer = setTimeout(() => {
+        if (extra.initTimer) socket.close(CloseCode.ConnectionInitialisationTimeout, 'Connection initialisation timeout');
+      }, limits.connectionInitTimeoutMs);
+    }
+    socket.on('error', closeOnError);
     alive.set(socket, true);
-    socket.on('pong', () => alive.set(socket, true));
-    const closed = server.opened(
-      {
-        protocol: socket.protocol,
-        send: (data) =>
-          new Promise<void>((resolve, reject) => {
-            if (socket.readyState !== socket.OPEN) return resolve();
-            if (socket.bufferedAmount > limits.maxBufferedBytes) {
-              closeSlow(socket);
-              return resolve();
-            }
-            socket.send(data, (error) => (error ? reject(error) : resolve()));
-          }),
-        close: (code, reason) => socket.close(code, reason),
-        onMessage: (handle) =>
-          socket.on('message', async (data: RawData) => {
-            if (messageSize(data) > limits.maxMessageBytes) {
-              socket.close(CloseCode.BadRequest, `Message larger than ${options.production ? 'the limit' : `${limits.maxMessageBytes} bytes`}`);
-              return;
-            }
-            try {
-              await handle(String(data));
-            } catch (error) {
-              options.logger.error({ err: error }, 'handling a WebSocket message failed');
-              socket.close(CloseCode.InternalServerError, 'Internal server error');
-            }
-          }),
-      },
-      extra,
-    );
-    socket.once('close', (code, reason) => {
-      extra.expiry?.clear();
+    socket.on('pong', markAlive);
+    const closed = server.opened(new ProtocolSocket(socket), extra);
+    socket.on('close', (code, reason) => {
+      if (extra.initTimer) clearTimeout(extra.initTimer);
+      if (extra.expiresAtMs !== null) expiries.remove(socket, extra.expiresAtMs);
       if (extra.countedTenant) decrement(openByTenant, extra.countedTenant);
       void closed(code, String(reason));
     });
   });
 
+  // Not a closure in onUpgrade: its context (with the request) would live as long as the socket.
+  const emitConnection = (client: WebSocket, request: IncomingMessage) => wss.emit('connection', client, request);
+  /** Takes one of the address's slots, released when the TCP socket closes, whichever way: refused, failed handshake or a WebSocket's end. */
+  const countAddress = (socket: Duplex, address: string) => {
+    openByAddress.set(address, (openByAddress.get(address) ?? 0) + 1);
+    socket.on('close', () => decrement(openByAddress, address));
+  };
   const onUpgrade = async (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const { pathname } = new URL(request.url ?? '/', 'http://localhost');
     if (pathname !== options.path) {
@@ -278,9 +337,7 @@ export function createWebSocketServer(options: WebSocketServerOptions): RunningW
     // The address's slot is taken before anything is awaited, so a burst of upgrades cannot pass the cap.
     const address = clientAddress(request);
     if ((openByAddress.get(address) ?? 0) >= limits.maxConnectionsPerAddress) return refuseUpgrade(socket, 'too many connections from this address', 1);
-    openByAddress.set(address, (openByAddress.get(address) ?? 0) + 1);
-    // Released when the TCP socket closes, whichever way: refused, failed handshake or a WebSocket's end.
-    socket.once('close', () => decrement(openByAddress, address));
+    countAddress(socket, address);
     try {
       await options.admitAddress(address);
     } catch (error) {
@@ -289,7 +346,7 @@ export function createWebSocketServer(options: WebSocketServerOptions): RunningW
       return refuseUpgrade(socket, error instanceof AppError ? error.message : 'try again later', retryAfter);
     }
     if (socket.destroyed) return;
-    wss.handleUpgrade(request, socket, head, (client) => wss.emit('connection', client, request));
+    wss.handleUpgrade(request, socket, head, emitConnection);
   };
   options.httpServer.on('upgrade', onUpgrade);
 
@@ -297,6 +354,7 @@ export function createWebSocketServer(options: WebSocketServerOptions): RunningW
     connections: () => wss.clients.size,
     close: async () => {
       clearInterval(keepAlive);
+      expiries.clear();
       options.httpServer.off('upgrade', onUpgrade);
       for (const client of wss.clients) client.close(1001, 'Going away');
       await new Promise<void>((resolve) => wss.close(() => resolve()));
@@ -315,6 +373,11 @@ function refuseUpgrade(socket: Duplex, message: string, retryAfterSeconds: numbe
 
 function withCode(error: GraphQLError, code: string): GraphQLError {
   return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, extensions: { ...error.extensions, code } });
+}
+
+function forget(ids: string[], id: string): void {
+  const at = ids.indexOf(id);
+  if (at >= 0) ids.splice(at, 1);
 }
 
 function messageSize(data: RawData): number {

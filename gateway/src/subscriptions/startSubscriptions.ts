@@ -6,7 +6,7 @@ import type { OperationGuard } from '../security/createOperationGuard.ts';
 import type { RequestLimits } from '../security/createRequestLimits.ts';
 import type { GatewaySecurity } from '../security/loadGatewaySecurity.ts';
 import { Supergraph } from '@apollo/federation-internals';
-import { internalTokenHeader } from '@novacron/auth';
+import { internalTokenHeader, type Identity } from '@novacron/auth';
 import { createEventSignalSource, createFeedFetcher, type EventSignalSource, type FeedEntry, type FeedFetcher } from '@novacron/events';
 import type { Logger } from '@novacron/server-kit';
 import { GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
@@ -15,6 +15,7 @@ import { createStreamTail, type StreamTail } from './createStreamTail.ts';
 import { createSubscriptionEngine, type SubscriptionEngine } from './createSubscriptionEngine.ts';
 import { createServerSentEvents, type ServerSentEventsHandler } from './createServerSentEvents.ts';
 import { createWebSocketServer, type RunningWebSocketServer } from './createWebSocketServer.ts';
+import { printOnce } from './printOnce.ts';
 import type { StreamDeclaration, SubscriberScope } from './readStreamDeclarations.ts';
 
 /** The running real-time side of the gateway. */
@@ -82,7 +83,7 @@ export async function startSubscriptions(options: {
   const execute = async (document: DocumentNode, variables: Record<string, unknown>, operationName: string | undefined, scope: SubscriberScope, subscriptionPayload = false): Promise<ExecutionResult> => {
     // Under the subscriber's identity, exactly as an HTTP request of theirs would run.
     const contextValue = subscriptionPayload ? { identity: scope.identity, subscriptionPayload: true as const } : { identity: scope.identity };
-    const response = await options.apollo.executeOperation({ query: document, variables, operationName }, { contextValue });
+    const response = await options.apollo.executeOperation({ query: printOnce(document), variables, operationName }, { contextValue });
     if (response.body.kind !== 'single') throw new Error('incremental delivery is not supported over WebSocket');
     const { errors, ...rest } = response.body.singleResult;
     // Apollo hands back formatted errors (plain objects); graphql-ws serializes GraphQLErrors.
@@ -120,10 +121,18 @@ export async function startSubscriptions(options: {
     logger.warn('neither REDIS_URL nor DATABASE_URL is set: subscriptions rely on polling alone');
   }
 
+  // The verifier answers the same identity for the same token until it expires: its connections share
+  // one scope (and scope key string) instead of one each.
+  const scopes = new WeakMap<Identity, SubscriberScope>();
   const authenticate = async (authorization: unknown): Promise<SubscriberScope | null> => {
     try {
       const identity = await security.identify(typeof authorization === 'string' ? authorization : undefined);
-      return { tenantId: identity.tenantId, identity, scopeKey: `${identity.tenantId}|${[...identity.roles].sort().join(',')}` };
+      let scope = scopes.get(identity);
+      if (!scope) {
+        scope = { tenantId: identity.tenantId, identity, scopeKey: `${identity.tenantId}|${[...identity.roles].sort().join(',')}` };
+        scopes.set(identity, scope);
+      }
+      return scope;
     } catch (error) {
       if (!(error instanceof AppError)) logger.warn({ err: error }, 'subscription authentication failed unexpectedly');
       return null;

@@ -1,0 +1,161 @@
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { buildSchema, parse, type ExecutionResult } from 'graphql';
+import { CloseCode } from 'graphql-ws';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { createLogger } from '@novacron/server-kit';
+import { waitFor } from '@novacron/testing';
+import { createExpiryTimers } from '../src/subscriptions/createExpiryTimers.ts';
+import { createSubscriptionEngine } from '../src/subscriptions/createSubscriptionEngine.ts';
+import { createWebSocketServer, type ConnectionExtra } from '../src/subscriptions/createWebSocketServer.ts';
+import { parseSubscription } from '../src/subscriptions/parseSubscription.ts';
+import type { StreamDeclaration, SubscriberScope } from '../src/subscriptions/readStreamDeclarations.ts';
+import { createFeedFixture, fixtureEngineParts } from './support/feedFixture.ts';
+
+const schema = buildSchema(`
+  type Item { id: ID! cursor: String! }
+  type Query { itemAt(cursor: String!, after: String): Item }
+  type Subscription { items(after: String): Item! }
+`);
+const declarations = new Map<string, StreamDeclaration>([
+  ['items', { field: 'items', subgraph: 'things', stream: 'item', payloadField: 'itemAt', cursorArg: 'after', entityArg: null, routeBy: null, completeOnTerminal: false }],
+]);
+const scope: SubscriberScope = {
+  tenantId: 'alpha',
+  scopeKey: 'alpha|viewer',
+  identity: { subject: 'viewer@alpha', tenantId: 'alpha', roles: ['viewer'], expiresAt: new Date(Date.now() + 3_600_000) },
+};
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** A full garbage collection (V8's `gc`, exposed for this test only). */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
+
+/** The real WebSocket transport and engine over an in-memory feed; records what `authenticate` was handed. */
+async function startGateway(connectionInitTimeoutMs = 5_000) {
+  const feed = createFeedFixture('things.item');
+  const { tail, ...parts } = fixtureEngineParts(feed);
+  const engine = createSubscriptionEngine({ schema, declarations, ...parts, executePayload: async (): Promise<ExecutionResult> => ({ data: { probe: null } }) });
+  const handed: { request: WeakRef<IncomingMessage>; connectionParams: WeakRef<object> }[] = [];
+  const connected: Readonly<ConnectionExtra>[] = [];
+  const httpServer = createServer();
+  await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
+  const transport = createWebSocketServer({
+    httpServer,
+    path: '/graphql',
+    schema,
+    engine,
+    guard: () => null,
+    admitAddress: async () => {},
+    admitTenant: async () => {},
+    executeOperation: async () => ({ data: null }),
+    authenticate: async (connectionParams, request) => {
+      handed.push({ request: new WeakRef(request), connectionParams: new WeakRef(connectionParams as object) });
+      return scope;
+    },
+    onConnected: (extra) => connected.push(extra),
+    limits: { maxSubscriptionsPerConnection: 10, maxConnectionsPerAddress: 10, maxConnectionsPerTenant: 10, maxMessageBytes: 64 * 1024, maxBufferedBytes: 1024 * 1024, connectionInitTimeoutMs, keepAliveMs: 60_000 },
+    logger: createLogger('test', 'silent'),
+    production: false,
+  });
+  cleanups.push(async () => {
+    engine.close();
+    tail.close();
+    await transport.close();
+    await new Promise((resolve) => httpServer.close(resolve));
+  });
+  return { url: `ws://127.0.0.1:${(httpServer.address() as AddressInfo).port}/graphql`, engine, handed, connected };
+}
+
+/** A bare graphql-transport-ws client holding one subscription. */
+async function subscribe(url: string): Promise<WebSocket> {
+  const socket = new WebSocket(url, 'graphql-transport-ws');
+  cleanups.push(() => socket.close());
+  await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+  const acknowledged = new Promise((resolve) => socket.once('message', resolve));
+  socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: 'Bearer a-token-the-gateway-need-not-keep' } }));
+  await acknowledged;
+  socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: 'subscription { items { id cursor } }' } }));
+  return socket;
+}
+
+describe('an idle subscribed connection', () => {
+  it('no longer holds the upgrade request or the connection_init payload once initialised', async () => {
+    const gateway = await startGateway();
+    await subscribe(gateway.url);
+    await waitFor(() => gateway.engine.stats().subscribers === 1);
+
+    expect(gateway.connected).toHaveLength(1);
+    expect(gateway.connected[0]!.request).toBeNull();
+    expect(gateway.connected[0]!.scope).toBe(scope);
+    // Nothing else keeps them either (the socket is open and subscribed while this runs).
+    collectGarbage();
+    expect(gateway.handed).toHaveLength(1);
+    expect(gateway.handed[0]!.request.deref()).toBeUndefined();
+    expect(gateway.handed[0]!.connectionParams.deref()).toBeUndefined();
+  });
+
+  it('is not closed by the connection_init timeout, while a socket that never sent it is (4408)', async () => {
+    const gateway = await startGateway(200);
+    const initialised = await subscribe(gateway.url);
+    await waitFor(() => gateway.engine.stats().subscribers === 1);
+    const silent = new WebSocket(gateway.url, 'graphql-transport-ws');
+    cleanups.push(() => silent.close());
+    const closed = new Promise<number>((resolve) => silent.once('close', (code) => resolve(code)));
+    // The silent socket opened after the initialised one: when its timer fires, the other's has too.
+    expect(await closed).toBe(CloseCode.ConnectionInitialisationTimeout);
+    expect(initialised.readyState).toBe(WebSocket.OPEN);
+    expect(gateway.engine.stats().subscribers).toBe(1);
+  });
+
+  it('shares one payload query among identical subscriptions', () => {
+    const document = parse('subscription Items($after: String) { items(after: $after) { id } }');
+    const first = parseSubscription(schema, declarations, { document, variables: { after: 'a' } });
+    const second = parseSubscription(schema, declarations, { document, variables: { after: 'b' } });
+    expect(second.payloadDocument).toBe(first.payloadDocument);
+    expect(second.payloadVariables).toEqual({ after: 'b' });
+  });
+});
+
+describe('expiry timers', () => {
+  it('expire every connection of an instant with one timer, and none that was removed', async () => {
+    const expired: string[] = [];
+    const timers = createExpiryTimers<string>((item) => expired.push(item));
+    cleanups.push(() => timers.clear());
+    const soon = Date.now() + 20;
+    timers.add('a', soon);
+    timers.add('b', soon);
+    timers.add('c', soon);
+    timers.add('later', Date.now() + 3_600_000);
+    expect(timers.timers).toBe(2);
+    timers.remove('b', soon);
+
+    await waitFor(() => expired.length === 2);
+    expect(expired.sort()).toEqual(['a', 'c']);
+    expect(timers.timers).toBe(1);
+    timers.remove('later', soon); // the wrong instant: still due
+    expect(timers.timers).toBe(1);
+  });
+
+  it('drops the timer of an instant whose connections all ended', () => {
+    const timers = createExpiryTimers<string>(() => {
+      throw new Error('nothing should expire');
+    });
+    cleanups.push(() => timers.clear());
+    const at = Date.now() + 3_600_000;
+    timers.add('a', at);
+    timers.add('b', at);
+    timers.remove('a', at);
+    expect(timers.timers).toBe(1);
+    timers.remove('b', at);
+    expect(timers.timers).toBe(0);
+  });
+});
