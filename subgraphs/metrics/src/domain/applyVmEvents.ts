@@ -51,9 +51,10 @@ interface PageWrites {
 export async function applyVmEvents(tx: SqlExecutor, events: readonly VmEvent[]): Promise<void> {
   if (events.length === 0) return;
   const ids = `{${[...new Set(events.map((event) => event.entityId))].join(',')}}`;
+  // Per VM of the page: its stored version (null: not projected yet) and whether an interval is open.
   const stored = (await tx.execute(sql`
-    select vm.vm_id, vm.version, exists (select 1 from metrics.vm_running_intervals as running where running.vm_id = vm.vm_id and running.stopped_at is null) as running
-    from metrics.vms as vm where vm.vm_id = any(${ids}::uuid[])`)) as { vm_id: string; version: number; running: boolean }[];
+    select page.vm_id, vm.version, exists (select 1 from metrics.vm_running_intervals as running where running.vm_id = page.vm_id and running.stopped_at is null) as running
+    from unnest(${ids}::uuid[]) as page(vm_id) left join metrics.vms as vm on vm.vm_id = page.vm_id`)) as { vm_id: string; version: number | null; running: boolean }[];
   const writes = pageWrites(events, new Map(stored.map((row) => [row.vm_id, row])));
   if (writes.rows.length === 0) return;
   await tx.execute(sql`
@@ -90,7 +91,7 @@ function insertIntervalsSql(intervals: OpenedInterval[]) {
  * applies when it is newer than the VM's version so far; RUNNING opens an interval unless one is open,
  * any other status closes the open one.
  */
-function pageWrites(events: readonly VmEvent[], stored: Map<string, { version: number; running: boolean }>): PageWrites {
+function pageWrites(events: readonly VmEvent[], stored: Map<string, { version: number | null; running: boolean }>): PageWrites {
   const rows = new Map<string, VmRow>();
   const running = new Map<string, { storedOpen: boolean; opened: OpenedInterval | null }>();
   const writes: PageWrites = { rows: [], opened: [], reopened: [], stopped: [] };
@@ -98,8 +99,8 @@ function pageWrites(events: readonly VmEvent[], stored: Map<string, { version: n
   for (const event of events) {
     const vm = event.payload;
     const before = rows.get(event.entityId);
-    const version = before?.version ?? stored.get(event.entityId)?.version;
-    if (version !== undefined && version >= event.version) continue;
+    const version = before?.version ?? stored.get(event.entityId)?.version ?? null;
+    if (version !== null && version >= event.version) continue;
     const deletedAt = event.type === 'DELETED' || vm.status === 'DELETED' ? event.occurredAt : null;
     rows.set(event.entityId, {
       vm_id: event.entityId,
