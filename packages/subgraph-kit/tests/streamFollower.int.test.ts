@@ -129,4 +129,40 @@ describe('stream follower', () => {
       { entity_id: 'h-2', applied: 1, last_version: 1 },
     ]);
   });
+
+  it('a replica whose last committed cursor went stale applies nothing twice and reads on from where the other left it', async () => {
+    await stream.sql.unsafe(`create table ${schema}.stale (entity_id text primary key, applied integer not null, last_version integer not null)`);
+    const feed = inProcessFeed(stream.outbox, stream.db);
+    const pagesReadByFirst: number[] = [];
+    const firstFeed: FeedFetcher = async (read) => {
+      const page = await feed(read);
+      pagesReadByFirst.push(page.entries.length);
+      return page;
+    };
+    // A long poll interval and no signals: each replica reads only when asked to catch up.
+    const follow = (from: FeedFetcher) => startStreamFollower({ name: 'stale', schema, db: stream.db, source: { subgraph: schema, stream: 'note' }, feed: from, apply: countInto(`${schema}.stale`), logger, pollIntervalMs: 60_000 });
+    const first = follow(firstFeed);
+    await first.caughtUp();
+    // Its last read applies a page, so it keeps that page's end as its cursor.
+    await appendEvents(3, 3, 1_000);
+    await first.caughtUp();
+    const appliedByFirst = first.applied();
+    await appendEvents(5, 5, 2_000);
+    const second = follow(feed);
+    await second.caughtUp();
+    await second.stop();
+    expect(second.applied()).toBe(5);
+    await appendEvents(5, 5, 3_000);
+    pagesReadByFirst.length = 0;
+    await first.caughtUp();
+    await first.stop();
+    // From its stale cursor it read the second replica's 5 events with the 5 new ones, applied none of
+    // them (the cursor had moved), then read from where the second one left it.
+    expect(pagesReadByFirst.slice(0, 2)).toEqual([10, 5]);
+    expect(first.applied()).toBe(appliedByFirst + 5);
+    // Every event of the stream applied exactly once between them.
+    const events = await stream.sql<{ entity_id: string; applied: number }[]>`
+      select entity_id, count(*)::int as applied from kit_follow.note_events group by entity_id order by entity_id`;
+    expect((await projection('stale')).map(({ entity_id, applied }) => ({ entity_id, applied }))).toEqual([...events]);
+  });
 });

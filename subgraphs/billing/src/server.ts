@@ -4,7 +4,7 @@ import type { Logger } from '@novacron/server-kit';
 import { loadTypeDefs, startStreamFollower, startSubgraph, type RunningSubgraph } from '@novacron/subgraph-kit';
 import type { BillingConfig } from './config.ts';
 import type { BillingContext, BillingServices } from './context.ts';
-import { createDatabase, type Transaction } from './db/createDatabase.ts';
+import { createDatabase } from './db/createDatabase.ts';
 import { applyVmEvents } from './domain/applyVmEvents.ts';
 import { billingOutbox } from './domain/billingOutbox.ts';
 import { createVmCostLoader } from './domain/createVmCostLoader.ts';
@@ -66,8 +66,7 @@ export function start(config: BillingConfig, logger?: Logger, options: StartOpti
         feed: kit.subgraphs.feed('vms', 'billing/follower'),
         logger: kit.logger,
         signals: { databaseUrl: config.databaseUrl, redisUrl: config.events.redisUrl, redisPrefix: config.events.redisPrefix },
-        // The follower hands back the transaction of `services.db` it opened.
-        apply: (tx, entries) => applyVmEvents(tx as Transaction, entries as unknown as FollowedVmEvent[], services.catalog),
+        apply: (tx, entries) => applyVmEvents(tx, entries as unknown as FollowedVmEvent[], services.catalog),
       });
       return options.tasks === false ? [follower] : [follower, startBillingTasks(services, kit.logger)];
     },

@@ -51,6 +51,24 @@ describe('the billing projection of the vms feed', () => {
     expect(row).toMatchObject({ status: 'DELETED', instance_type: 'm6i.xlarge' });
   });
 
+  it('keeps the newest event’s row of a VM with several events in a page, and a replayed page leaves every row as it was', async () => {
+    const snapshot = async () => ({
+      vm: await database.sql`select * from billing.vms where vm_id = ${batch.id}`,
+      history: await database.sql`select * from billing.vm_history where vm_id = ${batch.id} order by version`,
+    });
+    const before = await snapshot();
+    expect(before.vm).toEqual([
+      expect.objectContaining({ status: 'RUNNING', version: 2, labels: { team: 'batch' }, instance_type: 'e2-standard-2', deleted_at: null, updated_at: '2026-11-01 00:00:00+00' }),
+    ]);
+    // e2-standard-2 at $0.06701/h and a 10 GB disk at $0.10 per GB-month, snapshotted with every history row.
+    expect(before.history.map((row) => [row.status, String(row.compute_micros_per_hour), String(row.disk_micros_per_gb_month)])).toEqual([
+      ['PENDING', '67010', '100000'],
+      ['RUNNING', '67010', '100000'],
+    ]);
+    await database.db.transaction((tx) => applyVmEvents(tx, [...batch.events].reverse(), catalog));
+    expect(await snapshot()).toEqual(before);
+  });
+
   it('ignores an older version arriving after a newer one', async () => {
     await database.db.transaction((tx) => applyVmEvents(tx, [web.events[2]!], catalog));
     const [row] = await database.sql`select status, version from billing.vms where vm_id = ${web.id}`;

@@ -62,6 +62,50 @@ describe('VM projection', () => {
     expect((await listRunningVms(database.sql)).map((running) => running.vmId)).not.toContain(vm.id);
   });
 
+  it('gives the same projection whether a history arrives in one page, one event per page, or in overlapping replayed pages', async () => {
+    const base = hoursAgo(2);
+    const lifecycle = () => {
+      const vm = vmHistory({ tenantId: 'acme', labels: { tier: 'web' } });
+      const events = [
+        vm.event('CREATED', {}, base),
+        vm.event('STATE_CHANGED', { status: 'RUNNING', providerId: 'i-cccccccccccccccc1' }, plusSeconds(base, 10)),
+        // A stop stamped before its start (clock skew): the interval is closed at its start, not before it.
+        vm.event('STATE_CHANGED', { status: 'STOPPED', providerId: null }, plusSeconds(base, 5)),
+        vm.event('STATE_CHANGED', { status: 'RUNNING' }, plusSeconds(base, 30)),
+        vm.event('UPDATED', { labels: { tier: 'batch' } }, plusSeconds(base, 40)),
+        vm.event('DELETED', { status: 'DELETED' }, plusSeconds(base, 50)),
+        vm.event('DRIFTED', { status: 'ERROR' }, plusSeconds(base, 60)),
+      ];
+      return { id: vm.id, events };
+    };
+    // Each history has its own creation time, compared apart.
+    const projection = async ({ id, events }: ReturnType<typeof lifecycle>) => {
+      const [{ created, ...row }] = await database.sql<[{ created: boolean } & Record<string, unknown>]>`
+        select tenant_id, provider, region, status, provider_id, labels, version, created_at = ${events[0]!.payload.createdAt}::timestamptz as created,
+          deleted_at, updated_at from metrics.vms where vm_id = ${id}`;
+      expect(created).toBe(true);
+      return { row, intervals: await intervals(id) };
+    };
+    const onePage = lifecycle();
+    await project(database.sql, onePage.events);
+    const eventByEvent = lifecycle();
+    for (const event of eventByEvent.events) await project(database.sql, [event]);
+    const overlapping = lifecycle();
+    await project(database.sql, overlapping.events.slice(0, 2));
+    await project(database.sql, overlapping.events.slice(1, 4));
+    await project(database.sql, overlapping.events);
+
+    const expected = await projection(eventByEvent);
+    expect(expected.row).toMatchObject({ tenant_id: 'acme', status: 'ERROR', provider_id: 'i-cccccccccccccccc1', labels: { tier: 'batch' }, version: 7 });
+    expect(new Date(expected.row!.deleted_at as string).getTime()).toBe(plusSeconds(base, 50).getTime());
+    expect(expected.intervals).toEqual([
+      [plusSeconds(base, 10).getTime(), plusSeconds(base, 10).getTime()],
+      [plusSeconds(base, 30).getTime(), plusSeconds(base, 50).getTime()],
+    ]);
+    expect(await projection(onePage)).toEqual(expected);
+    expect(await projection(overlapping)).toEqual(expected);
+  });
+
   it('marks a deleted VM and closes its running interval', async () => {
     const base = hoursAgo(3);
     const vm = vmHistory();

@@ -60,7 +60,7 @@ export function followVmUsage(services: PlacementServices, options: { feed: Feed
     source: { subgraph: 'vms', stream: 'vm' },
     feed: options.feed,
     apply: async (tx, entries) => {
-      committing = await project(tx as never, entries.map(toVmStreamEvent));
+      committing = await project(tx, entries.map(toVmStreamEvent));
       invalidateChanged(services, committing);
     },
     logger: options.logger,

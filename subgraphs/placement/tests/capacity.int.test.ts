@@ -139,6 +139,41 @@ describe('usage projection', () => {
     expect((await listQuotas(db, tenantId))[0]).toMatchObject({ usedVcpus: 0 });
   });
 
+  it('applies the latest of several events for one VM in a page, records its create outcome once, and changes nothing when the page is replayed', async () => {
+    const tenantId = tenant();
+    const apply = createVmUsageProjection(catalog);
+    const [resized, created] = [randomUUID(), randomUUID()];
+    const offering = { provider: 'aws', region: 'eu-central-1', instanceType: 'm6i.2xlarge' };
+    const page = [
+      vmEvent({ id: resized, tenantId, ...offering, instanceType: 't3.medium', status: 'PENDING', version: 1 }, 'CREATED'),
+      vmEvent({ id: created, tenantId, ...offering, status: 'PENDING', version: 1 }, 'CREATED'),
+      vmEvent({ id: resized, tenantId, ...offering, instanceType: 't3.medium', status: 'PROVISIONING', version: 2 }),
+      vmEvent({ id: created, tenantId, ...offering, status: 'PROVISIONING', version: 2 }),
+      vmEvent({ id: resized, tenantId, ...offering, status: 'RUNNING', version: 3 }, 'RESIZED'),
+      vmEvent({ id: created, tenantId, ...offering, status: 'RUNNING', version: 3 }),
+      vmEvent({ id: created, tenantId, ...offering, status: 'STOPPED', version: 4 }),
+    ];
+    const succeeded = async () => (await loadPlacementState(db, tenantId, windows)).outcomes.get('aws/eu-central-1/m6i.2xlarge')?.succeeded ?? 0;
+    const outcomesBefore = await succeeded();
+    const changed = await db.transaction((tx) => apply(tx, page));
+    expect(changed).toEqual({ tenants: new Set([tenantId]), outcomes: true });
+    // The latest event of each VM wins (the resize to m6i.2xlarge: 8 vCPUs).
+    const rows = await sql<{ vm_id: string; instance_type: string; vcpus: number; status: string; version: number }[]>`
+      select vm_id, instance_type, vcpus, status, version from placement.vm_usage where vm_id in (${resized}, ${created}) order by version`;
+    expect(new Map(rows.map((row) => [row.vm_id, row]))).toEqual(
+      new Map([
+        [resized, { vm_id: resized, instance_type: 'm6i.2xlarge', vcpus: 8, status: 'RUNNING', version: 3 }],
+        [created, { vm_id: created, instance_type: 'm6i.2xlarge', vcpus: 8, status: 'STOPPED', version: 4 }],
+      ]),
+    );
+    expect(await succeeded()).toBe(outcomesBefore + 2);
+
+    const replayed = await db.transaction((tx) => apply(tx, page));
+    expect(replayed).toEqual({ tenants: new Set(), outcomes: false });
+    expect(await succeeded()).toBe(outcomesBefore + 2);
+    expect((await sql`select status, version from placement.vm_usage where vm_id = ${created}`)[0]).toEqual({ status: 'STOPPED', version: 4 });
+  });
+
   it('gives the same projection when rebuilt from the first event', async () => {
     const tenantId = tenant();
     const apply = createVmUsageProjection(catalog);

@@ -81,27 +81,47 @@ export function startStreamFollower(options: StreamFollowerOptions): StreamFollo
   let failures = 0;
   let signals: EventSignalSource | null = null;
 
-  const readCursor = async (db: SqlExecutor, lock: boolean) => {
-    const [row] = await queryRows<{ cursor: string }>(db, sql`select cursor from ${table} where name = ${options.name} ${lock ? sql`for update` : sql``}`);
+  const readCursor = async () => {
+    const [row] = await queryRows<{ cursor: string }>(options.db, sql`select cursor from ${table} where name = ${options.name}`);
     return row?.cursor ?? null;
+  };
+  // The cursor this follower committed in its last step, so a busy follower does not read it back
+  // before every page (a round trip each); any other step reads it, as does the one after a failure.
+  let committedCursor: string | null = null;
+
+  /**
+   * Moves the cursor from `from` to `to` in `tx`, locking its row until commit: false when another
+   * replica moved it first (the batch is then theirs). One statement where a read-and-lock, an insert
+   * and an update were three.
+   */
+  const advanceCursor = async (tx: SqlExecutor, from: string, to: string) => {
+    const moved = await queryRows(tx, sql`update ${table} set cursor = ${to}, updated_at = now() where name = ${options.name} and cursor = ${from} returning 1`);
+    if (moved.length > 0) return true;
+    if (from !== origin) return false;
+    // The first batch: no row yet (or another replica's, which makes this insert do nothing).
+    const inserted = await queryRows(tx, sql`insert into ${table} (name, cursor) values (${options.name}, ${to}) on conflict (name) do nothing returning 1`);
+    return inserted.length > 0;
   };
 
   /**
-   * Reads and applies one batch. `more`: the source has more right now; `heldBack`: committed events wait
-   * behind an older transaction still in flight (their signal is already spent, so read again soon).
+   * Reads and applies one batch. `more`: the source has more right now (or another replica applied
+   * this batch: read again from where it left the cursor); `heldBack`: committed events wait behind an
+   * older transaction still in flight (their signal is already spent, so read again soon).
    */
   const step = async (): Promise<'more' | 'heldBack' | 'idle'> => {
-    const cursor = (await readCursor(options.db, false)) ?? origin;
+    const cursor = committedCursor ?? (await readCursor()) ?? origin;
+    committedCursor = null;
     const page = await options.feed({ stream: options.source.stream, after: cursor, first: batchSize, withPayload: true });
     const rest = page.heldBack ? 'heldBack' : 'idle';
     if (page.entries.length === 0) return rest;
-    await options.db.transaction(async (tx) => {
-      await tx.execute(sql`insert into ${table} (name, cursor) values (${options.name}, ${origin}) on conflict (name) do nothing`);
-      // Another replica may have applied this batch meanwhile: apply only from where the cursor stands.
-      if (((await readCursor(tx, true)) ?? origin) !== cursor) return;
+    // The cursor is advanced first, in the same transaction: the apply commits with it or not at all.
+    const applied = await options.db.transaction(async (tx) => {
+      if (!(await advanceCursor(tx, cursor, page.endCursor))) return false;
       await options.apply(tx, page.entries);
-      await tx.execute(sql`update ${table} set cursor = ${page.endCursor}, updated_at = now() where name = ${options.name}`);
+      return true;
     });
+    if (!applied) return 'more';
+    committedCursor = page.endCursor;
     appliedCount += page.entries.length;
     return page.entries.length === batchSize ? 'more' : rest;
   };

@@ -1,4 +1,4 @@
-import { and, eq, inArray, lte, sql } from 'drizzle-orm';
+import { and, eq, lte, sql } from 'drizzle-orm';
 import { appError } from '@novacron/errors';
 import type { Database, Executor } from '../db/createDatabase.ts';
 import { quotas, reservations, type ReservationStatus } from '../db/schema.ts';
@@ -91,17 +91,6 @@ export async function reserveCapacity(db: Database, request: ReservationRequest)
       .returning();
     return saved as Reservation;
   });
-}
-
-/** Confirms the HELD reservations of VMs that now appear in the usage projection (called from the projection's transaction). */
-export async function confirmReservations(tx: Executor, vmIds: readonly string[]): Promise<number> {
-  if (vmIds.length === 0) return 0;
-  const confirmed = await tx
-    .update(reservations)
-    .set({ status: 'CONFIRMED', updatedAt: sql`now()` })
-    .where(and(inArray(reservations.vmId, [...vmIds]), eq(reservations.status, 'HELD')))
-    .returning({ operationId: reservations.operationId });
-  return confirmed.length;
 }
 
 /** Releases an operation's held capacity (its create failed or was cancelled); false when nothing was held. */
