@@ -23,7 +23,7 @@ import type {
 } from '../ProviderDriver.ts';
 import { managedTags } from '../cloud/managedTags.ts';
 import { ProviderError } from '../ProviderError.ts';
-import { consumeFault, faultError, type FaultTarget } from './consumeFault.ts';
+import { consumeFault, consumeFaultSql, faultError, type ConsumedFault, type FaultTarget } from './consumeFault.ts';
 import type { SimulatedFaultAction } from './SimulatedFault.ts';
 import { instanceColumns, toProviderInstance, type SimulatedInstanceRow } from './SimulatedInstanceRow.ts';
 import { simulatedFlavours, simulatedImages, type SimulatedProviderName } from './simulatedFlavours.ts';
@@ -61,6 +61,60 @@ const transitions: Record<'start' | 'stop' | 'reboot' | 'delete', { from: Provid
     verb: 'deleted',
   },
 };
+
+/** How a due transition settles: the state it was heading for, and addresses once running. */
+const settleAssignments = `
+        state = target_state,
+        target_state = null,
+        settles_at = null,
+        private_ip = case target_state
+          when 'RUNNING' then coalesce(private_ip, '10.' || floor(random() * 256)::int || '.' || floor(random() * 256)::int || '.' || (1 + floor(random() * 254))::int)
+          when 'DELETED' then null
+          else private_ip end,
+        public_ip = case target_state
+          when 'RUNNING' then coalesce(public_ip, '203.0.113.' || (1 + floor(random() * 254))::int)
+          else null end,
+        updated_at = now()`;
+
+/** The fault a call used up, as the read statements return it beside the instance. */
+interface FaultColumns {
+  fault_kind: ConsumedFault['kind'] | null;
+  fault_code: string | null;
+  fault_message: string | null;
+}
+
+/**
+ * One instance by `provider_id` or `client_token` ($1 the provider, $2 the key): a `get` fault is
+ * taken first, then (unless that fault replaces the call) the instance is settled if due and read.
+ * Always one row: fault columns and instance columns, each null when absent.
+ */
+const readInstanceStatement = (column: 'provider_id' | 'client_token') => `
+with fault as (${consumeFaultSql({
+  provider: '$1',
+  action: "'get'",
+  region: 'null',
+  providerId: column === 'provider_id' ? '$2' : 'null',
+  clientToken: column === 'client_token' ? '$2' : 'null',
+})}
+), settled as (
+  update simcloud.instances set ${settleAssignments}
+  where provider = $1 and ${column} = $2 and settles_at <= now()
+    and not exists (select 1 from fault where kind <> 'lost_response')
+  returning ${instanceColumns}
+)
+select fault.kind as fault_kind, fault.code as fault_code, fault.message as fault_message, instance.*
+from (select 1) as one
+left join fault on true
+left join lateral (
+  select * from settled
+  union all
+  select ${instanceColumns} from simcloud.instances
+  where provider = $1 and ${column} = $2
+    and not exists (select 1 from settled)
+    and not exists (select 1 from fault where kind <> 'lost_response')
+) as instance on true`;
+
+const readInstanceStatements = { providerId: readInstanceStatement('provider_id'), clientToken: readInstanceStatement('client_token') };
 
 /**
  * A {@link ProviderDriver} for a simulated aws, azure or gcp whose instances are rows in Postgres.
@@ -108,24 +162,28 @@ export function createSimulatedDriver(options: SimulatedDriverOptions): Provider
   /** Settles the due rows in a scope and returns them as they are now. */
   async function settle(db: Queryable, scope: { providerId?: string; clientToken?: string; region?: string }): Promise<SimulatedInstanceRow[]> {
     return db<SimulatedInstanceRow[]>`
-      update simcloud.instances set
-        state = target_state,
-        target_state = null,
-        settles_at = null,
-        private_ip = case target_state
-          when 'RUNNING' then coalesce(private_ip, '10.' || floor(random() * 256)::int || '.' || floor(random() * 256)::int || '.' || (1 + floor(random() * 254))::int)
-          when 'DELETED' then null
-          else private_ip end,
-        public_ip = case target_state
-          when 'RUNNING' then coalesce(public_ip, '203.0.113.' || (1 + floor(random() * 254))::int)
-          else null end,
-        updated_at = now()
+      update simcloud.instances set ${db.unsafe(settleAssignments)}
       where provider = ${provider}
         and settles_at <= now()
         ${scope.providerId === undefined ? db`` : db`and provider_id = ${scope.providerId}`}
         ${scope.clientToken === undefined ? db`` : db`and client_token = ${scope.clientToken}`}
         ${scope.region === undefined ? db`` : db`and region = ${scope.region}`}
       returning ${db.unsafe(instanceColumns)}`;
+  }
+
+  /**
+   * A `get` or `findByClientToken` in one prepared statement: the fault check, the settlement of the
+   * instance and its read were three round trips on every call, most of the simulated cloud's share
+   * of an executed create (docs/benchmarks.md, "Worker: cheaper executed creates"). Same order as
+   * {@link withFaults}: a fault other than a lost response replaces the call (nothing is settled).
+   */
+  async function readInstance(key: keyof typeof readInstanceStatements, value: string): Promise<ProviderInstance | null> {
+    const [row] = await sql.unsafe<(Partial<SimulatedInstanceRow> & FaultColumns)[]>(readInstanceStatements[key], [provider, value], { prepare: true });
+    const fault: ConsumedFault | undefined = row?.fault_kind ? { kind: row.fault_kind, code: row.fault_code, message: row.fault_message } : undefined;
+    if (fault && fault.kind !== 'lost_response') throw faultError(fault, 'get');
+    const instance = row?.provider_id === undefined || row.provider_id === null ? null : toProviderInstance(row as SimulatedInstanceRow);
+    if (fault) throw faultError(fault, 'get');
+    return instance;
   }
 
   /** Reads one instance after settling it. */
@@ -312,19 +370,8 @@ export function createSimulatedDriver(options: SimulatedDriverOptions): Provider
     reboot: (providerId) => transition('reboot', providerId),
     resize,
     delete: (providerId) => transition('delete', providerId),
-    get: (providerId) =>
-      withFaults('get', { providerId }, async () => {
-        const row = await current(providerId);
-        return row ? toProviderInstance(row) : null;
-      }),
-    findByClientToken: (clientToken) =>
-      withFaults('get', { clientToken }, async () => {
-        const [settled] = await settle(sql, { clientToken });
-        if (settled) return toProviderInstance(settled);
-        const [row] = await sql<SimulatedInstanceRow[]>`
-          select ${sql.unsafe(instanceColumns)} from simcloud.instances where provider = ${provider} and client_token = ${clientToken}`;
-        return row ? toProviderInstance(row) : null;
-      }),
+    get: (providerId) => readInstance('providerId', providerId),
+    findByClientToken: (clientToken) => readInstance('clientToken', clientToken),
     list: (filter = {}) =>
       withFaults('get', { region: filter.region ?? null }, async () => {
         await settle(sql, filter.region === undefined ? {} : { region: filter.region });
