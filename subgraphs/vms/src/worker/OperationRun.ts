@@ -1,8 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
-import type { ProviderDriver } from '@novacron/providers';
+import type { ProviderDriver, ProviderInstance } from '@novacron/providers';
 import type { Transaction } from '../db/createDatabase.ts';
 import type { OperationRow, VmRow } from '../db/rows.ts';
-import { toOperationRow, type RawOperation } from '../db/toOperationRow.ts';
 import type { VmChange } from '../db/recordVmChange.ts';
 import { operations, type StoredStep, type VmEventType } from '../db/schema.ts';
 import { changeVmUnderLease, succeedUnderLease, type LeasedTarget } from './leasedVmWrites.ts';
@@ -14,7 +13,11 @@ import type { WorkerContext } from './WorkerContext.ts';
 /** What {@link OperationRun.updateUnderLease} may change: a step's state, progress, attempts. */
 export type LeaseGuardedChanges = Partial<Pick<OperationRow, 'steps' | 'progress' | 'attempts'>>;
 
-/** Prepared: a step's start and end are the worker's most frequent writes. Unset values keep the column. */
+/**
+ * Prepared: a step's start and end are the worker's most frequent writes. Unset values keep the
+ * column. Returns only what the write changed besides the values sent: parsing the whole row back
+ * (`returning *`, its steps and input as JSON) was a large part of the worker's postgres.js time.
+ */
 const updateUnderLeaseStatement = `
 update vms.operations set
   steps = coalesce($4::jsonb, steps),
@@ -23,7 +26,7 @@ update vms.operations set
   version = version + 1,
   updated_at = now()
 where id = $1 and lease_epoch = $2 and status = 'RUNNING' and not ($3::boolean and cancel_requested)
-returning *`;
+returning version, updated_at`;
 
 /**
  * One worker's run of one claimed operation: the state step handlers read, and the only way they
@@ -71,14 +74,31 @@ export class OperationRun {
   /**
    * Fences a state-changing provider call: proves in the database, right before the call, that this
    * run still holds the lease (a heartbeat flag alone can be stale after a pause). With `marker`,
-   * records that message on the named step in the same transaction, so a crash during the call leaves
-   * a durable trace of what may have happened at the provider (the pending-create marker).
+   * makes sure that message is on the named step (the runner writes it when it starts a step that
+   * declares it, see `stepStartMessages`), so a crash during the call leaves a durable trace of what
+   * may have happened at the provider (the pending-create marker). With `before`, that VM change is
+   * written under the lease first and is the proof: no separate round trip.
    */
-  async fenced<T>(call: () => Promise<T>, marker?: { step: string; message: string }): Promise<T> {
+  async fenced<T>(call: () => Promise<T>, marker?: { step: string; message: string }, before?: VmChange): Promise<T> {
+    if (before) await this.changeVm(before, 'STATE_CHANGED');
     const index = marker ? this.operation.steps.findIndex((step) => planStepOf(step.name) === marker.step && step.status === 'RUNNING') : -1;
-    if (marker && index >= 0) await this.updateUnderLease({ steps: this.stepsWith(index, { message: marker.message }) });
-    else await this.proveLease();
+    if (marker && index >= 0 && this.operation.steps[index]?.message !== marker.message) {
+      await this.updateUnderLease({ steps: this.stepsWith(index, { message: marker.message }) });
+    } else if (!before) await this.proveLease();
     return call();
+  }
+
+  /**
+   * The instance as this run last saw it at the provider (what a create or a poll returned), so a
+   * wait does not poll before the transition is due and `finalize` does not read again what the wait
+   * just read. Only ever from this run: a re-driven operation starts with none.
+   */
+  observed: ProviderInstance | null = null;
+
+  /** Remembers what the provider just reported for the VM's instance; returns it. */
+  observe<T extends ProviderInstance | null>(instance: T): T {
+    this.observed = instance;
+    return instance;
   }
 
   /*
@@ -104,7 +124,7 @@ export class OperationRun {
    */
   async updateUnderLease(changes: LeaseGuardedChanges, options: { unlessCancelled?: boolean } = {}): Promise<OperationRow | null> {
     this.assertLease();
-    const [updated] = await this.context.db.$client.unsafe<RawOperation[]>(
+    const [updated] = await this.context.db.$client.unsafe<{ version: number; updated_at: string }[]>(
       updateUnderLeaseStatement,
       [
         this.operation.id,
@@ -117,7 +137,7 @@ export class OperationRun {
       { prepare: true },
     );
     if (updated) {
-      this.operation = toOperationRow(updated);
+      this.operation = { ...this.operation, ...definedChanges(changes), version: updated.version, updatedAt: new Date(updated.updated_at) };
       return this.operation;
     }
     if (options.unlessCancelled) {
@@ -146,7 +166,17 @@ export class OperationRun {
     this.assertLease();
     const done = await succeedUnderLease(this.context.db, this.leasedTarget(), steps, change, event);
     if (!done) throw new LeaseLostError(this.operation.id);
-    this.operation = done.operation;
+    this.operation = {
+      ...this.operation,
+      status: 'SUCCEEDED',
+      progress: 100,
+      steps,
+      leaseOwner: null,
+      leaseExpiresAt: null,
+      version: done.version,
+      updatedAt: done.updatedAt,
+      finishedAt: done.updatedAt,
+    };
     this.vm = done.vm;
   }
 
@@ -170,4 +200,13 @@ export class OperationRun {
   stepsWith(index: number, patch: Partial<StoredStep>): StoredStep[] {
     return this.operation.steps.map((step, position) => (position === index ? { ...step, ...patch } : step));
   }
+}
+
+/** The changes that were given (an absent key keeps the row's value, as the statement's `coalesce` does). */
+function definedChanges(changes: LeaseGuardedChanges): LeaseGuardedChanges {
+  const given: LeaseGuardedChanges = {};
+  if (changes.steps !== undefined) given.steps = changes.steps;
+  if (changes.progress !== undefined) given.progress = changes.progress;
+  if (changes.attempts !== undefined) given.attempts = changes.attempts;
+  return given;
 }

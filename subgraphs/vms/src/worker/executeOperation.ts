@@ -3,7 +3,7 @@ import { passThroughOperationTelemetry } from '@novacron/telemetry';
 import { recordVmChange, type VmChange } from '../db/recordVmChange.ts';
 import { planStepOf } from '../domain/operationPlans.ts';
 import { releaseCreateCapacity } from '../domain/placeCreate.ts';
-import type { OperationKind, VmStatus } from '../db/schema.ts';
+import type { OperationKind, StoredStep, VmStatus } from '../db/schema.ts';
 import { findVm } from './leasedVmWrites.ts';
 import { claimOperation } from './claimOperation.ts';
 import { findCreatedInstance } from './findCreatedInstance.ts';
@@ -13,7 +13,7 @@ import { OperationRun } from './OperationRun.ts';
 import { retryTransient } from './retryTransient.ts';
 import { sanitizeProviderMessage } from './sanitizeProviderMessage.ts';
 import { startLeaseHeartbeat } from './startLeaseHeartbeat.ts';
-import { finalVmChange, StepSuperseded, stepHandlers, vmStatusFor } from './stepHandlers.ts';
+import { finalVmChange, StepSuperseded, stepHandlers, stepStartMessages, vmStatusFor } from './stepHandlers.ts';
 import type { WorkerContext } from './WorkerContext.ts';
 
 /**
@@ -38,9 +38,13 @@ export async function executeOperation(context: WorkerContext, operationId: stri
     const run = new OperationRun(context, claimed, vm, driver, lease);
     log.debug({ redrive: claimed.redriveCount }, 'running operation');
     const traced = { id: claimed.id, kind: claimed.kind, provider: vm.provider, region: vm.region, createdAt: claimed.createdAt, traceContext: claimed.traceContext };
+    // The step the claim started (unless a cancellation was pending): its start is not written again.
+    let startedByClaim = claimed.cancelRequested ? -1 : claimed.steps.findIndex((step) => !finishedStatuses.has(step.status));
     await untilDatabaseAnswers(run, async () => {
       if (run.operation.redriveCount > context.maxRedrives) return abandonOperation(run);
-      return telemetry.execution(traced, () => runSteps(run), () => run.operation);
+      const started = startedByClaim;
+      startedByClaim = -1;
+      return telemetry.execution(traced, () => runSteps(run, started), () => run.operation);
     });
   } catch (error) {
     if (error instanceof LeaseLostError) {
@@ -96,18 +100,21 @@ function unconfiguredProvider(name: string): ProviderDriver {
   return new Proxy({ name } as ProviderDriver, { get: (target, property) => (property === 'name' ? target.name : fail) });
 }
 
-async function runSteps(run: OperationRun): Promise<void> {
+/** Step statuses a run passes over: done, skipped, or an attempt superseded by the step after it. */
+const finishedStatuses = new Set<StoredStep['status']>(['SUCCEEDED', 'SKIPPED', 'FAILED']);
+
+async function runSteps(run: OperationRun, startedByClaim: number): Promise<void> {
   const { kind } = run.operation;
   const handlers = stepHandlers[kind];
-  // The step the previous step's end already started (written in the same statement), if any.
-  let startedWithPrevious = -1;
+  // The step the claim or the previous step's end already started (written in the same statement), if any.
+  let startedWithPrevious = startedByClaim;
   // The plan can grow while it runs (a provision attempt that failed over adds the next one), so its length is read each time.
   for (let index = 0; index < run.operation.steps.length; index += 1) {
     const step = run.operation.steps[index];
     // A FAILED step in a running operation is an attempt that was superseded by the step after it.
     if (!step || step.status === 'SUCCEEDED' || step.status === 'SKIPPED' || step.status === 'FAILED') continue;
     if (startedWithPrevious !== index) {
-      const started = await run.updateUnderLease({ steps: run.stepsWith(index, { status: 'RUNNING', startedAt: step.startedAt ?? new Date().toISOString() }) }, { unlessCancelled: true });
+      const started = await run.updateUnderLease({ steps: run.stepsWith(index, startedStep(run, step, new Date().toISOString())) }, { unlessCancelled: true });
       if (!started) return cancelRunning(run, index);
     }
     try {
@@ -145,12 +152,18 @@ async function finishStep(run: OperationRun, index: number, message: string | nu
   const next = run.operation.steps[index + 1];
   if (next?.status === 'PENDING') {
     const steps = run.stepsWith(index, { status: 'SUCCEEDED', finishedAt, message }).map((step, position) =>
-      position === index + 1 ? { ...step, status: 'RUNNING' as const, startedAt: step.startedAt ?? finishedAt } : step,
+      position === index + 1 ? { ...step, ...startedStep(run, step, finishedAt) } : step,
     );
     if (await run.updateUnderLease({ steps, progress }, { unlessCancelled: true })) return index + 1;
   }
   await run.updateUnderLease({ steps: run.stepsWith(index, { status: 'SUCCEEDED', finishedAt, message }), progress });
   return -1;
+}
+
+/** A step as it starts: RUNNING, its first start time kept, and the message it declares from its start (stepStartMessages). */
+function startedStep(run: OperationRun, step: StoredStep, now: string): Partial<StoredStep> {
+  const startMessage = stepStartMessages[run.operation.kind]?.[planStepOf(step.name)];
+  return { status: 'RUNNING', startedAt: step.startedAt ?? now, ...(startMessage ? { message: startMessage(run) } : {}) };
 }
 
 async function completeOperation(run: OperationRun, index: number): Promise<void> {
