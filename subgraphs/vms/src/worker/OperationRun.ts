@@ -4,7 +4,7 @@ import type { Transaction } from '../db/createDatabase.ts';
 import type { OperationRow, VmRow } from '../db/rows.ts';
 import type { VmChange } from '../db/recordVmChange.ts';
 import { operations, type StoredStep, type VmEventType } from '../db/schema.ts';
-import { changeVmUnderLease, succeedUnderLease, type LeasedTarget } from './leasedVmWrites.ts';
+import { changeVmUnderLease, finishStepUnderLease, succeedUnderLease, type LeasedTarget } from './leasedVmWrites.ts';
 import { planStepOf } from '../domain/operationPlans.ts';
 import { LeaseLostError } from './LeaseLostError.ts';
 import type { LeaseHeartbeat } from './startLeaseHeartbeat.ts';
@@ -136,10 +136,36 @@ export class OperationRun {
       ],
       { prepare: true },
     );
-    if (updated) {
-      this.operation = { ...this.operation, ...definedChanges(changes), version: updated.version, updatedAt: new Date(updated.updated_at) };
-      return this.operation;
+    if (updated) return this.wrote(changes, updated.version, new Date(updated.updated_at));
+    return this.unlessCancelledOutcome(options);
+  }
+
+  /**
+   * Writes a step's end with the VM change that step made (and its event) in one statement under
+   * the lease; otherwise as {@link updateUnderLease}.
+   */
+  async finishStepWithVmChange(
+    changes: { steps: StoredStep[]; progress: number },
+    options: { unlessCancelled?: boolean },
+    vmChange: { change: VmChange; event: VmEventType },
+  ): Promise<OperationRow | null> {
+    this.assertLease();
+    const done = await finishStepUnderLease(this.context.db, this.leasedTarget(), { ...changes, unlessCancelled: options.unlessCancelled === true }, vmChange.change, vmChange.event);
+    if (done) {
+      this.vm = done.vm;
+      return this.wrote(changes, done.version, done.updatedAt);
     }
+    return this.unlessCancelledOutcome(options);
+  }
+
+  /** The run's operation after a write of `changes` that produced `version` at `updatedAt`. */
+  private wrote(changes: LeaseGuardedChanges, version: number, updatedAt: Date): OperationRow {
+    this.operation = { ...this.operation, ...definedChanges(changes), version, updatedAt };
+    return this.operation;
+  }
+
+  /** After a lease-guarded write matched nothing: null when a cancellation requested meanwhile is why, else the lease is lost. */
+  private async unlessCancelledOutcome(options: { unlessCancelled?: boolean }): Promise<null> {
     if (options.unlessCancelled) {
       const [current] = await this.context.db
         .select()

@@ -4,8 +4,7 @@ import { recordVmChange, type VmChange } from '../db/recordVmChange.ts';
 import { planStepOf } from '../domain/operationPlans.ts';
 import { releaseCreateCapacity } from '../domain/placeCreate.ts';
 import type { OperationKind, StoredStep, VmStatus } from '../db/schema.ts';
-import { findVm } from './leasedVmWrites.ts';
-import { claimOperation } from './claimOperation.ts';
+import { claimOperationAndVm } from './claimOperation.ts';
 import { findCreatedInstance } from './findCreatedInstance.ts';
 import { isTransientDatabaseError } from '@novacron/db';
 import { LeaseLostError } from './LeaseLostError.ts';
@@ -13,7 +12,7 @@ import { OperationRun } from './OperationRun.ts';
 import { retryTransient } from './retryTransient.ts';
 import { sanitizeProviderMessage } from './sanitizeProviderMessage.ts';
 import { startLeaseHeartbeat } from './startLeaseHeartbeat.ts';
-import { finalVmChange, StepSuperseded, stepHandlers, stepStartMessages, vmStatusFor } from './stepHandlers.ts';
+import { finalVmChange, StepSuperseded, stepHandlers, stepStartMessages, vmStatusFor, type StepResult } from './stepHandlers.ts';
 import type { WorkerContext } from './WorkerContext.ts';
 
 /**
@@ -25,12 +24,13 @@ import type { WorkerContext } from './WorkerContext.ts';
  * at the provider.
  */
 export async function executeOperation(context: WorkerContext, operationId: string): Promise<void> {
-  const claimed = await claimOperation(context.db, operationId, context.workerId, context.leaseSeconds);
-  if (!claimed) return;
+  const claim = await claimOperationAndVm(context.db, operationId, context.workerId, context.leaseSeconds);
+  if (!claim) return;
+  const claimed = claim.operation;
   const lease = startLeaseHeartbeat(context.db, claimed.id, claimed.leaseEpoch, context.leaseSeconds, context.logger);
   const log = context.logger.child({ operationId, kind: claimed.kind });
   try {
-    const vm = await findVm(context.db, claimed.vmId);
+    const vm = claim.vm;
     if (!vm) throw new Error(`operation ${operationId} refers to a missing VM`);
     const telemetry = context.telemetry ?? passThroughOperationTelemetry;
     const provided = (await context.providers.forTenant(vm.tenantId, vm.provider)) ?? unconfiguredProvider(vm.provider);
@@ -141,12 +141,16 @@ async function runSteps(run: OperationRun, startedByClaim: number): Promise<void
 }
 
 /**
- * Records step `index` as SUCCEEDED and, in the same statement, starts the step after it unless a
- * cancellation was requested meanwhile (one write and one operation event per step boundary instead
- * of two; a cancellation is still honoured between the steps). Returns the index of the step it
- * started, or -1 when the next step is left for the loop to start (or to cancel).
+ * Records step `index` as SUCCEEDED (with the VM change the step made, if any) and, in the same
+ * statement, starts the step after it unless a cancellation was requested meanwhile (one write and
+ * one operation event per step boundary instead of two; a cancellation is still honoured between
+ * the steps). Returns the index of the step it started, or -1 when the next step is left for the
+ * loop to start (or to cancel).
  */
-async function finishStep(run: OperationRun, index: number, message: string | null): Promise<number> {
+async function finishStep(run: OperationRun, index: number, result: StepResult): Promise<number> {
+  const { message, vmChange } = typeof result === 'object' && result !== null ? result : { message: result, vmChange: undefined };
+  const write = (changes: { steps: StoredStep[]; progress: number }, options: { unlessCancelled?: boolean }) =>
+    vmChange ? run.finishStepWithVmChange(changes, options, vmChange) : run.updateUnderLease(changes, options);
   const finishedAt = new Date().toISOString();
   const progress = Math.round(((index + 1) * 100) / run.operation.steps.length);
   const next = run.operation.steps[index + 1];
@@ -154,9 +158,9 @@ async function finishStep(run: OperationRun, index: number, message: string | nu
     const steps = run.stepsWith(index, { status: 'SUCCEEDED', finishedAt, message }).map((step, position) =>
       position === index + 1 ? { ...step, ...startedStep(run, step, finishedAt) } : step,
     );
-    if (await run.updateUnderLease({ steps, progress }, { unlessCancelled: true })) return index + 1;
+    if (await write({ steps, progress }, { unlessCancelled: true })) return index + 1;
   }
-  await run.updateUnderLease({ steps: run.stepsWith(index, { status: 'SUCCEEDED', finishedAt, message }), progress });
+  await write({ steps: run.stepsWith(index, { status: 'SUCCEEDED', finishedAt, message }), progress }, {});
   return -1;
 }
 

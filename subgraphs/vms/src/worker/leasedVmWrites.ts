@@ -59,6 +59,21 @@ with op as (
 ), ${vmChangeAndEvent('op')}
 select op.version, op.updated_at, (select to_jsonb(vm) from vm) as vm_row from op`;
 
+/**
+ * A step's end (steps and progress, like the runner's step writes) with the VM change that step
+ * made: the provision step records the instance it made with its own success instead of in a
+ * statement of its own. `$8` true: a cancellation requested meanwhile wins (nothing written).
+ */
+const stepWithVmChange = `
+with op as (
+  update vms.operations set
+    steps = $6::jsonb, progress = $7::int, version = version + 1, updated_at = now()
+  where id = $1 and lease_epoch = $2 and status = 'RUNNING' and not ($8::boolean and cancel_requested)
+    and exists (select 1 from vms.vms where id = $3)
+  returning version, updated_at
+), ${vmChangeAndEvent('op')}
+select op.version, op.updated_at, (select to_jsonb(vm) from vm) as vm_row from op`;
+
 /** Where a leased write applies: the operation, the epoch of its lease, the VM it changes. */
 export interface LeasedTarget {
   operationId: string;
@@ -101,10 +116,25 @@ export async function succeedUnderLease(
   return { version: row.version, updatedAt: new Date(row.updated_at), vm: toVmRow(row.vm_row) };
 }
 
-const selectVm = 'select * from vms.vms where id = $1';
-
-/** The VM an operation acts on (prepared; null when the row is missing). */
-export async function findVm(db: Database, vmId: string): Promise<VmRow | null> {
-  const [raw] = await db.$client.unsafe<RawVm[]>(selectVm, [vmId], { prepare: true });
-  return raw ? toVmRow(raw) : null;
+/**
+ * Writes a step's end (`steps`, `progress`) and the VM change the step made, with its event, in one
+ * statement under the lease. Returns the operation's new version and update time and the VM as it
+ * now is, or null when nothing was written (the lease is gone, or, with `unlessCancelled`, a
+ * cancellation was requested).
+ */
+export async function finishStepUnderLease(
+  db: Database,
+  target: LeasedTarget,
+  write: { steps: StoredStep[]; progress: number; unlessCancelled: boolean },
+  change: VmChange,
+  type: VmEventType,
+): Promise<{ version: number; updatedAt: Date; vm: VmRow } | null> {
+  const [row] = await db.$client.unsafe<{ version: number; updated_at: string; vm_row: RawVm | null }[]>(
+    stepWithVmChange,
+    [target.operationId, target.leaseEpoch, target.vmId, JSON.stringify(change), type, JSON.stringify(write.steps), write.progress, write.unlessCancelled],
+    { prepare: true },
+  );
+  if (!row) return null;
+  if (!row.vm_row) throw new Error(`VM ${target.vmId} vanished while recording a change`);
+  return { version: row.version, updatedAt: new Date(row.updated_at), vm: toVmRow(row.vm_row) };
 }

@@ -16,8 +16,14 @@ import { sanitizeProviderMessage } from './sanitizeProviderMessage.ts';
 /** The label every instance NovaCron creates carries: the id of the VM it belongs to. */
 export const vmIdTag = 'novacron-vm-id';
 
-/** A step's work; returns a short message recorded on the step. */
-export type StepHandler = (run: OperationRun) => Promise<string | null>;
+/**
+ * What a step ended with: a short message recorded on the step, and optionally the VM change it
+ * made, written in the same statement as the step's end (see finishStepUnderLease).
+ */
+export type StepResult = string | null | { message: string | null; vmChange: FinalVmChange };
+
+/** A step's work; returns what it ended with. */
+export type StepHandler = (run: OperationRun) => Promise<StepResult>;
 
 /** How the VM looks once the operation succeeds. */
 export interface FinalVmChange {
@@ -203,8 +209,11 @@ export const stepHandlers: Record<OperationKind, Record<string, StepHandler>> = 
         }
         await reportPlacedAttempt(run, 'SUCCEEDED', null);
       }
-      await setVmStatus(run, { providerId: instance.providerId, status: vmStatusFor(instance.state) });
-      return adopted ? `adopted existing instance ${instance.providerId}` : `created ${instance.providerId}`;
+      // Recorded with the step's success, in one statement (the VM change and the step commit together).
+      return {
+        message: adopted ? `adopted existing instance ${instance.providerId}` : `created ${instance.providerId}`,
+        vmChange: { change: { providerId: instance.providerId, status: vmStatusFor(instance.state) }, event: 'STATE_CHANGED' },
+      };
     },
     'wait-running': waitStep(['RUNNING'], 'the instance to run'),
   },
