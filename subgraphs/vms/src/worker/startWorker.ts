@@ -78,6 +78,7 @@ export async function startWorker(config: VmsConfig, logger: Logger = createLogg
     pollInterval: config.worker.pollIntervalMs,
     noHandleSignals: true,
     logger: graphileLogger(logger),
+    preset: { worker: jobBatching(config.worker.concurrency) },
     taskList: {
       [runOperationTask]: async (payload) => {
         const operationId = (payload as { operationId?: unknown }).operationId;
@@ -140,6 +141,19 @@ export async function startWorker(config: VmsConfig, logger: Logger = createLogg
       logger.info({ workerId }, 'operation worker stopped');
     },
   };
+}
+
+/**
+ * graphile-worker's batching (docs/benchmarks.md, "Worker: cheaper executed creates"): without it
+ * each job slot asked the database for a job on every new-job notification and after every job
+ * (about four job queries per executed create, most of them finding nothing) and completed each job
+ * in a statement of its own. A local queue fetches jobs for the whole pool; completions within a few
+ * milliseconds share one statement. Safe for operations: a job locked in the local queue of a worker
+ * that died is given to another worker by the lease sweeper (as for a worker killed between taking a
+ * job and claiming its operation), and a job that runs again finds its operation claimed or finished.
+ */
+export function jobBatching(concurrency: number): { localQueue?: { size: number }; completeJobBatchDelay: number } {
+  return { ...(concurrency > 1 ? { localQueue: { size: Math.min(concurrency, 32) } } : {}), completeJobBatchDelay: 10 };
 }
 
 /** graphile-worker's pool: a connection per job slot plus its LISTEN connection, at most 21. */
