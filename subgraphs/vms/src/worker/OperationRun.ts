@@ -28,6 +28,9 @@ update vms.operations set
 where id = $1 and lease_epoch = $2 and status = 'RUNNING' and not ($3::boolean and cancel_requested)
 returning version, updated_at`;
 
+/** Prepared: the fence before a provider call that changes state (a read; no write, no event). */
+const proveLeaseStatement = `select 1 from vms.operations where id = $1 and lease_epoch = $2 and status = 'RUNNING'`;
+
 /**
  * One worker's run of one claimed operation: the state step handlers read, and the only way they
  * write, so that every write is guarded by the lease epoch.
@@ -75,7 +78,7 @@ export class OperationRun {
    * Fences a state-changing provider call: proves in the database, right before the call, that this
    * run still holds the lease (a heartbeat flag alone can be stale after a pause). With `marker`,
    * makes sure that message is on the named step (the runner writes it when it starts a step that
-   * declares it, see `stepStartMessages`), so a crash during the call leaves a durable trace of what
+   * declares it, see `stepStarts`), so a crash during the call leaves a durable trace of what
    * may have happened at the provider (the pending-create marker). With `before`, that VM change is
    * written under the lease first and is the proof: no separate round trip.
    */
@@ -111,10 +114,7 @@ export class OperationRun {
   /** Proves in the database that this run still holds the lease; throws LeaseLostError otherwise. */
   async proveLease(): Promise<void> {
     this.assertLease();
-    const [held] = await this.context.db
-      .select({ id: operations.id })
-      .from(operations)
-      .where(and(eq(operations.id, this.operation.id), eq(operations.leaseEpoch, this.operation.leaseEpoch), eq(operations.status, 'RUNNING')));
+    const [held] = await this.context.db.$client.unsafe(proveLeaseStatement, [this.operation.id, this.operation.leaseEpoch], { prepare: true });
     if (!held) throw new LeaseLostError(this.operation.id);
   }
 

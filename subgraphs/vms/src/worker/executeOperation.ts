@@ -12,7 +12,7 @@ import { OperationRun } from './OperationRun.ts';
 import { retryTransient } from './retryTransient.ts';
 import { sanitizeProviderMessage } from './sanitizeProviderMessage.ts';
 import { startLeaseHeartbeat } from './startLeaseHeartbeat.ts';
-import { finalVmChange, StepSuperseded, stepHandlers, stepStartMessages, vmStatusFor, type StepResult } from './stepHandlers.ts';
+import { finalVmChange, StepSuperseded, stepHandlers, stepStarts, vmStatusFor, type FinalVmChange, type StepResult, type StepStart } from './stepHandlers.ts';
 import type { WorkerContext } from './WorkerContext.ts';
 
 /**
@@ -114,7 +114,11 @@ async function runSteps(run: OperationRun, startedByClaim: number): Promise<void
     // A FAILED step in a running operation is an attempt that was superseded by the step after it.
     if (!step || step.status === 'SUCCEEDED' || step.status === 'SKIPPED' || step.status === 'FAILED') continue;
     if (startedWithPrevious !== index) {
-      const started = await run.updateUnderLease({ steps: run.stepsWith(index, startedStep(run, step, new Date().toISOString())) }, { unlessCancelled: true });
+      const start = stepStartOf(run, step);
+      const steps = run.stepsWith(index, startedStep(step, start, new Date().toISOString()));
+      const started = start.vmChange
+        ? await run.finishStepWithVmChange({ steps, progress: run.operation.progress }, { unlessCancelled: true }, start.vmChange)
+        : await run.updateUnderLease({ steps }, { unlessCancelled: true });
       if (!started) return cancelRunning(run, index);
     }
     try {
@@ -149,25 +153,36 @@ async function runSteps(run: OperationRun, startedByClaim: number): Promise<void
  */
 async function finishStep(run: OperationRun, index: number, result: StepResult): Promise<number> {
   const { message, vmChange } = typeof result === 'object' && result !== null ? result : { message: result, vmChange: undefined };
-  const write = (changes: { steps: StoredStep[]; progress: number }, options: { unlessCancelled?: boolean }) =>
-    vmChange ? run.finishStepWithVmChange(changes, options, vmChange) : run.updateUnderLease(changes, options);
+  const write = (changes: { steps: StoredStep[]; progress: number }, options: { unlessCancelled?: boolean }, change: FinalVmChange | undefined) =>
+    change ? run.finishStepWithVmChange(changes, options, change) : run.updateUnderLease(changes, options);
   const finishedAt = new Date().toISOString();
   const progress = Math.round(((index + 1) * 100) / run.operation.steps.length);
   const next = run.operation.steps[index + 1];
   if (next?.status === 'PENDING') {
+    const start = stepStartOf(run, next);
     const steps = run.stepsWith(index, { status: 'SUCCEEDED', finishedAt, message }).map((step, position) =>
-      position === index + 1 ? { ...step, ...startedStep(run, step, finishedAt) } : step,
+      position === index + 1 ? { ...step, ...startedStep(step, start, finishedAt) } : step,
     );
-    if (await write({ steps, progress }, { unlessCancelled: true })) return index + 1;
+    if (await write({ steps, progress }, { unlessCancelled: true }, mergeVmChanges(vmChange, start.vmChange))) return index + 1;
   }
-  await write({ steps: run.stepsWith(index, { status: 'SUCCEEDED', finishedAt, message }), progress }, {});
+  await write({ steps: run.stepsWith(index, { status: 'SUCCEEDED', finishedAt, message }), progress }, {}, vmChange);
   return -1;
 }
 
-/** A step as it starts: RUNNING, its first start time kept, and the message it declares from its start (stepStartMessages). */
-function startedStep(run: OperationRun, step: StoredStep, now: string): Partial<StoredStep> {
-  const startMessage = stepStartMessages[run.operation.kind]?.[planStepOf(step.name)];
-  return { status: 'RUNNING', startedAt: step.startedAt ?? now, ...(startMessage ? { message: startMessage(run) } : {}) };
+/** What `step` writes when it starts (stepStarts); nothing for most steps. */
+function stepStartOf(run: OperationRun, step: StoredStep): StepStart {
+  return stepStarts[run.operation.kind]?.[planStepOf(step.name)]?.(run) ?? {};
+}
+
+/** A step as it starts: RUNNING, its first start time kept, and the message it carries from its start. */
+function startedStep(step: StoredStep, start: StepStart, now: string): Partial<StoredStep> {
+  return { status: 'RUNNING', startedAt: step.startedAt ?? now, ...(start.message === undefined ? {} : { message: start.message }) };
+}
+
+/** One step's end change followed by the next step's start change, as one VM change (the later one wins per field). */
+function mergeVmChanges(first: FinalVmChange | undefined, then: FinalVmChange | undefined): FinalVmChange | undefined {
+  if (!first || !then) return first ?? then;
+  return { change: { ...first.change, ...then.change }, event: then.event };
 }
 
 async function completeOperation(run: OperationRun, index: number): Promise<void> {

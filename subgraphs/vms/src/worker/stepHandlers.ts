@@ -158,13 +158,25 @@ async function reportPlacedAttempt(run: OperationRun, outcome: 'SUCCEEDED', mess
 /** What a create's provision step records before it asks the provider for the instance. */
 const pendingCreateMarker = (run: OperationRun) => `create requested at the provider with client token ${run.operation.id}`;
 
+/** What a step writes in the statement that starts it: a message it carries from its start, a VM change. */
+export interface StepStart {
+  message?: string;
+  vmChange?: FinalVmChange;
+}
+
 /**
- * Messages a step carries from its start, written in the same statement that starts it (for the
- * provision step, the pending-create marker: a write and an operation event per create fewer than
- * recording it separately right before the call). By operation kind and plan step.
+ * What steps write when they start, in the same statement that starts them (usually the previous
+ * step's end). The provision step carries the pending-create marker and moves the VM to
+ * PROVISIONING from its start: a write, an operation event and a commit per create fewer than
+ * recording them on their own right before the call. By operation kind and plan step.
  */
-export const stepStartMessages: Partial<Record<OperationKind, Record<string, (run: OperationRun) => string>>> = {
-  CREATE: { provision: pendingCreateMarker },
+export const stepStarts: Partial<Record<OperationKind, Record<string, (run: OperationRun) => StepStart>>> = {
+  CREATE: {
+    provision: (run) => ({
+      message: pendingCreateMarker(run),
+      ...(run.vm.status === 'PROVISIONING' ? {} : { vmChange: { change: { status: 'PROVISIONING' }, event: 'STATE_CHANGED' } }),
+    }),
+  },
 };
 
 /** Step handlers by operation kind and step name; `finalize` is handled by the runner. */
@@ -183,8 +195,9 @@ export const stepHandlers: Record<OperationKind, Record<string, StepHandler>> = 
       const adopted = instance !== null;
       if (!instance) {
         try {
-          // The pending-create marker was written when the step started (stepStartMessages); the VM's
-          // move to PROVISIONING, under the lease, proves the lease right before the call.
+          // The pending-create marker and the VM's move to PROVISIONING were written when the step
+          // started (stepStarts); the fence proves the lease right before the call (or, on a re-drive
+          // that resumed here, writes them).
           instance = run.observe(
             await run.fenced(
               () =>
