@@ -1,6 +1,7 @@
 import type { Database } from '../db/createDatabase.ts';
 import type { OperationRow, VmRow } from '../db/rows.ts';
 import { toVmRow, type RawVm } from '../db/toVmRow.ts';
+import type { EncryptedCredentials } from '@novacron/secrets';
 import { toOperationRow, type RawOperation } from '../db/toOperationRow.ts';
 
 import { isoTimestamp } from '../db/vmEventPayloadSql.ts';
@@ -15,7 +16,7 @@ const firstUnfinished = (steps: string) =>
  * the first unfinished step (RUNNING, its first start time kept) unless a cancellation was requested:
  * one operation write and one operation event per create fewer than starting it separately (the
  * runner then goes on with that step without writing its start again), and it reads the VM the
- * operation acts on (a round trip fewer).
+ * operation acts on and the credentials its tenant stored for the VM's provider (two round trips fewer).
  */
 const claim = `
 with claimed as (
@@ -38,7 +39,10 @@ where id = $1
   and (status = 'QUEUED' or (status = 'RUNNING' and (lease_owner is null or lease_expires_at < now())))
 returning *
 )
-select claimed.*, (select to_jsonb(vm) from vms.vms vm where vm.id = claimed.vm_id) as vm_row from claimed`;
+select claimed.*, to_jsonb(vm) as vm_row, (
+  select jsonb_build_object('keyId', c.key_id, 'nonce', c.nonce, 'ciphertext', c.ciphertext, 'authTag', c.auth_tag)
+  from vms.provider_credentials c where c.tenant_id = vm.tenant_id and c.provider = vm.provider) as credentials
+from claimed left join vms.vms vm on vm.id = claimed.vm_id`;
 
 /**
  * Takes the lease on an operation: only a queued operation, or a running one whose lease lapsed or was
@@ -51,8 +55,15 @@ export async function claimOperation(db: Database, operationId: string, workerId
   return (await claimOperationAndVm(db, operationId, workerId, leaseSeconds))?.operation ?? null;
 }
 
-/** {@link claimOperation}, also returning the operation's VM as it is now (null when the row is missing). */
-export async function claimOperationAndVm(db: Database, operationId: string, workerId: string, leaseSeconds: number): Promise<{ operation: OperationRow; vm: VmRow | null } | null> {
-  const [claimed] = await db.$client.unsafe<(RawOperation & { vm_row: RawVm | null })[]>(claim, [operationId, workerId, leaseSeconds], { prepare: true });
-  return claimed ? { operation: toOperationRow(claimed), vm: claimed.vm_row ? toVmRow(claimed.vm_row) : null } : null;
+/** {@link claimOperation}, also returning the operation's VM as it is now (null when the row is missing) and its tenant's stored credentials record for the VM's provider. */
+export async function claimOperationAndVm(
+  db: Database,
+  operationId: string,
+  workerId: string,
+  leaseSeconds: number,
+): Promise<{ operation: OperationRow; vm: VmRow | null; credentials: EncryptedCredentials | null } | null> {
+  const [claimed] = await db.$client.unsafe<(RawOperation & { vm_row: RawVm | null; credentials: EncryptedCredentials | null })[]>(claim, [operationId, workerId, leaseSeconds], {
+    prepare: true,
+  });
+  return claimed ? { operation: toOperationRow(claimed), vm: claimed.vm_row ? toVmRow(claimed.vm_row) : null, credentials: claimed.credentials } : null;
 }

@@ -5,6 +5,7 @@ import { planStepOf } from '../domain/operationPlans.ts';
 import { releaseCreateCapacity } from '../domain/placeCreate.ts';
 import type { OperationKind, StoredStep, VmStatus } from '../db/schema.ts';
 import { claimOperationAndVm } from './claimOperation.ts';
+import { prefetchedCredentials } from '../domain/loadProviderCredentials.ts';
 import { findCreatedInstance } from './findCreatedInstance.ts';
 import { isTransientDatabaseError } from '@novacron/db';
 import { LeaseLostError } from './LeaseLostError.ts';
@@ -33,7 +34,8 @@ export async function executeOperation(context: WorkerContext, operationId: stri
     const vm = claim.vm;
     if (!vm) throw new Error(`operation ${operationId} refers to a missing VM`);
     const telemetry = context.telemetry ?? passThroughOperationTelemetry;
-    const provided = (await context.providers.forTenant(vm.tenantId, vm.provider)) ?? unconfiguredProvider(vm.provider);
+    const prefetched = { tenantId: vm.tenantId, provider: vm.provider, record: claim.credentials };
+    const provided = (await prefetchedCredentials.run(prefetched, () => context.providers.forTenant(vm.tenantId, vm.provider))) ?? unconfiguredProvider(vm.provider);
     const driver = telemetry.driver(context.breakers ? context.breakers.wrap(provided, vm.provider) : provided, vm.provider);
     const run = new OperationRun(context, claimed, vm, driver, lease);
     log.debug({ redrive: claimed.redriveCount }, 'running operation');
