@@ -42,7 +42,7 @@ export interface RunningWorker {
  */
 export async function startWorker(config: VmsConfig, logger: Logger = createLogger('vms-worker')): Promise<RunningWorker> {
   const workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
-  const sql = createSql(config.databaseUrl, { max: Math.min(40, Math.max(5, Math.ceil(config.worker.concurrency / 4))), applicationName: 'novacron-vms-worker' });
+  const sql = createSql(config.databaseUrl, { max: workerSqlPoolSize(config.worker.concurrency), applicationName: 'novacron-vms-worker' });
   const db = createDatabase(sql);
   const providers = createProviderRegistry({
     sql,
@@ -154,6 +154,18 @@ export async function startWorker(config: VmsConfig, logger: Logger = createLogg
  */
 export function jobBatching(concurrency: number): { localQueue?: { size: number }; completeJobBatchDelay: number } {
   return { ...(concurrency > 1 ? { localQueue: { size: Math.min(concurrency, 32) } } : {}), completeJobBatchDelay: 10 };
+}
+
+/**
+ * The worker's own pool: 5 to 10 connections (concurrency / 20). A job slot holds a connection only
+ * for the length of one statement (a create waits on the provider far longer than on Postgres). It
+ * was up to 40: with 200 slots, 10–15 backends at a time queued on the lock Postgres takes to commit
+ * a transaction that NOTIFYs (every operation and VM event does), and that convoy cost more CPU than
+ * the statements themselves: 10 connections cut the worker side of an executed create from 6.8 to
+ * 4.4 ms of CPU (docs/benchmarks.md, "Worker: cheaper executed creates").
+ */
+export function workerSqlPoolSize(concurrency: number): number {
+  return Math.min(10, Math.max(5, Math.ceil(concurrency / 20)));
 }
 
 /** graphile-worker's pool: a connection per job slot plus its LISTEN connection, at most 21. */
