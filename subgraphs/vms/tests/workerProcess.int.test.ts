@@ -53,10 +53,10 @@ describe('operation worker process', () => {
     expect(workerPoolSize(200)).toBe(21);
   });
 
-  it('keeps its own pool small (5 to 10 connections) and batches jobs only with more than one slot', () => {
+  it('keeps its own pool small (5 to 10 connections) and fetches jobs through a local queue only with more than one slot', () => {
     expect([1, 4, 100, 200, 4_000].map(workerSqlPoolSize)).toEqual([5, 5, 5, 10, 10]);
-    expect(jobBatching(1)).toEqual({ completeJobBatchDelay: 10 });
-    expect(jobBatching(200)).toEqual({ localQueue: { size: 32 }, completeJobBatchDelay: 10 });
+    expect(jobBatching(1)).toEqual({});
+    expect(jobBatching(200)).toEqual({ localQueue: { size: 32 } });
   });
 
   it('runs operations with WORKER_CONCURRENCY=1', async () => {

@@ -144,16 +144,18 @@ export async function startWorker(config: VmsConfig, logger: Logger = createLogg
 }
 
 /**
- * graphile-worker's batching (docs/benchmarks.md, "Worker: cheaper executed creates"): without it
+ * graphile-worker's local queue (docs/benchmarks.md, "Worker: cheaper executed creates"): without it
  * each job slot asked the database for a job on every new-job notification and after every job
- * (about four job queries per executed create, most of them finding nothing) and completed each job
- * in a statement of its own. A local queue fetches jobs for the whole pool; completions within a few
- * milliseconds share one statement. Safe for operations: a job locked in the local queue of a worker
- * that died is given to another worker by the lease sweeper (as for a worker killed between taking a
- * job and claiming its operation), and a job that runs again finds its operation claimed or finished.
+ * (about four job queries per executed create, most of them finding nothing); the local queue
+ * fetches jobs for the whole pool, and a failed fetch is retried at the next poll. Safe for
+ * operations: a job locked in the local queue of a worker that died is given to another worker by
+ * the lease sweeper (as for a worker killed between taking a job and claiming its operation), and a
+ * job that runs again finds its operation claimed or finished. Completions are not batched
+ * (`completeJobBatchDelay`): a batch that meets a database error shuts the whole pool down
+ * (docs/reliability.md, "The operation worker through a PostgreSQL restart").
  */
-export function jobBatching(concurrency: number): { localQueue?: { size: number }; completeJobBatchDelay: number } {
-  return { ...(concurrency > 1 ? { localQueue: { size: Math.min(concurrency, 32) } } : {}), completeJobBatchDelay: 10 };
+export function jobBatching(concurrency: number): { localQueue?: { size: number } } {
+  return concurrency > 1 ? { localQueue: { size: Math.min(concurrency, 32) } } : {};
 }
 
 /**
