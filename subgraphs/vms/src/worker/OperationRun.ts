@@ -42,6 +42,12 @@ export class OperationRun {
   readonly lease: LeaseHeartbeat;
   operation: OperationRow;
   vm: VmRow;
+  /**
+   * The instance as this run last saw it at the provider (what a create or a poll returned), so a
+   * wait does not poll before the transition is due and `finalize` does not read again what the wait
+   * just read. Only ever from this run: a re-driven operation starts with none.
+   */
+  observed: ProviderInstance | null = null;
 
   constructor(context: WorkerContext, operation: OperationRow, vm: VmRow, driver: ProviderDriver, lease: LeaseHeartbeat) {
     this.context = context;
@@ -90,13 +96,6 @@ export class OperationRun {
     } else if (!before) await this.proveLease();
     return call();
   }
-
-  /**
-   * The instance as this run last saw it at the provider (what a create or a poll returned), so a
-   * wait does not poll before the transition is due and `finalize` does not read again what the wait
-   * just read. Only ever from this run: a re-driven operation starts with none.
-   */
-  observed: ProviderInstance | null = null;
 
   /** Remembers what the provider just reported for the VM's instance; returns it. */
   observe<T extends ProviderInstance | null>(instance: T): T {
