@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createSimulatedDriver, type ProviderDriver } from '../src/index.ts';
+import { createSimulatedDriver, injectFault, type ProviderDriver } from '../src/index.ts';
 import { instanceRequest } from './support/instanceRequest.ts';
 import { useSimulatedCloud } from './support/useSimulatedCloud.ts';
 
@@ -118,6 +118,22 @@ describe('unlocked creates far below capacity', () => {
     const results = await Promise.all(Array.from({ length: 10 }, (_, index) => gcp.create({ ...request, region: index % 2 === 0 ? 'us-central1' : 'europe-west1' })));
     expect(new Set(results.map((instance) => instance.providerId)).size).toBe(1);
     expect(await rowsWithToken(request.clientToken)).toBe(1);
+  });
+
+  it('takes the call\'s fault in the create\'s own statement: a transient one replaces the create, a lost response creates', async () => {
+    const aws = driver('aws', roomy);
+    const request = instanceRequest({ region: 'ap-southeast-2', labels: { team: 'tests' }, vmId: 'vm-1', tenantId: 'tenant-1' });
+    await injectFault(cloud.db.sql, { provider: 'aws', action: 'create', kind: 'transient', count: 1, region: 'ap-southeast-2' });
+    await expect(aws.create(request)).rejects.toMatchObject({ providerCode: 'RequestLimitExceeded', transient: true });
+    expect(await rowsWithToken(request.clientToken)).toBe(0);
+    await injectFault(cloud.db.sql, { provider: 'aws', action: 'create', kind: 'lost_response', count: 1 });
+    await expect(aws.create(request)).rejects.toMatchObject({ providerCode: 'RequestTimeout', transient: true });
+    expect(await rowsWithToken(request.clientToken)).toBe(1);
+    const made = await aws.findByClientToken(request.clientToken);
+    expect(made).toMatchObject({ state: 'RUNNING', tags: { team: 'tests', 'managed-by': 'novacron', 'novacron:vm-id': 'vm-1' } });
+    const [{ kind } = { kind: '' }] = await cloud.db.sql<{ kind: string }[]>`select jsonb_typeof(labels) as kind from simcloud.instances where client_token = ${request.clientToken}`;
+    expect(kind).toBe('object');
+    expect(await aws.create(request)).toEqual(made);
   });
 
   it('creates every one of many concurrent creates in one region', async () => {

@@ -12,7 +12,7 @@ import type { Database } from '../src/db/createDatabase.ts';
 import { migrateVms } from '../src/db/migrateVms.ts';
 import { operations } from '../src/db/schema.ts';
 import { requestCreate } from '../src/domain/requestOperation.ts';
-import { startWorker, workerPoolSize } from '../src/worker/startWorker.ts';
+import { jobBatching, startWorker, workerPoolSize, workerSqlPoolSize } from '../src/worker/startWorker.ts';
 import { testConfig } from './support/testConfig.ts';
 import { testServices } from './support/testServices.ts';
 
@@ -51,6 +51,12 @@ describe('operation worker process', () => {
   it('gives graphile-worker a connection beyond its LISTEN connection at any concurrency', () => {
     expect(workerPoolSize(1)).toBe(2);
     expect(workerPoolSize(200)).toBe(21);
+  });
+
+  it('keeps its own pool small (5 to 10 connections) and fetches jobs through a local queue only with more than one slot', () => {
+    expect([1, 4, 100, 200, 4_000].map(workerSqlPoolSize)).toEqual([5, 5, 5, 10, 10]);
+    expect(jobBatching(1)).toEqual({});
+    expect(jobBatching(200)).toEqual({ localQueue: { size: 32 } });
   });
 
   it('runs operations with WORKER_CONCURRENCY=1', async () => {

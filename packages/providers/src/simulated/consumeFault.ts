@@ -17,32 +17,46 @@ export interface FaultTarget {
 }
 
 /**
- * Atomically takes one use of the oldest pending fault matching a call, if any. Plain `for update`
- * (not `skip locked`) on purpose: concurrent calls queue on the fault row, so a fault with
- * `count: 3` hits exactly three of them instead of letting the others skip past it.
+ * The statement that takes one use of the oldest pending fault matching a call, as text for a
+ * prepared statement: each argument is the SQL (a placeholder such as `$1`, or `null`) for that value.
+ * Plain `for update` (not `skip locked`) on purpose: concurrent calls queue on the fault row, so a
+ * fault with `count: 3` hits exactly three of them instead of letting the others skip past it. The
+ * simulated driver also runs it as the first CTE of a call's own statement (one round trip instead
+ * of two on every call: docs/benchmarks.md, "Worker: cheaper executed creates").
  */
+export function consumeFaultSql(values: { provider: string; action: string; region: string; providerId: string; clientToken: string }): string {
+  return `
+    update simcloud.faults set remaining = remaining - 1
+    where remaining > 0 and id = (
+      select f.id from simcloud.faults f
+      where f.provider = ${values.provider}::text
+        and f.action in (${values.action}::text, '*')
+        and f.remaining > 0
+        and (f.region is null or f.region = coalesce(
+          ${values.region}::text,
+          (select i.region from simcloud.instances i where i.provider = ${values.provider}::text and i.provider_id = ${values.providerId}::text),
+          (select i.region from simcloud.instances i where i.provider = ${values.provider}::text and i.client_token = ${values.clientToken}::text)))
+      order by f.id
+      limit 1
+      for update of f
+    )
+    returning kind, code, message`;
+}
+
+const consumeFaultStatement = consumeFaultSql({ provider: '$1', action: '$2', region: '$3', providerId: '$4', clientToken: '$5' });
+
+/** Atomically takes one use of the oldest pending fault matching a call, if any (see {@link consumeFaultSql}). */
 export async function consumeFault(
   sql: Sql,
   provider: string,
   action: Exclude<SimulatedFaultAction, '*'>,
   target: FaultTarget,
 ): Promise<ConsumedFault | undefined> {
-  const [fault] = await sql<ConsumedFault[]>`
-    update simcloud.faults set remaining = remaining - 1
-    where remaining > 0 and id = (
-      select f.id from simcloud.faults f
-      where f.provider = ${provider}
-        and f.action in (${action}, '*')
-        and f.remaining > 0
-        and (f.region is null or f.region = coalesce(
-          ${target.region ?? null}::text,
-          (select i.region from simcloud.instances i where i.provider = ${provider} and i.provider_id = ${target.providerId ?? null}::text),
-          (select i.region from simcloud.instances i where i.provider = ${provider} and i.client_token = ${target.clientToken ?? null}::text)))
-      order by f.id
-      limit 1
-      for update of f
-    )
-    returning kind, code, message`;
+  const [fault] = await sql.unsafe<ConsumedFault[]>(
+    consumeFaultStatement,
+    [provider, action, target.region ?? null, target.providerId ?? null, target.clientToken ?? null],
+    { prepare: true },
+  );
   return fault;
 }
 

@@ -23,7 +23,7 @@ import type {
 } from '../ProviderDriver.ts';
 import { managedTags } from '../cloud/managedTags.ts';
 import { ProviderError } from '../ProviderError.ts';
-import { consumeFault, faultError, type FaultTarget } from './consumeFault.ts';
+import { consumeFault, consumeFaultSql, faultError, type ConsumedFault, type FaultTarget } from './consumeFault.ts';
 import type { SimulatedFaultAction } from './SimulatedFault.ts';
 import { instanceColumns, toProviderInstance, type SimulatedInstanceRow } from './SimulatedInstanceRow.ts';
 import { simulatedFlavours, simulatedImages, type SimulatedProviderName } from './simulatedFlavours.ts';
@@ -61,6 +61,96 @@ const transitions: Record<'start' | 'stop' | 'reboot' | 'delete', { from: Provid
     verb: 'deleted',
   },
 };
+
+/** How a due transition settles: the state it was heading for, and addresses once running. */
+const settleAssignments = `
+        state = target_state,
+        target_state = null,
+        settles_at = null,
+        private_ip = case target_state
+          when 'RUNNING' then coalesce(private_ip, '10.' || floor(random() * 256)::int || '.' || floor(random() * 256)::int || '.' || (1 + floor(random() * 254))::int)
+          when 'DELETED' then null
+          else private_ip end,
+        public_ip = case target_state
+          when 'RUNNING' then coalesce(public_ip, '203.0.113.' || (1 + floor(random() * 254))::int)
+          else null end,
+        updated_at = now()`;
+
+/** The fault a call used up, as the read statements return it beside the instance. */
+interface FaultColumns {
+  fault_kind: ConsumedFault['kind'] | null;
+  fault_code: string | null;
+  fault_message: string | null;
+}
+
+/**
+ * One instance by `provider_id` or `client_token` ($1 the provider, $2 the key): a `get` fault is
+ * taken first, then (unless that fault replaces the call) the instance is settled if due and read.
+ * Always one row: fault columns and instance columns, each null when absent.
+ */
+const readInstanceStatement = (column: 'provider_id' | 'client_token') => `
+with fault as (${consumeFaultSql({
+  provider: '$1',
+  action: "'get'",
+  region: 'null',
+  providerId: column === 'provider_id' ? '$2' : 'null',
+  clientToken: column === 'client_token' ? '$2' : 'null',
+})}
+), settled as (
+  update simcloud.instances set ${settleAssignments}
+  where provider = $1 and ${column} = $2 and settles_at <= now()
+    and not exists (select 1 from fault where kind <> 'lost_response')
+  returning ${instanceColumns}
+)
+select fault.kind as fault_kind, fault.code as fault_code, fault.message as fault_message, instance.*
+from (select 1) as one
+left join fault on true
+left join lateral (
+  select * from settled
+  union all
+  select ${instanceColumns} from simcloud.instances
+  where provider = $1 and ${column} = $2
+    and not exists (select 1 from settled)
+    and not exists (select 1 from fault where kind <> 'lost_response')
+) as instance on true`;
+
+/** The fault in a row of the statements above, if the call used one up. */
+function faultOf(row: FaultColumns | undefined): ConsumedFault | undefined {
+  return row?.fault_kind ? { kind: row.fault_kind, code: row.fault_code, message: row.fault_message } : undefined;
+}
+
+/** Live instances of a provider (`provider`) in a region (`region`): deletions whose time has come free their slot even before anyone settled them. */
+const liveInRegionSql = (provider: string, region: string) => `(
+  select count(*)::int from simcloud.instances
+  where provider = ${provider} and region = ${region} and state <> 'DELETED'
+    and (target_state is distinct from 'DELETED' or settles_at > now()))`;
+
+/**
+ * An unlocked create ($1 provider, $2 region, $3 provider id, $4 instance type, $5 image, $6 name,
+ * $7 labels as JSON text, $8 latency ms, $9 client token, $10 capacity less the margin): the call's
+ * fault first, then the insert unless that fault replaces the call. Always one row, as readInstanceStatement.
+ */
+const createUnlockedStatement = `
+with fault as (${consumeFaultSql({ provider: '$1', action: "'create'", region: '$2', providerId: 'null', clientToken: 'null' })}
+), inserted as (
+  insert into simcloud.instances (provider_id, provider, region, instance_type, image, name, labels, state, target_state, settles_at, client_token)
+  select $3, $1, $2, $4, $5, $6, $7::text::jsonb, 'PENDING', 'RUNNING', now() + $8::double precision * interval '1 millisecond', $9
+  where not exists (select 1 from fault where kind <> 'lost_response')
+    and case
+      -- The table's live-tuple count (statistics, behind by well under the margin) bounds the region's
+      -- instances from above: far below capacity, the O(n) count of the region is not needed.
+      when pg_stat_get_live_tuples('simcloud.instances'::regclass) < $10::int then true
+      else ${liveInRegionSql('$1', '$2')} < $10::int
+    end
+  on conflict (provider, client_token) do nothing
+  returning ${instanceColumns}
+)
+select fault.kind as fault_kind, fault.code as fault_code, fault.message as fault_message, inserted.*
+from (select 1) as one
+left join fault on true
+left join inserted on true`;
+
+const readInstanceStatements = { providerId: readInstanceStatement('provider_id'), clientToken: readInstanceStatement('client_token') };
 
 /**
  * A {@link ProviderDriver} for a simulated aws, azure or gcp whose instances are rows in Postgres.
@@ -108,24 +198,28 @@ export function createSimulatedDriver(options: SimulatedDriverOptions): Provider
   /** Settles the due rows in a scope and returns them as they are now. */
   async function settle(db: Queryable, scope: { providerId?: string; clientToken?: string; region?: string }): Promise<SimulatedInstanceRow[]> {
     return db<SimulatedInstanceRow[]>`
-      update simcloud.instances set
-        state = target_state,
-        target_state = null,
-        settles_at = null,
-        private_ip = case target_state
-          when 'RUNNING' then coalesce(private_ip, '10.' || floor(random() * 256)::int || '.' || floor(random() * 256)::int || '.' || (1 + floor(random() * 254))::int)
-          when 'DELETED' then null
-          else private_ip end,
-        public_ip = case target_state
-          when 'RUNNING' then coalesce(public_ip, '203.0.113.' || (1 + floor(random() * 254))::int)
-          else null end,
-        updated_at = now()
+      update simcloud.instances set ${db.unsafe(settleAssignments)}
       where provider = ${provider}
         and settles_at <= now()
         ${scope.providerId === undefined ? db`` : db`and provider_id = ${scope.providerId}`}
         ${scope.clientToken === undefined ? db`` : db`and client_token = ${scope.clientToken}`}
         ${scope.region === undefined ? db`` : db`and region = ${scope.region}`}
       returning ${db.unsafe(instanceColumns)}`;
+  }
+
+  /**
+   * A `get` or `findByClientToken` in one prepared statement: the fault check, the settlement of the
+   * instance and its read were three round trips on every call, most of the simulated cloud's share
+   * of an executed create (docs/benchmarks.md, "Worker: cheaper executed creates"). Same order as
+   * {@link withFaults}: a fault other than a lost response replaces the call (nothing is settled).
+   */
+  async function readInstance(key: keyof typeof readInstanceStatements, value: string): Promise<ProviderInstance | null> {
+    const [row] = await sql.unsafe<(Partial<SimulatedInstanceRow> & FaultColumns)[]>(readInstanceStatements[key], [provider, value], { prepare: true });
+    const fault = faultOf(row);
+    if (fault && fault.kind !== 'lost_response') throw faultError(fault, 'get');
+    const instance = row?.provider_id === undefined || row.provider_id === null ? null : toProviderInstance(row as SimulatedInstanceRow);
+    if (fault) throw faultError(fault, 'get');
+    return instance;
   }
 
   /** Reads one instance after settling it. */
@@ -196,46 +290,54 @@ export function createSimulatedDriver(options: SimulatedDriverOptions): Provider
     return problems;
   }
 
-  /** The columns and values of a new instance row, shared by both create paths. */
+  /** The columns and values of a new instance row (the locked path; the unlocked one is createUnlockedStatement). */
   function newInstanceValues(db: Queryable, request: CreateInstanceRequest, latencyMs: number) {
     return db`
       ${flavour.newProviderId(request.name)}, ${provider}, ${request.region}, ${request.instanceType}, ${request.image}, ${request.name},
       ${JSON.stringify(simulatedTags(request))}::jsonb, 'PENDING', 'RUNNING', now() + ${latencyMs}::double precision * interval '1 millisecond', ${request.clientToken}`;
   }
 
-  /** Live instances in a region (deletions whose time has come free their slot even before anyone settled them). */
-  function liveInRegion(db: Queryable, region: string) {
-    return db`
-      select count(*)::int from simcloud.instances
-      where provider = ${provider} and region = ${region} and state <> 'DELETED'
-        and (target_state is distinct from 'DELETED' or settles_at > now())`;
-  }
-
   /*
    * Creates far below the region's capacity take one statement and no lock: creates used to be
    * serialised per provider+region by an advisory lock (six round trips each, queued behind one
    * another), which capped a region at a few hundred creates a second and cost the worker's
-   * Postgres most of a create's CPU. A region within `unlockedCreateMargin` of its capacity takes
-   * the locked path, so concurrent creates (fewer than the margin in flight) never overshoot it.
+   * Postgres most of a create's CPU. The statement takes the call's fault first (one round trip
+   * fewer). A region within `unlockedCreateMargin` of its capacity takes the locked path, so
+   * concurrent creates (fewer than the margin in flight) never overshoot it. Returns the fault the
+   * call used up and the new row, or no row when the token exists (a retried create; the unique
+   * index waited for a concurrent one), the region is nearly full, or the fault replaced the call.
    */
-  async function createUnlocked(request: CreateInstanceRequest, latencyMs: number): Promise<{ row: SimulatedInstanceRow; created: boolean } | null> {
-    if (capacityPerRegion <= unlockedCreateMargin) return null;
-    const [inserted] = await sql<SimulatedInstanceRow[]>`
-      insert into simcloud.instances (provider_id, provider, region, instance_type, image, name, labels, state, target_state, settles_at, client_token)
-      select ${newInstanceValues(sql, request, latencyMs)}
-      where case
-        -- The table's live-tuple count (statistics, behind by well under the margin) bounds the region's
-        -- instances from above: far below capacity, the O(n) count of the region is not needed.
-        when pg_stat_get_live_tuples('simcloud.instances'::regclass) < ${capacityPerRegion - unlockedCreateMargin} then true
-        else (${liveInRegion(sql, request.region)}) < ${capacityPerRegion - unlockedCreateMargin}
-      end
-      on conflict (provider, client_token) do nothing
-      returning ${sql.unsafe(instanceColumns)}`;
-    if (inserted) return { row: inserted, created: true };
-    // The token exists (a retried create; the unique index waited for a concurrent one), or the region is nearly full.
+  async function createUnlocked(request: CreateInstanceRequest, latencyMs: number): Promise<{ fault: ConsumedFault | undefined; inserted: SimulatedInstanceRow | null }> {
+    const [row] = await sql.unsafe<(Partial<SimulatedInstanceRow> & FaultColumns)[]>(
+      createUnlockedStatement,
+      [
+        provider,
+        request.region,
+        flavour.newProviderId(request.name),
+        request.instanceType,
+        request.image,
+        request.name,
+        JSON.stringify(simulatedTags(request)),
+        latencyMs,
+        request.clientToken,
+        capacityPerRegion - unlockedCreateMargin,
+      ],
+      { prepare: true },
+    );
+    return { fault: faultOf(row), inserted: row?.provider_id ? (row as SimulatedInstanceRow) : null };
+  }
+
+  /** The instance a create returns: a new one settles at once when its latency is zero; an existing one as it is now. */
+  async function createdInstance({ row, created }: { row: SimulatedInstanceRow; created: boolean }, latencyMs: number): Promise<ProviderInstance> {
+    if (created) return afterTransition(row, latencyMs);
+    return toProviderInstance((await current(row.provider_id)) ?? row);
+  }
+
+  /** After an unlocked create inserted nothing: the instance the token already has, else the exact, locked path. */
+  async function existingOrLocked(request: CreateInstanceRequest, latencyMs: number): Promise<{ row: SimulatedInstanceRow; created: boolean }> {
     const [existing] = await sql<SimulatedInstanceRow[]>`
       select ${sql.unsafe(instanceColumns)} from simcloud.instances where provider = ${provider} and client_token = ${request.clientToken}`;
-    return existing ? { row: existing, created: false } : null;
+    return existing ? { row: existing, created: false } : createLocked(request, latencyMs);
   }
 
   /** The exact path near capacity: the count and the insert are one decision under a per-region lock. */
@@ -245,7 +347,7 @@ export function createSimulatedDriver(options: SimulatedDriverOptions): Provider
       const [existing] = await tx<SimulatedInstanceRow[]>`
         select ${tx.unsafe(instanceColumns)} from simcloud.instances where provider = ${provider} and client_token = ${request.clientToken}`;
       if (existing) return { row: existing, created: false };
-      const [{ count: live } = { count: 0 }] = await tx<{ count: number }[]>`${liveInRegion(tx, request.region)}`;
+      const [{ count: live } = { count: 0 }] = await tx.unsafe<{ count: number }[]>(`select ${liveInRegionSql('$1', '$2')} as count`, [provider, request.region], { prepare: true });
       if (live >= capacityPerRegion) {
         throw new ProviderError(
           'InsufficientInstanceCapacity',
@@ -267,17 +369,24 @@ export function createSimulatedDriver(options: SimulatedDriverOptions): Provider
   }
 
   async function create(request: CreateInstanceRequest): Promise<ProviderInstance> {
-    return withFaults('create', { region: request.region }, async () => {
-      const problems = validate(request);
-      if (request.clientToken === '') problems.push({ field: 'clientToken', message: 'clientToken must not be empty' });
-      if (problems.length > 0) {
-        throw permanent(flavour.errorCodes.invalidParameter, problems.map((problem) => `${problem.field}: ${problem.message}`).join('; '));
-      }
-      const latencyMs = drawLatencyMs();
-      const { row, created } = (await createUnlocked(request, latencyMs)) ?? (await createLocked(request, latencyMs));
-      if (created) return afterTransition(row, latencyMs);
-      return toProviderInstance((await current(row.provider_id)) ?? row);
-    });
+    const problems = validate(request);
+    if (request.clientToken === '') problems.push({ field: 'clientToken', message: 'clientToken must not be empty' });
+    if (problems.length > 0 || capacityPerRegion <= unlockedCreateMargin) {
+      return withFaults('create', { region: request.region }, async () => {
+        if (problems.length > 0) {
+          throw permanent(flavour.errorCodes.invalidParameter, problems.map((problem) => `${problem.field}: ${problem.message}`).join('; '));
+        }
+        const latencyMs = drawLatencyMs();
+        return createdInstance(await createLocked(request, latencyMs), latencyMs);
+      });
+    }
+    // As withFaults, in the create's own statement: a fault other than a lost response replaces the call.
+    const latencyMs = drawLatencyMs();
+    const { fault, inserted } = await createUnlocked(request, latencyMs);
+    if (fault && fault.kind !== 'lost_response') throw faultError(fault, 'create');
+    const instance = await createdInstance(inserted ? { row: inserted, created: true } : await existingOrLocked(request, latencyMs), latencyMs);
+    if (fault) throw faultError(fault, 'create');
+    return instance;
   }
 
   async function resize(providerId: string, instanceType: string): Promise<ProviderInstance> {
@@ -312,19 +421,8 @@ export function createSimulatedDriver(options: SimulatedDriverOptions): Provider
     reboot: (providerId) => transition('reboot', providerId),
     resize,
     delete: (providerId) => transition('delete', providerId),
-    get: (providerId) =>
-      withFaults('get', { providerId }, async () => {
-        const row = await current(providerId);
-        return row ? toProviderInstance(row) : null;
-      }),
-    findByClientToken: (clientToken) =>
-      withFaults('get', { clientToken }, async () => {
-        const [settled] = await settle(sql, { clientToken });
-        if (settled) return toProviderInstance(settled);
-        const [row] = await sql<SimulatedInstanceRow[]>`
-          select ${sql.unsafe(instanceColumns)} from simcloud.instances where provider = ${provider} and client_token = ${clientToken}`;
-        return row ? toProviderInstance(row) : null;
-      }),
+    get: (providerId) => readInstance('providerId', providerId),
+    findByClientToken: (clientToken) => readInstance('clientToken', clientToken),
     list: (filter = {}) =>
       withFaults('get', { region: filter.region ?? null }, async () => {
         await settle(sql, filter.region === undefined ? {} : { region: filter.region });

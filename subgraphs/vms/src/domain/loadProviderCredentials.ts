@@ -1,8 +1,23 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { ProviderError } from '@novacron/providers';
 import type { Database } from '../db/createDatabase.ts';
 import { decryptCredentials, type CredentialKeys, type EncryptedCredentials } from '@novacron/secrets';
 
 const selectCredentials = 'select key_id as "keyId", nonce, ciphertext, auth_tag as "authTag" from vms.provider_credentials where tenant_id = $1 and provider = $2';
+
+/** A tenant's stored credentials record for a provider (null: none stored), read ahead by the caller. */
+export interface PrefetchedCredentials {
+  tenantId: string;
+  provider: string;
+  record: EncryptedCredentials | null;
+}
+
+/**
+ * The record the worker's claim read in its own statement (claimOperation.ts): a lookup of exactly
+ * that tenant and provider made within `prefetchedCredentials.run(…)` uses it instead of asking the
+ * database again (one round trip fewer per executed operation; the registry's API stays as it is).
+ */
+export const prefetchedCredentials = new AsyncLocalStorage<PrefetchedCredentials>();
 
 /**
  * The provider registry's `loadCredentials`: a tenant's stored credentials for a provider,
@@ -16,8 +31,12 @@ export function createCredentialsLoader(db: Database, keys: CredentialKeys | (()
   let loaded: Promise<CredentialKeys> | undefined;
   const keysNow = () => (loaded ??= typeof keys === 'function' ? keys() : Promise.resolve(keys));
   return async (tenantId: string, provider: string): Promise<Record<string, string> | null> => {
-    // Prepared: the worker asks once per executed operation (most tenants have no row).
-    const [row] = await db.$client.unsafe<EncryptedCredentials[]>(selectCredentials, [tenantId, provider], { prepare: true });
+    const prefetched = prefetchedCredentials.getStore();
+    // Prepared: the worker asks once per executed operation (most tenants have no row), unless its claim read it.
+    const [row] =
+      prefetched && prefetched.tenantId === tenantId && prefetched.provider === provider
+        ? [prefetched.record ?? undefined]
+        : await db.$client.unsafe<EncryptedCredentials[]>(selectCredentials, [tenantId, provider], { prepare: true });
     if (!row) return null;
     const credentialKeys = await keysNow();
     try {

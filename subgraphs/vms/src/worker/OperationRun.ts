@@ -1,11 +1,10 @@
 import { and, eq, sql } from 'drizzle-orm';
-import type { ProviderDriver } from '@novacron/providers';
+import type { ProviderDriver, ProviderInstance } from '@novacron/providers';
 import type { Transaction } from '../db/createDatabase.ts';
 import type { OperationRow, VmRow } from '../db/rows.ts';
-import { toOperationRow, type RawOperation } from '../db/toOperationRow.ts';
 import type { VmChange } from '../db/recordVmChange.ts';
 import { operations, type StoredStep, type VmEventType } from '../db/schema.ts';
-import { changeVmUnderLease, succeedUnderLease, type LeasedTarget } from './leasedVmWrites.ts';
+import { changeVmUnderLease, finishStepUnderLease, succeedUnderLease, type LeasedTarget } from './leasedVmWrites.ts';
 import { planStepOf } from '../domain/operationPlans.ts';
 import { LeaseLostError } from './LeaseLostError.ts';
 import type { LeaseHeartbeat } from './startLeaseHeartbeat.ts';
@@ -14,7 +13,11 @@ import type { WorkerContext } from './WorkerContext.ts';
 /** What {@link OperationRun.updateUnderLease} may change: a step's state, progress, attempts. */
 export type LeaseGuardedChanges = Partial<Pick<OperationRow, 'steps' | 'progress' | 'attempts'>>;
 
-/** Prepared: a step's start and end are the worker's most frequent writes. Unset values keep the column. */
+/**
+ * Prepared: a step's start and end are the worker's most frequent writes. Unset values keep the
+ * column. Returns only what the write changed besides the values sent: parsing the whole row back
+ * (`returning *`, its steps and input as JSON) was a large part of the worker's postgres.js time.
+ */
 const updateUnderLeaseStatement = `
 update vms.operations set
   steps = coalesce($4::jsonb, steps),
@@ -23,7 +26,10 @@ update vms.operations set
   version = version + 1,
   updated_at = now()
 where id = $1 and lease_epoch = $2 and status = 'RUNNING' and not ($3::boolean and cancel_requested)
-returning *`;
+returning version, updated_at`;
+
+/** Prepared: the fence before a provider call that changes state (a read; no write, no event). */
+const proveLeaseStatement = `select 1 from vms.operations where id = $1 and lease_epoch = $2 and status = 'RUNNING'`;
 
 /**
  * One worker's run of one claimed operation: the state step handlers read, and the only way they
@@ -36,6 +42,12 @@ export class OperationRun {
   readonly lease: LeaseHeartbeat;
   operation: OperationRow;
   vm: VmRow;
+  /**
+   * The instance as this run last saw it at the provider (what a create or a poll returned), so a
+   * wait does not poll before the transition is due and `finalize` does not read again what the wait
+   * just read. Only ever from this run: a re-driven operation starts with none.
+   */
+  observed: ProviderInstance | null = null;
 
   constructor(context: WorkerContext, operation: OperationRow, vm: VmRow, driver: ProviderDriver, lease: LeaseHeartbeat) {
     this.context = context;
@@ -71,14 +83,24 @@ export class OperationRun {
   /**
    * Fences a state-changing provider call: proves in the database, right before the call, that this
    * run still holds the lease (a heartbeat flag alone can be stale after a pause). With `marker`,
-   * records that message on the named step in the same transaction, so a crash during the call leaves
-   * a durable trace of what may have happened at the provider (the pending-create marker).
+   * makes sure that message is on the named step (the runner writes it when it starts a step that
+   * declares it, see `stepStarts`), so a crash during the call leaves a durable trace of what
+   * may have happened at the provider (the pending-create marker). With `before`, that VM change is
+   * written under the lease first and is the proof: no separate round trip.
    */
-  async fenced<T>(call: () => Promise<T>, marker?: { step: string; message: string }): Promise<T> {
+  async fenced<T>(call: () => Promise<T>, marker?: { step: string; message: string }, before?: VmChange): Promise<T> {
+    if (before) await this.changeVm(before, 'STATE_CHANGED');
     const index = marker ? this.operation.steps.findIndex((step) => planStepOf(step.name) === marker.step && step.status === 'RUNNING') : -1;
-    if (marker && index >= 0) await this.updateUnderLease({ steps: this.stepsWith(index, { message: marker.message }) });
-    else await this.proveLease();
+    if (marker && index >= 0 && this.operation.steps[index]?.message !== marker.message) {
+      await this.updateUnderLease({ steps: this.stepsWith(index, { message: marker.message }) });
+    } else if (!before) await this.proveLease();
     return call();
+  }
+
+  /** Remembers what the provider just reported for the VM's instance; returns it. */
+  observe<T extends ProviderInstance | null>(instance: T): T {
+    this.observed = instance;
+    return instance;
   }
 
   /*
@@ -91,10 +113,7 @@ export class OperationRun {
   /** Proves in the database that this run still holds the lease; throws LeaseLostError otherwise. */
   async proveLease(): Promise<void> {
     this.assertLease();
-    const [held] = await this.context.db
-      .select({ id: operations.id })
-      .from(operations)
-      .where(and(eq(operations.id, this.operation.id), eq(operations.leaseEpoch, this.operation.leaseEpoch), eq(operations.status, 'RUNNING')));
+    const [held] = await this.context.db.$client.unsafe(proveLeaseStatement, [this.operation.id, this.operation.leaseEpoch], { prepare: true });
     if (!held) throw new LeaseLostError(this.operation.id);
   }
 
@@ -104,7 +123,7 @@ export class OperationRun {
    */
   async updateUnderLease(changes: LeaseGuardedChanges, options: { unlessCancelled?: boolean } = {}): Promise<OperationRow | null> {
     this.assertLease();
-    const [updated] = await this.context.db.$client.unsafe<RawOperation[]>(
+    const [updated] = await this.context.db.$client.unsafe<{ version: number; updated_at: string }[]>(
       updateUnderLeaseStatement,
       [
         this.operation.id,
@@ -116,10 +135,36 @@ export class OperationRun {
       ],
       { prepare: true },
     );
-    if (updated) {
-      this.operation = toOperationRow(updated);
-      return this.operation;
+    if (updated) return this.wrote(changes, updated.version, new Date(updated.updated_at));
+    return this.unlessCancelledOutcome(options);
+  }
+
+  /**
+   * Writes a step's end with the VM change that step made (and its event) in one statement under
+   * the lease; otherwise as {@link updateUnderLease}.
+   */
+  async finishStepWithVmChange(
+    changes: { steps: StoredStep[]; progress: number },
+    options: { unlessCancelled?: boolean },
+    vmChange: { change: VmChange; event: VmEventType },
+  ): Promise<OperationRow | null> {
+    this.assertLease();
+    const done = await finishStepUnderLease(this.context.db, this.leasedTarget(), { ...changes, unlessCancelled: options.unlessCancelled === true }, vmChange.change, vmChange.event);
+    if (done) {
+      this.vm = done.vm;
+      return this.wrote(changes, done.version, done.updatedAt);
     }
+    return this.unlessCancelledOutcome(options);
+  }
+
+  /** The run's operation after a write of `changes` that produced `version` at `updatedAt`. */
+  private wrote(changes: LeaseGuardedChanges, version: number, updatedAt: Date): OperationRow {
+    this.operation = { ...this.operation, ...definedChanges(changes), version, updatedAt };
+    return this.operation;
+  }
+
+  /** After a lease-guarded write matched nothing: null when a cancellation requested meanwhile is why, else the lease is lost. */
+  private async unlessCancelledOutcome(options: { unlessCancelled?: boolean }): Promise<null> {
     if (options.unlessCancelled) {
       const [current] = await this.context.db
         .select()
@@ -146,7 +191,17 @@ export class OperationRun {
     this.assertLease();
     const done = await succeedUnderLease(this.context.db, this.leasedTarget(), steps, change, event);
     if (!done) throw new LeaseLostError(this.operation.id);
-    this.operation = done.operation;
+    this.operation = {
+      ...this.operation,
+      status: 'SUCCEEDED',
+      progress: 100,
+      steps,
+      leaseOwner: null,
+      leaseExpiresAt: null,
+      version: done.version,
+      updatedAt: done.updatedAt,
+      finishedAt: done.updatedAt,
+    };
     this.vm = done.vm;
   }
 
@@ -170,4 +225,13 @@ export class OperationRun {
   stepsWith(index: number, patch: Partial<StoredStep>): StoredStep[] {
     return this.operation.steps.map((step, position) => (position === index ? { ...step, ...patch } : step));
   }
+}
+
+/** The changes that were given (an absent key keeps the row's value, as the statement's `coalesce` does). */
+function definedChanges(changes: LeaseGuardedChanges): LeaseGuardedChanges {
+  const given: LeaseGuardedChanges = {};
+  if (changes.steps !== undefined) given.steps = changes.steps;
+  if (changes.progress !== undefined) given.progress = changes.progress;
+  if (changes.attempts !== undefined) given.attempts = changes.attempts;
+  return given;
 }

@@ -3,9 +3,9 @@ import { passThroughOperationTelemetry } from '@novacron/telemetry';
 import { recordVmChange, type VmChange } from '../db/recordVmChange.ts';
 import { planStepOf } from '../domain/operationPlans.ts';
 import { releaseCreateCapacity } from '../domain/placeCreate.ts';
-import type { OperationKind, VmStatus } from '../db/schema.ts';
-import { findVm } from './leasedVmWrites.ts';
-import { claimOperation } from './claimOperation.ts';
+import type { OperationKind, StoredStep, VmStatus } from '../db/schema.ts';
+import { claimOperationAndVm } from './claimOperation.ts';
+import { prefetchedCredentials } from '../domain/loadProviderCredentials.ts';
 import { findCreatedInstance } from './findCreatedInstance.ts';
 import { isTransientDatabaseError } from '@novacron/db';
 import { LeaseLostError } from './LeaseLostError.ts';
@@ -13,7 +13,7 @@ import { OperationRun } from './OperationRun.ts';
 import { retryTransient } from './retryTransient.ts';
 import { sanitizeProviderMessage } from './sanitizeProviderMessage.ts';
 import { startLeaseHeartbeat } from './startLeaseHeartbeat.ts';
-import { finalVmChange, StepSuperseded, stepHandlers, vmStatusFor } from './stepHandlers.ts';
+import { finalVmChange, StepSuperseded, stepHandlers, stepStarts, vmStatusFor, type FinalVmChange, type StepResult, type StepStart } from './stepHandlers.ts';
 import type { WorkerContext } from './WorkerContext.ts';
 
 /**
@@ -25,22 +25,28 @@ import type { WorkerContext } from './WorkerContext.ts';
  * at the provider.
  */
 export async function executeOperation(context: WorkerContext, operationId: string): Promise<void> {
-  const claimed = await claimOperation(context.db, operationId, context.workerId, context.leaseSeconds);
-  if (!claimed) return;
+  const claim = await claimOperationAndVm(context.db, operationId, context.workerId, context.leaseSeconds);
+  if (!claim) return;
+  const claimed = claim.operation;
   const lease = startLeaseHeartbeat(context.db, claimed.id, claimed.leaseEpoch, context.leaseSeconds, context.logger);
   const log = context.logger.child({ operationId, kind: claimed.kind });
   try {
-    const vm = await findVm(context.db, claimed.vmId);
+    const vm = claim.vm;
     if (!vm) throw new Error(`operation ${operationId} refers to a missing VM`);
     const telemetry = context.telemetry ?? passThroughOperationTelemetry;
-    const provided = (await context.providers.forTenant(vm.tenantId, vm.provider)) ?? unconfiguredProvider(vm.provider);
+    const prefetched = { tenantId: vm.tenantId, provider: vm.provider, record: claim.credentials };
+    const provided = (await prefetchedCredentials.run(prefetched, () => context.providers.forTenant(vm.tenantId, vm.provider))) ?? unconfiguredProvider(vm.provider);
     const driver = telemetry.driver(context.breakers ? context.breakers.wrap(provided, vm.provider) : provided, vm.provider);
     const run = new OperationRun(context, claimed, vm, driver, lease);
     log.debug({ redrive: claimed.redriveCount }, 'running operation');
     const traced = { id: claimed.id, kind: claimed.kind, provider: vm.provider, region: vm.region, createdAt: claimed.createdAt, traceContext: claimed.traceContext };
+    // The step the claim started (unless a cancellation was pending): its start is not written again.
+    let startedByClaim = claimed.cancelRequested ? -1 : claimed.steps.findIndex((step) => !finishedStatuses.has(step.status));
     await untilDatabaseAnswers(run, async () => {
       if (run.operation.redriveCount > context.maxRedrives) return abandonOperation(run);
-      return telemetry.execution(traced, () => runSteps(run), () => run.operation);
+      const started = startedByClaim;
+      startedByClaim = -1;
+      return telemetry.execution(traced, () => runSteps(run, started), () => run.operation);
     });
   } catch (error) {
     if (error instanceof LeaseLostError) {
@@ -96,18 +102,25 @@ function unconfiguredProvider(name: string): ProviderDriver {
   return new Proxy({ name } as ProviderDriver, { get: (target, property) => (property === 'name' ? target.name : fail) });
 }
 
-async function runSteps(run: OperationRun): Promise<void> {
+/** Step statuses a run passes over: done, skipped, or an attempt superseded by the step after it. */
+const finishedStatuses = new Set<StoredStep['status']>(['SUCCEEDED', 'SKIPPED', 'FAILED']);
+
+async function runSteps(run: OperationRun, startedByClaim: number): Promise<void> {
   const { kind } = run.operation;
   const handlers = stepHandlers[kind];
-  // The step the previous step's end already started (written in the same statement), if any.
-  let startedWithPrevious = -1;
+  // The step the claim or the previous step's end already started (written in the same statement), if any.
+  let startedWithPrevious = startedByClaim;
   // The plan can grow while it runs (a provision attempt that failed over adds the next one), so its length is read each time.
   for (let index = 0; index < run.operation.steps.length; index += 1) {
     const step = run.operation.steps[index];
     // A FAILED step in a running operation is an attempt that was superseded by the step after it.
     if (!step || step.status === 'SUCCEEDED' || step.status === 'SKIPPED' || step.status === 'FAILED') continue;
     if (startedWithPrevious !== index) {
-      const started = await run.updateUnderLease({ steps: run.stepsWith(index, { status: 'RUNNING', startedAt: step.startedAt ?? new Date().toISOString() }) }, { unlessCancelled: true });
+      const start = stepStartOf(run, step);
+      const steps = run.stepsWith(index, startedStep(step, start, new Date().toISOString()));
+      const started = start.vmChange
+        ? await run.finishStepWithVmChange({ steps, progress: run.operation.progress }, { unlessCancelled: true }, start.vmChange)
+        : await run.updateUnderLease({ steps }, { unlessCancelled: true });
       if (!started) return cancelRunning(run, index);
     }
     try {
@@ -134,23 +147,44 @@ async function runSteps(run: OperationRun): Promise<void> {
 }
 
 /**
- * Records step `index` as SUCCEEDED and, in the same statement, starts the step after it unless a
- * cancellation was requested meanwhile (one write and one operation event per step boundary instead
- * of two; a cancellation is still honoured between the steps). Returns the index of the step it
- * started, or -1 when the next step is left for the loop to start (or to cancel).
+ * Records step `index` as SUCCEEDED (with the VM change the step made, if any) and, in the same
+ * statement, starts the step after it unless a cancellation was requested meanwhile (one write and
+ * one operation event per step boundary instead of two; a cancellation is still honoured between
+ * the steps). Returns the index of the step it started, or -1 when the next step is left for the
+ * loop to start (or to cancel).
  */
-async function finishStep(run: OperationRun, index: number, message: string | null): Promise<number> {
+async function finishStep(run: OperationRun, index: number, result: StepResult): Promise<number> {
+  const { message, vmChange } = typeof result === 'object' && result !== null ? result : { message: result, vmChange: undefined };
+  const write = (changes: { steps: StoredStep[]; progress: number }, options: { unlessCancelled?: boolean }, change: FinalVmChange | undefined) =>
+    change ? run.finishStepWithVmChange(changes, options, change) : run.updateUnderLease(changes, options);
   const finishedAt = new Date().toISOString();
   const progress = Math.round(((index + 1) * 100) / run.operation.steps.length);
   const next = run.operation.steps[index + 1];
   if (next?.status === 'PENDING') {
+    const start = stepStartOf(run, next);
     const steps = run.stepsWith(index, { status: 'SUCCEEDED', finishedAt, message }).map((step, position) =>
-      position === index + 1 ? { ...step, status: 'RUNNING' as const, startedAt: step.startedAt ?? finishedAt } : step,
+      position === index + 1 ? { ...step, ...startedStep(step, start, finishedAt) } : step,
     );
-    if (await run.updateUnderLease({ steps, progress }, { unlessCancelled: true })) return index + 1;
+    if (await write({ steps, progress }, { unlessCancelled: true }, mergeVmChanges(vmChange, start.vmChange))) return index + 1;
   }
-  await run.updateUnderLease({ steps: run.stepsWith(index, { status: 'SUCCEEDED', finishedAt, message }), progress });
+  await write({ steps: run.stepsWith(index, { status: 'SUCCEEDED', finishedAt, message }), progress }, {}, vmChange);
   return -1;
+}
+
+/** What `step` writes when it starts (stepStarts); nothing for most steps. */
+function stepStartOf(run: OperationRun, step: StoredStep): StepStart {
+  return stepStarts[run.operation.kind]?.[planStepOf(step.name)]?.(run) ?? {};
+}
+
+/** A step as it starts: RUNNING, its first start time kept, and the message it carries from its start. */
+function startedStep(step: StoredStep, start: StepStart, now: string): Partial<StoredStep> {
+  return { status: 'RUNNING', startedAt: step.startedAt ?? now, ...(start.message === undefined ? {} : { message: start.message }) };
+}
+
+/** One step's end change followed by the next step's start change, as one VM change (the later one wins per field). */
+function mergeVmChanges(first: FinalVmChange | undefined, then: FinalVmChange | undefined): FinalVmChange | undefined {
+  if (!first || !then) return first ?? then;
+  return { change: { ...first.change, ...then.change }, event: then.event };
 }
 
 async function completeOperation(run: OperationRun, index: number): Promise<void> {

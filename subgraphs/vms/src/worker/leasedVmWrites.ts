@@ -1,8 +1,7 @@
 import type { Database } from '../db/createDatabase.ts';
 import type { VmChange } from '../db/recordVmChange.ts';
-import type { OperationRow, VmRow } from '../db/rows.ts';
+import type { VmRow } from '../db/rows.ts';
 import type { StoredStep, VmEventType } from '../db/schema.ts';
-import { toOperationRow, type RawOperation } from '../db/toOperationRow.ts';
 import { toVmRow, type RawVm } from '../db/toVmRow.ts';
 import { vmEventPayloadSql } from '../db/vmEventPayloadSql.ts';
 
@@ -56,9 +55,24 @@ with op as (
     status = 'SUCCEEDED', progress = 100, steps = $6::jsonb, finished_at = now(),
     lease_owner = null, lease_expires_at = null, version = version + 1, updated_at = now()
   where id = $1 and lease_epoch = $2 and status = 'RUNNING' and exists (select 1 from vms.vms where id = $3)
-  returning *
+  returning version, updated_at
 ), ${vmChangeAndEvent('op')}
-select op.*, (select to_jsonb(vm) from vm) as vm_row from op`;
+select op.version, op.updated_at, (select to_jsonb(vm) from vm) as vm_row from op`;
+
+/**
+ * A step's end (steps and progress, like the runner's step writes) with the VM change that step
+ * made: the provision step records the instance it made with its own success instead of in a
+ * statement of its own. `$8` true: a cancellation requested meanwhile wins (nothing written).
+ */
+const stepWithVmChange = `
+with op as (
+  update vms.operations set
+    steps = $6::jsonb, progress = $7::int, version = version + 1, updated_at = now()
+  where id = $1 and lease_epoch = $2 and status = 'RUNNING' and not ($8::boolean and cancel_requested)
+    and exists (select 1 from vms.vms where id = $3)
+  returning version, updated_at
+), ${vmChangeAndEvent('op')}
+select op.version, op.updated_at, (select to_jsonb(vm) from vm) as vm_row from op`;
 
 /** Where a leased write applies: the operation, the epoch of its lease, the VM it changes. */
 export interface LeasedTarget {
@@ -82,7 +96,8 @@ export async function changeVmUnderLease(db: Database, target: LeasedTarget, cha
 
 /**
  * Marks the operation SUCCEEDED with `steps`, releases its lease and records the VM's final change
- * with its event, in one statement. Returns null when the lease is gone (nothing written).
+ * with its event, in one statement. Returns the operation's new version and update time (the rest
+ * the caller wrote) and the VM as it now is, or null when the lease is gone (nothing written).
  */
 export async function succeedUnderLease(
   db: Database,
@@ -90,21 +105,36 @@ export async function succeedUnderLease(
   steps: StoredStep[],
   change: VmChange,
   type: VmEventType,
-): Promise<{ operation: OperationRow; vm: VmRow } | null> {
-  const [row] = await db.$client.unsafe<(RawOperation & { vm_row: RawVm | null })[]>(
+): Promise<{ version: number; updatedAt: Date; vm: VmRow } | null> {
+  const [row] = await db.$client.unsafe<{ version: number; updated_at: string; vm_row: RawVm | null }[]>(
     succeedWithVmChange,
     [target.operationId, target.leaseEpoch, target.vmId, JSON.stringify(change), type, JSON.stringify(steps)],
     { prepare: true },
   );
   if (!row) return null;
   if (!row.vm_row) throw new Error(`VM ${target.vmId} vanished while recording a change`);
-  return { operation: toOperationRow(row), vm: toVmRow(row.vm_row) };
+  return { version: row.version, updatedAt: new Date(row.updated_at), vm: toVmRow(row.vm_row) };
 }
 
-const selectVm = 'select * from vms.vms where id = $1';
-
-/** The VM an operation acts on (prepared; null when the row is missing). */
-export async function findVm(db: Database, vmId: string): Promise<VmRow | null> {
-  const [raw] = await db.$client.unsafe<RawVm[]>(selectVm, [vmId], { prepare: true });
-  return raw ? toVmRow(raw) : null;
+/**
+ * Writes a step's end (`steps`, `progress`) and the VM change the step made, with its event, in one
+ * statement under the lease. Returns the operation's new version and update time and the VM as it
+ * now is, or null when nothing was written (the lease is gone, or, with `unlessCancelled`, a
+ * cancellation was requested).
+ */
+export async function finishStepUnderLease(
+  db: Database,
+  target: LeasedTarget,
+  write: { steps: StoredStep[]; progress: number; unlessCancelled: boolean },
+  change: VmChange,
+  type: VmEventType,
+): Promise<{ version: number; updatedAt: Date; vm: VmRow } | null> {
+  const [row] = await db.$client.unsafe<{ version: number; updated_at: string; vm_row: RawVm | null }[]>(
+    stepWithVmChange,
+    [target.operationId, target.leaseEpoch, target.vmId, JSON.stringify(change), type, JSON.stringify(write.steps), write.progress, write.unlessCancelled],
+    { prepare: true },
+  );
+  if (!row) return null;
+  if (!row.vm_row) throw new Error(`VM ${target.vmId} vanished while recording a change`);
+  return { version: row.version, updatedAt: new Date(row.updated_at), vm: toVmRow(row.vm_row) };
 }

@@ -42,7 +42,7 @@ export interface RunningWorker {
  */
 export async function startWorker(config: VmsConfig, logger: Logger = createLogger('vms-worker')): Promise<RunningWorker> {
   const workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
-  const sql = createSql(config.databaseUrl, { max: Math.min(40, Math.max(5, Math.ceil(config.worker.concurrency / 4))), applicationName: 'novacron-vms-worker' });
+  const sql = createSql(config.databaseUrl, { max: workerSqlPoolSize(config.worker.concurrency), applicationName: 'novacron-vms-worker' });
   const db = createDatabase(sql);
   const providers = createProviderRegistry({
     sql,
@@ -78,6 +78,7 @@ export async function startWorker(config: VmsConfig, logger: Logger = createLogg
     pollInterval: config.worker.pollIntervalMs,
     noHandleSignals: true,
     logger: graphileLogger(logger),
+    preset: { worker: jobBatching(config.worker.concurrency) },
     taskList: {
       [runOperationTask]: async (payload) => {
         const operationId = (payload as { operationId?: unknown }).operationId;
@@ -140,6 +141,33 @@ export async function startWorker(config: VmsConfig, logger: Logger = createLogg
       logger.info({ workerId }, 'operation worker stopped');
     },
   };
+}
+
+/**
+ * graphile-worker's local queue (docs/benchmarks.md, "Worker: cheaper executed creates"): without it
+ * each job slot asked the database for a job on every new-job notification and after every job
+ * (about four job queries per executed create, most of them finding nothing); the local queue
+ * fetches jobs for the whole pool, and a failed fetch is retried at the next poll. Safe for
+ * operations: a job locked in the local queue of a worker that died is given to another worker by
+ * the lease sweeper (as for a worker killed between taking a job and claiming its operation), and a
+ * job that runs again finds its operation claimed or finished. Completions are not batched
+ * (`completeJobBatchDelay`): a batch that meets a database error shuts the whole pool down
+ * (docs/reliability.md, "The operation worker through a PostgreSQL restart").
+ */
+export function jobBatching(concurrency: number): { localQueue?: { size: number } } {
+  return concurrency > 1 ? { localQueue: { size: Math.min(concurrency, 32) } } : {};
+}
+
+/**
+ * The worker's own pool: 5 to 10 connections (concurrency / 20). A job slot holds a connection only
+ * for the length of one statement (a create waits on the provider far longer than on Postgres). It
+ * was up to 40: with 200 slots, 10–15 backends at a time queued on the lock Postgres takes to commit
+ * a transaction that NOTIFYs (every operation and VM event does), and that convoy cost more CPU than
+ * the statements themselves: 10 connections cut the worker side of an executed create from 6.8 to
+ * 4.4 ms of CPU (docs/benchmarks.md, "Worker: cheaper executed creates").
+ */
+export function workerSqlPoolSize(concurrency: number): number {
+  return Math.min(10, Math.max(5, Math.ceil(concurrency / 20)));
 }
 
 /** graphile-worker's pool: a connection per job slot plus its LISTEN connection, at most 21. */

@@ -16,8 +16,14 @@ import { sanitizeProviderMessage } from './sanitizeProviderMessage.ts';
 /** The label every instance NovaCron creates carries: the id of the VM it belongs to. */
 export const vmIdTag = 'novacron-vm-id';
 
-/** A step's work; returns a short message recorded on the step. */
-export type StepHandler = (run: OperationRun) => Promise<string | null>;
+/**
+ * What a step ended with: a short message recorded on the step, and optionally the VM change it
+ * made, written in the same statement as the step's end (see finishStepUnderLease).
+ */
+export type StepResult = string | null | { message: string | null; vmChange: FinalVmChange };
+
+/** A step's work; returns what it ended with. */
+export type StepHandler = (run: OperationRun) => Promise<StepResult>;
 
 /** How the VM looks once the operation succeeds. */
 export interface FinalVmChange {
@@ -39,19 +45,30 @@ function requireProviderId(run: OperationRun): string {
   return run.vm.providerId;
 }
 
-/** Polls the provider until `done` holds, sleeping until each transition is due to settle. */
+/**
+ * Polls the provider until `done` holds, sleeping until each transition is due to settle. When this
+ * run has just seen the instance mid-transition (the create's answer), the first poll waits until it
+ * is due instead of asking at once for an answer already known (one provider call per create fewer).
+ */
 async function waitForInstance(run: OperationRun, done: (instance: ProviderInstance | null) => boolean, description: string): Promise<ProviderInstance | null> {
   const providerId = requireProviderId(run);
   const deadline = Date.now() + run.context.transitionTimeoutSeconds * 1000;
+  const seen = run.observed?.providerId === providerId ? run.observed : null;
+  if (seen && !done(seen) && seen.settlesAt) await sleepUntilDue(seen);
   for (;;) {
     run.assertLease();
-    const instance = await run.driver.get(providerId);
+    const instance = run.observe(await run.driver.get(providerId));
     if (done(instance)) return instance;
     if (instance?.state === 'ERROR') throw new ProviderError('InstanceError', `the provider reports the instance in ERROR while waiting for ${description}`, { transient: false });
     if (Date.now() > deadline) throw new ProviderError('Timeout', `timed out waiting for ${description}`, { transient: false });
-    const dueIn = instance?.settlesAt ? instance.settlesAt.getTime() - Date.now() : 250;
-    await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, Math.max(25, dueIn + 5))));
+    await sleepUntilDue(instance);
   }
+}
+
+/** Sleeps until the instance's transition is due to settle (25 ms – 2 s; 250 ms when it says nothing). */
+function sleepUntilDue(instance: ProviderInstance | null): Promise<void> {
+  const dueIn = instance?.settlesAt ? instance.settlesAt.getTime() - Date.now() : 250;
+  return new Promise((resolve) => setTimeout(resolve, Math.min(2_000, Math.max(25, dueIn + 5))));
 }
 
 const isState = (...states: ProviderInstanceState[]) => (instance: ProviderInstance | null) => instance !== null && states.includes(instance.state);
@@ -138,6 +155,30 @@ async function reportPlacedAttempt(run: OperationRun, outcome: 'SUCCEEDED', mess
   );
 }
 
+/** What a create's provision step records before it asks the provider for the instance. */
+const pendingCreateMarker = (run: OperationRun) => `create requested at the provider with client token ${run.operation.id}`;
+
+/** What a step writes in the statement that starts it: a message it carries from its start, a VM change. */
+export interface StepStart {
+  message?: string;
+  vmChange?: FinalVmChange;
+}
+
+/**
+ * What steps write when they start, in the same statement that starts them (usually the previous
+ * step's end). The provision step carries the pending-create marker and moves the VM to
+ * PROVISIONING from its start: a write, an operation event and a commit per create fewer than
+ * recording them on their own right before the call. By operation kind and plan step.
+ */
+export const stepStarts: Partial<Record<OperationKind, Record<string, (run: OperationRun) => StepStart>>> = {
+  CREATE: {
+    provision: (run) => ({
+      message: pendingCreateMarker(run),
+      ...(run.vm.status === 'PROVISIONING' ? {} : { vmChange: { change: { status: 'PROVISIONING' }, event: 'STATE_CHANGED' } }),
+    }),
+  },
+};
+
 /** Step handlers by operation kind and step name; `finalize` is handled by the runner. */
 export const stepHandlers: Record<OperationKind, Record<string, StepHandler>> = {
   CREATE: {
@@ -150,35 +191,42 @@ export const stepHandlers: Record<OperationKind, Record<string, StepHandler>> = 
       // The operation id is the provider-side idempotency token: a retried or re-driven create
       // finds the instance the first attempt made instead of making a second one.
       const clientToken = run.operation.id;
-      let instance = await run.driver.findByClientToken(clientToken, { region: run.vm.region });
+      let instance = run.observe(await run.driver.findByClientToken(clientToken, { region: run.vm.region }));
       const adopted = instance !== null;
       if (!instance) {
-        if (run.vm.status !== 'PROVISIONING') await setVmStatus(run, { status: 'PROVISIONING' });
         try {
-          // The pending-create marker is written in the same fenced transaction that proves the lease.
-          instance = await run.fenced(
-            () =>
-              run.driver.create({
-                clientToken,
-                name: run.vm.name,
-                region: run.vm.region,
-                instanceType: run.vm.instanceType,
-                image: run.vm.image,
-                // The VM id as a label: what an operator (or a test) counts instances per VM by at the cloud.
-                labels: { ...run.vm.labels, [vmIdTag]: run.vm.id },
-                // Real drivers tag the instance with its VM and tenant: the reconciler ties instances back by them.
-                vmId: run.vm.id,
-                tenantId: run.vm.tenantId,
-              }),
-            { step: 'provision', message: `create requested at the provider with client token ${clientToken}` },
+          // The pending-create marker and the VM's move to PROVISIONING were written when the step
+          // started (stepStarts); the fence proves the lease right before the call (or, on a re-drive
+          // that resumed here, writes them).
+          instance = run.observe(
+            await run.fenced(
+              () =>
+                run.driver.create({
+                  clientToken,
+                  name: run.vm.name,
+                  region: run.vm.region,
+                  instanceType: run.vm.instanceType,
+                  image: run.vm.image,
+                  // The VM id as a label: what an operator (or a test) counts instances per VM by at the cloud.
+                  labels: { ...run.vm.labels, [vmIdTag]: run.vm.id },
+                  // Real drivers tag the instance with its VM and tenant: the reconciler ties instances back by them.
+                  vmId: run.vm.id,
+                  tenantId: run.vm.tenantId,
+                }),
+              { step: 'provision', message: pendingCreateMarker(run) },
+              run.vm.status !== 'PROVISIONING' ? { status: 'PROVISIONING' } : undefined,
+            ),
           );
         } catch (error) {
           throw await failOverOnCapacity(run, error);
         }
         await reportPlacedAttempt(run, 'SUCCEEDED', null);
       }
-      await setVmStatus(run, { providerId: instance.providerId, status: vmStatusFor(instance.state) });
-      return adopted ? `adopted existing instance ${instance.providerId}` : `created ${instance.providerId}`;
+      // Recorded with the step's success, in one statement (the VM change and the step commit together).
+      return {
+        message: adopted ? `adopted existing instance ${instance.providerId}` : `created ${instance.providerId}`,
+        vmChange: { change: { providerId: instance.providerId, status: vmStatusFor(instance.state) }, event: 'STATE_CHANGED' },
+      };
     },
     'wait-running': waitStep(['RUNNING'], 'the instance to run'),
   },
@@ -237,7 +285,10 @@ export const stepHandlers: Record<OperationKind, Record<string, StepHandler>> = 
 /** Reads the provider's truth for the final VM row of a successful operation. */
 export async function finalVmChange(run: OperationRun): Promise<FinalVmChange> {
   if (run.operation.kind === 'DELETE') return { change: { status: 'DELETED', publicIp: null }, event: 'DELETED' };
-  const instance = await run.driver.get(requireProviderId(run));
+  const providerId = requireProviderId(run);
+  // The wait step that just ended read the settled instance; reading it again would return the same.
+  const seen = run.observed?.providerId === providerId && run.observed.settlesAt === null ? run.observed : null;
+  const instance = seen ?? (await run.driver.get(providerId));
   if (!instance) throw new ProviderError('InvalidInstanceID.NotFound', 'the instance disappeared at the provider', { transient: false });
   return {
     change: {
