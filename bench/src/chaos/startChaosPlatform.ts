@@ -105,7 +105,10 @@ async function startChaosPlatformOnce(options: { env: Record<string, string>; lo
       });
     }
     const gatewayOrigin = `http://127.0.0.1:${gatewayPort}`;
-    await waitUntilReady(`${gatewayOrigin}/ready`, supervisor, 120_000);
+    await waitUntilReady(`${gatewayOrigin}/ready`, supervisor, 120_000).catch((error: unknown) => {
+      // Say why: the lines of the processes that exited.
+      throw new Error(`${error instanceof Error ? error.message : String(error)}\n${[...notable, '… last lines of each process:', ...[...recent.values()].flat()].join('\n')}`, { cause: error });
+    });
     platformPids = childPidsOf(supervisor.pid!);
 
     return {

@@ -14,6 +14,7 @@ import { executeOperation } from './executeOperation.ts';
 import { pruneEvents } from '../domain/pruneEvents.ts';
 import { sweepExpiredLeases } from './sweepExpiredLeases.ts';
 import { createWorkerTelemetry } from './createWorkerTelemetry.ts';
+import { startWhenDatabaseAnswers } from './startWhenDatabaseAnswers.ts';
 import { survivePostgresOutage } from './survivePostgresOutage.ts';
 import type { WorkerContext } from './WorkerContext.ts';
 import { createProviderBreakers } from './createProviderBreakers.ts';
@@ -69,7 +70,7 @@ export async function startWorker(config: VmsConfig, logger: Logger = createLogg
     placement: config.subgraphUrls.placement ? createSubgraphClient(config.subgraphUrls, await loadSubgraphSecurity(config)) : undefined,
   };
   const stopSurvivingOutages = survivePostgresOutage(logger);
-  const runner = await run({
+  const runner = await startWhenDatabaseAnswers(() => run({
     connectionString: config.databaseUrl,
     concurrency: config.worker.concurrency,
     // One connection more than the job slots (capped): graphile-worker's LISTEN holds one for good,
@@ -86,7 +87,7 @@ export async function startWorker(config: VmsConfig, logger: Logger = createLogg
         await executeOperation(context, operationId);
       },
     },
-  });
+  }), { logger, signal: stopping.signal });
   let sweeping = false;
   const sweeper = setInterval(async () => {
     if (sweeping) return;
