@@ -1,13 +1,10 @@
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ensureDevelopmentKeys, signDevelopmentToken, type DevelopmentKeys } from '@novacron/auth';
-import { createLogger, responseMaxAgeHeader } from '@novacron/server-kit';
-import { loadConfig, type GatewayConfig } from '../src/config.ts';
-import { start, type RunningGateway } from '../src/server.ts';
+import { signDevelopmentToken } from '@novacron/auth';
+import { responseMaxAgeHeader } from '@novacron/server-kit';
+import type { RunningGateway } from '../src/server.ts';
+import { createTestKeys, startTestGateway } from './support/testGateway.ts';
 
 // The response cache answering before Apollo: a real gateway in front of a loopback vms subgraph that
 // counts the fetches it serves and sends the reuse bound each test sets. A fetch that does not reach
@@ -16,8 +13,7 @@ import { start, type RunningGateway } from '../src/server.ts';
 let subgraph: Server;
 let fetches = 0;
 let bound: string | null = null;
-let keysDir: string;
-let keys: DevelopmentKeys;
+let keys: Awaited<ReturnType<typeof createTestKeys>>;
 let gateway: RunningGateway;
 
 const rateLimitPoints = 40;
@@ -35,27 +31,17 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((resolve) => subgraph.listen(0, '127.0.0.1', resolve));
-  keysDir = await mkdtemp(join(tmpdir(), 'novacron-gateway-keys-'));
-  await chmod(keysDir, 0o700);
-  keys = await ensureDevelopmentKeys(keysDir);
-  const base = loadConfig();
-  const config: GatewayConfig = {
-    ...base,
-    production: false,
-    port: 0,
-    subgraphUrls: { vms: `http://127.0.0.1:${(subgraph.address() as AddressInfo).port}/graphql` },
+  keys = await createTestKeys();
+  gateway = await startTestGateway(`http://127.0.0.1:${(subgraph.address() as AddressInfo).port}/graphql`, keys.keysDir, (base) => ({
     responseCache: { enabled: true, maxEntries: 1_000, maxAgeMs: 600_000 },
-    auth: { ...base.auth, keysDir },
     limits: { ...base.limits, rateLimitPoints, rateLimitWindowSeconds: 600 },
-    events: { ...base.events, redisUrl: undefined, databaseUrl: undefined, pollIntervalMs: 60_000 },
-  };
-  gateway = await start(config, createLogger('gateway-test', 'silent'));
+  }));
 });
 afterAll(async () => {
   await gateway?.stop();
   subgraph?.closeAllConnections();
   await new Promise<void>((resolve) => subgraph?.close(() => resolve()));
-  await rm(keysDir, { recursive: true, force: true });
+  await keys?.remove();
 });
 beforeEach(() => {
   bound = null;
@@ -65,7 +51,7 @@ let tenants = 0;
 /** A token of a tenant no other test uses (so each test has its own entries and rate budget). */
 async function freshTenantToken(): Promise<string> {
   tenants += 1;
-  return signDevelopmentToken({ keys, tenant: `cache-${tenants}`, roles: ['viewer'], subject: `viewer@cache-${tenants}`, ttlSeconds: 600 });
+  return signDevelopmentToken({ keys: keys.keys, tenant: `cache-${tenants}`, roles: ['viewer'], subject: `viewer@cache-${tenants}`, ttlSeconds: 600 });
 }
 
 interface Answer {

@@ -1,20 +1,16 @@
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureDevelopmentKeys, signDevelopmentToken } from '@novacron/auth';
-import { createLogger } from '@novacron/server-kit';
-import { loadConfig, type GatewayConfig } from '../src/config.ts';
-import { start, type RunningGateway } from '../src/server.ts';
+import { signDevelopmentToken } from '@novacron/auth';
+import type { RunningGateway } from '../src/server.ts';
+import { createTestKeys, startTestGateway } from './support/testGateway.ts';
 
 // A vms subgraph stand-in whose health the test switches: while "down" it answers 503, while "up"
 // it answers `providers`. It counts the fetches that reach it, to prove an open circuit sends none.
 let subgraph: Server;
 let healthy = false;
 let received = 0;
-let keysDir: string;
+let keys: Awaited<ReturnType<typeof createTestKeys>>;
 let token: string;
 let gateway: RunningGateway;
 
@@ -31,28 +27,17 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((resolve) => subgraph.listen(0, '127.0.0.1', resolve));
-  keysDir = await mkdtemp(join(tmpdir(), 'novacron-gateway-keys-'));
-  await chmod(keysDir, 0o700);
-  const keys = await ensureDevelopmentKeys(keysDir);
-  token = await signDevelopmentToken({ keys, tenant: 'default', roles: ['viewer'], subject: 'viewer@default', ttlSeconds: 600 });
-  const base = loadConfig();
-  const config: GatewayConfig = {
-    ...base,
-    // Development keys (the production switch needs NOVACRON_DEV=1, which this process does not set).
-    production: false,
-    port: 0,
-    subgraphUrls: { vms: `http://127.0.0.1:${(subgraph.address() as AddressInfo).port}/graphql` },
+  keys = await createTestKeys();
+  token = await signDevelopmentToken({ keys: keys.keys, tenant: 'default', roles: ['viewer'], subject: 'viewer@default', ttlSeconds: 600 });
+  gateway = await startTestGateway(`http://127.0.0.1:${(subgraph.address() as AddressInfo).port}/graphql`, keys.keysDir, () => ({
     subgraphBreaker: { failures: 3, halfOpenAfterMs: 300, slowCallMs: 5_000 },
-    auth: { ...base.auth, keysDir },
-    events: { ...base.events, redisUrl: undefined, databaseUrl: undefined, pollIntervalMs: 60_000 },
-  };
-  gateway = await start(config, createLogger('gateway-test', 'silent'));
+  }));
 });
 afterAll(async () => {
   await gateway?.stop();
   subgraph.closeAllConnections();
   await new Promise<void>((resolve) => subgraph.close(() => resolve()));
-  await rm(keysDir, { recursive: true, force: true });
+  await keys?.remove();
 });
 
 async function query() {

@@ -1,19 +1,15 @@
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureDevelopmentKeys, signDevelopmentToken } from '@novacron/auth';
-import { createLogger } from '@novacron/server-kit';
+import { signDevelopmentToken } from '@novacron/auth';
 import { freePort } from '@novacron/testing';
-import { loadConfig, type GatewayConfig } from '../src/config.ts';
-import { start, type RunningGateway } from '../src/server.ts';
+import type { RunningGateway } from '../src/server.ts';
+import { createTestKeys, startTestGateway } from './support/testGateway.ts';
 
 // A subgraph that accepts the connection and never answers: the gateway must give up on its own
 // deadline with a coded error, not hold the client for undici's 300 s.
 let hung: Server;
-let keysDir: string;
+let keys: Awaited<ReturnType<typeof createTestKeys>>;
 let token: string;
 const held = new Set<import('node:http').ServerResponse>();
 
@@ -22,30 +18,18 @@ beforeAll(async () => {
     held.add(response);
   });
   await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
-  keysDir = await mkdtemp(join(tmpdir(), 'novacron-gateway-keys-'));
-  await chmod(keysDir, 0o700);
-  const keys = await ensureDevelopmentKeys(keysDir);
-  token = await signDevelopmentToken({ keys, tenant: 'default', roles: ['viewer'], subject: 'viewer@default', ttlSeconds: 600 });
+  keys = await createTestKeys();
+  token = await signDevelopmentToken({ keys: keys.keys, tenant: 'default', roles: ['viewer'], subject: 'viewer@default', ttlSeconds: 600 });
 });
 afterAll(async () => {
   for (const response of held) response.destroy();
   hung.closeAllConnections();
   await new Promise<void>((resolve) => hung.close(() => resolve()));
-  await rm(keysDir, { recursive: true, force: true });
+  await keys?.remove();
 });
 
-async function startGateway(vmsUrl: string): Promise<RunningGateway> {
-  const base = loadConfig();
-  const config: GatewayConfig = {
-    ...base,
-    production: false,
-    port: 0,
-    subgraphUrls: { vms: vmsUrl },
-    subgraphTimeoutMs: 300,
-    auth: { ...base.auth, keysDir },
-    events: { ...base.events, redisUrl: undefined, databaseUrl: undefined, pollIntervalMs: 60_000 },
-  };
-  return start(config, createLogger('gateway-test', 'silent'));
+function startGateway(vmsUrl: string): Promise<RunningGateway> {
+  return startTestGateway(vmsUrl, keys.keysDir, () => ({ subgraphTimeoutMs: 300 }));
 }
 
 async function query(gateway: RunningGateway) {
