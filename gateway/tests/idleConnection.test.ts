@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { buildSchema, parse, type ExecutionResult } from 'graphql';
+import { parse, type ExecutionResult } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
@@ -12,22 +12,9 @@ import { createExpiryTimers } from '../src/subscriptions/createExpiryTimers.ts';
 import { createSubscriptionEngine } from '../src/subscriptions/createSubscriptionEngine.ts';
 import { createWebSocketServer, type ConnectionExtra } from '../src/subscriptions/createWebSocketServer.ts';
 import { parseSubscription } from '../src/subscriptions/parseSubscription.ts';
-import type { StreamDeclaration, SubscriberScope } from '../src/subscriptions/readStreamDeclarations.ts';
-import { createFeedFixture, fixtureEngineParts } from './support/feedFixture.ts';
+import { createFeedFixture, fixtureEngineParts, itemsDeclarations, itemsSchema, viewerScope } from './support/feedFixture.ts';
 
-const schema = buildSchema(`
-  type Item { id: ID! cursor: String! }
-  type Query { itemAt(cursor: String!, after: String): Item }
-  type Subscription { items(after: String): Item! }
-`);
-const declarations = new Map<string, StreamDeclaration>([
-  ['items', { field: 'items', subgraph: 'things', stream: 'item', payloadField: 'itemAt', cursorArg: 'after', entityArg: null, routeBy: null, completeOnTerminal: false }],
-]);
-const scope: SubscriberScope = {
-  tenantId: 'alpha',
-  scopeKey: 'alpha|viewer',
-  identity: { subject: 'viewer@alpha', tenantId: 'alpha', roles: ['viewer'], expiresAt: new Date(Date.now() + 3_600_000) },
-};
+const [schema, declarations, scope] = [itemsSchema, itemsDeclarations, viewerScope];
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();

@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { buildSchema, parse, type ExecutionResult, type FieldNode, type OperationDefinitionNode } from 'graphql';
+import { parse, type ExecutionResult, type FieldNode, type OperationDefinitionNode } from 'graphql';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { createNovaCronSubscriptions } from '@novacron/sdk';
@@ -8,23 +8,10 @@ import { createLogger } from '@novacron/server-kit';
 import { waitFor } from '@novacron/testing';
 import { createSubscriptionEngine, type SubscriptionEngine } from '../src/subscriptions/createSubscriptionEngine.ts';
 import { createWebSocketServer, slowConsumerCloseCode } from '../src/subscriptions/createWebSocketServer.ts';
-import type { StreamDeclaration, SubscriberScope } from '../src/subscriptions/readStreamDeclarations.ts';
 import { cursorVariable } from '../src/subscriptions/rewriteToPayloadQuery.ts';
-import { createFeedFixture, fixtureEngineParts } from './support/feedFixture.ts';
+import { createFeedFixture, fixtureEngineParts, itemsDeclarations, itemsSchema, viewerScope } from './support/feedFixture.ts';
 
-const schema = buildSchema(`
-  type Item { id: ID! cursor: String! }
-  type Query { itemAt(cursor: String!, after: String): Item }
-  type Subscription { items(after: String): Item! }
-`);
-const declarations = new Map<string, StreamDeclaration>([
-  ['items', { field: 'items', subgraph: 'things', stream: 'item', payloadField: 'itemAt', cursorArg: 'after', entityArg: null, routeBy: null, completeOnTerminal: false }],
-]);
-const scope: SubscriberScope = {
-  tenantId: 'alpha',
-  scopeKey: 'alpha|viewer',
-  identity: { subject: 'viewer@alpha', tenantId: 'alpha', roles: ['viewer'], expiresAt: new Date(Date.now() + 3_600_000) },
-};
+const [schema, declarations, scope] = [itemsSchema, itemsDeclarations, viewerScope];
 const itemsDocument = parse('subscription Items($after: String) { items(after: $after) { id cursor } }') as never;
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

@@ -1,22 +1,15 @@
-import { buildSchema, parse, type ExecutionResult, type FieldNode, type OperationDefinitionNode } from 'graphql';
+import { parse, type ExecutionResult, type FieldNode, type OperationDefinitionNode } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import type { FeedFetcher } from '@novacron/events';
 import { waitFor } from '@novacron/testing';
 import { createSubscriptionEngine } from '../src/subscriptions/createSubscriptionEngine.ts';
-import type { StreamDeclaration, SubscriberScope } from '../src/subscriptions/readStreamDeclarations.ts';
+import type { SubscriberScope } from '../src/subscriptions/readStreamDeclarations.ts';
 import { cursorVariable } from '../src/subscriptions/rewriteToPayloadQuery.ts';
-import { createFeedFixture, fixtureEngineParts } from './support/feedFixture.ts';
+import { createFeedFixture, fixtureEngineParts, itemsDeclarations, itemsSchema } from './support/feedFixture.ts';
 
 // What a member leaving, an expiring token and an old cursor may cost the others: nothing.
 
-const schema = buildSchema(`
-  type Item { id: ID! }
-  type Query { itemAt(cursor: String!, after: String): Item }
-  type Subscription { items(after: String): Item! }
-`);
-const declarations = new Map<string, StreamDeclaration>([
-  ['items', { field: 'items', subgraph: 'things', stream: 'item', payloadField: 'itemAt', cursorArg: 'after', entityArg: null, routeBy: null, completeOnTerminal: false }],
-]);
+const [schema, declarations] = [itemsSchema, itemsDeclarations];
 const member = (subject: string, expiresInMs: number): SubscriberScope => ({
   tenantId: 'alpha',
   scopeKey: 'alpha|viewer',

@@ -1,6 +1,27 @@
+import { buildSchema } from 'graphql';
 import { createLogger } from '@novacron/server-kit';
 import { createStreamTail } from '../../src/subscriptions/createStreamTail.ts';
 import { compareEventPositions, decodeEventCursor, encodeEventCursor, type FeedEntry, type FeedFetcher } from '@novacron/events';
+import type { StreamDeclaration, SubscriberScope } from '../../src/subscriptions/readStreamDeclarations.ts';
+
+/** The API of the fixture's stream: `items` subscriptions, each event resolved by `itemAt`. */
+export const itemsSchema = buildSchema(`
+  type Item { id: ID! cursor: String! }
+  type Query { itemAt(cursor: String!, after: String): Item }
+  type Subscription { items(after: String): Item! }
+`);
+
+/** `items` streams the `things` subgraph's `item` stream (the fixture's `things.item`). */
+export const itemsDeclarations = new Map<string, StreamDeclaration>([
+  ['items', { field: 'items', subgraph: 'things', stream: 'item', payloadField: 'itemAt', cursorArg: 'after', entityArg: null, routeBy: null, completeOnTerminal: false }],
+]);
+
+/** A viewer of tenant `alpha` whose token lasts an hour. */
+export const viewerScope: SubscriberScope = {
+  tenantId: 'alpha',
+  scopeKey: 'alpha|viewer',
+  identity: { subject: 'viewer@alpha', tenantId: 'alpha', roles: ['viewer'], expiresAt: new Date(Date.now() + 3_600_000) },
+};
 
 /**
  * An in-memory event feed with the `_eventFeed` contract's semantics (entries after a cursor, the head
