@@ -18,13 +18,13 @@
  * answer only as long as placement's `x-novacron-max-age-ms` allows (what is left of the state lease,
  * at most 1 s), besides its invalidation by the tenant's events and mutations.
  */
-import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startPlacementBenchPlatform } from './src/placementBenchPlatform.ts';
 import { runCannon } from './src/runCannon.ts';
+import { processCpuSeconds } from './src/snapshotProcessCpu.ts';
 import { runLoad } from './src/runLoad.ts';
 import { summarizeLatencies, type LatencySummary } from './src/summarizeLatencies.ts';
 import { monotonicMicros, type ProfilePhases } from './src/writeProfilePhases.ts';
@@ -73,12 +73,6 @@ function accept(payload: unknown): true | Error {
 let lastWindow = { fromUs: 0, toUs: 0 };
 /** Each series' window, for `summarizeCpuProfiles.ts DIR --phase <round>-<at>-<query>` after a `--cpu-profile-dir` run. */
 const phases: ProfilePhases['phases'] = {};
-
-/** CPU seconds (user + system) a process has used so far, from /proc (clock ticks of 10 ms). */
-function processCpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 /** CPU used from now on by the given processes and by the generator: call the result after a series of `requests`. */
 function cpuMeter(pids: number[]): (requests: number) => { serverCpuUs: number; generatorCpuUs: number } {

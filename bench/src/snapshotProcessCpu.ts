@@ -81,6 +81,11 @@ function readProcStat(pid: number): ProcStat | undefined {
   }
 }
 
+/** CPU seconds (user + system) one process has used so far; 0 once it is gone. */
+export function processCpuSeconds(pid: number): number {
+  return readProcStat(pid)?.cpuSeconds ?? 0;
+}
+
 function readCommandLine(pid: number): string {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
