@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { EarlyAnswer } from '@novacron/server-kit';
+import { postedRequest, type EarlyAnswer } from '@novacron/server-kit';
 import type { GatewayContext } from '../GatewayContext.ts';
 import type { ResponseCache } from './createResponseCache.ts';
 import { hashQuery, responseCacheKey } from './responseCacheKey.ts';
@@ -30,21 +30,18 @@ export interface AnswerFromCacheOptions {
 export function answerFromCache(options: AnswerFromCacheOptions): (request: IncomingMessage, body: unknown) => Promise<EarlyAnswer | null> {
   return async (request, body) => {
     const started = performance.now();
-    const posted = body as { query?: unknown; operationName?: unknown; variables?: unknown; extensions?: unknown };
-    if (typeof posted.query !== 'string' || posted.extensions !== undefined) return null;
-    const { operationName, variables } = posted;
-    if (operationName !== undefined && operationName !== null && typeof operationName !== 'string') return null;
-    if (variables !== undefined && variables !== null && (typeof variables !== 'object' || Array.isArray(variables))) return null;
+    const posted = postedRequest(body);
+    if (!posted) return null;
     let context: GatewayContext;
     try {
       context = await options.admit(request);
     } catch {
       return null;
     }
-    const key = responseCacheKey(hashQuery(posted.query), operationName, variables, context.identity);
+    const key = responseCacheKey(hashQuery(posted.query), posted.operationName, posted.variables, context.identity);
     const found = await options.cache.lookup(key, context.identity.tenantId);
     if (!found.hit) return null;
-    options.onServed?.(operationName ?? undefined, (performance.now() - started) / 1000);
+    options.onServed?.(posted.operationName ?? undefined, (performance.now() - started) / 1000);
     return { body: found.body ?? JSON.stringify(found.result), headers: { [cacheStatusHeader]: 'hit' } };
   };
 }

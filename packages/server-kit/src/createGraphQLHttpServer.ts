@@ -34,6 +34,22 @@ export interface GraphQLHttpServerOptions<TContext extends BaseContext> {
  */
 export const responseMaxAgeHeader = 'x-novacron-max-age-ms';
 
+/** A GraphQL request as posted (`query`, `operationName`, `variables`; no `extensions`). */
+export interface PostedRequest {
+  query: string;
+  operationName?: string | null;
+  variables?: Record<string, unknown> | null;
+}
+
+/** The posted request, when it is a plain one a response cache may key on (a query string, no extensions). */
+export function postedRequest(body: unknown): PostedRequest | null {
+  const posted = body as { query?: unknown; operationName?: unknown; variables?: unknown; extensions?: unknown };
+  if (typeof posted.query !== 'string' || posted.extensions !== undefined) return null;
+  if (posted.operationName !== undefined && posted.operationName !== null && typeof posted.operationName !== 'string') return null;
+  if (posted.variables !== undefined && posted.variables !== null && (typeof posted.variables !== 'object' || Array.isArray(posted.variables))) return null;
+  return posted as PostedRequest;
+}
+
 /** A response body served before Apollo, with headers to send beside `content-type`. */
 export interface EarlyAnswer {
   body: string;

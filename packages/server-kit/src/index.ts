@@ -2,8 +2,8 @@
 // is configured the instrumentations (graphql, pg) are enabled before those modules load (ES modules
 // evaluate in import order).
 import '@novacron/telemetry/register';
-export { createGraphQLHttpServer, listen, responseMaxAgeHeader } from './createGraphQLHttpServer.ts';
-export type { EarlyAnswer, GraphQLHttpServerOptions, RunningHttpServer } from './createGraphQLHttpServer.ts';
+export { createGraphQLHttpServer, listen, postedRequest, responseMaxAgeHeader } from './createGraphQLHttpServer.ts';
+export type { EarlyAnswer, GraphQLHttpServerOptions, PostedRequest, RunningHttpServer } from './createGraphQLHttpServer.ts';
 export { createLogger } from './createLogger.ts';
 export type { Logger } from './createLogger.ts';
 export { readEnv } from './readEnv.ts';

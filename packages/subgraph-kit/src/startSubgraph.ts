@@ -17,7 +17,7 @@ import { createSql, isTransientDatabaseError, migrate, type Sql } from '@novacro
 import { createErrorFormatter, requestError, type AppError } from '@novacron/errors';
 import { startEventRelay, type EventRelay } from '@novacron/events';
 import { inspectInputs } from '@novacron/guards';
-import { createGraphQLHttpServer, createLogger, listen, responseMaxAgeHeader, type EarlyAnswer, type Logger, type Stoppable } from '@novacron/server-kit';
+import { createGraphQLHttpServer, createLogger, listen, postedRequest, responseMaxAgeHeader, type EarlyAnswer, type Logger, type PostedRequest, type Stoppable } from '@novacron/server-kit';
 import { createHealthScore, createMetrics, startMetricsServer, useRequestMetrics, type Metrics } from '@novacron/telemetry';
 import { createSubgraphClient, type SubgraphClient } from './createSubgraphClient.ts';
 import { loadSubgraphSecurity, type SubgraphSecurity } from './loadSubgraphSecurity.ts';
@@ -91,13 +91,6 @@ export interface StartSubgraphOptions<TServices, TContext> {
   routes?(services: TServices): Record<string, (request: IncomingMessage, response: ServerResponse) => Promise<void>>;
 }
 
-/** A GraphQL request as posted (`query`, `operationName`, `variables`; no `extensions`). */
-export interface PostedRequest {
-  query: string;
-  operationName?: string | null;
-  variables?: Record<string, unknown> | null;
-}
-
 /**
  * A subgraph's response cache, served before Apollo Server parses, validates and executes (Apollo's own
  * per-request cost was above the placement benchmark's goal). `lookup` runs after the internal token is
@@ -137,15 +130,6 @@ function useInputInspection(): ApolloServerPlugin {
       };
     },
   };
-}
-
-/** The posted request, when it is a plain one a response cache may key on (a query string, no extensions). */
-function postedRequest(body: unknown): PostedRequest | null {
-  const posted = body as { query?: unknown; operationName?: unknown; variables?: unknown; extensions?: unknown };
-  if (typeof posted.query !== 'string' || posted.extensions !== undefined) return null;
-  if (posted.operationName !== undefined && posted.operationName !== null && typeof posted.operationName !== 'string') return null;
-  if (posted.variables !== undefined && posted.variables !== null && (typeof posted.variables !== 'object' || Array.isArray(posted.variables))) return null;
-  return posted as PostedRequest;
 }
 
 /** Offers each error-free query result to the subgraph's early responses. */
