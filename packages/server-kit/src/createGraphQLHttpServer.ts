@@ -34,6 +34,11 @@ export interface GraphQLHttpServerOptions<TContext extends BaseContext> {
  */
 export const responseMaxAgeHeader = 'x-novacron-max-age-ms';
 
+/** The {@link responseMaxAgeHeader} value for a bound of `ms`: whole milliseconds, never negative. */
+export function formatResponseMaxAge(ms: number): string {
+  return String(Math.max(0, Math.floor(ms)));
+}
+
 /** A GraphQL request as posted (`query`, `operationName`, `variables`; no `extensions`). */
 export interface PostedRequest {
   query: string;

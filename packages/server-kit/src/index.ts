@@ -2,7 +2,7 @@
 // is configured the instrumentations (graphql, pg) are enabled before those modules load (ES modules
 // evaluate in import order).
 import '@novacron/telemetry/register';
-export { createGraphQLHttpServer, listen, postedRequest, responseMaxAgeHeader } from './createGraphQLHttpServer.ts';
+export { createGraphQLHttpServer, formatResponseMaxAge, listen, postedRequest, responseMaxAgeHeader } from './createGraphQLHttpServer.ts';
 export type { EarlyAnswer, GraphQLHttpServerOptions, PostedRequest, RunningHttpServer } from './createGraphQLHttpServer.ts';
 export { createLogger } from './createLogger.ts';
 export type { Logger } from './createLogger.ts';

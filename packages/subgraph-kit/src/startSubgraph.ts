@@ -17,7 +17,7 @@ import { createSql, isTransientDatabaseError, migrate, type Sql } from '@novacro
 import { createErrorFormatter, requestError, type AppError } from '@novacron/errors';
 import { startEventRelay, type EventRelay } from '@novacron/events';
 import { inspectInputs } from '@novacron/guards';
-import { createGraphQLHttpServer, createLogger, listen, postedRequest, responseMaxAgeHeader, type EarlyAnswer, type Logger, type PostedRequest, type Stoppable } from '@novacron/server-kit';
+import { createGraphQLHttpServer, createLogger, formatResponseMaxAge, listen, postedRequest, responseMaxAgeHeader, type EarlyAnswer, type Logger, type PostedRequest, type Stoppable } from '@novacron/server-kit';
 import { createHealthScore, createMetrics, startMetricsServer, useRequestMetrics, type Metrics } from '@novacron/telemetry';
 import { createSubgraphClient, type SubgraphClient } from './createSubgraphClient.ts';
 import { loadSubgraphSecurity, type SubgraphSecurity } from './loadSubgraphSecurity.ts';
@@ -154,7 +154,7 @@ function useResponseMaxAge<TContext extends object>(maxAgeMs: (context: TContext
       return {
         async willSendResponse({ contextValue, response }) {
           const ms = maxAgeMs(contextValue);
-          if (ms !== undefined) response.http.headers.set(responseMaxAgeHeader, String(Math.max(0, Math.floor(ms))));
+          if (ms !== undefined) response.http.headers.set(responseMaxAgeHeader, formatResponseMaxAge(ms));
         },
       };
     },

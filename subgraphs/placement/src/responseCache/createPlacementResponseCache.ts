@@ -1,7 +1,7 @@
 // Hand-rolled: Apollo's response-cache plugin expires by cache hints only and runs after parse and validation; this one is keyed by the tenant's placement-state version and answered before Apollo.
 import type { OperationDefinitionNode } from 'graphql';
 import { LRUCache } from 'lru-cache';
-import { responseMaxAgeHeader } from '@novacron/server-kit';
+import { formatResponseMaxAge, responseMaxAgeHeader } from '@novacron/server-kit';
 import type { EarlyResponses, PostedRequest, RequestPrincipal } from '@novacron/subgraph-kit';
 import type { RequestContext } from '../context.ts';
 import type { PlacementStateCache, StateLease } from '../domain/placementStateCache.ts';
@@ -74,7 +74,7 @@ export function createPlacementResponseCache(stateCache: PlacementStateCache, op
       }
       stats.hits += 1;
       // The same reuse bound Apollo's answer carried (see reuseBoundOf), for the gateway's cache.
-      return { body: entry.body, headers: { [responseMaxAgeHeader]: String(Math.max(0, Math.floor(entry.validUntil - Date.now()))) } };
+      return { body: entry.body, headers: { [responseMaxAgeHeader]: formatResponseMaxAge(entry.validUntil - Date.now()) } };
     },
     store(context, operation, request, body) {
       const leases: StateLease[] = context.stateLeases;
