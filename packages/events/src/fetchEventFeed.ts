@@ -48,7 +48,11 @@ export class FeedError extends Error {
   }
 }
 
-const feedQuery = `query NovaCronEventFeed($stream: String!, $after: String, $first: Int, $entityId: ID, $tenantId: String, $withPayload: Boolean) {
+/**
+ * The one document feed readers post. The owning subgraph recognises this exact text and answers it
+ * without graphql-js execution (the kit's `answerEventFeed`); any other document goes through Apollo.
+ */
+export const eventFeedQuery = `query NovaCronEventFeed($stream: String!, $after: String, $first: Int, $entityId: ID, $tenantId: String, $withPayload: Boolean) {
   _eventFeed(stream: $stream, after: $after, first: $first, entityId: $entityId, tenantId: $tenantId, withPayload: $withPayload) {
     endCursor
     heldBack
@@ -62,16 +66,26 @@ const feedQuery = `query NovaCronEventFeed($stream: String!, $after: String, $fi
  */
 export function createFeedFetcher(subgraph: string, subgraphUrl: string, headers: () => Promise<Record<string, string>>, timeoutMs = 10_000): FeedFetcher {
   return async (read) => {
-    const response = await fetch(subgraphUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(await headers()) },
-      body: JSON.stringify({
-        query: feedQuery,
-        variables: { stream: read.stream, after: read.after, first: read.first, entityId: read.entityId ?? null, tenantId: read.tenantId ?? null, withPayload: read.withPayload ?? false },
-      }),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    const body = (await response.json().catch(() => ({}))) as { data?: { _eventFeed: FeedPage } | null; errors?: { message: string; extensions?: { code?: string } }[] };
+    // A timer cleared when the read settles, not `AbortSignal.timeout`: that one keeps its signal and
+    // timer alive for the whole timeout after every read (a feed is read many times a second).
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new DOMException(`${subgraph}'s event feed did not answer within ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
+    let response: Response;
+    let body: { data?: { _eventFeed: FeedPage } | null; errors?: { message: string; extensions?: { code?: string } }[] };
+    try {
+      response = await fetch(subgraphUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(await headers()) },
+        body: JSON.stringify({
+          query: eventFeedQuery,
+          variables: { stream: read.stream, after: read.after, first: read.first, entityId: read.entityId ?? null, tenantId: read.tenantId ?? null, withPayload: read.withPayload ?? false },
+        }),
+        signal: controller.signal,
+      });
+      body = (await response.json().catch(() => ({}))) as typeof body;
+    } finally {
+      clearTimeout(timer);
+    }
     const [error] = body.errors ?? [];
     if (error) throw new FeedError(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR', error.message);
     if (!body.data) throw new FeedError('UNAVAILABLE', `${subgraph}'s event feed answered HTTP ${response.status} without data`);

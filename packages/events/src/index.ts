@@ -7,7 +7,7 @@ export type { EventSignalSource, EventSignalSourceOptions } from './createEventS
 export { startEventRelay } from './startEventRelay.ts';
 export type { EventRelay, EventRelayOptions } from './startEventRelay.ts';
 export type { EventFeedEntry } from './EventFeedEntry.ts';
-export { createFeedFetcher, FeedError, heldBackRetryDelay } from './fetchEventFeed.ts';
+export { createFeedFetcher, eventFeedQuery, FeedError, heldBackRetryDelay } from './fetchEventFeed.ts';
 export type { FeedEntry, FeedFetcher, FeedPage, FeedRead } from './fetchEventFeed.ts';
 export type { VmPayload as VmStreamPayload, VmStreamEvent } from './vmStream.ts';
 export { toVmStreamEvent } from './vmStream.ts';

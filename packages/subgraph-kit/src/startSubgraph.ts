@@ -15,13 +15,15 @@ import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import { internalTokenHeader, type InternalPrincipal } from '@novacron/auth';
 import { createSql, isTransientDatabaseError, migrate, type Sql } from '@novacron/db';
 import { createErrorFormatter, requestError, type AppError } from '@novacron/errors';
-import { startEventRelay, type EventRelay } from '@novacron/events';
+import { eventFeedQuery, startEventRelay, type EventRelay } from '@novacron/events';
 import { inspectInputs } from '@novacron/guards';
 import { createGraphQLHttpServer, createLogger, formatResponseMaxAge, listen, postedRequest, responseMaxAgeHeader, type EarlyAnswer, type Logger, type PostedRequest, type Stoppable } from '@novacron/server-kit';
 import { createHealthScore, createMetrics, startMetricsServer, useRequestMetrics, type Metrics } from '@novacron/telemetry';
 import { createSubgraphClient, type SubgraphClient } from './createSubgraphClient.ts';
 import { loadSubgraphSecurity, type SubgraphSecurity } from './loadSubgraphSecurity.ts';
 import type { Outbox } from './outbox/createOutbox.ts';
+import { answerEventFeed } from './outbox/answerEventFeed.ts';
+import { coalesceFeedReads } from './outbox/coalesceFeedReads.ts';
 import { eventFeedResolver } from './outbox/eventFeedResolver.ts';
 import { JSON as JSONScalar } from './scalars.ts';
 import type { SubgraphConfig } from './SubgraphConfig.ts';
@@ -181,7 +183,10 @@ export async function startSubgraph<TServices, TContext extends object>(options:
     const feedDb = options.outbox ? options.outbox.db(services) : drizzle(sql);
     const own = options.resolvers as { Query?: object; JSON?: typeof JSONScalar };
     // The kit's fields beside the subgraph's own.
-    const resolvers = { ...own, JSON: own.JSON ?? JSONScalar, Query: { ...own.Query, _eventFeed: eventFeedResolver(options.outbox?.outbox ?? null, feedDb) } };
+    // Identical concurrent feed reads share a statement, whether Apollo or the early answer serves them.
+    const feedReads = options.outbox ? coalesceFeedReads(options.outbox.outbox, feedDb) : undefined;
+    const answerFeed = feedReads ? answerEventFeed(feedReads) : null;
+    const resolvers = { ...own, JSON: own.JSON ?? JSONScalar, Query: { ...own.Query, _eventFeed: eventFeedResolver(options.outbox?.outbox ?? null, feedDb, feedReads) } };
     const ready = async () => {
       await sql`select 1`;
       return options.ready ? options.ready(services) : true;
@@ -214,15 +219,19 @@ export async function startSubgraph<TServices, TContext extends object>(options:
       // A subgraph trusts only NovaCron: every request, `_service` and `_entities` included, must carry
       // an internal token addressed to this subgraph; there is no other way in.
       context: async (request) => options.context(await verifyCaller(security, request), services),
-      // The same check first (verified tokens are memoized); a refused caller falls through to Apollo, which refuses it with its code.
-      answerEarly: earlyResponses
-        ? async (request, body) => {
-            const posted = postedRequest(body);
-            if (!posted) return null;
-            const caller = await verifyCaller(security, request).catch(() => null);
-            return caller ? earlyResponses.lookup(caller, posted) : null;
-          }
-        : undefined,
+      // The same check first (verified tokens are memoized); a refused caller falls through to Apollo, which
+      // refuses it with its code. Feed reads are answered without graphql-js (see answerEventFeed).
+      answerEarly:
+        earlyResponses || answerFeed
+          ? async (request, body) => {
+              const posted = postedRequest(body);
+              if (!posted) return null;
+              const caller = await verifyCaller(security, request).catch(() => null);
+              if (!caller) return null;
+              if (answerFeed && posted.query === eventFeedQuery) return answerFeed(caller.principal, posted);
+              return earlyResponses ? earlyResponses.lookup(caller, posted) : null;
+            }
+          : undefined,
       ready,
     });
     const running = await listen(server, config.port, config.host);

@@ -1,8 +1,8 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { appError, badInput } from '@novacron/errors';
 import { compareEventPositions, decodeEventCursor, encodeEventCursor, postgresEventChannel, type EventFeedEntry, type EventPosition } from '@novacron/events';
 import type { EventStream } from './EventStream.ts';
-import { queryRows, type SqlExecutor } from './SqlExecutor.ts';
+import { queryPreparedRows, queryRows, type SqlExecutor } from './SqlExecutor.ts';
 
 /** One entry of a feed, as `_eventFeed` returns it (the contract in @novacron/events). */
 export type FeedEntry = EventFeedEntry;
@@ -46,8 +46,9 @@ export interface Outbox {
 
 export const maxFeedPage = 1_000;
 
-interface FeedRow {
-  seq: string | number;
+/** A row of {@link feedPageQuery}: an entry (all null when the page is empty) and the page's state. */
+interface FeedPageRow {
+  seq: string | number | null;
   txid: string;
   tenant_id: string;
   entity_id: string;
@@ -56,6 +57,8 @@ interface FeedRow {
   type: string;
   occurred_at: string | Date;
   payload: Record<string, unknown> | null;
+  resync: boolean;
+  held: boolean;
 }
 
 const identifierPattern = /^[a-z][a-z0-9_]{0,62}$/;
@@ -76,14 +79,43 @@ export function createOutbox(schema: string, streams: readonly EventStream[]): O
   const nameOf = (stream: EventStream) => `${schema}.${stream.key}`;
   const retention = sql.raw(`"${schema}"."event_retention"`);
 
-  const assertNotPruned = async (db: SqlExecutor, stream: EventStream, position: EventPosition) => {
-    const [watermark] = await queryRows<{ txid: string; seq: string | number }>(
-      db,
-      sql`select pruned_through_txid::text as txid, pruned_through_seq as seq from ${retention} where stream = ${stream.key}`,
-    );
-    if (watermark && compareEventPositions(position, { txid: watermark.txid, seq: Number(watermark.seq) }) < 0) {
-      throw appError('RESYNC_REQUIRED', 'the cursor is older than the event retention window; reload the state and subscribe again without `after`', { field: 'after' });
-    }
+  /**
+   * One page in one statement (the watermark check, the page and `heldBack` used to be three, and a
+   * feed is read by several followers at every event): the page's rows, each carrying `resync` and
+   * `held`, or a single row of nulls with them when the page is empty.
+   *
+   * - `resync`: the cursor is older than the stream's prune watermark (not checked for an entity's
+   *   read, which starts at the origin and is filtered by an indexed column).
+   * - `held`: the page is not full yet committed events wait behind an older transaction still in
+   *   flight (above the commit horizon). Their signal has already been sent, so the reader must know
+   *   to read again soon rather than wait for the next one. Every event at or above the horizon comes
+   *   after every page row, so when the page is not full "an event after the page's end" is "an
+   *   event after the cursor at or above the horizon"; the statement's one snapshot serves both parts.
+   */
+  const feedPageQuery = (stream: EventStream, table: SQL, position: EventPosition, request: FeedRequest): SQL => {
+    const c = stream.columns;
+    const cursor = sql`(${position.txid}::xid8, ${position.seq}::bigint)`;
+    const onlyEntity = request.entityId ? sql`and e.${sql.raw(c.entityColumn)}::text = ${request.entityId}` : sql``;
+    const onlyTenant = request.tenantId ? sql`and e.tenant_id = ${request.tenantId}` : sql``;
+    const payload = request.withPayload ? sql.raw(c.payload) : sql`null::jsonb`;
+    const resync = request.entityId
+      ? sql`false`
+      : sql`exists (select 1 from ${retention} r where r.stream = ${stream.key} and (r.pruned_through_txid, r.pruned_through_seq) > ${cursor})`;
+    return sql`with page as (
+        select e.seq, e.txid, e.tenant_id, (${sql.raw(c.entityId)})::text as entity_id, ${sql.raw(c.keys)} as keys,
+               ${sql.raw(c.version)} as version, ${sql.raw(c.type)} as type, e.created_at as occurred_at, ${payload} as payload
+        from ${table} e
+        where (e.txid, e.seq) > ${cursor} and e.txid < pg_snapshot_xmin(pg_current_snapshot()) ${onlyEntity} ${onlyTenant}
+        order by e.txid, e.seq limit ${request.first}::int
+      ), state as (
+        select ${resync} as resync,
+               case when (select count(*) from page) < ${request.first}::int
+                 then exists (select 1 from ${table} e where (e.txid, e.seq) > ${cursor} and e.txid >= pg_snapshot_xmin(pg_current_snapshot()) ${onlyEntity} ${onlyTenant})
+                 else false end as held
+      )
+      select p.seq, p.txid::text as txid, p.tenant_id, p.entity_id, p.keys, p.version, p.type, p.occurred_at, p.payload, s.resync, s.held
+      from state s left join page p on true
+      order by p.txid, p.seq`;
   };
 
   return {
@@ -97,54 +129,36 @@ export function createOutbox(schema: string, streams: readonly EventStream[]): O
       if (!Number.isInteger(first) || first < 1 || first > maxFeedPage) throw badInput('first', `first must be between 1 and ${maxFeedPage}`);
       const name = nameOf(stream);
       const table = sql.raw(`"${schema}"."${stream.table}"`);
-      const c = stream.columns;
       let after = request.after;
       if (!after && request.entityId) after = encodeEventCursor({ stream: name, txid: '0', seq: 0 });
       if (!after) {
-        const [head] = await queryRows<{ txid: string; seq: string | number }>(
+        const [head] = await queryPreparedRows<{ txid: string; seq: string | number }>(
           db,
           sql`select e.txid::text as txid, e.seq from ${table} e where e.txid < pg_snapshot_xmin(pg_current_snapshot()) order by e.txid desc, e.seq desc limit 1`,
         );
         return { entries: [], endCursor: encodeEventCursor({ stream: name, txid: head?.txid ?? '0', seq: Number(head?.seq ?? 0) }) };
       }
       const position = decodeEventCursor(after, name);
-      if (!request.entityId) await assertNotPruned(db, stream, position);
-      const onlyEntity = request.entityId ? sql`and e.${sql.raw(c.entityColumn)}::text = ${request.entityId}` : sql``;
-      const onlyTenant = request.tenantId ? sql`and e.tenant_id = ${request.tenantId}` : sql``;
-      const payload = request.withPayload ? sql.raw(c.payload) : sql`null::jsonb`;
-      const rows = await queryRows<FeedRow>(
-        db,
-        sql`select e.seq, e.txid::text as txid, e.tenant_id, (${sql.raw(c.entityId)})::text as entity_id, ${sql.raw(c.keys)} as keys,
-                   ${sql.raw(c.version)} as version, ${sql.raw(c.type)} as type, e.created_at as occurred_at, ${payload} as payload
-            from ${table} e
-            where (e.txid, e.seq) > (${position.txid}::xid8, ${position.seq}) and e.txid < pg_snapshot_xmin(pg_current_snapshot()) ${onlyEntity} ${onlyTenant}
-            order by e.txid, e.seq limit ${first}`,
-      );
-      const entries = rows.map((row) => ({
-        cursor: encodeEventCursor({ stream: name, txid: row.txid, seq: Number(row.seq) }),
-        tenantId: row.tenant_id,
-        entityId: row.entity_id,
-        keys: row.keys,
-        version: row.version,
-        type: row.type,
-        terminal: stream.terminalTypes.includes(row.type),
-        occurredAt: new Date(row.occurred_at).toISOString(),
-        payload: row.payload,
-      }));
-      const endCursor = entries.at(-1)?.cursor ?? after;
-      // A page that is not full may still leave committed events behind it: those of transactions that
-      // committed while an older one is still in flight (above the commit horizon). Their signal has
-      // already been sent, so the reader must know to read again soon rather than wait for the next one.
-      let heldBack = false;
-      if (entries.length < first) {
-        const end = decodeEventCursor(endCursor, name);
-        const [row] = await queryRows<{ held: boolean }>(
-          db,
-          sql`select exists (select 1 from ${table} e where (e.txid, e.seq) > (${end.txid}::xid8, ${end.seq}) ${onlyEntity} ${onlyTenant}) as held`,
-        );
-        heldBack = Boolean(row?.held);
+      const rows = await queryPreparedRows<FeedPageRow>(db, feedPageQuery(stream, table, position, request));
+      if (rows[0]?.resync) {
+        throw appError('RESYNC_REQUIRED', 'the cursor is older than the event retention window; reload the state and subscribe again without `after`', { field: 'after' });
       }
-      return { entries, endCursor, heldBack };
+      const entries: FeedEntry[] = [];
+      for (const row of rows) {
+        if (row.seq === null) continue;
+        entries.push({
+          cursor: encodeEventCursor({ stream: name, txid: row.txid, seq: Number(row.seq) }),
+          tenantId: row.tenant_id,
+          entityId: row.entity_id,
+          keys: row.keys,
+          version: row.version,
+          type: row.type,
+          terminal: stream.terminalTypes.includes(row.type),
+          occurredAt: new Date(row.occurred_at).toISOString(),
+          payload: row.payload,
+        });
+      }
+      return { entries, endCursor: entries.at(-1)?.cursor ?? after, heldBack: Boolean(rows[0]?.held) };
     },
 
     async append(tx, key, event) {
