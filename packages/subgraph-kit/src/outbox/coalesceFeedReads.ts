@@ -25,7 +25,8 @@ interface PendingRead extends SharedFeedRead {
 function pendingRead(run: () => Promise<FeedPageResult>): PendingRead {
   let begin!: () => void;
   const page = new Promise<FeedPageResult>((resolve) => {
-    begin = () => resolve(run());
+    // Started from a promise, so a reader that throws at once still rejects the page, never the caller.
+    begin = () => resolve(Promise.resolve().then(run));
   });
   return { page, derived: new Map(), begin };
 }
