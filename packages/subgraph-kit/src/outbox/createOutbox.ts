@@ -1,8 +1,8 @@
-import { sql, type SQL } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { appError, badInput } from '@novacron/errors';
 import { compareEventPositions, decodeEventCursor, encodeEventCursor, postgresEventChannel, type EventFeedEntry, type EventPosition } from '@novacron/events';
 import type { EventStream } from './EventStream.ts';
-import { queryPreparedRows, queryRows, type SqlExecutor } from './SqlExecutor.ts';
+import { queryRows, queryStatement, type SqlExecutor } from './SqlExecutor.ts';
 
 /** One entry of a feed, as `_eventFeed` returns it (the contract in @novacron/events). */
 export type FeedEntry = EventFeedEntry;
@@ -46,7 +46,7 @@ export interface Outbox {
 
 export const maxFeedPage = 1_000;
 
-/** A row of {@link feedPageQuery}: an entry (all null when the page is empty) and the page's state. */
+/** A row of a page statement: an entry (all null when the page is empty) and the page's state. */
 interface FeedPageRow {
   seq: string | number | null;
   txid: string;
@@ -82,7 +82,9 @@ export function createOutbox(schema: string, streams: readonly EventStream[]): O
   /**
    * One page in one statement (the watermark check, the page and `heldBack` used to be three, and a
    * feed is read by several followers at every event): the page's rows, each carrying `resync` and
-   * `held`, or a single row of nulls with them when the page is empty.
+   * `held`, or a single row of nulls with them when the page is empty. Its text depends only on the
+   * stream and which filters are set, so it is built once per shape and runs prepared. Parameters:
+   * $1 txid, $2 seq (the cursor), $3 first, then the stream key (watermark check), entity id, tenant id.
    *
    * - `resync`: the cursor is older than the stream's prune watermark (not checked for an entity's
    *   read, which starts at the origin and is filtered by an indexed column).
@@ -92,30 +94,40 @@ export function createOutbox(schema: string, streams: readonly EventStream[]): O
    *   after every page row, so when the page is not full "an event after the page's end" is "an
    *   event after the cursor at or above the horizon"; the statement's one snapshot serves both parts.
    */
-  const feedPageQuery = (stream: EventStream, table: SQL, position: EventPosition, request: FeedRequest): SQL => {
-    const c = stream.columns;
-    const cursor = sql`(${position.txid}::xid8, ${position.seq}::bigint)`;
-    const onlyEntity = request.entityId ? sql`and e.${sql.raw(c.entityColumn)}::text = ${request.entityId}` : sql``;
-    const onlyTenant = request.tenantId ? sql`and e.tenant_id = ${request.tenantId}` : sql``;
-    const payload = request.withPayload ? sql.raw(c.payload) : sql`null::jsonb`;
-    const resync = request.entityId
-      ? sql`false`
-      : sql`exists (select 1 from ${retention} r where r.stream = ${stream.key} and (r.pruned_through_txid, r.pruned_through_seq) > ${cursor})`;
-    return sql`with page as (
-        select e.seq, e.txid, e.tenant_id, (${sql.raw(c.entityId)})::text as entity_id, ${sql.raw(c.keys)} as keys,
-               ${sql.raw(c.version)} as version, ${sql.raw(c.type)} as type, e.created_at as occurred_at, ${payload} as payload
-        from ${table} e
-        where (e.txid, e.seq) > ${cursor} and e.txid < pg_snapshot_xmin(pg_current_snapshot()) ${onlyEntity} ${onlyTenant}
-        order by e.txid, e.seq limit ${request.first}::int
-      ), state as (
-        select ${resync} as resync,
-               case when (select count(*) from page) < ${request.first}::int
-                 then exists (select 1 from ${table} e where (e.txid, e.seq) > ${cursor} and e.txid >= pg_snapshot_xmin(pg_current_snapshot()) ${onlyEntity} ${onlyTenant})
-                 else false end as held
-      )
-      select p.seq, p.txid::text as txid, p.tenant_id, p.entity_id, p.keys, p.version, p.type, p.occurred_at, p.payload, s.resync, s.held
-      from state s left join page p on true
-      order by p.txid, p.seq`;
+  const pageStatements = new Map<string, string>();
+  const pageStatement = (stream: EventStream, request: FeedRequest, position: EventPosition): { text: string; params: unknown[] } => {
+    const params: unknown[] = [position.txid, position.seq, request.first];
+    const checkResync = !request.entityId;
+    if (checkResync) params.push(stream.key);
+    const entityAt = request.entityId ? params.push(request.entityId) : 0;
+    const tenantAt = request.tenantId ? params.push(request.tenantId) : 0;
+    const shape = `${stream.key}|${entityAt}|${tenantAt}|${request.withPayload ? 1 : 0}`;
+    let text = pageStatements.get(shape);
+    if (!text) {
+      const c = stream.columns;
+      const table = `"${schema}"."${stream.table}"`;
+      const filters = `${entityAt ? `and e.${c.entityColumn}::text = $${entityAt}` : ''} ${tenantAt ? `and e.tenant_id = $${tenantAt}` : ''}`;
+      const resync = checkResync
+        ? `exists (select 1 from "${schema}"."event_retention" r where r.stream = $4 and (r.pruned_through_txid, r.pruned_through_seq) > ($1::xid8, $2::bigint))`
+        : 'false';
+      text = `with page as (
+          select e.seq, e.txid, e.tenant_id, (${c.entityId})::text as entity_id, ${c.keys} as keys, ${c.version} as version, ${c.type} as type,
+                 e.created_at as occurred_at, ${request.withPayload ? c.payload : 'null::jsonb'} as payload
+          from ${table} e
+          where (e.txid, e.seq) > ($1::xid8, $2::bigint) and e.txid < pg_snapshot_xmin(pg_current_snapshot()) ${filters}
+          order by e.txid, e.seq limit $3::int
+        ), state as (
+          select ${resync} as resync,
+                 case when (select count(*) from page) < $3::int
+                   then exists (select 1 from ${table} e where (e.txid, e.seq) > ($1::xid8, $2::bigint) and e.txid >= pg_snapshot_xmin(pg_current_snapshot()) ${filters})
+                   else false end as held
+        )
+        select p.seq, p.txid::text as txid, p.tenant_id, p.entity_id, p.keys, p.version, p.type, p.occurred_at, p.payload, s.resync, s.held
+        from state s left join page p on true
+        order by p.txid, p.seq`;
+      pageStatements.set(shape, text);
+    }
+    return { text, params };
   };
 
   return {
@@ -128,18 +140,19 @@ export function createOutbox(schema: string, streams: readonly EventStream[]): O
       const { first } = request;
       if (!Number.isInteger(first) || first < 1 || first > maxFeedPage) throw badInput('first', `first must be between 1 and ${maxFeedPage}`);
       const name = nameOf(stream);
-      const table = sql.raw(`"${schema}"."${stream.table}"`);
       let after = request.after;
       if (!after && request.entityId) after = encodeEventCursor({ stream: name, txid: '0', seq: 0 });
       if (!after) {
-        const [head] = await queryPreparedRows<{ txid: string; seq: string | number }>(
+        const [head] = await queryStatement<{ txid: string; seq: string | number }>(
           db,
-          sql`select e.txid::text as txid, e.seq from ${table} e where e.txid < pg_snapshot_xmin(pg_current_snapshot()) order by e.txid desc, e.seq desc limit 1`,
+          `select e.txid::text as txid, e.seq from "${schema}"."${stream.table}" e where e.txid < pg_snapshot_xmin(pg_current_snapshot()) order by e.txid desc, e.seq desc limit 1`,
+          [],
         );
         return { entries: [], endCursor: encodeEventCursor({ stream: name, txid: head?.txid ?? '0', seq: Number(head?.seq ?? 0) }) };
       }
       const position = decodeEventCursor(after, name);
-      const rows = await queryPreparedRows<FeedPageRow>(db, feedPageQuery(stream, table, position, request));
+      const page = pageStatement(stream, request, position);
+      const rows = await queryStatement<FeedPageRow>(db, page.text, page.params);
       if (rows[0]?.resync) {
         throw appError('RESYNC_REQUIRED', 'the cursor is older than the event retention window; reload the state and subscribe again without `after`', { field: 'after' });
       }
