@@ -48,8 +48,8 @@ try {
               values ('default', ${id}, ${[id]}, ${index + 1}, 'STATE_CHANGED', ${sql.json({ id, tenantId: 'default', name: `vm-${index}`, provider: 'aws', region: 'us-east-1', instanceType: 't3.micro', image: 'debian-12', status: index % 2 ? 'RUNNING' : 'STOPPED', providerId: `i-${index}`, privateIp: '10.0.0.1', publicIp: null, labels: { team: 'bench' }, version: index + 1, createdAt: new Date().toISOString(), updatedAt: new Date().toISOString() })})`;
   }
   await sql`analyze feedbench.note_events`;
-  const rows = await sql<{ txid: string; seq: string }[]>`select txid::text as txid, seq::text as seq from feedbench.note_events order by txid, seq`;
-  const at = (fromEnd: number) => cursorOf(rows[rows.length - fromEnd]!.txid, rows[rows.length - fromEnd]!.seq);
+  const rows = await sql<{ tx: string; sq: string }[]>`select txid::text as tx, seq::text as sq from feedbench.note_events order by txid, seq`;
+  const at = (fromEnd: number) => cursorOf(rows[rows.length - fromEnd]!.tx, rows[rows.length - fromEnd]!.sq);
 
   const server = fork(new URL('./src/eventFeedServer.ts', import.meta.url), [database.databaseUrl, join(database.folder, 'keys')], { env: { ...process.env, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
