@@ -93,18 +93,18 @@ try {
   const results: { path: string; shape: string; readers: number; reads: number; serverMs: number; postgresMs: number; readsPerSecond: number }[] = [];
   const measure = async (path: (typeof paths)[number], shape: (typeof shapes)[number], readers: number, count: number) => {
     const headers = { 'x-novacron-internal-token': await token() };
-    for (let index = 0; index < 50; index += 1) await post(path.document, shape.variables, headers);
-    const pids = await backends();
-    const cpu = () => ({ server: processCpuSeconds(serverPid), postgres: pids.reduce((sum, pid) => sum + processCpuSeconds(pid), 0) });
-    const before = cpu();
+    for (let round = 0; round < 50 / readers; round += 1) await Promise.all(Array.from({ length: readers }, () => post(path.document, shape.variables, headers)));
+    // Backends the pool opens during the run count from zero.
+    const before = { server: processCpuSeconds(serverPid), postgres: new Map((await backends()).map((pid) => [pid, processCpuSeconds(pid)])) };
     const started = performance.now();
     for (let round = 0; round < count / readers; round += 1) {
       const counts = await Promise.all(Array.from({ length: readers }, () => post(path.document, shape.variables, headers)));
       if (counts.some((entries) => entries !== shape.entries)) throw new Error(`${shape.name}: expected ${shape.entries} entries, got ${counts.join(', ')}`);
     }
     const seconds = (performance.now() - started) / 1000;
-    const after = cpu();
-    const result = { path: path.name, shape: shape.name, readers, reads: count, serverMs: ((after.server - before.server) * 1000) / count, postgresMs: ((after.postgres - before.postgres) * 1000) / count, readsPerSecond: count / seconds };
+    const serverSeconds = processCpuSeconds(serverPid) - before.server;
+    const postgresSeconds = (await backends()).reduce((sum, pid) => sum + processCpuSeconds(pid) - (before.postgres.get(pid) ?? 0), 0);
+    const result = { path: path.name, shape: shape.name, readers, reads: count, serverMs: (serverSeconds * 1000) / count, postgresMs: (postgresSeconds * 1000) / count, readsPerSecond: count / seconds };
     results.push(result);
     log(`${result.path}, ${result.shape}, ${readers} reader(s): server ${result.serverMs.toFixed(3)} ms + Postgres ${result.postgresMs.toFixed(3)} ms per read, ${result.readsPerSecond.toFixed(0)} reads/s`);
   };
