@@ -63,6 +63,16 @@ interface FeedPageRow {
 
 const identifierPattern = /^[a-z][a-z0-9_]{0,62}$/;
 
+/** The rows in (txid, seq) order: as the page's index scan returns them, sorted only if not. */
+function inFeedOrder(rows: FeedPageRow[]): FeedPageRow[] {
+  // txids are decimal without leading zeros: the shorter is the smaller (no BigInt per row).
+  const compare = (a: FeedPageRow, b: FeedPageRow) => a.txid.length - b.txid.length || (a.txid < b.txid ? -1 : a.txid > b.txid ? 1 : 0) || Number(a.seq) - Number(b.seq);
+  for (let index = 1; index < rows.length; index += 1) {
+    if (compare(rows[index - 1]!, rows[index]!) > 0) return [...rows].sort(compare);
+  }
+  return rows;
+}
+
 /**
  * The outbox of a subgraph's Postgres `schema` (which must hold an `event_retention` table, see
  * {@link eventRetentionTable}). Reads only events written by transactions older than every one still
@@ -82,7 +92,8 @@ export function createOutbox(schema: string, streams: readonly EventStream[]): O
   /**
    * One page in one statement (the watermark check, the page and `heldBack` used to be three, and a
    * feed is read by several followers at every event): the page's rows, each carrying `resync` and
-   * `held`, or a single row of nulls with them when the page is empty. Its text depends only on the
+   * `held`, or a single row of nulls with them when the page is empty (`held` counts only when the
+   * page is not full). Its text depends only on the
    * stream and which filters are set, so it is built once per shape and runs prepared. Parameters:
    * $1 txid, $2 seq (the cursor), $3 first, then the stream key (watermark check), entity id, tenant id.
    *
@@ -110,21 +121,20 @@ export function createOutbox(schema: string, streams: readonly EventStream[]): O
       const resync = checkResync
         ? `exists (select 1 from "${schema}"."event_retention" r where r.stream = $4 and (r.pruned_through_txid, r.pruned_through_seq) > ($1::xid8, $2::bigint))`
         : 'false';
-      text = `with page as (
+      // No CTE and no outer sort: the page is read once, straight off the (txid, seq) index; readFeed
+      // checks the order it receives (a sort over 500 rows and their payloads cost more than the rest).
+      text = `select p.seq, p.txid::text as txid, p.tenant_id, p.entity_id, p.keys, p.version, p.type, p.occurred_at, p.payload, s.resync, s.held
+        from (
+          select ${resync} as resync,
+                 exists (select 1 from ${table} e where (e.txid, e.seq) > ($1::xid8, $2::bigint) and e.txid >= pg_snapshot_xmin(pg_current_snapshot()) ${filters}) as held
+        ) s
+        left join (
           select e.seq, e.txid, e.tenant_id, (${c.entityId})::text as entity_id, ${c.keys} as keys, ${c.version} as version, ${c.type} as type,
                  e.created_at as occurred_at, ${request.withPayload ? c.payload : 'null::jsonb'} as payload
           from ${table} e
           where (e.txid, e.seq) > ($1::xid8, $2::bigint) and e.txid < pg_snapshot_xmin(pg_current_snapshot()) ${filters}
           order by e.txid, e.seq limit $3::int
-        ), state as (
-          select ${resync} as resync,
-                 case when (select count(*) from page) < $3::int
-                   then exists (select 1 from ${table} e where (e.txid, e.seq) > ($1::xid8, $2::bigint) and e.txid >= pg_snapshot_xmin(pg_current_snapshot()) ${filters})
-                   else false end as held
-        )
-        select p.seq, p.txid::text as txid, p.tenant_id, p.entity_id, p.keys, p.version, p.type, p.occurred_at, p.payload, s.resync, s.held
-        from state s left join page p on true
-        order by p.txid, p.seq`;
+        ) p on true`;
       pageStatements.set(shape, text);
     }
     return { text, params };
@@ -157,7 +167,7 @@ export function createOutbox(schema: string, streams: readonly EventStream[]): O
         throw appError('RESYNC_REQUIRED', 'the cursor is older than the event retention window; reload the state and subscribe again without `after`', { field: 'after' });
       }
       const entries: FeedEntry[] = [];
-      for (const row of rows) {
+      for (const row of inFeedOrder(rows)) {
         if (row.seq === null) continue;
         entries.push({
           cursor: encodeEventCursor({ stream: name, txid: row.txid, seq: Number(row.seq) }),
@@ -171,7 +181,8 @@ export function createOutbox(schema: string, streams: readonly EventStream[]): O
           payload: row.payload,
         });
       }
-      return { entries, endCursor: entries.at(-1)?.cursor ?? after, heldBack: Boolean(rows[0]?.held) };
+      // A full page is read again at once anyway: it holds nothing back.
+      return { entries, endCursor: entries.at(-1)?.cursor ?? after, heldBack: entries.length < first && Boolean(rows[0]?.held) };
     },
 
     async append(tx, key, event) {
