@@ -78,6 +78,17 @@ describe('a feed page', () => {
     expect([rest.entries.map((entry) => entry.entityId), rest.heldBack]).toEqual([['n-1', 'n-2', 'n-3'], false]);
   });
 
+  it('hands entries out in (txid, seq) order whatever order the rows arrive in', async () => {
+    const reversing = {
+      $client: { unsafe: async (text: string, params: unknown[], options: { prepare: boolean }) => [...(await stream.sql.unsafe(text, params as never[], options))].reverse() },
+      execute: (query: SQL) => stream.db.execute(query),
+    } as SqlExecutor & { $client: object };
+    const straight = await stream.outbox.readFeed(stream.db, { stream: 'note', after: origin, first: 100 });
+    const reversed = await stream.outbox.readFeed(reversing, { stream: 'note', after: origin, first: 100 });
+    expect(straight.entries.length).toBeGreaterThan(1);
+    expect(reversed).toEqual(straight);
+  });
+
   it('reads the same inside a transaction, where no prepared statement is used', async () => {
     const outside = await stream.outbox.readFeed(stream.db, { stream: 'note', after: origin, first: 100, withPayload: true });
     const inside = await stream.db.transaction((tx) => stream.outbox.readFeed(tx, { stream: 'note', after: origin, first: 100, withPayload: true }));
