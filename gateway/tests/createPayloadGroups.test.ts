@@ -1,4 +1,4 @@
-import { parse, type ExecutionResult } from 'graphql';
+import { GraphQLError, parse, type ExecutionResult } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { createPayloadGroups } from '../src/subscriptions/createPayloadGroups.ts';
 import type { SubscriberScope } from '../src/subscriptions/readStreamDeclarations.ts';
@@ -52,5 +52,53 @@ describe('payload groups', () => {
     }
     expect(groups.stats()).toMatchObject({ groups: 0, payloadExecutions: 5_000, cachedResults: 4_096 });
     expect(executed).toHaveLength(5_000);
+  });
+
+  it('shares one probe among identical subscriptions checked together, and checks a later one afresh', async () => {
+    const probed: Record<string, unknown>[] = [];
+    let answer: (result: ExecutionResult) => void = () => {};
+    const groups = createPayloadGroups((_document, variables) => {
+      probed.push(variables);
+      return new Promise<ExecutionResult>((resolve) => (answer = resolve));
+    });
+    const together = [groups.probe(document, { ids: ['vm-1'] }, scope), groups.probe(document, { ids: ['vm-1'] }, scope)];
+    expect(probed).toEqual([{ ids: ['vm-1'], [cursorVariable]: '' }]);
+    const refusal = { errors: [new GraphQLError('no such VM', { extensions: { code: 'NOT_FOUND' } })] };
+    answer(refusal);
+    const [first, second] = await Promise.all(together);
+    expect(first).toBe(refusal);
+    expect(second).toBe(refusal);
+    // Once answered it is forgotten: the VM may exist by the next subscribe.
+    const later = groups.probe(document, { ids: ['vm-1'] }, scope);
+    expect(probed).toHaveLength(2);
+    answer({ data: { itemAt: null } });
+    expect(await later).toEqual({ data: { itemAt: null } });
+    expect(groups.stats()).toMatchObject({ probes: 2, probesJoined: 1 });
+  });
+
+  it('never shares a probe across filters or authorization scopes', async () => {
+    const probed: string[] = [];
+    const groups = createPayloadGroups(async (_document, variables, subscriber): Promise<ExecutionResult> => {
+      probed.push(`${subscriber.scopeKey} ${JSON.stringify(variables.ids)}`);
+      return { data: { itemAt: null } };
+    });
+    const operator: SubscriberScope = { ...scope, scopeKey: 'alpha|operator', identity: { ...scope.identity, roles: ['operator'] } };
+    const otherTenant: SubscriberScope = { tenantId: 'bravo', scopeKey: 'bravo|viewer', identity: { ...scope.identity, tenantId: 'bravo' } };
+    await Promise.all([
+      groups.probe(document, { ids: ['vm-1'] }, scope),
+      groups.probe(document, { ids: ['vm-2'] }, scope),
+      groups.probe(document, { ids: ['vm-1'] }, operator),
+      groups.probe(document, { ids: ['vm-1'] }, otherTenant),
+    ]);
+    expect(probed.sort()).toEqual(['alpha|operator ["vm-1"]', 'alpha|viewer ["vm-1"]', 'alpha|viewer ["vm-2"]', 'bravo|viewer ["vm-1"]']);
+  });
+
+  it('fails every subscription sharing a probe that failed', async () => {
+    const groups = createPayloadGroups(async (): Promise<ExecutionResult> => {
+      throw new Error('subgraph down');
+    });
+    const results = await Promise.allSettled([groups.probe(document, { ids: ['vm-1'] }, scope), groups.probe(document, { ids: ['vm-1'] }, scope)]);
+    expect(results.map((result) => result.status)).toEqual(['rejected', 'rejected']);
+    expect(groups.stats()).toMatchObject({ probes: 1, probesJoined: 1 });
   });
 });

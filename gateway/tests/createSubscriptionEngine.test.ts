@@ -135,6 +135,23 @@ describe('subscription engine', () => {
     engine.close();
   });
 
+  it("shares the owning subgraph's check among identical subscriptions made together, each refused with its error", async () => {
+    let checks = 0;
+    const { engine } = setUp({
+      refuse: () => {
+        checks += 1;
+        return new GraphQLError('no such VM', { extensions: { code: 'NOT_FOUND' } });
+      },
+    });
+    const document = parse('subscription { items(after: "gone") { id } }');
+    const refusals = await Promise.all([engine.prepare({ document, scope: scope('alpha') }), engine.prepare({ document, scope: scope('alpha') }), engine.prepare({ document, scope: scope('bravo') })]);
+    for (const refused of refusals) expect(Array.isArray(refused) && refused.map((error) => error.extensions.code)).toEqual(['NOT_FOUND']);
+    // Alpha's two share one check; bravo, another tenant, is checked apart.
+    expect(checks).toBe(2);
+    expect(engine.stats()).toMatchObject({ subscribers: 0, probes: 2, probesJoined: 1 });
+    engine.close();
+  });
+
   it('refuses documents it cannot serve with BAD_USER_INPUT', async () => {
     const { engine } = setUp();
     for (const query of ['query { itemAt(cursor: "x") { id } }', 'subscription { items { id } item(id: "1") { id } }']) {

@@ -20,8 +20,13 @@ export interface PayloadGroups {
   join(document: DocumentNode, variables: Record<string, unknown>, scope: SubscriberScope): PayloadGroup;
   /** Removes one membership of `scope`; the group ends with its last member. */
   leave(group: PayloadGroup, scope: SubscriberScope): void;
-  /** How many groups exist, how many payload executions ran, and how many results are kept for sharing. */
-  stats(): { groups: number; payloadExecutions: number; cachedResults: number };
+  /**
+   * The subscribe-time check (the payload query with an empty cursor: the owning subgraph checks the
+   * caller and the arguments), shared by identical subscriptions whose checks are in flight together.
+   */
+  probe(document: DocumentNode, variables: Record<string, unknown>, scope: SubscriberScope): Promise<ExecutionResult>;
+  /** How many groups exist, how many payload executions ran, how many results are kept for sharing, and how many probes ran or were joined. */
+  stats(): { groups: number; payloadExecutions: number; cachedResults: number; probes: number; probesJoined: number };
 }
 
 /**
@@ -42,10 +47,26 @@ export function createPayloadGroups(execute: PayloadExecutor): PayloadGroups {
   const groups = new Map<string, PayloadGroup & { members: Map<SubscriberScope, number> }>();
   // The last events' results by group and cursor, so members that read an event at slightly different times share it.
   const results = new LRUCache<string, Promise<ExecutionResult | null>>({ max: sharedResults });
+  // Probes in flight by group key; each is forgotten once answered, so a later subscriber is checked afresh.
+  const probing = new Map<string, Promise<ExecutionResult>>();
   let payloadExecutions = 0;
+  let probes = 0;
+  let probesJoined = 0;
   return {
+    probe(document, variables, scope) {
+      const key = groupKey(document, variables, scope);
+      const inFlight = probing.get(key);
+      if (inFlight) {
+        probesJoined += 1;
+        return inFlight;
+      }
+      probes += 1;
+      const answer = execute(document, { ...variables, [cursorVariable]: '' }, scope).finally(() => probing.delete(key));
+      probing.set(key, answer);
+      return answer;
+    },
     join(document, variables, scope) {
-      const key = `${scope.scopeKey}\n${JSON.stringify(sortKeys(variables))}\n${printOnce(document)}`;
+      const key = groupKey(document, variables, scope);
       let group = groups.get(key);
       if (!group) {
         const members = new Map<SubscriberScope, number>();
@@ -81,8 +102,13 @@ export function createPayloadGroups(execute: PayloadExecutor): PayloadGroups {
       else current.members.delete(scope);
       if (current.members.size === 0) groups.delete(group.key);
     },
-    stats: () => ({ groups: groups.size, payloadExecutions, cachedResults: results.size }),
+    stats: () => ({ groups: groups.size, payloadExecutions, cachedResults: results.size, probes, probesJoined }),
   };
+}
+
+/** Same document, variables (in any key order) and authorization scope: one group, one probe. */
+function groupKey(document: DocumentNode, variables: Record<string, unknown>, scope: SubscriberScope): string {
+  return `${scope.scopeKey}\n${JSON.stringify(sortKeys(variables))}\n${printOnce(document)}`;
 }
 
 /** The member whose token expires last (all members share tenant and roles, so any may read for the group). */

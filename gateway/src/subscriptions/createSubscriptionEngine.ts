@@ -17,7 +17,6 @@ import type { StreamTail } from './createStreamTail.ts';
 import { parseSubscription, type SubscriptionRequest } from './parseSubscription.ts';
 import { routingKeysOf, type StreamDeclaration, type SubscriberScope } from './readStreamDeclarations.ts';
 import { replayMissedEvents, tooFarBehind } from './replayMissedEvents.ts';
-import { cursorVariable } from './rewriteToPayloadQuery.ts';
 
 export type { PayloadExecutor } from './createPayloadGroups.ts';
 
@@ -69,6 +68,9 @@ export interface SubscriptionEngineStats {
   subscribers: number;
   groups: number;
   payloadExecutions: number;
+  /** Subscribe-time checks run, and those answered by joining an identical one in flight. */
+  probes: number;
+  probesJoined: number;
   deliveries: number;
   slowConsumersDropped: number;
 }
@@ -246,8 +248,9 @@ export function createSubscriptionEngine(options: SubscriptionEngineOptions): Su
       const stream = streamNameOf(declaration);
       const feed = options.feeds.get(declaration.subgraph);
       if (!feed) return [appError('INTERNAL_SERVER_ERROR', `no event feed for ${declaration.subgraph}`)];
-      // The owning subgraph checks the caller and the arguments: an empty cursor asks only that.
-      const probe = await options.executePayload(parsed.payloadDocument, { ...parsed.payloadVariables, [cursorVariable]: '' }, request.scope).catch((error: unknown) => ({
+      // The owning subgraph checks the caller and the arguments: an empty cursor asks only that. Identical
+      // subscriptions arriving together (a dashboard's reconnect storm) share one check.
+      const probe = await groups.probe(parsed.payloadDocument, parsed.payloadVariables, request.scope).catch((error: unknown) => ({
         errors: [toGraphQLError(error)],
       }));
       if (probe.errors?.length) return probe.errors.map(toGraphQLError);
