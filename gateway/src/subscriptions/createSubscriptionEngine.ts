@@ -57,8 +57,11 @@ export interface PreparedSubscription {
   /**
    * Starts delivering. The subscriber is dropped as a slow consumer when its queue is full or when
    * `isCongested` says its connection has too much unsent data; `onSlowConsumer` is then called once.
+   * With `deliver`, payloads go to it as they resolve (false: it could not take one, the subscriber is
+   * dropped) and the returned iterator carries only what ends the subscription (an error, its end);
+   * without it, everything goes through the iterator.
    */
-  start(onSlowConsumer: () => void, isCongested?: () => boolean): AsyncIterableIterator<ExecutionResult>;
+  start(onSlowConsumer: () => void, isCongested?: () => boolean, deliver?: (result: ExecutionResult) => boolean): AsyncIterableIterator<ExecutionResult>;
   /** Gives up a subscription that will not be started. */
   discard(): void;
 }
@@ -109,6 +112,8 @@ interface Subscriber {
   closed: boolean;
   onSlowConsumer: () => void;
   isCongested: () => boolean;
+  /** Hands a payload straight to the transport (the WebSocket writes it), bypassing the channel. */
+  deliver: ((result: ExecutionResult) => boolean) | null;
 }
 
 /** Creates the engine. */
@@ -205,7 +210,7 @@ export function createSubscriptionEngine(options: SubscriptionEngineOptions): Su
         const result = await next.result;
         if (subscriber.closed) break;
         if (result) {
-          if (subscriber.isCongested() || !subscriber.channel.push(result)) return drop(subscriber);
+          if (subscriber.isCongested() || !(subscriber.deliver ? subscriber.deliver(result) : subscriber.channel.push(result))) return drop(subscriber);
           counters.deliveries += 1;
           options.onDelivered?.(entry);
         }
@@ -273,6 +278,7 @@ export function createSubscriptionEngine(options: SubscriptionEngineOptions): Su
         closed: false,
         onSlowConsumer: () => {},
         isCongested: () => false,
+        deliver: null,
       };
       // Follow the live tail before replaying, so no event falls between the two.
       let replayed: FeedEntry[];
@@ -288,9 +294,10 @@ export function createSubscriptionEngine(options: SubscriptionEngineOptions): Su
       return {
         field: declaration.field,
         discard: () => release(subscriber),
-        start(onSlowConsumer, isCongested) {
+        start(onSlowConsumer, isCongested, deliver) {
           subscriber.onSlowConsumer = onSlowConsumer;
           if (isCongested) subscriber.isCongested = isCongested;
+          if (deliver) subscriber.deliver = deliver;
           subscriber.group = groups.join(parsed.payloadDocument, parsed.payloadVariables, request.scope);
           counters.subscribers += 1;
           // Made apart from this closure, whose context (the request, its parsed form) the channel would keep.
