@@ -70,10 +70,15 @@ export function createPayloadGroups(execute: PayloadExecutor): PayloadGroups {
       let group = groups.get(key);
       if (!group) {
         const members = new Map<SubscriberScope, number>();
+        // The event its members are resolving now: they ask for it one after another (a fast path
+        // before the shared cache, whose key is the group's whole text plus the cursor).
+        let lastCursor = '';
+        let lastResult: Promise<ExecutionResult | null> | null = null;
         group = {
           key,
           members,
           resolve(cursor) {
+            if (lastResult && cursor === lastCursor) return lastResult;
             const resultKey = `${key}\n${cursor}`;
             let result = results.get(resultKey);
             if (!result) {
@@ -84,8 +89,12 @@ export function createPayloadGroups(execute: PayloadExecutor): PayloadGroups {
                 if (!executed.errors?.length && data && Object.values(data).every((value) => value === null)) return null;
                 return executed;
               });
+              // Members await it; one that stopped meanwhile must not leave the failure unhandled.
+              result.catch(() => {});
               results.set(resultKey, result);
             }
+            lastCursor = cursor;
+            lastResult = result;
             return result;
           },
         };

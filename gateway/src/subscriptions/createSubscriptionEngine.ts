@@ -179,7 +179,10 @@ export function createSubscriptionEngine(options: SubscriptionEngineOptions): Su
     subscriber.pending.push(entry);
     if (replayed) subscriber.replayBacklog += 1;
     if (subscriber.pending.length - subscriber.replayBacklog > queueLimit * 4) return drop(subscriber);
-    void pump(subscriber);
+    // A running pump takes the entry itself: calling it again cost a promise per delivery for nothing.
+    if (subscriber.pumping) {
+      if (subscriber.group) resolveNext(subscriber, subscriber.group);
+    } else void pump(subscriber);
   };
 
   // Up to `resolveAhead` payloads of a subscriber resolve at once and are delivered in stream order:
@@ -189,10 +192,8 @@ export function createSubscriptionEngine(options: SubscriptionEngineOptions): Su
     while (subscriber.resolving.length < resolveAhead && subscriber.pending.length > 0) {
       const entry = subscriber.pending.shift() as FeedEntry;
       if (subscriber.replayBacklog > 0) subscriber.replayBacklog -= 1;
-      const result = group.resolve(entry.cursor);
-      // Awaited in order by the pump; a failure after the subscriber stopped must not go unhandled.
-      result.catch(() => {});
-      subscriber.resolving.push({ entry, result });
+      // Awaited in order by the pump; the group marks a failure handled once for all its members.
+      subscriber.resolving.push({ entry, result: group.resolve(entry.cursor) });
     }
   };
 
