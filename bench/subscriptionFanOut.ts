@@ -185,7 +185,10 @@ async function connect(platform: FanOutPlatform, clients: Clients, assignments: 
       log(`  connecting: ${total.opened} open, ${total.subscribed} subscribed, ${total.failed} failed; gateway: ${metrics.webSocketConnections} connections, ${metrics.subscribers} subscribers`);
     }
     if (metrics.subscribers >= to) return;
-    if (total.failed > 0 && total.subscribed + total.failed >= to) throw new Error(`${total.failed} connections failed (see the error samples of the client reports)`);
+    if (total.failed > 0 && total.subscribed + total.failed >= to) {
+      const samples = clients.progress.flatMap((each) => each.failureSamples ?? []).slice(0, 5);
+      throw new Error(`${total.failed} connections failed: ${samples.join('; ')}`);
+    }
     if (Date.now() > deadline) throw new Error(`only ${metrics.subscribers} of ${to} subscribers after the connect deadline`);
   }
 }
