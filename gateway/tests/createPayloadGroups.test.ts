@@ -54,7 +54,7 @@ describe('payload groups', () => {
     expect(executed).toHaveLength(5_000);
   });
 
-  it('shares one probe among identical subscriptions checked together, and checks a later one afresh', async () => {
+  it('shares one probe among identical subscriptions checked together, and never remembers a refusal', async () => {
     const probed: Record<string, unknown>[] = [];
     let answer: (result: ExecutionResult) => void = () => {};
     const groups = createPayloadGroups((_document, variables) => {
@@ -63,17 +63,32 @@ describe('payload groups', () => {
     });
     const together = [groups.probe(document, { ids: ['vm-1'] }, scope), groups.probe(document, { ids: ['vm-1'] }, scope)];
     expect(probed).toEqual([{ ids: ['vm-1'], [cursorVariable]: '' }]);
-    const refusal = { errors: [new GraphQLError('no such VM', { extensions: { code: 'NOT_FOUND' } })] };
+    const refusal = { errors: [new GraphQLError('the filter names no VM', { extensions: { code: 'BAD_USER_INPUT' } })] };
     answer(refusal);
     const [first, second] = await Promise.all(together);
     expect(first).toBe(refusal);
     expect(second).toBe(refusal);
-    // Once answered it is forgotten: the VM may exist by the next subscribe.
+    // A refusal (or an UNAVAILABLE subgraph) is asked again by the next subscriber.
     const later = groups.probe(document, { ids: ['vm-1'] }, scope);
     expect(probed).toHaveLength(2);
     answer({ data: { itemAt: null } });
     expect(await later).toEqual({ data: { itemAt: null } });
-    expect(groups.stats()).toMatchObject({ probes: 2, probesJoined: 1 });
+    expect(groups.stats()).toMatchObject({ probes: 2, probesJoined: 1, probesRemembered: 0 });
+  });
+
+  it('remembers a passed probe for identical subscriptions of the same tenant and roles', async () => {
+    const probed: string[] = [];
+    const groups = createPayloadGroups(async (_document, variables, subscriber): Promise<ExecutionResult> => {
+      probed.push(`${subscriber.scopeKey} ${JSON.stringify(variables.ids)}`);
+      return { data: { itemAt: null } };
+    });
+    await groups.probe(document, { ids: ['vm-1'] }, scope);
+    // The payload field answers an empty cursor from the roles and the arguments alone: the same answer.
+    expect(await groups.probe(document, { ids: ['vm-1'] }, scope)).toEqual({ data: { itemAt: null } });
+    await groups.probe(document, { ids: ['vm-2'] }, scope);
+    await groups.probe(document, { ids: ['vm-1'] }, { ...scope, scopeKey: 'alpha|operator', identity: { ...scope.identity, roles: ['operator'] } });
+    expect(probed).toEqual(['alpha|viewer ["vm-1"]', 'alpha|viewer ["vm-2"]', 'alpha|operator ["vm-1"]']);
+    expect(groups.stats()).toMatchObject({ probes: 3, probesRemembered: 1 });
   });
 
   it('never shares a probe across filters or authorization scopes', async () => {
@@ -93,12 +108,13 @@ describe('payload groups', () => {
     expect(probed.sort()).toEqual(['alpha|operator ["vm-1"]', 'alpha|viewer ["vm-1"]', 'alpha|viewer ["vm-2"]', 'bravo|viewer ["vm-1"]']);
   });
 
-  it('fails every subscription sharing a probe that failed', async () => {
+  it('fails every subscription sharing a probe that failed, and asks again afterwards', async () => {
     const groups = createPayloadGroups(async (): Promise<ExecutionResult> => {
       throw new Error('subgraph down');
     });
     const results = await Promise.allSettled([groups.probe(document, { ids: ['vm-1'] }, scope), groups.probe(document, { ids: ['vm-1'] }, scope)]);
     expect(results.map((result) => result.status)).toEqual(['rejected', 'rejected']);
-    expect(groups.stats()).toMatchObject({ probes: 1, probesJoined: 1 });
+    await expect(groups.probe(document, { ids: ['vm-1'] }, scope)).rejects.toThrow('subgraph down');
+    expect(groups.stats()).toMatchObject({ probes: 2, probesJoined: 1, probesRemembered: 0 });
   });
 });

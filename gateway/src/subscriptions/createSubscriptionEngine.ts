@@ -71,9 +71,10 @@ export interface SubscriptionEngineStats {
   subscribers: number;
   groups: number;
   payloadExecutions: number;
-  /** Subscribe-time checks run, and those answered by joining an identical one in flight. */
+  /** Subscribe-time checks run, and those answered by joining an identical one in flight or from a passed one. */
   probes: number;
   probesJoined: number;
+  probesRemembered: number;
   deliveries: number;
   slowConsumersDropped: number;
 }
@@ -255,7 +256,7 @@ export function createSubscriptionEngine(options: SubscriptionEngineOptions): Su
       const feed = options.feeds.get(declaration.subgraph);
       if (!feed) return [appError('INTERNAL_SERVER_ERROR', `no event feed for ${declaration.subgraph}`)];
       // The owning subgraph checks the caller and the arguments: an empty cursor asks only that. Identical
-      // subscriptions arriving together (a dashboard's reconnect storm) share one check.
+      // subscriptions (same tenant and roles) share one check, in flight or passed (createPayloadGroups).
       const probe = await groups.probe(parsed.payloadDocument, parsed.payloadVariables, request.scope).catch((error: unknown) => ({
         errors: [toGraphQLError(error)],
       }));
