@@ -22,7 +22,7 @@ import type { FanOutResults, MemoryPoint, MemorySample } from './src/FanOutResul
 import { flatMbPerMinute, memoryTrend } from './src/memoryTrend.ts';
 import { formatFanOutMarkdown, formatFanOutTable, hasDeliveryProblems } from './src/formatFanOutReport.ts';
 import { parseFanOutOptions } from './src/parseFanOutOptions.ts';
-import { gatewayCpuSeconds, readGatewayMetrics, sampleGatewayMemory } from './src/readGatewayMetrics.ts';
+import { gatewayCpuSeconds, readGatewayMetrics, sampleGatewayMemory, sampleSettledGatewayMemory } from './src/readGatewayMetrics.ts';
 import { readPostgresRoles } from './src/samplePostgresActivity.ts';
 import { cpuBetween, snapshotProcessCpu } from './src/snapshotProcessCpu.ts';
 import { startFanOutPlatform, type FanOutPlatform } from './src/startFanOutPlatform.ts';
@@ -185,7 +185,10 @@ async function connect(platform: FanOutPlatform, clients: Clients, assignments: 
       log(`  connecting: ${total.opened} open, ${total.subscribed} subscribed, ${total.failed} failed; gateway: ${metrics.webSocketConnections} connections, ${metrics.subscribers} subscribers`);
     }
     if (metrics.subscribers >= to) return;
-    if (total.failed > 0 && total.subscribed + total.failed >= to) throw new Error(`${total.failed} connections failed (see the error samples of the client reports)`);
+    if (total.failed > 0 && total.subscribed + total.failed >= to) {
+      const samples = clients.progress.flatMap((each) => each.failureSamples ?? []).slice(0, 5);
+      throw new Error(`${total.failed} connections failed: ${samples.join('; ')}`);
+    }
     if (Date.now() > deadline) throw new Error(`only ${metrics.subscribers} of ${to} subscribers after the connect deadline`);
   }
 }
@@ -293,6 +296,8 @@ async function main(): Promise<number> {
     log('gateway memory before any client connects');
     await sleep(3_000);
     const memorySamples: MemorySample[] = [await sampleGatewayMemory(platform.gatewayMetricsUrl, 'no clients')];
+    // The same once RSS has settled: the fixed-delay sample above can still hold the warm-up's garbage.
+    const settledNoClients = await sampleSettledGatewayMemory(platform.gatewayMetricsUrl, 'no clients, settled');
     const heapSnapshots: string[] = [];
     const snapshot = async (label: string) => {
       const file = options.heapSnapshotDir ? await takeHeapSnapshot(platform, options.heapSnapshotDir, label) : null;
@@ -326,6 +331,8 @@ async function main(): Promise<number> {
     const idleToUs = monotonicMicros();
     const idleGatewayCpuPercent = (gatewayCpuSeconds(idleFrom, await readGatewayMetrics(platform.gatewayMetricsUrl)) / ((Date.now() - idleFromAt) / 1000)) * 100;
     const groupsAtIdle = (await readGatewayMetrics(platform.gatewayMetricsUrl)).groups;
+    // After the idle CPU window, so waiting for RSS to settle does not change that figure.
+    const settledIdle = await sampleSettledGatewayMemory(platform.gatewayMetricsUrl, `${options.subscribers} idle, settled`);
     if (!options.soak) await snapshot('all subscribers idle');
     const first = memorySamples[0]!;
     const middle = memorySamples[1]!;
@@ -457,6 +464,12 @@ async function main(): Promise<number> {
         heapKbPerConnection: perConnectionKb(first.heapUsedMb, idle.heapUsedMb, options.subscribers),
         idleGatewayCpuPercent,
         afterFanOut,
+        settled: {
+          noClients: settledNoClients,
+          idle: settledIdle,
+          rssKbPerConnection: perConnectionKb(settledNoClients.rssMb, settledIdle.rssMb, options.subscribers),
+          heapKbPerConnection: perConnectionKb(settledNoClients.heapUsedMb, settledIdle.heapUsedMb, options.subscribers),
+        },
       },
       warmup,
       fanOut: {

@@ -15,6 +15,12 @@ export interface MemorySample {
   externalMb: number;
 }
 
+/** A memory sample taken once RSS stopped moving (or the wait ran out: `settled` false), and how long that took. */
+export interface SettledMemorySample extends MemorySample {
+  settled: boolean;
+  afterSeconds: number;
+}
+
 /** One sample of the gateway's memory during the fan-out phase (MB, seconds since the window opened). */
 export interface MemoryPoint {
   second: number;
@@ -64,6 +70,11 @@ export interface FanOutResults {
     idleGatewayCpuPercent: number;
     /** RSS at the end of the fan-out phase. */
     afterFanOut: MemorySample;
+    /**
+     * The same per-connection figures with both ends sampled once RSS settled (no clients, after the
+     * warm-up's garbage; all idle, after the connect burst's), beside the fixed-delay ones above.
+     */
+    settled?: { noClients: SettledMemorySample; idle: SettledMemorySample; rssKbPerConnection: number; heapKbPerConnection: number };
   };
   warmup: { eventsPerOperation: number; gatewayCpuPercent: number; eventsPerSecond: number; seconds: number };
   fanOut: {

@@ -1,4 +1,4 @@
-import { fanOutTargets, type FanOutResults, type MemoryPoint, type MemorySample, type SoakTrend } from './FanOutResults.ts';
+import { fanOutTargets, type FanOutResults, type MemoryPoint, type MemorySample, type SettledMemorySample, type SoakTrend } from './FanOutResults.ts';
 import type { CpuInterval } from './snapshotProcessCpu.ts';
 
 const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
@@ -46,6 +46,11 @@ export function hasDeliveryProblems(results: FanOutResults): boolean {
   );
 }
 
+function settledLine(settled: NonNullable<FanOutResults['memory']['settled']>): string {
+  const when = (sample: SettledMemorySample) => `${sample.settled ? 'settled' : 'still moving'} after ${sample.afterSeconds.toFixed(0)} s`;
+  return `${settled.rssKbPerConnection.toFixed(1)} KB (JS heap ${settled.heapKbPerConnection.toFixed(1)} KB; RSS ${settled.noClients.rssMb.toFixed(0)} → ${settled.idle.rssMb.toFixed(0)} MB, no clients ${when(settled.noClients)}, all idle ${when(settled.idle)})`;
+}
+
 function memoryRow(sample: MemorySample): string {
   return `    ${sample.label.padEnd(34)} ${pad(integer.format(sample.connections), 7)} ${pad(sample.rssMb.toFixed(1), 8)} ${pad(sample.heapUsedMb.toFixed(1), 8)} ${pad(sample.externalMb.toFixed(1), 8)}`;
 }
@@ -82,7 +87,9 @@ export function formatFanOutTable(results: FanOutResults): string {
     '  Gateway memory (median of 3 /metrics samples)   conns   RSS MB  heap MB   ext MB',
     ...memory.samples.map(memoryRow),
     memoryRow(memory.afterFanOut),
+    ...(memory.settled ? [memoryRow(memory.settled.noClients), memoryRow(memory.settled.idle)] : []),
     `    RSS per idle connection: ${memory.rssKbPerConnection.toFixed(1)} KB (marginal, halfway → full: ${memory.marginalRssKbPerConnection.toFixed(1)} KB; JS heap ${memory.heapKbPerConnection.toFixed(1)} KB; idle gateway CPU ${memory.idleGatewayCpuPercent.toFixed(1)} %)   target ≤ ${fanOutTargets.idleKbPerConnection} KB: ${mark(verdict.memory)}`,
+    ...(memory.settled ? [`    RSS per idle connection, both ends settled: ${settledLine(memory.settled)}`] : []),
     '',
     `  Warm-up without subscribers (${warmup.seconds.toFixed(0)} s): ${warmup.eventsPerOperation.toFixed(2)} events per stop/start, ${warmup.eventsPerSecond.toFixed(1)} events/s, gateway CPU ${warmup.gatewayCpuPercent.toFixed(1)} % of a core`,
     '',
@@ -128,6 +135,7 @@ export function formatFanOutMarkdown(results: FanOutResults): string {
     '|---|---|---|',
     `| commit→client latency p50 / p95 / p99 / max | ${ms(fanOut.latency.p50)} / ${ms(fanOut.latency.p95)} / ${ms(fanOut.latency.p99)} / ${ms(fanOut.latency.max)} ms | p99 ≤ ${fanOutTargets.p99Ms} ms: **${mark(verdict.latency)}** |`,
     `| gateway RSS per idle connection | ${memory.rssKbPerConnection.toFixed(1)} KB (marginal ${memory.marginalRssKbPerConnection.toFixed(1)} KB, JS heap ${memory.heapKbPerConnection.toFixed(1)} KB) | ≤ ${fanOutTargets.idleKbPerConnection} KB: **${mark(verdict.memory)}** |`,
+    ...(memory.settled ? [`| gateway RSS per idle connection, both ends sampled once RSS settled | ${settledLine(memory.settled)} | (same target) |`] : []),
     `| gateway RSS: none / all connected idle / after fan-out | ${memory.samples[0]?.rssMb.toFixed(0)} / ${memory.samples.at(-1)?.rssMb.toFixed(0)} / ${memory.afterFanOut.rssMb.toFixed(0)} MB | |`,
     `| gateway CPU with all subscribers idle | ${memory.idleGatewayCpuPercent.toFixed(1)} % of one core | |`,
     `| committed VM events | ${fanOut.eventsPerSecond.toFixed(1)} /s over ${fanOut.seconds.toFixed(0)} s (${integer.format(fanOut.events)}) | ${options.eventsPerSecond} /s |`,

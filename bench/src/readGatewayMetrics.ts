@@ -1,5 +1,5 @@
 import { scrapeMetrics } from '@novacron/testing';
-import type { MemorySample } from './FanOutResults.ts';
+import type { MemorySample, SettledMemorySample } from './FanOutResults.ts';
 
 /** What the benchmark reads from the gateway's Prometheus `/metrics`. */
 export interface GatewayMetrics {
@@ -64,6 +64,42 @@ export async function sampleGatewayMemory(metricsUrl: string, label: string, sam
     rssMb: median(readings.map((reading) => mb(reading.memory.rss))),
     heapUsedMb: median(readings.map((reading) => mb(reading.memory.heapUsed))),
     externalMb: median(readings.map((reading) => mb(reading.memory.external))),
+  };
+}
+
+/**
+ * Samples the gateway's memory every `intervalMs` until its RSS settles (the last three readings
+ * within `toleranceMb` of each other) or `maxWaitMs` passes, and keeps the median of the last three:
+ * right after a burst (the warm-up's mutations, the connect storm) RSS still holds garbage that V8
+ * collects and gives back over the next seconds, so a fixed delay measures collection timing.
+ */
+export async function sampleSettledGatewayMemory(
+  metricsUrl: string,
+  label: string,
+  { intervalMs = 2_000, maxWaitMs = 30_000, toleranceMb = 2 }: { intervalMs?: number; maxWaitMs?: number; toleranceMb?: number } = {},
+): Promise<SettledMemorySample> {
+  const started = Date.now();
+  const readings: GatewayMetrics[] = [await readGatewayMetrics(metricsUrl)];
+  let settled = false;
+  while (Date.now() - started < maxWaitMs) {
+    await new Promise((done) => setTimeout(done, intervalMs));
+    readings.push(await readGatewayMetrics(metricsUrl));
+    const lastRss = readings.slice(-3).map((reading) => mb(reading.memory.rss));
+    if (lastRss.length === 3 && Math.max(...lastRss) - Math.min(...lastRss) <= toleranceMb) {
+      settled = true;
+      break;
+    }
+  }
+  const last = readings.slice(-3);
+  return {
+    label,
+    connections: last.at(-1)!.webSocketConnections,
+    subscribers: last.at(-1)!.subscribers,
+    rssMb: median(last.map((reading) => mb(reading.memory.rss))),
+    heapUsedMb: median(last.map((reading) => mb(reading.memory.heapUsed))),
+    externalMb: median(last.map((reading) => mb(reading.memory.external))),
+    settled,
+    afterSeconds: (Date.now() - started) / 1000,
   };
 }
 

@@ -15,6 +15,8 @@ interface Connection {
   acknowledged: boolean;
   /** Last version seen per VM (a filtered subscription sees one VM). */
   lastVersion: Map<string, number>;
+  /** The socket error before acknowledgement, if any (for the failure samples). */
+  error?: string;
 }
 
 interface NextMessage {
@@ -94,14 +96,20 @@ function open(url: string, initMessage: string, subscribeMessage: (vmId: string 
     }
   });
   socket.on('error', (error) => {
-    if (!connection.acknowledged) noteError(`connection ${index}: ${error.message}`);
+    if (!connection.acknowledged) {
+      connection.error = error.message;
+      noteError(`connection ${index}: ${error.message}`);
+    }
   });
   socket.on('close', (code, reason) => {
     if (exiting) return;
     const key = `${code} ${String(reason)}`.trim();
     closes[key] = (closes[key] ?? 0) + 1;
     if (connection.acknowledged) progress.closedUnexpectedly += 1;
-    else progress.failed += 1;
+    else {
+      progress.failed += 1;
+      if ((progress.failureSamples ??= []).length < 5) progress.failureSamples.push(`connection ${index}: closed ${key || '(no code)'}${connection.error ? ` after ${connection.error}` : ''}`);
+    }
   });
 }
 

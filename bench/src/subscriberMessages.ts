@@ -23,6 +23,8 @@ export interface SubscriberProgress {
   subscribed: number;
   /** Connections that failed to open, or closed before they were acknowledged. */
   failed: number;
+  /** Why, for the first few: the close code and reason or the socket error. */
+  failureSamples?: string[];
   /** Connections closed by the server after being acknowledged, before `exit`. */
   closedUnexpectedly: number;
   /** Events received so far with `occurredAt` at or after the `record` time. */

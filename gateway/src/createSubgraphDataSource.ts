@@ -2,6 +2,7 @@ import { RemoteGraphQLDataSource } from '@apollo/gateway';
 import { internalTokenHeader, type InternalTokenSigner } from '@novacron/auth';
 import { AppError } from '@novacron/errors';
 import { responseMaxAgeHeader } from '@novacron/server-kit';
+import { createDeadlinedFetch } from './createDeadlinedFetch.ts';
 import { CircuitOpenError, type SubgraphBreaker } from './createSubgraphBreaker.ts';
 import type { GatewayContext } from './GatewayContext.ts';
 
@@ -32,7 +33,7 @@ export interface SubgraphDataSourceOptions {
 export function createSubgraphDataSource(options: SubgraphDataSourceOptions): RemoteGraphQLDataSource<GatewayContext> {
   const seconds = Math.round(options.timeoutMs / 100) / 10;
   const base = options.fetcher ?? fetch;
-  const deadlined: typeof fetch = (input, init) => base(input, { ...init, signal: AbortSignal.timeout(options.timeoutMs) });
+  const deadlined = createDeadlinedFetch(base, options.timeoutMs);
   const guarded = options.breaker ? options.breaker.wrap(deadlined) : deadlined;
   const fetcher = options.dedupe ? options.dedupe(guarded) : guarded;
   return new RemoteGraphQLDataSource<GatewayContext>({

@@ -127,11 +127,44 @@ describe('subscription engine', () => {
     engine.close();
   });
 
+  it('still answers NOT_FOUND for a missing entity when the check of an identical subscription is remembered', async () => {
+    const { engine, append } = setUp();
+    append({ tenantId: 'alpha', entityId: 'op-1' });
+    const document = parse('subscription ($id: ID!) { item(id: $id) { id } }');
+    const followed = await engine.prepare({ document, variables: { id: 'op-1' }, scope: scope('alpha') });
+    expect('start' in followed).toBe(true);
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      const refused = await engine.prepare({ document, variables: { id: 'op-9' }, scope: scope('alpha') });
+      expect(Array.isArray(refused) && refused[0]?.extensions.code).toBe('NOT_FOUND');
+    }
+    // op-9's second check came from memory; the entity is looked up in the feed every time.
+    expect(engine.stats()).toMatchObject({ probes: 2, probesRemembered: 1 });
+    if ('start' in followed) followed.discard();
+    engine.close();
+  });
+
   it("returns the owning subgraph's error for bad arguments at subscribe time, and follows nothing", async () => {
     const { engine } = setUp({ refuse: () => new GraphQLError('after is not a cursor of this stream', { extensions: { code: 'BAD_USER_INPUT', field: 'after' } }) });
     const refused = await engine.prepare({ document: parse('subscription { items(after: "nonsense") { id } }'), scope: scope('alpha') });
     expect(Array.isArray(refused) && refused.map((error) => error.extensions)).toEqual([{ code: 'BAD_USER_INPUT', field: 'after' }]);
     expect(engine.stats().subscribers).toBe(0);
+    engine.close();
+  });
+
+  it("shares the owning subgraph's check among identical subscriptions made together, each refused with its error", async () => {
+    let checks = 0;
+    const { engine } = setUp({
+      refuse: () => {
+        checks += 1;
+        return new GraphQLError('no such VM', { extensions: { code: 'NOT_FOUND' } });
+      },
+    });
+    const document = parse('subscription { items(after: "gone") { id } }');
+    const refusals = await Promise.all([engine.prepare({ document, scope: scope('alpha') }), engine.prepare({ document, scope: scope('alpha') }), engine.prepare({ document, scope: scope('bravo') })]);
+    for (const refused of refusals) expect(Array.isArray(refused) && refused.map((error) => error.extensions.code)).toEqual(['NOT_FOUND']);
+    // Alpha's two share one check; bravo, another tenant, is checked apart.
+    expect(checks).toBe(2);
+    expect(engine.stats()).toMatchObject({ subscribers: 0, probes: 2, probesJoined: 1, probesRemembered: 0 });
     engine.close();
   });
 

@@ -47,14 +47,18 @@ async function startGateway(replayLimit?: number) {
       return {
         ...prepared,
         field: prepared.field,
-        start: (onSlowConsumer, isCongested) =>
-          prepared.start(onSlowConsumer, () => {
-            if (congest) {
-              congest = false;
-              return true;
-            }
-            return isCongested?.() ?? false;
-          }),
+        start: (onSlowConsumer, isCongested, deliver) =>
+          prepared.start(
+            onSlowConsumer,
+            () => {
+              if (congest) {
+                congest = false;
+                return true;
+              }
+              return isCongested?.() ?? false;
+            },
+            deliver,
+          ),
       };
     },
   };

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { signDevelopmentToken } from '@novacron/auth';
 import { freePort } from '@novacron/testing';
 import type { RunningGateway } from '../src/server.ts';
@@ -12,10 +12,15 @@ let hung: Server;
 let keys: Awaited<ReturnType<typeof createTestKeys>>;
 let token: string;
 const held = new Set<import('node:http').ServerResponse>();
+// Connections it accepted: counted by the kernel's handshake, whatever the gateway's event loop does after.
+let connections = 0;
 
 beforeAll(async () => {
   hung = createServer((_request, response) => {
     held.add(response);
+  });
+  hung.on('connection', () => {
+    connections += 1;
   });
   await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
   keys = await createTestKeys();
@@ -48,7 +53,10 @@ describe('gateway→subgraph fetches', () => {
       const body = await query(gateway);
       expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'UNAVAILABLE', service: 'vms', reason: 'SUBGRAPH_TIMEOUT' });
       expect(body.errors?.[0]?.message).toBe('the vms service did not answer within 0.3 s');
-      expect(held.size).toBeGreaterThan(0);
+      // The subgraph was reached. Not `held.size`: under load the 300 ms deadline can fire (timers run
+      // before I/O in an event-loop turn) before this process's server has parsed the request, and the
+      // aborted socket then never delivers it; that assertion flaked. The connection is always accepted.
+      await vi.waitFor(() => expect(connections).toBeGreaterThan(0));
     } finally {
       await gateway.stop();
     }

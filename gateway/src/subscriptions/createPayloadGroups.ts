@@ -20,8 +20,14 @@ export interface PayloadGroups {
   join(document: DocumentNode, variables: Record<string, unknown>, scope: SubscriberScope): PayloadGroup;
   /** Removes one membership of `scope`; the group ends with its last member. */
   leave(group: PayloadGroup, scope: SubscriberScope): void;
-  /** How many groups exist, how many payload executions ran, and how many results are kept for sharing. */
-  stats(): { groups: number; payloadExecutions: number; cachedResults: number };
+  /**
+   * The subscribe-time check (the payload query with an empty cursor: the owning subgraph checks the
+   * caller and the arguments), shared by identical subscriptions whose checks are in flight together,
+   * and a passed one remembered for a while ({@link passedProbes}).
+   */
+  probe(document: DocumentNode, variables: Record<string, unknown>, scope: SubscriberScope): Promise<ExecutionResult>;
+  /** How many groups exist, how many payload executions ran, how many results are kept for sharing, and how many probes ran, were joined in flight or answered from memory. */
+  stats(): { groups: number; payloadExecutions: number; cachedResults: number; probes: number; probesJoined: number; probesRemembered: number };
 }
 
 /**
@@ -30,6 +36,17 @@ export interface PayloadGroups {
  * after a 10-minute soak, and distinct filters would multiply it without bound.
  */
 const sharedResults = 4_096;
+
+/**
+ * Passed probes remembered, by group key. A payload field answers an empty cursor from the caller's
+ * roles and the subscription's arguments alone (the subgraph kit's `streamPayload` contract: authorize,
+ * parse the arguments, return null; whether an entity exists is answered by the replay's feed read),
+ * so an identical subscription of the same tenant and roles passes again: 10,000 dashboard subscribers
+ * over 200 filters ran 10,000 federated queries while connecting, and their garbage grew the heap.
+ * Refusals and failures (UNAVAILABLE while a subgraph is down) are never remembered; the TTL bounds
+ * how long a changed authorization rule (a redeploy) takes to apply.
+ */
+const passedProbes = { max: 2_000, ttlMs: 60_000 } as const;
 
 /**
  * Shares one payload execution per event among identical subscriptions (document, variables, tenant
@@ -42,17 +59,50 @@ export function createPayloadGroups(execute: PayloadExecutor): PayloadGroups {
   const groups = new Map<string, PayloadGroup & { members: Map<SubscriberScope, number> }>();
   // The last events' results by group and cursor, so members that read an event at slightly different times share it.
   const results = new LRUCache<string, Promise<ExecutionResult | null>>({ max: sharedResults });
+  // Probes in flight by group key; each is forgotten once answered, so a later subscriber is checked afresh.
+  const probing = new Map<string, Promise<ExecutionResult>>();
+  const passed = new LRUCache<string, ExecutionResult>({ max: passedProbes.max, ttl: passedProbes.ttlMs });
   let payloadExecutions = 0;
+  let probes = 0;
+  let probesJoined = 0;
+  let probesRemembered = 0;
   return {
+    probe(document, variables, scope) {
+      const key = groupKey(document, variables, scope);
+      const remembered = passed.get(key);
+      if (remembered) {
+        probesRemembered += 1;
+        return Promise.resolve(remembered);
+      }
+      const inFlight = probing.get(key);
+      if (inFlight) {
+        probesJoined += 1;
+        return inFlight;
+      }
+      probes += 1;
+      const answer = execute(document, { ...variables, [cursorVariable]: '' }, scope)
+        .then((result) => {
+          if (!result.errors?.length) passed.set(key, result);
+          return result;
+        })
+        .finally(() => probing.delete(key));
+      probing.set(key, answer);
+      return answer;
+    },
     join(document, variables, scope) {
-      const key = `${scope.scopeKey}\n${JSON.stringify(sortKeys(variables))}\n${printOnce(document)}`;
+      const key = groupKey(document, variables, scope);
       let group = groups.get(key);
       if (!group) {
         const members = new Map<SubscriberScope, number>();
+        // The event its members are resolving now: they ask for it one after another (a fast path
+        // before the shared cache, whose key is the group's whole text plus the cursor).
+        let lastCursor = '';
+        let lastResult: Promise<ExecutionResult | null> | null = null;
         group = {
           key,
           members,
           resolve(cursor) {
+            if (lastResult && cursor === lastCursor) return lastResult;
             const resultKey = `${key}\n${cursor}`;
             let result = results.get(resultKey);
             if (!result) {
@@ -63,8 +113,12 @@ export function createPayloadGroups(execute: PayloadExecutor): PayloadGroups {
                 if (!executed.errors?.length && data && Object.values(data).every((value) => value === null)) return null;
                 return executed;
               });
+              // Members await it; one that stopped meanwhile must not leave the failure unhandled.
+              result.catch(() => {});
               results.set(resultKey, result);
             }
+            lastCursor = cursor;
+            lastResult = result;
             return result;
           },
         };
@@ -81,8 +135,13 @@ export function createPayloadGroups(execute: PayloadExecutor): PayloadGroups {
       else current.members.delete(scope);
       if (current.members.size === 0) groups.delete(group.key);
     },
-    stats: () => ({ groups: groups.size, payloadExecutions, cachedResults: results.size }),
+    stats: () => ({ groups: groups.size, payloadExecutions, cachedResults: results.size, probes, probesJoined, probesRemembered }),
   };
+}
+
+/** Same document, variables (in any key order) and authorization scope: one group, one probe. */
+function groupKey(document: DocumentNode, variables: Record<string, unknown>, scope: SubscriberScope): string {
+  return `${scope.scopeKey}\n${JSON.stringify(sortKeys(variables))}\n${printOnce(document)}`;
 }
 
 /** The member whose token expires last (all members share tenant and roles, so any may read for the group). */

@@ -17,7 +17,6 @@ import type { StreamTail } from './createStreamTail.ts';
 import { parseSubscription, type SubscriptionRequest } from './parseSubscription.ts';
 import { routingKeysOf, type StreamDeclaration, type SubscriberScope } from './readStreamDeclarations.ts';
 import { replayMissedEvents, tooFarBehind } from './replayMissedEvents.ts';
-import { cursorVariable } from './rewriteToPayloadQuery.ts';
 
 export type { PayloadExecutor } from './createPayloadGroups.ts';
 
@@ -58,8 +57,11 @@ export interface PreparedSubscription {
   /**
    * Starts delivering. The subscriber is dropped as a slow consumer when its queue is full or when
    * `isCongested` says its connection has too much unsent data; `onSlowConsumer` is then called once.
+   * With `deliver`, payloads go to it as they resolve (false: it could not take one, the subscriber is
+   * dropped) and the returned iterator carries only what ends the subscription (an error, its end);
+   * without it, everything goes through the iterator.
    */
-  start(onSlowConsumer: () => void, isCongested?: () => boolean): AsyncIterableIterator<ExecutionResult>;
+  start(onSlowConsumer: () => void, isCongested?: () => boolean, deliver?: (result: ExecutionResult) => boolean): AsyncIterableIterator<ExecutionResult>;
   /** Gives up a subscription that will not be started. */
   discard(): void;
 }
@@ -69,6 +71,10 @@ export interface SubscriptionEngineStats {
   subscribers: number;
   groups: number;
   payloadExecutions: number;
+  /** Subscribe-time checks run, and those answered by joining an identical one in flight or from a passed one. */
+  probes: number;
+  probesJoined: number;
+  probesRemembered: number;
   deliveries: number;
   slowConsumersDropped: number;
 }
@@ -107,6 +113,8 @@ interface Subscriber {
   closed: boolean;
   onSlowConsumer: () => void;
   isCongested: () => boolean;
+  /** Hands a payload straight to the transport (the WebSocket writes it), bypassing the channel. */
+  deliver: ((result: ExecutionResult) => boolean) | null;
 }
 
 /** Creates the engine. */
@@ -172,7 +180,10 @@ export function createSubscriptionEngine(options: SubscriptionEngineOptions): Su
     subscriber.pending.push(entry);
     if (replayed) subscriber.replayBacklog += 1;
     if (subscriber.pending.length - subscriber.replayBacklog > queueLimit * 4) return drop(subscriber);
-    void pump(subscriber);
+    // A running pump takes the entry itself: calling it again cost a promise per delivery for nothing.
+    if (subscriber.pumping) {
+      if (subscriber.group) resolveNext(subscriber, subscriber.group);
+    } else void pump(subscriber);
   };
 
   // Up to `resolveAhead` payloads of a subscriber resolve at once and are delivered in stream order:
@@ -182,10 +193,8 @@ export function createSubscriptionEngine(options: SubscriptionEngineOptions): Su
     while (subscriber.resolving.length < resolveAhead && subscriber.pending.length > 0) {
       const entry = subscriber.pending.shift() as FeedEntry;
       if (subscriber.replayBacklog > 0) subscriber.replayBacklog -= 1;
-      const result = group.resolve(entry.cursor);
-      // Awaited in order by the pump; a failure after the subscriber stopped must not go unhandled.
-      result.catch(() => {});
-      subscriber.resolving.push({ entry, result });
+      // Awaited in order by the pump; the group marks a failure handled once for all its members.
+      subscriber.resolving.push({ entry, result: group.resolve(entry.cursor) });
     }
   };
 
@@ -203,7 +212,7 @@ export function createSubscriptionEngine(options: SubscriptionEngineOptions): Su
         const result = await next.result;
         if (subscriber.closed) break;
         if (result) {
-          if (subscriber.isCongested() || !subscriber.channel.push(result)) return drop(subscriber);
+          if (subscriber.isCongested() || !(subscriber.deliver ? subscriber.deliver(result) : subscriber.channel.push(result))) return drop(subscriber);
           counters.deliveries += 1;
           options.onDelivered?.(entry);
         }
@@ -246,8 +255,9 @@ export function createSubscriptionEngine(options: SubscriptionEngineOptions): Su
       const stream = streamNameOf(declaration);
       const feed = options.feeds.get(declaration.subgraph);
       if (!feed) return [appError('INTERNAL_SERVER_ERROR', `no event feed for ${declaration.subgraph}`)];
-      // The owning subgraph checks the caller and the arguments: an empty cursor asks only that.
-      const probe = await options.executePayload(parsed.payloadDocument, { ...parsed.payloadVariables, [cursorVariable]: '' }, request.scope).catch((error: unknown) => ({
+      // The owning subgraph checks the caller and the arguments: an empty cursor asks only that. Identical
+      // subscriptions (same tenant and roles) share one check, in flight or passed (createPayloadGroups).
+      const probe = await groups.probe(parsed.payloadDocument, parsed.payloadVariables, request.scope).catch((error: unknown) => ({
         errors: [toGraphQLError(error)],
       }));
       if (probe.errors?.length) return probe.errors.map(toGraphQLError);
@@ -270,6 +280,7 @@ export function createSubscriptionEngine(options: SubscriptionEngineOptions): Su
         closed: false,
         onSlowConsumer: () => {},
         isCongested: () => false,
+        deliver: null,
       };
       // Follow the live tail before replaying, so no event falls between the two.
       let replayed: FeedEntry[];
@@ -285,9 +296,10 @@ export function createSubscriptionEngine(options: SubscriptionEngineOptions): Su
       return {
         field: declaration.field,
         discard: () => release(subscriber),
-        start(onSlowConsumer, isCongested) {
+        start(onSlowConsumer, isCongested, deliver) {
           subscriber.onSlowConsumer = onSlowConsumer;
           if (isCongested) subscriber.isCongested = isCongested;
+          if (deliver) subscriber.deliver = deliver;
           subscriber.group = groups.join(parsed.payloadDocument, parsed.payloadVariables, request.scope);
           counters.subscribers += 1;
           // Made apart from this closure, whose context (the request, its parsed form) the channel would keep.
