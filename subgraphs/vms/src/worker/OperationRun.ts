@@ -186,11 +186,18 @@ export class OperationRun {
     this.vm = vm;
   }
 
-  /** Finishes the operation as SUCCEEDED with `steps` and the VM's final change, in one statement under the lease. */
-  async succeed(steps: StoredStep[], change: VmChange, event: VmEventType): Promise<void> {
+  /**
+   * Finishes the operation as SUCCEEDED with `steps` and the VM's final change, in one statement
+   * under the lease. With `unlessCancelled`, a cancellation requested meanwhile wins: nothing is
+   * written and false is returned.
+   */
+  async succeed(steps: StoredStep[], change: VmChange, event: VmEventType, options: { unlessCancelled?: boolean } = {}): Promise<boolean> {
     this.assertLease();
-    const done = await succeedUnderLease(this.context.db, this.leasedTarget(), steps, change, event);
-    if (!done) throw new LeaseLostError(this.operation.id);
+    const done = await succeedUnderLease(this.context.db, this.leasedTarget(), steps, change, event, options.unlessCancelled === true);
+    if (!done) {
+      await this.unlessCancelledOutcome(options);
+      return false;
+    }
     this.operation = {
       ...this.operation,
       status: 'SUCCEEDED',
@@ -203,6 +210,7 @@ export class OperationRun {
       finishedAt: done.updatedAt,
     };
     this.vm = done.vm;
+    return true;
   }
 
   private leasedTarget(): LeasedTarget {

@@ -13,7 +13,7 @@ import { OperationRun } from './OperationRun.ts';
 import { retryTransient } from './retryTransient.ts';
 import { sanitizeProviderMessage } from './sanitizeProviderMessage.ts';
 import { startLeaseHeartbeat } from './startLeaseHeartbeat.ts';
-import { finalVmChange, StepSuperseded, stepHandlers, stepStarts, vmStatusFor, type FinalVmChange, type StepResult, type StepStart } from './stepHandlers.ts';
+import { finalVmChange, finalVmChangeFromObservation, StepSuperseded, stepHandlers, stepStarts, vmStatusFor, type FinalVmChange, type StepResult, type StepStart } from './stepHandlers.ts';
 import type { WorkerContext } from './WorkerContext.ts';
 
 /**
@@ -138,6 +138,7 @@ async function runSteps(run: OperationRun, startedByClaim: number): Promise<void
         },
       );
       startedWithPrevious = await finishStep(run, index, message);
+      if (startedWithPrevious === FINISHED) return;
     } catch (error) {
       if (error instanceof LeaseLostError || isTransientDatabaseError(error)) throw error;
       if (error instanceof StepSuperseded) continue;
@@ -146,12 +147,19 @@ async function runSteps(run: OperationRun, startedByClaim: number): Promise<void
   }
 }
 
+/** What {@link finishStep} returns when its write also finished the operation (as SUCCEEDED). */
+const FINISHED = -2;
+
 /**
  * Records step `index` as SUCCEEDED (with the VM change the step made, if any) and, in the same
  * statement, starts the step after it unless a cancellation was requested meanwhile (one write and
  * one operation event per step boundary instead of two; a cancellation is still honoured between
- * the steps). Returns the index of the step it started, or -1 when the next step is left for the
- * loop to start (or to cancel).
+ * the steps). When the step after it is the last, `finalize`, and its VM change is already known
+ * from what the run has just seen at the provider, the same statement finishes `finalize` and the
+ * operation (one notifying commit and one operation version per operation fewer; otherwise
+ * `finalize` runs as its own step, which may read the provider). Returns the index of the step it
+ * started, FINISHED when the operation succeeded, or -1 when the next step is left for the loop
+ * to start (or to cancel).
  */
 async function finishStep(run: OperationRun, index: number, result: StepResult): Promise<number> {
   const { message, vmChange } = typeof result === 'object' && result !== null ? result : { message: result, vmChange: undefined };
@@ -160,6 +168,19 @@ async function finishStep(run: OperationRun, index: number, result: StepResult):
   const finishedAt = new Date().toISOString();
   const progress = Math.round(((index + 1) * 100) / run.operation.steps.length);
   const next = run.operation.steps[index + 1];
+  if (next?.name === 'finalize' && next.status === 'PENDING' && index + 2 === run.operation.steps.length) {
+    const final = finalVmChangeFromObservation(run);
+    if (final) {
+      const steps = run.stepsWith(index, { status: 'SUCCEEDED', finishedAt, message }).map((step, position) =>
+        position === index + 1 ? { ...step, status: 'SUCCEEDED' as const, startedAt: step.startedAt ?? finishedAt, finishedAt } : step,
+      );
+      const merged = mergeVmChanges(vmChange, final) ?? final;
+      if (await run.succeed(steps, merged.change, merged.event, { unlessCancelled: true })) return FINISHED;
+      // A cancellation was requested meanwhile: end the step alone; the loop then cancels at `finalize`.
+      await write({ steps: run.stepsWith(index, { status: 'SUCCEEDED', finishedAt, message }), progress }, {}, vmChange);
+      return -1;
+    }
+  }
   if (next?.status === 'PENDING') {
     const start = stepStartOf(run, next);
     const steps = run.stepsWith(index, { status: 'SUCCEEDED', finishedAt, message }).map((step, position) =>

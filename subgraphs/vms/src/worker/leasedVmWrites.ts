@@ -48,13 +48,18 @@ with held as (
 ), ${vmChangeAndEvent('held')}
 select (select to_jsonb(vm) from vm) as vm from held`;
 
-/** The operation's success with the VM's final change: the operation update (its lease guard) comes first. */
+/**
+ * The operation's success with the VM's final change: the operation update (its lease guard) comes
+ * first. `$7` true: a cancellation requested meanwhile wins (nothing written), for a success written
+ * with the end of the step before `finalize` (see executeOperation's finishStep).
+ */
 const succeedWithVmChange = `
 with op as (
   update vms.operations set
     status = 'SUCCEEDED', progress = 100, steps = $6::jsonb, finished_at = now(),
     lease_owner = null, lease_expires_at = null, version = version + 1, updated_at = now()
-  where id = $1 and lease_epoch = $2 and status = 'RUNNING' and exists (select 1 from vms.vms where id = $3)
+  where id = $1 and lease_epoch = $2 and status = 'RUNNING' and not ($7::boolean and cancel_requested)
+    and exists (select 1 from vms.vms where id = $3)
   returning version, updated_at
 ), ${vmChangeAndEvent('op')}
 select op.version, op.updated_at, (select to_jsonb(vm) from vm) as vm_row from op`;
@@ -97,7 +102,8 @@ export async function changeVmUnderLease(db: Database, target: LeasedTarget, cha
 /**
  * Marks the operation SUCCEEDED with `steps`, releases its lease and records the VM's final change
  * with its event, in one statement. Returns the operation's new version and update time (the rest
- * the caller wrote) and the VM as it now is, or null when the lease is gone (nothing written).
+ * the caller wrote) and the VM as it now is, or null when nothing was written (the lease is gone,
+ * or, with `unlessCancelled`, a cancellation was requested).
  */
 export async function succeedUnderLease(
   db: Database,
@@ -105,10 +111,11 @@ export async function succeedUnderLease(
   steps: StoredStep[],
   change: VmChange,
   type: VmEventType,
+  unlessCancelled = false,
 ): Promise<{ version: number; updatedAt: Date; vm: VmRow } | null> {
   const [row] = await db.$client.unsafe<{ version: number; updated_at: string; vm_row: RawVm | null }[]>(
     succeedWithVmChange,
-    [target.operationId, target.leaseEpoch, target.vmId, JSON.stringify(change), type, JSON.stringify(steps)],
+    [target.operationId, target.leaseEpoch, target.vmId, JSON.stringify(change), type, JSON.stringify(steps), unlessCancelled],
     { prepare: true },
   );
   if (!row) return null;

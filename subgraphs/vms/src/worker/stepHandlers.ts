@@ -284,12 +284,25 @@ export const stepHandlers: Record<OperationKind, Record<string, StepHandler>> = 
 
 /** Reads the provider's truth for the final VM row of a successful operation. */
 export async function finalVmChange(run: OperationRun): Promise<FinalVmChange> {
-  if (run.operation.kind === 'DELETE') return { change: { status: 'DELETED', publicIp: null }, event: 'DELETED' };
-  const providerId = requireProviderId(run);
-  // The wait step that just ended read the settled instance; reading it again would return the same.
-  const seen = run.observed?.providerId === providerId && run.observed.settlesAt === null ? run.observed : null;
-  const instance = seen ?? (await run.driver.get(providerId));
+  const known = finalVmChangeFromObservation(run);
+  if (known) return known;
+  const instance = await run.driver.get(requireProviderId(run));
   if (!instance) throw new ProviderError('InvalidInstanceID.NotFound', 'the instance disappeared at the provider', { transient: false });
+  return finalVmChangeFor(run, instance);
+}
+
+/**
+ * The final VM change when it needs no provider call: a deletion, or the settled instance the wait
+ * step that just ended has read (reading it again would return the same). Null otherwise.
+ */
+export function finalVmChangeFromObservation(run: OperationRun): FinalVmChange | null {
+  if (run.operation.kind === 'DELETE') return { change: { status: 'DELETED', publicIp: null }, event: 'DELETED' };
+  const providerId = run.vm.providerId;
+  const seen = providerId && run.observed?.providerId === providerId && run.observed.settlesAt === null ? run.observed : null;
+  return seen ? finalVmChangeFor(run, seen) : null;
+}
+
+function finalVmChangeFor(run: OperationRun, instance: ProviderInstance): FinalVmChange {
   return {
     change: {
       status: vmStatusFor(instance.state),

@@ -1,0 +1,142 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSql, type Sql } from '@novacron/db';
+import type { ProviderDriver, ProviderRegistry } from '@novacron/providers';
+import { createLogger } from '@novacron/server-kit';
+import { createTestDatabase, type TestDatabase } from '@novacron/testing';
+import type { VmsServices } from '../src/context.ts';
+import type { Database } from '../src/db/createDatabase.ts';
+import { migrateVms } from '../src/db/migrateVms.ts';
+import type { StoredStep } from '../src/db/schema.ts';
+import { cancelOperation } from '../src/domain/cancelOperation.ts';
+import { requestAction, requestCreate } from '../src/domain/requestOperation.ts';
+import { executeOperation } from '../src/worker/executeOperation.ts';
+import type { WorkerContext } from '../src/worker/WorkerContext.ts';
+import { testServices } from './support/testServices.ts';
+
+let database: TestDatabase;
+let sql: Sql;
+let db: Database;
+let services: VmsServices;
+const silent = createLogger('test', 'silent');
+const input = () => ({ name: `writes-${randomBytes(4).toString('hex')}`, provider: 'aws', region: 'us-east-1', instanceType: 't3.micro', image: 'debian-12' });
+
+function workerContext(overrides: Partial<WorkerContext> = {}): WorkerContext {
+  return { db, providers: services.providers, logger: silent, workerId: 'writes', leaseSeconds: 30, retry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 50 }, maxRedrives: 3, transitionTimeoutSeconds: 30, ...overrides };
+}
+
+/** A registry whose aws driver is `driver` (the others unchanged). */
+function withAws(driver: ProviderDriver): ProviderRegistry {
+  return { ...services.providers, get: (name) => (name === 'aws' ? driver : services.providers.get(name)), forTenant: async (tenantId, name) => (name === 'aws' ? driver : services.providers.forTenant(tenantId, name)) };
+}
+
+/** The operation's versions as its events recorded them, oldest first. */
+async function operationVersions(operationId: string) {
+  return sql<{ version: number; status: string; progress: number; steps: StoredStep[] }[]>`
+    select operation_version as version, status, (payload->>'progress')::int as progress, payload->'steps' as steps
+    from vms.operation_events where operation_id = ${operationId} order by seq`;
+}
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  await migrateVms(database.url);
+  sql = createSql(database.url, { max: 5 });
+  services = testServices(sql, database.url);
+  db = services.db;
+});
+afterAll(async () => {
+  await sql?.end();
+  await database?.drop();
+});
+
+describe('the last step, finalize and the success are one write', () => {
+  it('writes a create in five operation versions, the last one SUCCEEDED with every step finished', async () => {
+    const operation = await requestCreate(services, 'default', input(), null);
+    await executeOperation(workerContext(), operation.id);
+    const versions = await operationVersions(operation.id);
+    expect(versions.map((row) => row.status)).toEqual(['QUEUED', 'RUNNING', 'RUNNING', 'RUNNING', 'SUCCEEDED']);
+    expect(versions.map((row) => row.progress)).toEqual([0, 0, 25, 50, 100]);
+    const last = versions.at(-1)!;
+    expect(last.steps.map((step) => [step.name, step.status])).toEqual([
+      ['validate', 'SUCCEEDED'],
+      ['provision', 'SUCCEEDED'],
+      ['wait-running', 'SUCCEEDED'],
+      ['finalize', 'SUCCEEDED'],
+    ]);
+    const finalize = last.steps.at(-1)!;
+    expect(finalize.startedAt).not.toBeNull();
+    expect(finalize.finishedAt).not.toBeNull();
+    // The wait step's start was written with the provision step's end, its end with the success.
+    expect(versions[3]!.steps.find((step) => step.name === 'wait-running')?.status).toBe('RUNNING');
+    const [vm] = await sql<{ status: string; private_ip: string | null; provider_id: string | null }[]>`select status, private_ip, provider_id from vms.vms where id = ${operation.vmId}`;
+    expect(vm).toMatchObject({ status: 'RUNNING' });
+    expect(vm?.private_ip).toMatch(/^10\./);
+    const vmEvents = await sql<{ type: string; status: string }[]>`select type, payload->>'status' as status from vms.vm_events where vm_id = ${operation.vmId} order by seq`;
+    // Created, provisioning, the instance recorded (the test clouds settle at once), running with its addresses.
+    expect(vmEvents.map((event) => event.status)).toEqual(['PENDING', 'PROVISIONING', 'RUNNING', 'RUNNING']);
+  });
+
+  it('ends a stop with its wait step in the same write as the success', async () => {
+    const created = await requestCreate(services, 'default', input(), null);
+    await executeOperation(workerContext(), created.id);
+    const stop = await requestAction(services, 'default', { kind: 'STOP', vmId: created.vmId, idempotencyKey: null });
+    await executeOperation(workerContext(), stop.id);
+    const versions = await operationVersions(stop.id);
+    expect(versions.map((row) => [row.status, row.progress])).toEqual([
+      ['QUEUED', 0],
+      ['RUNNING', 0],
+      ['RUNNING', 33],
+      ['SUCCEEDED', 100],
+    ]);
+    const [vm] = await sql<{ status: string }[]>`select status from vms.vms where id = ${created.vmId}`;
+    expect(vm?.status).toBe('STOPPED');
+  });
+
+  it('lets a cancellation requested during the last step win over the success, deleting the half-made instance', async () => {
+    const aws = services.providers.get('aws')!;
+    let operationId = '';
+    // The wait step's poll: the client cancels while the worker is waiting for the instance to run.
+    const cancellingDuringWait: ProviderDriver = {
+      ...aws,
+      get: async (providerId) => {
+        await cancelOperation(db, 'default', operationId);
+        return aws.get(providerId);
+      },
+    };
+    const operation = await requestCreate(services, 'default', input(), null);
+    operationId = operation.id;
+    await executeOperation(workerContext({ providers: withAws(cancellingDuringWait) }), operation.id);
+    const [row] = await sql<{ status: string; steps: StoredStep[] }[]>`select status, steps from vms.operations where id = ${operation.id}`;
+    expect(row?.status).toBe('CANCELLED');
+    expect(row?.steps.map((step) => step.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED', 'SKIPPED']);
+    const [vm] = await sql<{ status: string }[]>`select status from vms.vms where id = ${operation.vmId}`;
+    expect(vm?.status).toBe('DELETED');
+    const live = await sql`select 1 from simcloud.instances where client_token = ${operation.id} and state not in ('DELETED', 'DELETING') and coalesce(target_state, '') <> 'DELETED'`;
+    expect(live).toHaveLength(0);
+  });
+
+  it('reads the provider in finalize when the run has not seen the settled instance (a re-drive that resumes at finalize)', async () => {
+    const created = await requestCreate(services, 'default', input(), null);
+    await executeOperation(workerContext(), created.id);
+    const stop = await requestAction(services, 'default', { kind: 'STOP', vmId: created.vmId, idempotencyKey: null });
+    // A worker stopped the instance and ended the wait step, then died before finalize.
+    const [vm] = await sql<{ provider_id: string }[]>`select provider_id from vms.vms where id = ${created.vmId}`;
+    await services.providers.get('aws')!.stop(vm!.provider_id);
+    const now = new Date().toISOString();
+    await sql`
+      update vms.operations set steps = ${JSON.stringify([
+        { name: 'stop', status: 'SUCCEEDED', startedAt: now, finishedAt: now, message: null },
+        { name: 'wait-stopped', status: 'SUCCEEDED', startedAt: now, finishedAt: now, message: null },
+        { name: 'finalize', status: 'PENDING', startedAt: null, finishedAt: null, message: null },
+      ])}::jsonb, progress = 67 where id = ${stop.id}`;
+    let reads = 0;
+    const aws = services.providers.get('aws')!;
+    const counting: ProviderDriver = { ...aws, get: async (providerId) => ((reads += 1), aws.get(providerId)) };
+    await executeOperation(workerContext({ providers: withAws(counting) }), stop.id);
+    expect(reads).toBe(1);
+    const [row] = await sql<{ status: string; progress: number }[]>`select status, progress from vms.operations where id = ${stop.id}`;
+    expect(row).toEqual({ status: 'SUCCEEDED', progress: 100 });
+    const [after] = await sql<{ status: string }[]>`select status from vms.vms where id = ${created.vmId}`;
+    expect(after?.status).toBe('STOPPED');
+  });
+});
