@@ -10,6 +10,7 @@ import { migrateVms } from '../src/db/migrateVms.ts';
 import type { StoredStep } from '../src/db/schema.ts';
 import { cancelOperation } from '../src/domain/cancelOperation.ts';
 import { requestAction, requestCreate } from '../src/domain/requestOperation.ts';
+import { claimAfterLocalStep, readOperationForClaim } from '../src/worker/claimOperation.ts';
 import { executeOperation } from '../src/worker/executeOperation.ts';
 import type { WorkerContext } from '../src/worker/WorkerContext.ts';
 import { testServices } from './support/testServices.ts';
@@ -50,12 +51,12 @@ afterAll(async () => {
 });
 
 describe('the last step, finalize and the success are one write', () => {
-  it('writes a create in five operation versions, the last one SUCCEEDED with every step finished', async () => {
+  it('writes a create in four operation versions, the last one SUCCEEDED with every step finished', async () => {
     const operation = await requestCreate(services, 'default', input(), null);
     await executeOperation(workerContext(), operation.id);
     const versions = await operationVersions(operation.id);
-    expect(versions.map((row) => row.status)).toEqual(['QUEUED', 'RUNNING', 'RUNNING', 'RUNNING', 'SUCCEEDED']);
-    expect(versions.map((row) => row.progress)).toEqual([0, 0, 25, 50, 100]);
+    expect(versions.map((row) => row.status)).toEqual(['QUEUED', 'RUNNING', 'RUNNING', 'SUCCEEDED']);
+    expect(versions.map((row) => row.progress)).toEqual([0, 25, 50, 100]);
     const last = versions.at(-1)!;
     expect(last.steps.map((step) => [step.name, step.status])).toEqual([
       ['validate', 'SUCCEEDED'],
@@ -67,7 +68,7 @@ describe('the last step, finalize and the success are one write', () => {
     expect(finalize.startedAt).not.toBeNull();
     expect(finalize.finishedAt).not.toBeNull();
     // The wait step's start was written with the provision step's end, its end with the success.
-    expect(versions[3]!.steps.find((step) => step.name === 'wait-running')?.status).toBe('RUNNING');
+    expect(versions[2]!.steps.find((step) => step.name === 'wait-running')?.status).toBe('RUNNING');
     const [vm] = await sql<{ status: string; private_ip: string | null; provider_id: string | null }[]>`select status, private_ip, provider_id from vms.vms where id = ${operation.vmId}`;
     expect(vm).toMatchObject({ status: 'RUNNING' });
     expect(vm?.private_ip).toMatch(/^10\./);
@@ -138,5 +139,68 @@ describe('the last step, finalize and the success are one write', () => {
     expect(row).toEqual({ status: 'SUCCEEDED', progress: 100 });
     const [after] = await sql<{ status: string }[]>`select status from vms.vms where id = ${created.vmId}`;
     expect(after?.status).toBe('STOPPED');
+  });
+});
+
+describe('a create is validated before its claim', () => {
+  it('claims a create with its validation done and its provision started, carrying the pending-create marker, in one version', async () => {
+    const operation = await requestCreate(services, 'default', input(), null);
+    await executeOperation(workerContext(), operation.id);
+    const [claim] = await operationVersions(operation.id).then((versions) => versions.slice(1));
+    expect(claim?.status).toBe('RUNNING');
+    expect(claim?.steps.map((step) => [step.name, step.status])).toEqual([
+      ['validate', 'SUCCEEDED'],
+      ['provision', 'RUNNING'],
+      ['wait-running', 'PENDING'],
+      ['finalize', 'PENDING'],
+    ]);
+    expect(claim?.steps[1]?.message).toBe(`create requested at the provider with client token ${operation.id}`);
+    // The VM moved to PROVISIONING in the claim's transaction, before anything was asked of the provider.
+    const [provisioning] = await sql<{ txid: string }[]>`select txid::text from vms.vm_events where vm_id = ${operation.vmId} and payload->>'status' = 'PROVISIONING' order by seq limit 1`;
+    const [claimEvent] = await sql<{ txid: string }[]>`select txid::text from vms.operation_events where operation_id = ${operation.id} and operation_version = 2`;
+    expect(provisioning?.txid).toBe(claimEvent?.txid);
+  });
+
+  it('fails a create whose validation fails, recording the reason on the validate step', async () => {
+    const operation = await requestCreate(services, 'default', input(), null);
+    await sql`update vms.vms set instance_type = 'no-such-type' where id = ${operation.vmId}`;
+    await executeOperation(workerContext(), operation.id);
+    const [row] = await sql<{ status: string; error_provider_code: string | null; steps: StoredStep[] }[]>`select status, error_provider_code, steps from vms.operations where id = ${operation.id}`;
+    expect(row?.status).toBe('FAILED');
+    expect(row?.error_provider_code).toBe('InvalidParameterValue');
+    expect(row?.steps[0]).toMatchObject({ name: 'validate', status: 'FAILED' });
+    expect(row?.steps[0]?.message).toContain('no-such-type');
+    const instances = await sql`select 1 from simcloud.instances where client_token = ${operation.id}`;
+    expect(instances).toHaveLength(0);
+  });
+
+  it('writes nothing when the VM changed between the read and the claim', async () => {
+    const operation = await requestCreate(services, 'default', input(), null);
+    const read = await readOperationForClaim(db, operation.id);
+    expect(read?.vm).not.toBeNull();
+    await sql`update vms.vms set version = version + 1 where id = ${operation.vmId}`;
+    const now = new Date().toISOString();
+    const steps = read!.operation.steps.map((step, position) => (position === 0 ? { ...step, status: 'SUCCEEDED' as const, startedAt: now, finishedAt: now } : step));
+    const claimed = await claimAfterLocalStep(db, { ...read!, vm: read!.vm! }, 'racing', 30, { steps, progress: 25, vmChange: { change: { status: 'PROVISIONING' }, event: 'STATE_CHANGED' } });
+    expect(claimed).toBeNull();
+    const [row] = await sql<{ status: string; version: number }[]>`select status, version from vms.operations where id = ${operation.id}`;
+    expect(row).toEqual({ status: 'QUEUED', version: read!.operation.version });
+    const [vm] = await sql<{ status: string }[]>`select status from vms.vms where id = ${operation.vmId}`;
+    expect(vm?.status).toBe('PENDING');
+    // A worker then claims it as usual and runs it to the end.
+    await executeOperation(workerContext(), operation.id);
+    const [done] = await sql<{ status: string }[]>`select status from vms.operations where id = ${operation.id}`;
+    expect(done?.status).toBe('SUCCEEDED');
+  });
+
+  it('claims as usual, without validating first, a create whose cancellation is pending', async () => {
+    const operation = await requestCreate(services, 'default', input(), null);
+    await sql`update vms.operations set cancel_requested = true where id = ${operation.id}`;
+    await executeOperation(workerContext(), operation.id);
+    const [row] = await sql<{ status: string; steps: StoredStep[] }[]>`select status, steps from vms.operations where id = ${operation.id}`;
+    expect(row?.status).toBe('CANCELLED');
+    expect(row?.steps[0]?.status).toBe('SKIPPED');
+    const instances = await sql`select 1 from simcloud.instances where client_token = ${operation.id}`;
+    expect(instances).toHaveLength(0);
   });
 });

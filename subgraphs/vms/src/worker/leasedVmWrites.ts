@@ -24,14 +24,15 @@ const vmChangeColumns: Record<keyof VmChange, string> = {
   region: 'region',
 };
 
-const setVmColumns = (change: string) =>
+/** SQL assignments setting each VM column whose key the JSON change `change` (a placeholder) holds. */
+export const vmChangeAssignments = (change: string) =>
   Object.entries(vmChangeColumns)
     .map(([key, column]) => `${column} = case when ${change}::jsonb ? '${key}' then ${change}::jsonb->>'${key}' else ${column} end`)
     .join(',\n    ');
 
 const vmChangeAndEvent = (guard: string) => `vm as (
   update vms.vms set
-    ${setVmColumns('$4')},
+    ${vmChangeAssignments('$4')},
     version = version + 1,
     updated_at = now()
   where id = $3 and exists (select 1 from ${guard})

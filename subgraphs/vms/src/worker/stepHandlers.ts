@@ -179,6 +179,13 @@ export const stepStarts: Partial<Record<OperationKind, Record<string, (run: Oper
   },
 };
 
+/**
+ * Steps that ask no provider and write nothing (checks of what the operation and its VM say): when
+ * one is an operation's first step, the worker does it before claiming and records its end with
+ * the claim (see executeOperation). By operation kind, plan step names.
+ */
+export const localFirstSteps: Partial<Record<OperationKind, readonly string[]>> = { CREATE: ['validate'] };
+
 /** Step handlers by operation kind and step name; `finalize` is handled by the runner. */
 export const stepHandlers: Record<OperationKind, Record<string, StepHandler>> = {
   CREATE: {
