@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSql, type Sql } from '@novacron/db';
-import type { ProviderDriver, ProviderRegistry } from '@novacron/providers';
+import { injectFault, type ProviderDriver, type ProviderRegistry } from '@novacron/providers';
 import { createLogger } from '@novacron/server-kit';
 import { createTestDatabase, type TestDatabase } from '@novacron/testing';
 import type { VmsServices } from '../src/context.ts';
@@ -202,5 +202,50 @@ describe('a create is validated before its claim', () => {
     expect(row?.steps[0]?.status).toBe('SKIPPED');
     const instances = await sql`select 1 from simcloud.instances where client_token = ${operation.id}`;
     expect(instances).toHaveLength(0);
+  });
+});
+
+describe('a first provision attempt does not look for an instance', () => {
+  it('creates without asking the provider for the client token when the claim was the operation\'s first', async () => {
+    const aws = services.providers.get('aws')!;
+    let lookups = 0;
+    const counting: ProviderDriver = { ...aws, findByClientToken: async (token, options) => ((lookups += 1), aws.findByClientToken(token, options)) };
+    const operation = await requestCreate(services, 'default', input(), null);
+    await executeOperation(workerContext({ providers: withAws(counting) }), operation.id);
+    expect(lookups).toBe(0);
+    const [row] = await sql<{ status: string; steps: StoredStep[] }[]>`select status, steps from vms.operations where id = ${operation.id}`;
+    expect(row?.status).toBe('SUCCEEDED');
+    expect(row?.steps[1]?.message).toMatch(/^created /);
+  });
+
+  it('looks for the instance when the create is retried after a lost response, and adopts the one it made', async () => {
+    const region = 'eu-west-1';
+    await injectFault(sql, { provider: 'aws', action: 'create', kind: 'lost_response', count: 1, region });
+    const operation = await requestCreate(services, 'default', { ...input(), region }, null);
+    await executeOperation(workerContext(), operation.id);
+    const [row] = await sql<{ status: string; steps: StoredStep[] }[]>`select status, steps from vms.operations where id = ${operation.id}`;
+    expect(row?.status).toBe('SUCCEEDED');
+    expect(row?.steps[1]?.message).toMatch(/^adopted existing instance /);
+    const instances = await sql`select 1 from simcloud.instances where client_token = ${operation.id}`;
+    expect(instances).toHaveLength(1);
+  });
+
+  it('looks for the instance on a re-drive that resumes the provision step', async () => {
+    const aws = services.providers.get('aws')!;
+    let lookups = 0;
+    const counting: ProviderDriver = { ...aws, findByClientToken: async (token, options) => ((lookups += 1), aws.findByClientToken(token, options)) };
+    const operation = await requestCreate(services, 'default', input(), null);
+    // A first worker claimed it, started provisioning and died; its lease has expired.
+    const read = await readOperationForClaim(db, operation.id);
+    const now = new Date().toISOString();
+    const steps = read!.operation.steps.map((step, position) =>
+      position === 0 ? { ...step, status: 'SUCCEEDED' as const, startedAt: now, finishedAt: now } : position === 1 ? { ...step, status: 'RUNNING' as const, startedAt: now } : step,
+    );
+    await claimAfterLocalStep(db, { ...read!, vm: read!.vm! }, 'died', 30, { steps, progress: 25, vmChange: { change: { status: 'PROVISIONING' }, event: 'STATE_CHANGED' } });
+    await sql`update vms.operations set lease_expires_at = now() - interval '1 second' where id = ${operation.id}`;
+    await executeOperation(workerContext({ providers: withAws(counting) }), operation.id);
+    expect(lookups).toBe(1);
+    const [row] = await sql<{ status: string }[]>`select status from vms.operations where id = ${operation.id}`;
+    expect(row?.status).toBe('SUCCEEDED');
   });
 });

@@ -48,6 +48,13 @@ export class OperationRun {
    * just read. Only ever from this run: a re-driven operation starts with none.
    */
   observed: ProviderInstance | null = null;
+  /**
+   * True when no provider call can have carried this operation's id as its client token yet: the
+   * run's claim was the operation's first, and it started the first provision attempt (see
+   * executeOperation's claim after a local first step). The provision step then skips looking for
+   * an instance made under that token; it clears the flag.
+   */
+  clientTokenUnused = false;
 
   constructor(context: WorkerContext, operation: OperationRow, vm: VmRow, driver: ProviderDriver, lease: LeaseHeartbeat) {
     this.context = context;

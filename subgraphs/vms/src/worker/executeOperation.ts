@@ -39,6 +39,8 @@ export async function executeOperation(context: WorkerContext, operationId: stri
     const telemetry = context.telemetry ?? passThroughOperationTelemetry;
     const driver = early?.driver ?? (await driverFor(context, vm, claim.credentials));
     const run = new OperationRun(context, claimed, vm, driver, lease);
+    // The operation's first claim, which started its first provision attempt: nothing has been asked of a provider under its id.
+    run.clientTokenUnused = early !== null && planStepOf(claimed.steps.find((step) => !finishedStatuses.has(step.status))?.name ?? '') === 'provision';
     log.debug({ redrive: claimed.redriveCount }, 'running operation');
     const traced = { id: claimed.id, kind: claimed.kind, provider: vm.provider, region: vm.region, createdAt: claimed.createdAt, traceContext: claimed.traceContext };
     // The step the claim started (unless a cancellation was pending): its start is not written again.

@@ -198,7 +198,10 @@ export const stepHandlers: Record<OperationKind, Record<string, StepHandler>> = 
       // The operation id is the provider-side idempotency token: a retried or re-driven create
       // finds the instance the first attempt made instead of making a second one.
       const clientToken = run.operation.id;
-      let instance = run.observe(await run.driver.findByClientToken(clientToken, { region: run.vm.region }));
+      // Nothing to find on an operation's first provision attempt right after its first claim (one provider read per create fewer).
+      const unused = run.clientTokenUnused;
+      run.clientTokenUnused = false;
+      let instance = unused ? null : run.observe(await run.driver.findByClientToken(clientToken, { region: run.vm.region }));
       const adopted = instance !== null;
       if (!instance) {
         try {
