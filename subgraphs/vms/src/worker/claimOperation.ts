@@ -87,7 +87,8 @@ where o.id = $1`;
  * what it read ($9 the operation's version and $10 the VM's then: anything changed since, and
  * nothing is written). Writes the steps as given (that step SUCCEEDED, the next one started, $7),
  * the progress ($8), and the VM change the next step's start makes ($4 as JSON, event type $5),
- * with its event. $2 the worker, $3 the VM, $6 the lease's length in seconds.
+ * with its event. $2 the worker, $3 the VM, $6 the lease's length in seconds. Returns only what it
+ * set that the caller did not send (the rest is the read row): no second parse of the steps and input.
  */
 const claimStartingStep = `
 with claimed as (
@@ -104,7 +105,7 @@ update vms.operations set
   updated_at = now()
 where id = $1 and status = 'QUEUED' and not cancel_requested and version = $9::int
   and exists (select 1 from vms.vms where id = $3 and version = $10::int)
-returning *
+returning version, updated_at, started_at, attempts, lease_epoch, lease_expires_at
 ), vm as (
   update vms.vms set
     ${vmChangeAssignments('$4')},
@@ -116,8 +117,7 @@ returning *
   insert into vms.vm_events (tenant_id, vm_id, vm_version, type, operation_id, payload)
   select vm.tenant_id, vm.id, vm.version, $5, $1, ${vmEventPayloadSql('vm')} from vm
 )
-select claimed.*, coalesce((select to_jsonb(vm) from vm), (select to_jsonb(v) from vms.vms v where v.id = $3)) as vm_row, ${credentialsOf('v')} as credentials
-from claimed left join vms.vms v on v.id = $3`;
+select claimed.*, (select to_jsonb(vm) from vm) as vm_row from claimed`;
 
 /** What a claim returns: the operation, its VM (null when the row is missing) and its tenant's stored credentials record for the VM's provider. */
 export interface Claimed {
@@ -148,7 +148,9 @@ export async function claimAfterLocalStep(
   write: { steps: StoredStep[]; progress: number; vmChange: { change: VmChange; event: VmEventType } | undefined },
 ): Promise<Claimed | null> {
   const { operation, vm } = read;
-  const [claimed] = await db.$client.unsafe<(RawOperation & { vm_row: RawVm | null; credentials: EncryptedCredentials | null })[]>(
+  const [claimed] = await db.$client.unsafe<
+    (Pick<RawOperation, 'version' | 'updated_at' | 'attempts' | 'lease_epoch'> & { started_at: string; lease_expires_at: string; vm_row: RawVm | null })[]
+  >(
     claimStartingStep,
     [
       operation.id,
@@ -164,5 +166,22 @@ export async function claimAfterLocalStep(
     ],
     { prepare: true },
   );
-  return claimed ? { operation: toOperationRow(claimed), vm: claimed.vm_row ? toVmRow(claimed.vm_row) : null, credentials: claimed.credentials } : null;
+  if (!claimed) return null;
+  return {
+    operation: {
+      ...operation,
+      status: 'RUNNING',
+      steps: write.steps,
+      progress: write.progress,
+      attempts: claimed.attempts,
+      leaseOwner: workerId,
+      leaseEpoch: claimed.lease_epoch,
+      leaseExpiresAt: new Date(claimed.lease_expires_at),
+      startedAt: new Date(claimed.started_at),
+      version: claimed.version,
+      updatedAt: new Date(claimed.updated_at),
+    },
+    vm: claimed.vm_row ? toVmRow(claimed.vm_row) : vm,
+    credentials: read.credentials,
+  };
 }
