@@ -5,7 +5,7 @@ import { injectFault, type ProviderDriver, type ProviderRegistry } from '@novacr
 import { createLogger } from '@novacron/server-kit';
 import { createTestDatabase, type TestDatabase } from '@novacron/testing';
 import type { VmsServices } from '../src/context.ts';
-import type { Database } from '../src/db/createDatabase.ts';
+import { createDatabase, type Database } from '../src/db/createDatabase.ts';
 import { migrateVms } from '../src/db/migrateVms.ts';
 import type { StoredStep } from '../src/db/schema.ts';
 import { cancelOperation } from '../src/domain/cancelOperation.ts';
@@ -247,5 +247,30 @@ describe('a first provision attempt does not look for an instance', () => {
     expect(lookups).toBe(1);
     const [row] = await sql<{ status: string }[]>`select status from vms.operations where id = ${operation.id}`;
     expect(row?.status).toBe('SUCCEEDED');
+  });
+});
+
+describe('statements per executed create', () => {
+  it('runs a create in four statements of its own (read, claim, the provision step\'s end, the success), besides the provider\'s', async () => {
+    const statements: string[] = [];
+    // The worker's pool, counting what it sends; the simulated cloud keeps its own pool.
+    const counted = new Proxy(sql, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver);
+        if (property !== 'unsafe' || typeof value !== 'function') return value;
+        return (query: string, ...rest: unknown[]) => {
+          statements.push(query.trim().split(/\s+/).slice(0, 4).join(' '));
+          return (value as (...args: unknown[]) => unknown).call(target, query, ...rest);
+        };
+      },
+    });
+    const operation = await requestCreate(services, 'default', input(), null);
+    await executeOperation(workerContext({ db: createDatabase(counted) }), operation.id);
+    const [row] = await sql<{ status: string }[]>`select status from vms.operations where id = ${operation.id}`;
+    expect(row?.status).toBe('SUCCEEDED');
+    expect(statements).toHaveLength(4);
+    expect(statements[0]).toMatch(/^select o\.\*/);
+    // No lease read before the create call: the claim just before it is the proof.
+    expect(statements.filter((statement) => statement.startsWith('select 1 from vms.operations'))).toEqual([]);
   });
 });

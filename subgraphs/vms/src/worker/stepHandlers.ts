@@ -198,7 +198,8 @@ export const stepHandlers: Record<OperationKind, Record<string, StepHandler>> = 
       // The operation id is the provider-side idempotency token: a retried or re-driven create
       // finds the instance the first attempt made instead of making a second one.
       const clientToken = run.operation.id;
-      // Nothing to find on an operation's first provision attempt right after its first claim (one provider read per create fewer).
+      // Nothing to find on an operation's first provision attempt right after its first claim, and that
+      // claim proved the lease just now (a provider read and a lease read per create fewer).
       const unused = run.clientTokenUnused;
       run.clientTokenUnused = false;
       let instance = unused ? null : run.observe(await run.driver.findByClientToken(clientToken, { region: run.vm.region }));
@@ -225,6 +226,7 @@ export const stepHandlers: Record<OperationKind, Record<string, StepHandler>> = 
                 }),
               { step: 'provision', message: pendingCreateMarker(run) },
               run.vm.status !== 'PROVISIONING' ? { status: 'PROVISIONING' } : undefined,
+              unused,
             ),
           );
         } catch (error) {
