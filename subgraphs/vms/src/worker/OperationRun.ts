@@ -220,7 +220,7 @@ export class OperationRun {
       updatedAt: done.updatedAt,
       finishedAt: done.updatedAt,
     };
-    this.vm = done.vm;
+    this.vm = { ...this.vm, ...change, version: done.vmVersion, updatedAt: done.vmUpdatedAt };
     return true;
   }
 

@@ -63,7 +63,7 @@ with op as (
     and exists (select 1 from vms.vms where id = $3)
   returning version, updated_at
 ), ${vmChangeAndEvent('op')}
-select op.version, op.updated_at, (select to_jsonb(vm) from vm) as vm_row from op`;
+select op.version, op.updated_at, (select vm.version from vm) as vm_version, (select vm.updated_at from vm) as vm_updated_at from op`;
 
 /**
  * A step's end (steps and progress, like the runner's step writes) with the VM change that step
@@ -102,9 +102,9 @@ export async function changeVmUnderLease(db: Database, target: LeasedTarget, cha
 
 /**
  * Marks the operation SUCCEEDED with `steps`, releases its lease and records the VM's final change
- * with its event, in one statement. Returns the operation's new version and update time (the rest
- * the caller wrote) and the VM as it now is, or null when nothing was written (the lease is gone,
- * or, with `unlessCancelled`, a cancellation was requested).
+ * with its event, in one statement. Returns the operation's and the VM's new version and update
+ * time (the rest the caller wrote; the run ends here, so the VM row is not read back), or null when
+ * nothing was written (the lease is gone, or, with `unlessCancelled`, a cancellation was requested).
  */
 export async function succeedUnderLease(
   db: Database,
@@ -113,15 +113,15 @@ export async function succeedUnderLease(
   change: VmChange,
   type: VmEventType,
   unlessCancelled = false,
-): Promise<{ version: number; updatedAt: Date; vm: VmRow } | null> {
-  const [row] = await db.$client.unsafe<{ version: number; updated_at: string; vm_row: RawVm | null }[]>(
+): Promise<{ version: number; updatedAt: Date; vmVersion: number; vmUpdatedAt: Date } | null> {
+  const [row] = await db.$client.unsafe<{ version: number; updated_at: string; vm_version: number | null; vm_updated_at: string | null }[]>(
     succeedWithVmChange,
     [target.operationId, target.leaseEpoch, target.vmId, JSON.stringify(change), type, JSON.stringify(steps), unlessCancelled],
     { prepare: true },
   );
   if (!row) return null;
-  if (!row.vm_row) throw new Error(`VM ${target.vmId} vanished while recording a change`);
-  return { version: row.version, updatedAt: new Date(row.updated_at), vm: toVmRow(row.vm_row) };
+  if (row.vm_version === null || row.vm_updated_at === null) throw new Error(`VM ${target.vmId} vanished while recording a change`);
+  return { version: row.version, updatedAt: new Date(row.updated_at), vmVersion: row.vm_version, vmUpdatedAt: new Date(row.vm_updated_at) };
 }
 
 /**
