@@ -48,6 +48,14 @@ export class OperationRun {
    * just read. Only ever from this run: a re-driven operation starts with none.
    */
   observed: ProviderInstance | null = null;
+  /**
+   * True when no provider call can have carried this operation's id as its client token yet: the
+   * run's claim was the operation's first, and it started the first provision attempt (see
+   * executeOperation's claim after a local first step). The provision step then skips looking for
+   * an instance made under that token, and its fence takes that claim as the proof of the lease; it
+   * clears the flag.
+   */
+  clientTokenUnused = false;
 
   constructor(context: WorkerContext, operation: OperationRow, vm: VmRow, driver: ProviderDriver, lease: LeaseHeartbeat) {
     this.context = context;
@@ -86,14 +94,17 @@ export class OperationRun {
    * makes sure that message is on the named step (the runner writes it when it starts a step that
    * declares it, see `stepStarts`), so a crash during the call leaves a durable trace of what
    * may have happened at the provider (the pending-create marker). With `before`, that VM change is
-   * written under the lease first and is the proof: no separate round trip.
+   * written under the lease first and is the proof: no separate round trip. With `provenByClaim`,
+   * the claim that took the lease (and wrote the marker) was this run's last statement and no
+   * provider call came since: it is the proof, as fresh as a read would be.
    */
-  async fenced<T>(call: () => Promise<T>, marker?: { step: string; message: string }, before?: VmChange): Promise<T> {
+  async fenced<T>(call: () => Promise<T>, marker?: { step: string; message: string }, before?: VmChange, provenByClaim = false): Promise<T> {
     if (before) await this.changeVm(before, 'STATE_CHANGED');
     const index = marker ? this.operation.steps.findIndex((step) => planStepOf(step.name) === marker.step && step.status === 'RUNNING') : -1;
     if (marker && index >= 0 && this.operation.steps[index]?.message !== marker.message) {
       await this.updateUnderLease({ steps: this.stepsWith(index, { message: marker.message }) });
-    } else if (!before) await this.proveLease();
+    } else if (!before && !provenByClaim) await this.proveLease();
+    else this.assertLease();
     return call();
   }
 
@@ -186,11 +197,18 @@ export class OperationRun {
     this.vm = vm;
   }
 
-  /** Finishes the operation as SUCCEEDED with `steps` and the VM's final change, in one statement under the lease. */
-  async succeed(steps: StoredStep[], change: VmChange, event: VmEventType): Promise<void> {
+  /**
+   * Finishes the operation as SUCCEEDED with `steps` and the VM's final change, in one statement
+   * under the lease. With `unlessCancelled`, a cancellation requested meanwhile wins: nothing is
+   * written and false is returned.
+   */
+  async succeed(steps: StoredStep[], change: VmChange, event: VmEventType, options: { unlessCancelled?: boolean } = {}): Promise<boolean> {
     this.assertLease();
-    const done = await succeedUnderLease(this.context.db, this.leasedTarget(), steps, change, event);
-    if (!done) throw new LeaseLostError(this.operation.id);
+    const done = await succeedUnderLease(this.context.db, this.leasedTarget(), steps, change, event, options.unlessCancelled === true);
+    if (!done) {
+      await this.unlessCancelledOutcome(options);
+      return false;
+    }
     this.operation = {
       ...this.operation,
       status: 'SUCCEEDED',
@@ -202,7 +220,8 @@ export class OperationRun {
       updatedAt: done.updatedAt,
       finishedAt: done.updatedAt,
     };
-    this.vm = done.vm;
+    this.vm = { ...this.vm, ...change, version: done.vmVersion, updatedAt: done.vmUpdatedAt };
+    return true;
   }
 
   private leasedTarget(): LeasedTarget {

@@ -4,7 +4,7 @@ import { recordVmChange, type VmChange } from '../db/recordVmChange.ts';
 import { planStepOf } from '../domain/operationPlans.ts';
 import { releaseCreateCapacity } from '../domain/placeCreate.ts';
 import type { OperationKind, StoredStep, VmStatus } from '../db/schema.ts';
-import { claimOperationAndVm } from './claimOperation.ts';
+import { claimAfterLocalStep, claimOperationAndVm, readOperationForClaim, type Claimed } from './claimOperation.ts';
 import { prefetchedCredentials } from '../domain/loadProviderCredentials.ts';
 import { findCreatedInstance } from './findCreatedInstance.ts';
 import { isTransientDatabaseError } from '@novacron/db';
@@ -12,9 +12,11 @@ import { LeaseLostError } from './LeaseLostError.ts';
 import { OperationRun } from './OperationRun.ts';
 import { retryTransient } from './retryTransient.ts';
 import { sanitizeProviderMessage } from './sanitizeProviderMessage.ts';
-import { startLeaseHeartbeat } from './startLeaseHeartbeat.ts';
-import { finalVmChange, StepSuperseded, stepHandlers, stepStarts, vmStatusFor, type FinalVmChange, type StepResult, type StepStart } from './stepHandlers.ts';
+import { startLeaseHeartbeat, type LeaseHeartbeat } from './startLeaseHeartbeat.ts';
+import { finalVmChange, finalVmChangeFromObservation, localFirstSteps, StepSuperseded, stepHandlers, stepStarts, vmStatusFor, type FinalVmChange, type StepResult, type StepStart } from './stepHandlers.ts';
 import type { WorkerContext } from './WorkerContext.ts';
+import type { VmRow } from '../db/rows.ts';
+import type { EncryptedCredentials } from '@novacron/secrets';
 
 /**
  * Executes one operation to a terminal state: claim the lease, run each unfinished step (retrying
@@ -25,20 +27,22 @@ import type { WorkerContext } from './WorkerContext.ts';
  * at the provider.
  */
 export async function executeOperation(context: WorkerContext, operationId: string): Promise<void> {
-  const claim = await claimOperationAndVm(context.db, operationId, context.workerId, context.leaseSeconds);
+  const early = await claimAfterFirstLocalStep(context, operationId);
+  const claim = early ?? (await claimOperationAndVm(context.db, operationId, context.workerId, context.leaseSeconds));
   if (!claim) return;
   const claimed = claim.operation;
   const lease = startLeaseHeartbeat(context.db, claimed.id, claimed.leaseEpoch, context.leaseSeconds, context.logger);
-  const log = context.logger.child({ operationId, kind: claimed.kind });
+  // Bound fields instead of a child logger: pino's child (with its redaction) cost ~1 % of the worker's CPU per operation.
+  const fields = { operationId, kind: claimed.kind };
   try {
     const vm = claim.vm;
     if (!vm) throw new Error(`operation ${operationId} refers to a missing VM`);
     const telemetry = context.telemetry ?? passThroughOperationTelemetry;
-    const prefetched = { tenantId: vm.tenantId, provider: vm.provider, record: claim.credentials };
-    const provided = (await prefetchedCredentials.run(prefetched, () => context.providers.forTenant(vm.tenantId, vm.provider))) ?? unconfiguredProvider(vm.provider);
-    const driver = telemetry.driver(context.breakers ? context.breakers.wrap(provided, vm.provider) : provided, vm.provider);
+    const driver = early?.driver ?? (await driverFor(context, vm, claim.credentials));
     const run = new OperationRun(context, claimed, vm, driver, lease);
-    log.debug({ redrive: claimed.redriveCount }, 'running operation');
+    // The operation's first claim, which started its first provision attempt: nothing has been asked of a provider under its id.
+    run.clientTokenUnused = early !== null && planStepOf(claimed.steps.find((step) => !finishedStatuses.has(step.status))?.name ?? '') === 'provision';
+    if (context.logger.isLevelEnabled('debug')) context.logger.debug({ ...fields, redrive: claimed.redriveCount }, 'running operation');
     const traced = { id: claimed.id, kind: claimed.kind, provider: vm.provider, region: vm.region, createdAt: claimed.createdAt, traceContext: claimed.traceContext };
     // The step the claim started (unless a cancellation was pending): its start is not written again.
     let startedByClaim = claimed.cancelRequested ? -1 : claimed.steps.findIndex((step) => !finishedStatuses.has(step.status));
@@ -50,13 +54,67 @@ export async function executeOperation(context: WorkerContext, operationId: stri
     });
   } catch (error) {
     if (error instanceof LeaseLostError) {
-      log.warn('lease lost; another worker owns the operation now');
+      context.logger.warn(fields, 'lease lost; another worker owns the operation now');
       return;
     }
     throw error;
   } finally {
     lease.stop();
   }
+}
+
+/** The driver a run of an operation on `vm` uses: the tenant's (from the credentials record the claim read), behind the breakers and telemetry. */
+async function driverFor(context: WorkerContext, vm: VmRow, credentials: EncryptedCredentials | null): Promise<ProviderDriver> {
+  const telemetry = context.telemetry ?? passThroughOperationTelemetry;
+  const prefetched = { tenantId: vm.tenantId, provider: vm.provider, record: credentials };
+  const provided = (await prefetchedCredentials.run(prefetched, () => context.providers.forTenant(vm.tenantId, vm.provider))) ?? unconfiguredProvider(vm.provider);
+  return telemetry.driver(context.breakers ? context.breakers.wrap(provided, vm.provider) : provided, vm.provider);
+}
+
+/** A lease stand-in for the checks done before the claim: nothing to renew, never lost (nothing is written under it). */
+const noLeaseYet: LeaseHeartbeat = { lost: false, stop: () => {} };
+
+/**
+ * Claims a queued operation whose first step is local (`localFirstSteps`: a create's validation,
+ * which asks no provider and writes nothing) after doing that step from a read of the operation and
+ * its VM, so that the claim also records the step's end and the next step's start (with the VM
+ * change that start makes): one write and one notifying commit per create fewer than claiming, then
+ * ending the step (docs/benchmarks.md, "Execution (branch exec)"). Returns null — and the caller
+ * claims as usual, which runs the step again under the lease — for anything else: another kind or
+ * step, a re-drive, a pending cancellation, a step that fails (its failure is then recorded as
+ * usual), or an operation or VM that changed since the read.
+ */
+async function claimAfterFirstLocalStep(context: WorkerContext, operationId: string): Promise<(Claimed & { driver: ProviderDriver }) | null> {
+  const read = await readOperationForClaim(context.db, operationId);
+  if (!read?.vm || read.operation.status !== 'QUEUED' || read.operation.cancelRequested) return null;
+  const { operation, vm } = read;
+  const index = operation.steps.findIndex((step) => !finishedStatuses.has(step.status));
+  const step = operation.steps[index];
+  const next = operation.steps[index + 1];
+  if (!step || step.status !== 'PENDING' || next?.status !== 'PENDING' || !localFirstSteps[operation.kind]?.includes(planStepOf(step.name))) return null;
+  const handler = stepHandlers[operation.kind][planStepOf(step.name)];
+  if (!handler) return null;
+  const driver = await driverFor(context, vm, read.credentials);
+  const provisional = new OperationRun(context, operation, vm, driver, noLeaseYet);
+  let result: StepResult;
+  try {
+    result = await (context.telemetry ?? passThroughOperationTelemetry).step(step.name, () => handler(provisional));
+  } catch {
+    return null;
+  }
+  if (typeof result === 'object' && result !== null) return null;
+  const now = new Date().toISOString();
+  const start = stepStartOf(provisional, next);
+  const steps = operation.steps.map((candidate, position) =>
+    position === index
+      ? { ...candidate, status: 'SUCCEEDED' as const, startedAt: candidate.startedAt ?? now, finishedAt: now, message: result }
+      : position === index + 1
+        ? { ...candidate, ...startedStep(candidate, start, now) }
+        : candidate,
+  );
+  const progress = Math.round(((index + 1) * 100) / operation.steps.length);
+  const claimed = await claimAfterLocalStep(context.db, { ...read, vm }, context.workerId, context.leaseSeconds, { steps, progress, vmChange: start.vmChange });
+  return claimed ? { ...claimed, driver } : null;
 }
 
 /**
@@ -138,6 +196,7 @@ async function runSteps(run: OperationRun, startedByClaim: number): Promise<void
         },
       );
       startedWithPrevious = await finishStep(run, index, message);
+      if (startedWithPrevious === FINISHED) return;
     } catch (error) {
       if (error instanceof LeaseLostError || isTransientDatabaseError(error)) throw error;
       if (error instanceof StepSuperseded) continue;
@@ -146,12 +205,19 @@ async function runSteps(run: OperationRun, startedByClaim: number): Promise<void
   }
 }
 
+/** What {@link finishStep} returns when its write also finished the operation (as SUCCEEDED). */
+const FINISHED = -2;
+
 /**
  * Records step `index` as SUCCEEDED (with the VM change the step made, if any) and, in the same
  * statement, starts the step after it unless a cancellation was requested meanwhile (one write and
  * one operation event per step boundary instead of two; a cancellation is still honoured between
- * the steps). Returns the index of the step it started, or -1 when the next step is left for the
- * loop to start (or to cancel).
+ * the steps). When the step after it is the last, `finalize`, and its VM change is already known
+ * from what the run has just seen at the provider, the same statement finishes `finalize` and the
+ * operation (one notifying commit and one operation version per operation fewer; otherwise
+ * `finalize` runs as its own step, which may read the provider). Returns the index of the step it
+ * started, FINISHED when the operation succeeded, or -1 when the next step is left for the loop
+ * to start (or to cancel).
  */
 async function finishStep(run: OperationRun, index: number, result: StepResult): Promise<number> {
   const { message, vmChange } = typeof result === 'object' && result !== null ? result : { message: result, vmChange: undefined };
@@ -160,6 +226,19 @@ async function finishStep(run: OperationRun, index: number, result: StepResult):
   const finishedAt = new Date().toISOString();
   const progress = Math.round(((index + 1) * 100) / run.operation.steps.length);
   const next = run.operation.steps[index + 1];
+  if (next?.name === 'finalize' && next.status === 'PENDING' && index + 2 === run.operation.steps.length) {
+    const final = finalVmChangeFromObservation(run);
+    if (final) {
+      const steps = run.stepsWith(index, { status: 'SUCCEEDED', finishedAt, message }).map((step, position) =>
+        position === index + 1 ? { ...step, status: 'SUCCEEDED' as const, startedAt: step.startedAt ?? finishedAt, finishedAt } : step,
+      );
+      const merged = mergeVmChanges(vmChange, final) ?? final;
+      if (await run.succeed(steps, merged.change, merged.event, { unlessCancelled: true })) return FINISHED;
+      // A cancellation was requested meanwhile: end the step alone; the loop then cancels at `finalize`.
+      await write({ steps: run.stepsWith(index, { status: 'SUCCEEDED', finishedAt, message }), progress }, {}, vmChange);
+      return -1;
+    }
+  }
   if (next?.status === 'PENDING') {
     const start = stepStartOf(run, next);
     const steps = run.stepsWith(index, { status: 'SUCCEEDED', finishedAt, message }).map((step, position) =>

@@ -24,14 +24,15 @@ const vmChangeColumns: Record<keyof VmChange, string> = {
   region: 'region',
 };
 
-const setVmColumns = (change: string) =>
+/** SQL assignments setting each VM column whose key the JSON change `change` (a placeholder) holds. */
+export const vmChangeAssignments = (change: string) =>
   Object.entries(vmChangeColumns)
     .map(([key, column]) => `${column} = case when ${change}::jsonb ? '${key}' then ${change}::jsonb->>'${key}' else ${column} end`)
     .join(',\n    ');
 
 const vmChangeAndEvent = (guard: string) => `vm as (
   update vms.vms set
-    ${setVmColumns('$4')},
+    ${vmChangeAssignments('$4')},
     version = version + 1,
     updated_at = now()
   where id = $3 and exists (select 1 from ${guard})
@@ -48,16 +49,21 @@ with held as (
 ), ${vmChangeAndEvent('held')}
 select (select to_jsonb(vm) from vm) as vm from held`;
 
-/** The operation's success with the VM's final change: the operation update (its lease guard) comes first. */
+/**
+ * The operation's success with the VM's final change: the operation update (its lease guard) comes
+ * first. `$7` true: a cancellation requested meanwhile wins (nothing written), for a success written
+ * with the end of the step before `finalize` (see executeOperation's finishStep).
+ */
 const succeedWithVmChange = `
 with op as (
   update vms.operations set
     status = 'SUCCEEDED', progress = 100, steps = $6::jsonb, finished_at = now(),
     lease_owner = null, lease_expires_at = null, version = version + 1, updated_at = now()
-  where id = $1 and lease_epoch = $2 and status = 'RUNNING' and exists (select 1 from vms.vms where id = $3)
+  where id = $1 and lease_epoch = $2 and status = 'RUNNING' and not ($7::boolean and cancel_requested)
+    and exists (select 1 from vms.vms where id = $3)
   returning version, updated_at
 ), ${vmChangeAndEvent('op')}
-select op.version, op.updated_at, (select to_jsonb(vm) from vm) as vm_row from op`;
+select op.version, op.updated_at, (select vm.version from vm) as vm_version, (select vm.updated_at from vm) as vm_updated_at from op`;
 
 /**
  * A step's end (steps and progress, like the runner's step writes) with the VM change that step
@@ -96,8 +102,9 @@ export async function changeVmUnderLease(db: Database, target: LeasedTarget, cha
 
 /**
  * Marks the operation SUCCEEDED with `steps`, releases its lease and records the VM's final change
- * with its event, in one statement. Returns the operation's new version and update time (the rest
- * the caller wrote) and the VM as it now is, or null when the lease is gone (nothing written).
+ * with its event, in one statement. Returns the operation's and the VM's new version and update
+ * time (the rest the caller wrote; the run ends here, so the VM row is not read back), or null when
+ * nothing was written (the lease is gone, or, with `unlessCancelled`, a cancellation was requested).
  */
 export async function succeedUnderLease(
   db: Database,
@@ -105,15 +112,16 @@ export async function succeedUnderLease(
   steps: StoredStep[],
   change: VmChange,
   type: VmEventType,
-): Promise<{ version: number; updatedAt: Date; vm: VmRow } | null> {
-  const [row] = await db.$client.unsafe<{ version: number; updated_at: string; vm_row: RawVm | null }[]>(
+  unlessCancelled = false,
+): Promise<{ version: number; updatedAt: Date; vmVersion: number; vmUpdatedAt: Date } | null> {
+  const [row] = await db.$client.unsafe<{ version: number; updated_at: string; vm_version: number | null; vm_updated_at: string | null }[]>(
     succeedWithVmChange,
-    [target.operationId, target.leaseEpoch, target.vmId, JSON.stringify(change), type, JSON.stringify(steps)],
+    [target.operationId, target.leaseEpoch, target.vmId, JSON.stringify(change), type, JSON.stringify(steps), unlessCancelled],
     { prepare: true },
   );
   if (!row) return null;
-  if (!row.vm_row) throw new Error(`VM ${target.vmId} vanished while recording a change`);
-  return { version: row.version, updatedAt: new Date(row.updated_at), vm: toVmRow(row.vm_row) };
+  if (row.vm_version === null || row.vm_updated_at === null) throw new Error(`VM ${target.vmId} vanished while recording a change`);
+  return { version: row.version, updatedAt: new Date(row.updated_at), vmVersion: row.vm_version, vmUpdatedAt: new Date(row.vm_updated_at) };
 }
 
 /**

@@ -179,6 +179,13 @@ export const stepStarts: Partial<Record<OperationKind, Record<string, (run: Oper
   },
 };
 
+/**
+ * Steps that ask no provider and write nothing (checks of what the operation and its VM say): when
+ * one is an operation's first step, the worker does it before claiming and records its end with
+ * the claim (see executeOperation). By operation kind, plan step names.
+ */
+export const localFirstSteps: Partial<Record<OperationKind, readonly string[]>> = { CREATE: ['validate'] };
+
 /** Step handlers by operation kind and step name; `finalize` is handled by the runner. */
 export const stepHandlers: Record<OperationKind, Record<string, StepHandler>> = {
   CREATE: {
@@ -191,7 +198,11 @@ export const stepHandlers: Record<OperationKind, Record<string, StepHandler>> = 
       // The operation id is the provider-side idempotency token: a retried or re-driven create
       // finds the instance the first attempt made instead of making a second one.
       const clientToken = run.operation.id;
-      let instance = run.observe(await run.driver.findByClientToken(clientToken, { region: run.vm.region }));
+      // Nothing to find on an operation's first provision attempt right after its first claim, and that
+      // claim proved the lease just now (a provider read and a lease read per create fewer).
+      const unused = run.clientTokenUnused;
+      run.clientTokenUnused = false;
+      let instance = unused ? null : run.observe(await run.driver.findByClientToken(clientToken, { region: run.vm.region }));
       const adopted = instance !== null;
       if (!instance) {
         try {
@@ -215,6 +226,7 @@ export const stepHandlers: Record<OperationKind, Record<string, StepHandler>> = 
                 }),
               { step: 'provision', message: pendingCreateMarker(run) },
               run.vm.status !== 'PROVISIONING' ? { status: 'PROVISIONING' } : undefined,
+              unused,
             ),
           );
         } catch (error) {
@@ -284,12 +296,25 @@ export const stepHandlers: Record<OperationKind, Record<string, StepHandler>> = 
 
 /** Reads the provider's truth for the final VM row of a successful operation. */
 export async function finalVmChange(run: OperationRun): Promise<FinalVmChange> {
-  if (run.operation.kind === 'DELETE') return { change: { status: 'DELETED', publicIp: null }, event: 'DELETED' };
-  const providerId = requireProviderId(run);
-  // The wait step that just ended read the settled instance; reading it again would return the same.
-  const seen = run.observed?.providerId === providerId && run.observed.settlesAt === null ? run.observed : null;
-  const instance = seen ?? (await run.driver.get(providerId));
+  const known = finalVmChangeFromObservation(run);
+  if (known) return known;
+  const instance = await run.driver.get(requireProviderId(run));
   if (!instance) throw new ProviderError('InvalidInstanceID.NotFound', 'the instance disappeared at the provider', { transient: false });
+  return finalVmChangeFor(run, instance);
+}
+
+/**
+ * The final VM change when it needs no provider call: a deletion, or the settled instance the wait
+ * step that just ended has read (reading it again would return the same). Null otherwise.
+ */
+export function finalVmChangeFromObservation(run: OperationRun): FinalVmChange | null {
+  if (run.operation.kind === 'DELETE') return { change: { status: 'DELETED', publicIp: null }, event: 'DELETED' };
+  const providerId = run.vm.providerId;
+  const seen = providerId && run.observed?.providerId === providerId && run.observed.settlesAt === null ? run.observed : null;
+  return seen ? finalVmChangeFor(run, seen) : null;
+}
+
+function finalVmChangeFor(run: OperationRun, instance: ProviderInstance): FinalVmChange {
   return {
     change: {
       status: vmStatusFor(instance.state),
