@@ -19,6 +19,8 @@ export interface CreateOperationValues {
   /** The graphile-worker task and the job key of the operation's one job. */
   task: string;
   jobKey: string;
+  /** The mutation's SUCCEEDED audit record, written with the operation (target: the VM, and the operation). */
+  audit?: { actor: string; action: string; inputDigest: string };
 }
 
 /*
@@ -29,6 +31,8 @@ export interface CreateOperationValues {
  * first with `on conflict do nothing`: a replayed idempotency key (whose ids are derived from the key)
  * inserts nothing at all, and the VM, event and job, which select from the inserted operation, are
  * skipped with it. Foreign keys are checked at the end of the statement, so the order is allowed.
+ * The mutation's audit record rides along too (given an actor), saving a round trip and a commit:
+ * after the merge of the rest, that second statement was a third of the subgraph's socket writes.
  */
 const insertCreate = `
 with op as (
@@ -47,8 +51,12 @@ with op as (
   returning seq
 ), job as (
   select graphile_worker.add_job($16, json_build_object('operationId', op.id::text), job_key := $17, max_attempts := 10) from op
+), audit as (
+  insert into vms.audit_log (tenant_id, actor, action, target_id, operation_id, outcome, input_digest)
+  select op.tenant_id, $18, $19, op.vm_id::text, op.id, 'SUCCEEDED', $20 from op where $18::text is not null
+  returning 1
 )
-select op.*, (select count(*) from job) as jobs, (select count(*) from event) as events from op`;
+select op.*, (select count(*) from job) as jobs, (select count(*) from event) as events, (select count(*) from audit) as audits from op`;
 
 
 /**
@@ -79,6 +87,9 @@ export async function insertCreateOperation(db: Database, values: CreateOperatio
       JSON.stringify(values.vm.labels),
       values.task,
       values.jobKey,
+      values.audit?.actor ?? null,
+      values.audit?.action ?? null,
+      values.audit?.inputDigest ?? null,
     ],
     { prepare: true },
   );
