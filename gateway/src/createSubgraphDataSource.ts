@@ -4,6 +4,7 @@ import { internalTokenHeader, type InternalTokenSigner } from '@novacron/auth';
 import { AppError } from '@novacron/errors';
 import { responseMaxAgeHeader } from '@novacron/server-kit';
 import { CircuitOpenError, type SubgraphBreaker } from './createSubgraphBreaker.ts';
+import type { SubgraphAnswer, SubgraphFetch } from './createSubgraphFetch.ts';
 import type { GatewayContext } from './GatewayContext.ts';
 
 /** Options for {@link createSubgraphDataSource}. */
@@ -13,21 +14,21 @@ export interface SubgraphDataSourceOptions {
   /** How long one fetch (headers and body) may take; undici's own limit is 300 s. */
   timeoutMs: number;
   signInternalToken: InternalTokenSigner;
-  /** The fetch to use (the gateway's timed fetch for metrics); Node's by default. */
-  fetcher?: typeof fetch;
+  /** The fetch to use (the gateway's timed subgraph fetch for metrics); Node's by default. */
+  fetcher?: SubgraphFetch;
   /** Adds headers to every subgraph request (trace context). */
   injectHeaders?: (set: (header: string, value: string) => void) => void;
   /** The subgraph's circuit breaker: while open, its fetches fail at once with reason CIRCUIT_OPEN. */
   breaker?: SubgraphBreaker;
   /** Shares one fetch among concurrent identical queries of the same caller (outermost wrapper). */
-  dedupe?: (fetcher: typeof fetch) => typeof fetch;
+  dedupe?: (fetcher: SubgraphFetch) => SubgraphFetch;
 }
 
 /** What a subgraph answered: a GraphQL response. */
 type SubgraphResponse = Awaited<ReturnType<GraphQLDataSource['process']>>;
 
 /**
- * A subgraph as the query planner fetches it: Node's fetch with keep-alive, the caller's identity in
+ * A subgraph as the query planner fetches it: a keep-alive POST (createSubgraphFetch.ts), the caller's identity in
  * a short-lived internal token, and a deadline. A subgraph that hangs or cannot be reached fails the
  * fields it owns with UNAVAILABLE (`extensions.service`, `extensions.reason`) instead of holding the
  * client's request for minutes or answering a masked INTERNAL_SERVER_ERROR. Behind a breaker, a
@@ -41,8 +42,8 @@ type SubgraphResponse = Awaited<ReturnType<GraphQLDataSource['process']>>;
  */
 export function createSubgraphDataSource(options: SubgraphDataSourceOptions): GraphQLDataSource<GatewayContext> {
   const seconds = Math.round(options.timeoutMs / 100) / 10;
-  const base = options.fetcher ?? fetch;
-  const deadlined: typeof fetch = (input, init) => base(input, { ...init, signal: AbortSignal.timeout(options.timeoutMs) });
+  const base: SubgraphFetch = options.fetcher ?? fetch;
+  const deadlined: SubgraphFetch = (url, init) => base(url, init && { ...init, signal: AbortSignal.timeout(options.timeoutMs) });
   const guarded = options.breaker ? options.breaker.wrap(deadlined) : deadlined;
   const fetcher = options.dedupe ? options.dedupe(guarded) : guarded;
   const failure = (error: unknown): never => {
@@ -71,7 +72,7 @@ export function createSubgraphDataSource(options: SubgraphDataSourceOptions): Gr
       });
       // The query first: the fetch dedup recognises queries and mutations by the body's start.
       const body = JSON.stringify({ query: request.query, variables: request.variables, operationName: request.operationName, extensions: request.extensions });
-      let response: Response;
+      let response: SubgraphAnswer;
       let answer: unknown;
       try {
         response = await fetcher(options.url, { method: 'POST', headers, body });
@@ -79,7 +80,7 @@ export function createSubgraphDataSource(options: SubgraphDataSourceOptions): Gr
       } catch (error) {
         return failure(error);
       }
-      if (!response.ok) failure(errorFromResponse(response, answer));
+      if (response.status < 200 || response.status > 299) failure(errorFromResponse(response, answer));
       if (typeof answer !== 'object' || answer === null || Array.isArray(answer)) throw new Error(`Expected JSON response body, but received: ${String(answer)}`);
       // A subgraph's reuse bound for its answer (placementOptions: its state lease); the request keeps the shortest.
       const bound = response.headers.get(responseMaxAgeHeader);
@@ -93,13 +94,13 @@ export function createSubgraphDataSource(options: SubgraphDataSourceOptions): Gr
   };
 }
 
-function isJson(response: Response): boolean {
+function isJson(response: SubgraphAnswer): boolean {
   const type = response.headers.get('content-type');
   return type !== null && (type.startsWith('application/json') || type.startsWith('application/graphql-response+json'));
 }
 
 /** A non-2xx answer, as RemoteGraphQLDataSource words it. */
-function errorFromResponse(response: Response, body: unknown): GraphQLError {
+function errorFromResponse(response: SubgraphAnswer, body: unknown): GraphQLError {
   const code = response.status === 401 ? 'UNAUTHENTICATED' : response.status === 403 ? 'FORBIDDEN' : undefined;
   return new GraphQLError(`${response.status}: ${response.statusText}`, {
     extensions: { response: { url: response.url, status: response.status, statusText: response.statusText, body }, ...(code ? { code } : {}) },

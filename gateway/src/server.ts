@@ -16,6 +16,7 @@ import { invalidateOnEvents } from './cache/invalidateOnEvents.ts';
 import { useResponseCache } from './cache/useResponseCache.ts';
 import { createSubgraphBreaker, type SubgraphBreaker } from './createSubgraphBreaker.ts';
 import { createSubgraphDataSource } from './createSubgraphDataSource.ts';
+import { createSubgraphFetch } from './createSubgraphFetch.ts';
 import { createSubgraphFetchDedup } from './createSubgraphFetchDedup.ts';
 import type { GatewayContext } from './GatewayContext.ts';
 import { createOperationGuard } from './security/createOperationGuard.ts';
@@ -61,6 +62,7 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
   const subgraphUrls = new Map<string, string>();
   const breakers = new Map<string, SubgraphBreaker>();
   const dedup = config.subgraphFetchDedup ? createSubgraphFetchDedup() : undefined;
+  const subgraphFetch = createSubgraphFetch();
   const supergraphSdl = readFileSync(config.supergraphPath, 'utf8');
   const apiSchema = apiSchemaOf(supergraphSdl);
   const ready = async () => {
@@ -87,7 +89,7 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
         url: resolved,
         timeoutMs: config.subgraphTimeoutMs,
         signInternalToken: security.signFor(name),
-        fetcher: telemetry.fetcherFor(name),
+        fetcher: telemetry.fetcherFor(name, subgraphFetch.fetch),
         // The subgraph's spans continue this request's trace (W3C traceparent).
         injectHeaders: injectTraceHeaders,
       });
@@ -226,6 +228,7 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
       await running.close();
       await metricsServer.close();
       await apollo.stop();
+      await subgraphFetch.close();
       await limits.close();
     },
   };
