@@ -226,9 +226,11 @@ export function formatOpenLoopMarkdown(results: OpenLoopResults, baselineP95Ms: 
       ` (outside the bench: ${Math.round(results.burst.otherPercentOfCore)} % of a core). ` +
       `In the sustained phase and its drain: execution (worker + its Postgres backends + graphile-worker's pool) **${results.executeCpuPerOperationMs.toFixed(2)} ms** per operation, everything **${results.totalCpuPerOperationMs.toFixed(2)} ms** per accepted and executed create.`,
     '',
-    `| Role (burst, workers frozen) | CPU s | % of one core |`,
-    `|---|---:|---:|`,
-    ...results.burst.cpuByRole.filter((role) => role.cpuSeconds > 0.05).map((role) => `| ${role.role} | ${role.cpuSeconds.toFixed(1)} | ${Math.round(role.percentOfCore)} % |`),
+    `| Role (burst, workers frozen) | CPU s | ms per accepted createVM | % of one core |`,
+    `|---|---:|---:|---:|`,
+    ...results.burst.cpuByRole
+      .filter((role) => role.cpuSeconds >= 0.01)
+      .map((role) => `| ${role.role} | ${role.cpuSeconds.toFixed(2)} | ${((role.cpuSeconds * 1000) / Math.max(1, results.burst.accepted)).toFixed(2)} | ${Math.round(role.percentOfCore)} % |`),
     '',
     `Overload phase refusals: ${results.overload.overloaded} OVERLOADED, of which ${withRetryAfter(results.overload)} answered HTTP 503 with \`Retry-After\`; refusal latency p50 / p95 / p99 ${
       results.overload.overloadedLatency ? `${ms(results.overload.overloadedLatency.p50)} / ${ms(results.overload.overloadedLatency.p95)} / ${ms(results.overload.overloadedLatency.p99)} ms` : '–'
