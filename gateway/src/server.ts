@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { AppError, createErrorFormatter } from '@novacron/errors';
 import { createGraphQLHttpServer, createLogger, listen, type Logger } from '@novacron/server-kit';
 import { injectTraceHeaders } from '@novacron/telemetry';
@@ -117,7 +118,10 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
     // The cache comes after the guards: a cached answer is only for a request that passed them.
+    // Cache control off: no subgraph sends cache hints and the response cache has its own bounds, so the
+    // plugin only ever computed an uncacheable policy per request (as in the subgraphs; see subgraph-kit).
     plugins: [
+      ApolloServerPluginCacheControlDisabled(),
       telemetry.plugin,
       useRequestGuards(guard),
       ...(responseCache ? [useResponseCache(responseCache)] : []),
