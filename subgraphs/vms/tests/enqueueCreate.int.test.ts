@@ -1,10 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { createSql, type Sql } from '@novacron/db';
-import { createTestDatabase, type TestDatabase } from '@novacron/testing';
+import { createSql, isTransientDatabaseError, type Sql } from '@novacron/db';
+import { createTestDatabase, freePort, type TestDatabase } from '@novacron/testing';
 import type { VmsServices } from '../src/context.ts';
-import type { Database } from '../src/db/createDatabase.ts';
+import { createDatabase, type Database } from '../src/db/createDatabase.ts';
 import { migrateVms } from '../src/db/migrateVms.ts';
 import { vmEvents, vms } from '../src/db/schema.ts';
 import { createBatchStats, insertCreateOperation, type CreateOperationValues } from '../src/db/insertCreateOperation.ts';
@@ -128,5 +128,36 @@ describe('enqueueing a create in one statement', () => {
     expect(written).toHaveLength(12);
     const none = await sql`select 1 from vms.operations where id = ${refused.operationId}`;
     expect(none).toHaveLength(0);
+  });
+
+  it('fails every create of a batch that loses its connection, without writing them again one by one', async () => {
+    // A pool whose server is gone: each create fails as it would alone (a transient error the resolver
+    // answers with UNAVAILABLE), and none is retried, since a lost connection leaves a commit unknown.
+    const gone = createSql(`postgres://novacron@127.0.0.1:${await freePort()}/none`, { max: 2 });
+    try {
+      const unreachable = createDatabase(gone);
+      const values = (): CreateOperationValues => ({
+        operationId: randomUUID(),
+        vmId: randomUUID(),
+        tenantId: 'default',
+        vm: input(),
+        input: {},
+        inputDigest: 'digest',
+        idempotencyKey: null,
+        steps: [],
+        queuedLeaseSeconds: 60,
+        traceContext: null,
+        task: 'vms.run_operation',
+        jobKey: `op:${randomUUID()}`,
+      });
+      const results = await Promise.allSettled(Array.from({ length: 7 }, () => insertCreateOperation(unreachable, values())));
+      expect(results.every((result) => result.status === 'rejected' && isTransientDatabaseError(result.reason))).toBe(true);
+      const stats = createBatchStats(unreachable);
+      expect(stats.creates).toBe(7);
+      expect(stats.batches).toBeLessThan(7);
+      expect(stats.split).toBe(0);
+    } finally {
+      await gone.end({ timeout: 1 });
+    }
   });
 });
