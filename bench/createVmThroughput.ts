@@ -265,8 +265,21 @@ async function main(): Promise<number> {
           overloadSeconds: options.overloadSeconds,
           overloadRate: options.overloadRate,
           simLatencyMaxMs: Number(options.simLatencyMs.split('-').at(-1)),
+          statementStats: options.statementStats,
         },
       );
+      if (options.cpuProfileDir) {
+        await writeProfilePhases(options.cpuProfileDir, drainEnd, {
+          baseline: { fromUs: baselineFromUs, toUs: baselineToUs },
+          mutations: { fromUs: mutationsFromUs, toUs: mutationsToUs },
+          drain: { fromUs: mutationsToUs, toUs: drainToUs },
+          burst: openLoop.burst.window,
+        });
+      }
+      if (openLoop.burst.topStatements) {
+        process.stdout.write(`\ntop statements of the burst (pg_stat_statements, ${openLoop.burst.accepted} accepted):\n`);
+        for (const s of openLoop.burst.topStatements) process.stdout.write(`${String(s.calls).padStart(7)} calls ${s.totalMs.toFixed(0).padStart(7)} ms ${s.meanMs.toFixed(3).padStart(8)} ms/call  ${s.query}\n`);
+      }
       process.stdout.write(`\n--- open loop (markdown) ---\n${formatOpenLoopMarkdown(openLoop, baselineLoadP95(baselineLoad))}\n--- end open loop ---\n`);
     }
 

@@ -6,7 +6,9 @@ import { readPostgresRoles } from './samplePostgresActivity.ts';
 import { cpuBetween, snapshotProcessCpu, type RoleCpu } from './snapshotProcessCpu.ts';
 import type { LoadResult } from './runLoad.ts';
 import { summarizeLatencies, type LatencySummary } from './summarizeLatencies.ts';
+import { readTopStatements, resetStatementStats, type StatementStats } from './readTopStatements.ts';
 import { waitForOperationsTerminal } from './waitForOperationsTerminal.ts';
+import { monotonicMicros } from './writeProfilePhases.ts';
 
 /** What the open-loop scenarios (issue 14) run. */
 export interface OpenLoopOptions {
@@ -25,6 +27,8 @@ export interface OpenLoopOptions {
   overloadRate?: number | undefined;
   /** Upper bound of the simulated provider latency (ms): an operation is late when it takes 5 s more. */
   simLatencyMaxMs: number;
+  /** Read pg_stat_statements over the burst (the accept path's statements alone). */
+  statementStats?: boolean;
 }
 
 /** One open-loop phase's figures. */
@@ -54,7 +58,7 @@ export interface OpenLoopResults {
   search: OpenLoopPhase[];
   /** Highest searched rate whose accept p95 was ≤ 50 ms (0: none). */
   highestRateMeetingP95: number;
-  burst: OpenLoopPhase & { pausedWorkers: number; cpuPerAcceptedMs: number; /** CPU ÷ every answered request (refusals included). */ cpuPerAnsweredMs: number; cpuByRole: RoleCpu[]; otherPercentOfCore: number };
+  burst: OpenLoopPhase & { pausedWorkers: number; cpuPerAcceptedMs: number; /** CPU ÷ every answered request (refusals included). */ cpuPerAnsweredMs: number; cpuByRole: RoleCpu[]; otherPercentOfCore: number; /** Monotonic µs (V8 profiles' clock), for `--cpu-prof`'s burst phase. */ window: { fromUs: number; toUs: number }; topStatements?: StatementStats[] };
   /** CPU per executed create: worker + its Postgres backends over the sustained phase and its drain, ÷ its accepted operations. */
   executeCpuPerOperationMs: number;
   /** CPU of every process over the sustained phase and its drain, ÷ its accepted operations (accept + execute). */
@@ -140,10 +144,14 @@ export async function runOpenLoopScenarios(context: ScenarioContext, options: Op
   context.log(`burst: ${options.burstCount} createVM with ${paused.pids.length} worker process(es) frozen`);
   let burst: OpenLoopResults['burst'];
   const burstStarted = performance.now();
+  if (options.statementStats) await resetStatementStats(context.sql);
   const burstCpuStart = snapshotProcessCpu(await readPostgresRoles(context.sql));
   try {
+    const fromUs = monotonicMicros();
     const { load, sent } = await context.runCreateVms('burst', options.burstCount);
+    const toUs = monotonicMicros();
     const burstCpu = cpuBetween(burstCpuStart, snapshotProcessCpu(await readPostgresRoles(context.sql)));
+    const topStatements = options.statementStats ? await readTopStatements(context.sql, 25) : undefined;
     const acceptCpu = burstCpu.roles.filter((role) => !role.role.startsWith('bench')).reduce((sum, role) => sum + role.cpuSeconds, 0);
     context.record(sent);
     const overloaded = [...load.errorSamples].filter(([message]) => isOverloaded(message)).reduce((sum, [, n]) => sum + n, 0);
@@ -166,6 +174,8 @@ export async function runOpenLoopScenarios(context: ScenarioContext, options: Op
       cpuPerAnsweredMs: (acceptCpu * 1000) / Math.max(1, load.latenciesMs.length + load.failedLatenciesMs.length),
       cpuByRole: burstCpu.roles,
       otherPercentOfCore: burstCpu.otherPercentOfCore,
+      window: { fromUs, toUs },
+      ...(topStatements ? { topStatements } : {}),
     };
   } finally {
     paused.resume();
@@ -216,9 +226,11 @@ export function formatOpenLoopMarkdown(results: OpenLoopResults, baselineP95Ms: 
       ` (outside the bench: ${Math.round(results.burst.otherPercentOfCore)} % of a core). ` +
       `In the sustained phase and its drain: execution (worker + its Postgres backends + graphile-worker's pool) **${results.executeCpuPerOperationMs.toFixed(2)} ms** per operation, everything **${results.totalCpuPerOperationMs.toFixed(2)} ms** per accepted and executed create.`,
     '',
-    `| Role (burst, workers frozen) | CPU s | % of one core |`,
-    `|---|---:|---:|`,
-    ...results.burst.cpuByRole.filter((role) => role.cpuSeconds > 0.05).map((role) => `| ${role.role} | ${role.cpuSeconds.toFixed(1)} | ${Math.round(role.percentOfCore)} % |`),
+    `| Role (burst, workers frozen) | CPU s | ms per accepted createVM | % of one core |`,
+    `|---|---:|---:|---:|`,
+    ...results.burst.cpuByRole
+      .filter((role) => role.cpuSeconds >= 0.01)
+      .map((role) => `| ${role.role} | ${role.cpuSeconds.toFixed(2)} | ${((role.cpuSeconds * 1000) / Math.max(1, results.burst.accepted)).toFixed(2)} | ${Math.round(role.percentOfCore)} % |`),
     '',
     `Overload phase refusals: ${results.overload.overloaded} OVERLOADED, of which ${withRetryAfter(results.overload)} answered HTTP 503 with \`Retry-After\`; refusal latency p50 / p95 / p99 ${
       results.overload.overloadedLatency ? `${ms(results.overload.overloadedLatency.p50)} / ${ms(results.overload.overloadedLatency.p95)} / ${ms(results.overload.overloadedLatency.p99)} ms` : '–'

@@ -36,7 +36,11 @@ export async function startBenchDatabase(options: {
     // shared_preload_libraries only takes effect at server start: set it, then start again.
     const first = await startEmbeddedPostgres({ dataDir, port, persistent: true });
     const admin = createSql(first.url, { max: 1, applicationName: options.applicationName });
-    await admin.unsafe(`alter system set shared_preload_libraries = 'pg_stat_statements'`).finally(() => admin.end());
+    // track = all: statements run by triggers and functions (the outbox's, graphile-worker's add_job) are listed too.
+    await admin
+      .unsafe(`alter system set shared_preload_libraries = 'pg_stat_statements'`)
+      .then(() => admin.unsafe(`alter system set pg_stat_statements.track = 'all'`))
+      .finally(() => admin.end());
     await first.stop();
   }
   const postgres = await startEmbeddedPostgres({ dataDir, port, persistent: false });

@@ -3,6 +3,7 @@ import { Kind, type DocumentNode } from 'graphql';
 import * as sdk from '@novacron/sdk';
 import { boundedOperationName, createHealthScore, createMetrics, startMetricsServer, useRequestMetrics, type Metrics, type RunningMetricsServer } from '@novacron/telemetry';
 import type { GatewayConfig } from './config.ts';
+import type { SubgraphFetch } from './createSubgraphFetch.ts';
 import type { GatewayContext } from './GatewayContext.ts';
 import type { RunningSubscriptions } from './subscriptions/startSubscriptions.ts';
 
@@ -11,8 +12,8 @@ export interface GatewayTelemetry {
   metrics: Metrics;
   /** Request duration by operation, errors by code, and the health score's error ratio. */
   plugin: ApolloServerPlugin<GatewayContext>;
-  /** `fetch` for one subgraph, timed into `novacron_subgraph_fetch_duration_seconds`. */
-  fetcherFor(subgraph: string): typeof fetch;
+  /** `fetcher` for one subgraph, timed into `novacron_subgraph_fetch_duration_seconds`. */
+  fetcherFor(subgraph: string, fetcher: SubgraphFetch): SubgraphFetch;
   /** Observes a query answered from the response cache before Apollo (its plugin never sees it). */
   servedFromCache(operationName: string | undefined, seconds: number): void;
   /** Counts a request refused by the per-tenant rate limit. */
@@ -63,10 +64,10 @@ export function createGatewayTelemetry(config: GatewayConfig, ready: () => Promi
       metrics.observe('graphqlRequestDuration', { operation_type: 'query', operation_name: boundedOperationName(operationName, knownOperationNames) }, seconds);
       health.record(true);
     },
-    fetcherFor: (subgraph) => async (input, init) => {
+    fetcherFor: (subgraph, fetcher) => async (url, init) => {
       const started = performance.now();
       try {
-        return await fetch(input, init);
+        return await fetcher(url, init);
       } finally {
         metrics.observe('subgraphFetchDuration', { subgraph }, (performance.now() - started) / 1000);
       }

@@ -1,5 +1,6 @@
 import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, circuitBreaker, handleAll } from 'cockatiel';
 import type { Logger } from '@novacron/server-kit';
+import type { SubgraphAnswer, SubgraphFetch } from './createSubgraphFetch.ts';
 
 /** Options for {@link createSubgraphBreaker}. */
 export interface SubgraphBreakerOptions {
@@ -24,7 +25,7 @@ export interface SubgraphBreakerStats {
 /** A circuit breaker in front of one subgraph's fetches. */
 export interface SubgraphBreaker {
   /** Wraps a fetch: refused at once with {@link CircuitOpenError} while the circuit is open. */
-  wrap(fetcher: typeof fetch): typeof fetch;
+  wrap(fetcher: SubgraphFetch): SubgraphFetch;
   stats(): SubgraphBreakerStats;
 }
 
@@ -47,7 +48,7 @@ const stateNames: Record<CircuitState, SubgraphBreakerStats['state']> = {
 
 /** A fetch's response with whether it counts against the circuit. */
 interface Timed {
-  response: Response;
+  response: SubgraphAnswer;
   failed: boolean;
 }
 

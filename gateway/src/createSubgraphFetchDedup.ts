@@ -1,6 +1,7 @@
 // Hand-rolled: coalescing identical in-flight fetches is a map of promises; no library fits a fetch wrapper this thin.
 import { LRUCache } from 'lru-cache';
 import { internalTokenHeader } from '@novacron/auth';
+import type { SubgraphAnswer, SubgraphFetch } from './createSubgraphFetch.ts';
 
 /** Counts of {@link createSubgraphFetchDedup}, for the gateway's `stats()`. */
 export interface FetchDedupStats {
@@ -12,7 +13,7 @@ export interface FetchDedupStats {
 
 interface InFlight {
   startedAt: number;
-  answer: Promise<{ status: number; statusText: string; headers: [string, string][]; body: string }>;
+  answer: Promise<{ response: SubgraphAnswer; body: string }>;
 }
 
 /**
@@ -35,19 +36,24 @@ function sharingScope(token: string, decoded: LRUCache<string, string>): string 
   return scope;
 }
 
+/** A sharer's own answer: the status and headers of the one fetch, and its body read once. */
+function copyOf({ response, body }: { response: SubgraphAnswer; body: string }): SubgraphAnswer {
+  return { status: response.status, statusText: response.statusText, url: response.url, headers: response.headers, text: async () => body, json: async () => JSON.parse(body) as unknown };
+}
+
 /**
  * Lets concurrent identical subgraph queries share one fetch: same URL, same body (query and
  * variables) and same tenant and roles ({@link sharingScope}). Each joiner gets its own copy of the
  * response. Mutations are never shared. A query never joins a fetch that started before the last
  * mutation of its tenant and roles finished, so a client reads its own writes.
  */
-export function createSubgraphFetchDedup(): { wrap(fetcher: typeof fetch): typeof fetch; stats(): FetchDedupStats } {
+export function createSubgraphFetchDedup(): { wrap(fetcher: SubgraphFetch): SubgraphFetch; stats(): FetchDedupStats } {
   const inFlight = new Map<string, InFlight>();
   // When the latest mutation of each sharing scope (through any subgraph) finished.
   const lastMutationAt = new LRUCache<string, number>({ max: 10_000 });
   const scopes = new LRUCache<string, string>({ max: 10_000 });
   const stats: FetchDedupStats = { sent: 0, joined: 0 };
-  const wrap = (fetcher: typeof fetch): typeof fetch => async (input, init) => {
+  const wrap = (fetcher: SubgraphFetch): SubgraphFetch => async (input, init) => {
     const body = typeof init?.body === 'string' ? init.body : undefined;
     const headers = (init?.headers ?? {}) as Record<string, string>;
     const caller = sharingScope(headers[internalTokenHeader] ?? '', scopes);
@@ -63,18 +69,16 @@ export function createSubgraphFetchDedup(): { wrap(fetcher: typeof fetch): typeo
     const existing = inFlight.get(key);
     if (existing && existing.startedAt >= (lastMutationAt.get(caller) ?? -Infinity)) {
       stats.joined += 1;
-      const answer = await existing.answer;
-      return new Response(answer.body, { status: answer.status, statusText: answer.statusText, headers: answer.headers });
+      return copyOf(await existing.answer);
     }
     stats.sent += 1;
     const entry: InFlight = {
       startedAt: performance.now(),
-      answer: fetcher(input, init).then(async (response) => ({ status: response.status, statusText: response.statusText, headers: [...response.headers], body: await response.text() })),
+      answer: fetcher(input, init).then(async (response) => ({ response, body: await response.text() })),
     };
     inFlight.set(key, entry);
     try {
-      const answer = await entry.answer;
-      return new Response(answer.body, { status: answer.status, statusText: answer.statusText, headers: answer.headers });
+      return copyOf(await entry.answer);
     } finally {
       if (inFlight.get(key) === entry) inFlight.delete(key);
     }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { AppError, createErrorFormatter } from '@novacron/errors';
 import { createGraphQLHttpServer, createLogger, listen, type Logger } from '@novacron/server-kit';
 import { injectTraceHeaders } from '@novacron/telemetry';
@@ -16,6 +17,7 @@ import { invalidateOnEvents } from './cache/invalidateOnEvents.ts';
 import { useResponseCache } from './cache/useResponseCache.ts';
 import { createSubgraphBreaker, type SubgraphBreaker } from './createSubgraphBreaker.ts';
 import { createSubgraphDataSource } from './createSubgraphDataSource.ts';
+import { createSubgraphFetch } from './createSubgraphFetch.ts';
 import { createSubgraphFetchDedup } from './createSubgraphFetchDedup.ts';
 import type { GatewayContext } from './GatewayContext.ts';
 import { createOperationGuard } from './security/createOperationGuard.ts';
@@ -61,6 +63,7 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
   const subgraphUrls = new Map<string, string>();
   const breakers = new Map<string, SubgraphBreaker>();
   const dedup = config.subgraphFetchDedup ? createSubgraphFetchDedup() : undefined;
+  const subgraphFetch = createSubgraphFetch();
   const supergraphSdl = readFileSync(config.supergraphPath, 'utf8');
   const apiSchema = apiSchemaOf(supergraphSdl);
   const ready = async () => {
@@ -87,7 +90,7 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
         url: resolved,
         timeoutMs: config.subgraphTimeoutMs,
         signInternalToken: security.signFor(name),
-        fetcher: telemetry.fetcherFor(name),
+        fetcher: telemetry.fetcherFor(name, subgraphFetch.fetch),
         // The subgraph's spans continue this request's trace (W3C traceparent).
         injectHeaders: injectTraceHeaders,
       });
@@ -115,7 +118,10 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
     // The cache comes after the guards: a cached answer is only for a request that passed them.
+    // Cache control off: no subgraph sends cache hints and the response cache has its own bounds, so the
+    // plugin only ever computed an uncacheable policy per request (as in the subgraphs; see subgraph-kit).
     plugins: [
+      ApolloServerPluginCacheControlDisabled(),
       telemetry.plugin,
       useRequestGuards(guard),
       ...(responseCache ? [useResponseCache(responseCache)] : []),
@@ -226,6 +232,7 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
       await running.close();
       await metricsServer.close();
       await apollo.stop();
+      await subgraphFetch.close();
       await limits.close();
     },
   };

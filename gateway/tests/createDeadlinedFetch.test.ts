@@ -44,7 +44,7 @@ describe('createDeadlinedFetch', () => {
     const signals: AbortSignal[] = [];
     // Real timers: AbortSignal.timeout (what this replaces) kept its timer after the fetch and aborted it 20 ms on.
     const deadlined = createDeadlinedFetch(answeringFetch(signals), 20);
-    const response = await deadlined('http://subgraph.invalid/graphql', { method: 'POST', body: '{}' });
+    const response = await deadlined('http://subgraph.invalid/graphql', { method: 'POST', headers: {}, body: '{}' });
     expect(await response.json()).toEqual({ data: { ok: true } });
     await new Promise((resolve) => setTimeout(resolve, 60));
     expect(signals).toHaveLength(1);
@@ -72,7 +72,7 @@ describe('createDeadlinedFetch', () => {
 
   it('still aborts when the caller aborts its own signal', async () => {
     const caller = new AbortController();
-    const pending = createDeadlinedFetch(hangingFetch(), 60_000)('http://subgraph.invalid/graphql', { signal: caller.signal });
+    const pending = createDeadlinedFetch(hangingFetch(), 60_000)('http://subgraph.invalid/graphql', { method: 'POST', headers: {}, body: '{}', signal: caller.signal });
     caller.abort(new Error('caller gave up'));
     await expect(pending).rejects.toThrow('caller gave up');
   });

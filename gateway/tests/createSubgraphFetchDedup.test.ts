@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { internalTokenHeader } from '@novacron/auth';
+import type { SubgraphRequestInit } from '../src/createSubgraphFetch.ts';
 import { createSubgraphFetchDedup } from '../src/createSubgraphFetchDedup.ts';
 
 const url = 'http://billing.invalid/graphql';
@@ -31,7 +32,7 @@ function heldSubgraph() {
 /** An internal token's shape (the signature is not checked by the dedup: the gateway signed it). */
 const token = (claims: Record<string, unknown>) => `e30.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`;
 
-const as = (token: string, body: string): RequestInit => ({ method: 'POST', headers: { [internalTokenHeader]: token, 'content-type': 'application/json' }, body });
+const as = (token: string, body: string): SubgraphRequestInit => ({ method: 'POST', headers: { [internalTokenHeader]: token, 'content-type': 'application/json' }, body });
 
 describe('createSubgraphFetchDedup', () => {
   it('sends one fetch for concurrent identical queries of the same caller and gives each its own copy', async () => {

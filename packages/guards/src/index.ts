@@ -4,7 +4,7 @@ export { parseWithLimits } from './parseWithLimits.ts';
 export type { ParseWithLimitsOptions } from './parseWithLimits.ts';
 export { checkOperationLimits } from './checkOperationLimits.ts';
 export type { CheckOperationLimitsOptions } from './checkOperationLimits.ts';
-export { measureOperation } from './measureOperation.ts';
+export { measureOperation, measurementReadsVariables } from './measureOperation.ts';
 export type { MeasureOperationOptions, OperationMeasurements } from './measureOperation.ts';
 export type { OperationLimitName } from './queryTooComplexError.ts';
 export { createRateLimiter } from './createRateLimiter.ts';

@@ -166,6 +166,20 @@ function sliceSize(field: FieldNode, definition: GraphQLField<unknown, unknown> 
   return size;
 }
 
+/**
+ * Whether measuring the document reads any variable (a `first`/`last` given as `$n`): when it does not,
+ * its measurements are the same for every request, and a caller may keep them per document.
+ */
+export function measurementReadsVariables(document: DocumentNode): boolean {
+  let reads = false;
+  visit(document, {
+    Argument(argument) {
+      if (sliceArguments.includes(argument.name.value) && argument.value.kind !== Kind.INT && argument.value.kind !== Kind.NULL) reads = true;
+    },
+  });
+  return reads;
+}
+
 function variablesWithDefaults(operation: OperationDefinitionNode, provided: Readonly<Record<string, unknown>>): Record<string, unknown> {
   const variables: Record<string, unknown> = { ...provided };
   for (const definition of operation.variableDefinitions ?? []) {

@@ -29,4 +29,13 @@ describe('inspectInputs', () => {
     expect(error?.message).not.toMatch(/\d/);
     expect(inspectInputs(document, many, { ...options, revealThresholds: true })?.message).toMatch(/100/);
   });
+
+  it('judges the same parsed document the same way on every request, whatever its variables', () => {
+    const withNul = parse('{ vms(filter: { nameContains: "a\\u0000b" }) { totalCount } }');
+    expect(inspectInputs(withNul, {}, options)?.extensions).toMatchObject({ field: 'query' });
+    expect(inspectInputs(withNul, {}, options)?.extensions).toMatchObject({ field: 'query' });
+    expect(inspectInputs(document, { f: { nameContains: 'clean' } }, options)).toBeNull();
+    expect(inspectInputs(document, { f: { labels: [{ key: 'a\u0000', value: 'x' }] } }, options)?.extensions).toMatchObject({ field: 'f.labels.0.key' });
+    expect(inspectInputs(document, { f: { nameContains: 'clean' } }, options)).toBeNull();
+  });
 });

@@ -1,6 +1,6 @@
 import { Kind, parse, type OperationDefinitionNode } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { measureOperation, type MeasureOperationOptions } from '../src/index.ts';
+import { measureOperation, measurementReadsVariables, type MeasureOperationOptions } from '../src/index.ts';
 import { vmSchema } from './vmSchema.ts';
 
 function measure(source: string, options?: MeasureOperationOptions) {
@@ -97,5 +97,17 @@ describe('measureOperation', () => {
     const measured = measure(`{ vm(id: "1") { ...F0 } } ${fragments.join('\n')}`);
     expect(measured.depth).toBe(levels + 1);
     expect(measured.cost).toBeGreaterThan(2 ** levels);
+  });
+});
+
+describe('measurementReadsVariables', () => {
+  it('says a document whose slices are variables is measured per request', () => {
+    expect(measurementReadsVariables(parse('query ($n: Int) { vms(first: $n) { edges { node { id } } } }'))).toBe(true);
+    expect(measurementReadsVariables(parse('query ($n: Int) { vms(first: 5) { edges { node { id } } } ...F } fragment F on Query { vms(first: $n) { pageInfo { hasNextPage } } }'))).toBe(true);
+  });
+
+  it('says a document with literal or no slices measures the same for every request', () => {
+    expect(measurementReadsVariables(parse('{ vms(first: 5) { edges { node { id } } } }'))).toBe(false);
+    expect(measurementReadsVariables(parse('query ($id: ID!) { vm(id: $id) { id name } }'))).toBe(false);
   });
 });

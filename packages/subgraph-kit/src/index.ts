@@ -19,7 +19,7 @@ export type { PrincipalContext } from './authorize.ts';
 export { afterPosition, decodeCursor, encodeCursor, maxPageSize, pageRequest, pageSize, toConnection } from './pagination.ts';
 export type { Connection, CursorPosition, PageRequest } from './pagination.ts';
 export { auditLogTable, createAudited, listAuditLog, recordAudit } from './audit.ts';
-export type { AuditFilter, AuditLogRow, AuditLogTable, AuditRecord, AuditTargets } from './audit.ts';
+export type { AuditFilter, AuditLogRow, AuditLogTable, AuditRecord, AuditStamp, AuditTargets } from './audit.ts';
 export { defineEventStream, eventRetentionTable, eventTable, xid8 } from './outbox/EventStream.ts';
 export type { EventStream } from './outbox/EventStream.ts';
 export { createOutbox, maxFeedPage } from './outbox/createOutbox.ts';

@@ -1,12 +1,13 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { createSql, type Sql } from '@novacron/db';
-import { createTestDatabase, type TestDatabase } from '@novacron/testing';
+import { createSql, isTransientDatabaseError, type Sql } from '@novacron/db';
+import { createTestDatabase, freePort, type TestDatabase } from '@novacron/testing';
 import type { VmsServices } from '../src/context.ts';
-import type { Database } from '../src/db/createDatabase.ts';
+import { createDatabase, type Database } from '../src/db/createDatabase.ts';
 import { migrateVms } from '../src/db/migrateVms.ts';
 import { vmEvents, vms } from '../src/db/schema.ts';
+import { createBatchStats, insertCreateOperation, type CreateOperationValues } from '../src/db/insertCreateOperation.ts';
 import { requestCreate } from '../src/domain/requestOperation.ts';
 import { testServices } from './support/testServices.ts';
 
@@ -74,5 +75,89 @@ describe('enqueueing a create in one statement', () => {
     const theirs = await requestCreate(services, 'other-tenant', spec, key);
     expect(theirs.id).not.toBe(mine.id);
     expect(theirs.tenantId).toBe('other-tenant');
+  });
+
+  it('writes concurrent creates in shared batches, each with its own VM, CREATED event, job and audit record', async () => {
+    const before = createBatchStats(db);
+    const specs = Array.from({ length: 40 }, input);
+    const audits = specs.map((_, index) => ({ actor: `operator@batch-${index}`, action: 'createVM', inputDigest: `digest-${index}`, written: false }));
+    const operations = await Promise.all(specs.map((spec, index) => requestCreate(services, 'default', spec, null, undefined, undefined, audits[index])));
+    const after = createBatchStats(db);
+    expect(after.creates - before.creates).toBe(40);
+    expect(after.batches - before.batches).toBeLessThan(40);
+    expect(new Set(operations.map((operation) => operation.id)).size).toBe(40);
+    expect(audits.every((audit) => audit.written)).toBe(true);
+    const rows = await sql<{ name: string; vm_id: string; events: number; jobs: number; actor: string | null }[]>`
+      select v.name, o.vm_id,
+             (select count(*)::int from vms.vm_events e where e.vm_id = o.vm_id and e.type = 'CREATED') as events,
+             (select count(*)::int from graphile_worker.jobs j where j.key = 'op:' || o.id::text) as jobs,
+             (select a.actor from vms.audit_log a where a.operation_id = o.id and a.target_id = o.vm_id::text) as actor
+      from vms.operations o join vms.vms v on v.id = o.vm_id
+      where o.id = any(${operations.map((operation) => operation.id)}::uuid[])`;
+    const byName = new Map(rows.map((row) => [row.name, row]));
+    specs.forEach((spec, index) => {
+      expect(byName.get(spec.name)).toMatchObject({ vm_id: operations[index]!.vmId, events: 1, jobs: 1, actor: `operator@batch-${index}` });
+    });
+  });
+
+  it('answers each create of a batch that Postgres refuses as a whole on its own: the others are written', async () => {
+    const before = createBatchStats(db);
+    const values = (name: string): CreateOperationValues => ({
+      operationId: randomUUID(),
+      vmId: randomUUID(),
+      tenantId: 'default',
+      vm: { ...input(), name },
+      input: { name },
+      inputDigest: `digest-${name}`,
+      idempotencyKey: null,
+      steps: [],
+      queuedLeaseSeconds: 60,
+      traceContext: null,
+      task: 'vms.run_operation',
+      jobKey: `op:${randomUUID()}`,
+    });
+    const good = Array.from({ length: 12 }, (_, index) => values(`good-${index}-${randomBytes(3).toString('hex')}`));
+    // An image Postgres refuses (NOT NULL): only the statement can tell, so it fails the whole batch it is in.
+    const refused = { ...values(`refused-${randomBytes(3).toString('hex')}`), vm: { ...input(), image: null } } as unknown as CreateOperationValues;
+    // Issued together: the first few take the free batch slots alone, the rest (refused last) share a batch.
+    const results = await Promise.allSettled([...good, refused].map((value) => insertCreateOperation(db, value)));
+    expect(results.slice(0, 12).every((result) => result.status === 'fulfilled' && result.value !== null)).toBe(true);
+    expect(results[12]).toMatchObject({ status: 'rejected', reason: { code: '23502' } });
+    expect(createBatchStats(db).split - before.split).toBe(1);
+    const written = await sql`select 1 from vms.operations where id = any(${good.map((value) => value.operationId)}::uuid[])`;
+    expect(written).toHaveLength(12);
+    const none = await sql`select 1 from vms.operations where id = ${refused.operationId}`;
+    expect(none).toHaveLength(0);
+  });
+
+  it('fails every create of a batch that loses its connection, without writing them again one by one', async () => {
+    // A pool whose server is gone: each create fails as it would alone (a transient error the resolver
+    // answers with UNAVAILABLE), and none is retried, since a lost connection leaves a commit unknown.
+    const gone = createSql(`postgres://novacron@127.0.0.1:${await freePort()}/none`, { max: 2 });
+    try {
+      const unreachable = createDatabase(gone);
+      const values = (): CreateOperationValues => ({
+        operationId: randomUUID(),
+        vmId: randomUUID(),
+        tenantId: 'default',
+        vm: input(),
+        input: {},
+        inputDigest: 'digest',
+        idempotencyKey: null,
+        steps: [],
+        queuedLeaseSeconds: 60,
+        traceContext: null,
+        task: 'vms.run_operation',
+        jobKey: `op:${randomUUID()}`,
+      });
+      const results = await Promise.allSettled(Array.from({ length: 7 }, () => insertCreateOperation(unreachable, values())));
+      expect(results.every((result) => result.status === 'rejected' && isTransientDatabaseError(result.reason))).toBe(true);
+      const stats = createBatchStats(unreachable);
+      expect(stats.creates).toBe(7);
+      expect(stats.batches).toBeLessThan(7);
+      expect(stats.split).toBe(0);
+    } finally {
+      await gone.end({ timeout: 1 });
+    }
   });
 });

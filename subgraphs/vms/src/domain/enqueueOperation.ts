@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { isTransientDatabaseError } from '@novacron/db';
 import { appError, notFound } from '@novacron/errors';
+import type { AuditStamp } from '@novacron/subgraph-kit';
 import { currentTraceContext, withSpan } from '@novacron/telemetry';
 import type { Database } from '../db/createDatabase.ts';
 import { insertCreateOperation } from '../db/insertCreateOperation.ts';
@@ -34,7 +35,14 @@ export type EnqueueRequest = {
   /** Steps already done before the operation is queued (the `place` step), ahead of the planned ones. */
   doneSteps?: StoredStep[];
 } & (
-  | { kind: 'CREATE'; create: ValidCreateInput; /** The new VM's id, chosen up front (billing's reservation names it). */ vmId?: string }
+  | {
+      kind: 'CREATE';
+      create: ValidCreateInput;
+      /** The new VM's id, chosen up front (billing's reservation names it). */
+      vmId?: string;
+      /** The mutation's success audit record: written with the operation, and marked written (a replay writes none). */
+      audit?: AuditStamp | undefined;
+    }
   | {
       kind: Exclude<OperationKind, 'CREATE'>;
       vmId: string;
@@ -136,8 +144,12 @@ async function enqueueCreate(db: Database, request: EnqueueRequest & { kind: 'CR
       traceContext: currentTraceContext(),
       task: runOperationTask,
       jobKey: operationJobKey(operationId),
+      ...(request.audit ? { audit: request.audit } : {}),
     });
-    if (inserted) return inserted;
+    if (inserted) {
+      if (request.audit) request.audit.written = true;
+      return inserted;
+    }
     if (request.idempotencyKey === null) throw new Error(`operation ${operationId} or VM ${vmId} already exists`);
     const [existing] = await db
       .select()

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import type { Identity } from '@novacron/auth';
 import { appError, badInput } from '@novacron/errors';
+import type { AuditStamp } from '@novacron/subgraph-kit';
 import type { VmsServices } from '../context.ts';
 import type { OperationRow, VmRow } from '../db/rows.ts';
 import { operations, type OperationKind } from '../db/schema.ts';
@@ -31,7 +32,7 @@ function parseIdempotencyKey(key: string | null | undefined): string | null {
  * released at once (see releaseRefusedHold). With `CREATE_GUARD_CACHE_MS`, a tenant known to have no
  * quota there / no BLOCK_CREATE budget skips that call (createCreateGuardScope.ts). Admission control
  * comes first: beyond its limits the request is refused with OVERLOADED before anything is checked or
- * written.
+ * written. Given the mutation's audit stamp, its success record is written in the enqueue's statement.
  */
 export async function requestCreate(...args: Parameters<typeof admittedCreate>): Promise<OperationRow> {
   const [services] = args;
@@ -45,6 +46,7 @@ async function admittedCreate(
   idempotencyKey: string | null | undefined,
   placement?: PlacementCall,
   caller?: Identity,
+  audit?: AuditStamp,
 ): Promise<OperationRow> {
   const key = parseIdempotencyKey(idempotencyKey);
   let create: ValidCreateInput;
@@ -84,6 +86,7 @@ async function admittedCreate(
       ids,
       doneSteps: placed ? [placed.step] : [],
       queuedLeaseSeconds: services.config.worker.queuedLeaseSeconds,
+      audit,
     });
   } catch (error) {
     if (placement && ids) await releaseRefusedHold(services, tenantId, placement.client, ids.operationId);

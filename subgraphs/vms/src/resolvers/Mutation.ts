@@ -19,7 +19,8 @@ export const Mutation: MutationResolvers = {
   createVM: audited(
     'createVM',
     'operator',
-    (args: MutationCreateVmArgs, { services, tenantId, principal }, identity) =>
+    // The success record is written in the enqueue's one statement (a replayed key's by the wrapper).
+    (args: MutationCreateVmArgs, { services, tenantId, principal }, identity, stamp) =>
       requestCreate(
         services,
         tenantId,
@@ -27,6 +28,7 @@ export const Mutation: MutationResolvers = {
         args.idempotencyKey,
         services.placement && principal.kind === 'user' ? { client: services.placement, caller: principal.identity } : undefined,
         identity,
+        stamp,
       ),
     (_, result) => ({ targetId: result?.vmId ?? null, operationId: result?.id ?? null }),
   ),
