@@ -93,9 +93,9 @@ export function createOutbox(schema: string, streams: readonly EventStream[]): O
    * One page in one statement (the watermark check, the page and `heldBack` used to be three, and a
    * feed is read by several followers at every event): the page's rows, each carrying `resync` and
    * `held`, or a single row of nulls with them when the page is empty (`held` counts only when the
-   * page is not full). Its text depends only on the
-   * stream and which filters are set, so it is built once per shape and runs prepared. Parameters:
-   * $1 txid, $2 seq (the cursor), $3 first, then the stream key (watermark check), entity id, tenant id.
+   * page is not full). Its text depends only on the stream and which filters are set, so it is built
+   * once per shape and runs prepared. Parameters: $1 txid, $2 seq (the cursor), $3 first, then the
+   * stream key (watermark check), entity id, tenant id.
    *
    * - `resync`: the cursor is older than the stream's prune watermark (not checked for an entity's
    *   read, which starts at the origin and is filtered by an indexed column).
