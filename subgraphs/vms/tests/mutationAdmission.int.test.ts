@@ -88,16 +88,28 @@ describe('admission on the vms subgraph', () => {
 
   it('answers a flood over a tiny limit with OVERLOADED for the excess, writing nothing for them', async () => {
     // Hold the first admitted create inside the database so the flood arrives while its slot is taken.
+    // The lock must be held before that create is sent: its one statement can otherwise commit first,
+    // leaving its slot free (and the poll below waiting for a slot that was taken and given back).
     const holder = deferred();
+    const locked = deferred();
     const held = sql.begin(async (tx) => {
       await tx`lock table vms.operations in exclusive mode`;
+      locked.resolve();
       await holder.promise;
     });
-    const first = createVm('flood-first');
-    await expect.poll(() => subgraph.services.admission?.executing).toBe(1);
-    const flood = await Promise.all(Array.from({ length: 10 }, (_, index) => createVm(`flood-${index}`)));
-    holder.resolve();
-    await held;
+    let flood: Awaited<ReturnType<typeof createVm>>[];
+    let first: ReturnType<typeof createVm>;
+    try {
+      await locked.promise;
+      first = createVm('flood-first');
+      // A wait for the state, not a bound on speed: on a loaded machine the request may take seconds to reach admission.
+      await expect.poll(() => subgraph.services.admission?.executing, { timeout: 30_000 }).toBe(1);
+      flood = await Promise.all(Array.from({ length: 10 }, (_, index) => createVm(`flood-${index}`)));
+    } finally {
+      // Never leave the table locked: the suite's clean-up would wait on it.
+      holder.resolve();
+      await held;
+    }
     const admitted = await first;
 
     expect(admitted.errors).toBeUndefined();
