@@ -13,6 +13,19 @@ import { vmChangeAssignments } from './leasedVmWrites.ts';
 const firstUnfinished = (steps: string) =>
   `(select min(t.position) from jsonb_array_elements(${steps}) with ordinality as t(step, position) where t.step->>'status' not in ('SUCCEEDED', 'SKIPPED', 'FAILED'))`;
 
+/** The columns every claim sets: the lease ($2 the worker, `seconds` the lease's length) and the attempt it starts. */
+const takeLease = (seconds: string) => `status = 'RUNNING',
+  started_at = coalesce(started_at, now()),
+  attempts = attempts + 1,
+  lease_owner = $2,
+  lease_epoch = lease_epoch + 1,
+  lease_expires_at = now() + make_interval(secs => ${seconds}::double precision)`;
+
+/** The credentials record of the VM's tenant for the VM's provider, as the claims read it (`vm` the VM row alias). */
+const credentialsOf = (vm: string) => `(
+  select jsonb_build_object('keyId', c.key_id, 'nonce', c.nonce, 'ciphertext', c.ciphertext, 'authTag', c.auth_tag)
+  from vms.provider_credentials c where c.tenant_id = ${vm}.tenant_id and c.provider = ${vm}.provider)`;
+
 /*
  * Hand-written and prepared (postgres.js) rather than built by drizzle per call: in the worker's
  * profile drizzle's query building was 41 % of its CPU (docs/benchmarks.md). The claim also starts
@@ -24,12 +37,7 @@ const firstUnfinished = (steps: string) =>
 const claim = `
 with claimed as (
 update vms.operations set
-  status = 'RUNNING',
-  started_at = coalesce(started_at, now()),
-  attempts = attempts + 1,
-  lease_owner = $2,
-  lease_epoch = lease_epoch + 1,
-  lease_expires_at = now() + make_interval(secs => $3::double precision),
+  ${takeLease('$3')},
   steps = case when cancel_requested then steps else coalesce((
     select jsonb_agg(case when s.position = ${firstUnfinished('steps')}
       then s.step || jsonb_build_object('status', 'RUNNING', 'startedAt',
@@ -42,9 +50,7 @@ where id = $1
   and (status = 'QUEUED' or (status = 'RUNNING' and (lease_owner is null or lease_expires_at < now())))
 returning *
 )
-select claimed.*, to_jsonb(vm) as vm_row, (
-  select jsonb_build_object('keyId', c.key_id, 'nonce', c.nonce, 'ciphertext', c.ciphertext, 'authTag', c.auth_tag)
-  from vms.provider_credentials c where c.tenant_id = vm.tenant_id and c.provider = vm.provider) as credentials
+select claimed.*, to_jsonb(vm) as vm_row, ${credentialsOf('vm')} as credentials
 from claimed left join vms.vms vm on vm.id = claimed.vm_id`;
 
 /**
@@ -58,23 +64,23 @@ export async function claimOperation(db: Database, operationId: string, workerId
   return (await claimOperationAndVm(db, operationId, workerId, leaseSeconds))?.operation ?? null;
 }
 
-/** {@link claimOperation}, also returning the operation's VM as it is now (null when the row is missing) and its tenant's stored credentials record for the VM's provider. */
-export async function claimOperationAndVm(
-  db: Database,
-  operationId: string,
-  workerId: string,
-  leaseSeconds: number,
-): Promise<{ operation: OperationRow; vm: VmRow | null; credentials: EncryptedCredentials | null } | null> {
-  const [claimed] = await db.$client.unsafe<(RawOperation & { vm_row: RawVm | null; credentials: EncryptedCredentials | null })[]>(claim, [operationId, workerId, leaseSeconds], {
-    prepare: true,
-  });
-  return claimed ? { operation: toOperationRow(claimed), vm: claimed.vm_row ? toVmRow(claimed.vm_row) : null, credentials: claimed.credentials } : null;
+/** What a claim returns: the operation, its VM (null when the row is missing) and its tenant's stored credentials record for the VM's provider. */
+export interface Claimed {
+  operation: OperationRow;
+  vm: VmRow | null;
+  credentials: EncryptedCredentials | null;
 }
 
-/** The credentials record of the VM's tenant for the VM's provider, as the claims read it (`vm` the VM row alias). */
-const credentialsOf = (vm: string) => `(
-  select jsonb_build_object('keyId', c.key_id, 'nonce', c.nonce, 'ciphertext', c.ciphertext, 'authTag', c.auth_tag)
-  from vms.provider_credentials c where c.tenant_id = ${vm}.tenant_id and c.provider = ${vm}.provider)`;
+/** A row of {@link claim} or {@link readForClaim}: the operation's columns, its VM as JSON and the credentials record. */
+type ClaimRow = RawOperation & { vm_row: RawVm | null; credentials: EncryptedCredentials | null };
+
+const toClaimed = (row: ClaimRow): Claimed => ({ operation: toOperationRow(row), vm: row.vm_row ? toVmRow(row.vm_row) : null, credentials: row.credentials });
+
+/** {@link claimOperation}, also returning the operation's VM as it is now (null when the row is missing) and its tenant's stored credentials record for the VM's provider. */
+export async function claimOperationAndVm(db: Database, operationId: string, workerId: string, leaseSeconds: number): Promise<Claimed | null> {
+  const [claimed] = await db.$client.unsafe<ClaimRow[]>(claim, [operationId, workerId, leaseSeconds], { prepare: true });
+  return claimed ? toClaimed(claimed) : null;
+}
 
 /** Prepared: an operation, its VM and its tenant's credentials, read (nothing written) before {@link claimAfterLocalStep}. */
 const readForClaim = `
@@ -93,12 +99,7 @@ where o.id = $1`;
 const claimStartingStep = `
 with claimed as (
 update vms.operations set
-  status = 'RUNNING',
-  started_at = coalesce(started_at, now()),
-  attempts = attempts + 1,
-  lease_owner = $2,
-  lease_epoch = lease_epoch + 1,
-  lease_expires_at = now() + make_interval(secs => $6::double precision),
+  ${takeLease('$6')},
   steps = $7::jsonb,
   progress = $8::int,
   version = version + 1,
@@ -119,17 +120,10 @@ returning version, updated_at, started_at, attempts, lease_epoch, lease_expires_
 )
 select claimed.*, (select to_jsonb(vm) from vm) as vm_row from claimed`;
 
-/** What a claim returns: the operation, its VM (null when the row is missing) and its tenant's stored credentials record for the VM's provider. */
-export interface Claimed {
-  operation: OperationRow;
-  vm: VmRow | null;
-  credentials: EncryptedCredentials | null;
-}
-
 /** Reads an operation with its VM and credentials record, writing nothing; null when there is no such operation. */
 export async function readOperationForClaim(db: Database, operationId: string): Promise<Claimed | null> {
-  const [row] = await db.$client.unsafe<(RawOperation & { vm_row: RawVm | null; credentials: EncryptedCredentials | null })[]>(readForClaim, [operationId], { prepare: true });
-  return row ? { operation: toOperationRow(row), vm: row.vm_row ? toVmRow(row.vm_row) : null, credentials: row.credentials } : null;
+  const [row] = await db.$client.unsafe<ClaimRow[]>(readForClaim, [operationId], { prepare: true });
+  return row ? toClaimed(row) : null;
 }
 
 /**
