@@ -5,26 +5,18 @@
  * fresh: they live a minute) on each `token` message.
  */
 import { drizzle } from 'drizzle-orm/postgres-js';
-import { parse } from 'graphql';
 import { createOutbox, defineEventStream, startSubgraph, type RequestPrincipal } from '@novacron/subgraph-kit';
-import { testSubgraphConfig } from '@novacron/subgraph-kit/testing';
+import { outboxOnlyTypeDefs, testSubgraphConfig } from '@novacron/subgraph-kit/testing';
 
 const [databaseUrl, keysDir] = process.argv.slice(2);
 if (!databaseUrl || !keysDir || !process.send) throw new Error('usage: forked with <databaseUrl> <keysDir>');
 const send = process.send.bind(process);
 
 const outbox = createOutbox('feedbench', [defineEventStream({ key: 'note', table: 'note_events' })]);
-const typeDefs = parse(`
-  extend schema
-    @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable", "@inaccessible", "@composeDirective"])
-    @link(url: "https://novacron.dev/streams/v1.0", import: ["@eventStream"])
-    @composeDirective(name: "@eventStream")
-  type Query { ping: String }
-`);
 
 const running = await startSubgraph<{ db: ReturnType<typeof drizzle> }, RequestPrincipal>({
   config: testSubgraphConfig('feedbench', databaseUrl, keysDir),
-  typeDefs,
+  typeDefs: outboxOnlyTypeDefs,
   resolvers: { Query: { ping: () => 'pong' } },
   services: ({ sql }) => ({ db: drizzle(sql) }),
   context: (request) => request,

@@ -3,7 +3,17 @@
  * development keys in `keysDir`, no Redis, no other subgraph reachable. A subgraph's tests spread it
  * into their own `testConfig` and add their settings.
  */
+import { parse, type DocumentNode } from 'graphql';
 import type { SubgraphConfig } from './SubgraphConfig.ts';
+
+/** The schema of a subgraph that serves its outbox's streams and nothing else (`Query.ping` returns anything). */
+export const outboxOnlyTypeDefs: DocumentNode = parse(`
+  extend schema
+    @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable", "@inaccessible", "@composeDirective"])
+    @link(url: "https://novacron.dev/streams/v1.0", import: ["@eventStream"])
+    @composeDirective(name: "@eventStream")
+  type Query { ping: String }
+`);
 
 /** The shared test configuration of subgraph `name` against `databaseUrl`. */
 export function testSubgraphConfig(name: string, databaseUrl: string, keysDir: string): SubgraphConfig {

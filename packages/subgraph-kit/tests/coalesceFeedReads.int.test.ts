@@ -1,27 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { SQL } from 'drizzle-orm';
-import { encodeEventCursor } from '@novacron/events';
-import { createTestDatabase, waitFor, type TestDatabase } from '@novacron/testing';
+import { waitFor } from '@novacron/testing';
 import { coalesceFeedReads } from '../src/outbox/coalesceFeedReads.ts';
 import type { SqlExecutor } from '../src/outbox/SqlExecutor.ts';
-import { createStreamSchema } from './support.ts';
+import { noteOrigin, useStreamSchema } from './support.ts';
 
-let database: TestDatabase;
-let stream: Awaited<ReturnType<typeof createStreamSchema>>;
 const schema = 'kit_coalesce';
-const origin = encodeEventCursor({ stream: `${schema}.note`, txid: '0', seq: 0 });
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  stream = await createStreamSchema(database.url, schema);
-});
-afterAll(async () => {
-  await stream?.sql.end();
-  await database?.drop();
-});
+const origin = noteOrigin(schema);
+const kit = useStreamSchema(schema);
 
 const append = (entityId: string, version = 1) =>
-  stream.db.transaction((tx) => stream.outbox.append(tx, 'note', { tenantId: 'alpha', entityId, version, type: 'WRITTEN', payload: { entityId } }));
+  kit.stream.db.transaction((tx) => kit.stream.outbox.append(tx, 'note', { tenantId: 'alpha', entityId, version, type: 'WRITTEN', payload: { entityId } }));
 
 /**
  * The test database as the outbox sees it, counting the statements it runs and, while `hold` is set,
@@ -41,13 +30,13 @@ function observedDatabase() {
     db: {
       $client: {
         unsafe: async (text: string, params: unknown[], options: { prepare: boolean }) => {
-          const rows = await stream.sql.unsafe(text, params as never[], options);
+          const rows = await kit.stream.sql.unsafe(text, params as never[], options);
           observed.executed += 1;
           if (held) await held;
           return rows;
         },
       },
-      execute: (query: SQL) => stream.db.execute(query),
+      execute: (query: SQL) => kit.stream.db.execute(query),
     } as SqlExecutor & { $client: object },
   };
   return observed;
@@ -57,7 +46,7 @@ describe('coalesced feed reads', () => {
   it('makes identical reads that arrive during a read share the next one, never the one already running', async () => {
     await append('n-1');
     const observed = observedDatabase();
-    const reads = coalesceFeedReads(stream.outbox, observed.db);
+    const reads = coalesceFeedReads(kit.stream.outbox, observed.db);
     const request = { stream: 'note', after: origin, first: 100, withPayload: true };
     observed.hold();
     const running = reads(request);
@@ -76,7 +65,7 @@ describe('coalesced feed reads', () => {
 
   it('keeps nothing once a read settled, and keeps different reads apart', async () => {
     const observed = observedDatabase();
-    const reads = coalesceFeedReads(stream.outbox, observed.db);
+    const reads = coalesceFeedReads(kit.stream.outbox, observed.db);
     const request = { stream: 'note', after: origin, first: 100 };
     const first = await reads(request).page;
     await append('n-3');
@@ -91,9 +80,9 @@ describe('coalesced feed reads', () => {
 
   it('hands a failed read to every reader that joined it, and reads afresh afterwards', async () => {
     const observed = observedDatabase();
-    const reads = coalesceFeedReads(stream.outbox, observed.db);
+    const reads = coalesceFeedReads(kit.stream.outbox, observed.db);
     const pruned = { stream: 'note', after: origin, first: 10 };
-    await stream.sql`insert into kit_coalesce.event_retention (stream, pruned_through_txid, pruned_through_seq) values ('note', '1'::xid8, 1)`;
+    await kit.stream.sql`insert into kit_coalesce.event_retention (stream, pruned_through_txid, pruned_through_seq) values ('note', '1'::xid8, 1)`;
     try {
       observed.hold();
       const running = reads(pruned);
@@ -103,7 +92,7 @@ describe('coalesced feed reads', () => {
       await expect(running.page).rejects.toMatchObject({ extensions: { code: 'RESYNC_REQUIRED' } });
       await expect(joined.page).rejects.toMatchObject({ extensions: { code: 'RESYNC_REQUIRED' } });
     } finally {
-      await stream.sql`delete from kit_coalesce.event_retention`;
+      await kit.stream.sql`delete from kit_coalesce.event_retention`;
     }
     expect(observed.executed).toBe(2);
     expect((await reads(pruned).page).entries.length).toBeGreaterThan(0);

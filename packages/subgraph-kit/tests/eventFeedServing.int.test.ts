@@ -2,26 +2,18 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'graphql';
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import { internalTokenHeader } from '@novacron/auth';
 import { createFeedFetcher, encodeEventCursor, eventFeedQuery } from '@novacron/events';
 import { createLogger } from '@novacron/server-kit';
 import { captureStatements, createTestDatabase, scrapeMetrics, type StatementCapture, type TestDatabase } from '@novacron/testing';
 import { startSubgraph, type RequestPrincipal, type RunningSubgraph } from '../src/index.ts';
-import { testSubgraphConfig } from '../src/testConfig.ts';
-import { createStreamSchema } from './support.ts';
+import { outboxOnlyTypeDefs, testSubgraphConfig } from '../src/testConfig.ts';
+import { createStreamSchema, noteOrigin } from './support.ts';
 
 const name = 'kitfeed';
 const schema = 'kit_serve';
-const typeDefs = parse(`
-  extend schema
-    @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable", "@inaccessible", "@composeDirective"])
-    @link(url: "https://novacron.dev/streams/v1.0", import: ["@eventStream"])
-    @composeDirective(name: "@eventStream")
-  type Query { ping: String }
-`);
-const origin = encodeEventCursor({ stream: `${schema}.note`, txid: '0', seq: 0 });
+const origin = noteOrigin(schema);
 
 let database: TestDatabase;
 let stream: Awaited<ReturnType<typeof createStreamSchema>>;
@@ -37,7 +29,7 @@ beforeAll(async () => {
   subgraph = await startSubgraph<{ db: PostgresJsDatabase<Record<string, unknown>> }, RequestPrincipal>({
     config: testSubgraphConfig(name, database.url, keysDir),
     logger: createLogger(name, 'silent'),
-    typeDefs,
+    typeDefs: outboxOnlyTypeDefs,
     resolvers: { Query: { ping: () => 'pong' } },
     services: ({ sql }) => ({ db: drizzle(sql) }),
     context: (request) => request,

@@ -1,5 +1,8 @@
+import { afterAll, beforeAll } from 'vitest';
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import { createSql, type Sql } from '@novacron/db';
+import { encodeEventCursor } from '@novacron/events';
+import { createTestDatabase, type TestDatabase } from '@novacron/testing';
 import { createOutbox, defineEventStream, type Outbox } from '../src/index.ts';
 
 /** A throw-away schema with one kit-made stream (`note`), its retention table and follower cursors. */
@@ -14,4 +17,21 @@ export async function createStreamSchema(url: string, schema: string): Promise<{
     create table ${schema}.stream_cursors (name text primary key, cursor text not null, updated_at timestamptz(3) not null default now());
   `);
   return { sql, db: drizzle(sql), outbox: createOutbox(schema, [defineEventStream({ key: 'note', table: 'note_events', terminalTypes: ['CLOSED'] })]) };
+}
+
+/** The cursor before the first event of `schema`'s `note` stream. */
+export const noteOrigin = (schema: string): string => encodeEventCursor({ stream: `${schema}.note`, txid: '0', seq: 0 });
+
+/** A test database with {@link createStreamSchema}'s `schema`, made before the file's tests and dropped after them. */
+export function useStreamSchema(schema: string): { database: TestDatabase; stream: Awaited<ReturnType<typeof createStreamSchema>> } {
+  const fixture = {} as { database: TestDatabase; stream: Awaited<ReturnType<typeof createStreamSchema>> };
+  beforeAll(async () => {
+    fixture.database = await createTestDatabase();
+    fixture.stream = await createStreamSchema(fixture.database.url, schema);
+  });
+  afterAll(async () => {
+    await fixture.stream?.sql.end();
+    await fixture.database?.drop();
+  });
+  return fixture;
 }
