@@ -1,18 +1,17 @@
-import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parse, type ExecutionResult } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { createLogger } from '@novacron/server-kit';
 import { waitFor } from '@novacron/testing';
 import { createExpiryTimers } from '../src/subscriptions/createExpiryTimers.ts';
 import { createSubscriptionEngine } from '../src/subscriptions/createSubscriptionEngine.ts';
-import { createWebSocketServer, type ConnectionExtra } from '../src/subscriptions/createWebSocketServer.ts';
+import type { ConnectionExtra } from '../src/subscriptions/createWebSocketServer.ts';
 import { parseSubscription } from '../src/subscriptions/parseSubscription.ts';
 import { createFeedFixture, fixtureEngineParts, itemsDeclarations, itemsSchema, viewerScope } from './support/feedFixture.ts';
+import { listenFixtureTransport } from './support/fixtureTransport.ts';
 
 const [schema, declarations, scope] = [itemsSchema, itemsDeclarations, viewerScope];
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -33,33 +32,17 @@ async function startGateway(connectionInitTimeoutMs = 5_000) {
   const engine = createSubscriptionEngine({ schema, declarations, ...parts, executePayload: async (): Promise<ExecutionResult> => ({ data: { probe: null } }) });
   const handed: { request: WeakRef<IncomingMessage>; connectionParams: WeakRef<object> }[] = [];
   const connected: Readonly<ConnectionExtra>[] = [];
-  const httpServer = createServer();
-  await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
-  const transport = createWebSocketServer({
-    httpServer,
-    path: '/graphql',
+  const transport = await listenFixtureTransport(engine, tail, {
     schema,
-    engine,
-    guard: () => null,
-    admitAddress: async () => {},
-    admitTenant: async () => {},
-    executeOperation: async () => ({ data: null }),
     authenticate: async (connectionParams, request) => {
       handed.push({ request: new WeakRef(request), connectionParams: new WeakRef(connectionParams as object) });
       return scope;
     },
     onConnected: (extra) => connected.push(extra),
-    limits: { maxSubscriptionsPerConnection: 10, maxConnectionsPerAddress: 10, maxConnectionsPerTenant: 10, maxMessageBytes: 64 * 1024, maxBufferedBytes: 1024 * 1024, connectionInitTimeoutMs, keepAliveMs: 60_000 },
-    logger: createLogger('test', 'silent'),
-    production: false,
+    limits: { connectionInitTimeoutMs },
   });
-  cleanups.push(async () => {
-    engine.close();
-    tail.close();
-    await transport.close();
-    await new Promise((resolve) => httpServer.close(resolve));
-  });
-  return { url: `ws://127.0.0.1:${(httpServer.address() as AddressInfo).port}/graphql`, engine, handed, connected };
+  cleanups.push(transport.close);
+  return { url: transport.url, engine, handed, connected };
 }
 
 /** A bare graphql-transport-ws client holding one subscription. */

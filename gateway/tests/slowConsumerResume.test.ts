@@ -1,15 +1,13 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { parse, type ExecutionResult, type FieldNode, type OperationDefinitionNode } from 'graphql';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { createNovaCronSubscriptions } from '@novacron/sdk';
-import { createLogger } from '@novacron/server-kit';
 import { waitFor } from '@novacron/testing';
 import { createSubscriptionEngine, type SubscriptionEngine } from '../src/subscriptions/createSubscriptionEngine.ts';
-import { createWebSocketServer, slowConsumerCloseCode } from '../src/subscriptions/createWebSocketServer.ts';
+import { slowConsumerCloseCode } from '../src/subscriptions/createWebSocketServer.ts';
 import { cursorVariable } from '../src/subscriptions/rewriteToPayloadQuery.ts';
 import { createFeedFixture, fixtureEngineParts, itemsDeclarations, itemsSchema, viewerScope } from './support/feedFixture.ts';
+import { listenFixtureTransport } from './support/fixtureTransport.ts';
 
 const [schema, declarations, scope] = [itemsSchema, itemsDeclarations, viewerScope];
 const itemsDocument = parse('subscription Items($after: String) { items(after: $after) { id cursor } }') as never;
@@ -62,34 +60,14 @@ async function startGateway(replayLimit?: number) {
       };
     },
   };
-  const httpServer = createServer();
-  await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
-  const transport = createWebSocketServer({
-    httpServer,
-    path: '/graphql',
-    schema,
-    engine: congestible,
-    guard: () => null,
-    admitAddress: async () => {},
-    admitTenant: async () => {},
-    executeOperation: async () => ({ data: null }),
-    authenticate: async () => scope,
-    limits: { maxSubscriptionsPerConnection: 10, maxConnectionsPerAddress: 10, maxConnectionsPerTenant: 10, maxMessageBytes: 64 * 1024, maxBufferedBytes: 1024 * 1024, connectionInitTimeoutMs: 5_000, keepAliveMs: 60_000 },
-    logger: createLogger('test', 'silent'),
-    production: false,
-  });
-  cleanups.push(async () => {
-    engine.close();
-    tail.close();
-    await transport.close();
-    await new Promise((resolve) => httpServer.close(resolve));
-  });
+  const transport = await listenFixtureTransport(congestible, tail, { schema, authenticate: async () => scope });
+  cleanups.push(transport.close);
   const append = (entityId: string) => {
     const appended = feed.append({ tenantId: 'alpha', entityId });
     entityByCursor.set(appended.cursor, entityId);
     tail.wake();
   };
-  return { url: `ws://127.0.0.1:${(httpServer.address() as AddressInfo).port}/graphql`, engine, append, congestOnce: () => (congest = true) };
+  return { url: transport.url, engine, append, congestOnce: () => (congest = true) };
 }
 
 describe('a subscriber dropped as a slow consumer', () => {

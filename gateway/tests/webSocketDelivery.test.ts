@@ -1,15 +1,12 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { GraphQLError, type ExecutionResult, type FieldNode, type OperationDefinitionNode } from 'graphql';
 import { MessageType, stringifyMessage } from 'graphql-ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { createLogger } from '@novacron/server-kit';
 import { waitFor } from '@novacron/testing';
 import { createSubscriptionEngine } from '../src/subscriptions/createSubscriptionEngine.ts';
-import { createWebSocketServer } from '../src/subscriptions/createWebSocketServer.ts';
 import { cursorVariable } from '../src/subscriptions/rewriteToPayloadQuery.ts';
-import { createFeedFixture, fixtureEngineParts, itemsDeclarations, itemsSchema, viewerScope } from './support/feedFixture.ts';
+import { createFeedFixture, fixtureEngineParts, itemsDeclarations, itemsSchema } from './support/feedFixture.ts';
+import { listenFixtureTransport } from './support/fixtureTransport.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -35,35 +32,15 @@ async function startGateway() {
       return { data: { [key]: { id, cursor } } };
     },
   });
-  const httpServer = createServer();
-  await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
-  const transport = createWebSocketServer({
-    httpServer,
-    path: '/graphql',
-    schema: itemsSchema,
-    engine,
-    guard: () => null,
-    admitAddress: async () => {},
-    admitTenant: async () => {},
-    executeOperation: async () => ({ data: null }),
-    authenticate: async () => viewerScope,
-    limits: { maxSubscriptionsPerConnection: 10, maxConnectionsPerAddress: 10, maxConnectionsPerTenant: 10, maxMessageBytes: 64 * 1024, maxBufferedBytes: 1024 * 1024, connectionInitTimeoutMs: 5_000, keepAliveMs: 60_000 },
-    logger: createLogger('test', 'silent'),
-    production: false,
-  });
-  cleanups.push(async () => {
-    engine.close();
-    tail.close();
-    await transport.close();
-    await new Promise((resolve) => httpServer.close(resolve));
-  });
+  const transport = await listenFixtureTransport(engine, tail);
+  cleanups.push(transport.close);
   const append = (entityId: string) => {
     const appended = feed.append({ tenantId: 'alpha', entityId });
     entityByCursor.set(appended.cursor, entityId);
     tail.wake();
     return appended.cursor;
   };
-  return { url: `ws://127.0.0.1:${(httpServer.address() as AddressInfo).port}/graphql`, engine, append };
+  return { url: transport.url, engine, append };
 }
 
 /** A bare graphql-transport-ws client with one subscription, recording every text frame after the ack. */
