@@ -29,6 +29,22 @@ afterAll(async () => {
   await database?.drop();
 });
 
+/** What `insertCreateOperation` takes for a new create of VM `name`, with fresh ids (no idempotency key, no steps). */
+const values = (name: string): CreateOperationValues => ({
+  operationId: randomUUID(),
+  vmId: randomUUID(),
+  tenantId: 'default',
+  vm: { ...input(), name },
+  input: { name },
+  inputDigest: `digest-${name}`,
+  idempotencyKey: null,
+  steps: [],
+  queuedLeaseSeconds: 60,
+  traceContext: null,
+  task: 'vms.run_operation',
+  jobKey: `op:${randomUUID()}`,
+});
+
 describe('enqueueing a create in one statement', () => {
   it('writes the VM, its CREATED event with the VM as drizzle reads it, the operation and its job', async () => {
     const operation = await requestCreate(services, 'default', input(), null);
@@ -102,20 +118,6 @@ describe('enqueueing a create in one statement', () => {
 
   it('answers each create of a batch that Postgres refuses as a whole on its own: the others are written', async () => {
     const before = createBatchStats(db);
-    const values = (name: string): CreateOperationValues => ({
-      operationId: randomUUID(),
-      vmId: randomUUID(),
-      tenantId: 'default',
-      vm: { ...input(), name },
-      input: { name },
-      inputDigest: `digest-${name}`,
-      idempotencyKey: null,
-      steps: [],
-      queuedLeaseSeconds: 60,
-      traceContext: null,
-      task: 'vms.run_operation',
-      jobKey: `op:${randomUUID()}`,
-    });
     const good = Array.from({ length: 12 }, (_, index) => values(`good-${index}-${randomBytes(3).toString('hex')}`));
     // An image Postgres refuses (NOT NULL): only the statement can tell, so it fails the whole batch it is in.
     const refused = { ...values(`refused-${randomBytes(3).toString('hex')}`), vm: { ...input(), image: null } } as unknown as CreateOperationValues;
@@ -136,21 +138,7 @@ describe('enqueueing a create in one statement', () => {
     const gone = createSql(`postgres://novacron@127.0.0.1:${await freePort()}/none`, { max: 2 });
     try {
       const unreachable = createDatabase(gone);
-      const values = (): CreateOperationValues => ({
-        operationId: randomUUID(),
-        vmId: randomUUID(),
-        tenantId: 'default',
-        vm: input(),
-        input: {},
-        inputDigest: 'digest',
-        idempotencyKey: null,
-        steps: [],
-        queuedLeaseSeconds: 60,
-        traceContext: null,
-        task: 'vms.run_operation',
-        jobKey: `op:${randomUUID()}`,
-      });
-      const results = await Promise.allSettled(Array.from({ length: 7 }, () => insertCreateOperation(unreachable, values())));
+      const results = await Promise.allSettled(Array.from({ length: 7 }, () => insertCreateOperation(unreachable, values(`lost-${randomBytes(3).toString('hex')}`))));
       expect(results.every((result) => result.status === 'rejected' && isTransientDatabaseError(result.reason))).toBe(true);
       const stats = createBatchStats(unreachable);
       expect(stats.creates).toBe(7);
