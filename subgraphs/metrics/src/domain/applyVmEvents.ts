@@ -1,18 +1,12 @@
 import { sql } from 'drizzle-orm';
 import type { SqlExecutor } from '@novacron/subgraph-kit';
 import type { VmEvent } from './VmEvent.ts';
+import type { VmColumns } from './vmDirectory.ts';
 
 /** A VM's row after a page: the first applied event's tenant and creation, the last one's state. */
-interface VmRow {
-  vm_id: string;
-  tenant_id: string;
-  name: string;
-  provider: string;
-  region: string;
-  status: string;
+interface VmRow extends VmColumns {
   /** The last provider id the page's events named (null: keep the stored one). */
   provider_id: string | null;
-  labels: Record<string, string>;
   version: number;
   created_at: string;
   /** The page's first deletion (a stored one wins). */

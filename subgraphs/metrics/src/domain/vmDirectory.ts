@@ -13,7 +13,8 @@ export interface KnownVm {
   deleted: boolean;
 }
 
-interface KnownVmRow {
+/** The columns of a VM row of the projection that its readers and its writer (`applyVmEvents`) share. */
+export interface VmColumns {
   vm_id: string;
   tenant_id: string;
   name: string;
@@ -22,6 +23,9 @@ interface KnownVmRow {
   status: string;
   provider_id: string | null;
   labels: Record<string, string>;
+}
+
+interface KnownVmRow extends VmColumns {
   deleted: boolean;
 }
 
