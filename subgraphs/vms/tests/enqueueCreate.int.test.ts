@@ -53,6 +53,9 @@ describe('enqueueing a create in one statement', () => {
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ type: 'CREATED', vmVersion: 1, operationId: null, tenantId: 'default' });
     expect(events[0]!.payload).toEqual(JSON.parse(JSON.stringify(vm)));
+    // The answer carries the VM as inserted, so a worker that moves it on cannot show through (AcceptedOperation).
+    expect(operation.acceptedVm).toEqual(vm);
+    expect(operation.acceptedVm).toMatchObject({ status: 'PENDING', version: 1 });
     expect(operation).toMatchObject({ kind: 'CREATE', status: 'QUEUED', tenantId: 'default', attempts: 0, leaseEpoch: 0 });
     expect(operation.createdAt).toBeInstanceOf(Date);
     expect(operation.steps.map((step) => step.name)).toEqual(['validate', 'provision', 'wait-running', 'finalize']);
@@ -65,6 +68,8 @@ describe('enqueueing a create in one statement', () => {
     const key = `replay-${randomBytes(4).toString('hex')}`;
     const results = await Promise.all(Array.from({ length: 8 }, () => requestCreate(services, 'default', spec, key)));
     expect(new Set(results.map((operation) => operation.id)).size).toBe(1);
+    // Only the request that inserted knows the VM as accepted; replays read it as it is now.
+    expect(results.filter((operation) => operation.acceptedVm)).toHaveLength(1);
     const [counts] = await sql<{ operations: number; vms: number; events: number; jobs: number }[]>`
       select (select count(*)::int from vms.operations where idempotency_key = ${key}) as operations,
              (select count(*)::int from vms.vms where name = ${spec.name}) as vms,

@@ -84,6 +84,8 @@ describe('provider calls are fenced by the lease', () => {
     const created = await requestCreate(services, 'default', input(), null);
     await executeOperation(workerContext('creator'), created.id);
     const stop = await requestAction(services, 'default', { kind: 'STOP', vmId: created.vmId, idempotencyKey: null });
+    // The answer carries the VM as the stop was accepted (locked, still RUNNING), whatever comes next.
+    expect(stop.acceptedVm).toMatchObject({ id: created.vmId, status: 'RUNNING' });
     await sql`update vms.vms set status = 'STOPPING' where id = ${created.vmId}`;
     const run = await staleRun(stop.id, services.providers.get('aws')!);
     await expect(stepHandlers.STOP.stop!(run)).rejects.toBeInstanceOf(LeaseLostError);

@@ -1,7 +1,8 @@
 import { isTransientDatabaseError } from '@novacron/db';
 import type { Database } from './createDatabase.ts';
-import type { OperationRow } from './rows.ts';
+import type { AcceptedOperation } from './rows.ts';
 import { toOperationRow, type RawOperation } from './toOperationRow.ts';
+import { toVmRow, type RawVm } from './toVmRow.ts';
 import type { StoredStep } from './schema.ts';
 import { vmEventPayloadSql } from './vmEventPayloadSql.ts';
 
@@ -69,14 +70,14 @@ with input as (
   select op.tenant_id, i.actor, i.action, op.vm_id::text, op.id, 'SUCCEEDED', i.audit_digest from op join input i on i.id = op.id where i.actor is not null
   returning 1
 )
-select op.*, (select jobs from job) as jobs, (select count(*) from event) as events, (select count(*) from audit) as audits from op`;
+select op.*, (select to_jsonb(vm) from vm where vm.id = op.vm_id) as vm_row, (select jobs from job) as jobs, (select count(*) from event) as events, (select count(*) from audit) as audits from op`;
 
 /** The graphile-worker task of every job a batch adds (the same for all: `add_jobs` takes it once). */
 type Task = string;
 
 interface Pending {
   values: CreateOperationValues;
-  resolve(row: OperationRow | null): void;
+  resolve(row: AcceptedOperation | null): void;
   reject(error: unknown): void;
 }
 
@@ -141,10 +142,16 @@ function toInput(values: CreateOperationValues) {
   };
 }
 
-async function writeBatch(db: Database, task: Task, batch: Pending[]): Promise<Map<string, OperationRow>> {
+async function writeBatch(db: Database, task: Task, batch: Pending[]): Promise<Map<string, AcceptedOperation>> {
   // jsonb parameters go as JSON text: drizzle replaces postgres.js's json serializers with pass-through ones.
-  const rows = await db.$client.unsafe<RawOperation[]>(insertCreates, [JSON.stringify(batch.map((pending) => toInput(pending.values))), task], { prepare: true });
-  return new Map(rows.map((raw) => [raw.id, toOperationRow(raw)]));
+  const rows = await db.$client.unsafe<(RawOperation & { vm_row: RawVm | null })[]>(insertCreates, [JSON.stringify(batch.map((pending) => toInput(pending.values))), task], { prepare: true });
+  return new Map(rows.map((raw) => [raw.id, accepted(raw)]));
+}
+
+function accepted(raw: RawOperation & { vm_row: RawVm | null }): AcceptedOperation {
+  const operation: AcceptedOperation = toOperationRow(raw);
+  if (raw.vm_row) operation.acceptedVm = toVmRow(raw.vm_row);
+  return operation;
 }
 
 function pump(db: Database, batcher: Batcher): void {
@@ -193,11 +200,12 @@ async function settle(db: Database, task: Task, batch: Pending[]): Promise<void>
 
 /**
  * Inserts a create operation with its VM, event, job (and audit record) in one round trip (a prepared
- * statement), batched with creates that arrive while the pool's batch slots are busy. Returns null
+ * statement), batched with creates that arrive while the pool's batch slots are busy. Returns the
+ * operation with the VM as inserted (see AcceptedOperation), or null
  * when nothing was inserted because an operation with the same id or idempotency key exists: the
  * caller looks that one up.
  */
-export function insertCreateOperation(db: Database, values: CreateOperationValues): Promise<OperationRow | null> {
+export function insertCreateOperation(db: Database, values: CreateOperationValues): Promise<AcceptedOperation | null> {
   const batcher = batcherOf(db);
   return new Promise((resolve, reject) => {
     const waiting = batcher.queue.get(values.task);

@@ -8,3 +8,9 @@ export type OperationRow = typeof operations.$inferSelect;
 export type VmEventRow = typeof vmEvents.$inferSelect;
 /** A row of `vms.audit_log`. */
 export type AuditRow = typeof auditLog.$inferSelect;
+/**
+ * An operation as a mutation accepted it, with its VM as it stood at that moment. The mutation's answer
+ * shows that one moment (a QUEUED operation and its VM before any worker touched it), not a VM a fast
+ * worker has already moved on; a replayed idempotency key carries no VM, which is then read as it is now.
+ */
+export type AcceptedOperation = OperationRow & { acceptedVm?: VmRow };

@@ -6,7 +6,7 @@ import type { AuditStamp } from '@novacron/subgraph-kit';
 import { currentTraceContext, withSpan } from '@novacron/telemetry';
 import type { Database } from '../db/createDatabase.ts';
 import { insertCreateOperation } from '../db/insertCreateOperation.ts';
-import type { OperationRow, VmRow } from '../db/rows.ts';
+import type { AcceptedOperation, OperationRow, VmRow } from '../db/rows.ts';
 import { operations, vms, type OperationKind, type StoredStep } from '../db/schema.ts';
 import { inputDigest } from './inputDigest.ts';
 import { activeOperationStatuses } from './lifecyclePolicy.ts';
@@ -55,10 +55,10 @@ export type EnqueueRequest = {
 
 /**
  * Records an operation and its job in one Postgres transaction, so an accepted mutation is never
- * without a job and a job never without its operation. Returns the operation (an existing one for a
- * replayed idempotency key).
+ * without a job and a job never without its operation. Returns the operation with its VM as accepted
+ * (an existing operation, without the VM, for a replayed idempotency key).
  */
-export async function enqueueOperation(db: Database, request: EnqueueRequest): Promise<OperationRow> {
+export async function enqueueOperation(db: Database, request: EnqueueRequest): Promise<AcceptedOperation> {
   const digest = inputDigest(request.mutation, request.args);
   if (request.kind === 'CREATE') {
     const create = request;
@@ -115,7 +115,9 @@ export async function enqueueOperation(db: Database, request: EnqueueRequest): P
     await tx.execute(
       sql`select graphile_worker.add_job(${runOperationTask}, json_build_object('operationId', ${operation.id}::text), job_key := ${operationJobKey(operation.id)}, max_attempts := 10)`,
     );
-    return operation;
+    const acceptedOperation: AcceptedOperation = operation;
+    acceptedOperation.acceptedVm = vm;
+    return acceptedOperation;
   })).catch(unavailableOnDatabaseTrouble);
 }
 
@@ -127,7 +129,7 @@ const createAttempts = 2;
  * inserts nothing; the operation it names is then read (no lock: the unique index already made the
  * insert wait for a concurrent first attempt to commit or roll back).
  */
-async function enqueueCreate(db: Database, request: EnqueueRequest & { kind: 'CREATE' }, digest: string): Promise<OperationRow> {
+async function enqueueCreate(db: Database, request: EnqueueRequest & { kind: 'CREATE' }, digest: string): Promise<AcceptedOperation> {
   const operationId = request.ids?.operationId ?? randomUUID();
   const vmId = request.ids?.vmId ?? request.vmId ?? randomUUID();
   for (let attempt = 1; ; attempt += 1) {

@@ -4,7 +4,7 @@ import type { Identity } from '@novacron/auth';
 import { appError, badInput } from '@novacron/errors';
 import type { AuditStamp } from '@novacron/subgraph-kit';
 import type { VmsServices } from '../context.ts';
-import type { OperationRow, VmRow } from '../db/rows.ts';
+import type { AcceptedOperation, VmRow } from '../db/rows.ts';
 import { operations, type OperationKind } from '../db/schema.ts';
 import { enqueueOperation } from './enqueueOperation.ts';
 import { assertTransitionAllowed } from './lifecyclePolicy.ts';
@@ -34,7 +34,7 @@ function parseIdempotencyKey(key: string | null | undefined): string | null {
  * comes first: beyond its limits the request is refused with OVERLOADED before anything is checked or
  * written. Given the mutation's audit stamp, its success record is written in the enqueue's statement.
  */
-export async function requestCreate(...args: Parameters<typeof admittedCreate>): Promise<OperationRow> {
+export async function requestCreate(...args: Parameters<typeof admittedCreate>): Promise<AcceptedOperation> {
   const [services] = args;
   return services.admission ? services.admission.run(() => admittedCreate(...args)) : admittedCreate(...args);
 }
@@ -47,7 +47,7 @@ async function admittedCreate(
   placement?: PlacementCall,
   caller?: Identity,
   audit?: AuditStamp,
-): Promise<OperationRow> {
+): Promise<AcceptedOperation> {
   const key = parseIdempotencyKey(idempotencyKey);
   let create: ValidCreateInput;
   let ids: { operationId: string; vmId: string } | undefined;
@@ -119,11 +119,11 @@ export interface ActionRequest {
 }
 
 /** Validates a lifecycle action against the lifecycle policy and enqueues its operation (admission control first). */
-export async function requestAction(services: VmsServices, tenantId: string, request: ActionRequest): Promise<OperationRow> {
+export async function requestAction(services: VmsServices, tenantId: string, request: ActionRequest): Promise<AcceptedOperation> {
   return services.admission ? services.admission.run(() => admittedAction(services, tenantId, request)) : admittedAction(services, tenantId, request);
 }
 
-async function admittedAction(services: VmsServices, tenantId: string, request: ActionRequest): Promise<OperationRow> {
+async function admittedAction(services: VmsServices, tenantId: string, request: ActionRequest): Promise<AcceptedOperation> {
   const key = parseIdempotencyKey(request.idempotencyKey);
   const vmId = parseId('id', request.vmId);
   const input: Record<string, unknown> = request.instanceType === undefined ? {} : { instanceType: request.instanceType };
