@@ -18,11 +18,12 @@ import { cpus, release, totalmem, type } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createVmPool, startStateChangeDriver, type StateChangeDriver } from './src/driveVmStateChanges.ts';
-import type { FanOutResults, MemoryPoint, MemorySample } from './src/FanOutResults.ts';
+import type { FanOutResults, LatencyBreakdown, MemoryPoint, MemorySample } from './src/FanOutResults.ts';
+import { bucketDelta, histogramQuantile } from './src/histogramQuantiles.ts';
 import { flatMbPerMinute, memoryTrend } from './src/memoryTrend.ts';
 import { formatFanOutMarkdown, formatFanOutTable, hasDeliveryProblems } from './src/formatFanOutReport.ts';
 import { parseFanOutOptions } from './src/parseFanOutOptions.ts';
-import { gatewayCpuSeconds, readGatewayMetrics, sampleGatewayMemory, sampleSettledGatewayMemory } from './src/readGatewayMetrics.ts';
+import { deliveryStages, gatewayCpuSeconds, readGatewayMetrics, sampleGatewayMemory, sampleSettledGatewayMemory, type GatewayMetrics } from './src/readGatewayMetrics.ts';
 import { readPostgresRoles } from './src/samplePostgresActivity.ts';
 import { cpuBetween, snapshotProcessCpu } from './src/snapshotProcessCpu.ts';
 import { startFanOutPlatform, type FanOutPlatform } from './src/startFanOutPlatform.ts';
@@ -227,6 +228,34 @@ async function countEvents(platform: FanOutPlatform, fromEpochMs: number, toEpoc
   return new Map(rows.map((row) => [row.vmId, row.events]));
 }
 
+/** Where the window's latency went, from the gateway's stage histograms and loop/GC figures and the clients' own. */
+function latencyBreakdown(before: GatewayMetrics, after: GatewayMetrics, loopLags: GatewayMetrics['eventLoopLag'][], reports: SubscriberReport[]): LatencyBreakdown {
+  const ms = (seconds: number) => seconds * 1000;
+  const stages = Object.fromEntries(
+    deliveryStages.map((stage) => {
+      const delta = bucketDelta(before.stageLag[stage], after.stageLag[stage]);
+      return [stage, { count: delta.at(-1)?.[1] ?? 0, p50: ms(histogramQuantile(0.5, delta)), p95: ms(histogramQuantile(0.95, delta)), p99: ms(histogramQuantile(0.99, delta)) }];
+    }),
+  ) as LatencyBreakdown['stages'];
+  const middle = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
+  const gatewayGc: LatencyBreakdown['gatewayGc'] = {};
+  for (const [kind, end] of Object.entries(after.gc)) {
+    const start = before.gc[kind] ?? { count: 0, seconds: 0, over10Ms: 0, over100Ms: 0 };
+    gatewayGc[kind] = { count: end.count - start.count, totalMs: ms(end.seconds - start.seconds), over10Ms: end.over10Ms - start.over10Ms, over100Ms: end.over100Ms - start.over100Ms };
+  }
+  return {
+    stages,
+    gatewayEventLoopMs: {
+      p99Worst: ms(Math.max(...loopLags.map((lag) => lag.p99))),
+      maxWorst: ms(Math.max(...loopLags.map((lag) => lag.max))),
+      p99Median: ms(middle(loopLags.map((lag) => lag.p99))),
+      maxMedian: ms(middle(loopLags.map((lag) => lag.max))),
+    },
+    gatewayGc,
+    clients: reports.map((report) => ({ eventLoopDelayMs: report.eventLoopDelayMs, gc: report.gc })),
+  };
+}
+
 async function main(): Promise<number> {
   const raised = ensureOpenFilesLimit();
   if (raised !== null) return raised;
@@ -350,11 +379,13 @@ async function main(): Promise<number> {
     const metricsBefore = await readGatewayMetrics(platform.gatewayMetricsUrl);
     const cpuBefore = snapshotProcessCpu(await readPostgresRoles(platform.sql));
     const memoryTimeline: MemoryPoint[] = [];
+    const loopLags: GatewayMetrics['eventLoopLag'][] = [];
     const mb = (bytes: number) => bytes / 1024 / 1024;
     while (Date.now() - fromEpochMs < options.durationSeconds * 1000) {
       await sleep(Math.min(5_000, Math.max(0, options.durationSeconds * 1000 - (Date.now() - fromEpochMs))));
       const metrics = await readGatewayMetrics(platform.gatewayMetricsUrl);
       const { memory } = metrics;
+      loopLags.push(metrics.eventLoopLag);
       const point = { second: (Date.now() - fromEpochMs) / 1000, rssMb: mb(memory.rss), heapUsedMb: mb(memory.heapUsed), heapTotalMb: mb(memory.heapTotal), externalMb: mb(memory.external), oldSpaceMb: mb(memory.oldSpaceUsed) };
       memoryTimeline.push(point);
       log(
@@ -445,6 +476,7 @@ async function main(): Promise<number> {
     const filteredCounts = [...perVm.values()];
     const { verbose: _verbose, jsonPath: _jsonPath, cpuProfileDir: _cpuProfileDir, heapSnapshotDir: _heapSnapshotDir, ...reportedOptions } = options;
 
+    const breakdown = latencyBreakdown(metricsBefore, metricsAfter, loopLags, reports);
     const results: FanOutResults = {
       date: new Date().toISOString(),
       command: `node bench/subscriptionFanOut.ts ${process.argv.slice(2).join(' ')}`.trim(),
@@ -497,6 +529,7 @@ async function main(): Promise<number> {
         heapTimeline,
         memoryTimeline,
         ...(soak ? { soak } : {}),
+        breakdown,
       },
       heapSnapshots,
       driver: driverStats,
