@@ -18,7 +18,7 @@ import { cpus, release, totalmem, type } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createVmPool, startStateChangeDriver, type StateChangeDriver } from './src/driveVmStateChanges.ts';
-import type { FanOutResults, LatencyBreakdown, MemoryPoint, MemorySample } from './src/FanOutResults.ts';
+import { fanOutTargets, type FanOutResults, type LatencyBreakdown, type MemoryPoint, type MemorySample } from './src/FanOutResults.ts';
 import { bucketDelta, histogramQuantile } from './src/histogramQuantiles.ts';
 import { flatMbPerMinute, memoryTrend } from './src/memoryTrend.ts';
 import { formatFanOutMarkdown, formatFanOutTable, hasDeliveryProblems } from './src/formatFanOutReport.ts';
@@ -466,6 +466,25 @@ async function main(): Promise<number> {
         const summary = summarizeLatencies(values);
         return { fromSecond, count: summary.count, p50: summary.p50, p99: summary.p99, max: summary.max };
       });
+    // Late deliveries by the second they were received: a periodic stall (a timer's burst, a collection)
+    // shows as a few seconds holding most of them, a slow stage as late deliveries everywhere.
+    const lateBySecond = new Map<number, number>();
+    for (const report of reports) {
+      report.occurredAtMs.forEach((occurred, index) => {
+        const latencyMs = report.latenciesMs[index]!;
+        if (latencyMs <= fanOutTargets.p99Ms) return;
+        const second = Math.floor((occurred + latencyMs - fromEpochMs) / 1000);
+        lateBySecond.set(second, (lateBySecond.get(second) ?? 0) + 1);
+      });
+    }
+    const lateSeconds = [...lateBySecond].sort(([, a], [, b]) => b - a);
+    const lateTotal = lateSeconds.reduce((sum, [, count]) => sum + count, 0);
+    const lateDeliveries = {
+      total: lateTotal,
+      seconds: lateSeconds.length,
+      worstSeconds: lateSeconds.slice(0, 8).map(([second, count]): [number, number] => [second, count]),
+      shareInWorstFive: lateSeconds.slice(0, 5).reduce((sum, [, count]) => sum + count, 0) / Math.max(1, lateTotal),
+    };
     const latencyShares = latencyBounds.map((bound): [number, number] => [bound, latencies.filter((value) => value <= bound).length / Math.max(1, latencies.length)]);
     const seconds = (toEpochMs - fromEpochMs) / 1000;
     const gatewayCpu = gatewayCpuSeconds(metricsBefore, metricsAfter);
@@ -530,6 +549,7 @@ async function main(): Promise<number> {
         memoryTimeline,
         ...(soak ? { soak } : {}),
         breakdown,
+        lateDeliveries,
       },
       heapSnapshots,
       driver: driverStats,

@@ -114,6 +114,11 @@ export interface FanOutResults {
     soak?: SoakTrend;
     /** Where a delivery's latency goes: see {@link LatencyBreakdown}. */
     breakdown?: LatencyBreakdown;
+    /**
+     * Deliveries over the p99 target by the second they were received (since the window opened): how
+     * many, over how many seconds, the worst seconds `[second, count]`, and the share of the worst five.
+     */
+    lateDeliveries?: { total: number; seconds: number; worstSeconds: [number, number][]; shareInWorstFive: number };
   };
   /** Heap snapshots of the gateway (`--heap-snapshots`): files written at idle and after the fan-out. */
   heapSnapshots: string[];

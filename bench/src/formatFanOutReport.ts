@@ -101,6 +101,11 @@ export function formatFanOutTable(results: FanOutResults): string {
     `    latency distribution      ${fanOut.latencyShares.map(([bound, share]) => `≤${bound} ms ${(share * 100).toFixed(1)} %`).join(', ')}`,
     `    latency over time (s: p50/p99 ms) ${fanOut.latencyOverTime.map((slice) => `${slice.fromSecond}s ${ms(slice.p50)}/${ms(slice.p99)}`).join(', ')}`,
     ...(fanOut.breakdown ? breakdownLines(fanOut.breakdown) : []),
+    ...(fanOut.lateDeliveries
+      ? [
+          `    late (> ${fanOutTargets.p99Ms} ms) by second  ${integer.format(fanOut.lateDeliveries.total)} over ${fanOut.lateDeliveries.seconds} s; ${(fanOut.lateDeliveries.shareInWorstFive * 100).toFixed(0)} % in the worst five; worst (s: count) ${fanOut.lateDeliveries.worstSeconds.map(([second, count]) => `${second}:${count}`).join(' ')}`,
+        ]
+      : []),
     `    gateway CPU               ${fanOut.gatewayCpuPercent.toFixed(1)} % of one core (${fanOut.gatewayCpuMsPerEvent.toFixed(2)} ms per committed event)`,
     `    subscriber clients CPU    ${fanOut.clientCpuPercent.toFixed(1)} % of one core (all ${options.clientProcesses} processes; they share the cores), RSS ${fanOut.clientRssMb.toFixed(0)} MB`,
     `    gateway RSS over the phase ${fanOut.rssTimeline.map(([second, rss]) => `${second.toFixed(0)}s:${rss.toFixed(0)}`).join(' ')} MB`,
