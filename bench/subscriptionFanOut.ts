@@ -23,7 +23,7 @@ import { bucketDelta, histogramQuantile } from './src/histogramQuantiles.ts';
 import { flatMbPerMinute, memoryTrend } from './src/memoryTrend.ts';
 import { formatFanOutMarkdown, formatFanOutTable, hasDeliveryProblems } from './src/formatFanOutReport.ts';
 import { parseFanOutOptions } from './src/parseFanOutOptions.ts';
-import { deliveryStages, gatewayCpuSeconds, readGatewayMetrics, sampleGatewayMemory, sampleSettledGatewayMemory, type GatewayMetrics } from './src/readGatewayMetrics.ts';
+import { deliveryStages, gatewayCpuSeconds, readGatewayMetrics, sampleGatewayMemory, sampleSettledGatewayMemory, type DeliveryStage, type GatewayMetrics } from './src/readGatewayMetrics.ts';
 import { readPostgresRoles } from './src/samplePostgresActivity.ts';
 import { cpuBetween, snapshotProcessCpu } from './src/snapshotProcessCpu.ts';
 import { startFanOutPlatform, type FanOutPlatform } from './src/startFanOutPlatform.ts';
@@ -380,12 +380,15 @@ async function main(): Promise<number> {
     const cpuBefore = snapshotProcessCpu(await readPostgresRoles(platform.sql));
     const memoryTimeline: MemoryPoint[] = [];
     const loopLags: GatewayMetrics['eventLoopLag'][] = [];
+    // Each scrape's stage histograms: the stages' p99 slice by slice (a disturbed minute does not hide the rest).
+    const stageScrapes: { second: number; stageLag: GatewayMetrics['stageLag'] }[] = [{ second: 0, stageLag: metricsBefore.stageLag }];
     const mb = (bytes: number) => bytes / 1024 / 1024;
     while (Date.now() - fromEpochMs < options.durationSeconds * 1000) {
       await sleep(Math.min(5_000, Math.max(0, options.durationSeconds * 1000 - (Date.now() - fromEpochMs))));
       const metrics = await readGatewayMetrics(platform.gatewayMetricsUrl);
       const { memory } = metrics;
       loopLags.push(metrics.eventLoopLag);
+      stageScrapes.push({ second: (Date.now() - fromEpochMs) / 1000, stageLag: metrics.stageLag });
       const point = { second: (Date.now() - fromEpochMs) / 1000, rssMb: mb(memory.rss), heapUsedMb: mb(memory.heapUsed), heapTotalMb: mb(memory.heapTotal), externalMb: mb(memory.external), oldSpaceMb: mb(memory.oldSpaceUsed) };
       memoryTimeline.push(point);
       log(
@@ -496,6 +499,10 @@ async function main(): Promise<number> {
     const { verbose: _verbose, jsonPath: _jsonPath, cpuProfileDir: _cpuProfileDir, heapSnapshotDir: _heapSnapshotDir, ...reportedOptions } = options;
 
     const breakdown = latencyBreakdown(metricsBefore, metricsAfter, loopLags, reports);
+    breakdown.stagesOverTime = stageScrapes.slice(1).map((scrape, index) => {
+      const p99 = (stage: DeliveryStage) => histogramQuantile(0.99, bucketDelta(stageScrapes[index]!.stageLag[stage], scrape.stageLag[stage])) * 1000;
+      return { toSecond: scrape.second, read: p99('read'), payload: p99('payload'), sent: p99('sent') };
+    });
     const results: FanOutResults = {
       date: new Date().toISOString(),
       command: `node bench/subscriptionFanOut.ts ${process.argv.slice(2).join(' ')}`.trim(),

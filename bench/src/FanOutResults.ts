@@ -140,6 +140,8 @@ export interface LatencyBreakdown {
   gatewayEventLoopMs: { p99Worst: number; maxWorst: number; p99Median: number; maxMedian: number };
   /** The gateway's collections over the window by kind: count, total ms, those over 10 and 100 ms. */
   gatewayGc: Record<string, { count: number; totalMs: number; over10Ms: number; over100Ms: number }>;
+  /** Each stage's p99 (ms) between consecutive ~5 s scrapes, by the second (since the window opened) each slice ends. */
+  stagesOverTime?: { toSecond: number; read: number; payload: number; sent: number }[];
   /** Each client process's event-loop delay (ms) and collections over the window. */
   clients: { eventLoopDelayMs: { p50: number; p99: number; max: number }; gc: { count: number; totalMs: number; maxMs: number; over10Ms: number } }[];
 }

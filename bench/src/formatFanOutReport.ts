@@ -177,6 +177,9 @@ function breakdownLines(breakdown: LatencyBreakdown): string[] {
     .join(' | ');
   return [
     `    stages from commit (ms)   ${stage('read')}; ${stage('payload')}; ${stage('sent')} (gateway histograms, interpolated in buckets)`,
+    ...(breakdown.stagesOverTime?.length
+      ? [`    stage p99 over time (s: read/payload/sent ms) ${breakdown.stagesOverTime.map((slice) => `${slice.toSecond.toFixed(0)}s ${ms(slice.read)}/${ms(slice.payload)}/${ms(slice.sent)}`).join(', ')}`]
+      : []),
     `    gateway event loop (ms)   per 5-s scrape: p99 median ${loop.p99Median.toFixed(0)}, worst ${loop.p99Worst.toFixed(0)}; max median ${loop.maxMedian.toFixed(0)}, worst ${loop.maxWorst.toFixed(0)}`,
     `    gateway GC                ${gc}`,
     `    client processes          ${clients}`,
