@@ -18,11 +18,12 @@ import { cpus, release, totalmem, type } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createVmPool, startStateChangeDriver, type StateChangeDriver } from './src/driveVmStateChanges.ts';
-import type { FanOutResults, MemoryPoint, MemorySample } from './src/FanOutResults.ts';
+import { fanOutTargets, type FanOutResults, type LatencyBreakdown, type MemoryPoint, type MemorySample } from './src/FanOutResults.ts';
+import { bucketDelta, histogramQuantile } from './src/histogramQuantiles.ts';
 import { flatMbPerMinute, memoryTrend } from './src/memoryTrend.ts';
 import { formatFanOutMarkdown, formatFanOutTable, hasDeliveryProblems } from './src/formatFanOutReport.ts';
 import { parseFanOutOptions } from './src/parseFanOutOptions.ts';
-import { gatewayCpuSeconds, readGatewayMetrics, sampleGatewayMemory, sampleSettledGatewayMemory } from './src/readGatewayMetrics.ts';
+import { deliveryStages, gatewayCpuSeconds, readGatewayMetrics, sampleGatewayMemory, sampleSettledGatewayMemory, type DeliveryStage, type GatewayMetrics } from './src/readGatewayMetrics.ts';
 import { readPostgresRoles } from './src/samplePostgresActivity.ts';
 import { cpuBetween, snapshotProcessCpu } from './src/snapshotProcessCpu.ts';
 import { startFanOutPlatform, type FanOutPlatform } from './src/startFanOutPlatform.ts';
@@ -227,6 +228,34 @@ async function countEvents(platform: FanOutPlatform, fromEpochMs: number, toEpoc
   return new Map(rows.map((row) => [row.vmId, row.events]));
 }
 
+/** Where the window's latency went, from the gateway's stage histograms and loop/GC figures and the clients' own. */
+function latencyBreakdown(before: GatewayMetrics, after: GatewayMetrics, loopLags: GatewayMetrics['eventLoopLag'][], reports: SubscriberReport[]): LatencyBreakdown {
+  const ms = (seconds: number) => seconds * 1000;
+  const stages = Object.fromEntries(
+    deliveryStages.map((stage) => {
+      const delta = bucketDelta(before.stageLag[stage], after.stageLag[stage]);
+      return [stage, { count: delta.at(-1)?.[1] ?? 0, p50: ms(histogramQuantile(0.5, delta)), p95: ms(histogramQuantile(0.95, delta)), p99: ms(histogramQuantile(0.99, delta)) }];
+    }),
+  ) as LatencyBreakdown['stages'];
+  const middle = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
+  const gatewayGc: LatencyBreakdown['gatewayGc'] = {};
+  for (const [kind, end] of Object.entries(after.gc)) {
+    const start = before.gc[kind] ?? { count: 0, seconds: 0, over10Ms: 0, over100Ms: 0 };
+    gatewayGc[kind] = { count: end.count - start.count, totalMs: ms(end.seconds - start.seconds), over10Ms: end.over10Ms - start.over10Ms, over100Ms: end.over100Ms - start.over100Ms };
+  }
+  return {
+    stages,
+    gatewayEventLoopMs: {
+      p99Worst: ms(Math.max(...loopLags.map((lag) => lag.p99))),
+      maxWorst: ms(Math.max(...loopLags.map((lag) => lag.max))),
+      p99Median: ms(middle(loopLags.map((lag) => lag.p99))),
+      maxMedian: ms(middle(loopLags.map((lag) => lag.max))),
+    },
+    gatewayGc,
+    clients: reports.map((report) => ({ eventLoopDelayMs: report.eventLoopDelayMs, gc: report.gc })),
+  };
+}
+
 async function main(): Promise<number> {
   const raised = ensureOpenFilesLimit();
   if (raised !== null) return raised;
@@ -350,11 +379,16 @@ async function main(): Promise<number> {
     const metricsBefore = await readGatewayMetrics(platform.gatewayMetricsUrl);
     const cpuBefore = snapshotProcessCpu(await readPostgresRoles(platform.sql));
     const memoryTimeline: MemoryPoint[] = [];
+    const loopLags: GatewayMetrics['eventLoopLag'][] = [];
+    // Each scrape's stage histograms: the stages' p99 slice by slice (a disturbed minute does not hide the rest).
+    const stageScrapes: { second: number; stageLag: GatewayMetrics['stageLag'] }[] = [{ second: 0, stageLag: metricsBefore.stageLag }];
     const mb = (bytes: number) => bytes / 1024 / 1024;
     while (Date.now() - fromEpochMs < options.durationSeconds * 1000) {
       await sleep(Math.min(5_000, Math.max(0, options.durationSeconds * 1000 - (Date.now() - fromEpochMs))));
       const metrics = await readGatewayMetrics(platform.gatewayMetricsUrl);
       const { memory } = metrics;
+      loopLags.push(metrics.eventLoopLag);
+      stageScrapes.push({ second: (Date.now() - fromEpochMs) / 1000, stageLag: metrics.stageLag });
       const point = { second: (Date.now() - fromEpochMs) / 1000, rssMb: mb(memory.rss), heapUsedMb: mb(memory.heapUsed), heapTotalMb: mb(memory.heapTotal), externalMb: mb(memory.external), oldSpaceMb: mb(memory.oldSpaceUsed) };
       memoryTimeline.push(point);
       log(
@@ -435,6 +469,25 @@ async function main(): Promise<number> {
         const summary = summarizeLatencies(values);
         return { fromSecond, count: summary.count, p50: summary.p50, p99: summary.p99, max: summary.max };
       });
+    // Late deliveries by the second they were received: a periodic stall (a timer's burst, a collection)
+    // shows as a few seconds holding most of them, a slow stage as late deliveries everywhere.
+    const lateBySecond = new Map<number, number>();
+    for (const report of reports) {
+      report.occurredAtMs.forEach((occurred, index) => {
+        const latencyMs = report.latenciesMs[index]!;
+        if (latencyMs <= fanOutTargets.p99Ms) return;
+        const second = Math.floor((occurred + latencyMs - fromEpochMs) / 1000);
+        lateBySecond.set(second, (lateBySecond.get(second) ?? 0) + 1);
+      });
+    }
+    const lateSeconds = [...lateBySecond].sort(([, a], [, b]) => b - a);
+    const lateTotal = lateSeconds.reduce((sum, [, count]) => sum + count, 0);
+    const lateDeliveries = {
+      total: lateTotal,
+      seconds: lateSeconds.length,
+      worstSeconds: lateSeconds.slice(0, 8).map(([second, count]): [number, number] => [second, count]),
+      shareInWorstFive: lateSeconds.slice(0, 5).reduce((sum, [, count]) => sum + count, 0) / Math.max(1, lateTotal),
+    };
     const latencyShares = latencyBounds.map((bound): [number, number] => [bound, latencies.filter((value) => value <= bound).length / Math.max(1, latencies.length)]);
     const seconds = (toEpochMs - fromEpochMs) / 1000;
     const gatewayCpu = gatewayCpuSeconds(metricsBefore, metricsAfter);
@@ -445,6 +498,11 @@ async function main(): Promise<number> {
     const filteredCounts = [...perVm.values()];
     const { verbose: _verbose, jsonPath: _jsonPath, cpuProfileDir: _cpuProfileDir, heapSnapshotDir: _heapSnapshotDir, ...reportedOptions } = options;
 
+    const breakdown = latencyBreakdown(metricsBefore, metricsAfter, loopLags, reports);
+    breakdown.stagesOverTime = stageScrapes.slice(1).map((scrape, index) => {
+      const p99 = (stage: DeliveryStage) => histogramQuantile(0.99, bucketDelta(stageScrapes[index]!.stageLag[stage], scrape.stageLag[stage])) * 1000;
+      return { toSecond: scrape.second, read: p99('read'), payload: p99('payload'), sent: p99('sent') };
+    });
     const results: FanOutResults = {
       date: new Date().toISOString(),
       command: `node bench/subscriptionFanOut.ts ${process.argv.slice(2).join(' ')}`.trim(),
@@ -497,6 +555,8 @@ async function main(): Promise<number> {
         heapTimeline,
         memoryTimeline,
         ...(soak ? { soak } : {}),
+        breakdown,
+        lateDeliveries,
       },
       heapSnapshots,
       driver: driverStats,

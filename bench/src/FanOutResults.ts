@@ -112,9 +112,36 @@ export interface FanOutResults {
     memoryTimeline: MemoryPoint[];
     /** Soak mode: least-squares growth after the first fifth of the phase (warm-up), MB per minute. */
     soak?: SoakTrend;
+    /** Where a delivery's latency goes: see {@link LatencyBreakdown}. */
+    breakdown?: LatencyBreakdown;
+    /**
+     * Deliveries over the p99 target by the second they were received (since the window opened): how
+     * many, over how many seconds, the worst seconds `[second, count]`, and the share of the worst five.
+     */
+    lateDeliveries?: { total: number; seconds: number; worstSeconds: [number, number][]; shareInWorstFive: number };
   };
   /** Heap snapshots of the gateway (`--heap-snapshots`): files written at idle and after the fan-out. */
   heapSnapshots: string[];
   driver: { sent: number; accepted: number; succeeded: number; unsuccessful: number; mutationErrors: number; errorSamples: string[]; starved: number };
   problems: { connectionErrors: number; closedUnexpectedly: number; closes: Record<string, number>; errorMessages: number; errorSamples: string[]; platformWarnings: number; platformWarningSamples: string[] };
+}
+
+/**
+ * Where a delivery's latency goes over the window, each stage timed from the event's commit
+ * (`occurredAt`): the gateway's read of the feed page, its payload resolved for the group, its write to
+ * the subscriber's socket (the gateway's `novacron_subscription_stage_lag_seconds`, bucketed: quantiles
+ * interpolated inside buckets), then the client's receipt (exact). Beside them, the stalls that can make
+ * a tail: event-loop delay and GC in the gateway and in the client processes.
+ */
+export interface LatencyBreakdown {
+  /** ms from commit: p50, p95, p99 and the observation count of each gateway stage. */
+  stages: Record<'read' | 'payload' | 'sent', { count: number; p50: number; p95: number; p99: number }>;
+  /** The gateway's event-loop delay per ~5 s scrape over the window (ms): the worst p99 and max of any scrape, and their medians. */
+  gatewayEventLoopMs: { p99Worst: number; maxWorst: number; p99Median: number; maxMedian: number };
+  /** The gateway's collections over the window by kind: count, total ms, those over 10 and 100 ms. */
+  gatewayGc: Record<string, { count: number; totalMs: number; over10Ms: number; over100Ms: number }>;
+  /** Each stage's p99 (ms) between consecutive ~5 s scrapes, by the second (since the window opened) each slice ends. */
+  stagesOverTime?: { toSecond: number; read: number; payload: number; sent: number }[];
+  /** Each client process's event-loop delay (ms) and collections over the window. */
+  clients: { eventLoopDelayMs: { p50: number; p99: number; max: number }; gc: { count: number; totalMs: number; maxMs: number; over10Ms: number } }[];
 }

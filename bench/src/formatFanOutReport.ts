@@ -1,4 +1,4 @@
-import { fanOutTargets, type FanOutResults, type MemoryPoint, type MemorySample, type SettledMemorySample, type SoakTrend } from './FanOutResults.ts';
+import { fanOutTargets, type FanOutResults, type LatencyBreakdown, type MemoryPoint, type MemorySample, type SettledMemorySample, type SoakTrend } from './FanOutResults.ts';
 import type { CpuInterval } from './snapshotProcessCpu.ts';
 
 const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
@@ -100,6 +100,12 @@ export function formatFanOutTable(results: FanOutResults): string {
     `    latency commit→client ms  p50 ${ms(fanOut.latency.p50)}   p95 ${ms(fanOut.latency.p95)}   p99 ${ms(fanOut.latency.p99)}   max ${ms(fanOut.latency.max)}   mean ${fanOut.latency.mean.toFixed(1)}   target p99 ≤ ${fanOutTargets.p99Ms} ms: ${mark(verdict.latency)}`,
     `    latency distribution      ${fanOut.latencyShares.map(([bound, share]) => `≤${bound} ms ${(share * 100).toFixed(1)} %`).join(', ')}`,
     `    latency over time (s: p50/p99 ms) ${fanOut.latencyOverTime.map((slice) => `${slice.fromSecond}s ${ms(slice.p50)}/${ms(slice.p99)}`).join(', ')}`,
+    ...(fanOut.breakdown ? breakdownLines(fanOut.breakdown) : []),
+    ...(fanOut.lateDeliveries
+      ? [
+          `    late (> ${fanOutTargets.p99Ms} ms) by second  ${integer.format(fanOut.lateDeliveries.total)} over ${fanOut.lateDeliveries.seconds} s; ${(fanOut.lateDeliveries.shareInWorstFive * 100).toFixed(0)} % in the worst five; worst (s: count) ${fanOut.lateDeliveries.worstSeconds.map(([second, count]) => `${second}:${count}`).join(' ')}`,
+        ]
+      : []),
     `    gateway CPU               ${fanOut.gatewayCpuPercent.toFixed(1)} % of one core (${fanOut.gatewayCpuMsPerEvent.toFixed(2)} ms per committed event)`,
     `    subscriber clients CPU    ${fanOut.clientCpuPercent.toFixed(1)} % of one core (all ${options.clientProcesses} processes; they share the cores), RSS ${fanOut.clientRssMb.toFixed(0)} MB`,
     `    gateway RSS over the phase ${fanOut.rssTimeline.map(([second, rss]) => `${second.toFixed(0)}s:${rss.toFixed(0)}`).join(' ')} MB`,
@@ -153,4 +159,29 @@ export function formatFanOutMarkdown(results: FanOutResults): string {
     ...cpuTable,
     `| whole machine | ${fanOut.cpu.machinePercentOfCore.toFixed(0)} % (outside the bench ${fanOut.cpu.otherPercentOfCore.toFixed(0)} %) | |`,
   ].join('\n');
+}
+
+/** The latency breakdown: each stage from commit (gateway, bucketed), then loop delay and GC on both ends. */
+function breakdownLines(breakdown: LatencyBreakdown): string[] {
+  const stage = (name: 'read' | 'payload' | 'sent') => {
+    const figures = breakdown.stages[name];
+    return `${name} p50/p95/p99 ${figures.p50.toFixed(0)}/${figures.p95.toFixed(0)}/${figures.p99.toFixed(0)} (${figures.count})`;
+  };
+  const loop = breakdown.gatewayEventLoopMs;
+  const gc = Object.entries(breakdown.gatewayGc)
+    .filter(([, figures]) => figures.count > 0)
+    .map(([kind, figures]) => `${kind} ${figures.count}× ${figures.totalMs.toFixed(0)} ms (>10 ms ${figures.over10Ms}, >100 ms ${figures.over100Ms})`)
+    .join(', ');
+  const clients = breakdown.clients
+    .map((client) => `loop p99/max ${client.eventLoopDelayMs.p99.toFixed(0)}/${client.eventLoopDelayMs.max.toFixed(0)}, gc ${client.gc.count}× ${client.gc.totalMs.toFixed(0)} ms max ${client.gc.maxMs.toFixed(0)}`)
+    .join(' | ');
+  return [
+    `    stages from commit (ms)   ${stage('read')}; ${stage('payload')}; ${stage('sent')} (gateway histograms, interpolated in buckets)`,
+    ...(breakdown.stagesOverTime?.length
+      ? [`    stage p99 over time (s: read/payload/sent ms) ${breakdown.stagesOverTime.map((slice) => `${slice.toSecond.toFixed(0)}s ${ms(slice.read)}/${ms(slice.payload)}/${ms(slice.sent)}`).join(', ')}`]
+      : []),
+    `    gateway event loop (ms)   per 5-s scrape: p99 median ${loop.p99Median.toFixed(0)}, worst ${loop.p99Worst.toFixed(0)}; max median ${loop.maxMedian.toFixed(0)}, worst ${loop.maxWorst.toFixed(0)}`,
+    `    gateway GC                ${gc}`,
+    `    client processes          ${clients}`,
+  ];
 }

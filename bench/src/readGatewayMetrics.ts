@@ -1,5 +1,10 @@
 import { scrapeMetrics } from '@novacron/testing';
 import type { MemorySample, SettledMemorySample } from './FanOutResults.ts';
+import type { CumulativeBuckets } from './histogramQuantiles.ts';
+
+/** The stages of a delivery the gateway times from the event's commit (`novacron_subscription_stage_lag_seconds`). */
+export const deliveryStages = ['read', 'payload', 'sent'] as const;
+export type DeliveryStage = (typeof deliveryStages)[number];
 
 /** What the benchmark reads from the gateway's Prometheus `/metrics`. */
 export interface GatewayMetrics {
@@ -16,6 +21,12 @@ export interface GatewayMetrics {
   memory: { rss: number; heapUsed: number; heapTotal: number; external: number; oldSpaceUsed: number };
   /** Cumulative CPU seconds (user + system) since the gateway started. */
   cpuSeconds: number;
+  /** Seconds from commit to each stage of a delivery, cumulative buckets since the gateway started. */
+  stageLag: Record<DeliveryStage, CumulativeBuckets>;
+  /** Event-loop delay since the previous scrape (prom-client resets its monitor at each), seconds. */
+  eventLoopLag: { p50: number; p99: number; max: number };
+  /** Garbage collections since the gateway started, by kind (major, minor, incremental, weakcb): count and seconds. */
+  gc: Record<string, { count: number; seconds: number; over10Ms: number; over100Ms: number }>;
 }
 
 /** Reads the gateway's counters, memory and CPU from its Prometheus endpoint. */
@@ -36,6 +47,27 @@ export async function readGatewayMetrics(metricsUrl: string): Promise<GatewayMet
       oldSpaceUsed: scrape.sum('nodejs_heap_space_size_used_bytes', { space: 'old' }),
     },
     cpuSeconds: scrape.sum('process_cpu_seconds_total'),
+    stageLag: Object.fromEntries(
+      deliveryStages.map((stage) => [
+        stage,
+        scrape.samples
+          .filter((sample) => sample.name === 'novacron_subscription_stage_lag_seconds_bucket' && sample.labels.stage === stage)
+          .map((sample): [number, number] => [sample.labels.le === '+Inf' ? Number.POSITIVE_INFINITY : Number(sample.labels.le), sample.value])
+          .sort(([a], [b]) => a - b),
+      ]),
+    ) as Record<DeliveryStage, CumulativeBuckets>,
+    eventLoopLag: { p50: scrape.sum('nodejs_eventloop_lag_p50_seconds'), p99: scrape.sum('nodejs_eventloop_lag_p99_seconds'), max: scrape.sum('nodejs_eventloop_lag_max_seconds') },
+    gc: Object.fromEntries(
+      [...new Set(scrape.samples.filter((sample) => sample.name === 'nodejs_gc_duration_seconds_count').map((sample) => sample.labels.kind ?? ''))].map((kind) => [
+        kind,
+        {
+          count: scrape.sum('nodejs_gc_duration_seconds_count', { kind }),
+          seconds: scrape.sum('nodejs_gc_duration_seconds_sum', { kind }),
+          over10Ms: scrape.sum('nodejs_gc_duration_seconds_count', { kind }) - scrape.sum('nodejs_gc_duration_seconds_bucket', { kind, le: '0.01' }),
+          over100Ms: scrape.sum('nodejs_gc_duration_seconds_count', { kind }) - scrape.sum('nodejs_gc_duration_seconds_bucket', { kind, le: '0.1' }),
+        },
+      ]),
+    ),
   };
 }
 

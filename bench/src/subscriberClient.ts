@@ -5,7 +5,7 @@
  * records receive time − `occurredAt` of every delivered event. Kept lean on purpose: it shares the
  * machine's cores with the gateway it measures.
  */
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import type { FromSubscriberClient, SubscriberProgress, ToSubscriberClient } from './subscriberMessages.ts';
 
@@ -41,6 +41,17 @@ let outOfOrder = 0;
 let errorMessages = 0;
 const errorSamples: string[] = [];
 const closes: Record<string, number> = {};
+// A receipt is timed when its 'message' callback runs: the loop's delay and GC pauses are part of it.
+const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+const gc = { count: 0, totalMs: 0, maxMs: 0, over10Ms: 0 };
+const gcObserver = new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    gc.count += 1;
+    gc.totalMs += entry.duration;
+    gc.maxMs = Math.max(gc.maxMs, entry.duration);
+    if (entry.duration > 10) gc.over10Ms += 1;
+  }
+});
 
 function noteError(sample: string): void {
   errorMessages += 1;
@@ -158,6 +169,8 @@ function report(toEpochMs: number): void {
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
     wallSeconds: (performance.now() - recordWall) / 1000,
     rssMb: process.memoryUsage.rss() / 1024 / 1024,
+    eventLoopDelayMs: { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
+    gc: { ...gc },
   });
 }
 
@@ -170,6 +183,10 @@ process.on('message', (message: ToSubscriberClient) => {
       recordFrom = message.fromEpochMs;
       recordCpu = process.cpuUsage();
       recordWall = performance.now();
+      loopDelay.reset();
+      loopDelay.enable();
+      Object.assign(gc, { count: 0, totalMs: 0, maxMs: 0, over10Ms: 0 });
+      gcObserver.observe({ entryTypes: ['gc'] });
       break;
     case 'report':
       report(message.toEpochMs);

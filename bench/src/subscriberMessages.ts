@@ -54,6 +54,10 @@ export interface SubscriberReport {
   cpuSeconds: number;
   wallSeconds: number;
   rssMb: number;
+  /** This process's event-loop delay since `record` (perf_hooks.monitorEventLoopDelay), ms: a receipt waits for it. */
+  eventLoopDelayMs: { p50: number; p99: number; max: number };
+  /** Its garbage collections since `record`: count, total and longest pause (ms), pauses over 10 ms. */
+  gc: { count: number; totalMs: number; maxMs: number; over10Ms: number };
 }
 
 /** Client process → parent. */

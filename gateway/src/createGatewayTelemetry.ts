@@ -24,6 +24,8 @@ export interface GatewayTelemetry {
   observeSubscriptions(subscriptions: RunningSubscriptions): void;
   /** Observes one event's delivery lag (commit → sent). */
   delivered(committedAt: Date): void;
+  /** Observes how long after its commit an event reached a stage of its delivery (read, payload, sent). */
+  stageReached(stage: 'read' | 'payload' | 'sent', committedAtMs: number): void;
   /** Serves `/metrics` on the gateway's metrics port. */
   listen(): Promise<RunningMetricsServer>;
 }
@@ -42,7 +44,7 @@ function sdkOperationNames(): Set<string> {
 /** Creates the gateway's telemetry; `ready` is the same check `/ready` answers with. */
 export function createGatewayTelemetry(config: GatewayConfig, ready: () => Promise<boolean>): GatewayTelemetry {
   const metrics = createMetrics({ service: 'gateway' });
-  metrics.declare('subgraphFetchDuration', 'rateLimitRefusals', 'overloadRefusals', 'eventDeliveryLag');
+  metrics.declare('subgraphFetchDuration', 'rateLimitRefusals', 'overloadRefusals', 'eventDeliveryLag', 'subscriptionStageLag');
   // The worst delivery lag since the last scrape feeds the health score.
   let worstLagSeconds = 0;
   const health = createHealthScore({
@@ -86,6 +88,9 @@ export function createGatewayTelemetry(config: GatewayConfig, ready: () => Promi
       const lag = Math.max(0, (Date.now() - committedAt.getTime()) / 1000);
       worstLagSeconds = Math.max(worstLagSeconds, lag);
       metrics.observe('eventDeliveryLag', {}, lag);
+    },
+    stageReached(stage, committedAtMs) {
+      metrics.observe('subscriptionStageLag', { stage }, Math.max(0, (Date.now() - committedAtMs) / 1000));
     },
     listen: () => startMetricsServer({ metrics, port: config.metricsPort, host: config.host }),
   };

@@ -183,7 +183,12 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
     logger,
   });
   const subscriptions = await startSubscriptions({ config, httpServer: server, apollo, apiSchema, declarations: readStreamDeclarations(supergraphSdl), subgraphUrls, security, guard, limits, logger,
-    onDelivered: (entry) => telemetry.delivered(new Date(entry.occurredAt)),
+    onDelivered: (entry) => {
+      const committedAt = new Date(entry.occurredAt);
+      telemetry.delivered(committedAt);
+      telemetry.stageReached('sent', committedAt.getTime());
+    },
+    onStage: (stage, entry) => telemetry.stageReached(stage, Date.parse(entry.occurredAt)),
   });
   telemetry.observeSubscriptions(subscriptions);
   const stopInvalidation = responseCache ? invalidateOnEvents({ tails: subscriptions.tails.values(), cache: responseCache, retryMs: config.events.pollIntervalMs, logger }) : () => {};

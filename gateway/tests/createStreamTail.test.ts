@@ -22,6 +22,27 @@ describe('stream tail', () => {
     tail.close();
   });
 
+  it('reports each page it reads before handing it to the followers (the read stage lag metric)', async () => {
+    const feed = createFeedFixture('vms.vm');
+    const order: string[] = [];
+    const tail = createStreamTail({
+      stream: 'vm',
+      name: 'vms.vm',
+      fetchFeed: feed.fetch,
+      pollIntervalMs: 60_000,
+      logger,
+      onRead: (entries) => order.push(`read ${entries.map((entry) => entry.entityId).join(',')}`),
+    });
+    const { stop } = await tail.follow((entries) => order.push(`follower ${entries.map((entry) => entry.entityId).join(',')}`));
+    feed.append({ tenantId: 't', entityId: 'a' });
+    feed.append({ tenantId: 't', entityId: 'b' });
+    tail.wake();
+    await waitFor(() => order.length === 2);
+    expect(order).toEqual(['read a,b', 'follower a,b']);
+    stop();
+    tail.close();
+  });
+
   it('reads again on the poll timer when no signal comes (a lost signal only delays)', async () => {
     const feed = createFeedFixture('vms.vm');
     const tail = createStreamTail({ stream: 'vm', name: 'vms.vm', fetchFeed: feed.fetch, pollIntervalMs: 20, logger });

@@ -1,5 +1,6 @@
 import { buildSchema, GraphQLError, parse, type ExecutionResult, type OperationDefinitionNode, type FieldNode } from 'graphql';
 import { describe, expect, it } from 'vitest';
+import type { FeedEntry } from '@novacron/events';
 import { waitFor } from '@novacron/testing';
 import { createSubscriptionEngine, type PreparedSubscription } from '../src/subscriptions/createSubscriptionEngine.ts';
 import type { StreamDeclaration, SubscriberScope } from '../src/subscriptions/readStreamDeclarations.ts';
@@ -25,7 +26,15 @@ const scope = (tenantId: string, roles = 'viewer'): SubscriberScope => ({
  * The engine over a real stream tail and an in-memory feed; the payload executor stands in for the
  * gateway's planner and the owning subgraph (whose payload field answers null for a refused filter).
  */
-function setUp(options: { queueLimit?: number; refuse?: (variables: Record<string, unknown>) => GraphQLError | null; hold?: (cursor: string) => Promise<void> } = {}) {
+function setUp(
+  options: {
+    queueLimit?: number;
+    refuse?: (variables: Record<string, unknown>) => GraphQLError | null;
+    hold?: (cursor: string) => Promise<void>;
+    onPayloadResolved?: (entry: FeedEntry) => void;
+    onDelivered?: (entry: FeedEntry) => void;
+  } = {},
+) {
   const feed = createFeedFixture('things.item');
   const entityByCursor = new Map<string, string>();
   const executions: { cursor: string; tenantId: string }[] = [];
@@ -35,6 +44,8 @@ function setUp(options: { queueLimit?: number; refuse?: (variables: Record<strin
     declarations,
     ...parts,
     queueLimit: options.queueLimit ?? 16,
+    onPayloadResolved: options.onPayloadResolved,
+    onDelivered: options.onDelivered,
     executePayload: async (document, variables, subscriber): Promise<ExecutionResult> => {
       const refused = options.refuse?.(variables);
       if (refused) return { errors: [refused] };
@@ -88,6 +99,24 @@ describe('subscription engine', () => {
     expect(other.ids).toEqual(['b1']);
     expect(executions.filter((execution) => execution.tenantId === 'alpha')).toHaveLength(2);
     expect(engine.stats()).toMatchObject({ subscribers: 3, groups: 2, payloadExecutions: 3, deliveries: 5 });
+    engine.close();
+  });
+
+  it('reports each event once per group when its payload resolves, and each delivery (the stage lag metric)', async () => {
+    const resolved: string[] = [];
+    const delivered: string[] = [];
+    const { engine, append } = setUp({ onPayloadResolved: (entry) => resolved.push(entry.entityId), onDelivered: (entry) => delivered.push(entry.entityId) });
+    const subscribers = await Promise.all([
+      subscribe(engine, 'subscription { items { id } }', scope('alpha')),
+      subscribe(engine, 'subscription { items { id } }', scope('alpha')),
+      subscribe(engine, 'subscription { items { id } }', scope('alpha', 'operator')),
+    ]);
+    append({ tenantId: 'alpha', entityId: 'a1' });
+    append({ tenantId: 'alpha', entityId: 'a2' });
+    await waitFor(() => subscribers.every((subscriber) => subscriber.ids.length === 2));
+    // Two groups (viewer, operator) × two events; three subscribers × two events.
+    expect(resolved.sort()).toEqual(['a1', 'a1', 'a2', 'a2']);
+    expect(delivered.sort()).toEqual(['a1', 'a1', 'a1', 'a2', 'a2', 'a2']);
     engine.close();
   });
 

@@ -26,6 +26,8 @@ export interface StreamTailOptions {
   pollIntervalMs: number;
   pageSize?: number;
   logger: Logger;
+  /** Called with each non-empty page as it arrives, before the followers (the read stage's lag metric). */
+  onRead?: (entries: FeedEntry[]) => void;
 }
 
 /** Held-back re-reads wait at most the poll interval, but never less than their first wait (25 ms). */
@@ -73,7 +75,10 @@ export function createStreamTail(options: StreamTailOptions): StreamTail {
         for (;;) {
           const page = await options.fetchFeed({ stream: options.stream, after: position, first: pageSize });
           position = page.endCursor;
-          if (page.entries.length > 0) for (const follower of followers) follower(page.entries);
+          if (page.entries.length > 0) {
+            options.onRead?.(page.entries);
+            for (const follower of followers) follower(page.entries);
+          }
           if (page.entries.length < pageSize) {
             heldBack = page.heldBack ?? false;
             break;

@@ -44,6 +44,8 @@ export interface SubscriptionEngineOptions {
   replayLimit?: number;
   /** Called after each delivery to a subscriber (the event delivery lag metric). */
   onDelivered?: (entry: FeedEntry) => void;
+  /** Called once per resolved payload (an event for one group), as its first member takes it (the payload stage's lag metric). */
+  onPayloadResolved?: (entry: FeedEntry) => void;
 }
 
 /** What a subscription request carries. */
@@ -125,6 +127,8 @@ export function createSubscriptionEngine(options: SubscriptionEngineOptions): Su
   const index = createSubscriberIndex<Subscriber>();
   const groups = createPayloadGroups(options.executePayload);
   const liveStops = new Map<string, Promise<() => void>>();
+  // Payload results already reported resolved: a group's members share one promise per event.
+  const resolvedSeen = new WeakSet<Promise<ExecutionResult | null>>();
   const counters = { deliveries: 0, slowConsumersDropped: 0, subscribers: 0 };
   // One string per stream, not one per subscriber (each subscription's closures keep its stream's name).
   const streamNames = new Map<StreamDeclaration, string>();
@@ -210,6 +214,10 @@ export function createSubscriptionEngine(options: SubscriptionEngineOptions): Su
         if (!next) break;
         const { entry } = next;
         const result = await next.result;
+        if (options.onPayloadResolved && !resolvedSeen.has(next.result)) {
+          resolvedSeen.add(next.result);
+          options.onPayloadResolved(entry);
+        }
         if (subscriber.closed) break;
         if (result) {
           if (subscriber.isCongested() || !(subscriber.deliver ? subscriber.deliver(result) : subscriber.channel.push(result))) return drop(subscriber);

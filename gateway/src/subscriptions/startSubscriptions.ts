@@ -62,8 +62,10 @@ export async function startSubscriptions(options: {
   logger: Logger;
   /** Called after each delivery to a subscriber (metrics). */
   onDelivered?: (entry: FeedEntry) => void;
+  /** Called when a feed page reaches a tail, and when an event's payload resolves for a group (the stage lag metric). */
+  onStage?: (stage: 'read' | 'payload', entry: FeedEntry) => void;
 }): Promise<RunningSubscriptions> {
-  const { config, logger, security } = options;
+  const { config, logger, security, onStage } = options;
   const schema = options.apiSchema;
   // The feed is internal: the gateway reads it as itself, with a short-lived system token per subgraph.
   const feeds = new Map<string, FeedFetcher>();
@@ -77,7 +79,7 @@ export async function startSubscriptions(options: {
       feeds.set(subgraph, createFeedFetcher(subgraph, url, async () => ({ [internalTokenHeader]: await systemToken() })));
     }
     const name = `${subgraph}.${stream}`;
-    if (!tails.has(name)) tails.set(name, createStreamTail({ stream, name, fetchFeed: feeds.get(subgraph) as FeedFetcher, pollIntervalMs: config.events.pollIntervalMs, logger }));
+    if (!tails.has(name)) tails.set(name, createStreamTail({ stream, name, fetchFeed: feeds.get(subgraph) as FeedFetcher, pollIntervalMs: config.events.pollIntervalMs, logger, onRead: onStage && ((entries) => { for (const entry of entries) onStage('read', entry); }) }));
   }
 
   const execute = async (document: DocumentNode, variables: Record<string, unknown>, operationName: string | undefined, scope: SubscriberScope, subscriptionPayload = false): Promise<ExecutionResult> => {
@@ -99,6 +101,7 @@ export async function startSubscriptions(options: {
     replayLimit: config.webSocket.replayLimit,
     executePayload: (document, variables, scope) => execute(document, variables, undefined, scope, true),
     onDelivered: options.onDelivered,
+    onPayloadResolved: onStage && ((entry) => onStage('payload', entry)),
   });
 
   let signals: EventSignalSource | null = null;

@@ -21,6 +21,8 @@ export const requestDurationBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
 export const providerCallBuckets = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] as const;
 /** Event delivery lag (commit → sent to a subscriber) in seconds. */
 export const eventLagBuckets = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60] as const;
+/** Lag at each stage of a subscription delivery in seconds: fine around the 100 ms fan-out goal. */
+export const stageLagBuckets = [0.005, 0.01, 0.02, 0.035, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1, 2, 5] as const;
 
 export const metricCatalog = {
   vmOperations: {
@@ -86,6 +88,13 @@ export const metricCatalog = {
     help: 'Time from an event\'s commit to its delivery to a subscriber.',
     labels: [],
     buckets: eventLagBuckets,
+  },
+  subscriptionStageLag: {
+    name: 'novacron_subscription_stage_lag_seconds',
+    type: 'histogram',
+    help: 'Time from an event\'s commit to each stage of its delivery: read (the feed page reached the gateway), payload (its payload resolved for a group), sent (written to a subscriber\'s socket).',
+    labels: ['stage'],
+    buckets: stageLagBuckets,
   },
   slowConsumerDrops: {
     name: 'novacron_slow_consumer_drops_total',
