@@ -226,9 +226,13 @@ export async function startSubgraph<TServices, TContext extends object>(options:
           ? async (request, body) => {
               const posted = postedRequest(body);
               if (!posted) return null;
+              const feedRead = answerFeed !== null && posted.query === eventFeedQuery;
+              // Nothing else to answer early here (a subgraph without early responses: a mutation, a query):
+              // straight to Apollo, without verifying the token twice.
+              if (!feedRead && !earlyResponses) return null;
               const caller = await verifyCaller(security, request).catch(() => null);
               if (!caller) return null;
-              if (answerFeed && posted.query === eventFeedQuery) return answerFeed(caller.principal, posted);
+              if (feedRead) return answerFeed(caller.principal, posted);
               return earlyResponses ? earlyResponses.lookup(caller, posted) : null;
             }
           : undefined,

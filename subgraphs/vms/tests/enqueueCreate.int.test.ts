@@ -6,7 +6,7 @@ import { createTestDatabase, freePort, type TestDatabase } from '@novacron/testi
 import type { VmsServices } from '../src/context.ts';
 import { createDatabase, type Database } from '../src/db/createDatabase.ts';
 import { migrateVms } from '../src/db/migrateVms.ts';
-import { vmEvents, vms } from '../src/db/schema.ts';
+import { operations, vmEvents, vms } from '../src/db/schema.ts';
 import { createBatchStats, insertCreateOperation, type CreateOperationValues } from '../src/db/insertCreateOperation.ts';
 import { requestCreate } from '../src/domain/requestOperation.ts';
 import { testServices } from './support/testServices.ts';
@@ -56,6 +56,11 @@ describe('enqueueing a create in one statement', () => {
     // The answer carries the VM as inserted, so a worker that moves it on cannot show through (AcceptedOperation).
     expect(operation.acceptedVm).toEqual(vm);
     expect(operation.acceptedVm).toMatchObject({ status: 'PENDING', version: 1 });
+    // The operation as answered (built from what was sent and the columns Postgres chose) is the row as stored.
+    const [stored] = await db.select().from(operations).where(eq(operations.id, operation.id));
+    const { acceptedVm, ...answered } = operation;
+    expect(answered).toEqual(stored);
+    expect(acceptedVm?.createdAt).toEqual(stored?.createdAt);
     expect(operation).toMatchObject({ kind: 'CREATE', status: 'QUEUED', tenantId: 'default', attempts: 0, leaseEpoch: 0 });
     expect(operation.createdAt).toBeInstanceOf(Date);
     expect(operation.steps.map((step) => step.name)).toEqual(['validate', 'provision', 'wait-running', 'finalize']);

@@ -8,6 +8,10 @@ describe('createIdsFor', () => {
     expect(createIdsFor('acme', 'web-1')).toEqual(createIdsFor('acme', 'web-1'));
   });
 
+  it('derives the ids it always derived (a replay across an upgrade keeps its operation and its reservation)', () => {
+    expect(createIdsFor('acme', 'web-1')).toEqual({ operationId: '4d63259b-d292-4b23-bfbf-11541d967437', vmId: '3c242b49-cb24-41b1-ab2c-1447f516ea04' });
+  });
+
   it('gives other tenants, other keys and key-less creates other ids, all valid UUIDs', () => {
     const ids = [createIdsFor('acme', 'web-1'), createIdsFor('globex', 'web-1'), createIdsFor('acme', 'web-2'), createIdsFor('acme', null), createIdsFor('acme', null)];
     const all = ids.flatMap((pair) => [pair.operationId, pair.vmId]);

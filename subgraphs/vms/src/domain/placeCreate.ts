@@ -7,7 +7,7 @@
  * operation's `place` step. Fail-closed: when the placement subgraph cannot be reached, createVM
  * fails with UNAVAILABLE rather than create past a quota.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { hash, randomUUID } from 'node:crypto';
 import type { Identity } from '@novacron/auth';
 import { appError, badInput } from '@novacron/errors';
 import type { SubgraphClient } from '@novacron/subgraph-kit';
@@ -28,7 +28,8 @@ export interface CreateIds {
 
 /** A UUID (v4 layout) from a hash: the same key gives the same id. */
 function uuidFrom(seed: string): string {
-  const hex = createHash('sha256').update(seed).digest('hex');
+  // The one-shot hash (no Hash stream object per call): two per createVM with an idempotency key.
+  const hex = hash('sha256', seed, 'hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${((parseInt(hex.slice(16, 17), 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
