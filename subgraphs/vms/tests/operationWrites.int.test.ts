@@ -270,6 +270,18 @@ describe('a create is validated before its claim', () => {
     expect(instances).toHaveLength(0);
   });
 
+  it('returns the VM as the claim left it (status, version, update time) without reading it back', async () => {
+    const operation = await requestCreate(services, 'default', input(), null);
+    const read = await readOperationForClaim(db, operation.id);
+    const now = new Date().toISOString();
+    const steps = read!.operation.steps.map((step, position) => (position === 0 ? { ...step, status: 'SUCCEEDED' as const, startedAt: now, finishedAt: now } : step));
+    const claimed = await claimAfterLocalStep(db, { ...read!, vm: read!.vm! }, 'claimer', 30, { steps, progress: 25, vmChange: { change: { status: 'PROVISIONING' }, event: 'STATE_CHANGED' } });
+    const stored = await readOperationForClaim(db, operation.id);
+    expect(claimed?.vm).toEqual(stored?.vm);
+    expect(claimed?.vm?.status).toBe('PROVISIONING');
+    expect(claimed?.vm?.version).toBe(read!.vm!.version + 1);
+  });
+
   it('writes nothing when the VM changed between the read and the claim', async () => {
     const operation = await requestCreate(services, 'default', input(), null);
     const read = await readOperationForClaim(db, operation.id);
