@@ -175,7 +175,7 @@ describe('the provision step\'s end rides with the wait\'s end', () => {
 
   it('writes the provision step\'s end at once when the provider says the instance is due later than the bound', async () => {
     const aws = services.providers.get('aws')!;
-    const slow: ProviderDriver = { ...aws, create: async (request) => ({ ...(await aws.create(request)), state: 'PENDING', settlesAt: new Date(Date.now() + 60_000) }) };
+    const slow: ProviderDriver = { ...aws, create: async (request) => ({ ...(await aws.create(request)), state: 'PENDING', settlesAt: new Date(Date.now() + 1_000) }) };
     const operation = await requestCreate(services, 'default', input(), null);
     let versionsDuringWait: { status: string; progress: number }[] = [];
     const watching: ProviderDriver = { ...slow, get: async (providerId) => ((versionsDuringWait = await operationVersions(operation.id)), aws.get(providerId)) };

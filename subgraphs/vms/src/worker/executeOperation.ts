@@ -216,9 +216,11 @@ async function runSteps(run: OperationRun, startedByClaim: number): Promise<void
 
 /**
  * A wait whose instance is due within this long lets the end of the step before it ride with its
- * own end; a longer one (or one whose due time is unknown) gets that step's end written at once.
+ * own end: the version it saves would have been current for less than half a second. A longer wait
+ * gets that step's end written at once, so clients (and the e2e tests that watch for a running
+ * wait step, with latencies of 0.6 s and more) see the instance recorded while it boots.
  */
-const deferStepEndUpToMs = 5_000;
+const deferStepEndUpToMs = 500;
 
 /**
  * Holds back the end of step `index` (and the VM change it made, applied to the run's VM in
