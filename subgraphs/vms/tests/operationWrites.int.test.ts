@@ -189,6 +189,16 @@ describe('the provision step\'s end rides with the wait\'s end', () => {
     expect(row?.status).toBe('SUCCEEDED');
   });
 
+  it('writes the provision step\'s end at once when the provider gives no due time for a transition under way', async () => {
+    const aws = services.providers.get('aws')!;
+    const silent: ProviderDriver = { ...aws, create: async (request) => ({ ...(await aws.create(request)), state: 'PENDING', settlesAt: null }) };
+    const operation = await requestCreate(services, 'default', input(), null);
+    let versionsDuringWait: { status: string; progress: number }[] = [];
+    const watching: ProviderDriver = { ...silent, get: async (providerId) => ((versionsDuringWait = await operationVersions(operation.id)), aws.get(providerId)) };
+    await executeOperation(workerContext({ providers: withAws(watching) }), operation.id);
+    expect(versionsDuringWait.map((row) => row.progress)).toEqual([0, 25, 50]);
+  });
+
   it('records the instance it made and deletes it when the wait\'s first poll finds it failed', async () => {
     const failing = firstPollAnswers(async (real) => real && { ...real, state: 'ERROR', settlesAt: null });
     const operation = await requestCreate(services, 'default', input(), null);

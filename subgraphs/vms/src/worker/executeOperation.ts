@@ -1,4 +1,4 @@
-import { ProviderError, type ProviderDriver } from '@novacron/providers';
+import { ProviderError, type ProviderDriver, type ProviderInstanceState } from '@novacron/providers';
 import { passThroughOperationTelemetry } from '@novacron/telemetry';
 import { recordVmChange, type VmChange } from '../db/recordVmChange.ts';
 import { planStepOf } from '../domain/operationPlans.ts';
@@ -243,11 +243,16 @@ function deferStepEnd(run: OperationRun, index: number, result: StepResult): boo
   if (start.message !== undefined || start.vmChange) return false;
   const seen = run.observed;
   if (!seen || seen.providerId !== (vmChange?.change.providerId ?? run.vm.providerId)) return false;
-  if (seen.settlesAt && seen.settlesAt.getTime() - Date.now() > deferStepEndUpToMs) return false;
+  // Settled already, or due soon by the provider's word (a driver that gives no due time mid-transition, as Azure's, is not waited for).
+  const dueSoon = seen.settlesAt ? seen.settlesAt.getTime() - Date.now() <= deferStepEndUpToMs : settledStates.has(seen.state);
+  if (!dueSoon) return false;
   run.deferredStepEnd = { index, message, vmChange, finishedAt: new Date().toISOString(), vmBefore: run.vm };
   if (vmChange) run.vm = { ...run.vm, ...vmChange.change };
   return true;
 }
+
+/** Provider states with no transition under way. */
+const settledStates = new Set<ProviderInstanceState>(['RUNNING', 'STOPPED', 'DELETED', 'ERROR']);
 
 /** What {@link finishStep} returns when its write also finished the operation (as SUCCEEDED). */
 const FINISHED = -2;
