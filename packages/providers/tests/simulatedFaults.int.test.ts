@@ -96,19 +96,21 @@ describe('fault injection', () => {
     await expect(aws.findByClientToken(inRegion.clientToken!)).rejects.toMatchObject({ transient: true });
   });
 
-  it('fails a get without settling the instance, and settles it on a get whose response is lost', async () => {
+  it('fails a get or loses its response without changing the instance, which then reads as settled', async () => {
     const aws = createSimulatedDriver({ provider: 'aws', sql: cloud.db.sql, latencyMs: { min: 30, max: 30 }, capacityPerRegion: 1000 });
     const instance = await aws.create(instanceRequest({ region: 'eu-west-3' }));
     await new Promise((resolve) => setTimeout(resolve, 60));
     const stateInTable = async () => (await cloud.db.sql<{ state: string }[]>`select state from simcloud.instances where provider_id = ${instance.providerId}`)[0]?.state;
     await injectFault(cloud.db.sql, { provider: 'aws', action: 'get', kind: 'transient', count: 1 });
     await expect(aws.get(instance.providerId)).rejects.toMatchObject({ providerCode: 'RequestLimitExceeded', transient: true });
-    expect(await stateInTable()).toBe('PENDING');
     await injectFault(cloud.db.sql, { provider: 'aws', action: 'get', kind: 'lost_response', count: 1 });
     await expect(aws.findByClientToken(instance.clientToken!)).rejects.toMatchObject({ providerCode: 'RequestTimeout', transient: true });
-    expect(await stateInTable()).toBe('RUNNING');
-    expect(await aws.get(instance.providerId)).toMatchObject({ state: 'RUNNING', providerId: instance.providerId });
+    // Reads write nothing: the due transition stays in the table until an action or a list settles it.
+    expect(await stateInTable()).toBe('PENDING');
+    expect(await aws.get(instance.providerId)).toMatchObject({ state: 'RUNNING', providerId: instance.providerId, settlesAt: null });
     expect(await aws.get('i-0000000000000000')).toBeNull();
+    // The fault was used up: the next read answers.
+    expect(await aws.findByClientToken(instance.clientToken!)).toMatchObject({ state: 'RUNNING' });
   });
 
   it('hits exactly count calls when many arrive at once', async () => {

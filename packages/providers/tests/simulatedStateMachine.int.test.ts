@@ -134,9 +134,14 @@ describe('simulated provider state machine with latency', () => {
     const otherPool = createSql(cloud.db.url, { max: 1, applicationName: 'other-process' });
     try {
       const reader = createSimulatedDriver({ provider: 'aws', sql: otherPool, latencyMs: instant, capacityPerRegion: 1 });
-      await settledAs(reader, created.providerId, 'RUNNING');
-      const [row] = await cloud.db.sql`select state, target_state, settles_at from simcloud.instances where provider_id = ${created.providerId}`;
-      expect(row).toEqual({ state: "RUNNING", target_state: null, settles_at: null });
+      const read = await settledAs(reader, created.providerId, 'RUNNING');
+      // The read reported the due transition without writing it; the next action (or list) writes it, with the same addresses.
+      const [before] = await cloud.db.sql`select state from simcloud.instances where provider_id = ${created.providerId}`;
+      expect(before).toEqual({ state: 'PENDING' });
+      await reader.list({ region: 'eu-north-1' });
+      const [row] = await cloud.db.sql`select state, target_state, settles_at, private_ip, public_ip from simcloud.instances where provider_id = ${created.providerId}`;
+      expect(row).toEqual({ state: 'RUNNING', target_state: null, settles_at: null, private_ip: read.privateIp, public_ip: read.publicIp });
+      expect(await reader.get(created.providerId)).toEqual(read);
     } finally {
       await otherPool.end();
     }

@@ -151,7 +151,7 @@ describe('instances are never orphaned', () => {
 });
 
 describe('database errors inside a step', () => {
-  it('waits out a lock timeout inside a step and resumes the operation instead of failing it', async () => {
+  it('waits out a lock timeout in a step\'s write and resumes the operation instead of failing it', async () => {
     // The worker's pool gives up on a lock after 200 ms (55P03), as every pool now does after its
     // lock_timeout: the same class of error as a reset connection or a Postgres restart.
     const victimSql = createSql(database.url, { max: 4, applicationName: 'victim-worker', lockTimeoutMs: 200 });
@@ -161,13 +161,14 @@ describe('database errors inside a step', () => {
     try {
       const operation = await requestCreate(services, 'default', input(), null);
       const running = executeOperation(workerContext('victim', { db: victimDb, providers: victimProviders }), operation.id);
-      // Hold the instance's row at the (simulated) provider as soon as it exists, long before its 800 ms
-      // boot is over (waiting for the wait step first lost that race on a loaded machine: the VM was
-      // running before the row was locked): the worker's next read of it waits and times out, again and
-      // again, while the row stays locked.
+      // Hold the VM's row as soon as the instance exists, long before its 800 ms boot is over (waiting
+      // for the wait step first lost that race on a loaded machine: the VM was running before the row
+      // was locked): the worker's next write of it (the provision step's end or the success) waits and
+      // times out, again and again, while the row stays locked. (The simulated cloud's reads take no
+      // lock, so holding the instance's row no longer stops the worker.)
       await waitFor(async () => (await sql`select 1 from simcloud.instances where client_token = ${operation.id}`).length > 0, { intervalMs: 5, description: 'the instance' });
       await holder`begin`;
-      await holder`select provider_id from simcloud.instances where client_token = ${operation.id} for update`;
+      await holder`select id from vms.vms where id = ${operation.vmId} for update`;
       await waitFor(async () => (await sql`select 1 from pg_stat_activity where application_name = 'victim-worker' and wait_event_type = 'Lock'`).length > 0, { intervalMs: 10, description: 'the worker to wait on the row' });
       await new Promise((resolve) => setTimeout(resolve, 700));
       expect((await operationRow(operation.id)).status).toBe('RUNNING');

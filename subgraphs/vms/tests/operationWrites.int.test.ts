@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSql, type Sql } from '@novacron/db';
-import { injectFault, type ProviderDriver, type ProviderRegistry } from '@novacron/providers';
+import { injectFault, ProviderError, type ProviderDriver, type ProviderRegistry } from '@novacron/providers';
 import { createLogger } from '@novacron/server-kit';
 import { createTestDatabase, type TestDatabase } from '@novacron/testing';
 import type { VmsServices } from '../src/context.ts';
@@ -10,7 +10,7 @@ import { migrateVms } from '../src/db/migrateVms.ts';
 import type { StoredStep } from '../src/db/schema.ts';
 import { cancelOperation } from '../src/domain/cancelOperation.ts';
 import { requestAction, requestCreate } from '../src/domain/requestOperation.ts';
-import { claimAfterLocalStep, readOperationForClaim } from '../src/worker/claimOperation.ts';
+import { claimAfterLocalStep, claimOperation, readOperationForClaim } from '../src/worker/claimOperation.ts';
 import { executeOperation } from '../src/worker/executeOperation.ts';
 import type { WorkerContext } from '../src/worker/WorkerContext.ts';
 import { testServices } from './support/testServices.ts';
@@ -51,12 +51,13 @@ afterAll(async () => {
 });
 
 describe('the last step, finalize and the success are one write', () => {
-  it('writes a create in four operation versions, the last one SUCCEEDED with every step finished', async () => {
+  it('writes a create in three operation versions, the last one SUCCEEDED with every step finished', async () => {
     const operation = await requestCreate(services, 'default', input(), null);
     await executeOperation(workerContext(), operation.id);
     const versions = await operationVersions(operation.id);
-    expect(versions.map((row) => row.status)).toEqual(['QUEUED', 'RUNNING', 'RUNNING', 'SUCCEEDED']);
-    expect(versions.map((row) => row.progress)).toEqual([0, 25, 50, 100]);
+    // The provision step's end rode with the wait's end (the instance was due at once and the wait's first poll found it running).
+    expect(versions.map((row) => row.status)).toEqual(['QUEUED', 'RUNNING', 'SUCCEEDED']);
+    expect(versions.map((row) => row.progress)).toEqual([0, 25, 100]);
     const last = versions.at(-1)!;
     expect(last.steps.map((step) => [step.name, step.status])).toEqual([
       ['validate', 'SUCCEEDED'],
@@ -67,14 +68,18 @@ describe('the last step, finalize and the success are one write', () => {
     const finalize = last.steps.at(-1)!;
     expect(finalize.startedAt).not.toBeNull();
     expect(finalize.finishedAt).not.toBeNull();
-    // The wait step's start was written with the provision step's end, its end with the success.
-    expect(versions[2]!.steps.find((step) => step.name === 'wait-running')?.status).toBe('RUNNING');
+    expect(last.steps[1]?.message).toMatch(/^created /);
+    expect(last.steps[2]?.startedAt).toBe(last.steps[1]?.finishedAt);
     const [vm] = await sql<{ status: string; private_ip: string | null; provider_id: string | null }[]>`select status, private_ip, provider_id from vms.vms where id = ${operation.vmId}`;
     expect(vm).toMatchObject({ status: 'RUNNING' });
     expect(vm?.private_ip).toMatch(/^10\./);
-    const vmEvents = await sql<{ type: string; status: string }[]>`select type, payload->>'status' as status from vms.vm_events where vm_id = ${operation.vmId} order by seq`;
-    // Created, provisioning, the instance recorded (the test clouds settle at once), running with its addresses.
-    expect(vmEvents.map((event) => event.status)).toEqual(['PENDING', 'PROVISIONING', 'RUNNING', 'RUNNING']);
+    const vmEvents = await sql<{ type: string; status: string; provider_id: string | null }[]>`
+      select type, payload->>'status' as status, payload->>'providerId' as provider_id from vms.vm_events where vm_id = ${operation.vmId} order by seq`;
+    // Created, provisioning, then running with its instance and addresses.
+    expect(vmEvents.map((event) => event.status)).toEqual(['PENDING', 'PROVISIONING', 'RUNNING']);
+    expect(vmEvents.at(-1)?.provider_id).toBe(vm?.provider_id);
+    const instances = await sql<{ provider_id: string }[]>`select provider_id from simcloud.instances where client_token = ${operation.id}`;
+    expect(instances.map((instance) => instance.provider_id)).toEqual([vm?.provider_id]);
   });
 
   it('ends a stop with its wait step in the same write as the success', async () => {
@@ -142,6 +147,107 @@ describe('the last step, finalize and the success are one write', () => {
   });
 });
 
+describe('the provision step\'s end rides with the wait\'s end', () => {
+  /** The aws driver with `get` answering `first` for its first call (then the real answer). */
+  const firstPollAnswers = (first: (real: Awaited<ReturnType<ProviderDriver['get']>>) => Promise<Awaited<ReturnType<ProviderDriver['get']>>>): ProviderDriver => {
+    const aws = services.providers.get('aws')!;
+    let polls = 0;
+    return { ...aws, get: async (providerId) => ((polls += 1), polls === 1 ? first(await aws.get(providerId)) : aws.get(providerId)) };
+  };
+
+  it('writes the provision step\'s end (the instance on the VM) when the wait\'s first poll does not end it', async () => {
+    const stillPending = firstPollAnswers(async (real) => real && { ...real, state: 'PENDING', settlesAt: new Date(Date.now() + 30) });
+    const operation = await requestCreate(services, 'default', input(), null);
+    await executeOperation(workerContext({ providers: withAws(stillPending) }), operation.id);
+    const versions = await operationVersions(operation.id);
+    expect(versions.map((row) => [row.status, row.progress])).toEqual([
+      ['QUEUED', 0],
+      ['RUNNING', 25],
+      ['RUNNING', 50],
+      ['SUCCEEDED', 100],
+    ]);
+    expect(versions[2]!.steps.map((step) => step.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'RUNNING', 'PENDING']);
+    const vmEvents = await sql<{ status: string; provider_id: string | null }[]>`
+      select payload->>'status' as status, payload->>'providerId' as provider_id from vms.vm_events where vm_id = ${operation.vmId} order by seq`;
+    expect(vmEvents.map((event) => event.status)).toEqual(['PENDING', 'PROVISIONING', 'RUNNING', 'RUNNING']);
+    expect(vmEvents[2]?.provider_id).not.toBeNull();
+  });
+
+  it('writes the provision step\'s end at once when the provider says the instance is due later than the bound', async () => {
+    const aws = services.providers.get('aws')!;
+    const slow: ProviderDriver = { ...aws, create: async (request) => ({ ...(await aws.create(request)), state: 'PENDING', settlesAt: new Date(Date.now() + 1_000) }) };
+    const operation = await requestCreate(services, 'default', input(), null);
+    let versionsDuringWait: { status: string; progress: number }[] = [];
+    const watching: ProviderDriver = { ...slow, get: async (providerId) => ((versionsDuringWait = await operationVersions(operation.id)), aws.get(providerId)) };
+    await executeOperation(workerContext({ providers: withAws(watching) }), operation.id);
+    expect(versionsDuringWait.map((row) => [row.status, row.progress])).toEqual([
+      ['QUEUED', 0],
+      ['RUNNING', 25],
+      ['RUNNING', 50],
+    ]);
+    const [row] = await sql<{ status: string }[]>`select status from vms.operations where id = ${operation.id}`;
+    expect(row?.status).toBe('SUCCEEDED');
+  });
+
+  it('writes the provision step\'s end at once when the provider gives no due time for a transition under way', async () => {
+    const aws = services.providers.get('aws')!;
+    const silent: ProviderDriver = { ...aws, create: async (request) => ({ ...(await aws.create(request)), state: 'PENDING', settlesAt: null }) };
+    const operation = await requestCreate(services, 'default', input(), null);
+    let versionsDuringWait: { status: string; progress: number }[] = [];
+    const watching: ProviderDriver = { ...silent, get: async (providerId) => ((versionsDuringWait = await operationVersions(operation.id)), aws.get(providerId)) };
+    await executeOperation(workerContext({ providers: withAws(watching) }), operation.id);
+    expect(versionsDuringWait.map((row) => row.progress)).toEqual([0, 25, 50]);
+  });
+
+  it('records the instance it made and deletes it when the wait\'s first poll finds it failed', async () => {
+    const failing = firstPollAnswers(async (real) => real && { ...real, state: 'ERROR', settlesAt: null });
+    const operation = await requestCreate(services, 'default', input(), null);
+    await executeOperation(workerContext({ providers: withAws(failing) }), operation.id);
+    const [row] = await sql<{ status: string; steps: StoredStep[] }[]>`select status, steps from vms.operations where id = ${operation.id}`;
+    expect(row?.status).toBe('FAILED');
+    expect(row?.steps.map((step) => step.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'FAILED', 'PENDING']);
+    expect(row?.steps[1]?.message).toMatch(/^created /);
+    const live = await sql`select 1 from simcloud.instances where client_token = ${operation.id} and state not in ('DELETED', 'DELETING') and coalesce(target_state, '') <> 'DELETED'`;
+    expect(live).toHaveLength(0);
+  });
+
+  it('writes the held end before recording a retried poll', async () => {
+    const transient = firstPollAnswers(async () => {
+      throw new ProviderError('RequestLimitExceeded', 'slow down', { transient: true });
+    });
+    const operation = await requestCreate(services, 'default', input(), null);
+    await executeOperation(workerContext({ providers: withAws(transient) }), operation.id);
+    const versions = await operationVersions(operation.id);
+    expect(versions.map((row) => row.status)).toEqual(['QUEUED', 'RUNNING', 'RUNNING', 'RUNNING', 'SUCCEEDED']);
+    // The provision step's end, then the retry's note on the running wait step.
+    expect(versions[2]!.steps.map((step) => step.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'RUNNING', 'PENDING']);
+    expect(versions[3]!.steps[2]?.message).toMatch(/^attempt 2 after RequestLimitExceeded/);
+  });
+
+  it('leaves a worker that takes over during the wait the instance to adopt, never a second one', async () => {
+    const operation = await requestCreate(services, 'default', input(), null);
+    // While the first worker waits (nothing written since its claim), its lease lapses and another worker claims the operation.
+    const takenOver = firstPollAnswers(async (real) => {
+      await sql`update vms.operations set lease_expires_at = now() - interval '1 second' where id = ${operation.id}`;
+      expect(await claimOperation(db, operation.id, 'other', 30)).not.toBeNull();
+      return real;
+    });
+    await executeOperation(workerContext({ providers: withAws(takenOver) }), operation.id);
+    const [held] = await sql<{ lease_owner: string; steps: StoredStep[] }[]>`select lease_owner, steps from vms.operations where id = ${operation.id}`;
+    expect(held?.lease_owner).toBe('other');
+    expect(held?.steps[1]?.status).toBe('RUNNING');
+    // That worker dies too; the next one resumes at the provision step and finds the instance by its client token.
+    await sql`update vms.operations set lease_expires_at = now() - interval '1 second' where id = ${operation.id}`;
+    await executeOperation(workerContext(), operation.id);
+    const [row] = await sql<{ status: string; steps: StoredStep[] }[]>`select status, steps from vms.operations where id = ${operation.id}`;
+    expect(row?.status).toBe('SUCCEEDED');
+    expect(row?.steps[1]?.message).toMatch(/^adopted existing instance /);
+    const instances = await sql<{ provider_id: string }[]>`select provider_id from simcloud.instances where client_token = ${operation.id}`;
+    const [vm] = await sql<{ provider_id: string | null }[]>`select provider_id from vms.vms where id = ${operation.vmId}`;
+    expect(instances.map((instance) => instance.provider_id)).toEqual([vm?.provider_id]);
+  });
+});
+
 describe('a create is validated before its claim', () => {
   it('claims a create with its validation done and its provision started, carrying the pending-create marker, in one version', async () => {
     const operation = await requestCreate(services, 'default', input(), null);
@@ -172,6 +278,18 @@ describe('a create is validated before its claim', () => {
     expect(row?.steps[0]?.message).toContain('no-such-type');
     const instances = await sql`select 1 from simcloud.instances where client_token = ${operation.id}`;
     expect(instances).toHaveLength(0);
+  });
+
+  it('returns the VM as the claim left it (status, version, update time) without reading it back', async () => {
+    const operation = await requestCreate(services, 'default', input(), null);
+    const read = await readOperationForClaim(db, operation.id);
+    const now = new Date().toISOString();
+    const steps = read!.operation.steps.map((step, position) => (position === 0 ? { ...step, status: 'SUCCEEDED' as const, startedAt: now, finishedAt: now } : step));
+    const claimed = await claimAfterLocalStep(db, { ...read!, vm: read!.vm! }, 'claimer', 30, { steps, progress: 25, vmChange: { change: { status: 'PROVISIONING' }, event: 'STATE_CHANGED' } });
+    const stored = await readOperationForClaim(db, operation.id);
+    expect(claimed?.vm).toEqual(stored?.vm);
+    expect(claimed?.vm?.status).toBe('PROVISIONING');
+    expect(claimed?.vm?.version).toBe(read!.vm!.version + 1);
   });
 
   it('writes nothing when the VM changed between the read and the claim', async () => {
@@ -251,7 +369,7 @@ describe('a first provision attempt does not look for an instance', () => {
 });
 
 describe('statements per executed create', () => {
-  it('runs a create in four statements of its own (read, claim, the provision step\'s end, the success), besides the provider\'s', async () => {
+  it('runs a create in three statements of its own (read, claim, the success), besides the provider\'s', async () => {
     const statements: string[] = [];
     // The worker's pool, counting what it sends; the simulated cloud keeps its own pool.
     const counted = new Proxy(sql, {
@@ -268,7 +386,7 @@ describe('statements per executed create', () => {
     await executeOperation(workerContext({ db: createDatabase(counted) }), operation.id);
     const [row] = await sql<{ status: string }[]>`select status from vms.operations where id = ${operation.id}`;
     expect(row?.status).toBe('SUCCEEDED');
-    expect(statements).toHaveLength(4);
+    expect(statements).toHaveLength(3);
     expect(statements[0]).toMatch(/^select o\.\*/);
     // No lease read before the create call: the claim just before it is the proof.
     expect(statements.filter((statement) => statement.startsWith('select 1 from vms.operations'))).toEqual([]);

@@ -3,9 +3,10 @@
  * capacity and idempotency rules only make sense read together.
  *
  * All state lives in `simcloud.instances`; there is no timer and no in-memory state. An action moves
- * an instance into a transitional state with `settles_at` in the future; every later call first
- * settles the rows whose `settles_at` has passed (one `update … returning`). So a process can be
- * SIGKILLed at any point and the next caller, in any process, sees the truth.
+ * an instance into a transitional state with `settles_at` in the future; every later action (and
+ * `list`) first settles the rows whose `settles_at` has passed (one `update … returning`), and a read
+ * (`get`, `findByClientToken`) reports a due transition as settled without writing it. So a process
+ * can be SIGKILLed at any point and the next caller, in any process, sees the truth.
  */
 import type postgres from 'postgres';
 import type { Catalog } from '@novacron/catalog';
@@ -26,6 +27,7 @@ import { ProviderError } from '../ProviderError.ts';
 import { consumeFault, consumeFaultSql, faultError, type ConsumedFault, type FaultTarget } from './consumeFault.ts';
 import type { SimulatedFaultAction } from './SimulatedFault.ts';
 import { instanceColumns, toProviderInstance, type SimulatedInstanceRow } from './SimulatedInstanceRow.ts';
+import { settleAssignments, settledInstanceColumns } from './settleTransitions.ts';
 import { simulatedFlavours, simulatedImages, type SimulatedProviderName } from './simulatedFlavours.ts';
 import { readSimulatedMetrics } from './simulatedMetrics.ts';
 
@@ -62,20 +64,6 @@ const transitions: Record<'start' | 'stop' | 'reboot' | 'delete', { from: Provid
   },
 };
 
-/** How a due transition settles: the state it was heading for, and addresses once running. */
-const settleAssignments = `
-        state = target_state,
-        target_state = null,
-        settles_at = null,
-        private_ip = case target_state
-          when 'RUNNING' then coalesce(private_ip, '10.' || floor(random() * 256)::int || '.' || floor(random() * 256)::int || '.' || (1 + floor(random() * 254))::int)
-          when 'DELETED' then null
-          else private_ip end,
-        public_ip = case target_state
-          when 'RUNNING' then coalesce(public_ip, '203.0.113.' || (1 + floor(random() * 254))::int)
-          else null end,
-        updated_at = now()`;
-
 /** The fault a call used up, as the read statements return it beside the instance. */
 interface FaultColumns {
   fault_kind: ConsumedFault['kind'] | null;
@@ -85,8 +73,8 @@ interface FaultColumns {
 
 /**
  * One instance by `provider_id` or `client_token` ($1 the provider, $2 the key): a `get` fault is
- * taken first, then (unless that fault replaces the call) the instance is settled if due and read.
- * Always one row: fault columns and instance columns, each null when absent.
+ * taken first, then (unless that fault replaces the call) the instance is read, a due transition
+ * reported as settled. Always one row: fault columns and instance columns, each null when absent.
  */
 const readInstanceStatement = (column: 'provider_id' | 'client_token') => `
 with fault as (${consumeFaultSql({
@@ -96,21 +84,13 @@ with fault as (${consumeFaultSql({
   providerId: column === 'provider_id' ? '$2' : 'null',
   clientToken: column === 'client_token' ? '$2' : 'null',
 })}
-), settled as (
-  update simcloud.instances set ${settleAssignments}
-  where provider = $1 and ${column} = $2 and settles_at <= now()
-    and not exists (select 1 from fault where kind <> 'lost_response')
-  returning ${instanceColumns}
 )
 select fault.kind as fault_kind, fault.code as fault_code, fault.message as fault_message, instance.*
 from (select 1) as one
 left join fault on true
 left join lateral (
-  select * from settled
-  union all
-  select ${instanceColumns} from simcloud.instances
+  select ${settledInstanceColumns} from simcloud.instances
   where provider = $1 and ${column} = $2
-    and not exists (select 1 from settled)
     and not exists (select 1 from fault where kind <> 'lost_response')
 ) as instance on true`;
 
@@ -210,8 +190,9 @@ export function createSimulatedDriver(options: SimulatedDriverOptions): Provider
   /**
    * A `get` or `findByClientToken` in one prepared statement: the fault check, the settlement of the
    * instance and its read were three round trips on every call, most of the simulated cloud's share
-   * of an executed create (docs/benchmarks.md, "Worker: cheaper executed creates"). Same order as
-   * {@link withFaults}: a fault other than a lost response replaces the call (nothing is settled).
+   * of an executed create (docs/benchmarks.md, "Worker: cheaper executed creates"); a due transition
+   * is reported settled, not written. Same order as {@link withFaults}: a fault other than a lost
+   * response replaces the call.
    */
   async function readInstance(key: keyof typeof readInstanceStatements, value: string): Promise<ProviderInstance | null> {
     const [row] = await sql.unsafe<(Partial<SimulatedInstanceRow> & FaultColumns)[]>(readInstanceStatements[key], [provider, value], { prepare: true });

@@ -1,6 +1,7 @@
 import type { Sql } from '@novacron/db';
 import type { ProviderInstanceState } from '../ProviderDriver.ts';
 import type { SimulatedProviderName } from './simulatedFlavours.ts';
+import { settleAssignments } from './settleTransitions.ts';
 
 /** A change made to a simulated instance behind NovaCron's back. */
 export interface SimulatedDrift {
@@ -19,6 +20,8 @@ export interface SimulatedDrift {
  * exercised (and demonstrated) on the simulated cloud too. Returns whether the instance existed.
  */
 export async function injectDrift(sql: Sql, drift: SimulatedDrift): Promise<boolean> {
+  // A due transition first settles (reads report it settled without writing it), so the drift starts from what callers saw.
+  await sql.unsafe(`update simcloud.instances set ${settleAssignments} where provider = $1 and provider_id = $2 and settles_at <= now()`, [drift.provider, drift.providerId]);
   const state = drift.vanish ? 'DELETED' : drift.state;
   const rows = await sql`
     update simcloud.instances set

@@ -1,4 +1,4 @@
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 
 /** The clouds the simulation imitates; each is also the name of its driver. */
 export type SimulatedProviderName = 'aws' | 'azure' | 'gcp';
@@ -32,7 +32,7 @@ export const simulatedFlavours: Readonly<Record<SimulatedProviderName, Simulated
     displayName: 'Amazon Web Services (simulated)',
     resizeRequiresStop: true,
     errorCodes: { notFound: 'InvalidInstanceID.NotFound', incorrectState: 'IncorrectInstanceState', invalidParameter: 'InvalidParameterValue' },
-    newProviderId: () => `i-${randomBytes(9).toString('hex').slice(0, 17)}`,
+    newProviderId: () => `i-${randomHex17()}`,
   },
   azure: {
     name: 'azure',
@@ -52,6 +52,16 @@ export const simulatedFlavours: Readonly<Record<SimulatedProviderName, Simulated
     newProviderId: () => `${randomInt(1, 10)}${Array.from({ length: 18 }, () => randomInt(0, 10)).join('')}`,
   },
 });
+
+/**
+ * 17 random hex digits from a UUID v4 (its fixed version and variant digits left out): `randomUUID`
+ * draws from a cached entropy pool, where `randomBytes` asked OpenSSL on every create (3 % of the
+ * worker's CPU in the createVM bench's profile).
+ */
+function randomHex17(): string {
+  const hex = randomUUID().replaceAll('-', '');
+  return hex.slice(0, 12) + hex.slice(13, 16) + hex.slice(17, 19);
+}
 
 /** Azure resource names allow letters, digits, `.`, `_` and `-`; anything else becomes `-`. */
 function azureResourceName(instanceName: string): string {

@@ -10,6 +10,18 @@ import { LeaseLostError } from './LeaseLostError.ts';
 import type { LeaseHeartbeat } from './startLeaseHeartbeat.ts';
 import type { WorkerContext } from './WorkerContext.ts';
 
+/** A step's end held back to ride with the next step's end (see {@link OperationRun.deferredStepEnd}). */
+export interface DeferredStepEnd {
+  /** The step that ended. */
+  index: number;
+  message: string | null;
+  /** The VM change it made (already applied to the run's VM in memory), with its event. */
+  vmChange: { change: VmChange; event: VmEventType } | undefined;
+  finishedAt: string;
+  /** The run's VM as the database has it, before that change. */
+  vmBefore: VmRow;
+}
+
 /** What {@link OperationRun.updateUnderLease} may change: a step's state, progress, attempts. */
 export type LeaseGuardedChanges = Partial<Pick<OperationRow, 'steps' | 'progress' | 'attempts'>>;
 
@@ -56,6 +68,12 @@ export class OperationRun {
    * clears the flag.
    */
   clientTokenUnused = false;
+  /**
+   * A step's end this run has not written yet: it rides with the end of the wait step after it
+   * when that wait ends at its first poll (see executeOperation's deferStepEnd). Written on its own
+   * (`writeDeferredStepEnd`) before any other write and after a poll that does not end the wait.
+   */
+  deferredStepEnd: DeferredStepEnd | null = null;
 
   constructor(context: WorkerContext, operation: OperationRow, vm: VmRow, driver: ProviderDriver, lease: LeaseHeartbeat) {
     this.context = context;
@@ -238,6 +256,38 @@ export class OperationRun {
     if (!updated) throw new LeaseLostError(this.operation.id);
     this.operation = updated;
     return updated;
+  }
+
+  /**
+   * The steps with the deferred step end applied (that step SUCCEEDED, the step after it started),
+   * or the steps as they are when nothing is deferred.
+   */
+  stepsWithDeferredEnd(): StoredStep[] {
+    const deferred = this.deferredStepEnd;
+    if (!deferred) return this.operation.steps;
+    return this.operation.steps.map((step, position) =>
+      position === deferred.index
+        ? { ...step, status: 'SUCCEEDED' as const, finishedAt: deferred.finishedAt, message: deferred.message }
+        : position === deferred.index + 1
+          ? { ...step, status: 'RUNNING' as const, startedAt: step.startedAt ?? deferred.finishedAt }
+          : step,
+    );
+  }
+
+  /** Writes the deferred step end (with the next step's start and the VM change it carries) as it would have been written at once; nothing when none is deferred. */
+  async writeDeferredStepEnd(): Promise<void> {
+    const deferred = this.deferredStepEnd;
+    if (!deferred) return;
+    const changes = { steps: this.stepsWithDeferredEnd(), progress: Math.round(((deferred.index + 1) * 100) / this.operation.steps.length) };
+    this.dropDeferredStepEnd();
+    if (deferred.vmChange) await this.finishStepWithVmChange(changes, {}, deferred.vmChange);
+    else await this.updateUnderLease(changes);
+  }
+
+  /** Forgets the deferred step end (the run is left as the database has it: a re-run repeats that step, which is idempotent). */
+  dropDeferredStepEnd(): void {
+    if (this.deferredStepEnd) this.vm = this.deferredStepEnd.vmBefore;
+    this.deferredStepEnd = null;
   }
 
   /** Returns the steps with step `index` changed. */

@@ -94,7 +94,8 @@ where o.id = $1`;
  * nothing is written). Writes the steps as given (that step SUCCEEDED, the next one started, $7),
  * the progress ($8), and the VM change the next step's start makes ($4 as JSON, event type $5),
  * with its event. $2 the worker, $3 the VM, $6 the lease's length in seconds. Returns only what it
- * set that the caller did not send (the rest is the read row): no second parse of the steps and input.
+ * set that the caller did not send (the rest is the read row): no second parse of the steps and
+ * input, and of the VM only its new version.
  */
 const claimStartingStep = `
 with claimed as (
@@ -118,7 +119,7 @@ returning version, updated_at, started_at, attempts, lease_epoch, lease_expires_
   insert into vms.vm_events (tenant_id, vm_id, vm_version, type, operation_id, payload)
   select vm.tenant_id, vm.id, vm.version, $5, $1, ${vmEventPayloadSql('vm')} from vm
 )
-select claimed.*, (select to_jsonb(vm) from vm) as vm_row from claimed`;
+select claimed.*, (select vm.version from vm) as vm_version from claimed`;
 
 /** Reads an operation with its VM and credentials record, writing nothing; null when there is no such operation. */
 export async function readOperationForClaim(db: Database, operationId: string): Promise<Claimed | null> {
@@ -143,7 +144,7 @@ export async function claimAfterLocalStep(
 ): Promise<Claimed | null> {
   const { operation, vm } = read;
   const [claimed] = await db.$client.unsafe<
-    (Pick<RawOperation, 'version' | 'updated_at' | 'attempts' | 'lease_epoch'> & { started_at: string; lease_expires_at: string; vm_row: RawVm | null })[]
+    (Pick<RawOperation, 'version' | 'updated_at' | 'attempts' | 'lease_epoch'> & { started_at: string; lease_expires_at: string; vm_version: number | null })[]
   >(
     claimStartingStep,
     [
@@ -161,6 +162,7 @@ export async function claimAfterLocalStep(
     { prepare: true },
   );
   if (!claimed) return null;
+  const updatedAt = new Date(claimed.updated_at);
   return {
     operation: {
       ...operation,
@@ -173,9 +175,10 @@ export async function claimAfterLocalStep(
       leaseExpiresAt: new Date(claimed.lease_expires_at),
       startedAt: new Date(claimed.started_at),
       version: claimed.version,
-      updatedAt: new Date(claimed.updated_at),
+      updatedAt,
     },
-    vm: claimed.vm_row ? toVmRow(claimed.vm_row) : vm,
+    // The VM as the statement left it (it matched the version read, and both rows took the statement's now()): not read back.
+    vm: write.vmChange && claimed.vm_version !== null ? { ...vm, ...write.vmChange.change, version: claimed.vm_version, updatedAt } : vm,
     credentials: read.credentials,
   };
 }

@@ -1,4 +1,4 @@
-import { ProviderError, type ProviderDriver } from '@novacron/providers';
+import { ProviderError, type ProviderDriver, type ProviderInstanceState } from '@novacron/providers';
 import { passThroughOperationTelemetry } from '@novacron/telemetry';
 import { recordVmChange, type VmChange } from '../db/recordVmChange.ts';
 import { planStepOf } from '../domain/operationPlans.ts';
@@ -189,21 +189,70 @@ async function runSteps(run: OperationRun, startedByClaim: number): Promise<void
         run.context.retry,
         () => (run.context.telemetry ?? passThroughOperationTelemetry).step(step.name, () => handler(run)),
         async (error, nextAttempt) => {
+          await run.writeDeferredStepEnd();
           await run.updateUnderLease({
             attempts: run.operation.attempts + 1,
             steps: run.stepsWith(index, { message: `attempt ${nextAttempt} after ${error.providerCode}: ${sanitizeProviderMessage(error.message)}` }),
           });
         },
       );
+      if (deferStepEnd(run, index, message)) {
+        startedWithPrevious = index + 1;
+        continue;
+      }
       startedWithPrevious = await finishStep(run, index, message);
       if (startedWithPrevious === FINISHED) return;
     } catch (error) {
-      if (error instanceof LeaseLostError || isTransientDatabaseError(error)) throw error;
+      if (error instanceof LeaseLostError || isTransientDatabaseError(error)) {
+        run.dropDeferredStepEnd();
+        throw error;
+      }
       if (error instanceof StepSuperseded) continue;
+      await run.writeDeferredStepEnd();
       return failOperation(run, index, error);
     }
   }
 }
+
+/**
+ * A wait whose instance is due within this long lets the end of the step before it ride with its
+ * own end: the version it saves would have been current for less than half a second. A longer wait
+ * gets that step's end written at once, so clients (and the e2e tests that watch for a running
+ * wait step, with latencies of 0.6 s and more) see the instance recorded while it boots.
+ */
+const deferStepEndUpToMs = 500;
+
+/**
+ * Holds back the end of step `index` (and the VM change it made, applied to the run's VM in
+ * memory) when the step after it is a wait, followed only by `finalize`, for an instance this run
+ * has just seen and that is due within {@link deferStepEndUpToMs}: if the wait ends at its first
+ * poll, that step's end, the wait and the success are one statement, one operation version and one
+ * notifying commit (a create: three notifying commits → two; docs/benchmarks.md, "Execution, round
+ * 2"). A wait that polls again, a retry, a failure or a cancellation writes the held end first,
+ * as it would have been written; a crash loses nothing the step cannot redo (a create's provision
+ * finds its instance again by its client token). What clients no longer see is the version between
+ * (the instance recorded, the wait running), which lasted until the instance was due.
+ */
+function deferStepEnd(run: OperationRun, index: number, result: StepResult): boolean {
+  const { message, vmChange } = typeof result === 'object' && result !== null ? result : { message: result, vmChange: undefined };
+  const { steps } = run.operation;
+  const wait = steps[index + 1];
+  const last = steps[index + 2];
+  if (run.deferredStepEnd || wait?.status !== 'PENDING' || last?.name !== 'finalize' || last.status !== 'PENDING' || index + 3 !== steps.length) return false;
+  const start = stepStartOf(run, wait);
+  if (start.message !== undefined || start.vmChange) return false;
+  const seen = run.observed;
+  if (!seen || seen.providerId !== (vmChange?.change.providerId ?? run.vm.providerId)) return false;
+  // Settled already, or due soon by the provider's word (a driver that gives no due time mid-transition, as Azure's, is not waited for).
+  const dueSoon = seen.settlesAt ? seen.settlesAt.getTime() - Date.now() <= deferStepEndUpToMs : settledStates.has(seen.state);
+  if (!dueSoon) return false;
+  run.deferredStepEnd = { index, message, vmChange, finishedAt: new Date().toISOString(), vmBefore: run.vm };
+  if (vmChange) run.vm = { ...run.vm, ...vmChange.change };
+  return true;
+}
+
+/** Provider states with no transition under way. */
+const settledStates = new Set<ProviderInstanceState>(['RUNNING', 'STOPPED', 'DELETED', 'ERROR']);
 
 /** What {@link finishStep} returns when its write also finished the operation (as SUCCEEDED). */
 const FINISHED = -2;
@@ -220,33 +269,40 @@ const FINISHED = -2;
  * to start (or to cancel).
  */
 async function finishStep(run: OperationRun, index: number, result: StepResult): Promise<number> {
-  const { message, vmChange } = typeof result === 'object' && result !== null ? result : { message: result, vmChange: undefined };
-  const write = (changes: { steps: StoredStep[]; progress: number }, options: { unlessCancelled?: boolean }, change: FinalVmChange | undefined) =>
-    change ? run.finishStepWithVmChange(changes, options, change) : run.updateUnderLease(changes, options);
+  const { message, vmChange: own } = typeof result === 'object' && result !== null ? result : { message: result, vmChange: undefined };
+  // A step end held back to ride with this one (deferStepEnd): its steps and VM change are written here.
+  const vmChange = mergeVmChanges(run.deferredStepEnd?.vmChange, own);
+  const write = async (changes: { steps: StoredStep[]; progress: number }, options: { unlessCancelled?: boolean }, change: FinalVmChange | undefined) => {
+    const written = change ? await run.finishStepWithVmChange(changes, options, change) : await run.updateUnderLease(changes, options);
+    if (written) run.deferredStepEnd = null;
+    return written;
+  };
   const finishedAt = new Date().toISOString();
   const progress = Math.round(((index + 1) * 100) / run.operation.steps.length);
+  const ended = run.stepsWithDeferredEnd().map((step, position) => (position === index ? { ...step, status: 'SUCCEEDED' as const, finishedAt, message } : step));
   const next = run.operation.steps[index + 1];
   if (next?.name === 'finalize' && next.status === 'PENDING' && index + 2 === run.operation.steps.length) {
     const final = finalVmChangeFromObservation(run);
     if (final) {
-      const steps = run.stepsWith(index, { status: 'SUCCEEDED', finishedAt, message }).map((step, position) =>
+      const steps = ended.map((step, position) =>
         position === index + 1 ? { ...step, status: 'SUCCEEDED' as const, startedAt: step.startedAt ?? finishedAt, finishedAt } : step,
       );
       const merged = mergeVmChanges(vmChange, final) ?? final;
-      if (await run.succeed(steps, merged.change, merged.event, { unlessCancelled: true })) return FINISHED;
+      if (await run.succeed(steps, merged.change, merged.event, { unlessCancelled: true })) {
+        run.deferredStepEnd = null;
+        return FINISHED;
+      }
       // A cancellation was requested meanwhile: end the step alone; the loop then cancels at `finalize`.
-      await write({ steps: run.stepsWith(index, { status: 'SUCCEEDED', finishedAt, message }), progress }, {}, vmChange);
+      await write({ steps: ended, progress }, {}, vmChange);
       return -1;
     }
   }
   if (next?.status === 'PENDING') {
     const start = stepStartOf(run, next);
-    const steps = run.stepsWith(index, { status: 'SUCCEEDED', finishedAt, message }).map((step, position) =>
-      position === index + 1 ? { ...step, ...startedStep(step, start, finishedAt) } : step,
-    );
+    const steps = ended.map((step, position) => (position === index + 1 ? { ...step, ...startedStep(step, start, finishedAt) } : step));
     if (await write({ steps, progress }, { unlessCancelled: true }, mergeVmChanges(vmChange, start.vmChange))) return index + 1;
   }
-  await write({ steps: run.stepsWith(index, { status: 'SUCCEEDED', finishedAt, message }), progress }, {}, vmChange);
+  await write({ steps: ended, progress }, {}, vmChange);
   return -1;
 }
 

@@ -59,6 +59,8 @@ async function waitForInstance(run: OperationRun, done: (instance: ProviderInsta
     run.assertLease();
     const instance = run.observe(await run.driver.get(providerId));
     if (done(instance)) return instance;
+    // The wait goes on: the step end held back to ride with its end is written now (see executeOperation's deferStepEnd).
+    await run.writeDeferredStepEnd();
     if (instance?.state === 'ERROR') throw new ProviderError('InstanceError', `the provider reports the instance in ERROR while waiting for ${description}`, { transient: false });
     if (Date.now() > deadline) throw new ProviderError('Timeout', `timed out waiting for ${description}`, { transient: false });
     await sleepUntilDue(instance);
