@@ -75,7 +75,8 @@ const usage = `Usage: node createVmThroughput.ts [options]
   --burst-count N           (default 3000)     --overload-factor F (default 2)   --overload-seconds N (default 20)
   --overload-rate N         the overload phase's rate (default: --overload-factor × the highest passing rate)
   --admission C,Q,MS|off    the vms subgraph's MUTATION_MAX_CONCURRENT, _QUEUED, _QUEUE_MS for the run
-  --gateway-admission C,Q,MS|off  the gateway's GATEWAY_MAX_IN_FLIGHT, _QUEUED, _QUEUE_MS for the run
+  --gateway-admission C,Q,MS[,T]|off  the gateway's GATEWAY_MAX_IN_FLIGHT, _QUEUED, _QUEUE_MS for the run; T: the
+                            adaptive limit's latency target GATEWAY_ADMISSION_TARGET_MS (off without it)
   --guard-cache MS          CREATE_GUARD_CACHE_MS: skip placement/billing calls of tenants without quota/budget
   --verbose                 forward all platform log lines
   --help`;
@@ -157,8 +158,8 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv = proce
     guardCacheMs: positiveInt('--guard-cache', values['guard-cache'], 0),
   };
   if (options.admission !== undefined && options.admission !== 'off' && !/^\d+,\d+,\d+$/.test(options.admission)) throw new Error(`--admission must be C,Q,MS or off, got "${options.admission}"`);
-  if (options.gatewayAdmission !== undefined && options.gatewayAdmission !== 'off' && !/^\d+,\d+,\d+$/.test(options.gatewayAdmission)) {
-    throw new Error(`--gateway-admission must be C,Q,MS or off, got "${options.gatewayAdmission}"`);
+  if (options.gatewayAdmission !== undefined && options.gatewayAdmission !== 'off' && !/^\d+,\d+,\d+(,\d+)?$/.test(options.gatewayAdmission)) {
+    throw new Error(`--gateway-admission must be C,Q,MS[,TARGET_MS] or off, got "${options.gatewayAdmission}"`);
   }
   if (!(options.overloadFactor > 0)) throw new Error('--overload-factor must be positive');
   if (options.count < 1 || options.concurrency < 1) throw new Error('--count and --concurrency must be at least 1');

@@ -148,12 +148,15 @@ async function startBenchPlatformOnce(options: BenchPlatformOptions): Promise<Be
   }
 }
 
-/** GATEWAY_MAX_* for the gateway from `inFlight,queued,queueMs` (`off`: GATEWAY_MAX_IN_FLIGHT=0). */
+/**
+ * GATEWAY_MAX_* for the gateway from `inFlight,queued,queueMs[,targetMs]` (`off`: GATEWAY_MAX_IN_FLIGHT=0);
+ * `targetMs` turns on the adaptive limit (GATEWAY_ADMISSION_TARGET_MS).
+ */
 function gatewayAdmissionEnv(admission: string | undefined): Record<string, string> {
   if (admission === undefined) return {};
   if (admission === 'off') return { GATEWAY_MAX_IN_FLIGHT: '0' };
-  const [inFlight = '', queued = '', queueMs = ''] = admission.split(',');
-  return { GATEWAY_MAX_IN_FLIGHT: inFlight, GATEWAY_MAX_QUEUED: queued, GATEWAY_MAX_QUEUE_MS: queueMs };
+  const [inFlight = '', queued = '', queueMs = '', targetMs] = admission.split(',');
+  return { GATEWAY_MAX_IN_FLIGHT: inFlight, GATEWAY_MAX_QUEUED: queued, GATEWAY_MAX_QUEUE_MS: queueMs, ...(targetMs ? { GATEWAY_ADMISSION_TARGET_MS: targetMs } : {}) };
 }
 
 /** MUTATION_MAX_* for the vms subgraph from `concurrent,queued,queueMs` (`off`: MUTATION_MAX_CONCURRENT=0). */
