@@ -1,6 +1,15 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSql, type Sql } from '@novacron/db';
-import { createTestDatabase, type TestDatabase } from '@novacron/testing';
+import { createLogger } from '@novacron/server-kit';
+import { createTestDatabase, waitFor, type TestDatabase } from '@novacron/testing';
+import { migrateVms } from '../src/db/migrateVms.ts';
+import { requestCreate } from '../src/domain/requestOperation.ts';
+import { startWorker } from '../src/worker/startWorker.ts';
+import { testConfig } from './support/testConfig.ts';
+import { testServices } from './support/testServices.ts';
 import { createAcceptPressureSignal } from '../src/domain/signalAcceptPressure.ts';
 import { createMutationAdmission } from '../src/domain/createMutationAdmission.ts';
 import { startYieldingToAccepting } from '../src/worker/yieldToAccepting.ts';
@@ -20,6 +29,7 @@ describe('accept pressure: the subgraph tells the workers, the workers yield', (
 
   beforeAll(async () => {
     database = await createTestDatabase();
+    await migrateVms(database.url);
     subgraphSql = createSql(database.url, { max: 1 });
     workerSql = createSql(database.url, { max: 2 });
   });
@@ -87,5 +97,47 @@ describe('accept pressure: the subgraph tells the workers, the workers yield', (
     await admission.run(() => Promise.reject(new Error('refused by the domain'))).catch(() => undefined);
     expect(latencies).toHaveLength(2);
     expect(latencies[0]).toBeGreaterThanOrEqual(15);
+  });
+
+  it('a real worker told to yield runs its operations one at a time, and finishes every one exactly once', async () => {
+    const keysDir = await mkdtemp(join(tmpdir(), 'novacron-yield-keys-'));
+    const base = testConfig(database.url);
+    const config = {
+      ...base,
+      security: { ...base.security, keysDir },
+      simulated: { ...base.simulated, latencyMs: { min: 100, max: 150 } },
+      acceptPressure: { targetMs: 1, workerConcurrency: 1, holdMs: 60_000 },
+    };
+    const worker = await startWorker(config, createLogger('test', 'silent'));
+    const services = testServices(workerSql, database.url);
+    try {
+      // The subgraph's side: one slow mutation, so the worker yields for the rest of the test.
+      const signal = createAcceptPressureSignal(subgraphSql, { targetMs: 1, windowMs: 0, minSamples: 1 });
+      signal.record(100);
+      await expect.poll(() => worker.yielding?.().yielding).toBe(true);
+      const created = await Promise.all(
+        Array.from({ length: 6 }, (_, n) => requestCreate(services, 'default', { name: `yield-${n}`, provider: 'aws', region: 'us-east-1', instanceType: 't3.micro', image: 'debian-12' }, null)),
+      );
+      const ids = created.map((operation) => operation.id);
+      let mostRunning = 0;
+      await waitFor(
+        async () => {
+          const rows = await subgraphSql<{ status: string }[]>`select status from vms.operations where id = any(${ids}::uuid[])`;
+          mostRunning = Math.max(mostRunning, rows.filter((row) => row.status === 'RUNNING').length);
+          return rows.every((row) => row.status === 'SUCCEEDED');
+        },
+        { timeoutMs: 60_000, intervalMs: 20, description: 'six creates through a yielding worker' },
+      );
+      // Four job slots, but never more than one operation at a time while yielding.
+      expect(mostRunning).toBeLessThanOrEqual(1);
+      expect(worker.yielding?.()).toMatchObject({ yielding: true, running: 0, waiting: 0 });
+      const [counts] = await subgraphSql<{ vms: number; instances: number }[]>`
+        select (select count(*)::int from vms.vms where name like 'yield-%' and status = 'RUNNING') as vms,
+               (select count(distinct provider_id)::int from vms.vms where name like 'yield-%') as instances`;
+      expect(counts).toEqual({ vms: 6, instances: 6 });
+    } finally {
+      await worker.stop();
+      await rm(keysDir, { recursive: true, force: true });
+    }
   });
 });

@@ -35,6 +35,8 @@ export interface RunningWorker {
   healthUrl: string;
   /** The Prometheus `/metrics` endpoint. */
   metricsUrl: string;
+  /** Whether the worker yields to accepting now, and operations running / held (absent: it never yields). */
+  yielding?: () => { yielding: boolean; running: number; waiting: number };
   stop(): Promise<void>;
 }
 
@@ -138,6 +140,7 @@ export async function startWorker(config: VmsConfig, logger: Logger = createLogg
     workerId,
     healthUrl: health.url,
     metricsUrl: metricsServer.url,
+    ...(yielding ? { yielding: () => yielding.stats() } : {}),
     stop: async () => {
       await health.close();
       await metricsServer.close();
