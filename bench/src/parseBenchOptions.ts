@@ -42,8 +42,10 @@ export interface BenchOptions {
   overloadSeconds: number;
   /** The overload phase's rate; undefined: --overload-factor × the highest rate meeting p95 ≤ 50 ms. */
   overloadRate: number | undefined;
-  /** The gateway's admission limits for the run (`inFlight,queued,queueMs`; `off`); the gateway's defaults when unset. */
+  /** The gateway's admission limits for the run (`inFlight,queued,queueMs[,targetMs]`; `off`); the gateway's defaults when unset. */
   gatewayAdmission: string | undefined;
+  /** Workers yield to accepting (`targetMs[,workerConcurrency[,holdMs]]`); unset: they never do. */
+  acceptPressure: string | undefined;
   /** The vms subgraph's admission limits for the run (`concurrent,queued,queueMs`; `off`); the platform's defaults when unset. */
   admission: string | undefined;
   /** CREATE_GUARD_CACHE_MS for the vms subgraph: skip quota/budget calls for tenants without either (0: off). */
@@ -75,7 +77,11 @@ const usage = `Usage: node createVmThroughput.ts [options]
   --burst-count N           (default 3000)     --overload-factor F (default 2)   --overload-seconds N (default 20)
   --overload-rate N         the overload phase's rate (default: --overload-factor × the highest passing rate)
   --admission C,Q,MS|off    the vms subgraph's MUTATION_MAX_CONCURRENT, _QUEUED, _QUEUE_MS for the run
-  --gateway-admission C,Q,MS|off  the gateway's GATEWAY_MAX_IN_FLIGHT, _QUEUED, _QUEUE_MS for the run
+  --gateway-admission C,Q,MS[,T]|off  the gateway's GATEWAY_MAX_IN_FLIGHT, _QUEUED, _QUEUE_MS for the run; T: the
+                            adaptive limit's latency target GATEWAY_ADMISSION_TARGET_MS (off without it)
+  --accept-pressure T[,C[,H]]  workers yield to accepting: above T ms of mutation latency (p90) the vms subgraph
+                            NOTIFYs them and they start operations only below C running for H ms
+                            (ACCEPT_PRESSURE_TARGET_MS, WORKER_YIELD_CONCURRENCY, WORKER_YIELD_HOLD_MS)
   --guard-cache MS          CREATE_GUARD_CACHE_MS: skip placement/billing calls of tenants without quota/budget
   --verbose                 forward all platform log lines
   --help`;
@@ -115,6 +121,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv = proce
       'overload-rate': { type: 'string' },
       admission: { type: 'string' },
       'gateway-admission': { type: 'string' },
+      'accept-pressure': { type: 'string' },
       'guard-cache': { type: 'string' },
       statements: { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
@@ -154,12 +161,14 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv = proce
     overloadRate: positiveInt('--overload-rate', values['overload-rate'], 0) || undefined,
     admission: values.admission,
     gatewayAdmission: values['gateway-admission'],
+    acceptPressure: values['accept-pressure'],
     guardCacheMs: positiveInt('--guard-cache', values['guard-cache'], 0),
   };
   if (options.admission !== undefined && options.admission !== 'off' && !/^\d+,\d+,\d+$/.test(options.admission)) throw new Error(`--admission must be C,Q,MS or off, got "${options.admission}"`);
-  if (options.gatewayAdmission !== undefined && options.gatewayAdmission !== 'off' && !/^\d+,\d+,\d+$/.test(options.gatewayAdmission)) {
-    throw new Error(`--gateway-admission must be C,Q,MS or off, got "${options.gatewayAdmission}"`);
+  if (options.gatewayAdmission !== undefined && options.gatewayAdmission !== 'off' && !/^\d+,\d+,\d+(,\d+)?$/.test(options.gatewayAdmission)) {
+    throw new Error(`--gateway-admission must be C,Q,MS[,TARGET_MS] or off, got "${options.gatewayAdmission}"`);
   }
+  if (options.acceptPressure !== undefined && !/^\d+(,\d+(,\d+)?)?$/.test(options.acceptPressure)) throw new Error(`--accept-pressure must be T[,C[,H]], got "${options.acceptPressure}"`);
   if (!(options.overloadFactor > 0)) throw new Error('--overload-factor must be positive');
   if (options.count < 1 || options.concurrency < 1) throw new Error('--count and --concurrency must be at least 1');
   if (options.workerProcesses < 1 || options.workerConcurrency < 1) throw new Error('--worker-processes and --worker-concurrency must be at least 1');

@@ -27,6 +27,8 @@ export interface BenchPlatformOptions {
   gatewayAdmission?: string | undefined;
   /** CREATE_GUARD_CACHE_MS for the vms subgraph (0: the platform's default, off). */
   guardCacheMs?: number;
+  /** `targetMs[,workerConcurrency[,holdMs]]`: ACCEPT_PRESSURE_TARGET_MS, WORKER_YIELD_CONCURRENCY, WORKER_YIELD_HOLD_MS (workers yield to accepting). */
+  acceptPressure?: string | undefined;
 }
 
 /** The platform under test: its own Postgres, and `scripts/start.ts` supervising subgraph, workers and gateway. */
@@ -103,6 +105,7 @@ async function startBenchPlatformOnce(options: BenchPlatformOptions): Promise<Be
       ...admissionEnv(options.admission),
       ...gatewayAdmissionEnv(options.gatewayAdmission),
       ...(options.guardCacheMs ? { CREATE_GUARD_CACHE_MS: String(options.guardCacheMs) } : {}),
+      ...acceptPressureEnv(options.acceptPressure),
     };
     if (options.cpuProfileDir) {
       const profileDir = resolve(options.cpuProfileDir);
@@ -148,12 +151,22 @@ async function startBenchPlatformOnce(options: BenchPlatformOptions): Promise<Be
   }
 }
 
-/** GATEWAY_MAX_* for the gateway from `inFlight,queued,queueMs` (`off`: GATEWAY_MAX_IN_FLIGHT=0). */
+/**
+ * GATEWAY_MAX_* for the gateway from `inFlight,queued,queueMs[,targetMs]` (`off`: GATEWAY_MAX_IN_FLIGHT=0);
+ * `targetMs` turns on the adaptive limit (GATEWAY_ADMISSION_TARGET_MS).
+ */
 function gatewayAdmissionEnv(admission: string | undefined): Record<string, string> {
   if (admission === undefined) return {};
   if (admission === 'off') return { GATEWAY_MAX_IN_FLIGHT: '0' };
-  const [inFlight = '', queued = '', queueMs = ''] = admission.split(',');
-  return { GATEWAY_MAX_IN_FLIGHT: inFlight, GATEWAY_MAX_QUEUED: queued, GATEWAY_MAX_QUEUE_MS: queueMs };
+  const [inFlight = '', queued = '', queueMs = '', targetMs] = admission.split(',');
+  return { GATEWAY_MAX_IN_FLIGHT: inFlight, GATEWAY_MAX_QUEUED: queued, GATEWAY_MAX_QUEUE_MS: queueMs, ...(targetMs ? { GATEWAY_ADMISSION_TARGET_MS: targetMs } : {}) };
+}
+
+/** The accept-pressure signal and the workers' yielding from `targetMs[,workerConcurrency[,holdMs]]`. */
+function acceptPressureEnv(acceptPressure: string | undefined): Record<string, string> {
+  if (!acceptPressure) return {};
+  const [targetMs = '', concurrency, holdMs] = acceptPressure.split(',');
+  return { ACCEPT_PRESSURE_TARGET_MS: targetMs, ...(concurrency ? { WORKER_YIELD_CONCURRENCY: concurrency } : {}), ...(holdMs ? { WORKER_YIELD_HOLD_MS: holdMs } : {}) };
 }
 
 /** MUTATION_MAX_* for the vms subgraph from `concurrent,queued,queueMs` (`off`: MUTATION_MAX_CONCURRENT=0). */

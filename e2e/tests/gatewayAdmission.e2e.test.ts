@@ -107,7 +107,7 @@ describe('gateway admission control', () => {
     await waitFor(() => admission().inFlight === 0 && admission().queued === 0, { description: 'the slots to be released' });
     const burst = await Promise.all([send(vmsQuery(10)), send(vmsQuery(11)), send(vmsQuery(12))]);
     expect(burst.map((response) => response.status)).toEqual([200, 200, 200]);
-    expect(admission().refused).toEqual({ QUEUE_FULL: 1, QUEUE_TIMEOUT: 1 });
+    expect(admission().refused).toEqual({ QUEUE_FULL: 1, QUEUE_TIMEOUT: 1, LATENCY_LIMIT: 0 });
   });
 
   it("answers a subgraph's OVERLOADED refusal with 503 and the subgraph's Retry-After", async () => {

@@ -44,6 +44,10 @@ export interface GatewayConfig {
     maxQueueMs: number;
     /** `Retry-After` of a refusal. */
     retryAfterSeconds: number;
+    /** Latency the adaptive limit on requests inside steers to (0: fixed limits only; admission/createLatencyLimit.ts). */
+    latencyTargetMs: number;
+    /** The adaptive limit's floor. */
+    minInside: number;
   };
   /** One circuit breaker per subgraph (see createSubgraphBreaker.ts). */
   subgraphBreaker: {
@@ -152,6 +156,8 @@ export function loadConfig(): GatewayConfig {
       maxQueued: readEnv.int('GATEWAY_MAX_QUEUED', 1_024),
       maxQueueMs: readEnv.int('GATEWAY_MAX_QUEUE_MS', 10_000),
       retryAfterSeconds: readEnv.int('GATEWAY_RETRY_AFTER_SECONDS', 1),
+      latencyTargetMs: readEnv.int('GATEWAY_ADMISSION_TARGET_MS', 0),
+      minInside: readEnv.int('GATEWAY_ADMISSION_MIN', 2),
     },
     subgraphBreaker: {
       failures: readEnv.int('SUBGRAPH_BREAKER_FAILURES', 5),

@@ -57,7 +57,7 @@ describe('createRequestAdmission', () => {
     await expect.poll(() => admission.stats().queued).toBe(0);
     finishAll();
     expect(await (await queued).text()).toBe('done');
-    await expect.poll(() => admission.stats()).toMatchObject({ inFlight: 0, queued: 0, refused: { QUEUE_FULL: 1, QUEUE_TIMEOUT: 0 } });
+    await expect.poll(() => admission.stats()).toMatchObject({ inFlight: 0, queued: 0, limit: null, refused: { QUEUE_FULL: 1, QUEUE_TIMEOUT: 0, LATENCY_LIMIT: 0 } });
   });
 
   it('never serves a queued request whose client left, and frees its place', async () => {
@@ -83,7 +83,7 @@ describe('createRequestAdmission', () => {
     finishAll();
     expect((await next).status).toBe(200);
     expect(served()).toBe(2);
-    expect(admission.stats().refused).toEqual({ QUEUE_FULL: 0, QUEUE_TIMEOUT: 0 });
+    expect(admission.stats().refused).toEqual({ QUEUE_FULL: 0, QUEUE_TIMEOUT: 0, LATENCY_LIMIT: 0 });
   });
 
   it('serves everything without limits when maxInFlight is 0', async () => {
@@ -94,5 +94,34 @@ describe('createRequestAdmission', () => {
     await expect.poll(() => served()).toBe(5);
     finishAll();
     expect((await Promise.all(requests)).map((response) => response.status)).toEqual([200, 200, 200, 200, 200]);
+  });
+
+  it('with a latency target, lowers the number let in after slow answers and refuses beyond it at once with LATENCY_LIMIT', async () => {
+    const refusals: string[] = [];
+    // One slot and one queue place: the limit on requests inside starts at 2 and may fall to 1.
+    const admission = createRequestAdmission({ maxInFlight: 1, maxQueued: 1, maxQueueMs: 0, retryAfterSeconds: 2, latencyTargetMs: 1, minInside: 1, onRefused: (reason) => refusals.push(reason) });
+    const { url, finishAll } = await serve(admission);
+    expect(admission.stats().limit).toBe(2);
+    // Ten answers slower than the 1 ms target, over more than the 250 ms window: the limit is cut.
+    for (let i = 0; i < 10; i += 1) {
+      const answer = fetch(url, { method: 'POST', body: '{}' });
+      await expect.poll(() => admission.stats().inFlight).toBe(1);
+      await new Promise((resolve) => setTimeout(resolve, i === 9 ? 260 : 5));
+      finishAll();
+      expect((await answer).status).toBe(200);
+    }
+    await expect.poll(() => admission.stats().limit).toBe(1);
+
+    // One request inside now fills the limit: the next is refused at once, not queued.
+    const inside = fetch(url, { method: 'POST', body: '{}' });
+    await expect.poll(() => admission.stats().inFlight).toBe(1);
+    const refused = await fetch(url, { method: 'POST', body: '{}' });
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('2');
+    expect(await refused.json()).toMatchObject({ errors: [{ extensions: { code: 'OVERLOADED', reason: 'LATENCY_LIMIT', retryAfterSeconds: 2 } }] });
+    expect(admission.stats()).toMatchObject({ inFlight: 1, queued: 0, refused: { LATENCY_LIMIT: 1, QUEUE_FULL: 0 } });
+    expect(refusals).toEqual(['LATENCY_LIMIT']);
+    finishAll();
+    expect((await inside).status).toBe(200);
   });
 });

@@ -25,6 +25,12 @@ export interface VmsConfig extends SubgraphConfig {
   createGuardCacheMs?: number;
   /** Admission control on the mutation path (see createMutationAdmission.ts); absent or null: none. */
   admission?: MutationAdmissionOptions | null;
+  /**
+   * Accepting before executing (domain/signalAcceptPressure.ts, worker/yieldToAccepting.ts): above
+   * `targetMs` of mutation latency (p90 of a window) the subgraph tells the workers, which then start
+   * new operations only below `workerConcurrency` for `holdMs`. Absent: workers never yield.
+   */
+  acceptPressure?: { targetMs: number; workerConcurrency: number; holdMs: number } | null;
   /** createVM's budget check (billing): tenants whose creates go ahead when billing is unreachable. */
   budgetCheck?: { failOpenTenants: readonly string[] };
   /** The reconciler: how often every tenant's providers are compared with the database (0: only on demand). */
@@ -79,6 +85,14 @@ export function loadConfig(): VmsConfig {
             maxQueued: readEnv.int('MUTATION_MAX_QUEUED', 1_024),
             maxQueueMs: readEnv.int('MUTATION_MAX_QUEUE_MS', 10_000),
             retryAfterSeconds: readEnv.int('MUTATION_RETRY_AFTER_SECONDS', 1),
+          }
+        : null,
+    acceptPressure:
+      readEnv.int('ACCEPT_PRESSURE_TARGET_MS', 0) > 0
+        ? {
+            targetMs: readEnv.int('ACCEPT_PRESSURE_TARGET_MS', 0),
+            workerConcurrency: readEnv.int('WORKER_YIELD_CONCURRENCY', 10),
+            holdMs: readEnv.int('WORKER_YIELD_HOLD_MS', 1_000),
           }
         : null,
     budgetCheck: {

@@ -1,4 +1,5 @@
 import { createProviderRegistry } from '@novacron/providers';
+import type { Sql } from '@novacron/db';
 import type { Logger } from '@novacron/server-kit';
 import { loadTypeDefs, startSubgraph, type RunningSubgraph } from '@novacron/subgraph-kit';
 import type { VmsConfig } from './config.ts';
@@ -9,6 +10,7 @@ import { migrateVms } from './db/migrateVms.ts';
 import { createVmLoader } from './domain/createVmLoader.ts';
 import { createBudgetGuard } from './domain/reserveCreateBudget.ts';
 import { createMutationAdmission } from './domain/createMutationAdmission.ts';
+import { createAcceptPressureSignal } from './domain/signalAcceptPressure.ts';
 import { createCreateGuardScope } from './domain/createCreateGuardScope.ts';
 import { vmsOutbox } from './domain/eventStreams.ts';
 import { loadCredentialKeys } from './loadCredentialKeys.ts';
@@ -41,7 +43,7 @@ export async function start(config: VmsConfig, logger?: Logger): Promise<Running
       return {
         placement: config.subgraphUrls.placement ? subgraphs : undefined,
         credentialKeys,
-        admission: config.admission ? createMutationAdmission(config.admission) : null,
+        admission: config.admission ? createMutationAdmission({ ...config.admission, ...acceptPressureHook(config, sql, kitLogger) }) : null,
         createGuards:
           config.createGuardCacheMs && (config.subgraphUrls.placement || config.subgraphUrls.billing)
             ? createCreateGuardScope({ subgraphs, maxAgeMs: config.createGuardCacheMs, placement: Boolean(config.subgraphUrls.placement), billing: Boolean(config.subgraphUrls.billing) })
@@ -64,4 +66,11 @@ export async function start(config: VmsConfig, logger?: Logger): Promise<Running
       config.reconcile.intervalMs > 0 ? [startReconcileLoop({ db: services.db, providers: services.providers, intervalMs: config.reconcile.intervalMs, logger: kitLogger })] : [],
     outbox: { outbox: vmsOutbox, db: (services) => services.db, prune: false },
   });
+}
+
+/** The admission's latency feeds the accept-pressure signal to the workers, when configured. */
+function acceptPressureHook(config: VmsConfig, sql: Sql, logger: Logger): { onFinished?: (latencyMs: number) => void } {
+  if (!config.acceptPressure) return {};
+  const signal = createAcceptPressureSignal(sql, { targetMs: config.acceptPressure.targetMs, onError: (error) => logger.warn({ err: error }, 'accept-pressure NOTIFY failed') });
+  return { onFinished: (latencyMs) => signal.record(latencyMs) };
 }

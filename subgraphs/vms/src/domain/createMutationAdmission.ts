@@ -11,6 +11,8 @@ export interface MutationAdmissionOptions {
   maxQueueMs: number;
   /** What `Retry-After` / `retryAfterSeconds` tells a refused client. */
   retryAfterSeconds: number;
+  /** Called with the latency (waiting included) of every admitted mutation that finished (signalAcceptPressure.ts). */
+  onFinished?: (latencyMs: number) => void;
 }
 
 /** Admission control for the mutation path: run a mutation, or refuse it with OVERLOADED. */
@@ -34,6 +36,7 @@ export function createMutationAdmission(options: MutationAdmissionOptions): Muta
     appError('OVERLOADED', 'the service is at capacity; nothing was changed, retry after the indicated time', { reason, retryAfterSeconds: options.retryAfterSeconds });
   return {
     async run<T>(mutation: () => Promise<T>): Promise<T> {
+      const arrivedAt = performance.now();
       const waited = new AbortController();
       let started = false;
       let timer: NodeJS.Timeout | undefined;
@@ -44,10 +47,14 @@ export function createMutationAdmission(options: MutationAdmissionOptions): Muta
           reject(overloaded('QUEUE_TIMEOUT'));
         }, options.maxQueueMs);
       });
-      const admitted = policy.execute(() => {
+      const admitted = policy.execute(async () => {
         started = true;
         clearTimeout(timer);
-        return mutation();
+        try {
+          return await mutation();
+        } finally {
+          options.onFinished?.(performance.now() - arrivedAt);
+        }
       }, waited.signal);
       try {
         return await Promise.race([admitted, deadline]);

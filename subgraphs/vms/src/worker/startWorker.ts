@@ -18,6 +18,7 @@ import { startWhenDatabaseAnswers } from './startWhenDatabaseAnswers.ts';
 import { survivePostgresOutage } from './survivePostgresOutage.ts';
 import type { WorkerContext } from './WorkerContext.ts';
 import { createProviderBreakers } from './createProviderBreakers.ts';
+import { startYieldingToAccepting } from './yieldToAccepting.ts';
 import { createSubgraphClient, loadSubgraphSecurity } from '@novacron/subgraph-kit';
 
 /**
@@ -34,6 +35,8 @@ export interface RunningWorker {
   healthUrl: string;
   /** The Prometheus `/metrics` endpoint. */
   metricsUrl: string;
+  /** Whether the worker yields to accepting now, and operations running / held (absent: it never yields). */
+  yielding?: () => { yielding: boolean; running: number; waiting: number };
   stop(): Promise<void>;
 }
 
@@ -69,6 +72,13 @@ export async function startWorker(config: VmsConfig, logger: Logger = createLogg
     transitionTimeoutSeconds: config.worker.transitionTimeoutSeconds,
     placement: config.subgraphUrls.placement ? createSubgraphClient(config.subgraphUrls, await loadSubgraphSecurity(config)) : undefined,
   };
+  const yielding = config.acceptPressure
+    ? await startYieldingToAccepting(sql, {
+        concurrency: config.acceptPressure.workerConcurrency,
+        holdMs: config.acceptPressure.holdMs,
+        onChange: (on) => logger.debug({ yielding: on }, on ? 'accepting is slow: starting fewer operations' : 'accepting recovered: starting operations again'),
+      })
+    : null;
   const stopSurvivingOutages = survivePostgresOutage(logger);
   const runner = await startWhenDatabaseAnswers(() => run({
     connectionString: config.databaseUrl,
@@ -84,7 +94,7 @@ export async function startWorker(config: VmsConfig, logger: Logger = createLogg
       [runOperationTask]: async (payload) => {
         const operationId = (payload as { operationId?: unknown }).operationId;
         if (typeof operationId !== 'string') throw new Error('job payload has no operationId');
-        await executeOperation(context, operationId);
+        await (yielding ? yielding.gate(() => executeOperation(context, operationId)) : executeOperation(context, operationId));
       },
     },
   }), { logger, signal: stopping.signal });
@@ -130,12 +140,14 @@ export async function startWorker(config: VmsConfig, logger: Logger = createLogg
     workerId,
     healthUrl: health.url,
     metricsUrl: metricsServer.url,
+    ...(yielding ? { yielding: () => yielding.stats() } : {}),
     stop: async () => {
       await health.close();
       await metricsServer.close();
       clearInterval(sweeper);
       clearInterval(pruner);
       stopping.abort(new Error('worker stopping'));
+      await yielding?.stop();
       await runner.stop();
       await sql.end({ timeout: 5 });
       stopSurvivingOutages();
