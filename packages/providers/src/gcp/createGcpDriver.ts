@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { InstancesClient, ZoneOperationsClient, type protos } from '@google-cloud/compute';
-import { MetricServiceClient } from '@google-cloud/monitoring';
+import type { InstancesClient, ZoneOperationsClient, protos } from '@google-cloud/compute';
+import type { MetricServiceClient } from '@google-cloud/monitoring';
 import type { Catalog } from '@novacron/catalog';
 import { loadCatalog } from '@novacron/catalog';
 import { JWT } from 'google-auth-library';
@@ -115,11 +115,15 @@ export function createGcpDriver(options: GcpDriverOptions): ProviderDriver & Met
   };
   // gax clients are built on first use: building one parses the Compute protos (seconds of CPU), and
   // a driver that only describes itself (the providers query) never needs them.
-  let instancesClient: InstancesClient | undefined;
-  let operationsClient: ZoneOperationsClient | undefined;
-  const instances = () => (instancesClient ??= new InstancesClient(clientOptions));
-  const operations = () => (operationsClient ??= new ZoneOperationsClient(clientOptions));
-  let monitoringClient: MetricServiceClient | undefined;
+  // The SDKs themselves are imported on first use too: importing @google-cloud/compute holds ≈ 90 MB of
+  // heap (its protos) and @google-cloud/monitoring ≈ 14 MB, which every process importing
+  // @novacron/providers paid even with simulated providers only, in longer major GCs (docs/benchmarks.md).
+  let instancesClient: Promise<InstancesClient> | undefined;
+  let operationsClient: Promise<ZoneOperationsClient> | undefined;
+  const instances = () => (instancesClient ??= import('@google-cloud/compute').then((sdk) => new sdk.InstancesClient(clientOptions)));
+  const operations = () => (operationsClient ??= import('@google-cloud/compute').then((sdk) => new sdk.ZoneOperationsClient(clientOptions)));
+  let monitoringClient: Promise<MetricServiceClient> | undefined;
+  const monitoring = () => (monitoringClient ??= import('@google-cloud/monitoring').then((sdk) => new sdk.MetricServiceClient(clientOptions)));
   const callOptions: CallOptions = {
     retry: createRetryOptions(
       [8, 14, 4], // RESOURCE_EXHAUSTED (throttled), UNAVAILABLE, DEADLINE_EXCEEDED; mutations carry a requestId, so retrying them is safe
@@ -162,7 +166,7 @@ export function createGcpDriver(options: GcpDriverOptions): ProviderDriver & Met
   async function awaitOperation(operation: Operation, zone: string): Promise<Operation> {
     let current = operation;
     while (String(current.status) !== 'DONE') {
-      const [next] = await instancesCall(() => operations().wait({ project, zone, operation: current.name ?? '' }, callOptions));
+      const [next] = await instancesCall(async () => (await operations()).wait({ project, zone, operation: current.name ?? '' }, callOptions));
       current = next;
     }
     const failure = gcpOperationError(current);
@@ -181,7 +185,7 @@ export function createGcpDriver(options: GcpDriverOptions): ProviderDriver & Met
   async function get(providerId: string): Promise<ProviderInstance | null> {
     const { zone, name } = parseId(providerId);
     try {
-      const [instance] = await instancesCall(() => instances().get({ project, zone, instance: name }, callOptions));
+      const [instance] = await instancesCall(async () => (await instances()).get({ project, zone, instance: name }, callOptions));
       return toInstance(instance, zone);
     } catch (error) {
       if (error instanceof ProviderError && error.code === 'NOT_FOUND') return null;
@@ -214,8 +218,8 @@ export function createGcpDriver(options: GcpDriverOptions): ProviderDriver & Met
     let operation: Operation;
     try {
       operation = computeOperation(await instancesCall(
-        () =>
-          instances().insert(
+        async () =>
+          (await instances()).insert(
             {
               project,
               zone,
@@ -257,10 +261,10 @@ export function createGcpDriver(options: GcpDriverOptions): ProviderDriver & Met
     await instancesCall(async () => {
       if (filter.region) {
         const zone = zoneOf(filter.region);
-        for await (const instance of instances().listAsync({ ...request, zone }, listOptions)) found.push(toInstance(instance, zone));
+        for await (const instance of (await instances()).listAsync({ ...request, zone }, listOptions)) found.push(toInstance(instance, zone));
         return;
       }
-      for await (const [scope, scoped] of instances().aggregatedListAsync(request, listOptions)) {
+      for await (const [scope, scoped] of (await instances()).aggregatedListAsync(request, listOptions)) {
         const zone = scope.replace(/^zones\//, '');
         for (const instance of scoped.instances ?? []) found.push(toInstance(instance, zone));
       }
@@ -277,8 +281,7 @@ export function createGcpDriver(options: GcpDriverOptions): ProviderDriver & Met
     const samples: MetricSample[] = [];
     for (const metric of gceMetrics) {
       await instancesCall(async () => {
-        monitoringClient ??= new MetricServiceClient(clientOptions);
-        const series = monitoringClient.listTimeSeriesAsync(
+        const series = (await monitoring()).listTimeSeriesAsync(
           {
             name: `projects/${project}`,
             filter: `metric.type = "${metric.type}" AND metric.labels.instance_name = one_of(${names})`,
@@ -310,17 +313,17 @@ export function createGcpDriver(options: GcpDriverOptions): ProviderDriver & Met
     capabilities: () => capabilities,
     validate: view.validate,
     create,
-    start: (providerId) => act(providerId, (zone, instance, requestId) => instances().start({ project, zone, instance, requestId }, callOptions)),
-    stop: (providerId) => act(providerId, (zone, instance, requestId) => instances().stop({ project, zone, instance, requestId }, callOptions)),
-    reboot: (providerId) => act(providerId, (zone, instance, requestId) => instances().reset({ project, zone, instance, requestId }, callOptions)),
+    start: (providerId) => act(providerId, async (zone, instance, requestId) => (await instances()).start({ project, zone, instance, requestId }, callOptions)),
+    stop: (providerId) => act(providerId, async (zone, instance, requestId) => (await instances()).stop({ project, zone, instance, requestId }, callOptions)),
+    reboot: (providerId) => act(providerId, async (zone, instance, requestId) => (await instances()).reset({ project, zone, instance, requestId }, callOptions)),
     resize: (providerId, instanceType) =>
-      act(providerId, (zone, instance, requestId) =>
-        instances().setMachineType({ project, zone, instance, requestId, instancesSetMachineTypeRequestResource: { machineType: `zones/${zone}/machineTypes/${instanceType}` } }, callOptions),
+      act(providerId, async (zone, instance, requestId) =>
+        (await instances()).setMachineType({ project, zone, instance, requestId, instancesSetMachineTypeRequestResource: { machineType: `zones/${zone}/machineTypes/${instanceType}` } }, callOptions),
       ),
     delete: async (providerId) => {
       const before = await mustGet(providerId);
       const { zone, name } = parseId(providerId);
-      await awaitOperation(computeOperation(await instancesCall(() => instances().delete({ project, zone, instance: name, requestId: randomUUID() }, callOptions))), zone);
+      await awaitOperation(computeOperation(await instancesCall(async () => (await instances()).delete({ project, zone, instance: name, requestId: randomUUID() }, callOptions))), zone);
       return (await get(providerId)) ?? { ...before, state: 'DELETED', publicIp: null, privateIp: null, settlesAt: null };
     },
     get,
@@ -328,7 +331,7 @@ export function createGcpDriver(options: GcpDriverOptions): ProviderDriver & Met
       if (hint.region) return get(`projects/${project}/zones/${zoneOf(hint.region)}/instances/${gceInstanceName(clientToken)}`);
       const label = labelSafe(clientToken);
       const found = await instancesCall(async () => {
-        for await (const [scope, scoped] of instances().aggregatedListAsync({ project, filter: `labels.${gcpManagedLabels.clientToken} = "${label}"` }, listOptions)) {
+        for await (const [scope, scoped] of (await instances()).aggregatedListAsync({ project, filter: `labels.${gcpManagedLabels.clientToken} = "${label}"` }, listOptions)) {
           const match = (scoped.instances ?? []).find((instance) => instance.name === gceInstanceName(clientToken));
           if (match) return toInstance(match, scope.replace(/^zones\//, ''));
         }
