@@ -1,5 +1,6 @@
 // Hand-rolled: no maintained npm package implements an adaptive concurrency limit (Netflix's
 // concurrency-limits has no JavaScript port), and cockatiel's bulkhead has a fixed capacity.
+import { createLatencyWindows } from '@novacron/server-kit';
 
 /** Settings of {@link createLatencyLimit}. */
 export interface LatencyLimitOptions {
@@ -37,28 +38,19 @@ export interface LatencyLimit {
  * admits what the CPU left over can serve, and refuses the rest at once.
  */
 export function createLatencyLimit(options: LatencyLimitOptions): LatencyLimit {
-  const windowMs = options.windowMs ?? 250;
-  const minSamples = options.minSamples ?? 10;
-  const now = options.now ?? (() => performance.now());
+  const windows = createLatencyWindows({ windowMs: options.windowMs ?? 250, minSamples: options.minSamples ?? 10, ...(options.now ? { now: options.now } : {}) });
   let limit = options.max;
-  let windowStart = now();
-  let latencies: number[] = [];
   let peakInside = 0;
   return {
     get current() {
       return limit;
     },
     record(latencyMs, insideAtArrival) {
-      latencies.push(latencyMs);
       peakInside = Math.max(peakInside, insideAtArrival + 1);
-      const at = now();
-      if (at - windowStart < windowMs || latencies.length < minSamples) return;
-      latencies.sort((a, b) => a - b);
-      const p90 = latencies[Math.min(latencies.length - 1, Math.ceil(latencies.length * 0.9) - 1)]!;
+      const p90 = windows.record(latencyMs);
+      if (p90 === null) return;
       if (p90 > options.targetMs) limit = Math.max(options.min, Math.floor(limit * 0.8));
       else if (peakInside >= limit * 0.8) limit = Math.min(options.max, limit + 1);
-      windowStart = at;
-      latencies = [];
       peakInside = 0;
     },
   };

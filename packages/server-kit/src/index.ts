@@ -4,6 +4,8 @@
 import '@novacron/telemetry/register';
 export { createGraphQLHttpServer, formatResponseMaxAge, listen, postedRequest, responseMaxAgeHeader } from './createGraphQLHttpServer.ts';
 export type { EarlyAnswer, GraphQLHttpServerOptions, PostedRequest, RunningHttpServer } from './createGraphQLHttpServer.ts';
+export { createLatencyWindows } from './createLatencyWindows.ts';
+export type { LatencyWindowOptions, LatencyWindows } from './createLatencyWindows.ts';
 export { createLogger } from './createLogger.ts';
 export type { Logger } from './createLogger.ts';
 export { readEnv } from './readEnv.ts';

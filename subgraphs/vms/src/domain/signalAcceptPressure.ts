@@ -1,4 +1,5 @@
 import type { Sql } from '@novacron/db';
+import { createLatencyWindows } from '@novacron/server-kit';
 
 /** The Postgres channel on which the vms subgraph tells the workers that accepting is slow. */
 export const acceptPressureChannel = 'novacron_accept_pressure';
@@ -32,21 +33,12 @@ export interface AcceptPressureSignal {
  * already hold connections to it and a NOTIFY reaches every worker process.
  */
 export function createAcceptPressureSignal(sql: Sql, options: AcceptPressureOptions): AcceptPressureSignal {
-  const windowMs = options.windowMs ?? 250;
-  const minSamples = options.minSamples ?? 5;
-  let windowStart = performance.now();
-  let latencies: number[] = [];
+  const windows = createLatencyWindows({ windowMs: options.windowMs ?? 250, minSamples: options.minSamples ?? 5 });
   let signalled = 0;
   return {
     record(latencyMs) {
-      latencies.push(latencyMs);
-      const now = performance.now();
-      if (now - windowStart < windowMs || latencies.length < minSamples) return;
-      latencies.sort((a, b) => a - b);
-      const p90 = latencies[Math.min(latencies.length - 1, Math.ceil(latencies.length * 0.9) - 1)]!;
-      windowStart = now;
-      latencies = [];
-      if (p90 <= options.targetMs) return;
+      const p90 = windows.record(latencyMs);
+      if (p90 === null || p90 <= options.targetMs) return;
       signalled += 1;
       sql.notify(acceptPressureChannel, String(Math.round(p90))).catch((error: unknown) => options.onError?.(error));
     },
