@@ -5,6 +5,7 @@ import type { SubgraphClient } from '@novacron/subgraph-kit';
 import type { Database } from '../db/createDatabase.ts';
 import type { ProviderBreakers } from './createProviderBreakers.ts';
 import type { RetryPolicy } from './retryTransient.ts';
+import type { LeaseKeeper } from './startLeaseHeartbeat.ts';
 
 /** What every part of a worker shares. */
 export interface WorkerContext {
@@ -14,6 +15,8 @@ export interface WorkerContext {
   /** Unique per worker process, recorded as the lease owner. */
   workerId: string;
   leaseSeconds: number;
+  /** Renews the leases of all the process's running operations together (none: a heartbeat per operation). */
+  leases?: LeaseKeeper;
   retry: RetryPolicy;
   /** Circuit breakers on provider API calls (none: every call goes through). */
   breakers?: ProviderBreakers;

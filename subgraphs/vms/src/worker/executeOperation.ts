@@ -31,7 +31,9 @@ export async function executeOperation(context: WorkerContext, operationId: stri
   const claim = early ?? (await claimOperationAndVm(context.db, operationId, context.workerId, context.leaseSeconds));
   if (!claim) return;
   const claimed = claim.operation;
-  const lease = startLeaseHeartbeat(context.db, claimed.id, claimed.leaseEpoch, context.leaseSeconds, context.logger);
+  const lease = context.leases
+    ? context.leases.hold(claimed.id, claimed.leaseEpoch)
+    : startLeaseHeartbeat(context.db, claimed.id, claimed.leaseEpoch, context.leaseSeconds, context.logger);
   // Bound fields instead of a child logger: pino's child (with its redaction) cost ~1 % of the worker's CPU per operation.
   const fields = { operationId, kind: claimed.kind };
   try {

@@ -13,6 +13,7 @@ import { runOperationTask } from '../domain/enqueueOperation.ts';
 import { executeOperation } from './executeOperation.ts';
 import { pruneEvents } from '../domain/pruneEvents.ts';
 import { sweepExpiredLeases } from './sweepExpiredLeases.ts';
+import { createLeaseKeeper } from './startLeaseHeartbeat.ts';
 import { createWorkerTelemetry } from './createWorkerTelemetry.ts';
 import { startWhenDatabaseAnswers } from './startWhenDatabaseAnswers.ts';
 import { survivePostgresOutage } from './survivePostgresOutage.ts';
@@ -65,6 +66,7 @@ export async function startWorker(config: VmsConfig, logger: Logger = createLogg
     logger,
     workerId,
     leaseSeconds: config.worker.leaseSeconds,
+    leases: createLeaseKeeper(db, config.worker.leaseSeconds, logger),
     retry: config.worker.retry,
     breakers: createProviderBreakers(providerBreakerOptions),
     maxRedrives: config.worker.maxRedrives,
@@ -149,6 +151,7 @@ export async function startWorker(config: VmsConfig, logger: Logger = createLogg
       stopping.abort(new Error('worker stopping'));
       await yielding?.stop();
       await runner.stop();
+      context.leases?.stop();
       await sql.end({ timeout: 5 });
       stopSurvivingOutages();
       logger.info({ workerId }, 'operation worker stopped');
