@@ -104,7 +104,10 @@ export function loadConfig(): VmsConfig {
     worker: {
       healthPort: readEnv.int('WORKER_HEALTH_PORT', 0),
       metricsPort: readEnv.int('WORKER_METRICS_PORT', 0),
-      concurrency: readEnv.int('WORKER_CONCURRENCY', 200),
+      // Operations in flight, not CPU: most of one is a wait on its cloud (a timer; no connection held,
+      // its lease renewed with the others'). 200 capped a process at ≈ 100 creates/s with 1–3 s
+      // transitions and ≈ 3/s with one-minute cloud boots (docs/benchmarks.md, "Plans and statistics").
+      concurrency: readEnv.int('WORKER_CONCURRENCY', 1_000),
       leaseSeconds: readEnv.int('WORKER_LEASE_SECONDS', 30),
       queuedLeaseSeconds: readEnv.int('WORKER_QUEUED_LEASE_SECONDS', 300),
       sweepIntervalMs: readEnv.int('WORKER_SWEEP_INTERVAL_MS', 5_000),
