@@ -82,7 +82,7 @@ export function formatResultsTable(results: BenchResults): string {
     '',
     `═══ createVM throughput — ${results.date} ═══`,
     `revision   ${results.revision}`,
-    `machine    ${machine.cpuCount} × ${machine.cpuModel}, ${machine.memoryGiB.toFixed(1)} GiB, ${machine.os}, Node ${machine.node}, ${machine.postgres}`,
+    `machine    ${machine.cpuCount} × ${machine.cpuModel}, ${machine.memoryGiB.toFixed(1)} GiB, ${machine.os}, Node ${machine.node}, ${machine.postgres}${options.autovacuumNaptimeSeconds ? ` (autovacuum_naptime ${options.autovacuumNaptimeSeconds} s)` : ''}`,
     `load       ${integer.format(options.count)} createVM ${loadShape(options)} (after ${options.warmup} warm-up requests per kind)`,
     `platform   scripts/start.ts: gateway + vms subgraph + ${options.workerProcesses} worker process(es) × concurrency ${options.workerConcurrency}, SIM_LATENCY_MS=${options.simLatencyMs}`,
     '',
@@ -164,7 +164,7 @@ export function formatMarkdown(results: BenchResults): string {
   return [
     `Measured ${results.date} at ${results.revision} with \`${results.command}\``,
     '',
-    `- Machine: ${machine.cpuCount} × ${machine.cpuModel}, ${machine.memoryGiB.toFixed(1)} GiB, ${machine.os}, Node ${machine.node}, ${machine.postgres} (embedded, fsync off).`,
+    `- Machine: ${machine.cpuCount} × ${machine.cpuModel}, ${machine.memoryGiB.toFixed(1)} GiB, ${machine.os}, Node ${machine.node}, ${machine.postgres} (embedded, fsync off${options.autovacuumNaptimeSeconds ? `, autovacuum_naptime ${options.autovacuumNaptimeSeconds} s` : ''}).`,
     `- Load: ${integer.format(options.count)} \`createVM\` ${loadShape(options)}, each with its own idempotency key, after ${options.warmup} warm-up requests per kind; the load generator runs on the same machine.`,
     `- Platform: \`scripts/start.ts\` (gateway, vms subgraph, ${options.workerProcesses} worker process(es) × \`WORKER_CONCURRENCY=${options.workerConcurrency}\`), \`SIM_LATENCY_MS=${options.simLatencyMs}\`, \`LOG_LEVEL=warn\`.`,
     '',

@@ -50,6 +50,8 @@ export interface BenchOptions {
   admission: string | undefined;
   /** CREATE_GUARD_CACHE_MS for the vms subgraph: skip quota/budget calls for tenants without either (0: off). */
   guardCacheMs: number;
+  /** The bench Postgres's `autovacuum_naptime` in seconds (0: Postgres's default, 60 s); see startBenchDatabase. */
+  autovacuumNaptimeSeconds: number;
 }
 
 const usage = `Usage: node createVmThroughput.ts [options]
@@ -61,7 +63,7 @@ const usage = `Usage: node createVmThroughput.ts [options]
   --warmup N                warm-up requests per kind (BENCH_WARMUP, default 200)
   --baseline-count N        baseline query requests (BENCH_BASELINE_COUNT, default 2000)
   --worker-processes N      operation worker processes (WORKER_PROCESSES, default 1)
-  --worker-concurrency N    jobs per worker process (WORKER_CONCURRENCY, default 200)
+  --worker-concurrency N    jobs per worker process (WORKER_CONCURRENCY, default 1000, the platform's)
   --sim-latency MIN-MAX     simulated provider latency in ms (SIM_LATENCY_MS, default 1000-3000)
   --drain-timeout S         seconds to wait for all operations to be terminal (default 900)
   --request-timeout MS      per-request client timeout (default 30000)
@@ -83,6 +85,8 @@ const usage = `Usage: node createVmThroughput.ts [options]
                             NOTIFYs them and they start operations only below C running for H ms
                             (ACCEPT_PRESSURE_TARGET_MS, WORKER_YIELD_CONCURRENCY, WORKER_YIELD_HOLD_MS)
   --guard-cache MS          CREATE_GUARD_CACHE_MS: skip placement/billing calls of tenants without quota/budget
+  --autovacuum-naptime S    the bench Postgres's autovacuum_naptime (default 1; 0: Postgres's 60 s). The run grows
+                            its tables from empty in a minute; statistics must keep up as they do in a deployment
   --verbose                 forward all platform log lines
   --help`;
 
@@ -123,6 +127,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv = proce
       'gateway-admission': { type: 'string' },
       'accept-pressure': { type: 'string' },
       'guard-cache': { type: 'string' },
+      'autovacuum-naptime': { type: 'string' },
       statements: { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -142,7 +147,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv = proce
     warmup: positiveInt('--warmup', values.warmup ?? env.BENCH_WARMUP, 200),
     baselineCount: positiveInt('--baseline-count', values['baseline-count'] ?? env.BENCH_BASELINE_COUNT, 2_000),
     workerProcesses: positiveInt('--worker-processes', values['worker-processes'] ?? env.WORKER_PROCESSES, 1),
-    workerConcurrency: positiveInt('--worker-concurrency', values['worker-concurrency'] ?? env.WORKER_CONCURRENCY, 200),
+    workerConcurrency: positiveInt('--worker-concurrency', values['worker-concurrency'] ?? env.WORKER_CONCURRENCY, 1_000),
     simLatencyMs,
     drainTimeoutSeconds: positiveInt('--drain-timeout', values['drain-timeout'], 900),
     requestTimeoutMs: positiveInt('--request-timeout', values['request-timeout'], 30_000),
@@ -163,6 +168,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv = proce
     gatewayAdmission: values['gateway-admission'],
     acceptPressure: values['accept-pressure'],
     guardCacheMs: positiveInt('--guard-cache', values['guard-cache'], 0),
+    autovacuumNaptimeSeconds: positiveInt('--autovacuum-naptime', values['autovacuum-naptime'], 1),
   };
   if (options.admission !== undefined && options.admission !== 'off' && !/^\d+,\d+,\d+$/.test(options.admission)) throw new Error(`--admission must be C,Q,MS or off, got "${options.admission}"`);
   if (options.gatewayAdmission !== undefined && options.gatewayAdmission !== 'off' && !/^\d+,\d+,\d+(,\d+)?$/.test(options.gatewayAdmission)) {

@@ -29,6 +29,8 @@ export interface BenchPlatformOptions {
   guardCacheMs?: number;
   /** `targetMs[,workerConcurrency[,holdMs]]`: ACCEPT_PRESSURE_TARGET_MS, WORKER_YIELD_CONCURRENCY, WORKER_YIELD_HOLD_MS (workers yield to accepting). */
   acceptPressure?: string | undefined;
+  /** The bench Postgres's autovacuum_naptime in seconds (0 or unset: Postgres's default). */
+  autovacuumNaptimeSeconds?: number;
 }
 
 /** The platform under test: its own Postgres, and `scripts/start.ts` supervising subgraph, workers and gateway. */
@@ -74,6 +76,7 @@ async function startBenchPlatformOnce(options: BenchPlatformOptions): Promise<Be
       database: 'bench',
       applicationName: 'novacron-bench',
       statementStats: options.statementStats,
+      autovacuumNaptimeSeconds: options.autovacuumNaptimeSeconds,
       cleanups,
     });
 
