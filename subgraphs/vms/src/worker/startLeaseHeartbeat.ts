@@ -72,6 +72,7 @@ export function createLeaseKeeper(db: Database, leaseSeconds: number, logger: Lo
   }
   const leases = new Map<string, Held>();
   let renewing: Promise<void> | null = null;
+  let stopped = false;
 
   const renewOnce = async () => {
     const batch = [...leases.entries()];
@@ -85,7 +86,8 @@ export function createLeaseKeeper(db: Database, leaseSeconds: number, logger: Lo
           if (!kept.has(id) && leases.get(id) === held) held.lost = true;
         }
       } catch (error) {
-        logger.warn({ err: error, leases: part.length }, 'lease heartbeat failed; will retry');
+        // A renewal cut short by the worker's own shutdown (its pool closing) is not a failure.
+        if (!stopped) logger.warn({ err: error, leases: part.length }, 'lease heartbeat failed; will retry');
       }
     }
   };
@@ -118,6 +120,9 @@ export function createLeaseKeeper(db: Database, leaseSeconds: number, logger: Lo
       return leases.size;
     },
     renew,
-    stop: () => clearInterval(timer),
+    stop: () => {
+      stopped = true;
+      clearInterval(timer);
+    },
   };
 }
