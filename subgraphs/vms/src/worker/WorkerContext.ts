@@ -15,7 +15,7 @@ export interface WorkerContext {
   /** Unique per worker process, recorded as the lease owner. */
   workerId: string;
   leaseSeconds: number;
-  /** Renews the leases of all the process's running operations together (none: a heartbeat per operation). */
+  /** Renews the leases of all the process's running operations together (none: a keeper per operation). */
   leases?: LeaseKeeper;
   retry: RetryPolicy;
   /** Circuit breakers on provider API calls (none: every call goes through). */

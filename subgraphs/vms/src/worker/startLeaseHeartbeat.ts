@@ -1,12 +1,6 @@
 import type { Logger } from '@novacron/server-kit';
 import type { Database } from '../db/createDatabase.ts';
 
-/** Prepared: every running operation renews its lease every third of its length. */
-const renewLease = `
-update vms.operations set lease_expires_at = now() + make_interval(secs => $3::double precision)
-where id = $1 and lease_epoch = $2 and status = 'RUNNING'
-returning id`;
-
 /**
  * Prepared: renews every lease a worker process holds in one statement. The operations are found by
  * `id = any($1)` (the primary key, whatever the statistics) and matched to the epoch each was
@@ -24,23 +18,21 @@ export interface LeaseHeartbeat {
   stop(): void;
 }
 
-/** Extends an operation's lease every third of its length for as long as the worker runs it. */
+/**
+ * Extends one operation's lease every third of its length for as long as the worker runs it: a
+ * keeper holding that lease alone (for callers without a process-wide keeper).
+ */
 export function startLeaseHeartbeat(db: Database, operationId: string, epoch: number, leaseSeconds: number, logger: Logger): LeaseHeartbeat {
-  let lost = false;
-  const timer = setInterval(async () => {
-    try {
-      const renewed = await db.$client.unsafe(renewLease, [operationId, epoch, leaseSeconds], { prepare: true });
-      if (renewed.length === 0) lost = true;
-    } catch (error) {
-      logger.warn({ err: error, operationId }, 'lease heartbeat failed; will retry');
-    }
-  }, heartbeatIntervalMs(leaseSeconds));
-  timer.unref();
+  const keeper = createLeaseKeeper(db, leaseSeconds, logger);
+  const held = keeper.hold(operationId, epoch);
   return {
     get lost() {
-      return lost;
+      return held.lost;
     },
-    stop: () => clearInterval(timer),
+    stop: () => {
+      held.stop();
+      keeper.stop();
+    },
   };
 }
 
