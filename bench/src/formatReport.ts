@@ -57,10 +57,11 @@ export function executionCpuPerOperationMs(results: BenchResults): number {
 function statementRows(phase: string, statements: readonly StatementStats[]): string[] {
   return [
     '',
-    `Top statements of the ${phase} (pg_stat_statements; time includes lock waits)`,
-    `    ${'total ms'.padStart(9)} ${'calls'.padStart(7)} ${'mean ms'.padStart(8)}  query`,
+    `Top statements of the ${phase} (pg_stat_statements; execution time includes lock waits; planning time apart)`,
+    `    ${'total ms'.padStart(9)} ${'calls'.padStart(7)} ${'mean ms'.padStart(8)} ${'plan ms'.padStart(8)} ${'plans'.padStart(7)}  query`,
     ...statements.map(
-      (statement) => `    ${pad(integer.format(statement.totalMs), 9)} ${pad(integer.format(statement.calls), 7)} ${pad(statement.meanMs.toFixed(2), 8)}  ${statement.query}`,
+      (statement) =>
+        `    ${pad(integer.format(statement.totalMs), 9)} ${pad(integer.format(statement.calls), 7)} ${pad(statement.meanMs.toFixed(2), 8)} ${pad(integer.format(statement.planMs ?? 0), 8)} ${pad(integer.format(statement.plans ?? 0), 7)}  ${statement.query}`,
     ),
   ];
 }

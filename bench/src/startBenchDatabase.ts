@@ -51,6 +51,8 @@ export async function startBenchDatabase(options: {
     await admin
       .unsafe(`alter system set shared_preload_libraries = 'pg_stat_statements'`)
       .then(() => admin.unsafe(`alter system set pg_stat_statements.track = 'all'`))
+      // Planning time too: a prepared statement Postgres plans again at every call (a custom plan) pays it each time.
+      .then(() => admin.unsafe(`alter system set pg_stat_statements.track_planning = on`))
       .finally(() => admin.end());
     await first.stop();
   }
