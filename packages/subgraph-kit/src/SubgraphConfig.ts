@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { isProductionMode } from '@novacron/auth';
 import { readEnv } from '@novacron/server-kit';
+import { defaultFollowerMinIntervalMs } from './follower/startStreamFollower.ts';
 import { envPrefix, readSubgraphManifest, subgraphUrls } from './subgraphManifest.ts';
 
 /** A PEM from `<NAME>` or from the file named by `<NAME>_FILE`. */
@@ -42,6 +43,11 @@ export interface SubgraphConfig {
     /** Events older than this are pruned; resuming from an older cursor is RESYNC_REQUIRED. */
     retentionSeconds: number;
     pruneIntervalMs: number;
+    /**
+     * `EVENT_FOLLOWER_MIN_INTERVAL_MS`: a stream follower reads its source at most this often (see
+     * startStreamFollower's `minIntervalMs`); the extra projection lag under load, at most this much.
+     */
+    followerMinIntervalMs: number;
   };
   /** Where every subgraph of the platform answers (schema/subgraphs.json, `<NAME>_URL` overrides). */
   subgraphUrls: Readonly<Record<string, string>>;
@@ -72,6 +78,7 @@ export function loadSubgraphConfig(name: string): SubgraphConfig {
       redisPrefix: readEnv.string('REDIS_PREFIX', 'novacron'),
       retentionSeconds: readEnv.int('EVENT_RETENTION_SECONDS', 86_400),
       pruneIntervalMs: readEnv.int('EVENT_PRUNE_INTERVAL_MS', 60_000),
+      followerMinIntervalMs: readEnv.int('EVENT_FOLLOWER_MIN_INTERVAL_MS', defaultFollowerMinIntervalMs),
     },
     subgraphUrls: Object.freeze(urls),
   });

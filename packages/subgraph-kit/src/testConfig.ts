@@ -5,6 +5,7 @@
  */
 import { parse, type DocumentNode } from 'graphql';
 import type { SubgraphConfig } from './SubgraphConfig.ts';
+import { defaultFollowerMinIntervalMs } from './follower/startStreamFollower.ts';
 
 /** The schema of a subgraph that serves its outbox's streams and nothing else (`Query.ping` returns anything). */
 export const outboxOnlyTypeDefs: DocumentNode = parse(`
@@ -25,7 +26,7 @@ export function testSubgraphConfig(name: string, databaseUrl: string, keysDir: s
     databaseUrl,
     production: false,
     security: { internalTokenPublicKeyPem: undefined, internalTokenPrivateKeyPem: undefined, internalTokenKeyId: 'internal-1', keysDir },
-    events: { redisUrl: undefined, redisPrefix: 'novacron-test', retentionSeconds: 86_400, pruneIntervalMs: 60_000 },
+    events: { redisUrl: undefined, redisPrefix: 'novacron-test', retentionSeconds: 86_400, pruneIntervalMs: 60_000, followerMinIntervalMs: defaultFollowerMinIntervalMs },
     subgraphUrls: { [name]: 'http://127.0.0.1:0/graphql' },
   };
 }

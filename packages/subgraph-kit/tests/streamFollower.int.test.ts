@@ -165,4 +165,48 @@ describe('stream follower', () => {
       select entity_id, count(*)::int as applied from kit_follow.note_events group by entity_id order by entity_id`;
     expect((await projection('stale')).map(({ entity_id, applied }) => ({ entity_id, applied }))).toEqual([...events]);
   });
+
+  it('starts no read of its own for signals that come within minIntervalMs of its last read', async () => {
+    const foldSchema = 'kit_follow_fold';
+    const fold = await createStreamSchema(database.url, foldSchema);
+    try {
+      await fold.sql.unsafe(`create table ${foldSchema}.folded (entity_id text primary key, applied integer not null, last_version integer not null)`);
+      const feed = inProcessFeed(fold.outbox, fold.db);
+      let reads = 0;
+      let readsDone = 0;
+      const counting: FeedFetcher = async (read) => {
+        reads += 1;
+        try {
+          return await feed(read);
+        } finally {
+          readsDone += 1;
+        }
+      };
+      // An interval longer than the test: every signal after the first read waits for it.
+      const follower = startStreamFollower({
+        name: 'folded',
+        schema: foldSchema,
+        db: fold.db,
+        source: { subgraph: foldSchema, stream: 'note' },
+        feed: counting,
+        apply: countInto(`${foldSchema}.folded`),
+        logger,
+        pollIntervalMs: 60_000,
+        minIntervalMs: 60_000,
+      });
+      await waitFor(() => readsDone === 1);
+      for (let offset = 0; offset < 5; offset += 1) {
+        await fold.db.transaction((tx) => fold.outbox.append(tx, 'note', { tenantId: 'alpha', entityId: `f-${offset}`, version: 1, type: 'WRITTEN', payload: { offset } }));
+        // A signal, as each commit's NOTIFY brings one.
+        void follower.caughtUp();
+      }
+      // Time for any read those signals would start (with 50 ms between reads, the fold of the previous default, there was one).
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(reads).toBe(1);
+      await follower.stop();
+      expect(await fold.sql`select count(*)::int as applied from kit_follow_fold.folded`).toEqual([{ applied: 0 }]);
+    } finally {
+      await fold.sql.end();
+    }
+  });
 });

@@ -66,6 +66,7 @@ export function start(config: BillingConfig, logger?: Logger, options: StartOpti
         feed: kit.subgraphs.feed('vms', 'billing/follower'),
         logger: kit.logger,
         signals: { databaseUrl: config.databaseUrl, redisUrl: config.events.redisUrl, redisPrefix: config.events.redisPrefix },
+        minIntervalMs: config.events.followerMinIntervalMs,
         apply: (tx, entries) => applyVmEvents(tx, entries as unknown as FollowedVmEvent[], services.catalog),
       });
       return options.tasks === false ? [follower] : [follower, startBillingTasks(services, kit.logger)];

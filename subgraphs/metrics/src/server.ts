@@ -83,6 +83,7 @@ function startMetricsTasks(kit: KitServices, services: MetricsServices, provider
     apply: (tx, entries) => applyVmEvents(tx, entries.map(toVmStreamEvent)),
     logger: kit.logger,
     pollIntervalMs: config.collector.followPollIntervalMs,
+    minIntervalMs: config.events.followerMinIntervalMs,
     signals: config.events.redisUrl ? { redisUrl: config.events.redisUrl, redisPrefix: config.events.redisPrefix } : { databaseUrl: config.databaseUrl },
   });
   const drivers = providers ?? createProviderRegistry({ sql, latencyMs: { min: 0, max: 0 }, capacityPerRegion: 0, simulatedMetricsIntervalMs: config.collector.simulatedIntervalMs });

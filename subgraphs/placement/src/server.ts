@@ -38,7 +38,10 @@ function invalidateChanged(services: PlacementServices, changes: UsageChanges): 
  * Follows the vms `vm` stream (`feed`) into the usage projection (per-tenant vCPUs, create outcomes,
  * reservation confirmations), raising the state versions each batch changed.
  */
-export function followVmUsage(services: PlacementServices, options: { feed: FeedFetcher; logger: Logger; signals?: StreamFollowerOptions['signals'] }): StreamFollower {
+export function followVmUsage(
+  services: PlacementServices,
+  options: { feed: FeedFetcher; logger: Logger; signals?: StreamFollowerOptions['signals']; minIntervalMs?: number },
+): StreamFollower {
   const project = createVmUsageProjection(services.catalog);
   let committing: UsageChanges | null = null;
   return startStreamFollower({
@@ -65,6 +68,7 @@ export function followVmUsage(services: PlacementServices, options: { feed: Feed
     },
     logger: options.logger,
     signals: options.signals,
+    minIntervalMs: options.minIntervalMs,
   });
 }
 
@@ -73,6 +77,7 @@ function followVms(kit: KitServices, services: PlacementServices): Stoppable {
     feed: kit.subgraphs.feed('vms', 'placement/follower'),
     logger: kit.logger,
     signals: { databaseUrl: kit.config.databaseUrl, redisUrl: kit.config.events.redisUrl, redisPrefix: kit.config.events.redisPrefix },
+    minIntervalMs: kit.config.events.followerMinIntervalMs,
   });
 }
 

@@ -24,6 +24,9 @@ export interface TransactionalExecutor extends SqlExecutor {
   transaction<T>(run: (tx: SqlExecutor) => Promise<T>): Promise<T>;
 }
 
+/** A follower's default minimum interval between reads (`EVENT_FOLLOWER_MIN_INTERVAL_MS` in the subgraphs). */
+export const defaultFollowerMinIntervalMs = 250;
+
 /** Options for {@link startStreamFollower}. */
 export interface StreamFollowerOptions {
   /** The cursor's name in `<schema>.stream_cursors`; one per projection (`billing.vm_intervals`). */
@@ -41,10 +44,13 @@ export interface StreamFollowerOptions {
   /** Reads at least this often; signals (LISTEN or Redis) wake it sooner. */
   pollIntervalMs?: number;
   /**
-   * Reads at most this often (default 50 ms): signals that arrive sooner after the last read are
-   * folded into the next one. Without it a busy source (one NOTIFY per committed event) woke every
-   * follower for every event: a feed request, a cursor read and a transaction each, several ms of
-   * CPU across the processes per event (docs/benchmarks.md, issue 14). Bounds the lag it adds.
+   * Reads at most this often (default {@link defaultFollowerMinIntervalMs}): signals that arrive
+   * sooner after the last read are folded into the next one. A signal after a quiet spell is read at
+   * once; under load this bounds the lag it adds. Each read costs the follower, its database and the
+   * source a feed request and a transaction (about 6 ms of CPU in all, however few events it brings):
+   * a busy source (one NOTIFY per committed event) used to wake every follower for every event, and
+   * at 50 ms three followers still spent half a core at 10 creates/s (docs/benchmarks.md, issue 14,
+   * "Follower reads").
    */
   minIntervalMs?: number;
   /** Signals of committed events: `DATABASE_URL` (LISTEN/NOTIFY) or a Redis URL. */
@@ -64,7 +70,7 @@ export interface StreamFollower {
 export function startStreamFollower(options: StreamFollowerOptions): StreamFollower {
   const batchSize = options.batchSize ?? 500;
   const pollIntervalMs = options.pollIntervalMs ?? 1_000;
-  const minIntervalMs = options.minIntervalMs ?? 50;
+  const minIntervalMs = options.minIntervalMs ?? defaultFollowerMinIntervalMs;
   let lastReadAt = 0;
   const table = sql.raw(`"${options.schema}"."stream_cursors"`);
   const origin = encodeEventCursor({ stream: `${options.source.subgraph}.${options.source.stream}`, txid: '0', seq: 0 });
@@ -158,9 +164,14 @@ export function startStreamFollower(options: StreamFollowerOptions): StreamFollo
           clearTimeout(timer);
           const early = lastReadAt + minIntervalMs - Date.now();
           if (early <= 0 || stopped) return resolve();
-          // Woken too soon after the last read: read once the interval is up (later signals change nothing).
+          // Woken too soon after the last read: read once the interval is up. Later signals change
+          // nothing; stop() still ends the wait at once.
           timer = setTimeout(resolve, early);
-          wake = () => {};
+          wake = () => {
+            if (!stopped) return;
+            clearTimeout(timer);
+            resolve();
+          };
         };
       });
       wake = null;
