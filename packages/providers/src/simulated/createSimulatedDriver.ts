@@ -99,11 +99,6 @@ function faultOf(row: FaultColumns | undefined): ConsumedFault | undefined {
   return row?.fault_kind ? { kind: row.fault_kind, code: row.fault_code, message: row.fault_message } : undefined;
 }
 
-/** Live instances of a provider (`provider`) in a region (`region`): deletions whose time has come free their slot even before anyone settled them. */
-const liveInRegionSql = (provider: string, region: string) => `(
-  select count(*)::int from simcloud.instances
-  where provider = ${provider} and region = ${region} and state <> 'DELETED'
-    and (target_state is distinct from 'DELETED' or settles_at > now()))`;
 
 /**
  * An unlocked create ($1 provider, $2 region, $3 provider id, $4 instance type, $5 image, $6 name,
@@ -120,7 +115,7 @@ with fault as (${consumeFaultSql({ provider: '$1', action: "'create'", region: '
       -- The table's live-tuple count (statistics, behind by well under the margin) bounds the region's
       -- instances from above: far below capacity, the O(n) count of the region is not needed.
       when pg_stat_get_live_tuples('simcloud.instances'::regclass) < $10::int then true
-      else ${liveInRegionSql('$1', '$2')} < $10::int
+      else simcloud.live_in_region($1, $2) < $10::int
     end
   on conflict (provider, client_token) do nothing
   returning ${instanceColumns}
@@ -328,7 +323,7 @@ export function createSimulatedDriver(options: SimulatedDriverOptions): Provider
       const [existing] = await tx<SimulatedInstanceRow[]>`
         select ${tx.unsafe(instanceColumns)} from simcloud.instances where provider = ${provider} and client_token = ${request.clientToken}`;
       if (existing) return { row: existing, created: false };
-      const [{ count: live } = { count: 0 }] = await tx.unsafe<{ count: number }[]>(`select ${liveInRegionSql('$1', '$2')} as count`, [provider, request.region], { prepare: true });
+      const [{ count: live } = { count: 0 }] = await tx.unsafe<{ count: number }[]>('select simcloud.live_in_region($1, $2) as count', [provider, request.region], { prepare: true });
       if (live >= capacityPerRegion) {
         throw new ProviderError(
           'InsufficientInstanceCapacity',
