@@ -16,6 +16,8 @@ export interface SqlOptions {
    * terminated, releasing its locks. 0 turns it off.
    */
   idleInTransactionTimeoutMs?: number;
+  /** Further settings every connection of the pool starts with (startup parameters, custom ones such as `novacron.event_signals` included). */
+  settings?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -43,6 +45,7 @@ export function createSql(url: string, options: SqlOptions = {}): Sql {
       statement_timeout: options.statementTimeoutMs ?? defaultPostgresTimeouts.statementTimeoutMs,
       lock_timeout: options.lockTimeoutMs ?? defaultPostgresTimeouts.lockTimeoutMs,
       idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs ?? defaultPostgresTimeouts.idleInTransactionTimeoutMs,
+      ...options.settings,
     },
   });
   // Queries made inside a span are traced (client spans); outside one they pass straight through.

@@ -50,6 +50,8 @@ export interface VmsConfig extends SubgraphConfig {
     retry: { maxAttempts: number; baseDelayMs: number; maxDelayMs: number };
     transitionTimeoutSeconds: number;
     pollIntervalMs: number;
+    /** The worker signals the event streams after its writes at most this often (createEventSignaller). */
+    eventSignalIntervalMs: number;
   };
 }
 
@@ -119,6 +121,7 @@ export function loadConfig(): VmsConfig {
       },
       transitionTimeoutSeconds: readEnv.int('WORKER_TRANSITION_TIMEOUT_SECONDS', 600),
       pollIntervalMs: readEnv.int('WORKER_POLL_INTERVAL_MS', 1_000),
+      eventSignalIntervalMs: readEnv.int('WORKER_EVENT_SIGNAL_INTERVAL_MS', 10),
     },
   });
 }

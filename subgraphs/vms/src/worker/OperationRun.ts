@@ -94,7 +94,7 @@ export class OperationRun {
    */
   async guarded<T>(work: (tx: Transaction, operation: OperationRow) => Promise<T>): Promise<T> {
     this.assertLease();
-    return this.context.db.transaction(async (tx) => {
+    const result = await this.context.db.transaction(async (tx) => {
       const [current] = await tx
         .select()
         .from(operations)
@@ -104,6 +104,8 @@ export class OperationRun {
       this.operation = current;
       return work(tx, current);
     });
+    this.context.eventSignals?.written();
+    return result;
   }
 
   /**
@@ -164,7 +166,10 @@ export class OperationRun {
       ],
       { prepare: true },
     );
-    if (updated) return this.wrote(changes, updated.version, new Date(updated.updated_at));
+    if (updated) {
+      this.context.eventSignals?.written();
+      return this.wrote(changes, updated.version, new Date(updated.updated_at));
+    }
     return this.unlessCancelledOutcome(options);
   }
 
@@ -180,6 +185,7 @@ export class OperationRun {
     this.assertLease();
     const done = await finishStepUnderLease(this.context.db, this.leasedTarget(), { ...changes, unlessCancelled: options.unlessCancelled === true }, vmChange.change, vmChange.event);
     if (done) {
+      this.context.eventSignals?.written();
       this.vm = done.vm;
       return this.wrote(changes, done.version, done.updatedAt);
     }
@@ -212,6 +218,7 @@ export class OperationRun {
     this.assertLease();
     const vm = await changeVmUnderLease(this.context.db, this.leasedTarget(), change, event);
     if (!vm) throw new LeaseLostError(this.operation.id);
+    this.context.eventSignals?.written();
     this.vm = vm;
   }
 
@@ -227,6 +234,7 @@ export class OperationRun {
       await this.unlessCancelledOutcome(options);
       return false;
     }
+    this.context.eventSignals?.written();
     this.operation = {
       ...this.operation,
       status: 'SUCCEEDED',

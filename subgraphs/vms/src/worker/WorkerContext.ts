@@ -5,6 +5,7 @@ import type { SubgraphClient } from '@novacron/subgraph-kit';
 import type { Database } from '../db/createDatabase.ts';
 import type { ProviderBreakers } from './createProviderBreakers.ts';
 import type { RetryPolicy } from './retryTransient.ts';
+import type { EventSignaller } from './createEventSignaller.ts';
 import type { LeaseKeeper } from './startLeaseHeartbeat.ts';
 
 /** What every part of a worker shares. */
@@ -30,4 +31,9 @@ export interface WorkerContext {
   telemetry?: OperationTelemetry;
   /** The placement subgraph, for capacity failover of placed creates; absent without one. */
   placement?: SubgraphClient;
+  /**
+   * Signals the event streams after each write, when `db`'s connections defer the triggers' NOTIFY
+   * (startWorker's pool); absent, the triggers signal at each commit.
+   */
+  eventSignals?: EventSignaller;
 }

@@ -30,6 +30,8 @@ export async function executeOperation(context: WorkerContext, operationId: stri
   const early = await claimAfterFirstLocalStep(context, operationId);
   const claim = early ?? (await claimOperationAndVm(context.db, operationId, context.workerId, context.leaseSeconds));
   if (!claim) return;
+  // The claim wrote the operation's RUNNING version (and, after a local first step, the VM's change).
+  context.eventSignals?.written();
   const claimed = claim.operation;
   const lease = context.leases
     ? context.leases.hold(claimed.id, claimed.leaseEpoch)

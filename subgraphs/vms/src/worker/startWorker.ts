@@ -13,6 +13,7 @@ import { runOperationTask } from '../domain/enqueueOperation.ts';
 import { executeOperation } from './executeOperation.ts';
 import { pruneEvents } from '../domain/pruneEvents.ts';
 import { sweepExpiredLeases } from './sweepExpiredLeases.ts';
+import { createEventSignaller, deferredEventSignals } from './createEventSignaller.ts';
 import { createLeaseKeeper } from './startLeaseHeartbeat.ts';
 import { createWorkerTelemetry } from './createWorkerTelemetry.ts';
 import { startWhenDatabaseAnswers } from './startWhenDatabaseAnswers.ts';
@@ -47,8 +48,10 @@ export interface RunningWorker {
  */
 export async function startWorker(config: VmsConfig, logger: Logger = createLogger('vms-worker')): Promise<RunningWorker> {
   const workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
-  const sql = createSql(config.databaseUrl, { max: workerSqlPoolSize(config.worker.concurrency), applicationName: 'novacron-vms-worker' });
+  // Its connections leave the event triggers' NOTIFY to the worker's signaller (one per interval, not one per write).
+  const sql = createSql(config.databaseUrl, { max: workerSqlPoolSize(config.worker.concurrency), applicationName: 'novacron-vms-worker', settings: deferredEventSignals });
   const db = createDatabase(sql);
+  const eventSignals = createEventSignaller(sql, { intervalMs: config.worker.eventSignalIntervalMs, logger });
   const providers = createProviderRegistry({
     sql,
     latencyMs: config.simulated.latencyMs,
@@ -67,6 +70,7 @@ export async function startWorker(config: VmsConfig, logger: Logger = createLogg
     workerId,
     leaseSeconds: config.worker.leaseSeconds,
     leases: createLeaseKeeper(db, config.worker.leaseSeconds, logger),
+    eventSignals,
     retry: config.worker.retry,
     breakers: createProviderBreakers(providerBreakerOptions),
     maxRedrives: config.worker.maxRedrives,
@@ -106,6 +110,7 @@ export async function startWorker(config: VmsConfig, logger: Logger = createLogg
     sweeping = true;
     try {
       const result = await sweepExpiredLeases(db, { leaseSeconds: config.worker.leaseSeconds, queuedLeaseSeconds: config.worker.queuedLeaseSeconds });
+      if (result.redriven.length > 0 || result.requeued.length > 0) eventSignals.written();
       if (result.redriven.length > 0) logger.warn({ operations: result.redriven }, 're-drove operations whose worker died');
       if (result.requeued.length > 0) logger.warn({ operations: result.requeued }, 'gave waiting operations a new job (theirs was lost or held by a dead worker)');
       telemetry.swept(result);
@@ -152,6 +157,7 @@ export async function startWorker(config: VmsConfig, logger: Logger = createLogg
       await yielding?.stop();
       await runner.stop();
       context.leases?.stop();
+      await eventSignals.stop();
       await sql.end({ timeout: 5 });
       stopSurvivingOutages();
       logger.info({ workerId }, 'operation worker stopped');

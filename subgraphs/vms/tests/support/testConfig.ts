@@ -20,6 +20,7 @@ export function testConfig(databaseUrl: string, overrides: Partial<VmsConfig> = 
       retry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20 },
       transitionTimeoutSeconds: 30,
       pollIntervalMs: 200,
+      eventSignalIntervalMs: 10,
     },
     ...overrides,
   };
