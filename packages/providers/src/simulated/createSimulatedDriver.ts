@@ -99,7 +99,6 @@ function faultOf(row: FaultColumns | undefined): ConsumedFault | undefined {
   return row?.fault_kind ? { kind: row.fault_kind, code: row.fault_code, message: row.fault_message } : undefined;
 }
 
-
 /**
  * An unlocked create ($1 provider, $2 region, $3 provider id, $4 instance type, $5 image, $6 name,
  * $7 labels as JSON text, $8 latency ms, $9 client token, $10 capacity less the margin): the call's
