@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { isProductionMode } from '@novacron/auth';
 import { readEnv } from '@novacron/server-kit';
-import { defaultFollowerMinIntervalMs } from './follower/startStreamFollower.ts';
+import { defaultFollowerMinIntervalMs, type StreamFollowerOptions } from './follower/startStreamFollower.ts';
 import { envPrefix, readSubgraphManifest, subgraphUrls } from './subgraphManifest.ts';
 
 /** A PEM from `<NAME>` or from the file named by `<NAME>_FILE`. */
@@ -82,4 +82,16 @@ export function loadSubgraphConfig(name: string): SubgraphConfig {
     },
     subgraphUrls: Object.freeze(urls),
   });
+}
+
+/**
+ * How a subgraph's stream followers hear of new events and how often they may read, from its shared
+ * configuration: Redis signals when `REDIS_URL` is set (LISTEN otherwise), at most every
+ * `EVENT_FOLLOWER_MIN_INTERVAL_MS`. Spread into startStreamFollower's options.
+ */
+export function followerSettings(config: SubgraphConfig): Required<Pick<StreamFollowerOptions, 'signals' | 'minIntervalMs'>> {
+  return {
+    signals: { databaseUrl: config.databaseUrl, redisUrl: config.events.redisUrl, redisPrefix: config.events.redisPrefix },
+    minIntervalMs: config.events.followerMinIntervalMs,
+  };
 }

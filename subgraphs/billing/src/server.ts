@@ -1,7 +1,7 @@
 import { loadCatalog } from '@novacron/catalog';
 import { loadCredentialKeys } from '@novacron/secrets';
 import type { Logger } from '@novacron/server-kit';
-import { loadTypeDefs, startStreamFollower, startSubgraph, type RunningSubgraph } from '@novacron/subgraph-kit';
+import { followerSettings, loadTypeDefs, startStreamFollower, startSubgraph, type RunningSubgraph } from '@novacron/subgraph-kit';
 import type { BillingConfig } from './config.ts';
 import type { BillingContext, BillingServices } from './context.ts';
 import { createDatabase } from './db/createDatabase.ts';
@@ -65,8 +65,7 @@ export function start(config: BillingConfig, logger?: Logger, options: StartOpti
         source: { subgraph: 'vms', stream: 'vm' },
         feed: kit.subgraphs.feed('vms', 'billing/follower'),
         logger: kit.logger,
-        signals: { databaseUrl: config.databaseUrl, redisUrl: config.events.redisUrl, redisPrefix: config.events.redisPrefix },
-        minIntervalMs: config.events.followerMinIntervalMs,
+        ...followerSettings(config),
         apply: (tx, entries) => applyVmEvents(tx, entries as unknown as FollowedVmEvent[], services.catalog),
       });
       return options.tasks === false ? [follower] : [follower, startBillingTasks(services, kit.logger)];

@@ -1,7 +1,7 @@
 import { drizzle } from 'drizzle-orm/postgres-js';
 import { createProviderRegistry, type ProviderRegistry } from '@novacron/providers';
 import type { Logger } from '@novacron/server-kit';
-import { loadTypeDefs, startStreamFollower, startSubgraph, type KitServices, type RunningSubgraph, type Stoppable } from '@novacron/subgraph-kit';
+import { followerSettings, loadTypeDefs, startStreamFollower, startSubgraph, type KitServices, type RunningSubgraph, type Stoppable } from '@novacron/subgraph-kit';
 import type { MetricsConfig } from './config.ts';
 import type { MetricsServices, RequestContext } from './context.ts';
 import { migrateMetrics } from './db/migrateMetrics.ts';
@@ -83,8 +83,7 @@ function startMetricsTasks(kit: KitServices, services: MetricsServices, provider
     apply: (tx, entries) => applyVmEvents(tx, entries.map(toVmStreamEvent)),
     logger: kit.logger,
     pollIntervalMs: config.collector.followPollIntervalMs,
-    minIntervalMs: config.events.followerMinIntervalMs,
-    signals: config.events.redisUrl ? { redisUrl: config.events.redisUrl, redisPrefix: config.events.redisPrefix } : { databaseUrl: config.databaseUrl },
+    ...followerSettings(config),
   });
   const drivers = providers ?? createProviderRegistry({ sql, latencyMs: { min: 0, max: 0 }, capacityPerRegion: 0, simulatedMetricsIntervalMs: config.collector.simulatedIntervalMs });
   let collectedThrough = new Date(services.now().getTime() - config.collector.intervalMs);

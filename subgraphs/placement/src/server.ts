@@ -1,6 +1,6 @@
 import { loadCatalog } from '@novacron/catalog';
 import type { Logger, Stoppable } from '@novacron/server-kit';
-import { loadTypeDefs, startStreamFollower, startSubgraph, type KitServices, type RunningSubgraph, type StreamFollower, type StreamFollowerOptions } from '@novacron/subgraph-kit';
+import { followerSettings, loadTypeDefs, startStreamFollower, startSubgraph, type KitServices, type RunningSubgraph, type StreamFollower, type StreamFollowerOptions } from '@novacron/subgraph-kit';
 import type { PlacementConfig } from './config.ts';
 import type { PlacementServices, RequestContext } from './context.ts';
 import { createDatabase } from './db/createDatabase.ts';
@@ -76,8 +76,7 @@ function followVms(kit: KitServices, services: PlacementServices): Stoppable {
   return followVmUsage(services, {
     feed: kit.subgraphs.feed('vms', 'placement/follower'),
     logger: kit.logger,
-    signals: { databaseUrl: kit.config.databaseUrl, redisUrl: kit.config.events.redisUrl, redisPrefix: kit.config.events.redisPrefix },
-    minIntervalMs: kit.config.events.followerMinIntervalMs,
+    ...followerSettings(kit.config),
   });
 }
 
