@@ -3,8 +3,8 @@ import type { InstancesClient, ZoneOperationsClient, protos } from '@google-clou
 import type { MetricServiceClient } from '@google-cloud/monitoring';
 import type { Catalog } from '@novacron/catalog';
 import { loadCatalog } from '@novacron/catalog';
-import { JWT } from 'google-auth-library';
-import { createMaxRetriesBackoffSettings, createRetryOptions, type CallOptions } from 'google-gax';
+import type { JWT } from 'google-auth-library';
+import type { CallOptions, ClientOptions } from 'google-gax';
 import type { CreateInstanceRequest, ProviderCapabilities, ProviderDescription, ProviderDriver, ProviderInstance } from '../ProviderDriver.ts';
 import { ProviderError } from '../ProviderError.ts';
 import { cloudError, fieldFromMessage, isNetworkError, type CloudErrorKind } from '../cloud/cloudError.ts';
@@ -108,30 +108,37 @@ export function createGcpDriver(options: GcpDriverOptions): ProviderDriver & Met
   const project = options.credentials.project;
   const pollHintMs = options.pollHintMs ?? 2_000;
   const zoneOf = (region: string) => options.zones?.[region] ?? `${region}-a`;
-  const clientOptions = {
-    fallback: true,
-    ...(options.endpoint ? { apiEndpoint: options.endpoint.host, port: options.endpoint.port, protocol: options.endpoint.protocol } : {}),
-    ...(options.credentials.serviceAccount ? { authClient: serviceAccountClient(options.credentials.serviceAccount) } : {}),
-  };
-  // gax clients are built on first use: building one parses the Compute protos (seconds of CPU), and
-  // a driver that only describes itself (the providers query) never needs them.
-  // The SDKs themselves are imported on first use too: importing @google-cloud/compute holds ≈ 90 MB of
-  // heap (its protos) and @google-cloud/monitoring ≈ 14 MB, which every process importing
-  // @novacron/providers paid even with simulated providers only, in longer major GCs (docs/benchmarks.md).
+  // The SDKs are imported on first use, and the gax clients built then: importing @google-cloud/compute
+  // holds ≈ 90 MB of heap (its protos), @google-cloud/monitoring ≈ 14 MB and google-gax ≈ 9 MB, which
+  // every process importing @novacron/providers paid even with simulated providers only, in longer
+  // major GCs and start-up (docs/benchmarks.md); building a client parses the Compute protos (seconds
+  // of CPU), and a driver that only describes itself (the providers query) never needs them.
+  const serviceAccount = options.credentials.serviceAccount;
+  let clientOptionsPromise: Promise<ClientOptions> | undefined;
+  const clientOptions = () =>
+    (clientOptionsPromise ??= (async (): Promise<ClientOptions> => ({
+      fallback: true,
+      ...(options.endpoint ? { apiEndpoint: options.endpoint.host, port: options.endpoint.port, protocol: options.endpoint.protocol } : {}),
+      ...(serviceAccount ? { authClient: await serviceAccountClient(serviceAccount) } : {}),
+    }))());
   let instancesClient: Promise<InstancesClient> | undefined;
   let operationsClient: Promise<ZoneOperationsClient> | undefined;
-  const instances = () => (instancesClient ??= import('@google-cloud/compute').then((sdk) => new sdk.InstancesClient(clientOptions)));
-  const operations = () => (operationsClient ??= import('@google-cloud/compute').then((sdk) => new sdk.ZoneOperationsClient(clientOptions)));
+  const instances = () => (instancesClient ??= Promise.all([import('@google-cloud/compute'), clientOptions()]).then(([sdk, settings]) => new sdk.InstancesClient(settings)));
+  const operations = () => (operationsClient ??= Promise.all([import('@google-cloud/compute'), clientOptions()]).then(([sdk, settings]) => new sdk.ZoneOperationsClient(settings)));
   let monitoringClient: Promise<MetricServiceClient> | undefined;
-  const monitoring = () => (monitoringClient ??= import('@google-cloud/monitoring').then((sdk) => new sdk.MetricServiceClient(clientOptions)));
-  const callOptions: CallOptions = {
-    retry: createRetryOptions(
-      [8, 14, 4], // RESOURCE_EXHAUSTED (throttled), UNAVAILABLE, DEADLINE_EXCEEDED; mutations carry a requestId, so retrying them is safe
-      createMaxRetriesBackoffSettings(options.retry?.initialDelayMs ?? 500, 2, 30_000, 60_000, 1, 60_000, options.retry?.maxRetries ?? 4),
-    ),
-  };
-  // The *Async list methods page themselves; gax warns unless auto-pagination is off.
-  const listOptions: CallOptions = { ...callOptions, autoPaginate: false };
+  const monitoring = () => (monitoringClient ??= Promise.all([import('@google-cloud/monitoring'), clientOptions()]).then(([sdk, settings]) => new sdk.MetricServiceClient(settings)));
+  /** Per-call options: retries of throttling and unavailability; `list` for the *Async list methods, which page themselves (gax warns unless auto-pagination is off). */
+  let callSettings: Promise<{ call: CallOptions; list: CallOptions }> | undefined;
+  const calls = () =>
+    (callSettings ??= import('google-gax').then((gax) => {
+      const call: CallOptions = {
+        retry: gax.createRetryOptions(
+          [8, 14, 4], // RESOURCE_EXHAUSTED (throttled), UNAVAILABLE, DEADLINE_EXCEEDED; mutations carry a requestId, so retrying them is safe
+          gax.createMaxRetriesBackoffSettings(options.retry?.initialDelayMs ?? 500, 2, 30_000, 60_000, 1, 60_000, options.retry?.maxRetries ?? 4),
+        ),
+      };
+      return { call, list: { ...call, autoPaginate: false } };
+    }));
 
   const capabilities: ProviderCapabilities = Object.freeze({ resizeRequiresStop: true, idempotentCreate: true, canReboot: true, images: Object.keys(gceImages) });
   const description: ProviderDescription = Object.freeze({ name: 'gcp', displayName: 'Google Cloud', simulated: false, regions: view.regions, capabilities });
@@ -166,7 +173,7 @@ export function createGcpDriver(options: GcpDriverOptions): ProviderDriver & Met
   async function awaitOperation(operation: Operation, zone: string): Promise<Operation> {
     let current = operation;
     while (String(current.status) !== 'DONE') {
-      const [next] = await instancesCall(async () => (await operations()).wait({ project, zone, operation: current.name ?? '' }, callOptions));
+      const [next] = await instancesCall(async () => (await operations()).wait({ project, zone, operation: current.name ?? '' }, (await calls()).call));
       current = next;
     }
     const failure = gcpOperationError(current);
@@ -185,7 +192,7 @@ export function createGcpDriver(options: GcpDriverOptions): ProviderDriver & Met
   async function get(providerId: string): Promise<ProviderInstance | null> {
     const { zone, name } = parseId(providerId);
     try {
-      const [instance] = await instancesCall(async () => (await instances()).get({ project, zone, instance: name }, callOptions));
+      const [instance] = await instancesCall(async () => (await instances()).get({ project, zone, instance: name }, (await calls()).call));
       return toInstance(instance, zone);
     } catch (error) {
       if (error instanceof ProviderError && error.code === 'NOT_FOUND') return null;
@@ -233,7 +240,7 @@ export function createGcpDriver(options: GcpDriverOptions): ProviderDriver & Met
                 networkInterfaces: [{ accessConfigs: [{ type: 'ONE_TO_ONE_NAT', name: 'External NAT' }] }],
               },
             },
-            callOptions,
+            (await calls()).call,
           ),
         { creating: true },
       ));
@@ -261,10 +268,10 @@ export function createGcpDriver(options: GcpDriverOptions): ProviderDriver & Met
     await instancesCall(async () => {
       if (filter.region) {
         const zone = zoneOf(filter.region);
-        for await (const instance of (await instances()).listAsync({ ...request, zone }, listOptions)) found.push(toInstance(instance, zone));
+        for await (const instance of (await instances()).listAsync({ ...request, zone }, (await calls()).list)) found.push(toInstance(instance, zone));
         return;
       }
-      for await (const [scope, scoped] of (await instances()).aggregatedListAsync(request, listOptions)) {
+      for await (const [scope, scoped] of (await instances()).aggregatedListAsync(request, (await calls()).list)) {
         const zone = scope.replace(/^zones\//, '');
         for (const instance of scoped.instances ?? []) found.push(toInstance(instance, zone));
       }
@@ -289,7 +296,7 @@ export function createGcpDriver(options: GcpDriverOptions): ProviderDriver & Met
             aggregation: { alignmentPeriod: { seconds: period }, perSeriesAligner: metric.aligner },
             view: 'FULL',
           },
-          listOptions,
+          (await calls()).list,
         );
         for await (const timeSeries of series) {
           const vmId = byName.get(timeSeries.metric?.labels?.instance_name ?? '');
@@ -313,17 +320,17 @@ export function createGcpDriver(options: GcpDriverOptions): ProviderDriver & Met
     capabilities: () => capabilities,
     validate: view.validate,
     create,
-    start: (providerId) => act(providerId, async (zone, instance, requestId) => (await instances()).start({ project, zone, instance, requestId }, callOptions)),
-    stop: (providerId) => act(providerId, async (zone, instance, requestId) => (await instances()).stop({ project, zone, instance, requestId }, callOptions)),
-    reboot: (providerId) => act(providerId, async (zone, instance, requestId) => (await instances()).reset({ project, zone, instance, requestId }, callOptions)),
+    start: (providerId) => act(providerId, async (zone, instance, requestId) => (await instances()).start({ project, zone, instance, requestId }, (await calls()).call)),
+    stop: (providerId) => act(providerId, async (zone, instance, requestId) => (await instances()).stop({ project, zone, instance, requestId }, (await calls()).call)),
+    reboot: (providerId) => act(providerId, async (zone, instance, requestId) => (await instances()).reset({ project, zone, instance, requestId }, (await calls()).call)),
     resize: (providerId, instanceType) =>
       act(providerId, async (zone, instance, requestId) =>
-        (await instances()).setMachineType({ project, zone, instance, requestId, instancesSetMachineTypeRequestResource: { machineType: `zones/${zone}/machineTypes/${instanceType}` } }, callOptions),
+        (await instances()).setMachineType({ project, zone, instance, requestId, instancesSetMachineTypeRequestResource: { machineType: `zones/${zone}/machineTypes/${instanceType}` } }, (await calls()).call),
       ),
     delete: async (providerId) => {
       const before = await mustGet(providerId);
       const { zone, name } = parseId(providerId);
-      await awaitOperation(computeOperation(await instancesCall(async () => (await instances()).delete({ project, zone, instance: name, requestId: randomUUID() }, callOptions))), zone);
+      await awaitOperation(computeOperation(await instancesCall(async () => (await instances()).delete({ project, zone, instance: name, requestId: randomUUID() }, (await calls()).call))), zone);
       return (await get(providerId)) ?? { ...before, state: 'DELETED', publicIp: null, privateIp: null, settlesAt: null };
     },
     get,
@@ -331,7 +338,7 @@ export function createGcpDriver(options: GcpDriverOptions): ProviderDriver & Met
       if (hint.region) return get(`projects/${project}/zones/${zoneOf(hint.region)}/instances/${gceInstanceName(clientToken)}`);
       const label = labelSafe(clientToken);
       const found = await instancesCall(async () => {
-        for await (const [scope, scoped] of (await instances()).aggregatedListAsync({ project, filter: `labels.${gcpManagedLabels.clientToken} = "${label}"` }, listOptions)) {
+        for await (const [scope, scoped] of (await instances()).aggregatedListAsync({ project, filter: `labels.${gcpManagedLabels.clientToken} = "${label}"` }, (await calls()).list)) {
           const match = (scoped.instances ?? []).find((instance) => instance.name === gceInstanceName(clientToken));
           if (match) return toInstance(match, scope.replace(/^zones\//, ''));
         }
@@ -353,7 +360,8 @@ function computeOperation(result: [unknown, ...unknown[]]): Operation {
 }
 
 /** A service-account client that signs its own JWT access tokens (no token round trip), as Google's client libraries do by default. */
-function serviceAccountClient(key: GcpServiceAccountKey): JWT {
+async function serviceAccountClient(key: GcpServiceAccountKey): Promise<JWT> {
+  const { JWT } = await import('google-auth-library');
   const client = new JWT({ email: key.client_email, key: key.private_key, keyId: key.private_key_id, scopes });
   client.useJWTAccessWithScope = true;
   return client;
