@@ -8,18 +8,16 @@ import { ProviderError } from '../ProviderError.ts';
 import { cloudError, fieldFromMessage, isNetworkError, parseRetryAfter } from '../cloud/cloudError.ts';
 import { createCatalogView } from '../cloud/createCatalogView.ts';
 import { managedTags } from '../cloud/managedTags.ts';
+import { onFirstUse } from '../cloud/onFirstUse.ts';
 import type { MetricKind, MetricSample, MetricsRequest, MetricsSource } from '../cloud/metrics.ts';
 import { awsImages, cloudWatchMetrics, ec2ErrorFields, ec2Errors, ec2States } from './awsMappings.ts';
 
 // The SDKs are imported on first use, like the GCP driver's: @aws-sdk/client-ec2 and its companions hold
 // ≈ 13 MB of heap and ≈ 0.3 s of start-up in every process that imports @novacron/providers, most of
 // which never call AWS (the simulated providers; the subgraphs that only describe and validate).
-let ec2Sdk: Promise<typeof import('@aws-sdk/client-ec2')> | undefined;
-let cloudWatchSdk: Promise<typeof import('@aws-sdk/client-cloudwatch')> | undefined;
-let credentialProviders: Promise<typeof import('@aws-sdk/credential-providers')> | undefined;
-const loadEc2 = () => (ec2Sdk ??= import('@aws-sdk/client-ec2'));
-const loadCloudWatch = () => (cloudWatchSdk ??= import('@aws-sdk/client-cloudwatch'));
-const loadCredentialProviders = () => (credentialProviders ??= import('@aws-sdk/credential-providers'));
+const loadEc2 = onFirstUse(() => import('@aws-sdk/client-ec2'));
+const loadCloudWatch = onFirstUse(() => import('@aws-sdk/client-cloudwatch'));
+const loadCredentialProviders = onFirstUse(() => import('@aws-sdk/credential-providers'));
 
 /** AWS credentials: an access key pair, or a role to assume (with the default chain's identity); none → the SDK's default chain. */
 export type AwsCredentials =
@@ -81,8 +79,8 @@ export function createAwsDriver(options: AwsDriverOptions = {}): ProviderDriver 
   const view = createCatalogView('aws', catalog, Object.keys(awsImages));
   const searchRegions = options.regions ?? view.regionNames;
   const pollHintMs = options.pollHintMs ?? 2_000;
-  const clients = new Map<string, Promise<EC2Client>>();
-  const watchers = new Map<string, Promise<CloudWatchClient>>();
+  const clients = new Map<string, () => Promise<EC2Client>>();
+  const watchers = new Map<string, () => Promise<CloudWatchClient>>();
   const amiCache = new Map<string, string>();
 
   const capabilities: ProviderCapabilities = Object.freeze({ resizeRequiresStop: true, idempotentCreate: true, canReboot: true, images: Object.keys(awsImages) });
@@ -110,25 +108,23 @@ export function createAwsDriver(options: AwsDriverOptions = {}): ProviderDriver 
     credentials: await credentialsFor(region),
   });
 
-  /** The region's EC2 client, built (and the SDK imported) on first use; a failed build is not kept. */
+  /** The region's EC2 client, built (and the SDK imported) on first use; a failed build is tried again. */
   function client(region: string): Promise<EC2Client> {
     let ec2 = clients.get(region);
     if (!ec2) {
-      ec2 = Promise.all([loadEc2(), clientConfig(region)]).then(([sdk, config]) => new sdk.EC2Client(config));
-      ec2.catch(() => clients.delete(region));
+      ec2 = onFirstUse(async () => new (await loadEc2()).EC2Client(await clientConfig(region)));
       clients.set(region, ec2);
     }
-    return ec2;
+    return ec2();
   }
 
   function cloudWatch(region: string): Promise<CloudWatchClient> {
     let watcher = watchers.get(region);
     if (!watcher) {
-      watcher = Promise.all([loadCloudWatch(), clientConfig(region)]).then(([sdk, config]) => new sdk.CloudWatchClient(config));
-      watcher.catch(() => watchers.delete(region));
+      watcher = onFirstUse(async () => new (await loadCloudWatch()).CloudWatchClient(await clientConfig(region)));
       watchers.set(region, watcher);
     }
-    return watcher;
+    return watcher();
   }
 
   /** CloudWatch GetMetricData for every instance and metric, one query each, 500 queries a call, per region. */

@@ -13,6 +13,7 @@ import { ProviderError } from '../ProviderError.ts';
 import { cloudError, fieldFromMessage, isNetworkError, parseRetryAfter } from '../cloud/cloudError.ts';
 import { createCatalogView } from '../cloud/createCatalogView.ts';
 import { managedTags } from '../cloud/managedTags.ts';
+import { onFirstUse } from '../cloud/onFirstUse.ts';
 import type { MetricSample, MetricsRequest, MetricsSource } from '../cloud/metrics.ts';
 import { armErrorFields, armErrors, azureImages, azureMetrics, azureVmState } from './azureMappings.ts';
 
@@ -51,14 +52,10 @@ export interface AzureDriverOptions {
 // The SDKs are imported on first use, like the GCP driver's: @azure/arm-compute, arm-network, arm-monitor
 // and identity hold ≈ 18 MB of heap and ≈ 0.8 s of start-up in every process that imports
 // @novacron/providers, most of which never call Azure.
-let computeSdk: Promise<typeof import('@azure/arm-compute')> | undefined;
-let networkSdk: Promise<typeof import('@azure/arm-network')> | undefined;
-let monitorSdk: Promise<typeof import('@azure/arm-monitor')> | undefined;
-let identitySdk: Promise<typeof import('@azure/identity')> | undefined;
-const loadCompute = () => (computeSdk ??= import('@azure/arm-compute'));
-const loadNetwork = () => (networkSdk ??= import('@azure/arm-network'));
-const loadMonitor = () => (monitorSdk ??= import('@azure/arm-monitor'));
-const loadIdentity = () => (identitySdk ??= import('@azure/identity'));
+const loadCompute = onFirstUse(() => import('@azure/arm-compute'));
+const loadNetwork = onFirstUse(() => import('@azure/arm-network'));
+const loadMonitor = onFirstUse(() => import('@azure/arm-monitor'));
+const loadIdentity = onFirstUse(() => import('@azure/identity'));
 
 /** @azure/identity's errors, known by name (the SDK need not be loaded to recognise them). */
 const identityErrors = new Set(['AuthenticationError', 'AuthenticationRequiredError', 'CredentialUnavailableError']);
@@ -122,32 +119,20 @@ export function createAzureDriver(options: AzureDriverOptions): ProviderDriver &
   const common = { ...(agent ? { agent } : {}), ...(options.maxRetries !== undefined ? { retryOptions: { maxRetries: options.maxRetries } } : {}) };
   const { tenantId, clientId, clientSecret } = options.credentials;
   const clientOptions = { ...common, ...(options.endpoint ? { endpoint: options.endpoint } : {}) };
-  // The credential and the clients are built on first use (with their SDKs); a failed build is not kept.
-  let credentialPromise: Promise<TokenCredential> | undefined;
-  const credential = () => {
-    credentialPromise ??= loadIdentity().then((identity) =>
-      clientSecret && clientId && tenantId
-        ? new identity.ClientSecretCredential(tenantId, clientId, clientSecret, {
-            ...common,
-            ...(options.authorityHost ? { authorityHost: options.authorityHost, disableInstanceDiscovery: true } : {}),
-          })
-        : new identity.DefaultAzureCredential(),
-    );
-    credentialPromise.catch(() => (credentialPromise = undefined));
-    return credentialPromise;
-  };
-  const lazyClient = <T>(build: () => Promise<T>): (() => Promise<T>) => {
-    let client: Promise<T> | undefined;
-    return () => {
-      client ??= build();
-      client.catch(() => (client = undefined));
-      return client;
-    };
-  };
-  const computeClient = lazyClient(async (): Promise<ComputeManagementClient> => new (await loadCompute()).ComputeManagementClient(await credential(), subscriptionId, clientOptions));
-  const networkClient = lazyClient(async (): Promise<NetworkManagementClient> => new (await loadNetwork()).NetworkManagementClient(await credential(), subscriptionId, clientOptions));
+  // The credential and the clients are built on first use (with their SDKs); a failed build is tried again.
+  const credential = onFirstUse(async (): Promise<TokenCredential> => {
+    const identity = await loadIdentity();
+    return clientSecret && clientId && tenantId
+      ? new identity.ClientSecretCredential(tenantId, clientId, clientSecret, {
+          ...common,
+          ...(options.authorityHost ? { authorityHost: options.authorityHost, disableInstanceDiscovery: true } : {}),
+        })
+      : new identity.DefaultAzureCredential();
+  });
+  const computeClient = onFirstUse(async (): Promise<ComputeManagementClient> => new (await loadCompute()).ComputeManagementClient(await credential(), subscriptionId, clientOptions));
+  const networkClient = onFirstUse(async (): Promise<NetworkManagementClient> => new (await loadNetwork()).NetworkManagementClient(await credential(), subscriptionId, clientOptions));
   // Most drivers never read metrics.
-  const monitorClient = lazyClient(async (): Promise<MonitorClient> => new (await loadMonitor()).MonitorClient(await credential(), subscriptionId, clientOptions));
+  const monitorClient = onFirstUse(async (): Promise<MonitorClient> => new (await loadMonitor()).MonitorClient(await credential(), subscriptionId, clientOptions));
   const lro = options.pollIntervalMs !== undefined ? { updateIntervalInMs: options.pollIntervalMs } : {};
 
   const capabilities: ProviderCapabilities = Object.freeze({ resizeRequiresStop: false, idempotentCreate: true, canReboot: true, images: Object.keys(azureImages) });

@@ -10,6 +10,7 @@ import { ProviderError } from '../ProviderError.ts';
 import { cloudError, fieldFromMessage, isNetworkError, type CloudErrorKind } from '../cloud/cloudError.ts';
 import { createCatalogView } from '../cloud/createCatalogView.ts';
 import { gcpManagedLabels } from '../cloud/managedTags.ts';
+import { onFirstUse } from '../cloud/onFirstUse.ts';
 import type { MetricSample, MetricsRequest, MetricsSource } from '../cloud/metrics.ts';
 import { gceErrorReasons, gceImages, gceMetrics, gceOperationErrors, gceStatuses, grpcCodes } from './gcpMappings.ts';
 
@@ -114,23 +115,20 @@ export function createGcpDriver(options: GcpDriverOptions): ProviderDriver & Met
   // major GCs and start-up (docs/benchmarks.md); building a client parses the Compute protos (seconds
   // of CPU), and a driver that only describes itself (the providers query) never needs them.
   const serviceAccount = options.credentials.serviceAccount;
-  let clientOptionsPromise: Promise<ClientOptions> | undefined;
-  const clientOptions = () =>
-    (clientOptionsPromise ??= (async (): Promise<ClientOptions> => ({
+  const clientOptions = onFirstUse(
+    async (): Promise<ClientOptions> => ({
       fallback: true,
       ...(options.endpoint ? { apiEndpoint: options.endpoint.host, port: options.endpoint.port, protocol: options.endpoint.protocol } : {}),
       ...(serviceAccount ? { authClient: await serviceAccountClient(serviceAccount) } : {}),
-    }))());
-  let instancesClient: Promise<InstancesClient> | undefined;
-  let operationsClient: Promise<ZoneOperationsClient> | undefined;
-  const instances = () => (instancesClient ??= Promise.all([import('@google-cloud/compute'), clientOptions()]).then(([sdk, settings]) => new sdk.InstancesClient(settings)));
-  const operations = () => (operationsClient ??= Promise.all([import('@google-cloud/compute'), clientOptions()]).then(([sdk, settings]) => new sdk.ZoneOperationsClient(settings)));
-  let monitoringClient: Promise<MetricServiceClient> | undefined;
-  const monitoring = () => (monitoringClient ??= Promise.all([import('@google-cloud/monitoring'), clientOptions()]).then(([sdk, settings]) => new sdk.MetricServiceClient(settings)));
+    }),
+  );
+  const instances = onFirstUse(async (): Promise<InstancesClient> => new (await import('@google-cloud/compute')).InstancesClient(await clientOptions()));
+  const operations = onFirstUse(async (): Promise<ZoneOperationsClient> => new (await import('@google-cloud/compute')).ZoneOperationsClient(await clientOptions()));
+  const monitoring = onFirstUse(async (): Promise<MetricServiceClient> => new (await import('@google-cloud/monitoring')).MetricServiceClient(await clientOptions()));
   /** Per-call options: retries of throttling and unavailability; `list` for the *Async list methods, which page themselves (gax warns unless auto-pagination is off). */
-  let callSettings: Promise<{ call: CallOptions; list: CallOptions }> | undefined;
-  const calls = () =>
-    (callSettings ??= import('google-gax').then((gax) => {
+  const calls = onFirstUse(
+    async (): Promise<{ call: CallOptions; list: CallOptions }> => {
+      const gax = await import('google-gax');
       const call: CallOptions = {
         retry: gax.createRetryOptions(
           [8, 14, 4], // RESOURCE_EXHAUSTED (throttled), UNAVAILABLE, DEADLINE_EXCEEDED; mutations carry a requestId, so retrying them is safe
@@ -138,7 +136,8 @@ export function createGcpDriver(options: GcpDriverOptions): ProviderDriver & Met
         ),
       };
       return { call, list: { ...call, autoPaginate: false } };
-    }));
+    },
+  );
 
   const capabilities: ProviderCapabilities = Object.freeze({ resizeRequiresStop: true, idempotentCreate: true, canReboot: true, images: Object.keys(gceImages) });
   const description: ProviderDescription = Object.freeze({ name: 'gcp', displayName: 'Google Cloud', simulated: false, regions: view.regions, capabilities });
