@@ -53,8 +53,8 @@ describe('operation worker process', () => {
     expect(workerPoolSize(200)).toBe(21);
   });
 
-  it('keeps its own pool small (5 to 10 connections) and fetches jobs through a local queue only with more than one slot', () => {
-    expect([1, 4, 100, 200, 4_000].map(workerSqlPoolSize)).toEqual([5, 5, 5, 10, 10]);
+  it('keeps its own pool small (2 to 4 connections) and fetches jobs through a local queue only with more than one slot', () => {
+    expect([1, 4, 100, 150, 200, 4_000].map(workerSqlPoolSize)).toEqual([2, 2, 2, 3, 4, 4]);
     expect(jobBatching(1)).toEqual({});
     expect(jobBatching(200)).toEqual({ localQueue: { size: 32 } });
   });

@@ -181,15 +181,21 @@ export function jobBatching(concurrency: number): { localQueue?: { size: number 
 }
 
 /**
- * The worker's own pool: 5 to 10 connections (concurrency / 20). A job slot holds a connection only
- * for the length of one statement (a create waits on the provider far longer than on Postgres). It
- * was up to 40: with 200 slots, 10–15 backends at a time queued on the lock Postgres takes to commit
- * a transaction that NOTIFYs (every operation and VM event does), and that convoy cost more CPU than
- * the statements themselves: 10 connections cut the worker side of an executed create from 6.8 to
- * 4.4 ms of CPU (docs/benchmarks.md, "Worker: cheaper executed creates").
+ * The worker's own pool: 2 to 4 connections (concurrency / 50). A job slot holds a connection only
+ * for the length of one statement (a create waits on the provider far longer than on Postgres), and
+ * a statement takes ≈ 0.3–0.4 ms: 300 executed creates a second keep about 0.6 of a connection busy.
+ * It was up to 40: with 200 slots, 10–15 backends at a time queued on the lock Postgres takes to
+ * commit a transaction that NOTIFYs, and that convoy cost more CPU than the statements themselves
+ * (10 connections cut the worker side of an executed create from 6.8 to 4.4 ms). Since the worker
+ * signals the streams itself (its connections defer the trigger's NOTIFY) there is no convoy, and
+ * fewer backends still cost less: postgres.js hands a query to the longest-idle connection, so every
+ * backend of the pool takes turns, each with its own plan cache to rebuild after every ANALYZE and
+ * caches gone cold on a 2-core machine; with all connections busy it pipelines on them instead. 4
+ * connections against 10 used 10–13 % less CPU in the worker's backends at 150 and 300 creates/s,
+ * with the same throughput and backlog (docs/benchmarks.md, "The worker's pool").
  */
 export function workerSqlPoolSize(concurrency: number): number {
-  return Math.min(10, Math.max(5, Math.ceil(concurrency / 20)));
+  return Math.min(4, Math.max(2, Math.ceil(concurrency / 50)));
 }
 
 /** graphile-worker's pool: a connection per job slot plus its LISTEN connection, at most 21. */
