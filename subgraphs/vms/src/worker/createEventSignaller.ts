@@ -1,6 +1,7 @@
-import { postgresEventChannel, type EventStreamName } from '@novacron/events';
+import { postgresEventChannel } from '@novacron/events';
 import type { Sql } from '@novacron/db';
 import type { Logger } from '@novacron/server-kit';
+import { vmsOutbox } from '../domain/eventStreams.ts';
 
 /**
  * The setting the worker's pool connections start with: the vms event triggers then leave the
@@ -8,9 +9,8 @@ import type { Logger } from '@novacron/server-kit';
  */
 export const deferredEventSignals = Object.freeze({ 'novacron.event_signals': 'deferred' });
 
-/** The streams a worker's writes add events to. */
-const vmStream: EventStreamName = 'vms.vm';
-const operationStream: EventStreamName = 'vms.operation';
+/** The streams a worker's writes add events to: those of the vms outbox (`vms.vm`, `vms.operation`), named as its feed names them. */
+const streamNames = [...vmsOutbox.streams.keys()].map((key) => `${vmsOutbox.schema}.${key}`);
 
 /** Signals the vms streams after the worker's writes, at most once per interval. */
 export interface EventSignaller {
@@ -39,7 +39,7 @@ export function createEventSignaller(sql: Sql, options: { intervalMs: number; lo
   const send = () => {
     timer = null;
     lastSentAt = performance.now();
-    sending = sql`select pg_notify(${postgresEventChannel}, ${vmStream}), pg_notify(${postgresEventChannel}, ${operationStream})`.then(
+    sending = sql`select pg_notify(${postgresEventChannel}, stream) from unnest(${streamNames}::text[]) as stream`.then(
       () => undefined,
       (error: unknown) => options.logger.debug({ err: error }, 'could not signal the event streams; readers will poll'),
     );
