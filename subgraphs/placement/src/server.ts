@@ -40,7 +40,7 @@ function invalidateChanged(services: PlacementServices, changes: UsageChanges): 
  */
 export function followVmUsage(
   services: PlacementServices,
-  options: { feed: FeedFetcher; logger: Logger; signals?: StreamFollowerOptions['signals']; minIntervalMs?: number },
+  options: { feed: FeedFetcher; logger: Logger } & Pick<StreamFollowerOptions, 'signals' | 'minIntervalMs'>,
 ): StreamFollower {
   const project = createVmUsageProjection(services.catalog);
   let committing: UsageChanges | null = null;
