@@ -131,10 +131,12 @@ describe('enqueueing a create in one statement', () => {
     const good = Array.from({ length: 12 }, (_, index) => values(`good-${index}-${randomBytes(3).toString('hex')}`));
     // An image Postgres refuses (NOT NULL): only the statement can tell, so it fails the whole batch it is in.
     const refused = { ...values(`refused-${randomBytes(3).toString('hex')}`), vm: { ...input(), image: null } } as unknown as CreateOperationValues;
-    // Issued together: the first few take the free batch slots alone, the rest (refused last) share a batch.
+    // Issued together: the first is sent alone at once (nothing in flight), the other twelve (refused
+    // last) wait for it and go as one batch.
     const results = await Promise.allSettled([...good, refused].map((value) => insertCreateOperation(db, value)));
     expect(results.slice(0, 12).every((result) => result.status === 'fulfilled' && result.value !== null)).toBe(true);
     expect(results[12]).toMatchObject({ status: 'rejected', reason: { code: '23502' } });
+    expect(createBatchStats(db).batches - before.batches).toBe(2);
     expect(createBatchStats(db).split - before.split).toBe(1);
     const written = await sql`select 1 from vms.operations where id = any(${good.map((value) => value.operationId)}::uuid[])`;
     expect(written).toHaveLength(12);

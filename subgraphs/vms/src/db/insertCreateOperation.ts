@@ -35,7 +35,7 @@ export interface CreateOperationValues {
  *
  * The statement takes a batch: `$1` is a JSON array of creates (jsonb_to_recordset), and every create
  * of the batch commits with the others in one transaction, one graphile-worker `add_jobs` and one
- * round trip. Creates that arrive while earlier batches are in flight wait for one to finish and go
+ * round trip. Creates that arrive while a batch is in flight wait for it to finish and go
  * together (see {@link insertCreateOperation}): under a burst, per-statement costs (round trip,
  * commit, the plpgsql calls, NOTIFY) are paid once per batch instead of once per create.
  */
@@ -92,8 +92,18 @@ interface Pending {
   reject(error: unknown): void;
 }
 
-/** How many batches may be in flight at once (of the subgraph's pool of 20), and how large one may grow. */
-const maxBatchesInFlight = 4;
+/**
+ * How many batches may be in flight at once (of the subgraph's pool of 20), and how large one may grow.
+ * One: a create sent while a batch is in flight waits for it (one statement, ≈ 1–2 ms at 300 creates/s)
+ * and goes with every other create that arrived meanwhile. With four in flight, batches at 300/s held
+ * 2.4 creates on average, and each statement's fixed cost (its commit and NOTIFY, graphile-worker's
+ * `add_jobs` planned again) was paid that much more often: the subgraph's Postgres backends used
+ * 0.80–0.87 ms per create against 0.57–0.64 with one, and the burst rate did not fall (1,246–1,658/s
+ * against 1,248–1,354/s; docs/benchmarks.md, issue 14). Up to 100 creates per statement, one batch at a
+ * time still accepts thousands a second. Parallel batches would pay only with Postgres on cores of its
+ * own and a queue long enough to fill several batches.
+ */
+const maxBatchesInFlight = 1;
 const maxBatchSize = 100;
 
 /** Counts of the create batches written, for tests and the benchmark's reading of them. */
@@ -104,9 +114,9 @@ export interface CreateBatchStats {
   split: number;
 }
 
-// Hand-rolled: a batcher that sends at once when a slot is free and gathers only while all are busy
-// (no timer, so an idle subgraph adds no latency); DataLoader batches per tick instead, which holds each
-// create until the tick ends and never limits the batches in flight.
+// Hand-rolled: a batcher that sends at once when nothing is in flight and gathers only while a batch
+// is (no timer, so an idle subgraph adds no latency); DataLoader batches per tick instead, which holds
+// each create until the tick ends and never limits the batches in flight.
 interface Batcher {
   queue: Map<Task, Pending[]>;
   inFlight: number;
@@ -265,7 +275,7 @@ async function settle(db: Database, task: Task, batch: Pending[]): Promise<void>
 
 /**
  * Inserts a create operation with its VM, event, job (and audit record) in one round trip (a prepared
- * statement), batched with creates that arrive while the pool's batch slots are busy. Returns the
+ * statement), batched with creates that arrive while a batch is in flight. Returns the
  * operation with the VM as inserted (see AcceptedOperation), or null
  * when nothing was inserted because an operation with the same id or idempotency key exists: the
  * caller looks that one up.
