@@ -96,10 +96,11 @@ interface Pending {
  * How many batches may be in flight at once (of the subgraph's pool of 20), and how large one may grow.
  * One: a create sent while a batch is in flight waits for it (one statement, ≈ 1–2 ms at 300 creates/s)
  * and goes with every other create that arrived meanwhile. With four in flight, batches at 300/s held
- * 2.4 creates on average, and each statement's fixed cost (its commit and NOTIFY, graphile-worker's
- * `add_jobs` planned again) was paid that much more often: the subgraph's Postgres backends used
- * 0.80–0.87 ms per create against 0.57–0.64 with one, and the burst rate did not fall (1,246–1,658/s
- * against 1,248–1,354/s; docs/benchmarks.md, issue 14). Up to 100 creates per statement, one batch at a
+ * 1.8 creates on average (2.3 with one), each statement's fixed cost (its commit and NOTIFY,
+ * graphile-worker's `add_jobs` planned again) was paid that much more often, and up to four statements
+ * competed for the same two vCPUs: the subgraph's Postgres backends used 0.80–0.87 ms per create
+ * against 0.57–0.64 with one, and the burst rate did not fall (1,246–1,658/s against 1,248–1,354/s;
+ * docs/benchmarks.md, issue 14). Up to 100 creates per statement, one batch at a
  * time still accepts thousands a second. Parallel batches would pay only with Postgres on cores of its
  * own and a queue long enough to fill several batches.
  */
