@@ -46,7 +46,7 @@ function loadShape(options: BenchResults['options']): string {
 
 /** CPU the worker side (worker processes and the Postgres backends serving them) spent per measured operation. */
 export function executionCpuPerOperationMs(results: BenchResults): number {
-  const isExecution = (role: string) => role === 'worker' || role === 'postgres ← novacron-vms-worker' || role.startsWith('postgres ← (no app name');
+  const isExecution = (role: string) => role === 'worker' || role === 'postgres ← novacron-vms-worker' || role === 'postgres ← novacron-vms-jobs' || role.startsWith('postgres ← (no app name');
   let cpuSeconds = 0;
   for (const interval of [results.cpu.mutations, results.cpu.drain]) {
     for (const role of interval.roles) if (isExecution(role.role)) cpuSeconds += role.cpuSeconds;
@@ -85,7 +85,7 @@ export function formatResultsTable(results: BenchResults): string {
     `revision   ${results.revision}`,
     `machine    ${machine.cpuCount} × ${machine.cpuModel}, ${machine.memoryGiB.toFixed(1)} GiB, ${machine.os}, Node ${machine.node}, ${machine.postgres}${options.autovacuumNaptimeSeconds ? ` (autovacuum_naptime ${options.autovacuumNaptimeSeconds} s)` : ''}`,
     `load       ${integer.format(options.count)} createVM ${loadShape(options)} (after ${options.warmup} warm-up requests per kind)`,
-    `platform   scripts/start.ts: gateway + vms subgraph + ${options.workerProcesses} worker process(es) × concurrency ${options.workerConcurrency}, SIM_LATENCY_MS=${options.simLatencyMs}`,
+    `platform   scripts/start.ts: gateway + vms subgraph + ${options.workerProcesses} worker process(es) × concurrency ${options.workerConcurrency}, SIM_LATENCY_MS=${options.simLatencyMs}, WORKER_NICE=${options.workerNice ?? '10 (default)'}`,
     '',
     `${'latency (ms)'.padEnd(26)} ${pad('n', 7)} ${pad('p50', 8)} ${pad('p95', 8)} ${pad('p99', 8)} ${pad('max', 8)} ${pad('ok/s', 8)} ${pad('errors', 7)}`,
     latencyRow(results.gatewayOnly),
@@ -167,7 +167,7 @@ export function formatMarkdown(results: BenchResults): string {
     '',
     `- Machine: ${machine.cpuCount} × ${machine.cpuModel}, ${machine.memoryGiB.toFixed(1)} GiB, ${machine.os}, Node ${machine.node}, ${machine.postgres} (embedded, fsync off${options.autovacuumNaptimeSeconds ? `, autovacuum_naptime ${options.autovacuumNaptimeSeconds} s` : ''}).`,
     `- Load: ${integer.format(options.count)} \`createVM\` ${loadShape(options)}, each with its own idempotency key, after ${options.warmup} warm-up requests per kind; the load generator runs on the same machine.`,
-    `- Platform: \`scripts/start.ts\` (gateway, vms subgraph, ${options.workerProcesses} worker process(es) × \`WORKER_CONCURRENCY=${options.workerConcurrency}\`), \`SIM_LATENCY_MS=${options.simLatencyMs}\`, \`LOG_LEVEL=warn\`.`,
+    `- Platform: \`scripts/start.ts\` (gateway, vms subgraph, ${options.workerProcesses} worker process(es) × \`WORKER_CONCURRENCY=${options.workerConcurrency}\`), \`SIM_LATENCY_MS=${options.simLatencyMs}\`, \`WORKER_NICE=${options.workerNice ?? 10}\`, \`LOG_LEVEL=warn\`.`,
     '',
     '| Requests | n | p50 ms | p95 ms | p99 ms | max ms | accepted/s | errors |',
     '|---|---:|---:|---:|---:|---:|---:|---:|',

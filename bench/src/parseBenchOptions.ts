@@ -52,6 +52,8 @@ export interface BenchOptions {
   guardCacheMs: number;
   /** The bench Postgres's `autovacuum_naptime` in seconds (0: Postgres's default, 60 s); see startBenchDatabase. */
   autovacuumNaptimeSeconds: number;
+  /** WORKER_NICE for the run (0: the workers keep their priority); the platform's default (10) when unset. */
+  workerNice: number | undefined;
 }
 
 const usage = `Usage: node createVmThroughput.ts [options]
@@ -87,6 +89,8 @@ const usage = `Usage: node createVmThroughput.ts [options]
   --guard-cache MS          CREATE_GUARD_CACHE_MS: skip placement/billing calls of tenants without quota/budget
   --autovacuum-naptime S    the bench Postgres's autovacuum_naptime (default 1; 0: Postgres's 60 s). The run grows
                             its tables from empty in a minute; statistics must keep up as they do in a deployment
+  --worker-nice N           WORKER_NICE: the workers' and their Postgres backends' nice value (0–19; default: the
+                            platform's, 10; 0 leaves them at the accept path's priority)
   --verbose                 forward all platform log lines
   --help`;
 
@@ -128,6 +132,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv = proce
       'accept-pressure': { type: 'string' },
       'guard-cache': { type: 'string' },
       'autovacuum-naptime': { type: 'string' },
+      'worker-nice': { type: 'string' },
       statements: { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -169,7 +174,9 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv = proce
     acceptPressure: values['accept-pressure'],
     guardCacheMs: positiveInt('--guard-cache', values['guard-cache'], 0),
     autovacuumNaptimeSeconds: positiveInt('--autovacuum-naptime', values['autovacuum-naptime'], 1),
+    workerNice: values['worker-nice'] === undefined ? undefined : positiveInt('--worker-nice', values['worker-nice'], 0),
   };
+  if (options.workerNice !== undefined && options.workerNice > 19) throw new Error(`--worker-nice must be from 0 to 19, got ${options.workerNice}`);
   if (options.admission !== undefined && options.admission !== 'off' && !/^\d+,\d+,\d+$/.test(options.admission)) throw new Error(`--admission must be C,Q,MS or off, got "${options.admission}"`);
   if (options.gatewayAdmission !== undefined && options.gatewayAdmission !== 'off' && !/^\d+,\d+,\d+(,\d+)?$/.test(options.gatewayAdmission)) {
     throw new Error(`--gateway-admission must be C,Q,MS[,TARGET_MS] or off, got "${options.gatewayAdmission}"`);

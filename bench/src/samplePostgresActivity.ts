@@ -15,8 +15,9 @@ export interface ActivitySampler {
   stop(): Promise<{ sampleCount: number; activity: ActivityCount[] }>;
 }
 
-// Every NovaCron pool sets application_name; graphile-worker's own pg pool (job fetch/complete) does not.
-const unnamedClient = '(no app name: graphile-worker pool)';
+// Every NovaCron pool sets application_name, graphile-worker's (job fetch/complete) included as
+// novacron-vms-jobs; a client without one is not the platform's.
+const unnamedClient = '(no app name)';
 
 /** Labels Postgres backend pids by client, for {@link snapshotProcessCpu}. */
 export async function readPostgresRoles(sql: Sql): Promise<Map<number, string>> {

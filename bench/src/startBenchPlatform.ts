@@ -31,6 +31,8 @@ export interface BenchPlatformOptions {
   acceptPressure?: string | undefined;
   /** The bench Postgres's autovacuum_naptime in seconds (0 or unset: Postgres's default). */
   autovacuumNaptimeSeconds?: number;
+  /** WORKER_NICE for the workers (unset: the platform's default). */
+  workerNice?: number | undefined;
 }
 
 /** The platform under test: its own Postgres, and `scripts/start.ts` supervising subgraph, workers and gateway. */
@@ -109,6 +111,7 @@ async function startBenchPlatformOnce(options: BenchPlatformOptions): Promise<Be
       ...gatewayAdmissionEnv(options.gatewayAdmission),
       ...(options.guardCacheMs ? { CREATE_GUARD_CACHE_MS: String(options.guardCacheMs) } : {}),
       ...acceptPressureEnv(options.acceptPressure),
+      ...(options.workerNice !== undefined ? { WORKER_NICE: String(options.workerNice) } : {}),
     };
     if (options.cpuProfileDir) {
       const profileDir = resolve(options.cpuProfileDir);

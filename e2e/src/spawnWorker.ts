@@ -23,7 +23,10 @@ const workerEntry = fileURLToPath(import.meta.resolve('@novacron/vms/worker-main
  * worker) with the given environment, and waits until it logs that it started.
  */
 export async function spawnWorker(env: Record<string, string>, entry = workerEntry): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, [entry], { env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // WORKER_NICE=0 unless a test asks: here the worker competes with the other test files, not with an
+  // accept path, and lowered it would only be slower under the suite's load (npmStart.e2e.test.ts
+  // checks the default).
+  const child = spawn(process.execPath, [entry], { env: { ...process.env, LOG_LEVEL: 'info', WORKER_NICE: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const started = new Promise<void>((resolve, reject) => {
     const onData = (chunk: Buffer) => {

@@ -3,13 +3,24 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSubgraphManifest } from '@novacron/subgraph-kit/manifest';
 import { createNovaCronClient, ProvidersDocument } from '@novacron/sdk';
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureDevelopmentKeys, signDevelopmentToken } from '@novacron/auth';
 import { createTestDatabase, freePort, scrapeMetrics, waitFor, type TestDatabase } from '@novacron/testing';
 
 const startScript = fileURLToPath(new URL('../../scripts/start.ts', import.meta.url));
+
+/** The pid of the child of `parent` whose command line contains `entry` (Linux /proc). */
+async function childProcessRunning(parent: number, entry: string): Promise<number> {
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const [stat, cmdline] = await Promise.all([readFile(`/proc/${name}/stat`, 'utf8'), readFile(`/proc/${name}/cmdline`, 'utf8')]).catch(() => ['', '']);
+    const parentPid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (parentPid === parent && cmdline.includes(entry)) return Number(name);
+  }
+  throw new Error(`no child of ${parent} runs ${entry}`);
+}
 let database: TestDatabase;
 beforeAll(async () => {
   database = await createTestDatabase();
@@ -85,6 +96,21 @@ describe('npm start', () => {
       const healthy = await waitFor(async () => (await scrapeMetrics(`http://${group.targets[0]}/metrics`)).sum('novacron_system_health_score') > 0, { description: `${group.labels.service} metrics` });
       expect(healthy).toBe(true);
     }
+
+    // The operation worker runs at a lower CPU priority (WORKER_NICE, default 10), every thread of it,
+    // and so do its Postgres backends, the database being on this machine; the gateway does not.
+    const workerPid = await childProcessRunning(child.pid ?? 0, 'workerMain.ts');
+    const gatewayPid = await childProcessRunning(child.pid ?? 0, 'gateway/src/index.ts');
+    const threads = await readdir(`/proc/${workerPid}/task`);
+    expect(threads.length).toBeGreaterThan(1);
+    for (const thread of threads) expect(getPriority(Number(thread))).toBe(10);
+    expect(getPriority(gatewayPid)).toBe(getPriority(child.pid ?? 0));
+    const workerBackends = async () =>
+      database.sql<{ pid: number }[]>`select pid from pg_stat_activity where datname = current_database() and application_name in ('novacron-vms-worker', 'novacron-vms-jobs')`;
+    await waitFor(async () => {
+      const pids = (await workerBackends()).map((row) => row.pid);
+      return pids.length > 0 && pids.every((pid) => getPriority(pid) === 10);
+    }, { description: "the worker's backends at nice 10" });
 
     child.kill('SIGINT');
     expect(await exited).toBe(0);

@@ -8,3 +8,5 @@ export type { MigrateOptions } from './migrate.ts';
 export { ensureDatabase } from './ensureDatabase.ts';
 export { defaultPostgresTimeouts } from './createSql.ts';
 export { isTransientDatabaseError } from './isTransientDatabaseError.ts';
+export { lowerBackendPriority } from './lowerBackendPriority.ts';
+export type { BackendPriority, BackendPriorityOptions } from './lowerBackendPriority.ts';

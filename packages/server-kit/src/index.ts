@@ -8,6 +8,7 @@ export { createLatencyWindows } from './createLatencyWindows.ts';
 export type { LatencyWindowOptions, LatencyWindows } from './createLatencyWindows.ts';
 export { createLogger } from './createLogger.ts';
 export type { Logger } from './createLogger.ts';
+export { lowerProcessPriority } from './lowerProcessPriority.ts';
 export { readEnv } from './readEnv.ts';
 export { runProcess } from './runProcess.ts';
 export type { Stoppable } from './runProcess.ts';

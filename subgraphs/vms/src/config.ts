@@ -2,6 +2,7 @@
  * The vms subgraph's and its workers' configuration, read from the environment once. Nothing else
  * reads process.env. See .env.example for every variable.
  */
+import { AppError } from '@novacron/errors';
 import { emulatedCloudsFromEnvironment, type EmulatedClouds } from '@novacron/providers';
 import { readEnv } from '@novacron/server-kit';
 import { loadSubgraphConfig, type SubgraphConfig } from '@novacron/subgraph-kit';
@@ -52,6 +53,11 @@ export interface VmsConfig extends SubgraphConfig {
     pollIntervalMs: number;
     /** The worker signals the event streams after its writes at most this often (createEventSignaller). */
     eventSignalIntervalMs: number;
+    /**
+     * The nice value (0–19) a worker process runs at, and its Postgres backends when the database is on
+     * the same machine: execution has seconds of slack and gives way to the accept path. 0: unchanged.
+     */
+    nice: number;
   };
 }
 
@@ -63,6 +69,11 @@ function parseRange(name: string, fallback: string): { min: number; max: number 
   const max = Number(match[2] ?? match[1]);
   if (max < min) throw new Error(`${name}: the maximum is below the minimum`);
   return { min, max };
+}
+
+function workerNice(value: number): number {
+  if (value < 0 || value > 19) throw new AppError('BAD_USER_INPUT', `WORKER_NICE must be from 0 (unchanged) to 19, got ${value}`);
+  return value;
 }
 
 /** Reads the configuration from the environment, with the embedded-default values. */
@@ -122,6 +133,8 @@ export function loadConfig(): VmsConfig {
       transitionTimeoutSeconds: readEnv.int('WORKER_TRANSITION_TIMEOUT_SECONDS', 600),
       pollIntervalMs: readEnv.int('WORKER_POLL_INTERVAL_MS', 1_000),
       eventSignalIntervalMs: readEnv.int('WORKER_EVENT_SIGNAL_INTERVAL_MS', 10),
+      // Lower CPU priority for execution on a shared machine (docs/architecture.md, "CPU priority of execution").
+      nice: workerNice(readEnv.int('WORKER_NICE', 10)),
     },
   });
 }

@@ -1,6 +1,11 @@
 /** Process entry of an operation worker: drains and stops on SIGINT/SIGTERM. */
-import { runProcess } from '@novacron/server-kit';
+import { lowerProcessPriority, runProcess } from '@novacron/server-kit';
 import { loadConfig } from './config.ts';
 import { startWorker } from './worker/startWorker.ts';
 
-await runProcess('vms-worker', (logger) => startWorker(loadConfig(), logger));
+await runProcess('vms-worker', (logger) => {
+  const config = loadConfig();
+  // Execution gives way to the accept path on a shared machine (docs/architecture.md, "CPU priority of execution").
+  if (config.worker.nice > 0) logger.debug({ nice: config.worker.nice, threads: lowerProcessPriority(config.worker.nice) }, 'running at a lower CPU priority');
+  return startWorker(config, logger, { backendNice: config.worker.nice });
+});

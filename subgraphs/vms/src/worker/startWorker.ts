@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Logger as GraphileLogger, run } from 'graphile-worker';
-import { createSql } from '@novacron/db';
+import { createSql, lowerBackendPriority } from '@novacron/db';
 import { createProviderRegistry } from '@novacron/providers';
 import { createServer } from 'node:http';
 import { createLogger, listen, type Logger } from '@novacron/server-kit';
@@ -42,14 +42,26 @@ export interface RunningWorker {
   stop(): Promise<void>;
 }
 
+/** `application_name` of the worker's own pool and of graphile-worker's (job fetch and completion). */
+export const workerApplicationNames = ['novacron-vms-worker', 'novacron-vms-jobs'] as const;
+
+/** Options for {@link startWorker} that belong to a worker process, not to a worker started inside another (tests). */
+export interface WorkerProcessOptions {
+  /**
+   * Lower the CPU priority of this worker's Postgres backends to this nice value when the database
+   * runs on the same machine (`WORKER_NICE`; workerMain.ts lowers the process itself).
+   */
+  backendNice?: number;
+}
+
 /**
  * Starts an operation worker: a graphile-worker runner executing `vms.run_operation` jobs, plus the
  * lease sweeper that re-drives operations whose worker died. Expects migrations to have run.
  */
-export async function startWorker(config: VmsConfig, logger: Logger = createLogger('vms-worker')): Promise<RunningWorker> {
+export async function startWorker(config: VmsConfig, logger: Logger = createLogger('vms-worker'), processOptions: WorkerProcessOptions = {}): Promise<RunningWorker> {
   const workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   // Its connections leave the event triggers' NOTIFY to the worker's signaller (one per interval, not one per write).
-  const sql = createSql(config.databaseUrl, { max: workerSqlPoolSize(config.worker.concurrency), applicationName: 'novacron-vms-worker', settings: deferredEventSignals });
+  const sql = createSql(config.databaseUrl, { max: workerSqlPoolSize(config.worker.concurrency), applicationName: workerApplicationNames[0], settings: deferredEventSignals });
   const db = createDatabase(sql);
   const eventSignals = createEventSignaller(sql, { intervalMs: config.worker.eventSignalIntervalMs, logger });
   const providers = createProviderRegistry({
@@ -87,7 +99,7 @@ export async function startWorker(config: VmsConfig, logger: Logger = createLogg
     : null;
   const stopSurvivingOutages = survivePostgresOutage(logger);
   const runner = await startWhenDatabaseAnswers(() => run({
-    connectionString: config.databaseUrl,
+    connectionString: withApplicationName(config.databaseUrl, workerApplicationNames[1]),
     concurrency: config.worker.concurrency,
     // One connection more than the job slots (capped): graphile-worker's LISTEN holds one for good,
     // so a pool of `concurrency` connections left WORKER_CONCURRENCY=1 with none to take jobs.
@@ -142,6 +154,14 @@ export async function startWorker(config: VmsConfig, logger: Logger = createLogg
     '/health',
   );
   const metricsServer = await telemetry.listen();
+  const backendPriority = processOptions.backendNice
+    ? lowerBackendPriority({
+        sql,
+        applicationNames: workerApplicationNames,
+        nice: processOptions.backendNice,
+        onUnavailable: (reason) => logger.info({ reason }, "the worker's Postgres backends keep their CPU priority"),
+      })
+    : null;
   logger.info({ workerId, concurrency: config.worker.concurrency, health: health.url, metrics: metricsServer.url }, 'operation worker started');
   return {
     workerId,
@@ -153,6 +173,7 @@ export async function startWorker(config: VmsConfig, logger: Logger = createLogg
       await metricsServer.close();
       clearInterval(sweeper);
       clearInterval(pruner);
+      backendPriority?.stop();
       stopping.abort(new Error('worker stopping'));
       await yielding?.stop();
       await runner.stop();
@@ -163,6 +184,13 @@ export async function startWorker(config: VmsConfig, logger: Logger = createLogg
       logger.info({ workerId }, 'operation worker stopped');
     },
   };
+}
+
+/** The database URL with `application_name` set (graphile-worker's pg pool reads it from the URL). */
+function withApplicationName(databaseUrl: string, name: string): string {
+  const url = new URL(databaseUrl);
+  url.searchParams.set('application_name', name);
+  return url.toString();
 }
 
 /**

@@ -21,6 +21,8 @@ export function testConfig(databaseUrl: string, overrides: Partial<VmsConfig> = 
       transitionTimeoutSeconds: 30,
       pollIntervalMs: 200,
       eventSignalIntervalMs: 10,
+      // A worker started inside a test process leaves every priority alone.
+      nice: 0,
     },
     ...overrides,
   };

@@ -1,0 +1,142 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setPriority } from 'node:os';
+import type { Sql } from './createSql.ts';
+
+/** Options for {@link lowerBackendPriority}. */
+export interface BackendPriorityOptions {
+  /** Looks up the backends (one short query per scan); any pool of the process will do. */
+  sql: Sql;
+  /** `application_name`s of the backends to lower (a process's pools). */
+  applicationNames: readonly string[];
+  /** The nice value to give them, 1–19. */
+  nice: number;
+  /** How often to look for new backends (pools open connections as they need them). Default 2 s. */
+  intervalMs?: number;
+  /** Told once, with the reason, when the backends cannot be reached: then it stops looking. */
+  onUnavailable?(reason: string): void;
+}
+
+/** A running {@link lowerBackendPriority}. */
+export interface BackendPriority {
+  /** Resolves after the first scan: true when the database is on this machine and the backends can be lowered. */
+  ready: Promise<boolean>;
+  /** Looks for new backends now (tests; the timer does it otherwise). */
+  scan(): Promise<void>;
+  /** How many backends it has lowered so far. */
+  lowered(): number;
+  stop(): void;
+}
+
+interface Postmaster {
+  pid: number;
+}
+
+/**
+ * Gives a process's Postgres backends a lower CPU priority (a higher nice value) when Postgres runs
+ * on the same machine, as it does with the embedded default. A backend does its client's work: the
+ * operation workers' backends run the execution side, which has seconds of slack, and on a machine
+ * they share with the accept path (gateway, vms subgraph and its backends) they should give way to
+ * it, as the worker process itself does (docs/architecture.md, "CPU priority of execution").
+ *
+ * Only backends proven to belong to this machine's postmaster are touched: the database's
+ * `data_directory` must hold a `postmaster.pid` naming the same port and start time as the server
+ * answering, and each backend's parent process must be that postmaster. A remote database, a
+ * container's own process namespace, a non-Linux host or a role that may not read `data_directory`
+ * makes it stop at once and say why; nothing else changes. Lowering the priority of another user's
+ * processes needs the same user (the embedded Postgres when not root) or root.
+ */
+export function lowerBackendPriority(options: BackendPriorityOptions): BackendPriority {
+  const intervalMs = options.intervalMs ?? 2_000;
+  if (!Number.isInteger(options.nice) || options.nice < 1 || options.nice > 19) throw new RangeError(`nice must be an integer from 1 to 19, got ${options.nice}`);
+  const done = new Set<number>();
+  let lowered = 0;
+  let stopped = false;
+  let postmaster: Postmaster | null = null;
+  let scanning: Promise<void> | null = null;
+
+  const giveUp = (reason: string) => {
+    if (stopped) return;
+    stopped = true;
+    clearInterval(timer);
+    options.onUnavailable?.(reason);
+  };
+
+  const findPostmaster = async (): Promise<Postmaster | string> => {
+    if (process.platform !== 'linux') return `process priorities are only adjusted on Linux (this is ${process.platform})`;
+    let setting: { dir: string; port: number; started: number } | undefined;
+    try {
+      [setting] = await options.sql<{ dir: string; port: number; started: number }[]>`
+        select current_setting('data_directory') as dir, current_setting('port')::int as port,
+               extract(epoch from pg_postmaster_start_time())::float8 as started`;
+    } catch (error) {
+      return `cannot read the server's data_directory (${error instanceof Error ? error.message : String(error)})`;
+    }
+    if (!setting) return 'the server did not answer';
+    // postmaster.pid: pid, data directory, start time (epoch s), port, ... (one per line).
+    const lines = await readFile(join(setting.dir, 'postmaster.pid'), 'utf8').then((text) => text.split('\n'), () => null);
+    if (!lines) return `the database is not on this machine (no readable ${join(setting.dir, 'postmaster.pid')})`;
+    const pid = Number(lines[0]);
+    if (!Number.isInteger(pid) || Number(lines[3]) !== setting.port || Math.abs(Number(lines[2]) - setting.started) > 1) {
+      return `the database is not on this machine (${join(setting.dir, 'postmaster.pid')} names another server)`;
+    }
+    if (!(await readFile(`/proc/${pid}/stat`, 'utf8').then(() => true, () => false))) return `the postmaster (pid ${pid}) is not visible from this process`;
+    return { pid };
+  };
+
+  const parentOf = async (pid: number): Promise<number | null> => {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
+    // "pid (comm) state ppid …": comm may hold spaces and parentheses, so read after the last ')'.
+    const fields = stat?.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields ? Number(fields[1]) : null;
+  };
+
+  const scanOnce = async () => {
+    if (!postmaster) {
+      const found = await findPostmaster();
+      if (typeof found === 'string') return giveUp(found);
+      postmaster = found;
+    }
+    const rows = await options.sql<{ pid: number }[]>`
+      select pid from pg_stat_activity where backend_type = 'client backend' and application_name = any(${options.applicationNames as string[]})`;
+    const seen = new Set(rows.map((row) => row.pid));
+    for (const pid of done) if (!seen.has(pid)) done.delete(pid);
+    for (const pid of seen) {
+      if (done.has(pid) || stopped) continue;
+      if ((await parentOf(pid)) !== postmaster.pid) continue;
+      try {
+        setPriority(pid, options.nice);
+        done.add(pid);
+        lowered += 1;
+      } catch (error) {
+        // os.setPriority throws ERR_SYSTEM_ERROR with the errno's name in `info.code`.
+        const code = (error as { info?: { code?: string } }).info?.code ?? (error as NodeJS.ErrnoException).code;
+        if (code === 'ESRCH') continue; // the backend ended meanwhile
+        return giveUp(`cannot change the priority of the backends (${code ?? String(error)}): they run as another user`);
+      }
+    }
+  };
+
+  const scan = () => {
+    scanning ??= scanOnce()
+      // A failed lookup (database restarting) is tried again at the next interval.
+      .catch(() => {})
+      .finally(() => {
+        scanning = null;
+      });
+    return scanning;
+  };
+
+  const timer = setInterval(() => void scan(), intervalMs);
+  timer.unref();
+  const ready = scan().then(() => postmaster !== null && !stopped);
+  return {
+    ready,
+    scan,
+    lowered: () => lowered,
+    stop: () => {
+      stopped = true;
+      clearInterval(timer);
+    },
+  };
+}

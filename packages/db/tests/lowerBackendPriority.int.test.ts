@@ -1,0 +1,83 @@
+import { randomBytes } from 'node:crypto';
+import { getPriority } from 'node:os';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '@novacron/testing';
+import { createSql, lowerBackendPriority, type Sql } from '../src/index.ts';
+
+// The test cluster is an embedded Postgres on this machine, run by this user or (as root) by a
+// `postgres` user whose processes root may renice: the case lowerBackendPriority is for.
+let db: TestDatabase;
+const pools: Sql[] = [];
+// Roles belong to the whole cluster, which other test files share.
+const plainRole = `nc_prio_plain_${randomBytes(4).toString('hex')}`;
+function pool(applicationName: string, url = db.url): Sql {
+  const sql = createSql(url, { max: 1, applicationName });
+  pools.push(sql);
+  return sql;
+}
+const backendPid = async (sql: Sql) => (await sql<{ pid: number }[]>`select pg_backend_pid() as pid`)[0]!.pid;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(async () => {
+  await Promise.all(pools.map((sql) => sql.end({ timeout: 1 })));
+  await db?.sql.unsafe(`drop role if exists ${plainRole}`);
+  await db?.drop();
+});
+
+describe('lowerBackendPriority', () => {
+  it("lowers the named pools' backends on this machine, and no other backend", async () => {
+    const worker = pool('nc-prio-worker');
+    const other = pool('nc-prio-other');
+    const [workerPid, otherPid] = [await backendPid(worker), await backendPid(other)];
+    const otherBefore = getPriority(otherPid);
+    const reasons: string[] = [];
+    const priority = lowerBackendPriority({ sql: worker, applicationNames: ['nc-prio-worker', 'nc-prio-jobs'], nice: 7, intervalMs: 60_000, onUnavailable: (reason) => reasons.push(reason) });
+    try {
+      expect(await priority.ready).toBe(true);
+      expect(reasons).toEqual([]);
+      expect(getPriority(workerPid)).toBe(7);
+      expect(getPriority(otherPid)).toBe(otherBefore);
+      expect(priority.lowered()).toBe(1);
+
+      // A backend that connects later (a pool growing, graphile-worker's own pool) is found at the next scan.
+      const jobs = pool('nc-prio-jobs');
+      const jobsPid = await backendPid(jobs);
+      expect(getPriority(jobsPid)).toBe(otherBefore);
+      await priority.scan();
+      expect(getPriority(jobsPid)).toBe(7);
+      expect(priority.lowered()).toBe(2);
+      // Already lowered: not counted again.
+      await priority.scan();
+      expect(priority.lowered()).toBe(2);
+      expect(getPriority(otherPid)).toBe(otherBefore);
+    } finally {
+      priority.stop();
+    }
+  });
+
+  it('stops and says why when it cannot prove the database is on this machine, changing nothing', async () => {
+    // A role that may not read data_directory cannot tell where the server's files are.
+    await db.sql.unsafe(`create role ${plainRole} login password 'plain'`);
+    const url = new URL(db.url);
+    url.username = plainRole;
+    url.password = 'plain';
+    const plain = pool('nc-prio-plain', url.toString());
+    const plainPid = await backendPid(plain);
+    const before = getPriority(plainPid);
+    const reasons: string[] = [];
+    const priority = lowerBackendPriority({ sql: plain, applicationNames: ['nc-prio-plain'], nice: 9, intervalMs: 60_000, onUnavailable: (reason) => reasons.push(reason) });
+    expect(await priority.ready).toBe(false);
+    expect(reasons).toHaveLength(1);
+    expect(reasons[0]).toMatch(/cannot read the server's data_directory/);
+    await priority.scan();
+    expect(getPriority(plainPid)).toBe(before);
+    expect(priority.lowered()).toBe(0);
+    expect(reasons).toHaveLength(1);
+  });
+
+  it('accepts nice values from 1 to 19 only', () => {
+    for (const nice of [0, 20, 2.5]) expect(() => lowerBackendPriority({ sql: pool('nc-prio-range'), applicationNames: ['x'], nice })).toThrow(RangeError);
+  });
+});

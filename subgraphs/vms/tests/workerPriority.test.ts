@@ -1,0 +1,24 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { loadConfig } from '../src/config.ts';
+
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
+
+describe('WORKER_NICE', () => {
+  it('defaults to 10, takes 0 (unchanged) to 19, and refuses anything else with a clear error', () => {
+    vi.stubEnv('DATABASE_URL', 'postgres://unused@127.0.0.1:1/unused');
+    vi.stubEnv('WORKER_NICE', undefined);
+    expect(loadConfig().worker.nice).toBe(10);
+    for (const nice of ['0', '19']) {
+      vi.stubEnv('WORKER_NICE', nice);
+      expect(loadConfig().worker.nice).toBe(Number(nice));
+    }
+    for (const nice of ['20', '-5']) {
+      vi.stubEnv('WORKER_NICE', nice);
+      expect(() => loadConfig()).toThrow(/WORKER_NICE must be from 0 \(unchanged\) to 19/);
+    }
+    vi.stubEnv('WORKER_NICE', 'low');
+    expect(() => loadConfig()).toThrow(/WORKER_NICE must be an integer/);
+  });
+});
