@@ -103,7 +103,11 @@ export function lowerBackendPriority(options: BackendPriorityOptions): BackendPr
     for (const pid of done) if (!seen.has(pid)) done.delete(pid);
     for (const pid of seen) {
       if (done.has(pid) || stopped) continue;
-      if ((await parentOf(pid)) !== postmaster.pid) continue;
+      if ((await parentOf(pid)) !== postmaster.pid) {
+        // Postgres restarted (a new postmaster) or the pid is gone: prove locality again next scan.
+        postmaster = null;
+        return;
+      }
       try {
         setPriority(pid, options.nice);
         done.add(pid);

@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { getPriority } from 'node:os';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { getPriority, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '@novacron/testing';
-import { createSql, lowerBackendPriority, type Sql } from '../src/index.ts';
+import { createTestDatabase, freePort, type TestDatabase } from '@novacron/testing';
+import { createSql, lowerBackendPriority, startEmbeddedPostgres, type Sql } from '../src/index.ts';
 
 // The test cluster is an embedded Postgres on this machine, run by this user or (as root) by a
 // `postgres` user whose processes root may renice: the case lowerBackendPriority is for.
@@ -79,5 +81,39 @@ describe('lowerBackendPriority', () => {
 
   it('accepts nice values from 1 to 19 only', () => {
     for (const nice of [0, 20, 2.5]) expect(() => lowerBackendPriority({ sql: pool('nc-prio-range'), applicationNames: ['x'], nice })).toThrow(RangeError);
+  });
+});
+
+describe('lowerBackendPriority through a PostgreSQL restart', () => {
+  it("finds the new postmaster's backends after the server restarts", async () => {
+    const parent = await mkdtemp(join(tmpdir(), 'novacron-priority-restart-'));
+    await chmod(parent, 0o755);
+    const dataDir = join(parent, 'data');
+    const port = await freePort();
+    let server = await startEmbeddedPostgres({ dataDir, port, persistent: true });
+    const sql = createSql(server.url, { max: 1, applicationName: 'nc-prio-restart' });
+    const priority = lowerBackendPriority({ sql, applicationNames: ['nc-prio-restart'], nice: 5, intervalMs: 60_000 });
+    try {
+      expect(await priority.ready).toBe(true);
+      const first = await backendPid(sql);
+      await priority.scan();
+      expect(getPriority(first)).toBe(5);
+
+      await server.stop();
+      server = await startEmbeddedPostgres({ dataDir, port, persistent: true });
+      // The pool reconnects to the new server (its first query may meet the closed connection).
+      const second = await backendPid(sql).catch(() => backendPid(sql));
+      expect(second).not.toBe(first);
+      expect(getPriority(second)).not.toBe(5);
+      // One scan finds the old postmaster gone, the next proves the new one and lowers the backend.
+      await priority.scan();
+      await priority.scan();
+      expect(getPriority(second)).toBe(5);
+    } finally {
+      priority.stop();
+      await sql.end({ timeout: 1 });
+      await server.stop();
+      await rm(parent, { recursive: true, force: true });
+    }
   });
 });
