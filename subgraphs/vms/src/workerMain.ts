@@ -6,6 +6,6 @@ import { startWorker } from './worker/startWorker.ts';
 await runProcess('vms-worker', (logger) => {
   const config = loadConfig();
   // Execution gives way to the accept path on a shared machine (docs/architecture.md, "CPU priority of execution").
-  if (config.worker.nice > 0) logger.debug({ nice: config.worker.nice, threads: lowerProcessPriority(config.worker.nice) }, 'running at a lower CPU priority');
+  if (config.worker.nice > 0) logger.info({ nice: config.worker.nice, threads: lowerProcessPriority(config.worker.nice) }, 'running at a lower CPU priority (WORKER_NICE)');
   return startWorker(config, logger, { backendNice: config.worker.nice });
 });
