@@ -76,6 +76,15 @@ function workerNice(value: number): number {
   return value;
 }
 
+/**
+ * What a worker warns about at start when both ways of giving accepting the CPU first are on:
+ * together they starved execution on a saturated machine (docs/reliability.md). Null when fine.
+ */
+export function workerPriorityWarning(config: Pick<VmsConfig, 'acceptPressure' | 'worker'>): string | null {
+  if (!config.acceptPressure || config.worker.nice === 0) return null;
+  return `WORKER_NICE=${config.worker.nice} and ACCEPT_PRESSURE_TARGET_MS=${config.acceptPressure.targetMs} both give accepting the CPU first; together they can leave operations late under saturation: use one (WORKER_NICE=0 or ACCEPT_PRESSURE_TARGET_MS=0)`;
+}
+
 /** Reads the configuration from the environment, with the embedded-default values. */
 export function loadConfig(): VmsConfig {
   const shared = loadSubgraphConfig('vms');

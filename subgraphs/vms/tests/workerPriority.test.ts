@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { loadConfig } from '../src/config.ts';
+import { loadConfig, workerPriorityWarning } from '../src/config.ts';
 
 afterEach(() => {
   vi.unstubAllEnvs();
@@ -20,5 +20,18 @@ describe('WORKER_NICE', () => {
     }
     vi.stubEnv('WORKER_NICE', 'low');
     expect(() => loadConfig()).toThrow(/WORKER_NICE must be an integer/);
+  });
+});
+
+describe('workerPriorityWarning', () => {
+  it('warns only when a lower priority and yielding to accepting are both on', () => {
+    vi.stubEnv('DATABASE_URL', 'postgres://unused@127.0.0.1:1/unused');
+    vi.stubEnv('WORKER_NICE', undefined);
+    vi.stubEnv('ACCEPT_PRESSURE_TARGET_MS', undefined);
+    expect(workerPriorityWarning(loadConfig())).toBeNull();
+    vi.stubEnv('ACCEPT_PRESSURE_TARGET_MS', '20');
+    expect(workerPriorityWarning(loadConfig())).toMatch(/WORKER_NICE=10 and ACCEPT_PRESSURE_TARGET_MS=20 both give accepting the CPU first/);
+    vi.stubEnv('WORKER_NICE', '0');
+    expect(workerPriorityWarning(loadConfig())).toBeNull();
   });
 });
