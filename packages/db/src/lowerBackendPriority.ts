@@ -28,10 +28,6 @@ export interface BackendPriority {
   stop(): void;
 }
 
-interface Postmaster {
-  pid: number;
-}
-
 /**
  * Gives a process's Postgres backends a lower CPU priority (a higher nice value) when Postgres runs
  * on the same machine, as it does with the embedded default. A backend does its client's work: the
@@ -52,7 +48,8 @@ export function lowerBackendPriority(options: BackendPriorityOptions): BackendPr
   const done = new Set<number>();
   let lowered = 0;
   let stopped = false;
-  let postmaster: Postmaster | null = null;
+  /** The pid of the postmaster proven to be this machine's; null until proven (again, after a restart). */
+  let postmaster: number | null = null;
   let scanning: Promise<void> | null = null;
 
   const giveUp = (reason: string) => {
@@ -62,7 +59,8 @@ export function lowerBackendPriority(options: BackendPriorityOptions): BackendPr
     options.onUnavailable?.(reason);
   };
 
-  const findPostmaster = async (): Promise<Postmaster | string> => {
+  /** The postmaster's pid, or why it cannot be proven to be on this machine. */
+  const findPostmaster = async (): Promise<number | string> => {
     if (process.platform !== 'linux') return `process priorities are only adjusted on Linux (this is ${process.platform})`;
     let setting: { dir: string; port: number; started: number } | undefined;
     try {
@@ -81,7 +79,7 @@ export function lowerBackendPriority(options: BackendPriorityOptions): BackendPr
       return `the database is not on this machine (${join(setting.dir, 'postmaster.pid')} names another server)`;
     }
     if (!(await readFile(`/proc/${pid}/stat`, 'utf8').then(() => true, () => false))) return `the postmaster (pid ${pid}) is not visible from this process`;
-    return { pid };
+    return pid;
   };
 
   const parentOf = async (pid: number): Promise<number | null> => {
@@ -92,7 +90,7 @@ export function lowerBackendPriority(options: BackendPriorityOptions): BackendPr
   };
 
   const scanOnce = async () => {
-    if (!postmaster) {
+    if (postmaster === null) {
       const found = await findPostmaster();
       if (typeof found === 'string') return giveUp(found);
       postmaster = found;
@@ -103,7 +101,7 @@ export function lowerBackendPriority(options: BackendPriorityOptions): BackendPr
     for (const pid of done) if (!seen.has(pid)) done.delete(pid);
     for (const pid of seen) {
       if (done.has(pid) || stopped) continue;
-      if ((await parentOf(pid)) !== postmaster.pid) {
+      if ((await parentOf(pid)) !== postmaster) {
         // Postgres restarted (a new postmaster) or the pid is gone: prove locality again next scan.
         postmaster = null;
         return;
