@@ -5,9 +5,9 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureDevelopmentKeys, signDevelopmentToken } from '@novacron/auth';
 import type { Sql } from '@novacron/db';
-import { freePort } from '@novacron/testing';
+import { childPidsOf, freePort } from '@novacron/testing';
 import { startBenchDatabase } from './startBenchDatabase.ts';
-import { childPidsOf, createLogTail, platformPortEnv, retryWhenPortTaken, stopSupervisor, waitUntilReady } from './supervisePlatform.ts';
+import { createLogTail, platformPortEnv, retryWhenPortTaken, stopSupervisor, waitUntilReady } from './supervisePlatform.ts';
 
 /** Options for {@link startFanOutPlatform}. */
 export interface FanOutPlatformOptions {

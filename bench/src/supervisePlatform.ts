@@ -3,7 +3,6 @@
  * processes `scripts/start.ts` spawned, and stopping them all, even if the supervisor exits early.
  */
 import type { ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { envPrefix, readSubgraphManifest } from '@novacron/subgraph-kit/manifest';
 import { freePort } from '@novacron/testing';
@@ -54,26 +53,6 @@ export async function waitUntilReady(url: string, supervisor: ChildProcess, time
     await new Promise((done) => setTimeout(done, 200));
   }
   throw new Error(`the gateway did not become ready at ${url} within ${timeoutMs / 1000} s${lastLines()}`);
-}
-
-/** The pids whose parent is `parentPid` (Linux `/proc`; empty elsewhere). */
-export function childPidsOf(parentPid: number): number[] {
-  const pids: number[] = [];
-  let entries: string[] = [];
-  try {
-    entries = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry));
-  } catch {
-    return pids;
-  }
-  for (const entry of entries) {
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === parentPid) pids.push(Number(entry));
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return pids;
 }
 
 /** True while a process exists. */

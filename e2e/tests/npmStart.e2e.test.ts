@@ -7,17 +7,14 @@ import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureDevelopmentKeys, signDevelopmentToken } from '@novacron/auth';
-import { createTestDatabase, freePort, scrapeMetrics, waitFor, type TestDatabase } from '@novacron/testing';
+import { childPidsOf, createTestDatabase, freePort, scrapeMetrics, waitFor, type TestDatabase } from '@novacron/testing';
 
 const startScript = fileURLToPath(new URL('../../scripts/start.ts', import.meta.url));
 
 /** The pid of the child of `parent` whose command line contains `entry` (Linux /proc). */
 async function childProcessRunning(parent: number, entry: string): Promise<number> {
-  for (const name of await readdir('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const [stat, cmdline] = await Promise.all([readFile(`/proc/${name}/stat`, 'utf8'), readFile(`/proc/${name}/cmdline`, 'utf8')]).catch(() => ['', '']);
-    const parentPid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    if (parentPid === parent && cmdline.includes(entry)) return Number(name);
+  for (const pid of childPidsOf(parent)) {
+    if ((await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).includes(entry)) return pid;
   }
   throw new Error(`no child of ${parent} runs ${entry}`);
 }

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureDevelopmentKeys, signDevelopmentToken } from '@novacron/auth';
 import { createSql, ensureDatabase, startEmbeddedPostgres, type RunningPostgres, type Sql } from '@novacron/db';
-import { freePort } from '@novacron/testing';
-import { childPidsOf, isAlive, retryWhenPortTaken, stopSupervisor, waitUntilReady } from '../supervisePlatform.ts';
+import { childPidsOf, freePort } from '@novacron/testing';
+import { isAlive, retryWhenPortTaken, stopSupervisor, waitUntilReady } from '../supervisePlatform.ts';
 
 /** The platform a chaos scenario breaks: its own PostgreSQL (which can crash) and `npm start`'s supervisor. */
 export interface ChaosPlatform {

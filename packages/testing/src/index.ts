@@ -1,5 +1,6 @@
 export { createTestDatabase } from './createTestDatabase.ts';
 export type { TestDatabase } from './createTestDatabase.ts';
+export { childPidsOf } from './childPidsOf.ts';
 export { freePort } from './freePort.ts';
 export { waitFor } from './waitFor.ts';
 export type { WaitForOptions } from './waitFor.ts';
