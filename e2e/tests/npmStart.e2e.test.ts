@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { readSubgraphManifest } from '@novacron/subgraph-kit/manifest';
 import { createNovaCronClient, ProvidersDocument } from '@novacron/sdk';
 import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -52,6 +52,10 @@ describe('npm start', () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
+    // A failure here is often a platform process that exited: show what npm start printed.
+    onTestFailed(() => {
+      process.stderr.write(`npm start printed:\n${output}\n`);
+    });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     // Whatever fails below, the platform npm start runs must not outlive this test (its processes would
     // hold connections and transactions on the shared test PostgreSQL and slow every later test).
