@@ -32,6 +32,7 @@ function log(message: string): void {
 }
 
 function startChild(name: string, entry: string, extraEnv: Record<string, string>): ChildProcess {
+  unlessStopping();
   const child = spawn(process.execPath, [entry], { cwd: root, env: { ...env, LOG_FORMAT: logFormat, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
   const prefix = `[${name}] `;
   for (const stream of [child.stdout, child.stderr]) {
@@ -51,10 +52,18 @@ function startChild(name: string, entry: string, extraEnv: Record<string, string
   return child;
 }
 
+/** Thrown into the start sequence once the platform is stopping (Ctrl-C, or a child that died). */
+class Stopping extends Error {}
+
+/** Ends the start sequence when the platform is stopping: nothing more is started, and nothing is called ready. */
+function unlessStopping(): void {
+  if (stopping) throw new Stopping('the platform is stopping');
+}
+
 async function waitUntilReady(name: string, url: string, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (stopping) return;
+    unlessStopping();
     const ok = await fetch(url, { signal: AbortSignal.timeout(1_000) }).then((response) => response.ok, () => false);
     if (ok) return;
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -149,13 +158,19 @@ try {
     }
   }
   await ensureWebBuilt();
+  unlessStopping();
   startChild('gateway', 'gateway/src/index.ts', { ...shared, GATEWAY_PORT: String(gatewayPort), GATEWAY_METRICS_PORT: String(metricsPort('gateway')) });
   await waitUntilReady('gateway', `http://127.0.0.1:${gatewayPort}/ready`);
+  // A child that died between the last poll and now has started the shutdown: do not call it ready.
+  unlessStopping();
   log(`Prometheus targets (file_sd) of every process: ${writePrometheusTargets()} (see docs/operations.md)`);
   log('development identity: get a token with `npm run token -- --tenant default --role admin` and send it as `Authorization: Bearer <token>`');
   log(`web dashboard: http://localhost:${gatewayPort}/ (development: sign in with a development token)`);
   log(`ready: GraphQL endpoint http://localhost:${gatewayPort}/graphql (queries and mutations over HTTP, subscriptions over graphql-ws at ws://localhost:${gatewayPort}/graphql; providers are simulated unless cloud credentials are configured). Ctrl-C stops everything.`);
 } catch (error) {
-  log(`failed to start: ${error instanceof Error ? error.message : String(error)}`);
-  await shutdown(1);
+  // Stopping: the shutdown under way has said why (Ctrl-C, or which process exited) and sets the exit code.
+  if (!(error instanceof Stopping)) {
+    log(`failed to start: ${error instanceof Error ? error.message : String(error)}`);
+    await shutdown(1);
+  }
 }

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { readSubgraphManifest } from '@novacron/subgraph-kit/manifest';
@@ -7,7 +8,7 @@ import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureDevelopmentKeys, signDevelopmentToken } from '@novacron/auth';
-import { childPidsOf, createTestDatabase, freePort, scrapeMetrics, waitFor, type TestDatabase } from '@novacron/testing';
+import { childPidsOf, createTestDatabase, freePort, freePortRange, scrapeMetrics, waitFor, type TestDatabase } from '@novacron/testing';
 
 const startScript = fileURLToPath(new URL('../../scripts/start.ts', import.meta.url));
 
@@ -46,7 +47,8 @@ describe('npm start', () => {
         ...portEnv,
         LOG_LEVEL: 'warn',
         NOVACRON_KEYS_DIR: keysDir,
-        METRICS_BASE_PORT: String(await freePort()),
+        // One metrics port per process: the subgraphs, the worker and the gateway.
+        METRICS_BASE_PORT: String(await freePortRange(subgraphNames.length + 2)),
         PROMETHEUS_TARGETS_FILE: join(keysDir, 'prometheus-targets.json'),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -119,5 +121,43 @@ describe('npm start', () => {
     await expect(fetch(`http://127.0.0.1:${gatewayPort}/health`)).rejects.toThrow();
     await expect(fetch(`http://127.0.0.1:${vmsPort}/health`)).rejects.toThrow();
     await rm(keysDir, { recursive: true, force: true });
+  });
+
+  it('exits 1 without calling itself ready when a process dies while it starts', async () => {
+    // The gateway's port is held by something else: the gateway exits at start (EADDRINUSE), while
+    // npm start waits for it to be ready and the shutdown stops the subgraphs and the worker.
+    const gatewayPort = await freePort();
+    const squatter = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => squatter.listen(gatewayPort, '127.0.0.1', resolve));
+    const subgraphNames = readSubgraphManifest().subgraphs.map((entry) => entry.name);
+    const ports: Record<string, string> = {};
+    for (const name of subgraphNames) ports[name] = String(await freePort());
+    const child = spawn(process.execPath, [startScript], {
+      env: {
+        ...process.env,
+        DATABASE_URL: database.url,
+        GATEWAY_PORT: String(gatewayPort),
+        ...Object.fromEntries(subgraphNames.flatMap((name) => [[`${name.toUpperCase()}_PORT`, ports[name] as string], [`${name.toUpperCase()}_URL`, `http://127.0.0.1:${ports[name]}/graphql`]])),
+        LOG_LEVEL: 'warn',
+        WORKER_NICE: '0',
+        METRICS_BASE_PORT: String(await freePortRange(subgraphNames.length + 2)),
+        PROMETHEUS_TARGETS_FILE: join(tmpdir(), `novacron-unused-targets-${process.pid}.json`),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    for (const stream of [child.stdout, child.stderr]) stream.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    onTestFailed(() => {
+      process.stderr.write(`npm start printed:\n${output}\n`);
+    });
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (exitCode) => resolve(exitCode)));
+    squatter.close();
+    expect(code).toBe(1);
+    expect(output).toContain('gateway exited unexpectedly');
+    // Before, the start sequence went on once the shutdown had begun, and printed "ready" for a
+    // platform that was going away (a test then found nothing listening on the port it announced).
+    expect(output).not.toContain('ready: GraphQL endpoint');
+    expect(output).toContain('vms stopped');
+    for (const name of subgraphNames) await expect(fetch(`http://127.0.0.1:${ports[name]}/health`)).rejects.toThrow();
   });
 });
