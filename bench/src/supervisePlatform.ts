@@ -5,7 +5,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { envPrefix, readSubgraphManifest } from '@novacron/subgraph-kit/manifest';
-import { freePort } from '@novacron/testing';
+import { freePort, freePortRange } from '@novacron/testing';
 
 /**
  * The environment that puts every subgraph of `schema/subgraphs.json` (its `<NAME>_PORT` and the
@@ -15,7 +15,8 @@ import { freePort } from '@novacron/testing';
  */
 export async function platformPortEnv(folder: string, fixed: Record<string, number> = {}): Promise<Record<string, string>> {
   const env: Record<string, string> = {
-    METRICS_BASE_PORT: String(await freePort()),
+    // One metrics port per process, counted up from the base: room for the subgraphs, many worker replicas and the gateway.
+    METRICS_BASE_PORT: String(await freePortRange(32)),
     PROMETHEUS_TARGETS_FILE: join(folder, 'prometheus-targets.json'),
   };
   for (const { name } of readSubgraphManifest().subgraphs) {

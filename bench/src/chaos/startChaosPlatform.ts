@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureDevelopmentKeys, signDevelopmentToken } from '@novacron/auth';
 import { createSql, ensureDatabase, startEmbeddedPostgres, type RunningPostgres, type Sql } from '@novacron/db';
-import { childPidsOf, freePort } from '@novacron/testing';
+import { childPidsOf, freePort, freePortRange } from '@novacron/testing';
 import { isAlive, retryWhenPortTaken, stopSupervisor, waitUntilReady } from '../supervisePlatform.ts';
 
 /** The platform a chaos scenario breaks: its own PostgreSQL (which can crash) and `npm start`'s supervisor. */
@@ -76,7 +76,7 @@ async function startChaosPlatformOnce(options: { env: Record<string, string>; lo
         RATE_LIMIT_ADDRESS_POINTS: '1000000000',
         DATABASE_URL: databaseUrl,
         GATEWAY_PORT: String(gatewayPort),
-        METRICS_BASE_PORT: String(await freePort()),
+        METRICS_BASE_PORT: String(await freePortRange(32)),
         ...subgraphPorts,
         LOG_LEVEL: 'warn',
         ...options.env,

@@ -1,7 +1,7 @@
 export { createTestDatabase } from './createTestDatabase.ts';
 export type { TestDatabase } from './createTestDatabase.ts';
 export { childPidsOf } from './childPidsOf.ts';
-export { freePort } from './freePort.ts';
+export { freePort, freePortRange } from './freePort.ts';
 export { waitFor } from './waitFor.ts';
 export type { WaitForOptions } from './waitFor.ts';
 export { redisServerInstalled, startRedis } from './startRedis.ts';

@@ -1,0 +1,3 @@
+import { createVitestConfig } from './src/createVitestConfig.ts';
+
+export default createVitestConfig({ globalSetup: false });
