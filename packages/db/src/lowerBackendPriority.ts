@@ -7,7 +7,7 @@ import type { Sql } from './createSql.ts';
 export interface BackendPriorityOptions {
   /** Looks up the backends (one short query per scan); any pool of the process will do. */
   sql: Sql;
-  /** `application_name`s of the backends to lower (a process's pools). */
+  /** `application_name`s of the backends to lower (a process's pools), in the database `sql` is connected to. */
   applicationNames: readonly string[];
   /** The nice value to give them, 1–19. */
   nice: number;
@@ -96,7 +96,8 @@ export function lowerBackendPriority(options: BackendPriorityOptions): BackendPr
       postmaster = found;
     }
     const rows = await options.sql<{ pid: number }[]>`
-      select pid from pg_stat_activity where backend_type = 'client backend' and application_name = any(${options.applicationNames as string[]})`;
+      select pid from pg_stat_activity
+      where backend_type = 'client backend' and datname = current_database() and application_name = any(${options.applicationNames as string[]})`;
     const seen = new Set(rows.map((row) => row.pid));
     for (const pid of done) if (!seen.has(pid)) done.delete(pid);
     for (const pid of seen) {

@@ -32,7 +32,10 @@ describe('lowerBackendPriority', () => {
   it("lowers the named pools' backends on this machine, and no other backend", async () => {
     const worker = pool('nc-prio-worker');
     const other = pool('nc-prio-other');
-    const [workerPid, otherPid] = [await backendPid(worker), await backendPid(other)];
+    // The same name in another database of the cluster (another platform's worker, another test's) is not ours.
+    const elsewhere = await createTestDatabase();
+    const sameNameElsewhere = pool('nc-prio-worker', elsewhere.url);
+    const [workerPid, otherPid, elsewherePid] = [await backendPid(worker), await backendPid(other), await backendPid(sameNameElsewhere)];
     const otherBefore = getPriority(otherPid);
     const reasons: string[] = [];
     const priority = lowerBackendPriority({ sql: worker, applicationNames: ['nc-prio-worker', 'nc-prio-jobs'], nice: 7, intervalMs: 60_000, onUnavailable: (reason) => reasons.push(reason) });
@@ -41,6 +44,7 @@ describe('lowerBackendPriority', () => {
       expect(reasons).toEqual([]);
       expect(getPriority(workerPid)).toBe(7);
       expect(getPriority(otherPid)).toBe(otherBefore);
+      expect(getPriority(elsewherePid)).toBe(otherBefore);
       expect(priority.lowered()).toBe(1);
 
       // A backend that connects later (a pool growing, graphile-worker's own pool) is found at the next scan.
@@ -56,6 +60,8 @@ describe('lowerBackendPriority', () => {
       expect(getPriority(otherPid)).toBe(otherBefore);
     } finally {
       priority.stop();
+      await sameNameElsewhere.end({ timeout: 1 });
+      await elsewhere.drop();
     }
   });
 
