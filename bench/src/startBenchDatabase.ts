@@ -1,7 +1,4 @@
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createSql, ensureDatabase, startEmbeddedPostgres, type Sql } from '@novacron/db';
+import { createPostgresFolder, createSql, ensureDatabase, startEmbeddedPostgres, type Sql } from '@novacron/db';
 import { freePort } from '@novacron/testing';
 
 /** A benchmark's own PostgreSQL and the folder its run keeps files in. */
@@ -37,11 +34,8 @@ export async function startBenchDatabase(options: {
   cleanups: (() => Promise<void>)[];
 }): Promise<BenchDatabase> {
   const { cleanups } = options;
-  const folder = await mkdtemp(join(tmpdir(), options.folderPrefix));
-  cleanups.push(() => rm(folder, { recursive: true, force: true }));
-  // As root, Postgres runs as the `postgres` user, which must be able to enter this folder.
-  await chmod(folder, 0o755);
-  const dataDir = join(folder, 'data');
+  const { folder, dataDir, remove } = await createPostgresFolder(options.folderPrefix);
+  cleanups.push(remove);
   const port = await freePort();
   if (options.statementStats) {
     // shared_preload_libraries only takes effect at server start: set it, then start again.

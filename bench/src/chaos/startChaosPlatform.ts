@@ -1,10 +1,9 @@
 import { spawn } from 'node:child_process';
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureDevelopmentKeys, signDevelopmentToken } from '@novacron/auth';
-import { createSql, ensureDatabase, startEmbeddedPostgres, type RunningPostgres, type Sql } from '@novacron/db';
+import { createPostgresFolder, createSql, ensureDatabase, startEmbeddedPostgres, type RunningPostgres, type Sql } from '@novacron/db';
 import { childPidsOf, freePort, freePortRange } from '@novacron/testing';
 import { isAlive, retryWhenPortTaken, stopSupervisor, waitUntilReady } from '../supervisePlatform.ts';
 
@@ -45,10 +44,8 @@ async function startChaosPlatformOnce(options: { env: Record<string, string>; lo
     while (cleanups.length > 0) await cleanups.pop()!().catch((error: unknown) => options.log(`clean-up failed: ${String(error)}`));
   };
   try {
-    const folder = await mkdtemp(join(tmpdir(), 'novacron-chaos-'));
-    cleanups.push(() => rm(folder, { recursive: true, force: true }));
-    await chmod(folder, 0o755);
-    const dataDir = join(folder, 'data');
+    const { folder, dataDir, remove } = await createPostgresFolder('novacron-chaos-');
+    cleanups.push(remove);
     const port = await freePort();
     let postgres: RunningPostgres = await startEmbeddedPostgres({ dataDir, port, persistent: true });
     cleanups.push(() => postgres.stop());

@@ -10,3 +10,5 @@ export { defaultPostgresTimeouts } from './createSql.ts';
 export { isTransientDatabaseError } from './isTransientDatabaseError.ts';
 export { lowerBackendPriority } from './lowerBackendPriority.ts';
 export type { BackendPriority, BackendPriorityOptions } from './lowerBackendPriority.ts';
+export { createPostgresFolder } from './createPostgresFolder.ts';
+export type { PostgresFolder } from './createPostgresFolder.ts';

@@ -1,10 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { getPriority, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { getPriority } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, freePort, type TestDatabase } from '@novacron/testing';
-import { createSql, lowerBackendPriority, startEmbeddedPostgres, type Sql } from '../src/index.ts';
+import { createPostgresFolder, createSql, lowerBackendPriority, startEmbeddedPostgres, type Sql } from '../src/index.ts';
 
 // The test cluster is an embedded Postgres on this machine, run by this user or (as root) by a
 // `postgres` user whose processes root may renice: the case lowerBackendPriority is for.
@@ -92,9 +90,7 @@ describe('lowerBackendPriority', () => {
 
 describe('lowerBackendPriority through a PostgreSQL restart', () => {
   it("finds the new postmaster's backends after the server restarts", async () => {
-    const parent = await mkdtemp(join(tmpdir(), 'novacron-priority-restart-'));
-    await chmod(parent, 0o755);
-    const dataDir = join(parent, 'data');
+    const { dataDir, remove } = await createPostgresFolder('novacron-priority-restart-');
     const port = await freePort();
     let server = await startEmbeddedPostgres({ dataDir, port, persistent: true });
     const sql = createSql(server.url, { max: 1, applicationName: 'nc-prio-restart' });
@@ -119,7 +115,7 @@ describe('lowerBackendPriority through a PostgreSQL restart', () => {
       priority.stop();
       await sql.end({ timeout: 1 });
       await server.stop();
-      await rm(parent, { recursive: true, force: true });
+      await remove();
     }
   });
 });

@@ -1,12 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort, waitFor } from '@novacron/testing';
-import { startEmbeddedPostgres, type RunningPostgres } from '../src/index.ts';
+import { createPostgresFolder, startEmbeddedPostgres, type RunningPostgres } from '../src/index.ts';
 
 interface PoolReport {
   served: number[];
@@ -36,14 +35,12 @@ async function crashPostgres(dataDir: string): Promise<void> {
 
 describe('a postgres.js pool through a PostgreSQL crash', () => {
   it('keeps the process alive with queries in flight and serves every client again after the restart', async () => {
-    const parent = await mkdtemp(join(tmpdir(), 'novacron-crash-'));
-    await chmod(parent, 0o755);
-    const dataDir = join(parent, 'data');
+    const { dataDir, remove } = await createPostgresFolder('novacron-crash-');
     const port = await freePort();
     // The crashed server's handle is dropped: stopping a server that is gone never settles.
     let postgres: RunningPostgres | null = await startEmbeddedPostgres({ dataDir, port, persistent: true });
     const url = postgres.url;
-    cleanups.push(async () => rm(parent, { recursive: true, force: true }));
+    cleanups.push(remove);
     cleanups.push(async () => postgres?.stop());
 
     const fixture = fileURLToPath(new URL('./fixtures/poolThroughCrash.ts', import.meta.url));

@@ -6,11 +6,8 @@
  *   node subgraphs/billing/scripts/measureBudgetCheck.ts [vmCount=1000]
  */
 import { randomUUID } from 'node:crypto';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { loadCatalog } from '@novacron/catalog';
-import { createSql, ensureDatabase, startEmbeddedPostgres } from '@novacron/db';
+import { createPostgresFolder, createSql, ensureDatabase, startEmbeddedPostgres } from '@novacron/db';
 import { freePort } from '@novacron/testing';
 import { createDatabase } from '../src/db/createDatabase.ts';
 import { migrateBilling } from '../src/db/migrateBilling.ts';
@@ -22,9 +19,8 @@ import { epochSeconds } from '../src/domain/utcCalendar.ts';
 
 const vmCount = Number(process.argv[2] ?? 1000);
 const now = epochSeconds('2026-11-16T00:00:00Z');
-const folder = await mkdtemp(join(tmpdir(), 'novacron-billing-measure-'));
-await chmod(folder, 0o755);
-const postgres = await startEmbeddedPostgres({ dataDir: join(folder, 'data'), port: await freePort(), persistent: false });
+const scratch = await createPostgresFolder('novacron-billing-measure-');
+const postgres = await startEmbeddedPostgres({ dataDir: scratch.dataDir, port: await freePort(), persistent: false });
 try {
   const url = await ensureDatabase(postgres.url, 'measure');
   await migrateBilling(url);
@@ -63,5 +59,5 @@ try {
   await sql.end();
 } finally {
   await postgres.stop();
-  await rm(folder, { recursive: true, force: true });
+  await scratch.remove();
 }
