@@ -158,7 +158,6 @@ try {
     }
   }
   await ensureWebBuilt();
-  unlessStopping();
   startChild('gateway', 'gateway/src/index.ts', { ...shared, GATEWAY_PORT: String(gatewayPort), GATEWAY_METRICS_PORT: String(metricsPort('gateway')) });
   await waitUntilReady('gateway', `http://127.0.0.1:${gatewayPort}/ready`);
   // A child that died between the last poll and now has started the shutdown: do not call it ready.
