@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { readSubgraphManifest } from '@novacron/subgraph-kit/manifest';
+import { envPrefix, readSubgraphManifest } from '@novacron/subgraph-kit/manifest';
 import { createNovaCronClient, ProvidersDocument } from '@novacron/sdk';
 import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { getPriority, tmpdir } from 'node:os';
@@ -19,6 +19,28 @@ async function childProcessRunning(parent: number, entry: string): Promise<numbe
   }
   throw new Error(`no child of ${parent} runs ${entry}`);
 }
+/**
+ * The environment that puts npm start's platform on ports of its own (a fixed default port may be
+ * taken on a shared machine): every subgraph of the manifest, the gateway, and the metrics ports,
+ * one per process (the subgraphs, the worker and the gateway).
+ */
+async function platformEnv(gatewayPort: number, targetsFile: string): Promise<{ env: Record<string, string>; subgraphPorts: Record<string, number> }> {
+  const subgraphNames = readSubgraphManifest().subgraphs.map((entry) => entry.name);
+  const subgraphPorts: Record<string, number> = {};
+  const env: Record<string, string> = {
+    GATEWAY_PORT: String(gatewayPort),
+    METRICS_BASE_PORT: String(await freePortRange(subgraphNames.length + 2)),
+    PROMETHEUS_TARGETS_FILE: targetsFile,
+  };
+  for (const name of subgraphNames) {
+    const port = await freePort();
+    subgraphPorts[name] = port;
+    env[`${envPrefix(name)}_PORT`] = String(port);
+    env[`${envPrefix(name)}_URL`] = `http://127.0.0.1:${port}/graphql`;
+  }
+  return { env, subgraphPorts };
+}
+
 let database: TestDatabase;
 beforeAll(async () => {
   database = await createTestDatabase();
@@ -31,25 +53,19 @@ afterAll(async () => {
 
 describe('npm start', () => {
   it('starts subgraph, worker and gateway, prints the endpoint, and stops them all on Ctrl-C', async () => {
-    const [gatewayPort, vmsPort] = [await freePort(), await freePort()];
-    // Every subgraph of the manifest on a free port (a fixed default port may be taken on a shared machine).
+    const gatewayPort = await freePort();
     const subgraphNames = readSubgraphManifest().subgraphs.map((entry) => entry.name);
-    const subgraphPorts: Record<string, string> = { vms: String(vmsPort) };
-    for (const name of subgraphNames) subgraphPorts[name] ??= String(await freePort());
-    const portEnv = Object.fromEntries(subgraphNames.flatMap((name) => [[`${name.toUpperCase()}_PORT`, subgraphPorts[name] as string], [`${name.toUpperCase()}_URL`, `http://127.0.0.1:${subgraphPorts[name]}/graphql`]]));
     const keysDir = await mkdtemp(join(tmpdir(), 'novacron-keys-'));
     await chmod(keysDir, 0o700);
+    const platform = await platformEnv(gatewayPort, join(keysDir, 'prometheus-targets.json'));
+    const vmsPort = platform.subgraphPorts.vms;
     const child = spawn(process.execPath, [startScript], {
       env: {
         ...process.env,
         DATABASE_URL: database.url,
-        GATEWAY_PORT: String(gatewayPort),
-        ...portEnv,
+        ...platform.env,
         LOG_LEVEL: 'warn',
         NOVACRON_KEYS_DIR: keysDir,
-        // One metrics port per process: the subgraphs, the worker and the gateway.
-        METRICS_BASE_PORT: String(await freePortRange(subgraphNames.length + 2)),
-        PROMETHEUS_TARGETS_FILE: join(keysDir, 'prometheus-targets.json'),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -129,19 +145,14 @@ describe('npm start', () => {
     const gatewayPort = await freePort();
     const squatter = createServer((socket) => socket.destroy());
     await new Promise<void>((resolve) => squatter.listen(gatewayPort, '127.0.0.1', resolve));
-    const subgraphNames = readSubgraphManifest().subgraphs.map((entry) => entry.name);
-    const ports: Record<string, string> = {};
-    for (const name of subgraphNames) ports[name] = String(await freePort());
+    const platform = await platformEnv(gatewayPort, join(tmpdir(), `novacron-unused-targets-${process.pid}.json`));
     const child = spawn(process.execPath, [startScript], {
       env: {
         ...process.env,
         DATABASE_URL: database.url,
-        GATEWAY_PORT: String(gatewayPort),
-        ...Object.fromEntries(subgraphNames.flatMap((name) => [[`${name.toUpperCase()}_PORT`, ports[name] as string], [`${name.toUpperCase()}_URL`, `http://127.0.0.1:${ports[name]}/graphql`]])),
+        ...platform.env,
         LOG_LEVEL: 'warn',
         WORKER_NICE: '0',
-        METRICS_BASE_PORT: String(await freePortRange(subgraphNames.length + 2)),
-        PROMETHEUS_TARGETS_FILE: join(tmpdir(), `novacron-unused-targets-${process.pid}.json`),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -158,6 +169,6 @@ describe('npm start', () => {
     // platform that was going away (a test then found nothing listening on the port it announced).
     expect(output).not.toContain('ready: GraphQL endpoint');
     expect(output).toContain('vms stopped');
-    for (const name of subgraphNames) await expect(fetch(`http://127.0.0.1:${ports[name]}/health`)).rejects.toThrow();
+    for (const port of Object.values(platform.subgraphPorts)) await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow();
   });
 });
