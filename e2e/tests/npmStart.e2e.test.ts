@@ -1,4 +1,5 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
@@ -41,6 +42,28 @@ async function platformEnv(gatewayPort: number, targetsFile: string): Promise<{ 
   return { env, subgraphPorts };
 }
 
+/** A running `npm start` (scripts/start.ts) of a test: what it printed so far, and its exit code once it exits. */
+interface NpmStart {
+  child: ChildProcessByStdio<null, Readable, Readable>;
+  output(): string;
+  exited: Promise<number | null>;
+}
+
+/**
+ * Runs `npm start` with `env` over this process's environment and collects what it prints. A failure
+ * of the test is often a platform process that exited, so the test prints npm start's output then.
+ */
+function spawnNpmStart(env: Record<string, string>): NpmStart {
+  const child = spawn(process.execPath, [startScript], { env: { ...process.env, DATABASE_URL: database.url, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  for (const stream of [child.stdout, child.stderr]) stream.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  onTestFailed(() => {
+    process.stderr.write(`npm start printed:\n${output}\n`);
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
 let database: TestDatabase;
 beforeAll(async () => {
   database = await createTestDatabase();
@@ -59,22 +82,7 @@ describe('npm start', () => {
     await chmod(keysDir, 0o700);
     const platform = await platformEnv(gatewayPort, join(keysDir, 'prometheus-targets.json'));
     const vmsPort = platform.subgraphPorts.vms;
-    const child = spawn(process.execPath, [startScript], {
-      env: {
-        ...process.env,
-        DATABASE_URL: database.url,
-        ...platform.env,
-        LOG_LEVEL: 'warn',
-        NOVACRON_KEYS_DIR: keysDir,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    // A failure here is often a platform process that exited: show what npm start printed.
-    onTestFailed(() => {
-      process.stderr.write(`npm start printed:\n${output}\n`);
-    });
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const { child, output, exited } = spawnNpmStart({ ...platform.env, NOVACRON_KEYS_DIR: keysDir });
     // Whatever fails below, the platform npm start runs must not outlive this test (its processes would
     // hold connections and transactions on the shared test PostgreSQL and slow every later test).
     cleanups.push(async () => {
@@ -83,15 +91,14 @@ describe('npm start', () => {
       await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 15_000))]);
     });
     await new Promise<void>((resolve, reject) => {
-      const onData = (chunk: Buffer) => {
-        output += chunk.toString('utf8');
-        if (output.includes('ready: GraphQL endpoint')) resolve();
+      const onData = () => {
+        if (output().includes('ready: GraphQL endpoint')) resolve();
       };
       child.stdout.on('data', onData);
       child.stderr.on('data', onData);
-      void exited.then((code) => reject(new Error(`npm start exited early (${code}):\n${output}`)));
+      void exited.then((code) => reject(new Error(`npm start exited early (${code}):\n${output()}`)));
     });
-    expect(output).toContain(`http://localhost:${gatewayPort}/graphql`);
+    expect(output()).toContain(`http://localhost:${gatewayPort}/graphql`);
     // The web dashboard is served on the same port (built on first start when web/dist is missing).
     const dashboard = await fetch(`http://127.0.0.1:${gatewayPort}/`);
     expect(dashboard.headers.get('content-type')).toMatch(/^text\/html/);
@@ -107,7 +114,7 @@ describe('npm start', () => {
     expect(anonymous.status).toBe(401);
 
     // Every process is listed for Prometheus (file_sd) and answers on its metrics endpoint.
-    expect(output).toContain(`Prometheus targets (file_sd) of every process: ${join(keysDir, 'prometheus-targets.json')}`);
+    expect(output()).toContain(`Prometheus targets (file_sd) of every process: ${join(keysDir, 'prometheus-targets.json')}`);
     const groups = JSON.parse(await readFile(join(keysDir, 'prometheus-targets.json'), 'utf8')) as { targets: string[]; labels: { job: string; service: string } }[];
     expect(groups.map((group) => group.labels.service).sort()).toEqual([...subgraphNames, 'gateway', 'vms-worker-1'].sort());
     for (const group of groups) {
@@ -133,7 +140,7 @@ describe('npm start', () => {
 
     child.kill('SIGINT');
     expect(await exited).toBe(0);
-    for (const name of ['gateway stopped', 'worker-1 stopped', 'vms stopped']) expect(output).toContain(name);
+    for (const name of ['gateway stopped', 'worker-1 stopped', 'vms stopped']) expect(output()).toContain(name);
     await expect(fetch(`http://127.0.0.1:${gatewayPort}/health`)).rejects.toThrow();
     await expect(fetch(`http://127.0.0.1:${vmsPort}/health`)).rejects.toThrow();
     await rm(keysDir, { recursive: true, force: true });
@@ -146,29 +153,15 @@ describe('npm start', () => {
     const squatter = createServer((socket) => socket.destroy());
     await new Promise<void>((resolve) => squatter.listen(gatewayPort, '127.0.0.1', resolve));
     const platform = await platformEnv(gatewayPort, join(tmpdir(), `novacron-unused-targets-${process.pid}.json`));
-    const child = spawn(process.execPath, [startScript], {
-      env: {
-        ...process.env,
-        DATABASE_URL: database.url,
-        ...platform.env,
-        LOG_LEVEL: 'warn',
-        WORKER_NICE: '0',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    for (const stream of [child.stdout, child.stderr]) stream.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-    onTestFailed(() => {
-      process.stderr.write(`npm start printed:\n${output}\n`);
-    });
-    const code = await new Promise<number | null>((resolve) => child.once('exit', (exitCode) => resolve(exitCode)));
+    const { output, exited } = spawnNpmStart({ ...platform.env, WORKER_NICE: '0' });
+    const code = await exited;
     squatter.close();
     expect(code).toBe(1);
-    expect(output).toContain('gateway exited unexpectedly');
+    expect(output()).toContain('gateway exited unexpectedly');
     // Before, the start sequence went on once the shutdown had begun, and printed "ready" for a
     // platform that was going away (a test then found nothing listening on the port it announced).
-    expect(output).not.toContain('ready: GraphQL endpoint');
-    expect(output).toContain('vms stopped');
+    expect(output()).not.toContain('ready: GraphQL endpoint');
+    expect(output()).toContain('vms stopped');
     for (const port of Object.values(platform.subgraphPorts)) await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow();
   });
 });
