@@ -94,7 +94,8 @@ describe('lowerBackendPriority through a PostgreSQL restart', () => {
     const port = await freePort();
     let server = await startEmbeddedPostgres({ dataDir, port, persistent: true });
     const sql = createSql(server.url, { max: 1, applicationName: 'nc-prio-restart' });
-    const priority = lowerBackendPriority({ sql, applicationNames: ['nc-prio-restart'], nice: 5, intervalMs: 60_000 });
+    const reasons: string[] = [];
+    const priority = lowerBackendPriority({ sql, applicationNames: ['nc-prio-restart'], nice: 5, intervalMs: 60_000, onUnavailable: (reason) => reasons.push(reason) });
     try {
       expect(await priority.ready).toBe(true);
       const first = await backendPid(sql);
@@ -110,6 +111,8 @@ describe('lowerBackendPriority through a PostgreSQL restart', () => {
       // One scan finds the old postmaster gone, the next proves the new one and lowers the backend.
       await priority.scan();
       await priority.scan();
+      // The new server is proven local (its start, slow under load, must not read as another server's).
+      expect(reasons).toEqual([]);
       expect(getPriority(second)).toBe(5);
     } finally {
       priority.stop();
