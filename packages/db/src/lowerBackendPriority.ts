@@ -37,8 +37,8 @@ export interface BackendPriority {
  *
  * Only backends proven to belong to this machine's postmaster are touched: the database's
  * `data_directory` must hold a `postmaster.pid` naming the same port as the server answering, the
- * backend answering must be a child of the postmaster that file names,
- * answering, and each backend's parent process must be that postmaster. A remote database, a
+ * backend answering must be a child of the postmaster that file names, and each backend's parent
+ * process must be that postmaster. A remote database, a
  * container's own process namespace, a non-Linux host or a role that may not read `data_directory`
  * makes it stop at once and say why; nothing else changes. Lowering the priority of another user's
  * processes needs the same user (the embedded Postgres when not root) or root.
