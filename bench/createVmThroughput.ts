@@ -20,6 +20,7 @@ import { parseBenchOptions } from './src/parseBenchOptions.ts';
 import { runLoad, type LoadResult } from './src/runLoad.ts';
 import { formatOpenLoopMarkdown, runOpenLoopScenarios, type OpenLoopResults } from './src/runOpenLoopScenarios.ts';
 import { readTopStatements, resetStatementStats } from './src/readTopStatements.ts';
+import { snapshotTableWrites, tableWritesBetween } from './src/readTableWrites.ts';
 import { readPostgresRoles, samplePostgresActivity } from './src/samplePostgresActivity.ts';
 import { cpuBetween, snapshotProcessCpu } from './src/snapshotProcessCpu.ts';
 import { startBenchPlatform, type BenchPlatform } from './src/startBenchPlatform.ts';
@@ -208,6 +209,7 @@ async function main(): Promise<number> {
     const loopDescription = options.rate === undefined ? `${options.concurrency} closed-loop clients` : `open loop at ${options.rate}/s, ≤ ${options.concurrency} in flight`;
     log(`measuring: ${options.count} × createVM, ${loopDescription}`);
     if (options.statementStats) await resetStatementStats(platform.sql);
+    const tableWritesBefore = await snapshotTableWrites(platform.sql, 2_000);
     const sampler = samplePostgresActivity(platform.sql);
     const mutationStart = snapshotProcessCpu(await readPostgresRoles(platform.sql));
     const generatorBefore = process.cpuUsage();
@@ -234,6 +236,7 @@ async function main(): Promise<number> {
     const drainToUs = monotonicMicros();
     const topDrainStatements = options.statementStats ? await readTopStatements(platform.sql) : undefined;
     const drainEnd = snapshotProcessCpu(await readPostgresRoles(platform.sql).catch(() => postgresRoles));
+    const tableWrites = tableWritesBetween(tableWritesBefore, await snapshotTableWrites(platform.sql, 2_000));
     if (options.cpuProfileDir) {
       await writeProfilePhases(options.cpuProfileDir, drainEnd, {
         baseline: { fromUs: baselineFromUs, toUs: baselineToUs },
@@ -299,6 +302,7 @@ async function main(): Promise<number> {
       integrity,
       cpu: { baseline: cpuBetween(baselineStart, baselineEnd), mutations: cpuBetween(mutationStart, mutationEnd), drain: cpuBetween(mutationEnd, drainEnd) },
       postgresActivity: { sampleCount: activity.sampleCount, top: activity.activity.slice(0, 12) },
+      tableWrites,
       ...(topStatements && topDrainStatements ? { topStatements: { mutations: topStatements, drain: topDrainStatements } } : {}),
       platformLogLines: platform.logLineCount(),
       ...(openLoop ? { openLoop } : {}),

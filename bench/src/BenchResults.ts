@@ -1,6 +1,7 @@
 import type { OpenLoopResults } from './runOpenLoopScenarios.ts';
 import type { IntegrityReport } from './checkIntegrity.ts';
 import type { BenchOptions } from './parseBenchOptions.ts';
+import type { TableWrites } from './readTableWrites.ts';
 import type { StatementStats } from './readTopStatements.ts';
 import type { ActivityCount } from './samplePostgresActivity.ts';
 import type { CpuInterval } from './snapshotProcessCpu.ts';
@@ -53,5 +54,7 @@ export interface BenchResults {
   postgresActivity: { sampleCount: number; top: ActivityCount[] };
   /** With `--statements`: pg_stat_statements' top statements of the mutation and the drain phase. */
   topStatements?: { mutations: StatementStats[]; drain: StatementStats[] };
+  /** Rows written per table over the mutation phase and its drain (pg_stat_user_tables), with the share of HOT updates. */
+  tableWrites: TableWrites[];
   platformLogLines: number;
 }

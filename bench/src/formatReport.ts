@@ -1,4 +1,5 @@
 import type { BenchResults, PhaseFigures } from './BenchResults.ts';
+import type { TableWrites } from './readTableWrites.ts';
 import type { StatementStats } from './readTopStatements.ts';
 import type { CpuInterval } from './snapshotProcessCpu.ts';
 
@@ -62,6 +63,20 @@ function statementRows(phase: string, statements: readonly StatementStats[]): st
     ...statements.map(
       (statement) =>
         `    ${pad(integer.format(statement.totalMs), 9)} ${pad(integer.format(statement.calls), 7)} ${pad(statement.meanMs.toFixed(2), 8)} ${pad(integer.format(statement.planMs ?? 0), 8)} ${pad(integer.format(statement.plans ?? 0), 7)}  ${statement.query}`,
+    ),
+  ];
+}
+
+function tableWriteRows(writes: readonly TableWrites[], operations: number): string[] {
+  if (writes.length === 0) return [];
+  const perOperation = (n: number) => (n / Math.max(1, operations)).toFixed(2);
+  return [
+    '',
+    `Rows written over the mutation phase and its drain (pg_stat_user_tables; per op = ÷ ${integer.format(operations)} accepted; HOT = updates that wrote no index entry)`,
+    `    ${'table'.padEnd(34)} ${'inserts'.padStart(8)} ${'updates'.padStart(8)} ${'HOT'.padStart(8)} ${'HOT %'.padStart(6)} ${'deletes'.padStart(8)}  ${'per op: ins/upd/del'}`,
+    ...writes.map(
+      (w) =>
+        `    ${w.table.padEnd(34)} ${pad(integer.format(w.inserts), 8)} ${pad(integer.format(w.updates), 8)} ${pad(integer.format(w.hotUpdates), 8)} ${pad(w.updates > 0 ? ((w.hotUpdates * 100) / w.updates).toFixed(0) : '-', 6)} ${pad(integer.format(w.deletes), 8)}  ${perOperation(w.inserts)}/${perOperation(w.updates)}/${perOperation(w.deletes)}`,
     ),
   ];
 }
@@ -142,6 +157,7 @@ export function formatResultsTable(results: BenchResults): string {
       (entry) =>
         `    ${(entry.samples / Math.max(1, results.postgresActivity.sampleCount)).toFixed(2).padStart(6)}  ${entry.application.padEnd(22)} ${entry.wait.padEnd(26)} ${entry.query}`,
     ),
+    ...tableWriteRows(results.tableWrites ?? [], mutations.accepted),
     ...(results.topStatements ? statementRows('mutation phase', results.topStatements.mutations) : []),
     ...(results.topStatements ? statementRows('drain', results.topStatements.drain) : []),
     '',
