@@ -157,7 +157,12 @@ async function machineInfo(platform: BenchPlatform): Promise<MachineInfo> {
 async function startPlatformRetryingPortRaces(attempts = 3): Promise<BenchPlatform> {
   for (let attempt = 1; ; attempt += 1) {
     try {
-      return await startBenchPlatform({ ...options, log: (line) => process.stdout.write(`[platform] ${line}\n`) });
+      return await startBenchPlatform({
+        ...options,
+        // A history fills the one simulated region the bench creates in past its default capacity (100,000).
+        ...(options.history > 0 ? { simCapacityPerRegion: 10_000_000 } : {}),
+        log: (line) => process.stdout.write(`[platform] ${line}\n`),
+      });
     } catch (error) {
       if (attempt >= attempts || !String(error instanceof Error ? error.message : error).includes('EADDRINUSE')) throw error;
       log(`a port was taken while the platform started (EADDRINUSE); starting again (${attempt + 1} of ${attempts})`);
@@ -183,6 +188,20 @@ async function main(): Promise<number> {
     log(`ready: ${platform.gatewayUrl}`);
     const machine = await machineInfo(platform);
     const allSent: SentMutation[] = [];
+
+    if (options.history > 0) {
+      log(`history: ${options.history} × createVM (closed loop, workers executing), then VACUUM ANALYZE`);
+      const history = await runCreateVms(platform, 'history', options.history);
+      allSent.push(...history.sent);
+      if (history.load.failedIndexes.length > 0) log(`history createVM errors: ${JSON.stringify([...history.load.errorSamples])}`);
+      await waitForOperationsTerminal(platform.sql, {
+        expected: history.load.latenciesMs.length,
+        since: performance.now(),
+        timeoutMs: options.drainTimeoutSeconds * 1000,
+        log: (line) => log(`history drain ${line}`),
+      });
+      await platform.sql.unsafe('vacuum analyze');
+    }
 
     log(`warm-up: ${options.warmup} × { providers }, { __typename } and createVM`);
     await runQueries(platform, providersQuery, options.warmup);

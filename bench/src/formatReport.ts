@@ -81,6 +81,10 @@ function tableWriteRows(writes: readonly TableWrites[], operations: number): str
   ];
 }
 
+function history(options: BenchResults['options']): string {
+  return options.history > 0 ? `a history of ${integer.format(options.history)} createVM executed and \`VACUUM ANALYZE\`, then ` : '';
+}
+
 /** Verdict on the issue's targets. */
 export function targetVerdicts(results: BenchResults): { p95: boolean; throughput: boolean } {
   return {
@@ -99,7 +103,7 @@ export function formatResultsTable(results: BenchResults): string {
     `═══ createVM throughput — ${results.date} ═══`,
     `revision   ${results.revision}`,
     `machine    ${machine.cpuCount} × ${machine.cpuModel}, ${machine.memoryGiB.toFixed(1)} GiB, ${machine.os}, Node ${machine.node}, ${machine.postgres}${options.autovacuumNaptimeSeconds ? ` (autovacuum_naptime ${options.autovacuumNaptimeSeconds} s)` : ''}`,
-    `load       ${integer.format(options.count)} createVM ${loadShape(options)} (after ${options.warmup} warm-up requests per kind)`,
+    `load       ${integer.format(options.count)} createVM ${loadShape(options)} (after ${history(options)}${options.warmup} warm-up requests per kind)`,
     `platform   scripts/start.ts: gateway + vms subgraph + ${options.workerProcesses} worker process(es) × concurrency ${options.workerConcurrency}, SIM_LATENCY_MS=${options.simLatencyMs}, WORKER_NICE=${options.workerNice ?? '10 (default)'}`,
     '',
     `${'latency (ms)'.padEnd(26)} ${pad('n', 7)} ${pad('p50', 8)} ${pad('p95', 8)} ${pad('p99', 8)} ${pad('max', 8)} ${pad('ok/s', 8)} ${pad('errors', 7)}`,
@@ -182,7 +186,7 @@ export function formatMarkdown(results: BenchResults): string {
     `Measured ${results.date} at ${results.revision} with \`${results.command}\``,
     '',
     `- Machine: ${machine.cpuCount} × ${machine.cpuModel}, ${machine.memoryGiB.toFixed(1)} GiB, ${machine.os}, Node ${machine.node}, ${machine.postgres} (embedded, fsync off${options.autovacuumNaptimeSeconds ? `, autovacuum_naptime ${options.autovacuumNaptimeSeconds} s` : ''}).`,
-    `- Load: ${integer.format(options.count)} \`createVM\` ${loadShape(options)}, each with its own idempotency key, after ${options.warmup} warm-up requests per kind; the load generator runs on the same machine.`,
+    `- Load: ${integer.format(options.count)} \`createVM\` ${loadShape(options)}, each with its own idempotency key, after ${history(options)}${options.warmup} warm-up requests per kind; the load generator runs on the same machine.`,
     `- Platform: \`scripts/start.ts\` (gateway, vms subgraph, ${options.workerProcesses} worker process(es) × \`WORKER_CONCURRENCY=${options.workerConcurrency}\`), \`SIM_LATENCY_MS=${options.simLatencyMs}\`, \`WORKER_NICE=${options.workerNice ?? 10}\`, \`LOG_LEVEL=warn\`.`,
     '',
     '| Requests | n | p50 ms | p95 ms | p99 ms | max ms | accepted/s | errors |',

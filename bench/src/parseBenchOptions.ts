@@ -10,6 +10,11 @@ export interface BenchOptions {
   rate: number | undefined;
   /** Requests of each kind (query, mutation) sent before measuring, to warm the JIT, pools and plans. */
   warmup: number;
+  /**
+   * createVM sent before the warm-up (closed loop, workers executing), then `VACUUM ANALYZE`: tables the
+   * size of a deployment's history instead of empty ones, so autovacuum and plans behave as they would there.
+   */
+  history: number;
   /** Cheap-query requests of the baseline phase. */
   baselineCount: number;
   workerProcesses: number;
@@ -63,6 +68,9 @@ const usage = `Usage: node createVmThroughput.ts [options]
   --rate N                  open loop: createVM due at N per second, at most --concurrency in flight,
                             latency counted from when each was due (BENCH_RATE; default: closed loop)
   --warmup N                warm-up requests per kind (BENCH_WARMUP, default 200)
+  --history N               createVM before the warm-up (closed loop, workers executing), then VACUUM ANALYZE:
+                            start the measurement on tables the size of a deployment's history (default 0;
+                            raises the simulated region's capacity, SIM_CAPACITY_PER_REGION, to 10,000,000)
   --baseline-count N        baseline query requests (BENCH_BASELINE_COUNT, default 2000)
   --worker-processes N      operation worker processes (WORKER_PROCESSES, default 1)
   --worker-concurrency N    jobs per worker process (WORKER_CONCURRENCY, default 1000, the platform's)
@@ -110,6 +118,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv = proce
       concurrency: { type: 'string' },
       rate: { type: 'string' },
       warmup: { type: 'string' },
+      history: { type: 'string' },
       'baseline-count': { type: 'string' },
       'worker-processes': { type: 'string' },
       'worker-concurrency': { type: 'string' },
@@ -150,6 +159,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv = proce
     concurrency: positiveInt('--concurrency', values.concurrency ?? env.BENCH_CONCURRENCY, 200),
     rate: positiveInt('--rate', values.rate ?? env.BENCH_RATE, 0) || undefined,
     warmup: positiveInt('--warmup', values.warmup ?? env.BENCH_WARMUP, 200),
+    history: positiveInt('--history', values.history, 0),
     baselineCount: positiveInt('--baseline-count', values['baseline-count'] ?? env.BENCH_BASELINE_COUNT, 2_000),
     workerProcesses: positiveInt('--worker-processes', values['worker-processes'] ?? env.WORKER_PROCESSES, 1),
     workerConcurrency: positiveInt('--worker-concurrency', values['worker-concurrency'] ?? env.WORKER_CONCURRENCY, 1_000),

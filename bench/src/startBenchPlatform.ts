@@ -33,6 +33,8 @@ export interface BenchPlatformOptions {
   autovacuumNaptimeSeconds?: number;
   /** WORKER_NICE for the workers (unset: the platform's default). */
   workerNice?: number | undefined;
+  /** SIM_CAPACITY_PER_REGION (unset: the platform's default, 100,000 instances per simulated region). */
+  simCapacityPerRegion?: number | undefined;
 }
 
 /** The platform under test: its own Postgres, and `scripts/start.ts` supervising subgraph, workers and gateway. */
@@ -112,6 +114,7 @@ async function startBenchPlatformOnce(options: BenchPlatformOptions): Promise<Be
       ...(options.guardCacheMs ? { CREATE_GUARD_CACHE_MS: String(options.guardCacheMs) } : {}),
       ...acceptPressureEnv(options.acceptPressure),
       ...(options.workerNice !== undefined ? { WORKER_NICE: String(options.workerNice) } : {}),
+      ...(options.simCapacityPerRegion !== undefined ? { SIM_CAPACITY_PER_REGION: String(options.simCapacityPerRegion) } : {}),
     };
     if (options.cpuProfileDir) {
       const profileDir = resolve(options.cpuProfileDir);
