@@ -12,6 +12,9 @@ export interface TableWrites {
   /** Index scans and sequential scans, to tell a table read by index from one read whole. */
   indexScans: number;
   seqScans: number;
+  /** Autovacuum's ANALYZE and VACUUM runs on the table (each samples or scans it: CPU outside the platform's processes). */
+  autoAnalyzes: number;
+  autoVacuums: number;
 }
 
 export type TableWritesSnapshot = Map<string, Omit<TableWrites, 'table'>>;
@@ -26,7 +29,8 @@ export async function snapshotTableWrites(sql: Sql, settleMs = 0): Promise<Table
   const rows = await sql<(Omit<TableWrites, 'table'> & { table: string })[]>`
     select schemaname || '.' || relname as table, n_tup_ins::float8 as inserts, n_tup_upd::float8 as updates,
            n_tup_hot_upd::float8 as "hotUpdates", n_tup_del::float8 as deletes,
-           coalesce(idx_scan, 0)::float8 as "indexScans", seq_scan::float8 as "seqScans"
+           coalesce(idx_scan, 0)::float8 as "indexScans", seq_scan::float8 as "seqScans",
+           autoanalyze_count::float8 as "autoAnalyzes", autovacuum_count::float8 as "autoVacuums"
     from pg_stat_user_tables`;
   return new Map(rows.map(({ table, ...counts }) => [table, counts]));
 }
@@ -35,7 +39,7 @@ export async function snapshotTableWrites(sql: Sql, settleMs = 0): Promise<Table
 export function tableWritesBetween(before: TableWritesSnapshot, after: TableWritesSnapshot): TableWrites[] {
   const writes: TableWrites[] = [];
   for (const [table, end] of after) {
-    const start = before.get(table) ?? { inserts: 0, updates: 0, hotUpdates: 0, deletes: 0, indexScans: 0, seqScans: 0 };
+    const start = before.get(table) ?? { inserts: 0, updates: 0, hotUpdates: 0, deletes: 0, indexScans: 0, seqScans: 0, autoAnalyzes: 0, autoVacuums: 0 };
     const delta: TableWrites = {
       table,
       inserts: end.inserts - start.inserts,
@@ -44,6 +48,8 @@ export function tableWritesBetween(before: TableWritesSnapshot, after: TableWrit
       deletes: end.deletes - start.deletes,
       indexScans: end.indexScans - start.indexScans,
       seqScans: end.seqScans - start.seqScans,
+      autoAnalyzes: end.autoAnalyzes - start.autoAnalyzes,
+      autoVacuums: end.autoVacuums - start.autoVacuums,
     };
     if (delta.inserts + delta.updates + delta.deletes > 0) writes.push(delta);
   }
