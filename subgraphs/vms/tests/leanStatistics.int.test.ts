@@ -1,25 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSql } from '@novacron/db';
-import { createTestDatabase, type TestDatabase } from '@novacron/testing';
-import { migrateVms } from '../src/db/migrateVms.ts';
+import type { TestDatabase } from '@novacron/testing';
 import { requestCreate } from '../src/domain/requestOperation.ts';
 import type { VmsServices } from '../src/context.ts';
-import { testServices } from './support/testServices.ts';
+import { migratedTestServices, type MigratedTestServices } from './support/migratedTestServices.ts';
 
 // The high-churn tables sample 3,000 rows per ANALYZE instead of 30,000 (migration 0007): every
 // column's target is set, since one column left at the default brings the large sample back.
 const leanTables = ['vms.operations', 'vms.operation_events', 'vms.vm_events', 'vms.audit_log'];
 
+let setup: MigratedTestServices | undefined;
 let database: TestDatabase;
 let services: VmsServices;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  await migrateVms(database.url);
-  services = testServices(createSql(database.url, { max: 5 }), database.url, { capacityPerRegion: 1_000 });
+  setup = await migratedTestServices({ capacityPerRegion: 1_000 });
+  ({ database, services } = setup);
 });
 afterAll(async () => {
-  await database?.drop();
+  await setup?.drop();
 });
 
 interface ColumnTarget {

@@ -1,25 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '@novacron/testing';
-import { createSql } from '@novacron/db';
+import type { TestDatabase } from '@novacron/testing';
 import { createLogger } from '@novacron/server-kit';
-import { migrateVms } from '../src/db/migrateVms.ts';
 import { requestCreate } from '../src/domain/requestOperation.ts';
 import type { VmsServices } from '../src/context.ts';
 import { claimOperation } from '../src/worker/claimOperation.ts';
 import { createLeaseKeeper } from '../src/worker/startLeaseHeartbeat.ts';
-import { testServices } from './support/testServices.ts';
+import { migratedTestServices, type MigratedTestServices } from './support/migratedTestServices.ts';
 
+let setup: MigratedTestServices | undefined;
 let database: TestDatabase;
 let services: VmsServices;
 const input = { provider: 'aws', region: 'us-east-1', instanceType: 't3.micro', image: 'debian-12' };
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  await migrateVms(database.url);
-  services = testServices(createSql(database.url, { max: 5 }), database.url);
+  setup = await migratedTestServices();
+  ({ database, services } = setup);
 });
 afterAll(async () => {
-  await database?.drop();
+  await setup?.drop();
 });
 
 /** Claims a new create's operation as `worker`; returns its id and lease epoch. */

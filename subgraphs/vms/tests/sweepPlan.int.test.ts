@@ -1,13 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { createTestDatabase, type TestDatabase } from '@novacron/testing';
-import { createSql } from '@novacron/db';
-import { migrateVms } from '../src/db/migrateVms.ts';
+import type { TestDatabase } from '@novacron/testing';
 import { requestCreate } from '../src/domain/requestOperation.ts';
 import type { VmsServices } from '../src/context.ts';
 import { checkJobsLockedSince, sweepExpiredLeases } from '../src/worker/sweepExpiredLeases.ts';
-import { testServices } from './support/testServices.ts';
+import { migratedTestServices, type MigratedTestServices } from './support/migratedTestServices.ts';
 
+let setup: MigratedTestServices | undefined;
 let database: TestDatabase;
 let services: VmsServices;
 const input = { provider: 'aws', region: 'us-east-1', instanceType: 't3.micro', image: 'debian-12' };
@@ -26,12 +25,11 @@ function scansOf(node: PlanNode, relation: string): PlanNode[] {
 }
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  await migrateVms(database.url);
-  services = testServices(createSql(database.url, { max: 5 }), database.url, { capacityPerRegion: 1_000 });
+  setup = await migratedTestServices({ capacityPerRegion: 1_000 });
+  ({ database, services } = setup);
 });
 afterAll(async () => {
-  await database?.drop();
+  await setup?.drop();
 });
 
 describe('the sweeper on a queue that grew after its statistics were taken', () => {
