@@ -76,7 +76,7 @@ function tableWriteRows(writes: readonly TableWrites[], operations: number): str
     `    ${'table'.padEnd(34)} ${'inserts'.padStart(8)} ${'updates'.padStart(8)} ${'HOT'.padStart(8)} ${'HOT %'.padStart(6)} ${'deletes'.padStart(8)} ${'analyze'.padStart(8)} ${'vacuum'.padStart(7)}  ${'per op: ins/upd/del'}`,
     ...writes.map(
       (w) =>
-        `    ${w.table.padEnd(34)} ${pad(integer.format(w.inserts), 8)} ${pad(integer.format(w.updates), 8)} ${pad(integer.format(w.hotUpdates), 8)} ${pad(w.updates > 0 ? ((w.hotUpdates * 100) / w.updates).toFixed(0) : '-', 6)} ${pad(integer.format(w.deletes), 8)} ${pad(integer.format(w.autoAnalyzes ?? 0), 8)} ${pad(integer.format(w.autoVacuums ?? 0), 7)}  ${perOperation(w.inserts)}/${perOperation(w.updates)}/${perOperation(w.deletes)}`,
+        `    ${w.table.padEnd(34)} ${pad(integer.format(w.inserts), 8)} ${pad(integer.format(w.updates), 8)} ${pad(integer.format(w.hotUpdates), 8)} ${pad(w.updates > 0 ? ((w.hotUpdates * 100) / w.updates).toFixed(0) : '-', 6)} ${pad(integer.format(w.deletes), 8)} ${pad(integer.format(w.autoAnalyzes), 8)} ${pad(integer.format(w.autoVacuums), 7)}  ${perOperation(w.inserts)}/${perOperation(w.updates)}/${perOperation(w.deletes)}`,
     ),
   ];
 }
