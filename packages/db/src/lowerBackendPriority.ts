@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setPriority } from 'node:os';
 import type { Sql } from './createSql.ts';
@@ -15,6 +15,8 @@ export interface BackendPriorityOptions {
   intervalMs?: number;
   /** Told once, with the reason, when the backends cannot be reached: then it stops looking. */
   onUnavailable?(reason: string): void;
+  /** Told once, with the reason, when the backends' autogroups cannot be changed: their nice values still are. */
+  onGroupsUnavailable?(reason: string): void;
 }
 
 /** A running {@link lowerBackendPriority}. */
@@ -25,6 +27,8 @@ export interface BackendPriority {
   scan(): Promise<void>;
   /** How many backends it has lowered so far. */
   lowered(): number;
+  /** How many of those it also gave a lower autogroup priority (Linux's session groups; see {@link lowerBackendPriority}). */
+  loweredGroups(): number;
   stop(): void;
 }
 
@@ -42,12 +46,23 @@ export interface BackendPriority {
  * container's own process namespace, a non-Linux host or a role that may not read `data_directory`
  * makes it stop at once and say why; nothing else changes. Lowering the priority of another user's
  * processes needs the same user (the embedded Postgres when not root) or root.
+ *
+ * Where Linux groups processes by session for scheduling (autogroup, `kernel.sched_autogroup_enabled`,
+ * on by default in Debian's and Ubuntu's kernels when the processes are not in a CPU cgroup of their
+ * own), a nice value alone does nothing for a backend: every backend starts a session of its own
+ * (Postgres calls `setsid`), so it is the only process of its group, and groups share the CPU by the
+ * group's priority, not by the nice values inside it. Each lowered backend's group is therefore given
+ * the same nice value (`/proc/<pid>/autogroup`), but only when that group is the backend's alone: not
+ * this process's group and not the postmaster's (docs/architecture.md, "CPU priority of execution").
  */
 export function lowerBackendPriority(options: BackendPriorityOptions): BackendPriority {
   const intervalMs = options.intervalMs ?? 2_000;
   if (!Number.isInteger(options.nice) || options.nice < 1 || options.nice > 19) throw new RangeError(`nice must be an integer from 1 to 19, got ${options.nice}`);
   const done = new Set<number>();
   let lowered = 0;
+  let loweredGroups = 0;
+  /** Whether backends' autogroups are lowered too: null until the first scan looks, false once it cannot. */
+  let groups: { own: number | null; postmaster: number | null } | false | null = null;
   let stopped = false;
   /** The pid of the postmaster proven to be this machine's; null until proven (again, after a restart). */
   let postmaster: number | null = null;
@@ -93,11 +108,41 @@ export function lowerBackendPriority(options: BackendPriorityOptions): BackendPr
     return fields ? Number(fields[1]) : null;
   };
 
+  /**
+   * Gives a backend's autogroup the nice value when the group is the backend's own. True when done or
+   * not needed; false when the kernel asked to wait (an unprivileged writer may change one group every
+   * 100 ms): the next scan tries again.
+   */
+  const lowerGroup = async (pid: number): Promise<boolean> => {
+    if (!groups) return true;
+    const group = await readAutogroup(pid);
+    if (!group || group.id === groups.own || group.id === groups.postmaster || group.nice >= options.nice) return true;
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        await writeFile(`/proc/${pid}/autogroup`, String(options.nice));
+        loweredGroups += 1;
+        return true;
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' || code === 'ESRCH') return true; // the backend ended meanwhile
+        if (code !== 'EAGAIN') {
+          groups = false;
+          options.onGroupsUnavailable?.(`cannot change the autogroup priority of the backends (${code ?? String(error)})`);
+          return true;
+        }
+        if (attempt === 2) return false;
+        await new Promise((resolve) => setTimeout(resolve, 110));
+      }
+    }
+  };
+
   const scanOnce = async () => {
     if (postmaster === null) {
       const found = await findPostmaster();
       if (typeof found === 'string') return giveUp(found);
       postmaster = found;
+      // Looked up with each (re-)proven postmaster: a restarted one may run in another session.
+      if (groups !== false) groups = (await autogroupsEnabled()) ? { own: (await readAutogroup('self'))?.id ?? null, postmaster: (await readAutogroup(found))?.id ?? null } : false;
     }
     const rows = await options.sql<{ pid: number }[]>`
       select pid from pg_stat_activity
@@ -113,6 +158,7 @@ export function lowerBackendPriority(options: BackendPriorityOptions): BackendPr
       }
       try {
         setPriority(pid, options.nice);
+        if (!(await lowerGroup(pid))) continue;
         done.add(pid);
         lowered += 1;
       } catch (error) {
@@ -141,9 +187,22 @@ export function lowerBackendPriority(options: BackendPriorityOptions): BackendPr
     ready,
     scan,
     lowered: () => lowered,
+    loweredGroups: () => loweredGroups,
     stop: () => {
       stopped = true;
       clearInterval(timer);
     },
   };
+}
+
+/** Whether the kernel schedules by autogroup (Linux with `CONFIG_SCHED_AUTOGROUP`, switched on). */
+async function autogroupsEnabled(): Promise<boolean> {
+  return (await readFile('/proc/sys/kernel/sched_autogroup_enabled', 'utf8').catch(() => '0')).trim() === '1';
+}
+
+/** A process's autogroup and the group's nice value (`/autogroup-<id> nice <n>`), or null when it has none to read. */
+export async function readAutogroup(pid: number | 'self'): Promise<{ id: number; nice: number } | null> {
+  const text = await readFile(`/proc/${pid}/autogroup`, 'utf8').catch(() => null);
+  const match = text?.match(/^\/autogroup-(\d+) nice (-?\d+)/);
+  return match ? { id: Number(match[1]), nice: Number(match[2]) } : null;
 }

@@ -160,6 +160,7 @@ export async function startWorker(config: VmsConfig, logger: Logger = createLogg
         applicationNames: workerApplicationNames,
         nice: processOptions.backendNice,
         onUnavailable: (reason) => logger.info({ reason }, "the worker's Postgres backends keep their CPU priority"),
+        onGroupsUnavailable: (reason) => logger.info({ reason }, "the worker's Postgres backends keep their autogroup's CPU priority (their nice value is lowered)"),
       })
     : null;
   logger.info({ workerId, concurrency: config.worker.concurrency, health: health.url, metrics: metricsServer.url }, 'operation worker started');
