@@ -51,6 +51,14 @@ export interface SubgraphConfig {
   };
   /** Where every subgraph of the platform answers (schema/subgraphs.json, `<NAME>_URL` overrides). */
   subgraphUrls: Readonly<Record<string, string>>;
+  /**
+   * `BACKGROUND_NICE` (0–19, default 10; 0 leaves them alone): the CPU priority of the Postgres
+   * backends of the subgraph's background pool (`KitServices.backgroundSql`: stream followers,
+   * collection, rollups), when Postgres runs on the same machine. Background work has seconds of
+   * slack and gives way to requests, as the operation workers do (docs/architecture.md, "CPU priority
+   * of execution").
+   */
+  backgroundNice: number;
 }
 
 /** Reads the shared configuration of subgraph `name`. */
@@ -81,7 +89,14 @@ export function loadSubgraphConfig(name: string): SubgraphConfig {
       followerMinIntervalMs: readEnv.int('EVENT_FOLLOWER_MIN_INTERVAL_MS', defaultFollowerMinIntervalMs),
     },
     subgraphUrls: Object.freeze(urls),
+    backgroundNice: niceValue('BACKGROUND_NICE', readEnv.int('BACKGROUND_NICE', 10)),
   });
+}
+
+/** A nice value from the environment: 0 (unchanged) to 19. */
+function niceValue(name: string, value: number): number {
+  if (value < 0 || value > 19) throw new Error(`${name} must be from 0 (unchanged) to 19, got ${value}`);
+  return value;
 }
 
 /**

@@ -6,7 +6,7 @@ export { runProcess } from '@novacron/server-kit';
 export type { Stoppable } from '@novacron/server-kit';
 export { followerSettings, loadSubgraphConfig, readPem } from './SubgraphConfig.ts';
 export type { SubgraphConfig } from './SubgraphConfig.ts';
-export { kitTypeDefs, loadTypeDefs, startSubgraph } from './startSubgraph.ts';
+export { backgroundApplicationName, kitTypeDefs, loadTypeDefs, startSubgraph } from './startSubgraph.ts';
 export type { EarlyResponses, KitServices, RequestPrincipal, RunningSubgraph, StartSubgraphOptions } from './startSubgraph.ts';
 export type { PostedRequest } from '@novacron/server-kit';
 export { loadSubgraphSecurity } from './loadSubgraphSecurity.ts';

@@ -13,7 +13,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/res
 import { concatAST, parse, type DocumentNode, type OperationDefinitionNode } from 'graphql';
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import { internalTokenHeader, type InternalPrincipal } from '@novacron/auth';
-import { createSql, isTransientDatabaseError, migrate, type Sql } from '@novacron/db';
+import { createSql, isTransientDatabaseError, lowerBackendPriority, migrate, type Sql } from '@novacron/db';
 import { createErrorFormatter, requestError, type AppError } from '@novacron/errors';
 import { eventFeedQuery, startEventRelay, type EventRelay } from '@novacron/events';
 import { inspectInputs } from '@novacron/guards';
@@ -43,6 +43,13 @@ export interface KitServices {
   logger: Logger;
   /** The subgraph's pool (postgres.js). */
   sql: Sql;
+  /**
+   * The pool for background work (stream followers, collection, rollups), apart from the one that
+   * answers requests: `application_name` `novacron-<name>-background` ({@link backgroundApplicationName}),
+   * at most 4 connections, its backends at `BACKGROUND_NICE` when Postgres is on this machine. Connects
+   * only when used.
+   */
+  backgroundSql: Sql;
   security: SubgraphSecurity;
   /** Calls to other subgraphs and reads of their event feeds. */
   subgraphs: SubgraphClient;
@@ -171,9 +178,10 @@ export async function startSubgraph<TServices, TContext extends object>(options:
   if (options.migrationsFolder) await migrate(config.databaseUrl, { migrationsFolder: fileURLToPath(options.migrationsFolder), schema: config.name });
   await options.migrate?.(config.databaseUrl);
   const sql = createSql(config.databaseUrl, { max: 20, applicationName: `novacron-${config.name}` });
+  const backgroundSql = createSql(config.databaseUrl, { max: 4, applicationName: backgroundApplicationName(config.name) });
   const metrics = createMetrics({ service: config.name });
-  const kit: KitServices = { config, logger, sql, security, subgraphs: createSubgraphClient(config.subgraphUrls, security), metrics };
-  const stack: (() => Promise<void>)[] = [() => sql.end({ timeout: 5 })];
+  const kit: KitServices = { config, logger, sql, backgroundSql, security, subgraphs: createSubgraphClient(config.subgraphUrls, security), metrics };
+  const stack: (() => Promise<void>)[] = [() => sql.end({ timeout: 5 }), () => backgroundSql.end({ timeout: 5 })];
   const stopAll = async () => {
     for (const stop of stack.reverse()) await stop().catch((error: unknown) => logger.warn({ err: error }, 'stopping a part of the subgraph failed'));
     stack.length = 0;
@@ -270,6 +278,16 @@ export async function startSubgraph<TServices, TContext extends object>(options:
       stack.push(async () => clearInterval(timer));
     }
     for (const task of (await options.background?.(kit, services)) ?? []) stack.push(() => task.stop());
+    if (options.background && config.backgroundNice > 0) {
+      const priority = lowerBackendPriority({
+        sql: backgroundSql,
+        applicationNames: [backgroundApplicationName(config.name)],
+        nice: config.backgroundNice,
+        onUnavailable: (reason) => logger.info({ reason }, 'the background pool\'s Postgres backends keep their CPU priority'),
+        onGroupsUnavailable: (reason) => logger.info({ reason }, "the background pool's Postgres backends keep their autogroup's CPU priority (their nice value is lowered)"),
+      });
+      stack.push(async () => priority.stop());
+    }
     return { url: running.url, port: running.port, metricsUrl: metricsServer.url, services, kit, stop: stopAll };
   } catch (error) {
     await stopAll();
@@ -291,4 +309,9 @@ async function verifyCaller(security: SubgraphSecurity, request: IncomingMessage
 /** Refused before any resolver runs, with the registry's HTTP status. */
 function unauthenticated(message: string): AppError {
   return requestError('UNAUTHENTICATED', message);
+}
+
+/** `application_name` of a subgraph's background pool ({@link KitServices.backgroundSql}). */
+export function backgroundApplicationName(subgraph: string): string {
+  return `novacron-${subgraph}-background`;
 }

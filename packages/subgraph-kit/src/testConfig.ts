@@ -28,5 +28,7 @@ export function testSubgraphConfig(name: string, databaseUrl: string, keysDir: s
     security: { internalTokenPublicKeyPem: undefined, internalTokenPrivateKeyPem: undefined, internalTokenKeyId: 'internal-1', keysDir },
     events: { redisUrl: undefined, redisPrefix: 'novacron-test', retentionSeconds: 86_400, pruneIntervalMs: 60_000, followerMinIntervalMs: defaultFollowerMinIntervalMs },
     subgraphUrls: { [name]: 'http://127.0.0.1:0/graphql' },
+    // Tests compete with other test files, not with an accept path (as e2e's workers run at WORKER_NICE=0).
+    backgroundNice: 0,
   };
 }

@@ -58,17 +58,19 @@ export function start(config: BillingConfig, logger?: Logger, options: StartOpti
     outbox: { outbox: billingOutbox, db: (services) => services.db },
     background: (kit, services) => {
       observeInfrastructureCost(kit.metrics, services.db);
+      // Background work has a pool of its own, its backends at BACKGROUND_NICE (see KitServices.backgroundSql).
+      const background = { ...services, db: createDatabase(kit.backgroundSql) };
       const follower = startStreamFollower({
         name: 'billing.vm_costs',
         schema: 'billing',
-        db: services.db,
+        db: background.db,
         source: { subgraph: 'vms', stream: 'vm' },
         feed: kit.subgraphs.feed('vms', 'billing/follower'),
         logger: kit.logger,
         ...followerSettings(config),
         apply: (tx, entries) => applyVmEvents(tx, entries as unknown as FollowedVmEvent[], services.catalog),
       });
-      return options.tasks === false ? [follower] : [follower, startBillingTasks(services, kit.logger)];
+      return options.tasks === false ? [follower] : [follower, startBillingTasks(background, kit.logger)];
     },
   });
 }

@@ -73,11 +73,13 @@ export async function start(config: MetricsConfig, logger?: Logger, options: Sta
 
 /** The follower of the vms VM stream and the periodic jobs (collect, roll up, partitions). */
 function startMetricsTasks(kit: KitServices, services: MetricsServices, providers?: ProviderRegistry): Stoppable[] {
-  const { config, sql } = services;
+  const { config } = services;
+  // Background work has a pool of its own, its backends at BACKGROUND_NICE (see KitServices.backgroundSql).
+  const sql = kit.backgroundSql;
   const follower = startStreamFollower({
     name: 'metrics.vms',
     schema: 'metrics',
-    db: services.db,
+    db: drizzle(sql),
     source: { subgraph: 'vms', stream: 'vm' },
     feed: kit.subgraphs.feed('vms', 'metrics/follower'),
     apply: (tx, entries) => applyVmEvents(tx, entries.map(toVmStreamEvent)),

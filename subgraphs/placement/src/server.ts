@@ -73,7 +73,8 @@ export function followVmUsage(
 }
 
 function followVms(kit: KitServices, services: PlacementServices): Stoppable {
-  return followVmUsage(services, {
+  // Background work has a pool of its own, its backends at BACKGROUND_NICE (see KitServices.backgroundSql).
+  return followVmUsage({ ...services, db: createDatabase(kit.backgroundSql) }, {
     feed: kit.subgraphs.feed('vms', 'placement/follower'),
     logger: kit.logger,
     ...followerSettings(kit.config),
