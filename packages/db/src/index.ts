@@ -8,7 +8,7 @@ export type { MigrateOptions } from './migrate.ts';
 export { ensureDatabase } from './ensureDatabase.ts';
 export { defaultPostgresTimeouts } from './createSql.ts';
 export { isTransientDatabaseError } from './isTransientDatabaseError.ts';
-export { lowerBackendPriority, readAutogroup } from './lowerBackendPriority.ts';
+export { autogroupsEnabled, lowerBackendPriority, readAutogroup } from './lowerBackendPriority.ts';
 export type { BackendPriority, BackendPriorityOptions } from './lowerBackendPriority.ts';
 export { createPostgresFolder } from './createPostgresFolder.ts';
 export type { PostgresFolder } from './createPostgresFolder.ts';

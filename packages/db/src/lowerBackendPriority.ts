@@ -196,7 +196,7 @@ export function lowerBackendPriority(options: BackendPriorityOptions): BackendPr
 }
 
 /** Whether the kernel schedules by autogroup (Linux with `CONFIG_SCHED_AUTOGROUP`, switched on). */
-async function autogroupsEnabled(): Promise<boolean> {
+export async function autogroupsEnabled(): Promise<boolean> {
   return (await readFile('/proc/sys/kernel/sched_autogroup_enabled', 'utf8').catch(() => '0')).trim() === '1';
 }
 

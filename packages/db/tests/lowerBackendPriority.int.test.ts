@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { getPriority } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, freePort, type TestDatabase } from '@novacron/testing';
-import { createPostgresFolder, createSql, lowerBackendPriority, readAutogroup, startEmbeddedPostgres, type Sql } from '../src/index.ts';
+import { autogroupsEnabled, createPostgresFolder, createSql, lowerBackendPriority, readAutogroup, startEmbeddedPostgres, type Sql } from '../src/index.ts';
 
 // The test cluster is an embedded Postgres on this machine, run by this user or (as root) by a
 // `postgres` user whose processes root may renice: the case lowerBackendPriority is for.
@@ -17,8 +16,6 @@ function pool(applicationName: string, url = db.url): Sql {
   return sql;
 }
 const backendPid = async (sql: Sql) => (await sql<{ pid: number }[]>`select pg_backend_pid() as pid`)[0]!.pid;
-/** Whether this kernel schedules by autogroup, as lowerBackendPriority reads it. */
-const autogroupsOn = async () => (await readFile('/proc/sys/kernel/sched_autogroup_enabled', 'utf8').catch(() => '0')).trim() === '1';
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -48,7 +45,7 @@ describe('lowerBackendPriority', () => {
       expect(getPriority(otherPid)).toBe(otherBefore);
       expect(getPriority(elsewherePid)).toBe(otherBefore);
       expect(priority.lowered()).toBe(1);
-      if (await autogroupsOn()) {
+      if (await autogroupsEnabled()) {
         // Each backend leads a session of its own (Postgres calls setsid), so its autogroup is its
         // alone: that group is lowered too, since the nice value inside a one-process group changes nothing.
         const [workerGroup, otherGroup, ownGroup] = [await readAutogroup(workerPid), await readAutogroup(otherPid), await readAutogroup('self')];
@@ -69,7 +66,7 @@ describe('lowerBackendPriority', () => {
       await priority.scan();
       expect(getPriority(jobsPid)).toBe(7);
       expect(priority.lowered()).toBe(2);
-      if (await autogroupsOn()) expect(await readAutogroup(jobsPid)).toMatchObject({ nice: 7 });
+      if (await autogroupsEnabled()) expect(await readAutogroup(jobsPid)).toMatchObject({ nice: 7 });
       // Already lowered: not counted again.
       await priority.scan();
       expect(priority.lowered()).toBe(2);

@@ -1,8 +1,8 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { readAutogroup } from '@novacron/db';
+import { autogroupsEnabled, readAutogroup } from '@novacron/db';
 import { createLogger } from '@novacron/server-kit';
 import { createTestDatabase, type TestDatabase } from '@novacron/testing';
 import { backgroundApplicationName, startSubgraph, type RequestPrincipal, type RunningSubgraph } from '../src/index.ts';
@@ -47,8 +47,7 @@ describe("a subgraph's background pool", () => {
     // The priority keeper scans at start and every 2 s; the background backend may have connected after its first scan.
     await vi.waitFor(() => expect(getPriority(backgroundPid)).toBe(7), { timeout: 10_000, interval: 100 });
     expect(getPriority(requestBackend!.pid)).toBe(0);
-    const autogroups = (await readFile('/proc/sys/kernel/sched_autogroup_enabled', 'utf8').catch(() => '0')).trim() === '1';
-    if (autogroups) {
+    if (await autogroupsEnabled()) {
       expect(await readAutogroup(backgroundPid)).toMatchObject({ nice: 7 });
       expect(await readAutogroup(requestBackend!.pid)).toMatchObject({ nice: 0 });
     }
