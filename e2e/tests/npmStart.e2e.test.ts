@@ -137,6 +137,16 @@ describe('npm start', () => {
       const pids = (await workerBackends()).map((row) => row.pid);
       return pids.length > 0 && pids.every((pid) => getPriority(pid) === 10);
     }, { description: "the worker's backends at nice 10" });
+    // So do the subgraphs' background pools (BACKGROUND_NICE, default 10: followers, collection), not their request pools.
+    const backgrounds = async () =>
+      database.sql<{ pid: number; name: string }[]>`select pid, application_name as name from pg_stat_activity where datname = current_database() and application_name like 'novacron-%'`;
+    await waitFor(async () => {
+      const rows = await backgrounds();
+      const lowered = rows.filter((row) => row.name.endsWith('-background'));
+      return ['billing', 'metrics', 'placement'].every((name) => lowered.some((row) => row.name === `novacron-${name}-background`)) && lowered.every((row) => getPriority(row.pid) === 10);
+    }, { description: "the subgraphs' background backends at nice 10" });
+    const [own] = await database.sql<{ pid: number }[]>`select pg_backend_pid() as pid`;
+    for (const row of await backgrounds()) if (['novacron-billing', 'novacron-metrics', 'novacron-placement', 'novacron-vms'].includes(row.name)) expect(getPriority(row.pid)).toBe(getPriority(own!.pid));
 
     child.kill('SIGINT');
     expect(await exited).toBe(0);
