@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { isProductionMode } from '@novacron/auth';
+import { AppError } from '@novacron/errors';
 import { readEnv } from '@novacron/server-kit';
 import { defaultFollowerMinIntervalMs, type StreamFollowerOptions } from './follower/startStreamFollower.ts';
 import { envPrefix, readSubgraphManifest, subgraphUrls } from './subgraphManifest.ts';
@@ -89,13 +90,14 @@ export function loadSubgraphConfig(name: string): SubgraphConfig {
       followerMinIntervalMs: readEnv.int('EVENT_FOLLOWER_MIN_INTERVAL_MS', defaultFollowerMinIntervalMs),
     },
     subgraphUrls: Object.freeze(urls),
-    backgroundNice: niceValue('BACKGROUND_NICE', readEnv.int('BACKGROUND_NICE', 10)),
+    backgroundNice: readNiceEnv('BACKGROUND_NICE', 10),
   });
 }
 
-/** A nice value from the environment: 0 (unchanged) to 19. */
-function niceValue(name: string, value: number): number {
-  if (value < 0 || value > 19) throw new Error(`${name} must be from 0 (unchanged) to 19, got ${value}`);
+/** A nice value from environment variable `name` (`fallback` when unset): 0 (unchanged) to 19 (`WORKER_NICE`, `BACKGROUND_NICE`). */
+export function readNiceEnv(name: string, fallback: number): number {
+  const value = readEnv.int(name, fallback);
+  if (value < 0 || value > 19) throw new AppError('BAD_USER_INPUT', `${name} must be from 0 (unchanged) to 19, got ${value}`);
   return value;
 }
 

@@ -4,7 +4,7 @@
  */
 export { runProcess } from '@novacron/server-kit';
 export type { Stoppable } from '@novacron/server-kit';
-export { followerSettings, loadSubgraphConfig, readPem } from './SubgraphConfig.ts';
+export { followerSettings, loadSubgraphConfig, readNiceEnv, readPem } from './SubgraphConfig.ts';
 export type { SubgraphConfig } from './SubgraphConfig.ts';
 export { backgroundApplicationName, kitTypeDefs, loadTypeDefs, startSubgraph } from './startSubgraph.ts';
 export type { EarlyResponses, KitServices, RequestPrincipal, RunningSubgraph, StartSubgraphOptions } from './startSubgraph.ts';

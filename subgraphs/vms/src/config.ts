@@ -2,10 +2,9 @@
  * The vms subgraph's and its workers' configuration, read from the environment once. Nothing else
  * reads process.env. See .env.example for every variable.
  */
-import { AppError } from '@novacron/errors';
 import { emulatedCloudsFromEnvironment, type EmulatedClouds } from '@novacron/providers';
 import { readEnv } from '@novacron/server-kit';
-import { loadSubgraphConfig, type SubgraphConfig } from '@novacron/subgraph-kit';
+import { loadSubgraphConfig, readNiceEnv, type SubgraphConfig } from '@novacron/subgraph-kit';
 import type { MutationAdmissionOptions } from './domain/createMutationAdmission.ts';
 
 /** Parsed configuration: the kit's shared settings and the vms subgraph's own. */
@@ -69,11 +68,6 @@ function parseRange(name: string, fallback: string): { min: number; max: number 
   const max = Number(match[2] ?? match[1]);
   if (max < min) throw new Error(`${name}: the maximum is below the minimum`);
   return { min, max };
-}
-
-function workerNice(value: number): number {
-  if (value < 0 || value > 19) throw new AppError('BAD_USER_INPUT', `WORKER_NICE must be from 0 (unchanged) to 19, got ${value}`);
-  return value;
 }
 
 /**
@@ -143,7 +137,7 @@ export function loadConfig(): VmsConfig {
       pollIntervalMs: readEnv.int('WORKER_POLL_INTERVAL_MS', 1_000),
       eventSignalIntervalMs: readEnv.int('WORKER_EVENT_SIGNAL_INTERVAL_MS', 10),
       // Lower CPU priority for execution on a shared machine (docs/architecture.md, "CPU priority of execution").
-      nice: workerNice(readEnv.int('WORKER_NICE', 10)),
+      nice: readNiceEnv('WORKER_NICE', 10),
     },
   });
 }
