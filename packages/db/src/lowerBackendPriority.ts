@@ -200,7 +200,12 @@ export async function autogroupsEnabled(): Promise<boolean> {
   return (await readFile('/proc/sys/kernel/sched_autogroup_enabled', 'utf8').catch(() => '0')).trim() === '1';
 }
 
-/** A process's autogroup and the group's nice value (`/autogroup-<id> nice <n>`), or null when it has none to read. */
+/**
+ * A process's autogroup and the group's nice value (`/autogroup-<id> nice <n>`), or null when it has
+ * none to read: no such process, no autogroup support, or a process in the root group. The kernel
+ * prints nothing for the root group, where PID 1 and every descendant that never started a session
+ * of its own (a container's or CI runner's process tree) stay; that group's priority cannot be set.
+ */
 export async function readAutogroup(pid: number | 'self'): Promise<{ id: number; nice: number } | null> {
   const text = await readFile(`/proc/${pid}/autogroup`, 'utf8').catch(() => null);
   const match = text?.match(/^\/autogroup-(\d+) nice (-?\d+)/);

@@ -51,7 +51,9 @@ describe('lowerBackendPriority', () => {
         const [workerGroup, otherGroup, ownGroup] = [await readAutogroup(workerPid), await readAutogroup(otherPid), await readAutogroup('self')];
         expect(workerGroup).toMatchObject({ nice: 7 });
         expect(otherGroup).toMatchObject({ nice: 0 });
-        expect(workerGroup!.id).not.toBe(ownGroup!.id);
+        // This process may have no autogroup of its own to read (null): a tree under PID 1 that never
+        // called setsid, as a CI runner's, stays in the root group, which the kernel does not print.
+        expect(workerGroup!.id).not.toBe(ownGroup?.id);
         expect(workerGroup!.id).not.toBe(otherGroup!.id);
         expect(ownGroup).toEqual(ownGroupBefore);
         expect(priority.loweredGroups()).toBe(1);
