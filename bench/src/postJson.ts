@@ -1,4 +1,12 @@
 import { request, type Agent } from 'node:http';
+import type { Socket } from 'node:net';
+
+/**
+ * Sockets that have carried a whole answer. Node marks `request.reusedSocket` only when the agent
+ * hands out a socket from its free list at once; a request that waited in the agent's queue gets a
+ * socket freed by another answer without that mark, so reuse is also judged by this set.
+ */
+const answeredOn = new WeakSet<Socket>();
 
 /**
  * POSTs a JSON body on a keep-alive agent and reads the whole answer as text (and its `Retry-After`);
@@ -30,6 +38,7 @@ function postJsonOnce(
   headers: Record<string, string> = {},
 ): Promise<{ status: number; text: string; retryAfter: string | undefined }> {
   return new Promise((resolve, reject) => {
+    let socket: Socket | undefined;
     const outgoing = request(
       {
         agent,
@@ -43,12 +52,18 @@ function postJsonOnce(
       (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), retryAfter: response.headers['retry-after'] }));
+        response.on('end', () => {
+          if (socket) answeredOn.add(socket);
+          resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), retryAfter: response.headers['retry-after'] });
+        });
         response.on('error', reject);
       },
     );
     outgoing.on('timeout', () => outgoing.destroy(Object.assign(new Error(`no response within ${timeoutMs} ms`), { code: 'TIMEOUT' })));
-    outgoing.on('error', (error) => reject(Object.assign(error, { reusedSocket: outgoing.reusedSocket })));
+    outgoing.on('socket', (assigned) => {
+      socket = assigned;
+    });
+    outgoing.on('error', (error) => reject(Object.assign(error, { reusedSocket: outgoing.reusedSocket || (socket !== undefined && answeredOn.has(socket)) })));
     outgoing.end(body);
   });
 }
