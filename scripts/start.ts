@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startCloudEmulators, type RunningCloudEmulators } from '@novacron/cloud-emulators';
-import { ensureDatabase, startEmbeddedPostgres, type RunningPostgres } from '@novacron/db';
+import { createIdleCgroup, ensureDatabase, startEmbeddedPostgres, type IdleCgroup, type RunningPostgres } from '@novacron/db';
 import { envPrefix, readSubgraphManifest, subgraphUrls } from '@novacron/subgraph-kit/manifest';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -25,6 +25,7 @@ const logFormat = env.LOG_FORMAT ?? (process.stdout.isTTY && env.NODE_ENV !== 'p
 const children: { name: string; process: ChildProcess }[] = [];
 let postgres: RunningPostgres | undefined;
 let clouds: RunningCloudEmulators | undefined;
+let backgroundCgroup: IdleCgroup | undefined;
 let stopping = false;
 
 function log(message: string): void {
@@ -92,6 +93,7 @@ async function shutdown(code: number): Promise<void> {
     await postgres.stop().catch(() => {});
     log('postgres stopped');
   }
+  if (backgroundCgroup && !(await backgroundCgroup.remove())) log(`could not remove ${backgroundCgroup.path}: processes are still in it (the next npm start removes it once they have ended)`);
   process.exit(code);
 }
 
@@ -138,6 +140,19 @@ try {
   const urls = subgraphUrls(manifest);
   // The embedded default is development mode (generated keys); without NOVACRON_DEV=1 services run hardened.
   const shared: Record<string, string> = { DATABASE_URL: databaseUrl, NOVACRON_DEV: env.NOVACRON_DEV ?? '1', ...Object.fromEntries(Object.entries(urls).map(([name, url]) => [`${envPrefix(name)}_URL`, url])) };
+  if (env.BACKGROUND_CGROUP?.trim() === 'auto') {
+    // Execution and background work in one CPU cgroup that runs only on time requests leave
+    // (docs/architecture.md, "CPU priority of execution"); removed again on shutdown.
+    const made = await createIdleCgroup('novacron-background');
+    if (typeof made === 'string') {
+      shared.BACKGROUND_CGROUP = '';
+      log(`BACKGROUND_CGROUP=auto: ${made}; background work runs at the lower nice values alone`);
+    } else {
+      backgroundCgroup = made;
+      shared.BACKGROUND_CGROUP = made.path;
+      log(`background CPU cgroup: ${made.path} (${made.mode === 'idle' ? 'cpu.idle' : 'lowest cpu weight'})`);
+    }
+  }
   if (env.NOVACRON_CLOUDS === 'emulated') {
     // The real AWS, Azure and GCP drivers against loopback emulators of their APIs (docs/clouds.md).
     clouds = await startCloudEmulators();

@@ -9,6 +9,7 @@ export { ensureDatabase } from './ensureDatabase.ts';
 export { defaultPostgresTimeouts } from './createSql.ts';
 export { isTransientDatabaseError } from './isTransientDatabaseError.ts';
 export { autogroupsEnabled, lowerBackendPriority, readAutogroup } from './lowerBackendPriority.ts';
+export { cgroupProcesses, createIdleCgroup, joinCgroup, type IdleCgroup } from './cpuCgroup.ts';
 export type { BackendPriority, BackendPriorityOptions } from './lowerBackendPriority.ts';
 export { createPostgresFolder } from './createPostgresFolder.ts';
 export type { PostgresFolder } from './createPostgresFolder.ts';

@@ -1,6 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setPriority } from 'node:os';
+import { joinCgroup } from './cpuCgroup.ts';
 import type { Sql } from './createSql.ts';
 
 /** Options for {@link lowerBackendPriority}. */
@@ -17,6 +18,15 @@ export interface BackendPriorityOptions {
   onUnavailable?(reason: string): void;
   /** Told once, with the reason, when the backends' autogroups cannot be changed: their nice values still are. */
   onGroupsUnavailable?(reason: string): void;
+  /**
+   * A CPU cgroup directory to move the backends into (`BACKGROUND_CGROUP`, made by createIdleCgroup):
+   * there they run only on CPU time nothing else wants, all together, which no nice value can give a
+   * process that is a scheduling group of its own. Their nice values are lowered as well; autogroups
+   * do not apply inside a cgroup.
+   */
+  cgroup?: string;
+  /** Told once, with the reason, when the backends cannot be moved into `cgroup`: their nice values and autogroups are lowered instead. */
+  onCgroupUnavailable?(reason: string): void;
 }
 
 /** A running {@link lowerBackendPriority}. */
@@ -29,6 +39,8 @@ export interface BackendPriority {
   lowered(): number;
   /** How many of those it also gave a lower autogroup priority (Linux's session groups; see {@link lowerBackendPriority}). */
   loweredGroups(): number;
+  /** How many of those it moved into the `cgroup` option's group. */
+  inCgroup(): number;
   stop(): void;
 }
 
@@ -61,6 +73,9 @@ export function lowerBackendPriority(options: BackendPriorityOptions): BackendPr
   const done = new Set<number>();
   let lowered = 0;
   let loweredGroups = 0;
+  let inCgroup = 0;
+  /** The cgroup to move backends into, until moving one fails for a reason other than its end. */
+  let cgroup = options.cgroup;
   /** Whether backends' autogroups are lowered too: null until the first scan looks, false once it cannot. */
   let groups: { own: number | null; postmaster: number | null } | false | null = null;
   let stopped = false;
@@ -136,6 +151,22 @@ export function lowerBackendPriority(options: BackendPriorityOptions): BackendPr
     }
   };
 
+  /** Moves a backend into the `cgroup` option's group; false when there is none or it cannot (then its autogroup is lowered). */
+  const joinGroup = async (pid: number): Promise<boolean> => {
+    if (!cgroup) return false;
+    try {
+      await joinCgroup(cgroup, pid);
+      inCgroup += 1;
+      return true;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ESRCH') return true; // the backend ended meanwhile
+      options.onCgroupUnavailable?.(`cannot move the backends into ${cgroup} (${code ?? String(error)})`);
+      cgroup = undefined;
+      return false;
+    }
+  };
+
   const scanOnce = async () => {
     if (postmaster === null) {
       const found = await findPostmaster();
@@ -158,7 +189,7 @@ export function lowerBackendPriority(options: BackendPriorityOptions): BackendPr
       }
       try {
         setPriority(pid, options.nice);
-        if (!(await lowerGroup(pid))) continue;
+        if (!(await joinGroup(pid)) && !(await lowerGroup(pid))) continue;
         done.add(pid);
         lowered += 1;
       } catch (error) {
@@ -188,6 +219,7 @@ export function lowerBackendPriority(options: BackendPriorityOptions): BackendPr
     scan,
     lowered: () => lowered,
     loweredGroups: () => loweredGroups,
+    inCgroup: () => inCgroup,
     stop: () => {
       stopped = true;
       clearInterval(timer);

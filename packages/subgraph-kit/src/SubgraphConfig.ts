@@ -60,6 +60,14 @@ export interface SubgraphConfig {
    * of execution").
    */
   backgroundNice: number;
+  /**
+   * `BACKGROUND_CGROUP`: a CPU cgroup directory (absolute path) to move the background pool's backends
+   * and the operation workers into, where they run only on CPU time requests do not want; null (unset)
+   * leaves them to `BACKGROUND_NICE` and `WORKER_NICE` alone. `npm start` turns `auto` into a group
+   * it makes and removes (packages/db's createIdleCgroup; docs/architecture.md, "CPU priority of
+   * execution").
+   */
+  backgroundCgroup: string | null;
 }
 
 /** Reads the shared configuration of subgraph `name`. */
@@ -91,7 +99,17 @@ export function loadSubgraphConfig(name: string): SubgraphConfig {
     },
     subgraphUrls: Object.freeze(urls),
     backgroundNice: readNiceEnv('BACKGROUND_NICE', 10),
+    backgroundCgroup: readCgroupEnv(),
   });
+}
+
+/** `BACKGROUND_CGROUP`: an absolute cgroup directory, or null when unset. */
+export function readCgroupEnv(): string | null {
+  const value = readEnv.optional('BACKGROUND_CGROUP')?.trim();
+  if (!value) return null;
+  if (value === 'auto') throw new AppError('BAD_USER_INPUT', 'BACKGROUND_CGROUP=auto is resolved by npm start (scripts/start.ts); a process started on its own needs the directory of an existing CPU cgroup');
+  if (!value.startsWith('/')) throw new AppError('BAD_USER_INPUT', `BACKGROUND_CGROUP must be the absolute path of a CPU cgroup directory, got "${value}"`);
+  return value;
 }
 
 /** A nice value from environment variable `name` (`fallback` when unset): 0 (unchanged) to 19 (`WORKER_NICE`, `BACKGROUND_NICE`). */

@@ -285,6 +285,7 @@ export async function startSubgraph<TServices, TContext extends object>(options:
         nice: config.backgroundNice,
         onUnavailable: (reason) => logger.info({ reason }, 'the background pool\'s Postgres backends keep their CPU priority'),
         onGroupsUnavailable: (reason) => logger.info({ reason }, "the background pool's Postgres backends keep their autogroup's CPU priority (their nice value is lowered)"),
+        ...(config.backgroundCgroup ? { cgroup: config.backgroundCgroup, onCgroupUnavailable: (reason: string) => logger.warn({ reason }, "the background pool's Postgres backends stay out of BACKGROUND_CGROUP (their nice value is lowered)") } : {}),
       });
       stack.push(async () => priority.stop());
     }

@@ -30,5 +30,6 @@ export function testSubgraphConfig(name: string, databaseUrl: string, keysDir: s
     subgraphUrls: { [name]: 'http://127.0.0.1:0/graphql' },
     // Tests compete with other test files, not with an accept path (as e2e's workers run at WORKER_NICE=0).
     backgroundNice: 0,
+    backgroundCgroup: null,
   };
 }

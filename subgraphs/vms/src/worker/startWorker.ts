@@ -52,6 +52,8 @@ export interface WorkerProcessOptions {
    * runs on the same machine (`WORKER_NICE`; workerMain.ts lowers the process itself).
    */
   backendNice?: number;
+  /** Move those backends into this CPU cgroup too (`BACKGROUND_CGROUP`; workerMain.ts moves the process itself). */
+  backendCgroup?: string;
 }
 
 /**
@@ -161,6 +163,7 @@ export async function startWorker(config: VmsConfig, logger: Logger = createLogg
         nice: processOptions.backendNice,
         onUnavailable: (reason) => logger.info({ reason }, "the worker's Postgres backends keep their CPU priority"),
         onGroupsUnavailable: (reason) => logger.info({ reason }, "the worker's Postgres backends keep their autogroup's CPU priority (their nice value is lowered)"),
+        ...(processOptions.backendCgroup ? { cgroup: processOptions.backendCgroup, onCgroupUnavailable: (reason: string) => logger.warn({ reason }, "the worker's Postgres backends stay out of BACKGROUND_CGROUP (their nice value is lowered)") } : {}),
       })
     : null;
   logger.info({ workerId, concurrency: config.worker.concurrency, health: health.url, metrics: metricsServer.url }, 'operation worker started');
