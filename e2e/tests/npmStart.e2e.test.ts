@@ -5,10 +5,12 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { envPrefix, readSubgraphManifest } from '@novacron/subgraph-kit/manifest';
 import { createNovaCronClient, ProvidersDocument } from '@novacron/sdk';
+import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureDevelopmentKeys, signDevelopmentToken } from '@novacron/auth';
+import { cgroupProcesses } from '@novacron/db';
 import { childPidsOf, createTestDatabase, freePort, freePortRange, scrapeMetrics, waitFor, type TestDatabase } from '@novacron/testing';
 
 const startScript = fileURLToPath(new URL('../../scripts/start.ts', import.meta.url));
@@ -64,6 +66,27 @@ function spawnNpmStart(env: Record<string, string>): NpmStart {
   return { child, output: () => output, exited };
 }
 
+/**
+ * Waits until a `npm start` calls itself ready. Whatever fails after, the platform it runs must not
+ * outlive the test (its processes would hold connections and transactions on the shared test
+ * PostgreSQL and slow every later test): the cleanups stop it.
+ */
+async function untilReady({ child, output, exited }: NpmStart): Promise<void> {
+  cleanups.push(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGINT');
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 15_000))]);
+  });
+  await new Promise<void>((resolve, reject) => {
+    const onData = () => {
+      if (output().includes('ready: GraphQL endpoint')) resolve();
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    void exited.then((code) => reject(new Error(`npm start exited early (${code}):\n${output()}`)));
+  });
+}
+
 let database: TestDatabase;
 beforeAll(async () => {
   database = await createTestDatabase();
@@ -82,22 +105,9 @@ describe('npm start', () => {
     await chmod(keysDir, 0o700);
     const platform = await platformEnv(gatewayPort, join(keysDir, 'prometheus-targets.json'));
     const vmsPort = platform.subgraphPorts.vms;
-    const { child, output, exited } = spawnNpmStart({ ...platform.env, NOVACRON_KEYS_DIR: keysDir });
-    // Whatever fails below, the platform npm start runs must not outlive this test (its processes would
-    // hold connections and transactions on the shared test PostgreSQL and slow every later test).
-    cleanups.push(async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGINT');
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 15_000))]);
-    });
-    await new Promise<void>((resolve, reject) => {
-      const onData = () => {
-        if (output().includes('ready: GraphQL endpoint')) resolve();
-      };
-      child.stdout.on('data', onData);
-      child.stderr.on('data', onData);
-      void exited.then((code) => reject(new Error(`npm start exited early (${code}):\n${output()}`)));
-    });
+    const run = spawnNpmStart({ ...platform.env, NOVACRON_KEYS_DIR: keysDir });
+    const { child, output, exited } = run;
+    await untilReady(run);
     expect(output()).toContain(`http://localhost:${gatewayPort}/graphql`);
     // The web dashboard is served on the same port (built on first start when web/dist is missing).
     const dashboard = await fetch(`http://127.0.0.1:${gatewayPort}/`);
@@ -153,6 +163,43 @@ describe('npm start', () => {
     for (const name of ['gateway stopped', 'worker-1 stopped', 'vms stopped']) expect(output()).toContain(name);
     await expect(fetch(`http://127.0.0.1:${gatewayPort}/health`)).rejects.toThrow();
     await expect(fetch(`http://127.0.0.1:${vmsPort}/health`)).rejects.toThrow();
+    await rm(keysDir, { recursive: true, force: true });
+  });
+
+  it('with BACKGROUND_CGROUP=auto, runs the worker and the background backends in an idle CPU cgroup, and removes it on Ctrl-C', async () => {
+    const gatewayPort = await freePort();
+    const keysDir = await mkdtemp(join(tmpdir(), 'novacron-keys-'));
+    await chmod(keysDir, 0o700);
+    const platform = await platformEnv(gatewayPort, join(keysDir, 'prometheus-targets.json'));
+    const run = spawnNpmStart({ ...platform.env, NOVACRON_KEYS_DIR: keysDir, BACKGROUND_CGROUP: 'auto' });
+    await untilReady(run);
+    const made = /background CPU cgroup: (\S+) \(cpu\.idle\)/.exec(run.output());
+    if (!made) {
+      // This machine lets no one make CPU cgroups (not root, no delegated cgroup v2): npm start says
+      // why and runs on the nice values alone (cpuCgroup.int.test.ts checks the reason too).
+      expect(run.output()).toMatch(/BACKGROUND_CGROUP=auto: .+; background work runs at the lower nice values alone/);
+    } else {
+      const cgroup = made[1]!;
+      const workerPid = await childProcessRunning(run.child.pid ?? 0, 'workerMain.ts');
+      const gatewayPid = await childProcessRunning(run.child.pid ?? 0, 'gateway/src/index.ts');
+      const backends = async () =>
+        database.sql<{ pid: number; name: string }[]>`select pid, application_name as name from pg_stat_activity where datname = current_database() and application_name like 'novacron-%'`;
+      const inBackground = (name: string) => name.endsWith('-background') || name === 'novacron-vms-worker' || name === 'novacron-vms-jobs';
+      await waitFor(async () => {
+        const [inside, rows] = [await cgroupProcesses(cgroup), await backends()];
+        const background = rows.filter((row) => inBackground(row.name));
+        return inside.includes(workerPid) && ['billing', 'metrics', 'placement'].every((name) => background.some((row) => row.name === `novacron-${name}-background`)) && background.every((row) => inside.includes(row.pid));
+      }, { description: 'the worker and the background backends in the cgroup' });
+      // The request paths stay out: the gateway, and the subgraphs' request pools' backends.
+      const inside = await cgroupProcesses(cgroup);
+      expect(inside).not.toContain(gatewayPid);
+      const requestBackends = (await backends()).filter((row) => !inBackground(row.name));
+      expect(requestBackends.length).toBeGreaterThan(0);
+      for (const row of requestBackends) expect(inside).not.toContain(row.pid);
+    }
+    run.child.kill('SIGINT');
+    expect(await run.exited).toBe(0);
+    if (made) expect(existsSync(made[1]!)).toBe(false);
     await rm(keysDir, { recursive: true, force: true });
   });
 

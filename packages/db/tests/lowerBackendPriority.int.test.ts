@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { getPriority } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, freePort, type TestDatabase } from '@novacron/testing';
-import { autogroupsEnabled, createPostgresFolder, createSql, lowerBackendPriority, readAutogroup, startEmbeddedPostgres, type Sql } from '../src/index.ts';
+import { autogroupsEnabled, cgroupProcesses, createIdleCgroup, createPostgresFolder, createSql, lowerBackendPriority, readAutogroup, startEmbeddedPostgres, type Sql } from '../src/index.ts';
 
 // The test cluster is an embedded Postgres on this machine, run by this user or (as root) by a
 // `postgres` user whose processes root may renice: the case lowerBackendPriority is for.
@@ -77,6 +78,44 @@ describe('lowerBackendPriority', () => {
       priority.stop();
       await sameNameElsewhere.end({ timeout: 1 });
       await elsewhere.drop();
+    }
+  });
+
+  it('moves the backends into the CPU cgroup it is given, and lowers their autogroups instead when it cannot', async () => {
+    const worker = createSql(db.url, { max: 1, applicationName: 'nc-prio-cg-worker' });
+    const other = pool('nc-prio-cg-other');
+    const [workerPid, otherPid] = [await backendPid(worker), await backendPid(other)];
+    try {
+      // A group that cannot be written to (here: none at that path) is reported once, and the backend
+      // is still lowered: nice value, and autogroup where the kernel has them.
+      const reasons: string[] = [];
+      const fallback = lowerBackendPriority({ sql: worker, applicationNames: ['nc-prio-cg-worker'], nice: 5, intervalMs: 60_000, cgroup: '/nonexistent/novacron-background', onCgroupUnavailable: (reason) => reasons.push(reason) });
+      expect(await fallback.ready).toBe(true);
+      fallback.stop();
+      expect(reasons).toEqual([expect.stringContaining('ENOENT')]);
+      expect([fallback.lowered(), fallback.inCgroup()]).toEqual([1, 0]);
+      expect(getPriority(workerPid)).toBe(5);
+      if (await autogroupsEnabled()) expect(await readAutogroup(workerPid)).toMatchObject({ nice: 5 });
+
+      const made = await createIdleCgroup('novacron-test-backends');
+      // Where this machine lets no one make CPU cgroups, cpuCgroup.int.test.ts checks the reason.
+      if (typeof made === 'string') return;
+      try {
+        const priority = lowerBackendPriority({ sql: worker, applicationNames: ['nc-prio-cg-worker'], nice: 6, intervalMs: 60_000, cgroup: made.path, onCgroupUnavailable: (reason) => reasons.push(reason) });
+        expect(await priority.ready).toBe(true);
+        priority.stop();
+        expect(reasons).toHaveLength(1);
+        expect([priority.lowered(), priority.inCgroup()]).toEqual([1, 1]);
+        expect(await cgroupProcesses(made.path)).toEqual([workerPid]);
+        expect(getPriority(workerPid)).toBe(6);
+        expect(await readFile(`/proc/${otherPid}/cgroup`, 'utf8')).not.toContain(made.path.split('/').pop());
+      } finally {
+        // The backend ends with its connection; then the group is empty and can go.
+        await worker.end({ timeout: 1 });
+        expect(await made.remove()).toBe(true);
+      }
+    } finally {
+      await worker.end({ timeout: 1 });
     }
   });
 

@@ -22,3 +22,20 @@ describe('BACKGROUND_NICE', () => {
     expect(() => loadSubgraphConfig('billing')).toThrow(/BACKGROUND_NICE must be an integer/);
   });
 });
+
+describe('BACKGROUND_CGROUP', () => {
+  it('is off when unset or empty, takes an absolute directory, and refuses auto and relative paths with the BAD_USER_INPUT code', () => {
+    vi.stubEnv('DATABASE_URL', 'postgres://unused@127.0.0.1:1/unused');
+    for (const unset of [undefined, '', '  ']) {
+      vi.stubEnv('BACKGROUND_CGROUP', unset);
+      expect(loadSubgraphConfig('billing').backgroundCgroup).toBeNull();
+    }
+    vi.stubEnv('BACKGROUND_CGROUP', '/sys/fs/cgroup/cpu/novacron-background-42');
+    expect(loadSubgraphConfig('metrics').backgroundCgroup).toBe('/sys/fs/cgroup/cpu/novacron-background-42');
+    // auto is npm start's to resolve: a subgraph run on its own cannot make the group for its siblings.
+    vi.stubEnv('BACKGROUND_CGROUP', 'auto');
+    expect(() => loadSubgraphConfig('billing')).toThrow(expect.objectContaining({ code: 'BAD_USER_INPUT', message: expect.stringMatching(/resolved by npm start/) }));
+    vi.stubEnv('BACKGROUND_CGROUP', 'novacron-background');
+    expect(() => loadSubgraphConfig('billing')).toThrow(expect.objectContaining({ code: 'BAD_USER_INPUT', message: expect.stringMatching(/absolute path/) }));
+  });
+});
