@@ -142,7 +142,7 @@ try {
   const shared: Record<string, string> = { DATABASE_URL: databaseUrl, NOVACRON_DEV: env.NOVACRON_DEV ?? '1', ...Object.fromEntries(Object.entries(urls).map(([name, url]) => [`${envPrefix(name)}_URL`, url])) };
   if (env.BACKGROUND_CGROUP?.trim() === 'auto') {
     // Execution and background work in one CPU cgroup that runs only on time requests leave
-    // (docs/architecture.md, "CPU priority of execution"); removed again on shutdown.
+    // (docs/architecture.md, "One idle CPU cgroup for all background work"); removed again on shutdown.
     const made = await createIdleCgroup('novacron-background');
     if (typeof made === 'string') {
       shared.BACKGROUND_CGROUP = '';

@@ -17,8 +17,8 @@ export interface IdleCgroup {
  * the smallest `cpu.shares` / `cpu.weight` before). The kernel treats the whole group as one
  * `SCHED_IDLE` entity: any other task waking up preempts it at once, and however many of its
  * processes are runnable, together they take no time from the others. Nice values cannot do that:
- * each Postgres backend is a scheduling group of its own (docs/architecture.md, "CPU priority of
- * execution"), so twenty lowered backends still take twenty shares.
+ * each Postgres backend is a scheduling group of its own (docs/architecture.md, "One idle CPU
+ * cgroup for all background work"), so twenty lowered backends still take twenty shares.
  *
  * Needs a writable cgroup hierarchy with the `cpu` controller: cgroup v1's `cpu` hierarchy, or a
  * cgroup v2 directory that delegates `cpu` to its children (root, or a systemd unit with

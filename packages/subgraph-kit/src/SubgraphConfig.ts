@@ -64,8 +64,8 @@ export interface SubgraphConfig {
    * `BACKGROUND_CGROUP`: a CPU cgroup directory (absolute path) to move the background pool's backends
    * and the operation workers into, where they run only on CPU time requests do not want; null (unset)
    * leaves them to `BACKGROUND_NICE` and `WORKER_NICE` alone. `npm start` turns `auto` into a group
-   * it makes and removes (packages/db's createIdleCgroup; docs/architecture.md, "CPU priority of
-   * execution").
+   * it makes and removes (packages/db's createIdleCgroup; docs/architecture.md, "One idle CPU
+   * cgroup for all background work").
    */
   backgroundCgroup: string | null;
 }
