@@ -59,6 +59,8 @@ export interface BenchOptions {
   autovacuumNaptimeSeconds: number;
   /** WORKER_NICE for the run (0: the workers keep their priority); the platform's default (10) when unset. */
   workerNice: number | undefined;
+  /** BACKGROUND_CGROUP for the run (`auto`, a cgroup directory, or `off`); unset: this process's environment's. */
+  backgroundCgroup: string | undefined;
 }
 
 const usage = `Usage: node createVmThroughput.ts [options]
@@ -99,6 +101,8 @@ const usage = `Usage: node createVmThroughput.ts [options]
                             its tables from empty in a minute; statistics must keep up as they do in a deployment
   --worker-nice N           WORKER_NICE: the workers' and their Postgres backends' nice value (0–19; default: the
                             platform's, 10; 0 leaves them at the accept path's priority)
+  --background-cgroup V     BACKGROUND_CGROUP: auto (npm start makes an idle CPU cgroup for the workers and the
+                            background backends), a cgroup directory, or off (default: the environment's)
   --verbose                 forward all platform log lines
   --help`;
 
@@ -142,6 +146,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv = proce
       'guard-cache': { type: 'string' },
       'autovacuum-naptime': { type: 'string' },
       'worker-nice': { type: 'string' },
+      'background-cgroup': { type: 'string' },
       statements: { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -185,7 +190,11 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv = proce
     guardCacheMs: positiveInt('--guard-cache', values['guard-cache'], 0),
     autovacuumNaptimeSeconds: positiveInt('--autovacuum-naptime', values['autovacuum-naptime'], 1),
     workerNice: values['worker-nice'] === undefined ? undefined : positiveInt('--worker-nice', values['worker-nice'], 0),
+    backgroundCgroup: values['background-cgroup'],
   };
+  if (options.backgroundCgroup !== undefined && !['auto', 'off'].includes(options.backgroundCgroup) && !options.backgroundCgroup.startsWith('/')) {
+    throw new Error(`--background-cgroup must be auto, off or an absolute cgroup directory, got "${options.backgroundCgroup}"`);
+  }
   if (options.workerNice !== undefined && options.workerNice > 19) throw new Error(`--worker-nice must be from 0 to 19, got ${options.workerNice}`);
   if (options.admission !== undefined && options.admission !== 'off' && !/^\d+,\d+,\d+$/.test(options.admission)) throw new Error(`--admission must be C,Q,MS or off, got "${options.admission}"`);
   if (options.gatewayAdmission !== undefined && options.gatewayAdmission !== 'off' && !/^\d+,\d+,\d+(,\d+)?$/.test(options.gatewayAdmission)) {

@@ -33,6 +33,8 @@ export interface BenchPlatformOptions {
   autovacuumNaptimeSeconds?: number;
   /** WORKER_NICE for the workers (unset: the platform's default). */
   workerNice?: number | undefined;
+  /** BACKGROUND_CGROUP (`auto`, a directory, or `off`); unset: the environment's. */
+  backgroundCgroup?: string | undefined;
   /** SIM_CAPACITY_PER_REGION (unset: the platform's default, 100,000 instances per simulated region). */
   simCapacityPerRegion?: number | undefined;
 }
@@ -114,6 +116,7 @@ async function startBenchPlatformOnce(options: BenchPlatformOptions): Promise<Be
       ...(options.guardCacheMs ? { CREATE_GUARD_CACHE_MS: String(options.guardCacheMs) } : {}),
       ...acceptPressureEnv(options.acceptPressure),
       ...(options.workerNice !== undefined ? { WORKER_NICE: String(options.workerNice) } : {}),
+      ...(options.backgroundCgroup !== undefined ? { BACKGROUND_CGROUP: options.backgroundCgroup === 'off' ? '' : options.backgroundCgroup } : {}),
       ...(options.simCapacityPerRegion !== undefined ? { SIM_CAPACITY_PER_REGION: String(options.simCapacityPerRegion) } : {}),
     };
     if (options.cpuProfileDir) {
