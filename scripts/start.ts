@@ -97,6 +97,13 @@ async function shutdown(code: number): Promise<void> {
   process.exit(code);
 }
 
+/** `BACKGROUND_PROCESSES`: 1 runs the subgraphs' background work in processes of their own; 0 or unset, inside their request processes. */
+function backgroundProcesses(): boolean {
+  const value = env.BACKGROUND_PROCESSES?.trim() ?? '';
+  if (value !== '' && value !== '0' && value !== '1') throw new Error(`BACKGROUND_PROCESSES must be 0 or 1, got "${value}"`);
+  return value === '1';
+}
+
 /** Assigns a process the next metrics port and records it as a Prometheus target. */
 function metricsPort(service: string): number {
   const port = metricsBasePort + metricsTargets.length;
@@ -159,10 +166,19 @@ try {
     shared.NOVACRON_CLOUD_EMULATORS = JSON.stringify(clouds.descriptor);
     log(`cloud emulators: EC2 ${clouds.ec2.url}, Azure ${clouds.azure.url} (TLS), Compute Engine ${clouds.gce.url}`);
   }
+  // BACKGROUND_PROCESSES=1: a subgraph's background work (followers, periodic tasks) runs in a process of
+  // its own, which gives way to requests as a whole (docs/architecture.md, "Background processes").
+  const separateBackground = backgroundProcesses();
+  const role = (subgraph: (typeof manifest.subgraphs)[number]): Record<string, string> => (separateBackground && subgraph.background ? { SUBGRAPH_ROLE: 'requests' } : {});
   for (const subgraph of manifest.subgraphs) {
-    startChild(subgraph.name, subgraph.entry, { ...shared, [`${envPrefix(subgraph.name)}_METRICS_PORT`]: String(metricsPort(subgraph.name)) });
+    startChild(subgraph.name, subgraph.entry, { ...shared, ...role(subgraph), [`${envPrefix(subgraph.name)}_METRICS_PORT`]: String(metricsPort(subgraph.name)) });
     const url = new URL(urls[subgraph.name] as string);
     await waitUntilReady(`${subgraph.name} subgraph`, `${url.protocol}//${url.host}/ready`);
+  }
+  for (const subgraph of manifest.subgraphs) {
+    if (!separateBackground || !subgraph.background) continue;
+    const prefix = envPrefix(subgraph.name);
+    startChild(`${subgraph.name}-background`, subgraph.entry, { ...shared, SUBGRAPH_ROLE: 'background', [`${prefix}_PORT`]: '0', [`${prefix}_METRICS_PORT`]: String(metricsPort(`${subgraph.name}-background`)) });
   }
   for (const subgraph of manifest.subgraphs) {
     for (const extra of subgraph.processes ?? []) {

@@ -94,6 +94,15 @@ function readCommandLine(pid: number): string {
   }
 }
 
+/** Whether a subgraph process runs its background work only (`SUBGRAPH_ROLE=background`, npm start's BACKGROUND_PROCESSES=1). */
+function isBackgroundProcess(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes('SUBGRAPH_ROLE=background');
+  } catch {
+    return false;
+  }
+}
+
 /** Names a platform process after what it runs, so readers see "gateway", not a pid. */
 function roleOf(stat: ProcStat, rootPid: number, postgresRoles: ReadonlyMap<number, string>): string {
   if (stat.pid === rootPid) return 'bench (load generator)';
@@ -105,7 +114,9 @@ function roleOf(stat: ProcStat, rootPid: number, postgresRoles: ReadonlyMap<numb
   if (command.includes('subgraphs/vms/src/index.ts')) return 'vms subgraph';
   if (command.includes('workerMain.ts')) return 'worker';
   // createVM calls placement (quota) and billing (budget) synchronously: their share is part of accepting one.
-  for (const subgraph of ['placement', 'billing', 'metrics']) if (command.includes(`subgraphs/${subgraph}/src/index.ts`)) return `${subgraph} subgraph`;
+  for (const subgraph of ['placement', 'billing', 'metrics']) {
+    if (command.includes(`subgraphs/${subgraph}/src/index.ts`)) return isBackgroundProcess(stat.pid) ? `${subgraph} background process` : `${subgraph} subgraph`;
+  }
   if (command.includes('scripts/start.ts')) return 'supervisor';
   return stat.comm;
 }

@@ -68,7 +68,20 @@ export interface SubgraphConfig {
    * cgroup for all background work").
    */
   backgroundCgroup: string | null;
+  /**
+   * `SUBGRAPH_ROLE`: what this process of the subgraph does. `all` (default): answers requests and runs
+   * the background work (stream followers, periodic tasks). `requests`: answers requests only.
+   * `background`: runs the background work only, as a process of its own that can be given a lower CPU
+   * priority as a whole (`BACKGROUND_NICE`, `BACKGROUND_CGROUP`); its GraphQL port is not the
+   * subgraph's. `npm start` with `BACKGROUND_PROCESSES=1` runs each subgraph as one of each
+   * (docs/architecture.md, "Background processes").
+   */
+  role: SubgraphRole;
 }
+
+/** What a subgraph process does ({@link SubgraphConfig.role}). */
+export type SubgraphRole = 'all' | 'requests' | 'background';
+const subgraphRoles: readonly SubgraphRole[] = ['all', 'requests', 'background'];
 
 /** Reads the shared configuration of subgraph `name`. */
 export function loadSubgraphConfig(name: string): SubgraphConfig {
@@ -100,7 +113,15 @@ export function loadSubgraphConfig(name: string): SubgraphConfig {
     subgraphUrls: Object.freeze(urls),
     backgroundNice: readNiceEnv('BACKGROUND_NICE', 10),
     backgroundCgroup: readCgroupEnv(),
+    role: readRoleEnv(),
   });
+}
+
+/** `SUBGRAPH_ROLE`: all (default), requests or background. */
+function readRoleEnv(): SubgraphRole {
+  const value = readEnv.string('SUBGRAPH_ROLE', 'all');
+  if (!(subgraphRoles as readonly string[]).includes(value)) throw new AppError('BAD_USER_INPUT', `SUBGRAPH_ROLE must be one of ${subgraphRoles.join(', ')}, got "${value}"`);
+  return value as SubgraphRole;
 }
 
 /** `BACKGROUND_CGROUP`: an absolute cgroup directory, or null when unset. */

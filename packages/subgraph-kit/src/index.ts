@@ -5,7 +5,7 @@
 export { runProcess } from '@novacron/server-kit';
 export type { Stoppable } from '@novacron/server-kit';
 export { followerSettings, loadSubgraphConfig, readNiceEnv, readPem } from './SubgraphConfig.ts';
-export type { SubgraphConfig } from './SubgraphConfig.ts';
+export type { SubgraphConfig, SubgraphRole } from './SubgraphConfig.ts';
 export { backgroundApplicationName, kitTypeDefs, loadTypeDefs, startSubgraph } from './startSubgraph.ts';
 export type { EarlyResponses, KitServices, RequestPrincipal, RunningSubgraph, StartSubgraphOptions } from './startSubgraph.ts';
 export type { PostedRequest } from '@novacron/server-kit';

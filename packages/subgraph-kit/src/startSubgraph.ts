@@ -13,11 +13,11 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/res
 import { concatAST, parse, type DocumentNode, type OperationDefinitionNode } from 'graphql';
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import { internalTokenHeader, type InternalPrincipal } from '@novacron/auth';
-import { createSql, isTransientDatabaseError, lowerBackendPriority, migrate, type Sql } from '@novacron/db';
+import { createSql, isTransientDatabaseError, joinCgroup, lowerBackendPriority, migrate, type Sql } from '@novacron/db';
 import { createErrorFormatter, requestError, type AppError } from '@novacron/errors';
 import { eventFeedQuery, startEventRelay, type EventRelay } from '@novacron/events';
 import { inspectInputs } from '@novacron/guards';
-import { createGraphQLHttpServer, createLogger, formatResponseMaxAge, listen, postedRequest, responseMaxAgeHeader, type EarlyAnswer, type Logger, type PostedRequest, type Stoppable } from '@novacron/server-kit';
+import { createGraphQLHttpServer, createLogger, formatResponseMaxAge, listen, lowerProcessPriority, postedRequest, responseMaxAgeHeader, type EarlyAnswer, type Logger, type PostedRequest, type Stoppable } from '@novacron/server-kit';
 import { createHealthScore, createMetrics, startMetricsServer, useRequestMetrics, type Metrics } from '@novacron/telemetry';
 import { createSubgraphClient, type SubgraphClient } from './createSubgraphClient.ts';
 import { loadSubgraphSecurity, type SubgraphSecurity } from './loadSubgraphSecurity.ts';
@@ -177,7 +177,10 @@ export async function startSubgraph<TServices, TContext extends object>(options:
   const security = await loadSubgraphSecurity(config);
   if (options.migrationsFolder) await migrate(config.databaseUrl, { migrationsFolder: fileURLToPath(options.migrationsFolder), schema: config.name });
   await options.migrate?.(config.databaseUrl);
-  const sql = createSql(config.databaseUrl, { max: 20, applicationName: `novacron-${config.name}` });
+  // A background process's every backend does background work: both pools carry the background name, so
+  // they are lowered together and never mistaken for the request processes' backends.
+  const background = config.role === 'background';
+  const sql = createSql(config.databaseUrl, { max: background ? 4 : 20, applicationName: background ? backgroundApplicationName(config.name) : `novacron-${config.name}` });
   const backgroundSql = createSql(config.databaseUrl, { max: 4, applicationName: backgroundApplicationName(config.name) });
   const metrics = createMetrics({ service: config.name });
   const kit: KitServices = { config, logger, sql, backgroundSql, security, subgraphs: createSubgraphClient(config.subgraphUrls, security), metrics };
@@ -246,12 +249,14 @@ export async function startSubgraph<TServices, TContext extends object>(options:
           : undefined,
       ready,
     });
-    const running = await listen(server, config.port, config.host);
+    // The subgraph's port is its request process's; a background process answers (health, ready) on any free one.
+    const running = await listen(server, background ? 0 : config.port, config.host);
     stack.push(() => running.close());
     const metricsServer = await startMetricsServer({ metrics, port: config.metricsPort, host: config.host });
     stack.push(() => metricsServer.close());
     logger.info({ url: running.url, metrics: metricsServer.url }, `${config.name} subgraph listening`);
-    if (options.outbox && config.events.redisUrl) {
+    // The event relay and the pruning belong to the processes that answer requests (one of each per replica).
+    if (options.outbox && config.events.redisUrl && !background) {
       const relay: EventRelay = startEventRelay({
         databaseUrl: config.databaseUrl,
         redisUrl: config.events.redisUrl,
@@ -264,7 +269,7 @@ export async function startSubgraph<TServices, TContext extends object>(options:
       await relay.ready;
       logger.info('relaying event signals to Redis');
     }
-    if (options.outbox && options.outbox.prune !== false) {
+    if (options.outbox && options.outbox.prune !== false && !background) {
       const { outbox } = options.outbox;
       const timer = setInterval(() => {
         outbox.prune(feedDb, config.events.retentionSeconds).then(
@@ -277,8 +282,19 @@ export async function startSubgraph<TServices, TContext extends object>(options:
       timer.unref();
       stack.push(async () => clearInterval(timer));
     }
-    for (const task of (await options.background?.(kit, services)) ?? []) stack.push(() => task.stop());
-    if (options.background && config.backgroundNice > 0) {
+    const runsBackground = options.background !== undefined && config.role !== 'requests';
+    if (runsBackground) for (const task of (await options.background?.(kit, services)) ?? []) stack.push(() => task.stop());
+    if (background && config.backgroundNice > 0) {
+      // The whole process gives way to requests, not only its backends (docs/architecture.md, "Background processes").
+      logger.info({ nice: config.backgroundNice, threads: lowerProcessPriority(config.backgroundNice) }, 'background process running at a lower CPU priority (BACKGROUND_NICE)');
+      if (config.backgroundCgroup) {
+        await joinCgroup(config.backgroundCgroup, process.pid).then(
+          () => logger.info({ cgroup: config.backgroundCgroup }, 'background process running in the background CPU cgroup (BACKGROUND_CGROUP)'),
+          (error: NodeJS.ErrnoException) => logger.warn({ cgroup: config.backgroundCgroup, reason: error.code ?? error.message }, 'cannot join BACKGROUND_CGROUP; running at the lower priority alone'),
+        );
+      }
+    }
+    if (runsBackground && config.backgroundNice > 0) {
       const priority = lowerBackendPriority({
         sql: backgroundSql,
         applicationNames: [backgroundApplicationName(config.name)],

@@ -26,6 +26,12 @@ export interface SubgraphEntry {
   /** The process entry (`runProcess`), relative to the manifest's folder. */
   entry: string;
   processes?: SubgraphProcess[];
+  /**
+   * The subgraph has background work worth a process of its own (stream followers, periodic tasks):
+   * `npm start` with `BACKGROUND_PROCESSES=1` runs it as `SUBGRAPH_ROLE=background` beside the
+   * request process (`SUBGRAPH_ROLE=requests`).
+   */
+  background?: boolean;
 }
 
 /** The manifest with its paths resolved to absolute ones. */
@@ -54,6 +60,7 @@ export function readSubgraphManifest(file = subgraphManifestPath()): SubgraphMan
     if (!namePattern.test(entry.name ?? '')) throw new Error(`${file}: subgraph name "${entry.name}" must be lower-case letters and digits`);
     if (seen.has(entry.name)) throw new Error(`${file}: subgraph "${entry.name}" is listed twice`);
     seen.add(entry.name);
+    if (entry.background !== undefined && typeof entry.background !== 'boolean') throw new Error(`${file}: subgraph "${entry.name}": "background" must be true or false`);
     for (const key of ['url', 'schema', 'entry'] as const) {
       if (typeof entry[key] !== 'string' || entry[key] === '') throw new Error(`${file}: subgraph "${entry.name}" needs "${key}"`);
     }

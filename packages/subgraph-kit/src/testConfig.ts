@@ -31,5 +31,6 @@ export function testSubgraphConfig(name: string, databaseUrl: string, keysDir: s
     // Tests compete with other test files, not with an accept path (as e2e's workers run at WORKER_NICE=0).
     backgroundNice: 0,
     backgroundCgroup: null,
+    role: 'all',
   };
 }
