@@ -4,13 +4,14 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { envPrefix, readSubgraphManifest } from '@novacron/subgraph-kit/manifest';
-import { createNovaCronClient, ProvidersDocument } from '@novacron/sdk';
+import { CreateVmDocument, createNovaCronClient, ProvidersDocument } from '@novacron/sdk';
 import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureDevelopmentKeys, signDevelopmentToken } from '@novacron/auth';
 import { cgroupProcesses } from '@novacron/db';
+import { createVmInput } from '../src/index.ts';
 import { childPidsOf, createTestDatabase, freePort, freePortRange, scrapeMetrics, waitFor, type TestDatabase } from '@novacron/testing';
 
 const startScript = fileURLToPath(new URL('../../scripts/start.ts', import.meta.url));
@@ -166,13 +167,46 @@ describe('npm start', () => {
     await rm(keysDir, { recursive: true, force: true });
   });
 
-  it('with BACKGROUND_CGROUP=auto, runs the worker and the background backends in an idle CPU cgroup, and removes it on Ctrl-C', async () => {
+  it('with BACKGROUND_PROCESSES=1 and BACKGROUND_CGROUP=auto, runs the background work in processes of its own, lowered and in an idle CPU cgroup it removes on Ctrl-C', async () => {
     const gatewayPort = await freePort();
     const keysDir = await mkdtemp(join(tmpdir(), 'novacron-keys-'));
     await chmod(keysDir, 0o700);
     const platform = await platformEnv(gatewayPort, join(keysDir, 'prometheus-targets.json'));
-    const run = spawnNpmStart({ ...platform.env, NOVACRON_KEYS_DIR: keysDir, BACKGROUND_CGROUP: 'auto' });
+    const run = spawnNpmStart({ ...platform.env, NOVACRON_KEYS_DIR: keysDir, BACKGROUND_CGROUP: 'auto', BACKGROUND_PROCESSES: '1' });
     await untilReady(run);
+    const supervisor = run.child.pid ?? 0;
+    // placement, metrics and billing each run as a request process and a background process (SUBGRAPH_ROLE).
+    const roleOf = async (pid: number) => (await readFile(`/proc/${pid}/environ`, 'utf8')).split('\0').find((entry) => entry.startsWith('SUBGRAPH_ROLE='));
+    const processes: { name: string; pid: number; role: string | undefined }[] = [];
+    for (const pid of childPidsOf(supervisor)) {
+      const command = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+      const name = /subgraphs\/(\w+)\/src\/index\.ts/.exec(command)?.[1];
+      if (name) processes.push({ name, pid, role: await roleOf(pid) });
+    }
+    const backgroundProcesses = processes.filter((entry) => entry.role === 'SUBGRAPH_ROLE=background');
+    expect(backgroundProcesses.map((entry) => entry.name).sort()).toEqual(['billing', 'metrics', 'placement']);
+    expect(processes.filter((entry) => entry.role === 'SUBGRAPH_ROLE=requests').map((entry) => entry.name).sort()).toEqual(['billing', 'metrics', 'placement']);
+    // Each background process gives way as a whole (BACKGROUND_NICE, default 10), every thread; the request processes do not.
+    // The supervisor does not wait for background processes to be ready: each lowers itself as it starts.
+    await waitFor(async () => {
+      for (const entry of backgroundProcesses) for (const thread of await readdir(`/proc/${entry.pid}/task`)) if (getPriority(Number(thread)) !== 10) return false;
+      return true;
+    }, { description: 'every thread of the background processes at nice 10' });
+    for (const entry of processes.filter((candidate) => candidate.role !== 'SUBGRAPH_ROLE=background')) expect(getPriority(entry.pid)).toBe(getPriority(supervisor));
+
+    // The followers now run only in the background processes, and still project a VM created through the gateway.
+    const token = await signDevelopmentToken({ keys: await ensureDevelopmentKeys(keysDir), tenant: 'default', roles: ['admin'] });
+    const client = createNovaCronClient({ url: `http://127.0.0.1:${gatewayPort}/graphql`, headers: { authorization: `Bearer ${token}` } });
+    const { createVM } = await client.request(CreateVmDocument, { input: createVmInput() });
+    const vmId = createVM.vm?.id ?? '';
+    expect(vmId).not.toBe('');
+    await waitFor(async () => {
+      const [row] = await database.sql<{ billing: boolean; placement: boolean; metrics: boolean }[]>`
+        select exists (select 1 from billing.vms where vm_id = ${vmId}) as billing,
+               exists (select 1 from placement.vm_usage where vm_id = ${vmId}) as placement,
+               exists (select 1 from metrics.vms where vm_id = ${vmId}) as metrics`;
+      return row?.billing === true && row.placement && row.metrics;
+    }, { description: 'the VM projected by the three background processes' });
     const made = /background CPU cgroup: (\S+) \(cpu\.idle\)/.exec(run.output());
     if (!made) {
       // This machine lets no one make CPU cgroups (not root, no delegated cgroup v2): npm start says
@@ -180,19 +214,24 @@ describe('npm start', () => {
       expect(run.output()).toMatch(/BACKGROUND_CGROUP=auto: .+; background work runs at the lower nice values alone/);
     } else {
       const cgroup = made[1]!;
-      const workerPid = await childProcessRunning(run.child.pid ?? 0, 'workerMain.ts');
-      const gatewayPid = await childProcessRunning(run.child.pid ?? 0, 'gateway/src/index.ts');
+      const workerPid = await childProcessRunning(supervisor, 'workerMain.ts');
+      const gatewayPid = await childProcessRunning(supervisor, 'gateway/src/index.ts');
       const backends = async () =>
         database.sql<{ pid: number; name: string }[]>`select pid, application_name as name from pg_stat_activity where datname = current_database() and application_name like 'novacron-%'`;
       const inBackground = (name: string) => name.endsWith('-background') || name === 'novacron-vms-worker' || name === 'novacron-vms-jobs';
       await waitFor(async () => {
         const [inside, rows] = [await cgroupProcesses(cgroup), await backends()];
         const background = rows.filter((row) => inBackground(row.name));
-        return inside.includes(workerPid) && ['billing', 'metrics', 'placement'].every((name) => background.some((row) => row.name === `novacron-${name}-background`)) && background.every((row) => inside.includes(row.pid));
-      }, { description: 'the worker and the background backends in the cgroup' });
-      // The request paths stay out: the gateway, and the subgraphs' request pools' backends.
+        return (
+          [workerPid, ...backgroundProcesses.map((entry) => entry.pid)].every((pid) => inside.includes(pid)) &&
+          ['billing', 'metrics', 'placement'].every((name) => background.some((row) => row.name === `novacron-${name}-background`)) &&
+          background.every((row) => inside.includes(row.pid))
+        );
+      }, { description: 'the worker, the background processes and their backends in the cgroup' });
+      // The request paths stay out: the gateway, the subgraphs' request processes and their pools' backends.
       const inside = await cgroupProcesses(cgroup);
       expect(inside).not.toContain(gatewayPid);
+      for (const entry of processes.filter((candidate) => candidate.role !== 'SUBGRAPH_ROLE=background')) expect(inside).not.toContain(entry.pid);
       const requestBackends = (await backends()).filter((row) => !inBackground(row.name));
       expect(requestBackends.length).toBeGreaterThan(0);
       for (const row of requestBackends) expect(inside).not.toContain(row.pid);

@@ -174,6 +174,17 @@ function useResponseMaxAge<TContext extends object>(maxAgeMs: (context: TContext
 export async function startSubgraph<TServices, TContext extends object>(options: StartSubgraphOptions<TServices, TContext>): Promise<RunningSubgraph<TServices>> {
   const { config } = options;
   const logger = options.logger ?? createLogger(config.name);
+  if (config.role === 'background' && config.backgroundNice > 0) {
+    // The whole process gives way to requests, its start included, not only its backends
+    // (docs/architecture.md, "Background processes"); threads started later inherit the nice value.
+    logger.info({ nice: config.backgroundNice, threads: lowerProcessPriority(config.backgroundNice) }, 'background process running at a lower CPU priority (BACKGROUND_NICE)');
+    if (config.backgroundCgroup) {
+      await joinCgroup(config.backgroundCgroup, process.pid).then(
+        () => logger.info({ cgroup: config.backgroundCgroup }, 'background process running in the background CPU cgroup (BACKGROUND_CGROUP)'),
+        (error: NodeJS.ErrnoException) => logger.warn({ cgroup: config.backgroundCgroup, reason: error.code ?? error.message }, 'cannot join BACKGROUND_CGROUP; running at the lower priority alone'),
+      );
+    }
+  }
   const security = await loadSubgraphSecurity(config);
   if (options.migrationsFolder) await migrate(config.databaseUrl, { migrationsFolder: fileURLToPath(options.migrationsFolder), schema: config.name });
   await options.migrate?.(config.databaseUrl);
@@ -284,16 +295,6 @@ export async function startSubgraph<TServices, TContext extends object>(options:
     }
     const runsBackground = options.background !== undefined && config.role !== 'requests';
     if (runsBackground) for (const task of (await options.background?.(kit, services)) ?? []) stack.push(() => task.stop());
-    if (background && config.backgroundNice > 0) {
-      // The whole process gives way to requests, not only its backends (docs/architecture.md, "Background processes").
-      logger.info({ nice: config.backgroundNice, threads: lowerProcessPriority(config.backgroundNice) }, 'background process running at a lower CPU priority (BACKGROUND_NICE)');
-      if (config.backgroundCgroup) {
-        await joinCgroup(config.backgroundCgroup, process.pid).then(
-          () => logger.info({ cgroup: config.backgroundCgroup }, 'background process running in the background CPU cgroup (BACKGROUND_CGROUP)'),
-          (error: NodeJS.ErrnoException) => logger.warn({ cgroup: config.backgroundCgroup, reason: error.code ?? error.message }, 'cannot join BACKGROUND_CGROUP; running at the lower priority alone'),
-        );
-      }
-    }
     if (runsBackground && config.backgroundNice > 0) {
       const priority = lowerBackendPriority({
         sql: backgroundSql,

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadSubgraphConfig } from '../src/SubgraphConfig.ts';
+import { readSubgraphManifest } from '../src/subgraphManifest.ts';
 
 afterEach(() => {
   vi.unstubAllEnvs();
@@ -37,5 +38,24 @@ describe('BACKGROUND_CGROUP', () => {
     expect(() => loadSubgraphConfig('billing')).toThrow(expect.objectContaining({ code: 'BAD_USER_INPUT', message: expect.stringMatching(/resolved by npm start/) }));
     vi.stubEnv('BACKGROUND_CGROUP', 'novacron-background');
     expect(() => loadSubgraphConfig('billing')).toThrow(expect.objectContaining({ code: 'BAD_USER_INPUT', message: expect.stringMatching(/absolute path/) }));
+  });
+});
+
+describe('SUBGRAPH_ROLE', () => {
+  it('defaults to all, takes requests and background, and refuses anything else with the BAD_USER_INPUT code', () => {
+    vi.stubEnv('DATABASE_URL', 'postgres://unused@127.0.0.1:1/unused');
+    vi.stubEnv('SUBGRAPH_ROLE', undefined);
+    expect(loadSubgraphConfig('billing').role).toBe('all');
+    for (const role of ['all', 'requests', 'background']) {
+      vi.stubEnv('SUBGRAPH_ROLE', role);
+      expect(loadSubgraphConfig('billing').role).toBe(role);
+    }
+    vi.stubEnv('SUBGRAPH_ROLE', 'worker');
+    expect(() => loadSubgraphConfig('billing')).toThrow(expect.objectContaining({ code: 'BAD_USER_INPUT', message: 'SUBGRAPH_ROLE must be one of all, requests, background, got "worker"' }));
+  });
+
+  it('is npm start's to split: the manifest marks the subgraphs whose background work gets a process of its own', () => {
+    const marked = readSubgraphManifest().subgraphs.filter((entry) => entry.background).map((entry) => entry.name);
+    expect(marked.sort()).toEqual(['billing', 'metrics', 'placement']);
   });
 });
