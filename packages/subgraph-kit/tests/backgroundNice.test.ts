@@ -54,7 +54,7 @@ describe('SUBGRAPH_ROLE', () => {
     expect(() => loadSubgraphConfig('billing')).toThrow(expect.objectContaining({ code: 'BAD_USER_INPUT', message: 'SUBGRAPH_ROLE must be one of all, requests, background, got "worker"' }));
   });
 
-  it('is npm start's to split: the manifest marks the subgraphs whose background work gets a process of its own', () => {
+  it('marks, in the manifest, the subgraphs whose background work npm start may run in a process of its own', () => {
     const marked = readSubgraphManifest().subgraphs.filter((entry) => entry.background).map((entry) => entry.name);
     expect(marked.sort()).toEqual(['billing', 'metrics', 'placement']);
   });
