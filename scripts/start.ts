@@ -146,6 +146,10 @@ try {
   // Every subgraph learns where the others answer (they may call each other), and so does the gateway.
   const urls = subgraphUrls(manifest);
   // The embedded default is development mode (generated keys); without NOVACRON_DEV=1 services run hardened.
+  // BACKGROUND_PROCESSES=1: a subgraph's background work (followers, periodic tasks) runs in a process of
+  // its own, which gives way to requests as a whole (docs/architecture.md, "Background processes").
+  // Read before anything is made, so a wrong value changes nothing.
+  const separateBackground = backgroundProcesses();
   const shared: Record<string, string> = { DATABASE_URL: databaseUrl, NOVACRON_DEV: env.NOVACRON_DEV ?? '1', ...Object.fromEntries(Object.entries(urls).map(([name, url]) => [`${envPrefix(name)}_URL`, url])) };
   if (env.BACKGROUND_CGROUP?.trim() === 'auto') {
     // Execution and background work in one CPU cgroup that runs only on time requests leave
@@ -166,9 +170,6 @@ try {
     shared.NOVACRON_CLOUD_EMULATORS = JSON.stringify(clouds.descriptor);
     log(`cloud emulators: EC2 ${clouds.ec2.url}, Azure ${clouds.azure.url} (TLS), Compute Engine ${clouds.gce.url}`);
   }
-  // BACKGROUND_PROCESSES=1: a subgraph's background work (followers, periodic tasks) runs in a process of
-  // its own, which gives way to requests as a whole (docs/architecture.md, "Background processes").
-  const separateBackground = backgroundProcesses();
   const role = (subgraph: (typeof manifest.subgraphs)[number]): Record<string, string> => (separateBackground && subgraph.background ? { SUBGRAPH_ROLE: 'requests' } : {});
   for (const subgraph of manifest.subgraphs) {
     startChild(subgraph.name, subgraph.entry, { ...shared, ...role(subgraph), [`${envPrefix(subgraph.name)}_METRICS_PORT`]: String(metricsPort(subgraph.name)) });

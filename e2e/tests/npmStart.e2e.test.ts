@@ -250,6 +250,16 @@ describe('npm start', () => {
     await rm(keysDir, { recursive: true, force: true });
   });
 
+  it('refuses a BACKGROUND_PROCESSES it does not know before it starts anything', async () => {
+    const platform = await platformEnv(await freePort(), join(tmpdir(), `novacron-unused-targets-${process.pid}.json`));
+    const { output, exited } = spawnNpmStart({ ...platform.env, BACKGROUND_PROCESSES: 'yes', BACKGROUND_CGROUP: 'auto' });
+    expect(await exited).toBe(1);
+    expect(output()).toContain('failed to start: BACKGROUND_PROCESSES must be 0 or 1, got "yes"');
+    // Nothing was made or started: no cgroup, no subgraph.
+    expect(output()).not.toContain('background CPU cgroup');
+    for (const port of Object.values(platform.subgraphPorts)) await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow();
+  });
+
   it('exits 1 without calling itself ready when a process dies while it starts', async () => {
     // The gateway's port is held by something else: the gateway exits at start (EADDRINUSE), while
     // npm start waits for it to be ready and the shutdown stops the subgraphs and the worker.

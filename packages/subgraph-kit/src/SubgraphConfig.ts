@@ -125,7 +125,7 @@ function readRoleEnv(): SubgraphRole {
 }
 
 /** `BACKGROUND_CGROUP`: an absolute cgroup directory, or null when unset. */
-export function readCgroupEnv(): string | null {
+function readCgroupEnv(): string | null {
   const value = readEnv.optional('BACKGROUND_CGROUP')?.trim();
   if (!value) return null;
   if (value === 'auto') throw new AppError('BAD_USER_INPUT', 'BACKGROUND_CGROUP=auto is resolved by npm start (scripts/start.ts); a process started on its own needs the directory of an existing CPU cgroup');
