@@ -39,9 +39,12 @@ function cpuRows(interval: CpuInterval, perRequests?: number): string[] {
   return rows;
 }
 
-/** The run's BACKGROUND_CGROUP: the option, else what the bench's environment passed on to the platform. */
-function backgroundCgroupSetting(option: string | undefined): string {
-  return option ?? (process.env.BACKGROUND_CGROUP?.trim() || 'unset');
+/**
+ * The run's background settings as `NAME=value` pairs: BACKGROUND_CGROUP from the option, else (as
+ * BACKGROUND_PROCESSES always) what the bench's environment passed on to the platform.
+ */
+function backgroundSettings(options: BenchResults['options']): string[] {
+  return [`BACKGROUND_CGROUP=${options.backgroundCgroup ?? (process.env.BACKGROUND_CGROUP?.trim() || 'unset')}`, `BACKGROUND_PROCESSES=${process.env.BACKGROUND_PROCESSES?.trim() || '0'}`];
 }
 
 function loadShape(options: BenchResults['options']): string {
@@ -109,7 +112,7 @@ export function formatResultsTable(results: BenchResults): string {
     `revision   ${results.revision}`,
     `machine    ${machine.cpuCount} × ${machine.cpuModel}, ${machine.memoryGiB.toFixed(1)} GiB, ${machine.os}, Node ${machine.node}, ${machine.postgres}${options.autovacuumNaptimeSeconds ? ` (autovacuum_naptime ${options.autovacuumNaptimeSeconds} s)` : ''}`,
     `load       ${integer.format(options.count)} createVM ${loadShape(options)} (after ${history(options)}${options.warmup} warm-up requests per kind)`,
-    `platform   scripts/start.ts: gateway + vms subgraph + ${options.workerProcesses} worker process(es) × concurrency ${options.workerConcurrency}, SIM_LATENCY_MS=${options.simLatencyMs}, WORKER_NICE=${options.workerNice ?? '10 (default)'}, BACKGROUND_CGROUP=${backgroundCgroupSetting(options.backgroundCgroup)}, BACKGROUND_PROCESSES=${process.env.BACKGROUND_PROCESSES?.trim() || '0'}`,
+    `platform   scripts/start.ts: gateway + vms subgraph + ${options.workerProcesses} worker process(es) × concurrency ${options.workerConcurrency}, SIM_LATENCY_MS=${options.simLatencyMs}, WORKER_NICE=${options.workerNice ?? '10 (default)'}, ${backgroundSettings(options).join(', ')}`,
     '',
     `${'latency (ms)'.padEnd(26)} ${pad('n', 7)} ${pad('p50', 8)} ${pad('p95', 8)} ${pad('p99', 8)} ${pad('max', 8)} ${pad('ok/s', 8)} ${pad('errors', 7)}`,
     latencyRow(results.gatewayOnly),
@@ -192,7 +195,7 @@ export function formatMarkdown(results: BenchResults): string {
     '',
     `- Machine: ${machine.cpuCount} × ${machine.cpuModel}, ${machine.memoryGiB.toFixed(1)} GiB, ${machine.os}, Node ${machine.node}, ${machine.postgres} (embedded, fsync off${options.autovacuumNaptimeSeconds ? `, autovacuum_naptime ${options.autovacuumNaptimeSeconds} s` : ''}).`,
     `- Load: ${integer.format(options.count)} \`createVM\` ${loadShape(options)}, each with its own idempotency key, after ${history(options)}${options.warmup} warm-up requests per kind; the load generator runs on the same machine.`,
-    `- Platform: \`scripts/start.ts\` (gateway, vms subgraph, ${options.workerProcesses} worker process(es) × \`WORKER_CONCURRENCY=${options.workerConcurrency}\`), \`SIM_LATENCY_MS=${options.simLatencyMs}\`, \`WORKER_NICE=${options.workerNice ?? 10}\`, \`BACKGROUND_CGROUP=${backgroundCgroupSetting(options.backgroundCgroup)}\`, \`BACKGROUND_PROCESSES=${process.env.BACKGROUND_PROCESSES?.trim() || '0'}\`, \`LOG_LEVEL=warn\`.`,
+    `- Platform: \`scripts/start.ts\` (gateway, vms subgraph, ${options.workerProcesses} worker process(es) × \`WORKER_CONCURRENCY=${options.workerConcurrency}\`), \`SIM_LATENCY_MS=${options.simLatencyMs}\`, \`WORKER_NICE=${options.workerNice ?? 10}\`, ${backgroundSettings(options).map((setting) => `\`${setting}\``).join(', ')}, \`LOG_LEVEL=warn\`.`,
     '',
     '| Requests | n | p50 ms | p95 ms | p99 ms | max ms | accepted/s | errors |',
     '|---|---:|---:|---:|---:|---:|---:|---:|',

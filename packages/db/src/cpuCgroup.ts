@@ -96,8 +96,9 @@ async function ownCpuCgroup(): Promise<{ dir: string; version: 1 | 2 } | string>
 /** Removes `<prefix>-<pid>` groups under `dir` whose process no longer exists (only empty groups can be removed). */
 async function removeStale(parent: { dir: string }, prefix: string): Promise<void> {
   const names = await readdir(parent.dir).catch(() => [] as string[]);
+  const pattern = new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-(\\d+)$`);
   for (const name of names) {
-    const match = new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-(\\d+)$`).exec(name);
+    const match = pattern.exec(name);
     if (!match || Number(match[1]) === process.pid) continue;
     const alive = await readFile(`/proc/${match[1]}/stat`, 'utf8').then(() => true, () => false);
     if (!alive) await rmdir(join(parent.dir, name)).catch(() => {});

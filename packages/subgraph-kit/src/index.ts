@@ -10,6 +10,7 @@ export { backgroundApplicationName, kitTypeDefs, loadTypeDefs, startSubgraph } f
 export type { EarlyResponses, KitServices, RequestPrincipal, RunningSubgraph, StartSubgraphOptions } from './startSubgraph.ts';
 export type { PostedRequest } from '@novacron/server-kit';
 export { loadSubgraphSecurity } from './loadSubgraphSecurity.ts';
+export { lowerBackends, lowerThisProcess } from './givePriorityAway.ts';
 export type { SubgraphSecurity } from './loadSubgraphSecurity.ts';
 export { createSubgraphClient } from './createSubgraphClient.ts';
 export type { SubgraphClient } from './createSubgraphClient.ts';

@@ -13,13 +13,14 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/res
 import { concatAST, parse, type DocumentNode, type OperationDefinitionNode } from 'graphql';
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import { internalTokenHeader, type InternalPrincipal } from '@novacron/auth';
-import { createSql, isTransientDatabaseError, joinCgroup, lowerBackendPriority, migrate, type Sql } from '@novacron/db';
+import { createSql, isTransientDatabaseError, migrate, type Sql } from '@novacron/db';
 import { createErrorFormatter, requestError, type AppError } from '@novacron/errors';
 import { eventFeedQuery, startEventRelay, type EventRelay } from '@novacron/events';
 import { inspectInputs } from '@novacron/guards';
-import { createGraphQLHttpServer, createLogger, formatResponseMaxAge, listen, lowerProcessPriority, postedRequest, responseMaxAgeHeader, type EarlyAnswer, type Logger, type PostedRequest, type Stoppable } from '@novacron/server-kit';
+import { createGraphQLHttpServer, createLogger, formatResponseMaxAge, listen, postedRequest, responseMaxAgeHeader, type EarlyAnswer, type Logger, type PostedRequest, type Stoppable } from '@novacron/server-kit';
 import { createHealthScore, createMetrics, startMetricsServer, useRequestMetrics, type Metrics } from '@novacron/telemetry';
 import { createSubgraphClient, type SubgraphClient } from './createSubgraphClient.ts';
+import { lowerBackends, lowerThisProcess } from './givePriorityAway.ts';
 import { loadSubgraphSecurity, type SubgraphSecurity } from './loadSubgraphSecurity.ts';
 import type { Outbox } from './outbox/createOutbox.ts';
 import { answerEventFeed } from './outbox/answerEventFeed.ts';
@@ -174,17 +175,9 @@ function useResponseMaxAge<TContext extends object>(maxAgeMs: (context: TContext
 export async function startSubgraph<TServices, TContext extends object>(options: StartSubgraphOptions<TServices, TContext>): Promise<RunningSubgraph<TServices>> {
   const { config } = options;
   const logger = options.logger ?? createLogger(config.name);
-  if (config.role === 'background' && config.backgroundNice > 0) {
-    // The whole process gives way to requests, its start included, not only its backends
-    // (docs/architecture.md, "Background processes"); threads started later inherit the nice value.
-    logger.info({ nice: config.backgroundNice, threads: lowerProcessPriority(config.backgroundNice) }, 'background process running at a lower CPU priority (BACKGROUND_NICE)');
-    if (config.backgroundCgroup) {
-      await joinCgroup(config.backgroundCgroup, process.pid).then(
-        () => logger.info({ cgroup: config.backgroundCgroup }, 'background process running in the background CPU cgroup (BACKGROUND_CGROUP)'),
-        (error: NodeJS.ErrnoException) => logger.warn({ cgroup: config.backgroundCgroup, reason: error.code ?? error.message }, 'cannot join BACKGROUND_CGROUP; running at the lower priority alone'),
-      );
-    }
-  }
+  // A background process gives way to requests as a whole, its start included, not only its backends
+  // (docs/architecture.md, "Background processes").
+  if (config.role === 'background' && config.backgroundNice > 0) await lowerThisProcess(logger, { nice: config.backgroundNice, setting: 'BACKGROUND_NICE', cgroup: config.backgroundCgroup });
   const security = await loadSubgraphSecurity(config);
   if (options.migrationsFolder) await migrate(config.databaseUrl, { migrationsFolder: fileURLToPath(options.migrationsFolder), schema: config.name });
   await options.migrate?.(config.databaseUrl);
@@ -296,14 +289,7 @@ export async function startSubgraph<TServices, TContext extends object>(options:
     const runsBackground = options.background !== undefined && config.role !== 'requests';
     if (runsBackground) for (const task of (await options.background?.(kit, services)) ?? []) stack.push(() => task.stop());
     if (runsBackground && config.backgroundNice > 0) {
-      const priority = lowerBackendPriority({
-        sql: backgroundSql,
-        applicationNames: [backgroundApplicationName(config.name)],
-        nice: config.backgroundNice,
-        onUnavailable: (reason) => logger.info({ reason }, 'the background pool\'s Postgres backends keep their CPU priority'),
-        onGroupsUnavailable: (reason) => logger.info({ reason }, "the background pool's Postgres backends keep their autogroup's CPU priority (their nice value is lowered)"),
-        ...(config.backgroundCgroup ? { cgroup: config.backgroundCgroup, onCgroupUnavailable: (reason: string) => logger.warn({ reason }, "the background pool's Postgres backends stay out of BACKGROUND_CGROUP (their nice value is lowered)") } : {}),
-      });
+      const priority = lowerBackends(logger, { sql: backgroundSql, applicationNames: [backgroundApplicationName(config.name)], nice: config.backgroundNice, cgroup: config.backgroundCgroup, whose: "the background pool's" });
       stack.push(async () => priority.stop());
     }
     return { url: running.url, port: running.port, metricsUrl: metricsServer.url, services, kit, stop: stopAll };

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Logger as GraphileLogger, run } from 'graphile-worker';
-import { createSql, lowerBackendPriority } from '@novacron/db';
+import { createSql } from '@novacron/db';
 import { createProviderRegistry } from '@novacron/providers';
 import { createServer } from 'node:http';
 import { createLogger, listen, type Logger } from '@novacron/server-kit';
@@ -21,7 +21,7 @@ import { survivePostgresOutage } from './survivePostgresOutage.ts';
 import type { WorkerContext } from './WorkerContext.ts';
 import { createProviderBreakers } from './createProviderBreakers.ts';
 import { startYieldingToAccepting } from './yieldToAccepting.ts';
-import { createSubgraphClient, loadSubgraphSecurity } from '@novacron/subgraph-kit';
+import { createSubgraphClient, loadSubgraphSecurity, lowerBackends } from '@novacron/subgraph-kit';
 
 /**
  * Five consecutive failing calls open a provider's breaker for five seconds: long enough to stop
@@ -157,14 +157,7 @@ export async function startWorker(config: VmsConfig, logger: Logger = createLogg
   );
   const metricsServer = await telemetry.listen();
   const backendPriority = processOptions.backendNice
-    ? lowerBackendPriority({
-        sql,
-        applicationNames: workerApplicationNames,
-        nice: processOptions.backendNice,
-        onUnavailable: (reason) => logger.info({ reason }, "the worker's Postgres backends keep their CPU priority"),
-        onGroupsUnavailable: (reason) => logger.info({ reason }, "the worker's Postgres backends keep their autogroup's CPU priority (their nice value is lowered)"),
-        ...(processOptions.backendCgroup ? { cgroup: processOptions.backendCgroup, onCgroupUnavailable: (reason: string) => logger.warn({ reason }, "the worker's Postgres backends stay out of BACKGROUND_CGROUP (their nice value is lowered)") } : {}),
-      })
+    ? lowerBackends(logger, { sql, applicationNames: workerApplicationNames, nice: processOptions.backendNice, cgroup: processOptions.backendCgroup ?? null, whose: "the worker's" })
     : null;
   logger.info({ workerId, concurrency: config.worker.concurrency, health: health.url, metrics: metricsServer.url }, 'operation worker started');
   return {
