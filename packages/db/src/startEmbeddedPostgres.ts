@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
-import { mkdir, readdir, stat } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { mkdir, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import asyncExitHook from 'async-exit-hook';
@@ -45,23 +45,25 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     options.onLog?.(line);
   };
   await assertPortFree(options.port);
-  const pg = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    port: options.port,
-    user,
-    password,
-    persistent: options.persistent,
-    createPostgresUser: asRoot,
-    // The package asks for en_US.UTF-8 messages, a locale many machines lack; later flags win.
-    initdbFlags: ['--encoding=UTF8', '--locale=C.UTF-8', '--lc-messages=C'],
-    // Sockets in the data folder keep clusters on different ports from colliding in /tmp.
-    postgresFlags: ['-k', dataDir, '-c', 'max_connections=300', '-c', 'fsync=off', '-c', 'synchronous_commit=off'],
-    onLog: (message: unknown) => log(String(message).trimEnd()),
-    onError: (message: unknown) => log(String(message).trimEnd()),
-  });
+  const cluster = (databaseDir: string) =>
+    new EmbeddedPostgres({
+      databaseDir,
+      port: options.port,
+      user,
+      password,
+      persistent: options.persistent,
+      createPostgresUser: asRoot,
+      // The package asks for en_US.UTF-8 messages, a locale many machines lack; later flags win.
+      initdbFlags: ['--encoding=UTF8', '--locale=C.UTF-8', '--lc-messages=C'],
+      // Sockets in the data folder keep clusters on different ports from colliding in /tmp.
+      postgresFlags: ['-k', databaseDir, '-c', 'max_connections=300', '-c', 'fsync=off', '-c', 'synchronous_commit=off'],
+      onLog: (message: unknown) => log(String(message).trimEnd()),
+      onError: (message: unknown) => log(String(message).trimEnd()),
+    });
+  const pg = cluster(dataDir);
   if (!(await isInitialised(dataDir))) {
     await mkdir(dirname(dataDir), { recursive: true });
-    await pg.initialise();
+    await initialiseAside(dataDir, cluster);
   } else if (asRoot) {
     await ensureOwnedByPostgres(dataDir);
   }
@@ -101,6 +103,54 @@ async function assertPortFree(port: number): Promise<void> {
     probe.once('error', (error: NodeJS.ErrnoException) => reject(error.code === 'EADDRINUSE' || error.code === 'EACCES' ? new PortInUseError(port) : error));
     probe.listen({ port, host: '127.0.0.1', exclusive: true }, () => probe.close(() => resolve()));
   });
+}
+
+/**
+ * Runs initdb in a sibling folder (`<data>.initdb-<pid>`) and renames it to `dataDir` only once
+ * initdb has finished. Before, initdb wrote into `dataDir` itself, and its `PG_VERSION` (written
+ * first) is what marks a folder as initialised: a first `npm start` killed while initdb ran (SIGKILL,
+ * a closed terminal, the machine going down; Ctrl-C is cleaned up by initdb itself) left a folder
+ * that every later start took for a cluster and failed on ("PostgreSQL exited while starting", or
+ * "the database system is in recovery mode"), until someone removed it by hand. A rename is atomic,
+ * so `dataDir` now holds a whole cluster or nothing. Staging folders of runs that died are removed
+ * first; one whose process still runs (a second start racing this one) is left alone.
+ */
+async function initialiseAside(dataDir: string, cluster: (databaseDir: string) => EmbeddedPostgres): Promise<void> {
+  await removeDeadStagingFolders(dataDir);
+  const staging = `${dataDir}${stagingSuffix}${process.pid}`;
+  await rm(staging, { recursive: true, force: true });
+  try {
+    await cluster(staging).initialise();
+    // An empty `dataDir` (made by hand, or by an older run as root) is replaced; anything else in it is not ours to remove.
+    await rmdir(dataDir).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw new Error(`cannot initialise PostgreSQL in ${dataDir}: the folder is not empty and holds no cluster (no PG_VERSION); move it away or remove it`, { cause: error });
+    });
+    await rename(staging, dataDir);
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}
+
+const stagingSuffix = '.initdb-';
+
+async function removeDeadStagingFolders(dataDir: string): Promise<void> {
+  const prefix = `${basename(dataDir)}${stagingSuffix}`;
+  const siblings = await readdir(dirname(dataDir)).catch(() => [] as string[]);
+  for (const name of siblings) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length));
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) continue;
+    await rm(join(dirname(dataDir), name), { recursive: true, force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 async function isInitialised(dataDir: string): Promise<boolean> {

@@ -1,12 +1,24 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { freePort } from '@novacron/testing';
-import { PortInUseError, startEmbeddedPostgres } from '../src/index.ts';
+import { freePort, waitFor } from '@novacron/testing';
+import { createPostgresFolder, createSql, PortInUseError, startEmbeddedPostgres } from '../src/index.ts';
+
+const exists = (path: string) => access(path).then(() => true, () => false);
+
+/** Whether any process of the group led by `pid` is still alive. */
+function groupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 describe('startEmbeddedPostgres', () => {
   it('leaves the process exit code alone, so a failing run still fails', async () => {
@@ -29,6 +41,61 @@ describe('startEmbeddedPostgres', () => {
     } finally {
       squatter.close();
       await rm(parent, { recursive: true, force: true });
+    }
+  });
+
+  it('starts after a first start was killed while initdb ran: the data folder holds a whole cluster or nothing', async () => {
+    const scratch = await createPostgresFolder('novacron-initdb-kill-');
+    try {
+      const dataDir = join(scratch.folder, 'postgres');
+      const fixture = fileURLToPath(new URL('./fixtures/initialiseAndWait.ts', import.meta.url));
+      // A process group of its own, so the kill takes initdb (and its bootstrap backend) with it, as a
+      // closed terminal or a SIGKILL of `npm start`'s group would.
+      const child = spawn(process.execPath, [fixture, dataDir, String(await freePort())], { stdio: 'ignore', detached: true });
+      const pid = child.pid!;
+      const staging = `${dataDir}.initdb-${pid}`;
+      try {
+        // initdb writes PG_VERSION first and runs for a second or so after it.
+        await waitFor(async () => (await exists(join(staging, 'PG_VERSION'))) || (await exists(join(dataDir, 'PG_VERSION'))), { timeoutMs: 60_000, intervalMs: 5 });
+      } finally {
+        process.kill(-pid, 'SIGKILL');
+      }
+      await waitFor(() => !groupAlive(pid), { timeoutMs: 10_000, intervalMs: 20 });
+      // Killed mid-initdb: the half-made cluster is in the staging folder, the data folder is not there.
+      expect(await exists(join(staging, 'PG_VERSION'))).toBe(true);
+      expect(await exists(dataDir)).toBe(false);
+
+      const postgres = await startEmbeddedPostgres({ dataDir, port: await freePort(), persistent: false });
+      try {
+        const sql = createSql(postgres.url, { max: 1 });
+        try {
+          const [row] = await sql<{ answer: number }[]>`select 1 + 1 as answer`;
+          expect(row?.answer).toBe(2);
+        } finally {
+          await sql.end();
+        }
+        // The dead run's staging folder is gone, and none of this run's is left.
+        expect((await readdir(scratch.folder)).sort()).toEqual(['postgres']);
+      } finally {
+        await postgres.stop();
+      }
+    } finally {
+      await scratch.remove();
+    }
+  });
+
+  it('refuses to initialise over a folder that holds files but no cluster, and removes nothing', async () => {
+    const scratch = await createPostgresFolder('novacron-initdb-foreign-');
+    try {
+      const dataDir = join(scratch.folder, 'postgres');
+      await mkdir(dataDir);
+      await writeFile(join(dataDir, 'notes.txt'), 'mine');
+      const error = await startEmbeddedPostgres({ dataDir, port: await freePort(), persistent: true }).then(() => null, (caught: unknown) => caught);
+      expect((error as Error).message).toMatch(/not empty and holds no cluster/);
+      expect(await exists(join(dataDir, 'notes.txt'))).toBe(true);
+      expect((await readdir(scratch.folder)).sort()).toEqual(['postgres']);
+    } finally {
+      await scratch.remove();
     }
   });
 });
