@@ -44,6 +44,13 @@ afterAll(async () => {
 });
 
 const tenant = 'alerts';
+/**
+ * The delivery clock: deliveries are queued due at the database's `now()`, so the times handed to
+ * `deliverDueWebhooks` are taken from the real clock (fixed dates went stale: they stopped being
+ * later than `now()` on the day they named, and the tests then found nothing due).
+ */
+const deliveryClock = Date.now() + 60_000;
+const hoursLater = (hours: number) => new Date(deliveryClock + hours * 3_600_000);
 
 describe('budget alerts', () => {
   it('fires each threshold once per period, as an outbox event and a webhook delivery', async () => {
@@ -85,7 +92,7 @@ describe('budget alerts', () => {
   });
 
   it('delivers signed webhooks at least once, retrying after a 500 with backoff and the same delivery id', async () => {
-    const now = new Date('2026-12-02T12:00:00Z');
+    const now = hoursLater(0);
     expect(await deliverDueWebhooks(database.db, keys, { now })).toBe(3);
     expect(received.map((request) => request.signatureValid)).toEqual([true, true, true]);
     // The first request got a 500: not due again until 30 s later.
@@ -115,7 +122,7 @@ describe('budget alerts', () => {
     const [thief] = await database.sql`select id from billing.budget_webhooks where tenant_id = 'thief'`;
     await database.sql`insert into billing.webhook_deliveries (tenant_id, webhook_id, url, event_type, body) values ('thief', ${thief!.id}, ${row!.url}, 'budget.test', '{}')`;
     const sentBefore = received.length;
-    expect(await deliverDueWebhooks(database.db, keys, { now: new Date('2026-12-02T13:00:00Z') })).toBe(1);
+    expect(await deliverDueWebhooks(database.db, keys, { now: hoursLater(1) })).toBe(1);
     expect(received).toHaveLength(sentBefore);
     const [failed] = await listWebhookDeliveries(database.db, 'thief', 1);
     expect(failed).toMatchObject({ status: 'PENDING', attempts: 1, lastStatusCode: null, lastError: 'the webhook secret cannot be decrypted (unknown key or altered row)' });
@@ -146,7 +153,7 @@ describe('budget alerts', () => {
       expect(row).toMatchObject({ plaintext_secret: null, secret_key_id: 'test-1' });
       expect(JSON.stringify(row)).not.toContain(legacySecret);
       await database.sql`insert into billing.webhook_deliveries (tenant_id, webhook_id, url, event_type, body) values ('legacy', ${row!.id}, ${row!.url}, 'budget.test', '{"id":"x"}')`;
-      expect(await deliverDueWebhooks(database.db, keys, { now: new Date('2026-12-02T14:00:00Z') })).toBe(1);
+      expect(await deliverDueWebhooks(database.db, keys, { now: hoursLater(2) })).toBe(1);
       expect(legacyReceived).toHaveLength(1);
       const timestamp = Number(/t=(\d+)/.exec(legacyReceived[0]!.header)![1]);
       expect(verifyWebhookSignature(legacySecret, legacyReceived[0]!.header, legacyReceived[0]!.body, { now: timestamp })).toBe(true);
