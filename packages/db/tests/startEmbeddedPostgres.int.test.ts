@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { access, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +9,12 @@ import { freePort, waitFor } from '@novacron/testing';
 import { createPostgresFolder, createSql, PortInUseError, startEmbeddedPostgres } from '../src/index.ts';
 
 const exists = (path: string) => access(path).then(() => true, () => false);
+
+/** Whether `pid` runs (a zombie, ended but not yet reaped by whoever adopted it, does not). */
+async function running(pid: number): Promise<boolean> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
+  return stat !== null && stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+}
 
 /** Whether any process of the group led by `pid` is still alive. */
 function groupAlive(pid: number): boolean {
@@ -80,6 +86,55 @@ describe('startEmbeddedPostgres', () => {
         await postgres.stop();
       }
     } finally {
+      await scratch.remove();
+    }
+  });
+
+  it('stops a PostgreSQL that an earlier start, killed alone, left running on the folder, and starts in its place', async () => {
+    const scratch = await createPostgresFolder('novacron-orphan-');
+    const fixture = fileURLToPath(new URL('./fixtures/initialiseAndWait.ts', import.meta.url));
+    const dataDir = join(scratch.folder, 'postgres');
+    const port = await freePort();
+    const child = spawn(process.execPath, [fixture, dataDir, String(port)], { stdio: 'ignore', detached: true });
+    const pid = child.pid!;
+    let leftover = 0;
+    try {
+      // postmaster.pid: line 1 the postmaster's pid, line 8 its status ("ready" once it takes connections).
+      const lockFile = await waitFor(async () => {
+        const text = await readFile(join(dataDir, 'postmaster.pid'), 'utf8').catch(() => '');
+        return text.split('\n')[7]?.trim() === 'ready' ? text : undefined;
+      }, { timeoutMs: 60_000, intervalMs: 50 });
+      leftover = Number(lockFile.split('\n')[0]);
+      // Only the start's own process dies (an OOM kill, `kill -9` of npm start): its PostgreSQL runs on.
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      process.kill(pid, 'SIGKILL');
+      await exited;
+      expect(await running(leftover)).toBe(true);
+
+      const notes: string[] = [];
+      const postgres = await startEmbeddedPostgres({ dataDir, port, persistent: false, onNote: (line) => notes.push(line) });
+      try {
+        expect(await running(leftover)).toBe(false);
+        expect(notes.join('\n')).toMatch(new RegExp(`stopping PostgreSQL \\(pid ${leftover}\\) left running`));
+        const sql = createSql(postgres.url, { max: 1 });
+        try {
+          const [row] = await sql<{ answer: number }[]>`select 1 + 1 as answer`;
+          expect(row?.answer).toBe(2);
+        } finally {
+          await sql.end();
+        }
+      } finally {
+        await postgres.stop();
+      }
+    } finally {
+      if (groupAlive(pid)) process.kill(-pid, 'SIGKILL');
+      if (leftover > 0) {
+        try {
+          process.kill(leftover, 'SIGKILL');
+        } catch {
+          // Stopped, as it should be.
+        }
+      }
       await scratch.remove();
     }
   });
