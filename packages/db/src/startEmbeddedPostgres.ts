@@ -193,17 +193,8 @@ async function removeDeadStagingFolders(dataDir: string): Promise<void> {
   for (const name of siblings) {
     if (!name.startsWith(prefix)) continue;
     const pid = Number(name.slice(prefix.length));
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) continue;
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && (await running(pid))) continue;
     await rm(join(dirname(dataDir), name), { recursive: true, force: true });
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
