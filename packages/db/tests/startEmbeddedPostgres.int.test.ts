@@ -10,6 +10,17 @@ import { createPostgresFolder, createSql, PortInUseError, startEmbeddedPostgres 
 
 const exists = (path: string) => access(path).then(() => true, () => false);
 
+/** What the cluster at `url` answers to `select 1 + 1`. */
+async function answer(url: string): Promise<number | undefined> {
+  const sql = createSql(url, { max: 1 });
+  try {
+    const [row] = await sql<{ answer: number }[]>`select 1 + 1 as answer`;
+    return row?.answer;
+  } finally {
+    await sql.end();
+  }
+}
+
 /** Whether `pid` runs (a zombie, ended but not yet reaped by whoever adopted it, does not). */
 async function running(pid: number): Promise<boolean> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
@@ -73,13 +84,7 @@ describe('startEmbeddedPostgres', () => {
 
       const postgres = await startEmbeddedPostgres({ dataDir, port: await freePort(), persistent: false });
       try {
-        const sql = createSql(postgres.url, { max: 1 });
-        try {
-          const [row] = await sql<{ answer: number }[]>`select 1 + 1 as answer`;
-          expect(row?.answer).toBe(2);
-        } finally {
-          await sql.end();
-        }
+        expect(await answer(postgres.url)).toBe(2);
         // The dead run's staging folder is gone, and none of this run's is left.
         expect((await readdir(scratch.folder)).sort()).toEqual(['postgres']);
       } finally {
@@ -116,13 +121,7 @@ describe('startEmbeddedPostgres', () => {
       try {
         expect(await running(leftover)).toBe(false);
         expect(notes.join('\n')).toMatch(new RegExp(`stopping PostgreSQL \\(pid ${leftover}\\) left running`));
-        const sql = createSql(postgres.url, { max: 1 });
-        try {
-          const [row] = await sql<{ answer: number }[]>`select 1 + 1 as answer`;
-          expect(row?.answer).toBe(2);
-        } finally {
-          await sql.end();
-        }
+        expect(await answer(postgres.url)).toBe(2);
       } finally {
         await postgres.stop();
       }
