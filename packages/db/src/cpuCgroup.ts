@@ -1,5 +1,6 @@
 import { mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { readProcStat } from './procStat.ts';
 
 /** A CPU cgroup made by {@link createIdleCgroup}. */
 export interface IdleCgroup {
@@ -100,8 +101,7 @@ async function removeStale(parent: { dir: string }, prefix: string): Promise<voi
   for (const name of names) {
     const match = pattern.exec(name);
     if (!match || Number(match[1]) === process.pid) continue;
-    const alive = await readFile(`/proc/${match[1]}/stat`, 'utf8').then(() => true, () => false);
-    if (!alive) await rmdir(join(parent.dir, name)).catch(() => {});
+    if ((await readProcStat(Number(match[1]))) === null) await rmdir(join(parent.dir, name)).catch(() => {});
   }
 }
 

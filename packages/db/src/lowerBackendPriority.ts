@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { setPriority } from 'node:os';
 import { joinCgroup } from './cpuCgroup.ts';
 import type { Sql } from './createSql.ts';
+import { readProcStat } from './procStat.ts';
 
 /** Options for {@link lowerBackendPriority}. */
 export interface BackendPriorityOptions {
@@ -111,17 +112,12 @@ export function lowerBackendPriority(options: BackendPriorityOptions): BackendPr
     if (!Number.isInteger(pid) || Number(lines[3]) !== setting.port) {
       return `the database is not on this machine (${join(setting.dir, 'postmaster.pid')} names another server)`;
     }
-    if (!(await readFile(`/proc/${pid}/stat`, 'utf8').then(() => true, () => false))) return `the postmaster (pid ${pid}) is not visible from this process`;
+    if ((await readProcStat(pid)) === null) return `the postmaster (pid ${pid}) is not visible from this process`;
     if ((await parentOf(setting.backend)) !== pid) return `the database is not on this machine (the backend answering, pid ${setting.backend}, is not a child of postmaster ${pid} here)`;
     return pid;
   };
 
-  const parentOf = async (pid: number): Promise<number | null> => {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
-    // "pid (comm) state ppid …": comm may hold spaces and parentheses, so read after the last ')'.
-    const fields = stat?.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields ? Number(fields[1]) : null;
-  };
+  const parentOf = async (pid: number): Promise<number | null> => (await readProcStat(pid))?.ppid ?? null;
 
   /**
    * Gives a backend's autogroup the nice value when the group is the backend's own. True when done or

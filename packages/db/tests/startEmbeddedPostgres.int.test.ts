@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { freePort, waitFor } from '@novacron/testing';
 import { createPostgresFolder, createSql, PortInUseError, startEmbeddedPostgres } from '../src/index.ts';
+import { isRunning } from '../src/procStat.ts';
 
 const exists = (path: string) => access(path).then(() => true, () => false);
 
@@ -19,12 +20,6 @@ async function answer(url: string): Promise<number | undefined> {
   } finally {
     await sql.end();
   }
-}
-
-/** Whether `pid` runs (a zombie, ended but not yet reaped by whoever adopted it, does not). */
-async function running(pid: number): Promise<boolean> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
-  return stat !== null && stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
 }
 
 /** Whether any process of the group led by `pid` is still alive. */
@@ -114,12 +109,12 @@ describe('startEmbeddedPostgres', () => {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       process.kill(pid, 'SIGKILL');
       await exited;
-      expect(await running(leftover)).toBe(true);
+      expect(await isRunning(leftover)).toBe(true);
 
       const notes: string[] = [];
       const postgres = await startEmbeddedPostgres({ dataDir, port, persistent: false, onNote: (line) => notes.push(line) });
       try {
-        expect(await running(leftover)).toBe(false);
+        expect(await isRunning(leftover)).toBe(false);
         expect(notes.join('\n')).toMatch(new RegExp(`stopping PostgreSQL \\(pid ${leftover}\\) left running`));
         expect(await answer(postgres.url)).toBe(2);
       } finally {
