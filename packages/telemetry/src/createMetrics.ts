@@ -59,24 +59,28 @@ export function createMetrics(options: MetricsOptions): Metrics {
     for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name);
   }
   const created = new Map<MetricKey, AnyMetric>();
-  const seen = new Map<string, Set<string>>();
+  /** Per metric, its label names with the values each has taken; made on the metric's first use. */
+  const seen = new Map<MetricKey, { name: string; values: Set<string> }[]>();
 
+  // Runs for every observation of every process (1–2 % of the worker's and the gateway's CPU when it
+  // keyed its sets by a string built per label per call; docs/benchmarks.md, issue 14).
   const bound = <K extends MetricKey>(key: K, labels: LabelsOf<K>): Record<string, string> => {
+    let labelValues = seen.get(key);
+    if (!labelValues) {
+      labelValues = (metricCatalog[key].labels as readonly string[]).map((name) => ({ name, values: new Set<string>() }));
+      seen.set(key, labelValues);
+    }
     const result: Record<string, string> = {};
-    for (const name of metricCatalog[key].labels as readonly string[]) {
-      const raw = String((labels as Record<string, unknown>)[name] ?? '');
-      const value = raw === '' ? 'unknown' : raw;
-      const id = `${key}\n${name}`;
-      let values = seen.get(id);
-      if (!values) {
-        values = new Set();
-        seen.set(id, values);
+    for (const { name, values } of labelValues) {
+      const raw = (labels as Record<string, unknown>)[name];
+      const value = raw === undefined || raw === null || raw === '' ? 'unknown' : String(raw);
+      if (!values.has(value)) {
+        if (values.size >= maxLabelValues) {
+          result[name] = 'other';
+          continue;
+        }
+        values.add(value);
       }
-      if (!values.has(value) && values.size >= maxLabelValues) {
-        result[name] = 'other';
-        continue;
-      }
-      values.add(value);
       result[name] = value;
     }
     return result;
