@@ -43,7 +43,16 @@ export interface SoakTrend {
   warmupHeapMb: [number, number];
   restHeapMb: [number, number];
   /** The samples just after each major garbage collection past the warm-up, (second, MB), and their trends. */
-  afterCollections: { count: number; rssMb: [number, number][]; heapUsedMb: [number, number][]; rssMbPerMinute: number; heapMbPerMinute: number };
+  afterCollections: {
+    count: number;
+    rssMb: [number, number][];
+    heapUsedMb: [number, number][];
+    /** Least-squares slope of `rssMb`. */
+    rssMbPerMinute: number;
+    /** Theil–Sen slope of `rssMb` (the median of the pairwise slopes): what the verdict uses. */
+    rssMedianMbPerMinute: number;
+    heapMbPerMinute: number;
+  };
   flat: boolean;
 }
 

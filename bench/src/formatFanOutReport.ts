@@ -22,7 +22,7 @@ function soakLine(soak: SoakTrend): string {
   return (
     `RSS ${range(soak.warmupRssMb)} MB in the first ${soak.fromSecond.toFixed(0)} s, ${range(soak.restRssMb)} MB after; heap used ${range(soak.warmupHeapMb)} then ${range(soak.restHeapMb)} MB; ` +
     `trend after ${soak.fromSecond.toFixed(0)} s: RSS ${soak.rssMbPerMinute.toFixed(2)}, heap ${soak.heapMbPerMinute.toFixed(2)}, external ${soak.externalMbPerMinute.toFixed(2)} MB/min; ` +
-    `just after each of ${soak.afterCollections.count} major collections RSS ${soak.afterCollections.rssMb.map(([, mb]) => mb.toFixed(0)).join(', ')} MB (${soak.afterCollections.rssMbPerMinute.toFixed(2)} MB/min), ` +
+    `just after each of ${soak.afterCollections.count} major collections RSS ${soak.afterCollections.rssMb.map(([, mb]) => mb.toFixed(0)).join(', ')} MB (median of pairwise slopes ${soak.afterCollections.rssMedianMbPerMinute.toFixed(2)} MB/min, least squares ${soak.afterCollections.rssMbPerMinute.toFixed(2)}), ` +
     `heap ${soak.afterCollections.heapUsedMb.map(([, mb]) => mb.toFixed(0)).join(', ')} MB (${soak.afterCollections.heapMbPerMinute.toFixed(2)} MB/min) (${soak.flat ? 'flat' : 'GROWING'})`
   );
 }
