@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { Identity } from '@novacron/auth';
 
 /** What every gateway execution carries: the verified caller, forwarded to subgraphs. */
@@ -13,4 +14,10 @@ export interface GatewayContext {
    * may be served from the response cache (0: not at all). Unset: no subgraph bounded it.
    */
   reuseMaxAgeMs?: number;
+  /**
+   * The HTTP request this execution serves (absent for the subscription engine's own executions): the
+   * admission learns which operation it ran. A property, not a map keyed by the context: Apollo
+   * executes each operation with a shallow copy of the context.
+   */
+  httpRequest?: IncomingMessage;
 }

@@ -7,6 +7,7 @@ import { AppError, createErrorFormatter } from '@novacron/errors';
 import { createGraphQLHttpServer, createLogger, listen, type Logger } from '@novacron/server-kit';
 import { injectTraceHeaders } from '@novacron/telemetry';
 import { createRequestAdmission } from './admission/createRequestAdmission.ts';
+import { useAdmissionOperations } from './admission/useAdmissionOperations.ts';
 import { useOverloadedStatus } from './admission/useOverloadedStatus.ts';
 import type { GatewayConfig } from './config.ts';
 import { createGatewayTelemetry } from './createGatewayTelemetry.ts';
@@ -108,6 +109,7 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
     production: config.production,
     onMasked: (error) => logger.error({ err: error }, 'unexpected error while executing a request'),
   });
+  const admission = createRequestAdmission({ ...config.admission, onRefused: (reason) => telemetry.overloaded(reason) });
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     introspection: !config.production,
@@ -126,6 +128,7 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
       useRequestGuards(guard),
       ...(responseCache ? [useResponseCache(responseCache)] : []),
       useOverloadedStatus({ retryAfterSeconds: config.admission.retryAfterSeconds, onRelayed: () => telemetry.overloaded('SUBGRAPH') }),
+      ...(config.admission.latencyTargetMs ? [useAdmissionOperations<GatewayContext>({ requestOf: (context) => context.httpRequest, note: admission.noteOperation })] : []),
     ],
     formatError: (formatted, error) => {
       if (tokenLimitMessage.test(formatted.message)) {
@@ -163,7 +166,7 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
     maxBodyBytes: config.maxBodyBytes,
     // No /metrics here: this port is public, and the counts describe the whole process.
     // A context of its own per request: the data sources record the subgraphs' reuse bounds in it.
-    context: async (request) => ({ identity: (await admit(request)).identity }),
+    context: async (request) => ({ identity: (await admit(request)).identity, httpRequest: request }),
     answerEarly: responseCache ? answerFromCache({ cache: responseCache, admit, onServed: telemetry.servedFromCache }) : undefined,
     ready,
     // The dashboard (web/dist) and its sign-in endpoints share the public port with /graphql.
@@ -192,7 +195,6 @@ export async function start(config: GatewayConfig, logger: Logger = createLogger
   });
   telemetry.observeSubscriptions(subscriptions);
   const stopInvalidation = responseCache ? invalidateOnEvents({ tails: subscriptions.tails.values(), cache: responseCache, retryMs: config.events.pollIntervalMs, logger }) : () => {};
-  const admission = createRequestAdmission({ ...config.admission, onRefused: (reason) => telemetry.overloaded(reason) });
   const stats = () => ({
     admission: admission.stats(),
     webSocketConnections: subscriptions.webSocket.connections(),

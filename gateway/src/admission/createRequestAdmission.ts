@@ -37,7 +37,20 @@ export interface RequestAdmission {
    * with `Retry-After` and an `OVERLOADED` GraphQL error, without reading the body.
    */
   handle(request: IncomingMessage, response: ServerResponse, serve: () => void): void;
-  stats(): { inFlight: number; queued: number; /** The adaptive limit on requests inside; null: fixed limits only. */ limit: number | null; refused: Record<AdmissionRefusalReason, number> };
+  /**
+   * Names the operation an admitted request runs (its document's hash), once the GraphQL pipeline
+   * knows it: the adaptive limit judges the request's latency above that operation's floor.
+   */
+  noteOperation(request: IncomingMessage, operation: string): void;
+  stats(): {
+    inFlight: number;
+    queued: number;
+    /** The adaptive limit on requests inside; null: fixed limits only. */
+    limit: number | null;
+    /** Operations the adaptive limit has learned a floor for; null: fixed limits only. */
+    operationFloors: number | null;
+    refused: Record<AdmissionRefusalReason, number>;
+  };
 }
 
 /**
@@ -58,6 +71,7 @@ export function createRequestAdmission(options: RequestAdmissionOptions): Reques
       ? createLatencyLimit({ targetMs: options.latencyTargetMs, min: Math.max(1, options.minInside ?? 2), max: options.maxInFlight + options.maxQueued })
       : null;
   let inside = 0;
+  const operations = new WeakMap<IncomingMessage, string>();
   const body = (reason: AdmissionRefusalReason) =>
     JSON.stringify({
       errors: [
@@ -101,7 +115,7 @@ export function createRequestAdmission(options: RequestAdmissionOptions): Reques
       // Every request that got in leaves once: its latency (waiting included) steers the limit.
       void closed.then(() => {
         inside -= 1;
-        if (started) limit?.record(performance.now() - arrivedAt, insideAtArrival);
+        if (started) limit?.record(performance.now() - arrivedAt, insideAtArrival, operations.get(request));
       });
       // A client that leaves while queued gives its place up (cockatiel drops an aborted task at its turn).
       void closed.then(() => {
@@ -127,10 +141,14 @@ export function createRequestAdmission(options: RequestAdmissionOptions): Reques
         // Otherwise the task was cancelled (timed out or the client left): already answered or gone.
       });
     },
+    noteOperation(request, operation) {
+      if (limit) operations.set(request, operation);
+    },
     stats: () => ({
       inFlight: policy ? options.maxInFlight - policy.executionSlots : 0,
       queued: policy ? options.maxQueued - policy.queueSlots : 0,
       limit: limit ? limit.current : null,
+      operationFloors: limit ? limit.operations : null,
       refused: { ...refused },
     }),
   };
