@@ -53,6 +53,12 @@ export interface VmsConfig extends SubgraphConfig {
     /** The worker signals the event streams after its writes at most this often (createEventSignaller). */
     eventSignalIntervalMs: number;
     /**
+     * Above `above` operations running in a worker process, a step's end is held back to ride with the
+     * end of the wait after it when the instance is due within `withinMs` (executeOperation's
+     * deferStepEndWindowMs). `withinMs` 0: only within the usual 0.5 s.
+     */
+    coalescing: { above: number; withinMs: number };
+    /**
      * The nice value (0–19) a worker process runs at, and its Postgres backends when the database is on
      * the same machine: execution has seconds of slack and gives way to the accept path. 0: unchanged.
      */
@@ -136,6 +142,8 @@ export function loadConfig(): VmsConfig {
       transitionTimeoutSeconds: readEnv.int('WORKER_TRANSITION_TIMEOUT_SECONDS', 600),
       pollIntervalMs: readEnv.int('WORKER_POLL_INTERVAL_MS', 1_000),
       eventSignalIntervalMs: readEnv.int('WORKER_EVENT_SIGNAL_INTERVAL_MS', 10),
+      // A busy worker writes a create's instance with its success, not 1–3 s before it (docs/benchmarks.md, "Coalescing under load").
+      coalescing: { above: readEnv.int('WORKER_COALESCE_ABOVE', 100), withinMs: readEnv.int('WORKER_COALESCE_WITHIN_MS', 5_000) },
       // Lower CPU priority for execution on a shared machine (docs/architecture.md, "CPU priority of execution").
       nice: readNiceEnv('WORKER_NICE', 10),
     },

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSql, type Sql } from '@novacron/db';
-import { injectFault, ProviderError, type ProviderDriver, type ProviderRegistry } from '@novacron/providers';
+import { createProviderRegistry, injectFault, ProviderError, type ProviderDriver, type ProviderRegistry } from '@novacron/providers';
 import { createLogger } from '@novacron/server-kit';
 import { createTestDatabase, type TestDatabase } from '@novacron/testing';
 import type { VmsServices } from '../src/context.ts';
@@ -12,6 +12,7 @@ import { cancelOperation } from '../src/domain/cancelOperation.ts';
 import { requestAction, requestCreate } from '../src/domain/requestOperation.ts';
 import { claimAfterLocalStep, claimOperation, readOperationForClaim } from '../src/worker/claimOperation.ts';
 import { executeOperation } from '../src/worker/executeOperation.ts';
+import { createLeaseKeeper } from '../src/worker/startLeaseHeartbeat.ts';
 import type { WorkerContext } from '../src/worker/WorkerContext.ts';
 import { testServices } from './support/testServices.ts';
 
@@ -245,6 +246,73 @@ describe('the provision step\'s end rides with the wait\'s end', () => {
     const instances = await sql<{ provider_id: string }[]>`select provider_id from simcloud.instances where client_token = ${operation.id}`;
     const [vm] = await sql<{ provider_id: string | null }[]>`select provider_id from vms.vms where id = ${operation.vmId}`;
     expect(instances.map((instance) => instance.provider_id)).toEqual([vm?.provider_id]);
+  });
+});
+
+describe('a busy worker writes a create\'s instance with its success (WORKER_COALESCE_ABOVE)', () => {
+  /**
+   * Runs a create against simulated clouds whose instances boot in 2.1–2.2 s (past the 0.5 s bound and
+   * the 2 s poll interval), under a lease keeper, with `coalescing`; returns the operation's versions
+   * as the wait's first poll found them, how often the wait polled, and the versions in the end.
+   */
+  async function runSlowCreate(coalescing: { above: number; withinMs: number }) {
+    const aws = createProviderRegistry({ sql, latencyMs: { min: 2_100, max: 2_200 }, capacityPerRegion: 1_000 }).get('aws')!;
+    const operation = await requestCreate(services, 'default', input(), null);
+    let polls = 0;
+    let versionsAtFirstPoll: { status: string; progress: number }[] = [];
+    const watching: ProviderDriver = {
+      ...aws,
+      get: async (providerId) => {
+        polls += 1;
+        if (polls === 1) versionsAtFirstPoll = (await operationVersions(operation.id)).map(({ status, progress }) => ({ status, progress }));
+        return aws.get(providerId);
+      },
+    };
+    const leases = createLeaseKeeper(db, 30, silent);
+    try {
+      await executeOperation(workerContext({ providers: withAws(watching), leases, coalescing }), operation.id);
+    } finally {
+      leases.stop();
+    }
+    const vmEvents = await sql<{ status: string; provider_id: string | null }[]>`
+      select payload->>'status' as status, payload->>'providerId' as provider_id from vms.vm_events where vm_id = ${operation.vmId} order by seq`;
+    return { operation, polls, versionsAtFirstPoll, versions: await operationVersions(operation.id), vmEvents };
+  }
+
+  it('holds the provision end until the wait\'s first poll, made when the instance is due, while it runs more operations than the threshold', async () => {
+    // The keeper holds this create's lease: 1 running operation, above a threshold of 0.
+    const { operation, polls, versionsAtFirstPoll, versions, vmEvents } = await runSlowCreate({ above: 0, withinMs: 5_000 });
+    expect(versionsAtFirstPoll).toEqual([
+      { status: 'QUEUED', progress: 0 },
+      { status: 'RUNNING', progress: 25 },
+    ]);
+    // The first poll waited until the instance was due (not the usual 2 s at most) and found it running.
+    expect(polls).toBe(1);
+    expect(versions.map((row) => [row.status, row.progress])).toEqual([
+      ['QUEUED', 0],
+      ['RUNNING', 25],
+      ['SUCCEEDED', 100],
+    ]);
+    expect(versions.at(-1)!.steps.map((step) => step.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
+    expect(versions.at(-1)!.steps[1]?.message).toMatch(/^created /);
+    expect(vmEvents.map((event) => event.status)).toEqual(['PENDING', 'PROVISIONING', 'RUNNING']);
+    const instances = await sql<{ provider_id: string }[]>`select provider_id from simcloud.instances where client_token = ${operation.id}`;
+    expect(instances.map((instance) => instance.provider_id)).toEqual([vmEvents.at(-1)?.provider_id]);
+  });
+
+  it('writes the provision end at once (the instance recorded while it boots) at or below the threshold', async () => {
+    const { polls, versionsAtFirstPoll, versions, vmEvents } = await runSlowCreate({ above: 1, withinMs: 5_000 });
+    expect(versionsAtFirstPoll.map((row) => row.progress)).toEqual([0, 25, 50]);
+    // The usual polling: the first poll after 2 s finds the instance still booting.
+    expect(polls).toBe(2);
+    expect(versions.map((row) => [row.status, row.progress])).toEqual([
+      ['QUEUED', 0],
+      ['RUNNING', 25],
+      ['RUNNING', 50],
+      ['SUCCEEDED', 100],
+    ]);
+    expect(vmEvents.map((event) => event.status)).toEqual(['PENDING', 'PROVISIONING', 'PROVISIONING', 'RUNNING']);
+    expect(vmEvents[2]?.provider_id).not.toBeNull();
   });
 });
 

@@ -20,6 +20,8 @@ export interface DeferredStepEnd {
   finishedAt: string;
   /** The run's VM as the database has it, before that change. */
   vmBefore: VmRow;
+  /** The instance was due within this long when the end was held: the wait's first poll sleeps until it is due, up to this long. */
+  withinMs: number;
 }
 
 /** What {@link OperationRun.updateUnderLease} may change: a step's state, progress, attempts. */

@@ -18,6 +18,12 @@ export interface WorkerContext {
   leaseSeconds: number;
   /** Renews the leases of all the process's running operations together (none: a keeper per operation). */
   leases?: LeaseKeeper;
+  /**
+   * While `leases` holds more than `above` operations, the end of a step before its wait is held back
+   * to ride with the wait's end when the instance is due within `withinMs` (not only 0.5 s; see
+   * executeOperation's deferStepEndWindowMs). Absent: 0.5 s always.
+   */
+  coalescing?: { above: number; withinMs: number };
   retry: RetryPolicy;
   /** Circuit breakers on provider API calls (none: every call goes through). */
   breakers?: ProviderBreakers;

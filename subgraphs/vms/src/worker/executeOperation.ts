@@ -222,14 +222,28 @@ async function runSteps(run: OperationRun, startedByClaim: number): Promise<void
  * A wait whose instance is due within this long lets the end of the step before it ride with its
  * own end: the version it saves would have been current for less than half a second. A longer wait
  * gets that step's end written at once, so clients (and the e2e tests that watch for a running
- * wait step, with latencies of 0.6 s and more) see the instance recorded while it boots.
+ * wait step, with latencies of 0.6 s and more) see the instance recorded while it boots — unless
+ * the worker is busy ({@link deferStepEndWindowMs}).
  */
 const deferStepEndUpToMs = 500;
 
 /**
+ * How far ahead an instance may be due for the end of the step before its wait to be held back:
+ * {@link deferStepEndUpToMs}, or, while this process runs more than `coalescing.above` operations
+ * (`WORKER_COALESCE_ABOVE`), `coalescing.withinMs` (`WORKER_COALESCE_WITHIN_MS`). A busy worker
+ * trades the version that shows the instance recorded during its boot for one write, one operation
+ * and one VM event, and the followers' work on that event, per create (docs/benchmarks.md, issue 14,
+ * "Coalescing under load").
+ */
+export function deferStepEndWindowMs(context: Pick<WorkerContext, 'coalescing' | 'leases'>): number {
+  const { coalescing, leases } = context;
+  return coalescing && leases && leases.held > coalescing.above ? Math.max(deferStepEndUpToMs, coalescing.withinMs) : deferStepEndUpToMs;
+}
+
+/**
  * Holds back the end of step `index` (and the VM change it made, applied to the run's VM in
  * memory) when the step after it is a wait, followed only by `finalize`, for an instance this run
- * has just seen and that is due within {@link deferStepEndUpToMs}: if the wait ends at its first
+ * has just seen and that is due within {@link deferStepEndWindowMs}: if the wait ends at its first
  * poll, that step's end, the wait and the success are one statement, one operation version and one
  * notifying commit (a create: three notifying commits → two; docs/benchmarks.md, "Execution, round
  * 2"). A wait that polls again, a retry, a failure or a cancellation writes the held end first,
@@ -248,9 +262,10 @@ function deferStepEnd(run: OperationRun, index: number, result: StepResult): boo
   const seen = run.observed;
   if (!seen || seen.providerId !== (vmChange?.change.providerId ?? run.vm.providerId)) return false;
   // Settled already, or due soon by the provider's word (a driver that gives no due time mid-transition, as Azure's, is not waited for).
-  const dueSoon = seen.settlesAt ? seen.settlesAt.getTime() - Date.now() <= deferStepEndUpToMs : settledStates.has(seen.state);
+  const withinMs = deferStepEndWindowMs(run.context);
+  const dueSoon = seen.settlesAt ? seen.settlesAt.getTime() - Date.now() <= withinMs : settledStates.has(seen.state);
   if (!dueSoon) return false;
-  run.deferredStepEnd = { index, message, vmChange, finishedAt: new Date().toISOString(), vmBefore: run.vm };
+  run.deferredStepEnd = { index, message, vmChange, finishedAt: new Date().toISOString(), vmBefore: run.vm, withinMs };
   if (vmChange) run.vm = { ...run.vm, ...vmChange.change };
   return true;
 }

@@ -84,6 +84,7 @@ export async function startWorker(config: VmsConfig, logger: Logger = createLogg
     workerId,
     leaseSeconds: config.worker.leaseSeconds,
     leases: createLeaseKeeper(db, config.worker.leaseSeconds, logger),
+    coalescing: config.worker.coalescing,
     eventSignals,
     retry: config.worker.retry,
     breakers: createProviderBreakers(providerBreakerOptions),

@@ -54,7 +54,8 @@ async function waitForInstance(run: OperationRun, done: (instance: ProviderInsta
   const providerId = requireProviderId(run);
   const deadline = Date.now() + run.context.transitionTimeoutSeconds * 1000;
   const seen = run.observed?.providerId === providerId ? run.observed : null;
-  if (seen && !done(seen) && seen.settlesAt) await sleepUntilDue(seen);
+  // With the step end before this wait held back (deferStepEnd), the first poll waits until the instance is due even past the usual 2 s.
+  if (seen && !done(seen) && seen.settlesAt) await sleepUntilDue(seen, Math.max(pollAtLeastEveryMs, run.deferredStepEnd?.withinMs ?? 0));
   for (;;) {
     run.assertLease();
     const instance = run.observe(await run.driver.get(providerId));
@@ -67,10 +68,13 @@ async function waitForInstance(run: OperationRun, done: (instance: ProviderInsta
   }
 }
 
-/** Sleeps until the instance's transition is due to settle (25 ms – 2 s; 250 ms when it says nothing). */
-function sleepUntilDue(instance: ProviderInstance | null): Promise<void> {
+/** A wait polls its instance at least this often (a cloud's due time is a hint, not a promise). */
+const pollAtLeastEveryMs = 2_000;
+
+/** Sleeps until the instance's transition is due to settle (25 ms – `capMs`; 250 ms when it says nothing). */
+function sleepUntilDue(instance: ProviderInstance | null, capMs = pollAtLeastEveryMs): Promise<void> {
   const dueIn = instance?.settlesAt ? instance.settlesAt.getTime() - Date.now() : 250;
-  return new Promise((resolve) => setTimeout(resolve, Math.min(2_000, Math.max(25, dueIn + 5))));
+  return new Promise((resolve) => setTimeout(resolve, Math.min(capMs, Math.max(25, dueIn + 5))));
 }
 
 const isState = (...states: ProviderInstanceState[]) => (instance: ProviderInstance | null) => instance !== null && states.includes(instance.state);

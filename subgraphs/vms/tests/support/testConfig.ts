@@ -21,6 +21,7 @@ export function testConfig(databaseUrl: string, overrides: Partial<VmsConfig> = 
       transitionTimeoutSeconds: 30,
       pollIntervalMs: 200,
       eventSignalIntervalMs: 10,
+      coalescing: { above: 100, withinMs: 5_000 },
       // A worker started inside a test process leaves every priority alone.
       nice: 0,
     },
