@@ -16,6 +16,7 @@ import { performance } from 'node:perf_hooks';
 import type { BenchResults, MachineInfo, PhaseFigures } from './src/BenchResults.ts';
 import { checkIntegrity, hasLossOrDuplication, type SentMutation } from './src/checkIntegrity.ts';
 import { formatMarkdown, formatResultsTable } from './src/formatReport.ts';
+import { latencyWindows } from './src/latencyWindows.ts';
 import { parseBenchOptions } from './src/parseBenchOptions.ts';
 import { runLoad, type LoadResult } from './src/runLoad.ts';
 import { formatOpenLoopMarkdown, runOpenLoopScenarios, type OpenLoopResults } from './src/runOpenLoopScenarios.ts';
@@ -242,7 +243,10 @@ async function main(): Promise<number> {
     const topStatements = options.statementStats ? await readTopStatements(platform.sql) : undefined;
     if (options.statementStats) await resetStatementStats(platform.sql);
     allSent.push(...measured.sent);
-    const mutations = phaseFigures(options.rate === undefined ? 'createVM' : `createVM @ ${options.rate}/s`, options.count, measured.load);
+    const mutations = {
+      ...phaseFigures(options.rate === undefined ? 'createVM' : `createVM @ ${options.rate}/s`, options.count, measured.load),
+      windows: latencyWindows(measured.load.acceptedAtMs, measured.load.latenciesMs, 5),
+    };
     log(`mutations done: ${mutations.accepted} accepted, ${mutations.errors} errors in ${mutations.wallSeconds.toFixed(1)} s; waiting for operations`);
 
     const acceptedTotal = allSent.filter((mutation) => mutation.operationId !== null).length;

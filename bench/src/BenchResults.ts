@@ -7,6 +7,7 @@ import type { ActivityCount } from './samplePostgresActivity.ts';
 import type { CpuInterval } from './snapshotProcessCpu.ts';
 import type { DrainResult } from './waitForOperationsTerminal.ts';
 import type { LatencySummary } from './summarizeLatencies.ts';
+import type { LatencyWindow } from './latencyWindows.ts';
 
 /** The machine a run was measured on. */
 export interface MachineInfo {
@@ -29,6 +30,8 @@ export interface PhaseFigures {
   wallSeconds: number;
   /** Accepted requests per second of the phase's wall time. */
   acceptedPerSecond: number;
+  /** The mutation phase's latencies by 5-s window of when each was due (open loop) or sent. */
+  windows?: LatencyWindow[];
 }
 
 /** Everything one run of the createVM throughput benchmark measured. */

@@ -101,6 +101,15 @@ export function targetVerdicts(results: BenchResults): { p95: boolean; throughpu
   };
 }
 
+/** The mutation phase's p50 / p95 / max by 5-s window, one window per column group: where its p95 came from. */
+function windowLines(phase: PhaseFigures): string[] {
+  if (!phase.windows?.length) return [];
+  const cells = phase.windows.map((window) => `${String(window.fromSeconds).padStart(3)} s ${ms(window.p50).padStart(6)} ${ms(window.p95).padStart(6)} ${ms(window.max).padStart(6)}`);
+  const lines = ['', `${phase.label} by 5-s window of when each was due: from, p50 / p95 / max ms`];
+  for (let start = 0; start < cells.length; start += 4) lines.push(`    ${cells.slice(start, start + 4).join('   │ ')}`);
+  return [...lines, ''];
+}
+
 /** The human-readable results table printed at the end of a run. */
 export function formatResultsTable(results: BenchResults): string {
   const { options, machine, mutations, integrity, drain } = results;
@@ -119,6 +128,7 @@ export function formatResultsTable(results: BenchResults): string {
     latencyRow(results.baseline),
     latencyRow(mutations),
     '',
+    ...windowLines(mutations),
     `createVM p95 / baseline p95         ${(mutations.latency.p95 / results.baseline.latency.p95).toFixed(1)} ×   (baseline = { providers { name } }: gateway + one subgraph hop, no database)`,
     `accepted mutations/s                ${integer.format(mutations.acceptedPerSecond)}   (${integer.format(mutations.accepted)} accepted in ${seconds(mutations.wallSeconds)})`,
     `all operations terminal after       ${drain.drained ? seconds(drain.elapsedMs / 1000) : `NOT DRAINED (gave up at ${seconds(drain.elapsedMs / 1000)})`}   from the first measured mutation; ${seconds(drain.afterLastMutationSeconds)} after the last`,

@@ -33,6 +33,8 @@ export interface LoadOptions<T> {
 /** What a load phase measured. Latencies are of accepted requests only, in ms, in completion order. */
 export interface LoadResult<T> {
   latenciesMs: number[];
+  /** When each accepted request was due (open loop) or sent, in ms from `startedAt`; parallel to `latenciesMs`. */
+  acceptedAtMs: number[];
   /** Outcome per request index; `undefined` where the request failed. */
   outcomes: (T | undefined)[];
   /** Indexes of failed requests (HTTP error, GraphQL error, timeout, connection error). */
@@ -72,6 +74,7 @@ export async function runLoad<T>(options: LoadOptions<T>): Promise<LoadResult<T>
   // past the server's 5 s keep-alive timeout, and reusing one as the server closes it is an ECONNRESET.
   const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency, maxFreeSockets: options.concurrency, scheduling: 'fifo' });
   const latenciesMs: number[] = [];
+  const acceptedAtMs: number[] = [];
   const outcomes: (T | undefined)[] = new Array(options.count);
   const failedIndexes: number[] = [];
   const failedLatenciesMs: number[] = [];
@@ -111,6 +114,7 @@ export async function runLoad<T>(options: LoadOptions<T>): Promise<LoadResult<T>
         }
         outcomes[index] = outcome;
         latenciesMs.push(elapsed);
+        acceptedAtMs.push(sentAt - startedAt);
       } catch (error) {
         fail(index, error instanceof Error ? `${(error as NodeJS.ErrnoException).code ?? error.name}: ${error.message}` : String(error));
       }
@@ -125,5 +129,5 @@ export async function runLoad<T>(options: LoadOptions<T>): Promise<LoadResult<T>
   await Promise.all(Array.from({ length: Math.min(options.concurrency, options.count) }, client));
   const finishedAt = performance.now();
   agent.destroy();
-  return { latenciesMs, outcomes, failedIndexes, failedLatenciesMs, errorSamples, wallMs: finishedAt - startedAt, startedAt, finishedAt };
+  return { latenciesMs, acceptedAtMs, outcomes, failedIndexes, failedLatenciesMs, errorSamples, wallMs: finishedAt - startedAt, startedAt, finishedAt };
 }
