@@ -105,7 +105,7 @@ export function targetVerdicts(results: BenchResults): { p95: boolean; throughpu
 function windowLines(phase: PhaseFigures): string[] {
   if (!phase.windows?.length) return [];
   const cells = phase.windows.map((window) => `${String(window.fromSeconds).padStart(3)} s ${ms(window.p50).padStart(6)} ${ms(window.p95).padStart(6)} ${ms(window.max).padStart(6)}`);
-  const lines = ['', `${phase.label} by 5-s window of when each was due: from, p50 / p95 / max ms`];
+  const lines = [`${phase.label} by 5-s window of when each was due: from, p50 / p95 / max ms`];
   for (let start = 0; start < cells.length; start += 4) lines.push(`    ${cells.slice(start, start + 4).join('   │ ')}`);
   return [...lines, ''];
 }
