@@ -26,12 +26,13 @@ export async function postJson(
     return await postJsonOnce(agent, url, body, timeoutMs, headers);
   } catch (error) {
     if ((error as { code?: string; reusedSocket?: boolean }).code !== 'ECONNRESET' || !(error as { reusedSocket?: boolean }).reusedSocket) throw error;
-    return postJsonOnce(agent, url, body, timeoutMs, headers);
+    // On a connection of its own: the agent's next free socket may have idled as long as the one just reset.
+    return postJsonOnce(false, url, body, timeoutMs, headers);
   }
 }
 
 function postJsonOnce(
-  agent: Agent,
+  agent: Agent | false,
   url: URL,
   body: string,
   timeoutMs: number,

@@ -40,6 +40,30 @@ describe('postJson', () => {
     expect(seen()).toBe(3);
   });
 
+  it('sends the request again on a new connection, not on another idle socket the server may have closed too', async () => {
+    // A server that has closed every idle keep-alive connection: any request on a connection that already carried one is reset.
+    const served = new WeakSet<object>();
+    let seen = 0;
+    server = createServer((request, response) => {
+      seen += 1;
+      if (served.has(request.socket)) {
+        request.socket.destroy();
+        return;
+      }
+      served.add(request.socket);
+      request.resume();
+      request.on('end', () => response.end(JSON.stringify({ n: seen })));
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`);
+    agent = new Agent({ keepAlive: true, maxSockets: 2 });
+    // Two idle keep-alive sockets in the agent's free list.
+    await Promise.all([postJson(agent, url, '{}', 5_000), postJson(agent, url, '{}', 5_000)]);
+    const answer = await postJson(agent, url, '{}', 5_000);
+    expect(JSON.parse(answer.text)).toEqual({ n: 4 });
+    expect(seen).toBe(4);
+  });
+
   it('fails, without sending again, a request whose new socket the server reset', async () => {
     const { url, seen } = await serve([1]);
     agent = new Agent({ keepAlive: true, maxSockets: 1 });
