@@ -31,6 +31,11 @@ export interface ProviderInstance {
   clientToken: string | null;
   /** When a transitional state is expected to settle; a hint for how long to wait before polling. */
   settlesAt: Date | null;
+  /**
+   * True when `settlesAt` is when the transition settles (the simulated cloud decides it), not a poll
+   * hint (the real drivers' 2 s): a worker may plan a write around it (executeOperation's deferStepEnd).
+   */
+  settlesAtKnown?: boolean;
   /** The instance's tags (labels on GCP) as the cloud reports them; real drivers fill this in, the reconciler reads it. */
   tags?: Record<string, string>;
 }

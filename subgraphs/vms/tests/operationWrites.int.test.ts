@@ -300,6 +300,28 @@ describe('a busy worker writes a create\'s instance with its success (WORKER_COA
     expect(instances.map((instance) => instance.provider_id)).toEqual([vmEvents.at(-1)?.provider_id]);
   });
 
+  it('keeps the usual bound when the due time is a poll hint (a real cloud\'s), not the time the instance settles', async () => {
+    const aws = services.providers.get('aws')!;
+    // A real driver's answer: PENDING with a 1-s poll hint and no promise that the instance is up by then.
+    const hinting: ProviderDriver = {
+      ...aws,
+      create: async (request) => {
+        const { settlesAtKnown: _known, ...instance } = await aws.create(request);
+        return { ...instance, state: 'PENDING', settlesAt: new Date(Date.now() + 1_000) };
+      },
+    };
+    const operation = await requestCreate(services, 'default', input(), null);
+    let versionsDuringWait: { status: string; progress: number }[] = [];
+    const watching: ProviderDriver = { ...hinting, get: async (providerId) => ((versionsDuringWait = await operationVersions(operation.id)), aws.get(providerId)) };
+    const leases = createLeaseKeeper(db, 30, silent);
+    try {
+      await executeOperation(workerContext({ providers: withAws(watching), leases, coalescing: { above: 0, withinMs: 5_000 } }), operation.id);
+    } finally {
+      leases.stop();
+    }
+    expect(versionsDuringWait.map((row) => row.progress)).toEqual([0, 25, 50]);
+  });
+
   it('writes the provision end at once (the instance recorded while it boots) at or below the threshold', async () => {
     const { polls, versionsAtFirstPoll, versions, vmEvents } = await runSlowCreate({ above: 1, withinMs: 5_000 });
     expect(versionsAtFirstPoll.map((row) => row.progress)).toEqual([0, 25, 50]);

@@ -40,6 +40,8 @@ export function toProviderInstance(row: SimulatedInstanceRow): ProviderInstance 
     publicIp: row.public_ip,
     clientToken: row.client_token,
     settlesAt: row.settles_at_ms === null ? null : new Date(row.settles_at_ms),
+    // The simulated cloud settles a transition when its time comes: the time is a fact, not a hint.
+    ...(row.settles_at_ms === null ? {} : { settlesAtKnown: true }),
     // Only instances created with the managed tags report tags: older ones (untagged) stay every tenant's, as before.
     ...(row.labels?.[managedTags.managedBy] === managedTags.managedByValue ? { tags: { ...row.labels } } : {}),
   };

@@ -262,7 +262,8 @@ function deferStepEnd(run: OperationRun, index: number, result: StepResult): boo
   const seen = run.observed;
   if (!seen || seen.providerId !== (vmChange?.change.providerId ?? run.vm.providerId)) return false;
   // Settled already, or due soon by the provider's word (a driver that gives no due time mid-transition, as Azure's, is not waited for).
-  const withinMs = deferStepEndWindowMs(run.context);
+  // A busy worker's longer bound needs a due time the provider knows, not a poll hint (after which a real cloud's instance is still booting).
+  const withinMs = seen.settlesAtKnown ? deferStepEndWindowMs(run.context) : deferStepEndUpToMs;
   const dueSoon = seen.settlesAt ? seen.settlesAt.getTime() - Date.now() <= withinMs : settledStates.has(seen.state);
   if (!dueSoon) return false;
   run.deferredStepEnd = { index, message, vmChange, finishedAt: new Date().toISOString(), vmBefore: run.vm, withinMs };
