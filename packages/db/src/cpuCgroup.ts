@@ -1,6 +1,6 @@
 import { mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { readProcStat } from './procStat.ts';
+import { isRunning } from './procStat.ts';
 
 /** A CPU cgroup made by {@link createIdleCgroup}. */
 export interface IdleCgroup {
@@ -101,7 +101,8 @@ async function removeStale(parent: { dir: string }, prefix: string): Promise<voi
   for (const name of names) {
     const match = pattern.exec(name);
     if (!match || Number(match[1]) === process.pid) continue;
-    if ((await readProcStat(Number(match[1]))) === null) await rmdir(join(parent.dir, name)).catch(() => {});
+    // A zombie (a supervisor that ended and was not reaped yet) is gone too.
+    if (!(await isRunning(Number(match[1])))) await rmdir(join(parent.dir, name)).catch(() => {});
   }
 }
 

@@ -4,6 +4,7 @@ import { mkdir, readFile, rmdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cgroupProcesses, createIdleCgroup, joinCgroup } from '../src/index.ts';
+import { readProcStat } from '../src/procStat.ts';
 
 // Whether this machine lets the test make CPU cgroups (root with cgroup v1's cpu hierarchy or a v2
 // directory delegating cpu, as on the project's CI machines) is the machine's: where it does not,
@@ -35,24 +36,37 @@ describe('createIdleCgroup', () => {
     expect(existsSync(made.path)).toBe(false);
   });
 
-  it("removes the groups of supervisors that are gone, not those of live processes", async () => {
+  it("removes the groups of supervisors that are gone (or zombies), not those of live processes", async () => {
     const probe = await createIdleCgroup('novacron-test-stale');
     if (typeof probe === 'string') return expect(probe).toMatch(/cgroup|cpu|Linux/);
     const parent = dirname(probe.path);
     await probe.remove();
+    // A zombie: the shell's background child ends, and the program the shell became never reaps it.
+    const reaper = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const reaperExited = new Promise((resolve) => reaper.once('exit', resolve));
+    const zombie = Number(await new Promise<string>((resolve) => reaper.stdout!.once('data', (chunk: Buffer) => resolve(chunk.toString().trim()))));
     // pid 4194304 is above Linux's pid_max limit, so no process has it; pid 1 always exists.
     const stale = join(parent, 'novacron-test-stale-4194304');
+    const dead = join(parent, `novacron-test-stale-${zombie}`);
     const live = join(parent, 'novacron-test-stale-1');
-    await mkdir(stale);
-    await mkdir(live);
     try {
+      for (let tries = 0; (await readProcStat(zombie))?.state !== 'Z'; tries += 1) {
+        if (tries > 200) throw new Error(`process ${zombie} did not become a zombie`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      await mkdir(stale);
+      await mkdir(dead);
+      await mkdir(live);
       const made = await createIdleCgroup('novacron-test-stale');
       if (typeof made === 'string') throw new Error(made);
       expect(existsSync(stale)).toBe(false);
+      expect(existsSync(dead)).toBe(false);
       expect(existsSync(live)).toBe(true);
       expect(await made.remove()).toBe(true);
     } finally {
-      for (const dir of [stale, live]) if (existsSync(dir)) await rmdir(dir);
+      reaper.kill();
+      await reaperExited;
+      for (const dir of [stale, dead, live]) if (existsSync(dir)) await rmdir(dir);
     }
   });
 });
