@@ -250,6 +250,16 @@ describe('the provision step\'s end rides with the wait\'s end', () => {
 });
 
 describe('a busy worker writes a create\'s instance with its success (WORKER_COALESCE_ABOVE)', () => {
+  /** Executes the operation under a lease keeper (which counts it as one running operation) with `coalescing`. */
+  async function executeUnderLeases(operationId: string, providers: ProviderRegistry, coalescing: { above: number; withinMs: number }): Promise<void> {
+    const leases = createLeaseKeeper(db, 30, silent);
+    try {
+      await executeOperation(workerContext({ providers, leases, coalescing }), operationId);
+    } finally {
+      leases.stop();
+    }
+  }
+
   /**
    * Runs a create against simulated clouds whose instances boot in 2.1–2.2 s (past the 0.5 s bound and
    * the 2 s poll interval), under a lease keeper, with `coalescing`; returns the operation's versions
@@ -268,12 +278,7 @@ describe('a busy worker writes a create\'s instance with its success (WORKER_COA
         return aws.get(providerId);
       },
     };
-    const leases = createLeaseKeeper(db, 30, silent);
-    try {
-      await executeOperation(workerContext({ providers: withAws(watching), leases, coalescing }), operation.id);
-    } finally {
-      leases.stop();
-    }
+    await executeUnderLeases(operation.id, withAws(watching), coalescing);
     const vmEvents = await sql<{ status: string; provider_id: string | null }[]>`
       select payload->>'status' as status, payload->>'providerId' as provider_id from vms.vm_events where vm_id = ${operation.vmId} order by seq`;
     return { operation, polls, versionsAtFirstPoll, versions: await operationVersions(operation.id), vmEvents };
@@ -313,12 +318,7 @@ describe('a busy worker writes a create\'s instance with its success (WORKER_COA
     const operation = await requestCreate(services, 'default', input(), null);
     let versionsDuringWait: { status: string; progress: number }[] = [];
     const watching: ProviderDriver = { ...hinting, get: async (providerId) => ((versionsDuringWait = await operationVersions(operation.id)), aws.get(providerId)) };
-    const leases = createLeaseKeeper(db, 30, silent);
-    try {
-      await executeOperation(workerContext({ providers: withAws(watching), leases, coalescing: { above: 0, withinMs: 5_000 } }), operation.id);
-    } finally {
-      leases.stop();
-    }
+    await executeUnderLeases(operation.id, withAws(watching), { above: 0, withinMs: 5_000 });
     expect(versionsDuringWait.map((row) => row.progress)).toEqual([0, 25, 50]);
   });
 

@@ -235,7 +235,7 @@ const deferStepEndUpToMs = 500;
  * and one VM event, and the followers' work on that event, per create (docs/benchmarks.md, issue 14,
  * "Coalescing under load").
  */
-export function deferStepEndWindowMs(context: Pick<WorkerContext, 'coalescing' | 'leases'>): number {
+function deferStepEndWindowMs(context: Pick<WorkerContext, 'coalescing' | 'leases'>): number {
   const { coalescing, leases } = context;
   return coalescing && leases && leases.held > coalescing.above ? Math.max(deferStepEndUpToMs, coalescing.withinMs) : deferStepEndUpToMs;
 }
